@@ -1,0 +1,107 @@
+"""Targets: where a remediation acts (API base URL, account, Worker and its URL).
+
+They ship in the repo's ``targets.toml``; the sandbox is the default. Values
+may come from the environment, using the variables wrangler itself reads.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+from ops.errors import InputError
+
+__all__ = ["Target", "find_targets_file", "load_target"]
+
+TARGETS_FILE = "targets.toml"
+_REQUIRED = ("api_base_url", "account_id", "token", "worker", "worker_url")
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    api_base_url: str
+    account_id: str
+    worker: str
+    worker_url: str
+    token: str = field(repr=False)
+    token_is_public: bool = False
+    wrangler_config: Path | None = None
+    description: str = ""
+    root: Path = Path(".")
+
+    def header(self) -> str:
+        """One line that every plan and run prints first."""
+        return (
+            f"target {self.name}: worker {self.worker} at {self.worker_url} "
+            f"(account {self.account_id}, API {self.api_base_url})"
+        )
+
+    def wrangler_env(self) -> dict[str, str]:
+        """The environment that points the real wrangler CLI at this target."""
+        return {
+            "CLOUDFLARE_API_BASE_URL": self.api_base_url,
+            "CLOUDFLARE_ACCOUNT_ID": self.account_id,
+            "CLOUDFLARE_API_TOKEN": self.token,
+        }
+
+
+def find_targets_file(start: Path | None = None) -> Path:
+    env = os.environ.get("OPS_TARGETS_FILE")
+    if env:
+        return Path(env)
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / TARGETS_FILE).is_file():
+            return folder / TARGETS_FILE
+    return Path(__file__).resolve().parent.parent / TARGETS_FILE
+
+
+def load_target(name: str | None = None, *, path: Path | None = None,
+                environ: Mapping[str, str] | None = None) -> Target:
+    file = path or find_targets_file()
+    env = os.environ if environ is None else environ
+    try:
+        doc = tomllib.loads(file.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise InputError(f"{file}: cannot read the targets file: {exc.strerror}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"{file}: {exc}; fix the TOML syntax") from exc
+    chosen = name or env.get("OPS_TARGET") or doc.get("default", "sandbox")
+    targets = doc.get("targets", {})
+    if chosen not in targets:
+        known = ", ".join(sorted(targets)) or "none"
+        raise InputError(f"{file}: no target named {chosen!r} (known: {known}); pick one with --target or OPS_TARGET")
+    raw = targets[chosen]
+    values = {key: _resolve(file, chosen, key, value, env) for key, value in raw.items()}
+    missing = [key for key in _REQUIRED if not values.get(key)]
+    if missing:
+        raise InputError(
+            f"{file}: target {chosen!r} lacks {', '.join(missing)}; set it in the file "
+            "or in the environment variable the file names"
+        )
+    config = values.get("wrangler_config")
+    return Target(
+        name=chosen,
+        api_base_url=str(values["api_base_url"]).rstrip("/"),
+        account_id=str(values["account_id"]),
+        worker=str(values["worker"]),
+        worker_url=str(values["worker_url"]).rstrip("/"),
+        token=str(values["token"]),
+        token_is_public=bool(values.get("token_is_public", False)),
+        wrangler_config=(file.parent / str(config)) if config else None,
+        description=str(values.get("description", "")),
+        root=file.parent,
+    )
+
+
+def _resolve(file: Path, target: str, key: str, value: Any, env: Mapping[str, str]) -> Any:
+    if not isinstance(value, dict):
+        return value
+    var = value.get("env")
+    if not isinstance(var, str):
+        raise InputError(f"{file}: targets.{target}.{key}: an inline table needs env = \"VARIABLE\"")
+    return env.get(var) or value.get("default", "")
