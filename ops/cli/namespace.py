@@ -1,21 +1,48 @@
-"""Assemble the root invoke Collection from the per-area collections."""
+"""Assemble the root invoke Collection from the per-area collections.
+
+Each part is built on its own: one that fails to build becomes a stub that
+says why, and the rest (above all `remediate.rollback`) keep working.
+"""
 
 from __future__ import annotations
 
 import importlib
+from typing import Any
 
-from invoke import Collection
+from invoke import Collection, Task
 
-# (module, attribute): each module exposes a function returning its Collection.
-PARTS: tuple[tuple[str, str], ...] = (
-    ("ops.cli.sandbox_tasks", "collection"),
-    ("ops.cli.check_tasks", "collection"),
+# (collection name, module, function returning the Collection)
+PARTS: tuple[tuple[str, str, str], ...] = (
+    ("remediate", "ops.cli.remediate_tasks", "collection"),
+    ("specs", "ops.cli.specs_tasks", "collection"),
+    ("journal", "ops.cli.journal_tasks", "journal_collection"),
+    ("incident", "ops.cli.journal_tasks", "incident_collection"),
+    ("sandbox", "ops.cli.sandbox_tasks", "collection"),
+    ("check", "ops.cli.check_tasks", "collection"),
 )
 
 
 def build_namespace() -> Collection:
     ns = Collection()
-    for module_name, attr in PARTS:
-        module = importlib.import_module(module_name)
-        ns.add_collection(getattr(module, attr)())
+    for name, module_name, attr in PARTS:
+        try:
+            part = getattr(importlib.import_module(module_name), attr)()
+        except Exception as exc:  # one broken part must not hide the others
+            part = _unavailable(name, exc)
+        ns.add_collection(part, name=name)
     return ns
+
+
+def _unavailable(name: str, exc: Exception) -> Collection:
+    reason = f"{type(exc).__name__}: {exc}"
+
+    def unavailable(c: Any) -> None:
+        from invoke.exceptions import Exit
+
+        from ops.cli.boundary import err
+
+        err(f"the {name} tasks could not be loaded: {reason}")
+        raise Exit(code=1)
+
+    unavailable.__doc__ = f"UNAVAILABLE: {reason[:80]}"
+    return Collection(name, Task(unavailable, name="unavailable"))

@@ -1,0 +1,52 @@
+"""`cloudflare`: one typed Cloudflare API operation, through ``ops.cloudflare``.
+
+The operation names and their effects come from ``ops.cloudflare.operations``;
+the client carries the envelope, paging, timeouts and safe retries.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field
+
+from ops.actions.base import Action, Args, Context, Outputs
+
+
+class CloudflareArgs(Args):
+    op: str = Field(description="An operation such as `versions.list`, `deployments.create`, `secrets.put`.")
+    args: dict[str, Any] = Field(default_factory=dict, description="The operation's arguments.")
+
+
+class CloudflareAction(Action):
+    name = "cloudflare"
+    Args = CloudflareArgs
+    summary = "A typed Cloudflare API operation."
+    outputs = frozenset({"result"})
+
+    def effect(self, args: CloudflareArgs) -> str | None:
+        operation = _operations().get(args.op)
+        return operation.effect if operation is not None else None
+
+    def safe_to_retry(self, args: CloudflareArgs) -> bool:
+        return False  # the client itself retries exactly the requests that are safe to repeat
+
+    def describe(self, args: CloudflareArgs) -> str:
+        shown = ", ".join(f"{k}={v!r}" for k, v in args.args.items())
+        return f"cloudflare {args.op}({shown})"
+
+    def run(self, args: CloudflareArgs, ctx: Context) -> Outputs:
+        operation = _operations().get(args.op)
+        if operation is None:
+            from ops.errors import InputError
+
+            raise InputError(f"unknown Cloudflare operation {args.op!r}; known: {', '.join(sorted(_operations()))}")
+        return {"result": operation.call(ctx.cloudflare(), **args.args)}
+
+
+def _operations() -> dict[str, Any]:
+    try:
+        from ops.cloudflare.operations import OPERATIONS
+    except ImportError:
+        return {}
+    return dict(OPERATIONS)

@@ -1,0 +1,144 @@
+"""`edit`: set values in a TOML or YAML config in place, keeping comments and layout.
+
+TOML goes through tomlkit and YAML through ruamel.yaml's round-trip mode, so
+only the edited values change. The previous values are the outputs, and the
+undo this action supplies writes them back.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field
+
+from ops.actions.base import Action, Args, Context, Outputs, UndoCall
+from ops.errors import InputError
+
+ABSENT = {"$absent": True}
+
+
+class EditArgs(Args):
+    file: str = Field(description="The config file, relative to the repo root (.toml, .yaml or .yml).")
+    set: dict[str, Any] = Field(min_length=1, description="Dotted paths and their new values, e.g. `vars.PROVIDER_ORDER`.")
+
+
+class EditAction(Action):
+    name = "edit"
+    Args = EditArgs
+    summary = "Round-trip edit of a TOML or YAML config that keeps comments."
+    outputs = frozenset({"file", "previous", "changed"})
+
+    def effect(self, args: EditArgs) -> str:
+        return "write"
+
+    def safe_to_retry(self, args: EditArgs) -> bool:
+        return True  # setting a value twice is the same as once
+
+    def supplies_undo(self, args: EditArgs) -> bool:
+        return True
+
+    def describe(self, args: EditArgs) -> str:
+        changes = ", ".join(f"{k} = {v!r}" for k, v in args.set.items())
+        return f"edit {args.file}: {changes}"
+
+    def default_undo(self, args: EditArgs, outputs: Outputs) -> UndoCall:
+        return UndoCall("edit", {"file": args.file, "set": outputs["previous"]}, f"restore {', '.join(args.set)} in {args.file}")
+
+    def run(self, args: EditArgs, ctx: Context) -> Outputs:
+        path = _resolve(ctx.target.root, args.file)
+        doc, dump = _load(path)
+        previous = {key: _set(doc, key, value, path) for key, value in args.set.items()}
+        changed = any(previous[k] != v for k, v in args.set.items())
+        if changed:
+            _write_atomically(path, dump(doc))
+        return {"file": str(path), "previous": previous, "changed": changed}
+
+
+def _resolve(root: Path, file: str) -> Path:
+    path = (root / file).resolve()
+    if not path.is_relative_to(root.resolve()):
+        raise InputError(f"edit: {file!r} is outside the repository; give a path inside it")
+    if path.suffix not in (".toml", ".yaml", ".yml"):
+        raise InputError(f"edit: {file}: only .toml, .yaml and .yml configs can be edited in place")
+    return path
+
+
+def _load(path: Path) -> tuple[Any, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"edit: {path}: {exc.strerror}") from exc
+    if path.suffix == ".toml":
+        import tomlkit
+
+        try:
+            return tomlkit.parse(text), tomlkit.dumps
+        except tomlkit.exceptions.ParseError as exc:
+            raise InputError(f"{path}:{exc.line}:{exc.col}: {exc}; fix the TOML before editing") from exc
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import YAMLError
+
+    yaml = YAML(typ="rt")
+    yaml.preserve_quotes = True
+    try:
+        doc = yaml.load(text)
+    except YAMLError as exc:
+        raise InputError(f"{path}: {exc}; fix the YAML before editing") from exc
+
+    def dump(data: Any) -> str:
+        out = io.StringIO()
+        yaml.dump(data, out)
+        return out.getvalue()
+
+    return doc, dump
+
+
+def _set(doc: Any, dotted: str, value: Any, path: Path) -> Any:
+    *parents, last = dotted.split(".")
+    node = doc
+    for part in parents:
+        node = _child(node, part, dotted, path)
+    key: Any = int(last) if isinstance(node, list) and last.isdigit() else last
+    previous = _plain(node[key]) if _has(node, key) else ABSENT
+    if value == ABSENT:
+        if _has(node, key):
+            del node[key]
+    else:
+        node[key] = value
+    return previous
+
+
+def _child(node: Any, part: str, dotted: str, path: Path) -> Any:
+    if isinstance(node, list) and part.isdigit() and int(part) < len(node):
+        return node[int(part)]
+    if isinstance(node, dict):
+        if part not in node:
+            node[part] = {}
+        return node[part]
+    raise InputError(f"edit: {path}: cannot reach {dotted!r} (at {part!r})")
+
+
+def _has(node: Any, key: Any) -> bool:
+    if isinstance(node, list):
+        return isinstance(key, int) and key < len(node)
+    return key in node
+
+
+def _plain(value: Any) -> Any:
+    unwrap = getattr(value, "unwrap", None)
+    return unwrap() if callable(unwrap) else value
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,79 @@
+"""`run`: a program with an argv list, never a shell string. Outputs: exit_code, stdout, stderr, json."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from typing import Any
+
+from pydantic import Field
+
+from ops.actions.base import Action, Args, Context, Outputs
+from ops.errors import InputError, TransportError
+
+MAX_OUTPUT = 64 * 1024
+
+
+class RunArgs(Args):
+    argv: list[str] = Field(min_length=1, description="The program and its arguments, each one an item: no shell.")
+    env: dict[str, str] = Field(default_factory=dict, description="Extra environment variables.")
+    stdin: str | None = Field(None, description="Text sent on standard input (secrets go here, not in argv).")
+    cwd: str | None = Field(None, description="Working directory, relative to the repo root.")
+    ok_codes: list[int] = Field(default_factory=lambda: [0], description="Exit codes that count as success.")
+
+
+class RunAction(Action):
+    name = "run"
+    Args = RunArgs
+    summary = "Run a program from an argv list (no shell)."
+    outputs = frozenset({"exit_code", "stdout", "stderr", "json", "argv"})
+
+    def effect(self, args: RunArgs) -> str | None:
+        return None  # unknowable: the spec's declared effect governs
+
+    def safe_to_retry(self, args: RunArgs) -> bool:
+        return False
+
+    def describe(self, args: RunArgs) -> str:
+        return "run " + " ".join(_quote(a) for a in args.argv)
+
+    def run(self, args: RunArgs, ctx: Context) -> Outputs:
+        return run_argv(list(args.argv), ctx, env=args.env, stdin=args.stdin, cwd=args.cwd, ok_codes=args.ok_codes)
+
+
+def run_argv(argv: list[str], ctx: Context, *, env: dict[str, str] | None = None, stdin: str | None = None,
+             cwd: str | None = None, ok_codes: list[int] | None = None) -> Outputs:
+    if any("\x00" in a for a in argv):
+        raise InputError(f"argv for {argv[0]!r} holds a NUL byte; remove it")
+    workdir = str(ctx.target.root / cwd) if cwd else str(ctx.target.root)
+    try:
+        done = subprocess.run(  # noqa: S603 - argv list, no shell
+            argv, input=stdin, capture_output=True, text=True, cwd=workdir,
+            env={**os.environ, **(env or {})}, timeout=ctx.remaining(), check=False,
+        )
+    except FileNotFoundError as exc:
+        raise InputError(f"{argv[0]}: program not found; install it or fix the step's argv") from exc
+    except subprocess.TimeoutExpired as exc:
+        raise TransportError(f"{argv[0]} did not finish within {ctx.timeout:.0f} s") from exc
+    outputs: Outputs = {
+        "argv": argv, "exit_code": done.returncode,
+        "stdout": done.stdout[-MAX_OUTPUT:], "stderr": done.stderr[-MAX_OUTPUT:], "json": _json(done.stdout),
+    }
+    if done.returncode not in (ok_codes or [0]):
+        tail = (done.stderr or done.stdout).strip().splitlines()[-3:]
+        raise TransportError(f"{argv[0]} exited {done.returncode}: {' | '.join(tail)}")
+    return outputs
+
+
+def _json(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except (json.JSONDecodeError, ValueError):
+        return None
+
+
+def _quote(arg: str) -> str:
+    import shlex
+
+    return shlex.quote(arg)

@@ -1,0 +1,61 @@
+"""`inv journal.show [RUN]` and `inv incident.report RUN`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from invoke import Collection, task
+
+from ops.cli.boundary import guarded, out
+
+
+@task(help={"run": "A run id (or a unique part of one); default: list the runs", "json": "Print raw JSONL events"},
+      positional=["run"], optional=["run"], auto_shortflags=False)
+@guarded
+def show(c: Any, run: str = "", json_: bool = False) -> None:
+    """Print a run from the journal (or list the runs)."""
+    from ops.engine.journal import default_dir, find_run, list_runs, read_events
+
+    folder = default_dir()
+    if not run:
+        runs = list_runs(folder)
+        out("\n".join(runs) if runs else f"no runs yet in {folder}")
+        return
+    path = find_run(folder, run)
+    for event in read_events(path):
+        if json_:
+            out(json.dumps(event))
+            continue
+        rest = {k: v for k, v in event.items() if k not in ("ts", "mono", "run", "event")}
+        out(f"{event['ts']}  {event['event']:<12} " + ", ".join(f"{k}={_short(v)}" for k, v in rest.items() if v not in (None, "", [], {})))
+
+
+def _short(value: Any) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, default=str)
+    return text if len(text) <= 160 else text[:157] + "..."
+
+
+@task(help={"run": "A run id (or a unique part of one; `latest` for the newest)", "out": "Write here instead of stdout"},
+      positional=["run"], optional=["run"], auto_shortflags=False)
+@guarded
+def report(c: Any, run: str = "latest", out_: str = "") -> None:
+    """Write a Markdown incident report from a run's journal."""
+    from ops.engine.incident import incident_report
+    from ops.engine.journal import default_dir, find_run
+
+    text = incident_report(find_run(default_dir(), run))
+    if out_:
+        Path(out_).write_text(text, encoding="utf-8")
+        out(f"wrote {out_}")
+    else:
+        out(text)
+
+
+def journal_collection() -> Collection:
+    return Collection("journal", show)
+
+
+def incident_collection() -> Collection:
+    return Collection("incident", report)

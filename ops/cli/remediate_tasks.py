@@ -1,0 +1,159 @@
+"""`inv remediate.<name>`: one task per spec, compiled from the catalog.
+
+Each body gets a real signature (``__signature__``) built from the spec's
+params, so invoke shows typed flags with their help. A broken spec still gets
+its task, which reports the problems and exits 2; the others are unaffected.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+from invoke import Collection, Task
+from invoke.exceptions import Exit
+
+from ops.cli.boundary import err, guarded, out
+from ops.engine.catalog import Entry, discover
+from ops.errors import InputError
+
+BUILTIN_FLAGS: dict[str, tuple[Any, str]] = {
+    "dry_run": (False, "Run the read-only probes and print the plan; change nothing."),
+    "yes": (False, "Confirm destructive steps without asking (needed without a terminal)."),
+    "json": (False, "Print one JSON result instead of text."),
+    "plan_out": (None, "With --dry-run: write the plan (and the state it was computed from) to this file."),
+    "plan": (None, "Apply exactly the plan saved in this file; refused if the state has changed since."),
+    "target": (None, "Target from targets.toml (default: $OPS_TARGET or the file's default, the sandbox)."),
+}
+
+
+def collection(folder: Path | None = None) -> Collection:
+    coll = Collection("remediate")
+    for entry in discover(folder):
+        coll.add_task(compile_entry(entry), name=entry.name)
+    return coll
+
+
+def compile_entry(entry: Entry) -> Task:  # type: ignore[type-arg]
+    body = _body(entry) if entry.ok else _broken_body(entry)
+    params = [inspect.Parameter("c", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+    helps: dict[str, str] = {}
+    for name, param in entry.params.items():
+        default = param.get("default") if param["type"] == "boolean" else None
+        params.append(inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                                        default=bool(default) if param["type"] == "boolean" else None))
+        helps[name] = _param_help(param)
+    for name, (default, text) in BUILTIN_FLAGS.items():
+        params.append(inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=default))
+        helps[name] = text
+    body.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+    body.__name__ = entry.name.replace("-", "_")
+    body.__doc__ = entry.summary if entry.ok else f"BROKEN spec {Path(entry.path).name}: run `inv specs.check`"
+    return Task(body, name=entry.name, help=helps, auto_shortflags=False)
+
+
+def _param_help(param: dict[str, Any]) -> str:
+    bits = [param["type"]]
+    if param["type"] == "secret":
+        bits = ["secret source: " + ", ".join({"env": "env:NAME", "stdin": "stdin", "file": "file:PATH",
+                                                "generate": "generate"}[s] for s in param["sources"])]
+    if param.get("default") is not None:
+        bits.append(f"default {param['default']}")
+    if param.get("minimum") is not None or param.get("maximum") is not None:
+        bits.append(f"range {param.get('minimum', '')}..{param.get('maximum', '')}")
+    if param.get("choices"):
+        bits.append("one of " + "|".join(param["choices"]))
+    if param.get("required"):
+        bits.append("required")
+    return f"{param['help']} ({', '.join(bits)})"
+
+
+def _broken_body(entry: Entry) -> Callable[..., None]:
+    def body(c: Any, **_: Any) -> None:
+        for problem in entry.problems:
+            err(problem)
+        err(f"remediate.{entry.name} is unavailable: its spec has {len(entry.problems)} problem(s); fix them, "
+            "then `inv specs.check` passes")
+        raise Exit(code=2)
+
+    return body
+
+
+def _body(entry: Entry) -> Callable[..., None]:
+    @guarded
+    def body(c: Any, **flags: Any) -> None:
+        run_entry(entry, flags)
+
+    return body
+
+
+def run_entry(entry: Entry, flags: dict[str, Any]) -> None:
+    from ops.cli.render import Progress, render_json, render_text
+    from ops.engine.journal import default_dir
+    from ops.engine.model import Spec
+    from ops.engine.params import resolve_params
+    from ops.engine.runner import Request, execute
+    from ops.targets import load_target
+
+    builtin = {name: flags.pop(name, default) for name, (default, _) in BUILTIN_FLAGS.items()}
+    spec = Spec.model_validate(entry.data)
+    expected_hash = None
+    if builtin["plan"]:
+        flags, expected_hash, builtin["target"] = _load_plan(Path(builtin["plan"]), entry, builtin["target"])
+    if builtin["plan_out"] and not builtin["dry_run"]:
+        raise InputError("--plan-out goes with --dry-run: a plan is made without changing anything")
+    target = load_target(builtin["target"])
+    params = resolve_params(spec.params, flags, dry_run=bool(builtin["dry_run"]))
+    quiet = bool(builtin["json"])
+    request = Request(
+        spec=spec, spec_digest=entry.digest, params=params, target=target, journal_dir=default_dir(),
+        dry_run=bool(builtin["dry_run"]), yes=bool(builtin["yes"]),
+        confirm=None if quiet or not sys.stdin.isatty() else _ask,
+        observer=None if quiet else Progress(), expected_plan_hash=expected_hash,
+    )
+    if not quiet:
+        err(target.header())
+    outcome = execute(request)
+    if builtin["plan_out"] and outcome.status == "planned":
+        _save_plan(Path(builtin["plan_out"]), entry, outcome, flags)
+    out(render_json(outcome) if quiet else render_text(outcome))
+    if outcome.exit_code:
+        raise Exit(code=outcome.exit_code)
+
+
+def _ask(question: str) -> bool:
+    err(question)
+    try:
+        return input("type 'yes' to go on: ").strip().lower() == "yes"
+    except EOFError:
+        return False
+
+
+def _save_plan(path: Path, entry: Entry, outcome: Any, flags: dict[str, Any]) -> None:
+    doc = {"format": 1, "spec": entry.name, "digest": entry.digest, "plan_hash": outcome.plan_hash,
+           "target": outcome.target, "target_name": outcome.target.split(":")[0].removeprefix("target "),
+           "flags": {k: v for k, v in flags.items() if v is not None}, "plan": outcome.as_dict()}
+    from ops.redact import redact
+
+    path.write_text(redact(json.dumps(doc, indent=2, default=str)) + "\n", encoding="utf-8")
+
+
+def _load_plan(path: Path, entry: Entry, target: str | None) -> tuple[dict[str, Any], str, str | None]:
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read the plan: {exc.strerror}") from None
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{path}:{exc.lineno}:{exc.colno}: not a plan file: {exc.msg}") from None
+    if not isinstance(doc, dict) or doc.get("format") != 1:
+        raise InputError(f"{path}: not a plan file written by --plan-out")
+    if doc.get("spec") != entry.name:
+        raise InputError(f"{path}: the plan is for remediate.{doc.get('spec')}, not remediate.{entry.name}")
+    if doc.get("digest") != entry.digest:
+        from ops.errors import PlanStale
+
+        raise PlanStale(f"{path}: {Path(entry.path).name} changed since the plan was made; make a new plan")
+    return dict(doc.get("flags", {})), str(doc["plan_hash"]), target or doc.get("target_name")

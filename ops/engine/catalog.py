@@ -1,0 +1,148 @@
+"""The specs in `remediations/`, validated once and cached by content.
+
+Listing tasks must stay fast with hundreds of specs, so this module imports
+only the standard library on the cached path. A cache entry is keyed by the
+SHA-256 of the spec file's bytes and by the engine's own source files, so a
+changed spec (or engine) is never served stale.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+__all__ = ["Entry", "default_dir", "discover"]
+
+CACHE_FORMAT = 1
+
+
+@dataclass
+class Entry:
+    name: str
+    path: str
+    digest: str
+    summary: str = ""
+    params: dict[str, dict[str, Any]] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+    data: dict[str, Any] | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems and self.data is not None
+
+
+def default_dir() -> Path:
+    env = os.environ.get("OPS_REMEDIATIONS_DIR")
+    if env:
+        return Path(env)
+    from ops.targets import find_targets_file
+
+    return find_targets_file().parent / "remediations"
+
+
+def discover(folder: Path | None = None) -> list[Entry]:
+    folder = folder or default_dir()
+    files = sorted(p for p in folder.glob("*.y*ml") if p.suffix in (".yaml", ".yml"))
+    cache = _Cache(folder)
+    entries = [_entry(path, cache) for path in files]
+    cache.save()
+    return _dedupe(entries)
+
+
+def _entry(path: Path, cache: _Cache) -> Entry:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        return Entry(path.stem, str(path), "", problems=[f"{path}:1:1: $: cannot read the file: {exc.strerror}"])
+    digest = hashlib.sha256(raw).hexdigest()
+    cached = cache.get(str(path), digest)
+    if cached is not None:
+        return cached
+    entry = _validate(path, digest)
+    cache.put(entry)
+    return entry
+
+
+def _validate(path: Path, digest: str) -> Entry:
+    from ops.engine.check import check_file
+
+    display = _display(path)
+    checked = check_file(path, display=display)
+    if not checked.ok:
+        return Entry(path.stem, str(path), digest, problems=[str(p) for p in checked.problems])
+    spec = checked.spec
+    params = {name: p.model_dump(mode="json") for name, p in spec.params.items()}
+    return Entry(spec.name, str(path), digest, spec.summary, params, [], checked.data)
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def _dedupe(entries: list[Entry]) -> list[Entry]:
+    seen: dict[str, str] = {}
+    for entry in entries:
+        if entry.ok and entry.name in seen:
+            entry.problems = [f"{entry.path}:1:1: $.name: {entry.name!r} is already the name of {seen[entry.name]}; names must be unique"]
+            entry.data = None
+            entry.name = Path(entry.path).stem
+        elif entry.ok:
+            seen[entry.name] = entry.path
+    return entries
+
+
+class _Cache:
+    def __init__(self, folder: Path) -> None:
+        root = Path(os.environ.get("OPS_CACHE_DIR") or folder.parent / ".cache" / "cfw-remedy")
+        key = hashlib.sha256(str(folder.resolve()).encode()).hexdigest()[:16]
+        self.file = root / f"specs-{key}.json"
+        self.engine = _engine_fingerprint()
+        self.entries: dict[str, dict[str, Any]] = {}
+        self.dirty = False
+        try:
+            doc = json.loads(self.file.read_text(encoding="utf-8"))
+            if doc.get("format") == CACHE_FORMAT and doc.get("engine") == self.engine:
+                self.entries = doc["entries"]
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
+
+    def get(self, path: str, digest: str) -> Entry | None:
+        raw = self.entries.get(path)
+        if raw is None or raw.get("digest") != digest:
+            return None
+        return Entry(**raw)
+
+    def put(self, entry: Entry) -> None:
+        self.entries[entry.path] = entry.__dict__.copy()
+        self.dirty = True
+
+    def save(self) -> None:
+        if not self.dirty:
+            return
+        doc = {"format": CACHE_FORMAT, "engine": self.engine, "entries": self.entries}
+        try:
+            self.file.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=self.file.parent, suffix=".tmp")
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                json.dump(doc, handle)
+            os.replace(tmp, self.file)
+        except OSError:
+            pass  # a cache that cannot be written only costs speed
+
+
+def _engine_fingerprint() -> str:
+    base = Path(__file__).resolve().parent.parent
+    stats = []
+    for sub in ("engine", "actions"):
+        for source in sorted((base / sub).glob("*.py")):
+            st = source.stat()
+            stats.append(f"{source.name}:{st.st_mtime_ns}:{st.st_size}")
+    return hashlib.sha256("|".join(stats).encode()).hexdigest()[:16]

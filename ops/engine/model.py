@@ -1,0 +1,133 @@
+"""The remediation spec format, as pydantic models: the one source of truth.
+
+``schemas/remediation.schema.json`` is generated from these models (see
+``ops.engine.schema``), and a test fails when the committed file is stale.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Effect = Literal["read", "write", "destructive"]
+EFFECT_RANK: dict[str, int] = {"read": 0, "write": 1, "destructive": 2}
+ParamType = Literal["string", "integer", "number", "boolean", "secret", "path"]
+SecretSource = Literal["env", "stdin", "file", "generate"]
+
+NAME_PATTERN = r"^[a-z][a-z0-9]*(?:[-_][a-z0-9]+)*$"
+PARAM_PATTERN = r"^[a-z][a-z0-9_]*$"
+RESERVED_FLAGS = frozenset({"dry_run", "yes", "json", "plan", "plan_out", "target"})
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class Generate(_Strict):
+    """How `--<param> generate` makes a value."""
+
+    bytes: int = Field(32, ge=16, le=256, description="Random bytes to draw from the OS CSPRNG.")
+    encoding: Literal["base64", "hex", "base64url"] = Field("base64", description="How the bytes are encoded.")
+
+
+class Param(_Strict):
+    """A typed parameter: it becomes a `--flag` of the compiled task."""
+
+    type: ParamType = Field(description="The value's type. A `secret` takes a source, never the value itself.")
+    help: str = Field(min_length=1, description="One line shown by `inv --help remediate.<name>`.")
+    default: str | int | float | bool | None = Field(
+        None, description="The value when the flag is not given. For a secret: a source such as `env:NAME`."
+    )
+    required: bool = Field(False, description="The run refuses to start without it.")
+    pattern: str | None = Field(None, description="A regular expression a string value must match in full.")
+    minimum: float | None = Field(None, description="The smallest allowed number.")
+    maximum: float | None = Field(None, description="The largest allowed number.")
+    choices: list[str] | None = Field(None, description="The only values allowed.")
+    sources: list[SecretSource] = Field(
+        default_factory=lambda: ["env", "stdin", "file", "generate"],
+        description="For a secret: where its value may come from (`env:NAME`, `stdin`, `file:PATH`, `generate`).",
+    )
+    generate: Generate = Field(default_factory=Generate, description="For a secret: how `generate` makes one.")
+
+
+Matcher = Any  # a literal (equality) or {op: value}; ops in ops.engine.expect
+
+
+class Check(_Strict):
+    """A read-only probe and what its outputs must satisfy."""
+
+    name: str = Field(pattern=NAME_PATTERN, description="Unique within the spec; outputs are `steps.<name>.outputs`.")
+    action: str = Field(description="An action type, e.g. `http`, `cloudflare`, `wrangler`.")
+    with_: dict[str, Any] = Field(default_factory=dict, alias="with", description="The action's arguments; `{{ … }}` refers to params, target and earlier steps.")
+    expect: dict[str, Matcher] = Field(
+        default_factory=dict,
+        description="Dotted paths into the outputs, each with a value or `{op: value}` (==, !=, <, <=, >, >=, in, not_in, matches, exists).",
+    )
+    description: str | None = Field(None, description="What this checks, in words for the plan and the report.")
+    when: str | None = Field(None, description="Run only if this holds: `params.x`, `not params.x`, `steps.s.outputs.k`.")
+    timeout: float = Field(30.0, gt=0, le=3600, description="Seconds before the probe counts as failed.")
+
+
+class Precondition(Check):
+    """Checked before any change; a failure stops the run (exit 3), or ends it as a no-op."""
+
+    on_fail: Literal["abort", "noop"] = Field(
+        "abort", description="`abort`: exit 3. `noop`: nothing to do; exit 0 and say why."
+    )
+    reason: str | None = Field(None, description="Said when the precondition fails, e.g. why there is nothing to do.")
+
+
+class Step(_Strict):
+    """One action of the remediation, with its declared effect on the world."""
+
+    name: str = Field(pattern=NAME_PATTERN, description="Unique within the spec; outputs are `steps.<name>.outputs`.")
+    action: str = Field(description="An action type, e.g. `http`, `cloudflare`, `wrangler`, `edit`.")
+    effect: Effect = Field(description="`read` probes run in dry-run; `write` needs an undo; `destructive` needs `irreversible`.")
+    with_: dict[str, Any] = Field(default_factory=dict, alias="with", description="The action's arguments.")
+    expect: dict[str, Matcher] = Field(default_factory=dict, description="What the outputs must satisfy for the step to pass.")
+    undo: str | None = Field(None, description="The name of an entry in `undo:` that reverses this step.")
+    irreversible: str | None = Field(None, min_length=1, description="Why a destructive step cannot be undone.")
+    description: str | None = Field(None, description="What this step does, in words.")
+    when: str | None = Field(None, description="Run only if this holds: `params.x`, `not params.x`, `steps.s.outputs.k`.")
+    timeout: float = Field(60.0, gt=0, le=3600, description="Seconds the step may take.")
+    retries: int = Field(0, ge=0, le=10, description="Extra attempts, used only where the action is safe to repeat.")
+
+
+class UndoStep(_Strict):
+    """A named reversal, referenced by a step's `undo:`."""
+
+    name: str = Field(pattern=NAME_PATTERN, description="Referenced from a step's `undo:`.")
+    action: str = Field(description="An action type.")
+    with_: dict[str, Any] = Field(default_factory=dict, alias="with", description="The action's arguments.")
+    expect: dict[str, Matcher] = Field(default_factory=dict, description="What the outputs must satisfy.")
+    description: str | None = None
+    timeout: float = Field(60.0, gt=0, le=3600)
+
+
+class Verify(_Strict):
+    """Checks polled until they all pass (and keep passing for `hold` seconds) or the deadline."""
+
+    deadline: float = Field(60.0, gt=0, le=3600, description="Seconds to wait for all checks to pass.")
+    interval: float = Field(2.0, gt=0, le=600, description="Seconds between polls.")
+    hold: float = Field(0.0, ge=0, le=3600, description="Once passing, the checks must keep passing this long.")
+    checks: list[Check] = Field(min_length=1, description="Probes that prove the service recovered.")
+
+
+class Spec(_Strict):
+    """A remediation: params, preconditions, steps, verification and undo."""
+
+    schema_: str | None = Field(None, alias="$schema", description="The JSON Schema of this file.")
+    name: str = Field(pattern=NAME_PATTERN, description="Becomes `inv remediate.<name>`.")
+    summary: str = Field(min_length=1, description="One line: what it fixes.")
+    symptoms: list[str] = Field(min_length=1, description="What the on-call engineer sees that this answers.")
+    description: str | None = Field(None, description="Longer notes for the README and the incident report.")
+    params: dict[str, Param] = Field(default_factory=dict, description="Typed flags of the compiled task.")
+    preconditions: list[Precondition] = Field(default_factory=list, description="Read-only checks before any change.")
+    steps: list[Step] = Field(min_length=1, description="The actions, in order.")
+    verify: Verify = Field(description="How recovery is proven.")
+    undo: list[UndoStep] = Field(default_factory=list, description="Named reversals for `write` steps.")
+    lock: bool = Field(True, description="Hold the target's lock while running (one remediation at a time).")
+
+    def all_named(self) -> list[Check | Step | UndoStep]:
+        return [*self.preconditions, *self.steps, *self.undo, *self.verify.checks]

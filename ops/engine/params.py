@@ -1,0 +1,153 @@
+"""Turn flag values into typed params, and secret sources into registered secret values.
+
+A secret never arrives as a literal: its flag names a source (`env:NAME`,
+`stdin`, `file:PATH` or `generate`), and the value is registered with the
+redactor the moment it is read.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import re
+import secrets as _secrets
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+from ops import redact
+from ops.engine.model import Param
+from ops.engine.template import UNKNOWN
+from ops.errors import InputError
+
+__all__ = ["SecretValue", "resolve_params"]
+
+
+@dataclass(frozen=True)
+class SecretValue:
+    """A resolved secret: its value is registered with the redactor and shown only as length and source."""
+
+    value: str
+    source: str
+
+    def __str__(self) -> str:
+        return self.value
+
+    def shown(self) -> str:
+        return f"<secret: {len(self.value)} chars from {self.source}>"
+
+
+def resolve_params(spec_params: Mapping[str, Param], given: Mapping[str, Any], *, dry_run: bool,
+                   stdin: Callable[[], str] | None = None) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    problems: list[str] = []
+    for name, param in spec_params.items():
+        raw = given.get(name)
+        if raw is None or raw == "":
+            raw = param.default
+        flag = "--" + name.replace("_", "-")
+        if raw is None:
+            if param.required:
+                problems.append(f"{flag} is required: {param.help}")
+            values[name] = None
+            continue
+        try:
+            values[name] = _coerce(param, raw, flag, dry_run, stdin)
+        except InputError as exc:
+            problems.append(str(exc))
+    if problems:
+        raise InputError("; ".join(problems))
+    return values
+
+
+def _coerce(param: Param, raw: Any, flag: str, dry_run: bool, stdin: Callable[[], str] | None) -> Any:
+    kind = param.type
+    if kind == "secret":
+        return _secret(param, str(raw), flag, dry_run, stdin)
+    if kind == "boolean":
+        return _boolean(raw, flag)
+    if kind in ("integer", "number"):
+        return _number(param, raw, flag)
+    text = str(raw)
+    if "\x00" in text:
+        raise InputError(f"{flag}: the value holds a NUL byte; remove it")
+    if param.pattern is not None and not re.fullmatch(param.pattern, text):
+        raise InputError(f"{flag}: {text!r} does not match the pattern {param.pattern!r}")
+    if param.choices is not None and text not in param.choices:
+        raise InputError(f"{flag}: {text!r} is not one of {', '.join(param.choices)}")
+    return text
+
+
+def _boolean(raw: Any, flag: str) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    lowered = str(raw).strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise InputError(f"{flag}: expected true or false, got {raw!r}")
+
+
+def _number(param: Param, raw: Any, flag: str) -> int | float:
+    try:
+        value: int | float = int(str(raw)) if param.type == "integer" else float(str(raw))
+    except ValueError:
+        raise InputError(f"{flag}: expected {'an integer' if param.type == 'integer' else 'a number'}, got {raw!r}") from None
+    if param.minimum is not None and value < param.minimum:
+        raise InputError(f"{flag}: {value} is below the minimum {param.minimum:g}")
+    if param.maximum is not None and value > param.maximum:
+        raise InputError(f"{flag}: {value} is above the maximum {param.maximum:g}")
+    return value
+
+
+def _secret(param: Param, source: str, flag: str, dry_run: bool, stdin: Callable[[], str] | None) -> Any:
+    kind, _, rest = source.partition(":")
+    if kind not in param.sources:
+        raise InputError(f"{flag}: give a source ({', '.join(_forms(param))}), never the secret itself")
+    if kind == "env":
+        value = os.environ.get(rest, "")
+        if not rest or not value:
+            raise InputError(f"{flag}: environment variable {rest or '(none named)'} is not set; export it or pick another source")
+    elif kind == "file":
+        value = _read_secret_file(rest, flag)
+    elif kind == "stdin":
+        if dry_run:
+            return UNKNOWN  # read only when applying, so a dry-run never consumes it
+        value = (stdin or sys.stdin.read)().rstrip("\r\n")
+        if not value:
+            raise InputError(f"{flag}: standard input was empty; pipe the secret in")
+    else:
+        value = _generate(param)
+    try:
+        redact.register(value)
+    except ValueError as exc:
+        raise InputError(f"{flag}: {exc}") from None
+    return SecretValue(value, kind if kind != "env" and kind != "file" else source)
+
+
+def _forms(param: Param) -> list[str]:
+    forms = {"env": "env:NAME", "stdin": "stdin", "file": "file:PATH", "generate": "generate"}
+    return [forms[s] for s in param.sources]
+
+
+def _read_secret_file(name: str, flag: str) -> str:
+    if not name:
+        raise InputError(f"{flag}: write file:PATH")
+    try:
+        value = Path(name).read_text(encoding="utf-8").rstrip("\r\n")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{flag}: cannot read {name}: {getattr(exc, 'strerror', None) or exc}") from None
+    if not value:
+        raise InputError(f"{flag}: {name} is empty")
+    return value
+
+
+def _generate(param: Param) -> str:
+    raw = _secrets.token_bytes(param.generate.bytes)
+    if param.generate.encoding == "hex":
+        return raw.hex()
+    if param.generate.encoding == "base64url":
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return base64.b64encode(raw).decode()

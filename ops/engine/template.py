@@ -1,0 +1,104 @@
+"""`{{ dotted.path }}` references in spec values, resolved in one pass.
+
+There are no expressions and no second pass: a param whose value contains
+`{{ … }}` is substituted as data and never evaluated, so user input cannot
+inject template syntax. A string that is exactly one reference keeps the
+referenced value's type.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+__all__ = ["UNKNOWN", "Unknown", "condition_holds", "references", "resolve"]
+
+REF = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_\-]*(?:\.[A-Za-z0-9_\-]+)*)\s*\}\}")
+CONDITION = re.compile(r"^\s*(not\s+)?([A-Za-z_][A-Za-z0-9_\-]*(?:\.[A-Za-z0-9_\-]+)*)\s*$")
+
+
+class Unknown:
+    """A value that only exists after a real run."""
+
+    _instance: Unknown | None = None
+
+    def __new__(cls) -> Unknown:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "(known after apply)"
+
+    __str__ = __repr__
+
+
+UNKNOWN = Unknown()
+
+
+class ReferenceError_(LookupError):
+    pass
+
+
+def references(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return REF.findall(value)
+    if isinstance(value, dict):
+        return [ref for v in value.values() for ref in references(v)]
+    if isinstance(value, list):
+        return [ref for v in value for ref in references(v)]
+    return []
+
+
+def resolve(value: Any, scope: dict[str, Any]) -> Any:
+    if isinstance(value, str):
+        return _resolve_str(value, scope)
+    if isinstance(value, dict):
+        return {k: resolve(v, scope) for k, v in value.items()}
+    if isinstance(value, list):
+        return [resolve(v, scope) for v in value]
+    return value
+
+
+def _resolve_str(text: str, scope: dict[str, Any]) -> Any:
+    whole = REF.fullmatch(text.strip())
+    if whole:
+        return lookup(scope, whole.group(1))
+    parts = [lookup(scope, m.group(1)) for m in REF.finditer(text)]
+    if any(p is UNKNOWN for p in parts):
+        return UNKNOWN
+    values = iter(parts)
+    return REF.sub(lambda _m: _text(next(values)), text)
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def lookup(scope: dict[str, Any], dotted: str) -> Any:
+    current: Any = scope
+    for part in dotted.split("."):
+        if current is UNKNOWN:
+            return UNKNOWN
+        if isinstance(current, dict) and part in current:
+            current = current[part]
+        elif isinstance(current, list) and part.isdigit() and int(part) < len(current):
+            current = current[int(part)]
+        else:
+            raise ReferenceError_(f"{{{{ {dotted} }}}} does not resolve (no {part!r})")
+    return current
+
+
+def parse_condition(text: str) -> tuple[bool, str]:
+    match = CONDITION.match(text)
+    if not match:
+        raise ValueError(f"a condition is `path` or `not path`, got {text!r}")
+    return bool(match.group(1)), match.group(2)
+
+
+def condition_holds(text: str, scope: dict[str, Any]) -> bool | Unknown:
+    negate, path = parse_condition(text)
+    value = lookup(scope, path)
+    if value is UNKNOWN:
+        return UNKNOWN
+    return (not value) if negate else bool(value)
