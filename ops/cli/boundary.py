@@ -41,6 +41,9 @@ def guarded(body: F) -> F:
         except OpsError as exc:
             err(f"error: {exc}")
             raise Exit(code=exc.exit_code) from None
+        except BrokenPipeError:  # the reader (e.g. `head`) went away: nothing more to say
+            sys.stderr.close()
+            raise Exit(code=1) from None
         except KeyboardInterrupt:
             err("interrupted")
             raise Exit(code=130) from None

@@ -11,19 +11,24 @@ from invoke import Collection, task
 from ops.cli.boundary import guarded, out
 
 
-@task(help={"run": "A run id (or a unique part of one); default: list the runs", "json": "Print raw JSONL events"},
-      positional=["run"], optional=["run"], auto_shortflags=False)
+@task(name="list", auto_shortflags=False)
 @guarded
-def show(c: Any, run: str = "", json_: bool = False) -> None:
-    """Print a run from the journal (or list the runs)."""
-    from ops.engine.journal import default_dir, find_run, list_runs, read_events
+def list_(c: Any) -> None:
+    """List the runs in the journal, oldest first."""
+    from ops.engine.journal import default_dir, list_runs
 
-    folder = default_dir()
-    if not run:
-        runs = list_runs(folder)
-        out("\n".join(runs) if runs else f"no runs yet in {folder}")
-        return
-    path = find_run(folder, run)
+    runs = list_runs(default_dir())
+    out("\n".join(runs) if runs else f"no runs yet in {default_dir()}")
+
+
+@task(help={"run": "A run id, a unique part of one, or `latest`", "json": "Print raw JSONL events"},
+      positional=["run"], auto_shortflags=False)
+@guarded
+def show(c: Any, run: str | None = None, json_: bool = False) -> None:
+    """Print a run from the journal."""
+    from ops.engine.journal import default_dir, find_run, read_events
+
+    path = find_run(default_dir(), run)
     for event in read_events(path):
         if json_:
             out(json.dumps(event))
@@ -37,10 +42,10 @@ def _short(value: Any) -> str:
     return text if len(text) <= 160 else text[:157] + "..."
 
 
-@task(help={"run": "A run id (or a unique part of one; `latest` for the newest)", "out": "Write here instead of stdout"},
-      positional=["run"], optional=["run"], auto_shortflags=False)
+@task(help={"run": "A run id, a unique part of one, or `latest`", "out": "Write here instead of stdout"},
+      positional=["run"], auto_shortflags=False)
 @guarded
-def report(c: Any, run: str = "latest", out_: str = "") -> None:
+def report(c: Any, run: str | None = None, out_: str = "") -> None:
     """Write a Markdown incident report from a run's journal."""
     from ops.engine.incident import incident_report
     from ops.engine.journal import default_dir, find_run
@@ -54,7 +59,7 @@ def report(c: Any, run: str = "latest", out_: str = "") -> None:
 
 
 def journal_collection() -> Collection:
-    return Collection("journal", show)
+    return Collection("journal", show, list_)
 
 
 def incident_collection() -> Collection:
