@@ -18,12 +18,19 @@ class Progress:
 
     def __init__(self, stream: TextIO = sys.stderr) -> None:
         self.stream = stream
+        self.checks: dict[str, tuple[str, str]] = {}
 
     def __call__(self, event: str, record: Record) -> None:
         if event == "start" and record.effect != "read":
             self._line(f"  ..   {record.kind} {record.name}: {record.description}")
-        if event == "end" and not (record.kind == "check" and record.status == "planned"):
-            self._line("  " + _record_line(record))
+        if event != "end" or (record.kind == "check" and record.status == "planned"):
+            return
+        if record.kind == "check":
+            seen = (record.status, record.message)
+            if self.checks.get(record.name) == seen:
+                return  # polling: say it again only when it changes
+            self.checks[record.name] = seen
+        self._line("  " + _record_line(record))
 
     def _line(self, text: str) -> None:
         print(redact(text), file=self.stream, flush=True)

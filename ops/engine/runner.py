@@ -61,6 +61,7 @@ class _Run:
     scope: dict[str, Any]
     completed: list[_Completed] = field(default_factory=list)
     current: str | None = None
+    uncertain: str | None = None  # a write that failed without an answer: it may have applied
 
     def emit(self, event: str, record: Record) -> None:
         if self.req.observer is not None:
@@ -258,7 +259,9 @@ def _apply_write(run: _Run, step: Step, record: Record) -> bool:
     run.emit("end", record)
     run.current = None
     if outputs is not None and step.effect == "write":
-        run.completed.append(_Completed(step, record.args, outputs))
+        run.completed.append(_Completed(step, record.args, outputs))  # it reached the service: undo it too
+    elif failures:
+        run.uncertain = step.name
     run.scope["steps"][step.name] = {"outputs": outputs or {}, "status": record.status}
     if failures:
         _fail(run, step.name, record.message)
@@ -275,7 +278,7 @@ def _call(run: _Run, item: Check | Step | UndoStep, record: Record, retries: int
         record.status = "planned"
         raise _KnownAfterApply()
     args = _validate_args(action, item, resolved)
-    declared = getattr(item, "effect", "read")
+    declared = item.effect if isinstance(item, Step) else "write" if isinstance(item, UndoStep) else "read"
     inherent = action.effect(args)
     if inherent is not None and EFFECT_RANK[inherent] > EFFECT_RANK[declared]:
         raise InputError(f"step {item.name!r} is declared {declared!r} but {action.describe(args)} has effect {inherent!r}")
@@ -436,7 +439,8 @@ def _undo_all(run: _Run) -> None:
     else:
         run.outcome.state_left = f"CHANGED: undo failed for {', '.join(stuck)}; fix by hand" + (
             f" (undid {', '.join(undone)})" if undone else "")
-    run.outcome.message += f"; {run.outcome.state_left}"
+    if run.uncertain:
+        run.outcome.state_left += f"; {run.uncertain!r} failed without an answer and may be partly applied: check it"
 
 
 def _undo_one(run: _Run, done: _Completed) -> tuple[bool, str]:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from ops.errors import OpsError
+
 __all__ = ["UNKNOWN", "Unknown", "condition_holds", "references", "resolve"]
 
 REF = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_\-]*(?:\.[A-Za-z0-9_\-]+)*)\s*\}\}")
@@ -36,8 +38,8 @@ class Unknown:
 UNKNOWN = Unknown()
 
 
-class ReferenceError_(LookupError):
-    pass
+class UnresolvedReference(OpsError):
+    """A `{{ … }}` that names nothing at run time (e.g. a probe's output lacks the key)."""
 
 
 def references(value: Any) -> list[str]:
@@ -85,7 +87,7 @@ def lookup(scope: dict[str, Any], dotted: str) -> Any:
         elif isinstance(current, list) and part.isdigit() and int(part) < len(current):
             current = current[int(part)]
         else:
-            raise ReferenceError_(f"{{{{ {dotted} }}}} does not resolve (no {part!r})")
+            raise UnresolvedReference(f"{{{{ {dotted} }}}} does not resolve (no {part!r})")
     return current
 
 
