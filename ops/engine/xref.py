@@ -137,8 +137,8 @@ def _check_references(spec: Spec, report: _Reporter) -> None:
     for idx, (path, item) in enumerate(_items(spec)):
         sources = {"with": item.with_, "expect": item.expect}
         for key, value in sources.items():
-            for ref in template.references(value):
-                _check_ref(ref, (*path, key), idx, item, spec, step_index, kinds, report)
+            for where, ref in _located_refs(value, (*path, key)):
+                _check_ref(ref, where, idx, item, spec, step_index, kinds, report)
         when = getattr(item, "when", None)
         if when:
             try:
@@ -147,6 +147,18 @@ def _check_references(spec: Spec, report: _Reporter) -> None:
                 report((*path, "when"), str(exc))
             else:
                 _check_ref(ref, (*path, "when"), idx, item, spec, step_index, kinds, report)
+
+
+def _located_refs(value: Any, path: Path_) -> Iterator[tuple[Path_, str]]:
+    if isinstance(value, dict):
+        for key, child in value.items():
+            yield from _located_refs(child, (*path, key))
+    elif isinstance(value, list):
+        for index, child in enumerate(value):
+            yield from _located_refs(child, (*path, index))
+    else:
+        for ref in template.references(value):
+            yield path, ref
 
 
 def _check_ref(ref: str, path: Path_, idx: int, item: Item, spec: Spec,

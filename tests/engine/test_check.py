@@ -1,0 +1,148 @@
+"""Spec validation: every problem located as file:line:col: $.path: message, all in one pass."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ops.engine.check import check_file
+from tests.conftest import REPO, Workspace
+
+SPECS = Path(__file__).parent / "specs"
+GOOD = (SPECS / "poke.yaml").read_text()
+
+
+def problems(tmp_path: Path, text: str | bytes) -> list[str]:
+    path = tmp_path / "spec.yaml"
+    path.write_bytes(text if isinstance(text, bytes) else text.encode())
+    return [str(p).replace(str(path), "spec.yaml") for p in check_file(path).problems]
+
+
+def test_shipped_and_test_specs_are_valid() -> None:
+    for path in [*sorted((REPO / "remediations").glob("*.yaml")), *sorted(SPECS.glob("*.yaml"))]:
+        assert check_file(path).problems == [], path
+
+
+def test_yaml_syntax_error_is_located(tmp_path: Path) -> None:
+    assert problems(tmp_path, "name: x\nsteps: [a, b\nsummary: y\n") == [
+        "spec.yaml:3:8: $: YAML syntax: while parsing a flow sequence expected ',' or ']', but got ':'"]
+
+
+def test_tab_indentation_is_located(tmp_path: Path) -> None:
+    [problem] = problems(tmp_path, "name: x\nsteps:\n\t- a\n")
+    assert problem.startswith("spec.yaml:3:1: $: YAML syntax: ")
+
+
+def test_duplicate_key_is_located(tmp_path: Path) -> None:
+    [problem] = problems(tmp_path, GOOD.replace("summary:", "name: again\nsummary:"))
+    assert problem.startswith("spec.yaml:3:1: $: YAML syntax: ") and 'found duplicate key "name"' in problem
+
+
+def test_unknown_key_suggests_the_right_one(tmp_path: Path) -> None:
+    assert problems(tmp_path, GOOD.replace("symptoms:", "symptom:")) == [
+        "spec.yaml:1:1: $: missing required key 'symptoms'",
+        "spec.yaml:4:1: $.symptom: unknown key 'symptom'; did you mean 'symptoms'?",
+    ]
+
+
+def test_unknown_action_type_suggests_the_right_one(tmp_path: Path) -> None:
+    text = GOOD.replace("  - name: add-ten\n    action: http", "  - name: add-ten\n    action: htpp")
+    assert problems(tmp_path, text) == ["spec.yaml:35:5: $.steps[2].action: unknown action type 'htpp'; did you mean 'http'?"]
+
+
+def test_wrong_type_is_located(tmp_path: Path) -> None:
+    assert problems(tmp_path, GOOD.replace("deadline: 1", "deadline: soon")) == [
+        "spec.yaml:41:3: $.verify.deadline: expected a number, got str 'soon'"]
+
+
+def test_all_schema_problems_in_one_pass(tmp_path: Path) -> None:
+    text = GOOD.replace("deadline: 1", "deadline: soon").replace("type: integer", "type: int")
+    assert [p.split(": ", 1)[0] for p in problems(tmp_path, text)] == ["spec.yaml:11:5", "spec.yaml:41:3"]
+
+
+def test_action_arguments_are_checked(tmp_path: Path) -> None:
+    text = GOOD.replace("with: {url: \"{{ target.worker_url }}/add10\", method: POST}",
+                        "with: {url: \"{{ target.worker_url }}/add10\", method: POST, verb: x}")
+    assert problems(tmp_path, text) == ["spec.yaml:37:64: $.steps[2].with.verb: unknown key 'verb'"]
+
+
+def test_cross_references_are_checked(tmp_path: Path) -> None:
+    text = (GOOD.replace("undo: sub-ten", "undo: sub-tne")
+                .replace("{{ params.token }}", "{{ params.tokn }}")
+                .replace("{{ steps.state.outputs.json.version }}", "{{ steps.add-ten.outputs.json }}"))
+    assert problems(tmp_path, text) == [
+        "spec.yaml:30:17: $.steps[1].with.headers.X-Token: {{ params.tokn }}: no param 'tokn'; did you mean 'token'?",
+        "spec.yaml:31:14: $.steps[1].with.json.seen: {{ steps.add-ten.outputs.json }}: step 'add-ten' runs later; only earlier steps' outputs can be used",
+        "spec.yaml:39:5: $.steps[2].undo: undo 'sub-tne' is not defined under `undo:`; did you mean 'sub-ten'?",
+    ]
+
+
+def test_effects_are_enforced(tmp_path: Path) -> None:
+    text = GOOD.replace("    effect: write\n    with: {url: \"{{ target.worker_url }}/add10\"", "    effect: read\n    with: {url: \"{{ target.worker_url }}/add10\"")
+    assert "declared 'read' but POST {{ target.worker_url }}/add10 has effect 'write'" in "\n".join(problems(tmp_path, text))
+
+
+@pytest.mark.parametrize("text, message", [
+    (b"name: \xff\xfe\n", "spec.yaml:1:7: $: invalid UTF-8 (byte 0xff); save the file as UTF-8"),
+    ("a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}]\n" for i in range(8)),
+     "spec.yaml:1:1: $: more than 100,000 values (an alias bomb?); remove the anchors and aliases that multiply"),
+    ("x: " + "[" * 100 + "]" * 100 + "\n", "spec.yaml:1:1: $: nested more than 64 levels deep; flatten the structure"),
+    ("- just\n- a list\n", "spec.yaml:1:1: $: a spec is a YAML mapping with name, summary, steps, verify…"),
+])
+def test_hostile_input_gets_one_located_error(tmp_path: Path, text: str | bytes, message: str) -> None:
+    assert problems(tmp_path, text) == [message]
+
+
+def test_oversized_file_is_refused_before_parsing(tmp_path: Path) -> None:
+    assert problems(tmp_path, "x: " + "a" * (2 * 1024 * 1024)) == [
+        "spec.yaml:1:1: $: the file is 2,097,155 bytes; a spec may be at most 1,048,576 bytes: split it or remove the bulk"]
+
+
+def test_broken_spec_does_not_take_down_the_others(workspace: Workspace) -> None:
+    workspace.add_spec(SPECS / "poke.yaml")
+    workspace.add_spec(GOOD.replace("name: poke", "name: broken").replace("deadline: 1", "deadline: soon"), "broken.yaml")
+    listed = workspace.inv("--list")
+    assert listed.returncode == 0
+    assert "remediate.poke" in listed.stdout
+    assert "remediate.broken   BROKEN spec broken.yaml: run `inv specs.check`" in listed.stdout
+    ran = workspace.inv("remediate.broken")
+    assert ran.returncode == 2
+    assert "remediations/broken.yaml:41:3: $.verify.deadline: expected a number, got str 'soon'" in ran.stderr
+    assert "Traceback" not in ran.stderr + ran.stdout
+    assert workspace.inv("remediate.poke", "--dry-run").returncode == 0
+    checked = workspace.inv("specs.check")
+    assert checked.returncode == 2
+    assert "remediations/broken.yaml:41:3: $.verify.deadline: expected a number, got str 'soon'" in checked.stderr
+    assert "2 spec(s) checked: 1 invalid, 1 problem(s)" in checked.stdout
+
+
+def test_changed_spec_is_never_served_stale(workspace: Workspace) -> None:
+    spec = workspace.add_spec(SPECS / "poke.yaml")
+    assert "remediate.poke" in workspace.inv("--list").stdout
+    spec.write_text(GOOD.replace("deadline: 1", "deadline: soon"))
+    assert "BROKEN" in workspace.inv("--list").stdout
+    spec.write_text(GOOD)
+    assert "BROKEN" not in workspace.inv("--list").stdout
+
+
+def test_committed_schema_is_fresh() -> None:
+    from ops.engine.schema import SCHEMA_PATH, render
+
+    assert SCHEMA_PATH.read_text() == render(), "stale: run `inv specs.schema`"
+
+
+def test_schema_is_2020_12_with_id_and_descriptions() -> None:
+    import json
+
+    from ops.engine.schema import SCHEMA_PATH
+
+    schema = json.loads(SCHEMA_PATH.read_text())
+    assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    assert schema["$id"].endswith("remediation.schema.json")
+    assert all("description" in prop for prop in schema["properties"].values() if "$ref" not in prop)
+
+
+def test_shipped_specs_carry_the_schema_modeline() -> None:
+    for path in sorted((REPO / "remediations").glob("*.yaml")):
+        assert path.read_text().startswith("# yaml-language-server: $schema=../schemas/remediation.schema.json\n"), path
