@@ -61,9 +61,10 @@ class Context:
 
     def cloudflare(self) -> Any:
         if self._cloudflare is None:
-            from ops.cloudflare import CloudflareClient
+            import importlib
 
-            self._cloudflare = CloudflareClient.from_target(self.target, read_only=self.dry_run)
+            client = importlib.import_module("ops.cloudflare").CloudflareClient
+            self._cloudflare = client.from_target(self.target, read_only=self.dry_run)
         return self._cloudflare
 
     def for_step(self, timeout: float) -> Context:

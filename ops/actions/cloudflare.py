@@ -45,8 +45,10 @@ class CloudflareAction(Action):
 
 
 def _operations() -> dict[str, Any]:
+    import importlib
+
     try:
-        from ops.cloudflare.operations import OPERATIONS
+        module = importlib.import_module("ops.cloudflare.operations")
     except ImportError:
         return {}
-    return dict(OPERATIONS)
+    return dict(module.OPERATIONS)

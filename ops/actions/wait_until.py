@@ -47,7 +47,7 @@ class WaitUntilAction(Action):
             attempts += 1
             try:
                 last = inner.run(inner_args, ctx)
-                failures = evaluate(args.expect, last)
+                failures: list[str] = list(evaluate(args.expect, last))
                 why = "; ".join(failures)
             except OpsError as exc:
                 failures, why = [str(exc)], str(exc)

@@ -1,6 +1,6 @@
 """`inv check.*` (placeholder until the gates land)."""
 
-from invoke import Collection
+from invoke.collection import Collection
 
 
 def collection() -> Collection:

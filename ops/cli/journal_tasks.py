@@ -6,7 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from invoke import Collection, task
+from invoke.collection import Collection
+from invoke.tasks import task
 
 from ops.cli.boundary import guarded, out
 

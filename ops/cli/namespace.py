@@ -9,7 +9,8 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from invoke import Collection, Task
+from invoke.collection import Collection
+from invoke.tasks import Task
 
 # (collection name, module, function returning the Collection)
 PARTS: tuple[tuple[str, str, str], ...] = (

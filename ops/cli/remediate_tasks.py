@@ -13,7 +13,8 @@ import sys
 from pathlib import Path
 from typing import Any, Callable
 
-from invoke import Collection, Task
+from invoke.collection import Collection
+from invoke.tasks import Task
 from invoke.exceptions import Exit
 
 from ops.cli.boundary import err, guarded, out

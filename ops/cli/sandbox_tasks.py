@@ -1,6 +1,6 @@
 """`inv sandbox.*` (placeholder until the sandbox lands)."""
 
-from invoke import Collection
+from invoke.collection import Collection
 
 
 def collection() -> Collection:

@@ -45,10 +45,10 @@ class Param(_Strict):
     maximum: float | None = Field(None, description="The largest allowed number.")
     choices: list[str] | None = Field(None, description="The only values allowed.")
     sources: list[SecretSource] = Field(
-        default_factory=lambda: ["env", "stdin", "file", "generate"],
+        default=["env", "stdin", "file", "generate"],
         description="For a secret: where its value may come from (`env:NAME`, `stdin`, `file:PATH`, `generate`).",
     )
-    generate: Generate = Field(default_factory=Generate, description="For a secret: how `generate` makes one.")
+    generate: Generate = Field(default=Generate(bytes=32, encoding="base64"), description="For a secret: how `generate` makes one.")
 
 
 Matcher = Any  # a literal (equality) or {op: value}; ops in ops.engine.expect

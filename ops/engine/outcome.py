@@ -51,7 +51,8 @@ class Outcome:
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["exit_code"] = self.exit_code
-        return displayable(data)
+        shown: dict[str, Any] = displayable(data)
+        return shown
 
 
 def displayable(value: Any) -> Any:

@@ -168,14 +168,15 @@ def _precondition(run: _Run, pre: Precondition) -> bool:
     return False
 
 
-def _probe(run: _Run, item: Check, record: Record) -> str | None:
+def _probe(run: _Run, item: Check | Step, record: Record) -> str | None:
     """Run a read-only item; None when it passed, else why it failed."""
     run.emit("start", record)
     started = time.perf_counter()
     try:
         outputs, failures = _call(run, item, record)
     except _KnownAfterApply:
-        return _known_after_apply(run, item, record)
+        _known_after_apply(run, item, record)
+        return None
     except OpsError as exc:
         outputs, failures = None, [str(exc)]
     record.duration_ms = round((time.perf_counter() - started) * 1000, 1)
@@ -196,7 +197,6 @@ def _known_after_apply(run: _Run, item: Any, record: Record) -> None:
     run.scope["steps"][item.name] = {"outputs": UNKNOWN, "status": UNKNOWN}
     run.outcome.records.append(record)
     run.emit("end", record)
-    return None
 
 
 def _confirm(run: _Run) -> None:
@@ -291,7 +291,7 @@ def _call(run: _Run, item: Check | Step | UndoStep, record: Record, retries: int
         step_ctx = run.ctx.for_step(item.timeout)
         try:
             outputs = action.run(args, step_ctx)
-            failures = list(expect.evaluate(wanted, outputs))
+            failures: list[str] = list(expect.evaluate(wanted, outputs))
         except OpsError as exc:
             outputs, failures = None, [str(exc)]
         finally:

@@ -35,7 +35,7 @@ class Unknown:
     __str__ = __repr__
 
 
-UNKNOWN = Unknown()
+UNKNOWN: Unknown = Unknown()
 
 
 class UnresolvedReference(OpsError):
@@ -100,7 +100,7 @@ def parse_condition(text: str) -> tuple[bool, str]:
 
 def condition_holds(text: str, scope: dict[str, Any]) -> bool | Unknown:
     negate, path = parse_condition(text)
-    value = lookup(scope, path)
+    value: Any = lookup(scope, path)
     if value is UNKNOWN:
         return UNKNOWN
-    return (not value) if negate else bool(value)
+    return bool(not value) if negate else bool(value)

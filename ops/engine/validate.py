@@ -6,6 +6,7 @@ import re
 from typing import Any, Iterable
 
 from ops.engine.load import Loaded
+from ops.engine.model import NAME_PATTERN
 from ops.engine.problems import Problem, did_you_mean, json_path
 
 __all__ = ["schema_problems"]
@@ -61,7 +62,9 @@ def _message(error: Any) -> str:
         return f"{value!r} is not one of {', '.join(map(repr, options))}{hint}"
     if kind == "type":
         return f"expected {_article(error.validator_value)}, got {_describe(error.instance)}"
-    return error.message
+    if kind == "pattern" and error.validator_value == NAME_PATTERN:
+        return f"{error.instance!r} must be lowercase words joined by - or _, such as cache-warm"
+    return str(error.message)
 
 
 _UNEXPECTED_QUOTED = re.compile(r"'([^']+)' is a required property")

@@ -70,7 +70,9 @@ def _param_problems(param: Param) -> Iterator[str]:
         yield "a required param cannot have a default; drop one of them"
     if default is None:
         return
-    expected = {"string": str, "path": str, "secret": str, "integer": int, "number": (int, float), "boolean": bool}[param.type]
+    types: dict[str, type | tuple[type, ...]] = {"string": str, "path": str, "secret": str, "integer": int,
+                                                  "number": (int, float), "boolean": bool}
+    expected = types[param.type]
     if not isinstance(default, expected) or (param.type != "boolean" and isinstance(default, bool)):
         yield f"default {default!r} is not a {param.type}"
     elif param.type == "secret":
