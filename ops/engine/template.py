@@ -101,6 +101,6 @@ def parse_condition(text: str) -> tuple[bool, str]:
 def condition_holds(text: str, scope: dict[str, Any]) -> bool | Unknown:
     negate, path = parse_condition(text)
     value: Any = lookup(scope, path)
-    if value is UNKNOWN:
-        return UNKNOWN
+    if isinstance(value, Unknown):
+        return value
     return bool(not value) if negate else bool(value)
