@@ -30,6 +30,7 @@ class Target:
     token: str = field(repr=False)
     token_is_public: bool = False
     wrangler_config: Path | None = None
+    popular_keys: Path | None = None
     description: str = ""
     root: Path = Path(".")
 
@@ -84,6 +85,7 @@ def load_target(name: str | None = None, *, path: Path | None = None,
             "or in the environment variable the file names"
         )
     config = values.get("wrangler_config")
+    popular = values.get("popular_keys")
     return Target(
         name=chosen,
         api_base_url=str(values["api_base_url"]).rstrip("/"),
@@ -93,6 +95,7 @@ def load_target(name: str | None = None, *, path: Path | None = None,
         token=str(values["token"]),
         token_is_public=bool(values.get("token_is_public", False)),
         wrangler_config=(file.parent / str(config)) if config else None,
+        popular_keys=(file.parent / str(popular)) if popular else None,
         description=str(values.get("description", "")),
         root=file.parent,
     )

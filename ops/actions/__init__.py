@@ -24,6 +24,9 @@ BUILTIN: dict[str, str] = {
     "wait_until": "ops.actions.wait_until:WaitUntilAction",
     "edit": "ops.actions.edit:EditAction",
     "cloudflare": "ops.actions.cloudflare:CloudflareAction",
+    "noop": "ops.actions.noop:NoopAction",
+    "http_sample": "ops.actions.http_sample:HttpSampleAction",
+    "cache_warm": "ops.actions.cache_warm:CacheWarmAction",
 }
 ENTRY_POINT_GROUP = "cfw_remedy.actions"
 

@@ -114,6 +114,7 @@ def run_entry(entry: Entry, flags: dict[str, Any]) -> None:
         dry_run=bool(builtin["dry_run"]), yes=bool(builtin["yes"]),
         confirm=None if quiet or not sys.stdin.isatty() else _ask,
         observer=None if quiet else Progress(), expected_plan_hash=expected_hash,
+        progress=_progress_line() if not quiet and sys.stderr.isatty() else None,
     )
     if not quiet:
         err(target.header())
@@ -123,6 +124,16 @@ def run_entry(entry: Entry, flags: dict[str, Any]) -> None:
     out(render_json(outcome) if quiet else render_text(outcome))
     if outcome.exit_code:
         raise Exit(code=outcome.exit_code)
+
+
+def _progress_line() -> Callable[[str], None]:
+    from ops.redact import redact
+
+    def show(text: str) -> None:
+        sys.stderr.write("\r\033[K" + redact(text))
+        sys.stderr.flush()
+
+    return show
 
 
 def _ask(question: str) -> bool:

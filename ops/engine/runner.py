@@ -43,6 +43,7 @@ class Request:
     confirm: Callable[[str], bool] | None = None
     observer: Observer | None = None
     expected_plan_hash: str | None = None
+    progress: Callable[[str], None] | None = None
 
 
 @dataclass
@@ -75,12 +76,13 @@ class _Run:
 def execute(req: Request) -> Outcome:
     """Plan (dry-run) or run a remediation; every failure becomes an outcome, never an exception."""
     if req.expected_plan_hash is not None and not req.dry_run:
-        check = execute(Request(**{**req.__dict__, "dry_run": True, "expected_plan_hash": None, "observer": None}))
+        check = execute(Request(**{**req.__dict__, "dry_run": True, "expected_plan_hash": None, "observer": None,
+                                   "progress": None}))
         if check.plan_hash != req.expected_plan_hash:
             return _stale(req, check)
     outcome = Outcome(req.spec.name, req.target.header(), "dry-run" if req.dry_run else "run",
                       params=displayable(req.params))
-    ctx = Context(req.target, req.dry_run)
+    ctx = Context(req.target, req.dry_run, progress=req.progress)
     journal = None if req.dry_run else Journal(req.journal_dir, new_run_id(req.spec.name))
     run = _Run(req, outcome, ctx, journal, _scope(req))
     lock = None
@@ -115,7 +117,8 @@ def _scope(req: Request) -> dict[str, Any]:
     return {
         "params": dict(req.params),
         "target": {"name": t.name, "worker": t.worker, "worker_url": t.worker_url, "account_id": t.account_id,
-                   "api_base_url": t.api_base_url, "wrangler_config": str(t.wrangler_config or "")},
+                   "api_base_url": t.api_base_url, "wrangler_config": str(t.wrangler_config or ""),
+                   "popular_keys": str(t.popular_keys or "")},
         "steps": {},
     }
 

@@ -14,7 +14,7 @@ from ops.engine.problems import Path_, Problem, did_you_mean, json_path
 __all__ = ["xref_problems"]
 
 ROOTS = ("params", "target", "steps", "run")
-TARGET_KEYS = ("name", "worker", "worker_url", "account_id", "api_base_url", "wrangler_config")
+TARGET_KEYS = ("name", "worker", "worker_url", "account_id", "api_base_url", "wrangler_config", "popular_keys")
 Item = Check | Step | UndoStep
 
 

@@ -1,0 +1,229 @@
+"""`cache_warm`: POST keys to the Worker's warm endpoint in batches, concurrently, with retries.
+
+Keys are streamed (a key file is validated in one pass, then read again while
+sending), and at most ``concurrency`` batches are in flight, so memory stays
+flat however many keys there are. A batch that fails is retried with backoff;
+keys still failing at the end are counted and reported, never dropped silently.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+from urllib.parse import quote
+
+import httpx
+from pydantic import Field
+
+from ops.actions.base import Action, Args, Context, Outputs
+from ops.errors import InputError, RemediationFailed
+
+MAX_KEY_LEN = 512
+FATAL = {401: "the Worker refused the warm secret (401): check CACHE_WARM_SECRET",
+         403: "the Worker refused the warm request (403)",
+         404: "the Worker has no warm endpoint there (404): check the URL"}
+
+
+class CacheWarmArgs(Args):
+    url: str = Field(description="The Worker's base URL.")
+    secret: str = Field(min_length=1, description="Sent as the X-Cache-Warm-Secret header.")
+    keys: list[str] | str = Field(default_factory=list, description="Keys, as a list or comma-separated.")
+    keys_file: str | None = Field(None, description="A file with one key per line (# comments and blanks skipped).")
+    path: str = Field("/admin/cache/warm", description="The warm endpoint's path.")
+    batch_size: int = Field(100, ge=1, le=1000)
+    concurrency: int = Field(8, ge=1, le=128)
+    retries: int = Field(3, ge=0, le=10, description="Extra attempts for a failed batch.")
+    sample_size: int = Field(20, ge=0, le=1000, description="How many warmed keys to keep for verification.")
+    check_path: str = Field("/v1/books/{key}", description="Where a warmed key is read back, for the sample URLs.")
+    timeout: float = Field(30.0, gt=0, le=600, description="Seconds per request.")
+    seed: int = Field(0, description="Seeds the sample, so runs are reproducible.")
+
+
+@dataclass
+class _Tally:
+    total: int = 0
+    warmed: int = 0
+    failed_keys: list[str] = field(default_factory=list)
+    failed_batches: int = 0
+    retried_batches: int = 0
+    sample: list[str] = field(default_factory=list)
+    fatal: str | None = None
+
+
+class CacheWarmAction(Action):
+    name = "cache_warm"
+    Args = CacheWarmArgs
+    summary = "Warm the Worker's cache: batched, concurrent POSTs with retries."
+    outputs = frozenset({"total", "warmed", "failed", "failed_keys", "failed_batches", "retried_batches",
+                         "sample", "sample_urls", "seconds", "keys_per_second"})
+
+    def effect(self, args: CacheWarmArgs) -> str:
+        return "write"
+
+    def safe_to_retry(self, args: CacheWarmArgs) -> bool:
+        return True  # warming a key twice is the same as once
+
+    def describe(self, args: CacheWarmArgs) -> str:
+        source = f"keys from {args.keys_file}" if args.keys_file else f"{len(_inline(args.keys))} keys"
+        return (f"POST {source} to {args.url}{args.path} in batches of {args.batch_size}, "
+                f"{args.concurrency} at a time, {args.retries} retries a batch")
+
+    def run(self, args: CacheWarmArgs, ctx: Context) -> Outputs:
+        total = count_keys(args)
+        started = time.perf_counter()
+        tally = asyncio.run(_warm(args, ctx, total))
+        seconds = time.perf_counter() - started
+        if tally.fatal:
+            raise RemediationFailed(f"{tally.fatal}; warmed {tally.warmed} of {total} keys before stopping")
+        return {
+            "total": total, "warmed": tally.warmed, "failed": len(tally.failed_keys),
+            "failed_keys": tally.failed_keys[:50], "failed_batches": tally.failed_batches,
+            "retried_batches": tally.retried_batches, "sample": tally.sample,
+            "sample_urls": [args.url + args.check_path.format(key=quote(k, safe="")) for k in tally.sample],
+            "seconds": round(seconds, 3), "keys_per_second": round(tally.warmed / seconds, 1) if seconds else None,
+        }
+
+
+def _inline(keys: list[str] | str) -> list[str]:
+    items = keys.split(",") if isinstance(keys, str) else keys
+    return [k.strip() for k in items if k.strip()]
+
+
+def iter_keys(args: CacheWarmArgs) -> Iterator[str]:
+    yield from _inline(args.keys)
+    if args.keys_file:
+        for _, key in _file_keys(Path(args.keys_file)):
+            yield key
+
+
+def count_keys(args: CacheWarmArgs) -> int:
+    """Validate every key before any is sent; return how many there are."""
+    count = 0
+    for key in _inline(args.keys):
+        _check_key(key, "--keys")
+        count += 1
+    if args.keys_file:
+        count += sum(1 for _ in _file_keys(Path(args.keys_file)))
+    if count == 0:
+        raise InputError("no keys to warm: give --keys, --keys-file, or a popular-keys file in the target")
+    return count
+
+
+def _file_keys(path: Path) -> Iterator[tuple[int, str]]:
+    try:
+        handle = path.open("rb")
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read the key file: {exc.strerror}") from None
+    with handle:
+        for number, raw in enumerate(handle, 1):
+            try:
+                line = raw.decode("utf-8").strip()
+            except UnicodeDecodeError as exc:
+                raise InputError(f"{path}:{number}:{exc.start + 1}: invalid UTF-8 in the key file; save it as UTF-8 text, one key a line") from None
+            if line and not line.startswith("#"):
+                _check_key(line, f"{path}:{number}")
+                yield number, line
+
+
+def _check_key(key: str, where: str) -> None:
+    if len(key) > MAX_KEY_LEN:
+        raise InputError(f"{where}: a key is {len(key)} characters; keys may be at most {MAX_KEY_LEN}")
+    if any(ord(c) < 32 or c == "\x7f" for c in key):
+        raise InputError(f"{where}: a key holds a control character; one key a line, printable text only")
+
+
+def _batches(args: CacheWarmArgs) -> Iterator[list[str]]:
+    batch: list[str] = []
+    for key in iter_keys(args):
+        batch.append(key)
+        if len(batch) == args.batch_size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+async def _warm(args: CacheWarmArgs, ctx: Context, total: int) -> _Tally:
+    tally = _Tally(total=total)
+    rng = random.Random(args.seed)
+    seen = 0
+    gate = asyncio.Semaphore(args.concurrency)
+    limits = httpx.Limits(max_connections=args.concurrency, max_keepalive_connections=args.concurrency)
+    headers = {"X-Cache-Warm-Secret": args.secret, "content-type": "application/json"}
+    last_report = [0.0]
+    async with httpx.AsyncClient(timeout=args.timeout, limits=limits, headers=headers) as client:
+        pending: set[asyncio.Task[None]] = set()
+        for batch in _batches(args):
+            if tally.fatal or ctx.cancel.is_set():
+                break
+            for key in batch:  # reservoir sample of the keys sent
+                seen += 1
+                if len(tally.sample) < args.sample_size:
+                    tally.sample.append(key)
+                elif args.sample_size and (j := rng.randrange(seen)) < args.sample_size:
+                    tally.sample[j] = key
+            await gate.acquire()
+            task = asyncio.create_task(_send(client, args, batch, tally, gate))
+            pending.add(task)
+            task.add_done_callback(pending.discard)
+            _report(ctx, tally, last_report)
+        if pending:
+            await asyncio.gather(*pending)
+    _report(ctx, tally, last_report, final=True)
+    return tally
+
+
+async def _send(client: httpx.AsyncClient, args: CacheWarmArgs, batch: list[str], tally: _Tally,
+                gate: asyncio.Semaphore) -> None:
+    try:
+        keys = batch
+        for attempt in range(args.retries + 1):
+            if attempt:
+                tally.retried_batches += 1
+                await asyncio.sleep(min(0.2 * 2 ** attempt, 5.0) * (0.5 + random.random()))
+            keys = await _post(client, args, keys, tally)
+            if not keys or tally.fatal:
+                return
+        tally.failed_batches += 1
+        tally.failed_keys.extend(keys)
+    finally:
+        gate.release()
+
+
+async def _post(client: httpx.AsyncClient, args: CacheWarmArgs, keys: list[str], tally: _Tally) -> list[str]:
+    """Send one batch; return the keys still to retry."""
+    try:
+        response = await client.post(args.url + args.path, json={"keys": keys})
+    except httpx.HTTPError:
+        return keys
+    if response.status_code in FATAL or (response.status_code == 503 and "secret" in response.text.lower()):
+        tally.fatal = FATAL.get(response.status_code) or f"the Worker cannot warm: {response.text[:200]}"
+        return keys
+    if response.status_code >= 300:
+        return keys
+    failed = _failed_keys(response, keys)
+    tally.warmed += len(keys) - len(failed)
+    return failed
+
+
+def _failed_keys(response: httpx.Response, keys: list[str]) -> list[str]:
+    try:
+        body: Any = response.json()
+    except ValueError:
+        return []
+    failed = body.get("failed_keys") if isinstance(body, dict) else None
+    return [k for k in failed if isinstance(k, str)] if isinstance(failed, list) else []
+
+
+def _report(ctx: Context, tally: _Tally, last: list[float], final: bool = False) -> None:
+    now = time.monotonic()
+    if ctx.progress is None or (not final and now - last[0] < 0.2):
+        return
+    last[0] = now
+    done = tally.warmed + len(tally.failed_keys)
+    ctx.progress(f"cache warm: {tally.warmed}/{tally.total} warmed, {len(tally.failed_keys)} failed"
+                 + ("" if not final else f" ({done} settled)"))
