@@ -23,11 +23,13 @@ PARTS: tuple[tuple[str, str, str], ...] = (
 )
 
 
-def build_namespace() -> Collection:
+def build_namespace(argv: list[str] | None = None) -> Collection:
+    """The root collection; ``argv`` (the command line) lets unnamed remediations load lazily."""
     ns = Collection()
     for name, module_name, attr in PARTS:
         try:
-            part = getattr(importlib.import_module(module_name), attr)()
+            build = getattr(importlib.import_module(module_name), attr)
+            part = build(argv=argv) if name == "remediate" else build()
         except Exception as exc:  # one broken part must not hide the others
             part = _unavailable(name, exc)
         ns.add_collection(part, name=name)

@@ -31,11 +31,34 @@ BUILTIN_FLAGS: dict[str, tuple[Any, str]] = {
 }
 
 
-def collection(folder: Path | None = None) -> Collection:
+def collection(folder: Path | None = None, argv: list[str] | None = None) -> Collection:
+    """All specs as tasks. Given the command line, only the tasks it names get their flags.
+
+    Invoke copies every task's arguments while it builds its parser; with
+    hundreds of specs that dominates `inv --list`, which needs names and
+    summaries only. A task named on the command line is always compiled in full.
+    """
+    named = None if argv is None else {a.split("remediate.", 1)[1].replace("_", "-") for a in argv if "remediate." in a}
     coll = Collection("remediate")
     for entry in discover(folder):
-        coll.add_task(compile_entry(entry), name=entry.name)
+        full = named is None or entry.name in named
+        coll.add_task(compile_entry(entry) if full else _listing_task(entry), name=entry.name)
     return coll
+
+
+class _ListingTask(Task):  # type: ignore[type-arg]
+    """A task with no flags, shown by `--list`; never mutated, so invoke's copies can share it."""
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> _ListingTask:
+        return self
+
+
+def _listing_task(entry: Entry) -> Task:  # type: ignore[type-arg]
+    def body(c: Any) -> None:
+        raise InputError(f"remediate.{entry.name} was loaded for listing only; call it by name")
+
+    body.__doc__ = entry.summary if entry.ok else f"BROKEN spec {Path(entry.path).name}: run `inv specs.check`"
+    return _ListingTask(body, name=entry.name, auto_shortflags=False)
 
 
 def compile_entry(entry: Entry) -> Task:  # type: ignore[type-arg]

@@ -18,7 +18,7 @@ from typing import Any
 
 __all__ = ["Entry", "default_dir", "discover"]
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 
 
 @dataclass
@@ -29,11 +29,20 @@ class Entry:
     summary: str = ""
     params: dict[str, dict[str, Any]] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
-    data: dict[str, Any] | None = None
+    valid: bool = False
+    data_file: str | None = None
 
     @property
     def ok(self) -> bool:
-        return not self.problems and self.data is not None
+        return self.valid and not self.problems
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """The validated spec as plain data (read from the cache only when a task runs)."""
+        if self.data_file is None:
+            raise LookupError(f"{self.path} has no validated data")
+        value: dict[str, Any] = json.loads(Path(self.data_file).read_text(encoding="utf-8"))
+        return value
 
 
 def default_dir() -> Path:
@@ -77,7 +86,9 @@ def _validate(path: Path, digest: str) -> Entry:
         return Entry(path.stem, str(path), digest, problems=[str(p) for p in checked.problems])
     spec = checked.spec
     params = {name: p.model_dump(mode="json") for name, p in spec.params.items()}
-    return Entry(spec.name, str(path), digest, spec.summary, params, [], checked.data)
+    entry = Entry(spec.name, str(path), digest, spec.summary, params, [], True)
+    entry._fresh_data = checked.data  # type: ignore[attr-defined]
+    return entry
 
 
 def _display(path: Path) -> str:
@@ -92,7 +103,7 @@ def _dedupe(entries: list[Entry]) -> list[Entry]:
     for entry in entries:
         if entry.ok and entry.name in seen:
             entry.problems = [f"{entry.path}:1:1: $.name: {entry.name!r} is already the name of {seen[entry.name]}; names must be unique"]
-            entry.data = None
+            entry.valid = False
             entry.name = Path(entry.path).stem
         elif entry.ok:
             seen[entry.name] = entry.path
@@ -118,24 +129,44 @@ class _Cache:
         raw = self.entries.get(path)
         if raw is None or raw.get("digest") != digest:
             return None
-        return Entry(**raw)
+        entry = Entry(**raw)
+        if entry.data_file and not Path(entry.data_file).exists():
+            return None
+        return entry
 
     def put(self, entry: Entry) -> None:
+        fresh = entry.__dict__.pop("_fresh_data", None)
+        if fresh is not None:
+            data_file = self.file.parent / "data" / f"{entry.digest}.json"
+            if _write(data_file, json.dumps(fresh)):
+                entry.data_file = str(data_file)
+            else:
+                entry.data_file = _scratch(fresh)
         self.entries[entry.path] = entry.__dict__.copy()
         self.dirty = True
 
     def save(self) -> None:
-        if not self.dirty:
-            return
-        doc = {"format": CACHE_FORMAT, "engine": self.engine, "entries": self.entries}
-        try:
-            self.file.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=self.file.parent, suffix=".tmp")
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(doc, handle)
-            os.replace(tmp, self.file)
-        except OSError:
-            pass  # a cache that cannot be written only costs speed
+        if self.dirty:
+            _write(self.file, json.dumps({"format": CACHE_FORMAT, "engine": self.engine, "entries": self.entries}))
+
+
+def _write(path: Path, text: str) -> bool:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+        return True
+    except OSError:
+        return False  # a cache that cannot be written only costs speed
+
+
+def _scratch(data: Any) -> str:
+    fd, tmp = tempfile.mkstemp(prefix="cfw-remedy-spec-", suffix=".json")
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(data, handle)
+    return tmp
 
 
 def _engine_fingerprint() -> str:
