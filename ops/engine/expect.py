@@ -19,6 +19,8 @@ OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
     "in": lambda a, b: a in b,
     "not_in": lambda a, b: a not in b,
     "matches": lambda a, b: isinstance(a, str) and re.search(b, a) is not None,
+    "contains": lambda a, b: b in a,
+    "not_contains": lambda a, b: b not in a,
     "exists": lambda a, b: (a is not _MISSING) == bool(b),
 }
 

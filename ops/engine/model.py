@@ -62,7 +62,7 @@ class Check(_Strict):
     with_: dict[str, Any] = Field(default_factory=dict, alias="with", description="The action's arguments; `{{ … }}` refers to params, target and earlier steps.")
     expect: dict[str, Matcher] = Field(
         default_factory=dict,
-        description="Dotted paths into the outputs, each with a value or `{op: value}` (==, !=, <, <=, >, >=, in, not_in, matches, exists).",
+        description="Dotted paths into the outputs, each with a value or `{op: value}` (==, !=, <, <=, >, >=, in, not_in, contains, not_contains, matches, exists).",
     )
     description: str | None = Field(None, description="What this checks, in words for the plan and the report.")
     when: str | None = Field(None, description="Run only if this holds: `params.x`, `not params.x`, `steps.s.outputs.k`.")
@@ -76,6 +76,13 @@ class Precondition(Check):
         "abort", description="`abort`: exit 3. `noop`: nothing to do; exit 0 and say why."
     )
     reason: str | None = Field(None, description="Said when the precondition fails, e.g. why there is nothing to do.")
+
+
+class Probe(Check):
+    """A read-only symptom probe for `inv diagnose`: when its expectation fails, the symptom is present."""
+
+    finding: str = Field(min_length=1, description="What a failed probe means, e.g. `cache hit rate is low`.")
+    suggest: str = Field("", description="Flags to add to the suggested `inv remediate.<name>` command.")
 
 
 class Step(_Strict):
@@ -123,6 +130,7 @@ class Spec(_Strict):
     symptoms: list[str] = Field(min_length=1, description="What the on-call engineer sees that this answers.")
     description: str | None = Field(None, description="Longer notes for the README and the incident report.")
     params: dict[str, Param] = Field(default_factory=dict, description="Typed flags of the compiled task.")
+    probes: list[Probe] = Field(default_factory=list, description="Symptom probes that `inv diagnose` runs (read-only).")
     preconditions: list[Precondition] = Field(default_factory=list, description="Read-only checks before any change.")
     steps: list[Step] = Field(min_length=1, description="The actions, in order.")
     verify: Verify = Field(description="How recovery is proven.")
@@ -130,4 +138,4 @@ class Spec(_Strict):
     lock: bool = Field(True, description="Hold the target's lock while running (one remediation at a time).")
 
     def all_named(self) -> list[Check | Step | UndoStep]:
-        return [*self.preconditions, *self.steps, *self.undo, *self.verify.checks]
+        return [*self.probes, *self.preconditions, *self.steps, *self.undo, *self.verify.checks]

@@ -8,7 +8,7 @@ from typing import Any, Iterator
 from ops import actions
 from ops.engine import template
 from ops.engine.load import Loaded
-from ops.engine.model import EFFECT_RANK, RESERVED_FLAGS, Check, Param, Spec, Step, UndoStep
+from ops.engine.model import EFFECT_RANK, RESERVED_FLAGS, Check, Param, Probe, Spec, Step, UndoStep
 from ops.engine.problems import Path_, Problem, did_you_mean, json_path
 
 __all__ = ["xref_problems"]
@@ -38,6 +38,8 @@ class _Reporter:
 
 
 def _items(spec: Spec) -> Iterator[tuple[Path_, Item]]:
+    for i, probe in enumerate(spec.probes):
+        yield ("probes", i), probe
     for i, pre in enumerate(spec.preconditions):
         yield ("preconditions", i), pre
     for i, step in enumerate(spec.steps):
@@ -183,6 +185,9 @@ def _check_step_ref(ref: str, parts: list[str], path: Path_, idx: int, item: Ite
     name = parts[1] if len(parts) > 1 else ""
     if name not in step_index:
         report(path, f"{{{{ {ref} }}}}: no step {name!r}{did_you_mean(name, step_index)}")
+        return
+    if isinstance(kinds[name], Probe) != isinstance(item, Probe):
+        report(path, f"{{{{ {ref} }}}}: probes run only in `inv diagnose`; they and the run's steps cannot refer to each other")
         return
     later_is_fine = isinstance(item, UndoStep) or path[0] == "verify"
     if step_index[name] >= idx and not later_is_fine:
