@@ -23,6 +23,12 @@ PARTS: tuple[tuple[str, str, str], ...] = (
 )
 
 
+# (module, task attribute): tasks at the top level, e.g. `inv diagnose`.
+TOP_LEVEL: tuple[tuple[str, str], ...] = (
+    ("ops.cli.diagnose_tasks", "diagnose_task"),
+)
+
+
 def build_namespace(argv: list[str] | None = None) -> Collection:
     """The root collection; ``argv`` (the command line) lets unnamed remediations load lazily."""
     ns = Collection()
@@ -33,6 +39,11 @@ def build_namespace(argv: list[str] | None = None) -> Collection:
         except Exception as exc:  # one broken part must not hide the others
             part = _unavailable(name, exc)
         ns.add_collection(part, name=name)
+    for module_name, attr in TOP_LEVEL:
+        try:
+            ns.add_task(getattr(importlib.import_module(module_name), attr))
+        except Exception:  # noqa: S112 - a missing top-level task must not hide the others
+            continue
     return ns
 
 

@@ -567,3 +567,16 @@ def _plan_hash(req: Request, outcome: Outcome) -> str:
                   for r in outcome.records if r.kind != "check" and (r.kind == "precondition" or r.effect != "read")],
     }
     return hashlib.sha256(json.dumps(material, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def probe_once(item: Check, scope: dict[str, Any], ctx: Context) -> tuple[dict[str, Any] | None, list[str]]:
+    """Run one read-only item outside a remediation (for `inv diagnose`)."""
+    req = Request(spec=None, spec_digest="", params={}, target=ctx.target, journal_dir=Path("."), dry_run=True)  # type: ignore[arg-type]
+    run = _Run(req, Outcome("diagnose", ctx.target.header(), "dry-run"), ctx, None, scope)
+    record = _record("check", item, "read")
+    try:
+        return _call(run, item, record)
+    except _KnownAfterApply:
+        return None, ["its inputs are not available (a secret source is not set?)"]
+    except OpsError as exc:
+        return None, [str(exc)]

@@ -1,0 +1,49 @@
+"""`inv diagnose`: the read-only symptom probes of every spec, as a table of findings."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from invoke.exceptions import Exit
+from invoke.tasks import task
+
+from ops.cli.boundary import guarded, out
+
+
+@task(name="diagnose", help={"json": "Print the findings as JSON", "target": "Target from targets.toml",
+                             "all": "Also list the probes that found nothing wrong"}, auto_shortflags=False)
+@guarded
+def diagnose_task(c: Any, json_: bool = False, target: str | None = None, all_: bool = False) -> None:
+    """Run every remediation's symptom probes (read-only) and suggest what to run."""
+    from ops.engine.catalog import discover
+    from ops.engine.diagnose import diagnose
+    from ops.targets import load_target
+
+    chosen = load_target(target)
+    findings = diagnose(discover(), chosen)
+    symptoms = [f for f in findings if f.status == "symptom"]
+    if json_:
+        out(json.dumps({"target": chosen.header(), "ok": not symptoms,
+                        "findings": [f.as_dict() for f in findings]}, indent=2))
+    else:
+        out(chosen.header())
+        out(_table([f for f in findings if all_ or f.status != "healthy"]))
+        healthy = sum(1 for f in findings if f.status == "healthy")
+        out(f"\n{len(symptoms)} symptom(s), {healthy} probe(s) healthy, "
+            f"{sum(1 for f in findings if f.status in ('unknown', 'broken-spec'))} unknown")
+    if symptoms:
+        raise Exit(code=1)
+
+
+def _table(findings: list[Any]) -> str:
+    if not findings:
+        return "\nno symptoms found"
+    rows = [("status", "remediation", "finding", "suggested command", "detail")]
+    rows += [(f.status, f.remediation, f.finding, f.command, f.detail[:90]) for f in findings]
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    lines = ["  ".join(r[i].ljust(widths[i]) for i in range(4)) + "  " + r[4] for r in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths) + "  ------")
+    return "\n" + "\n".join(lines)
+
+

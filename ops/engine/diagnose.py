@@ -1,0 +1,79 @@
+"""Triage: run every spec's read-only symptom probes and suggest the remediation for each finding."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from ops.actions.base import Context
+from ops.engine.catalog import Entry
+from ops.engine.model import Probe, Spec
+from ops.engine.params import resolve_params
+from ops.engine.runner import probe_once
+from ops.engine.template import UNKNOWN
+from ops.errors import InputError
+from ops.targets import Target
+
+__all__ = ["Finding", "diagnose"]
+
+
+@dataclass
+class Finding:
+    remediation: str
+    probe: str
+    status: str       # symptom | healthy | unknown | broken-spec
+    finding: str
+    detail: str
+    command: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def diagnose(entries: list[Entry], target: Target) -> list[Finding]:
+    jobs: list[tuple[Spec, Probe, dict[str, Any]]] = []
+    findings: list[Finding] = []
+    for entry in entries:
+        if not entry.ok:
+            findings.append(Finding(entry.name, "-", "broken-spec", "the spec does not validate", entry.problems[0],
+                                    "inv specs.check"))
+            continue
+        spec = Spec.model_validate(entry.data)
+        params = _default_params(spec)
+        jobs.extend((spec, probe, params) for probe in spec.probes)
+    ctx = Context(target, dry_run=True)
+    try:
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            findings.extend(pool.map(lambda job: _run(job, ctx, target), jobs))
+    finally:
+        ctx.close()
+    order = {"symptom": 0, "unknown": 1, "broken-spec": 2, "healthy": 3}
+    return sorted(findings, key=lambda f: (order[f.status], f.remediation, f.probe))
+
+
+def _default_params(spec: Spec) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for name, param in spec.params.items():
+        try:
+            values.update(resolve_params({name: param}, {}, dry_run=True))
+        except InputError:
+            values[name] = UNKNOWN
+    return values
+
+
+def _run(job: tuple[Spec, Probe, dict[str, Any]], ctx: Context, target: Target) -> Finding:
+    spec, probe, params = job
+    scope = {"params": params, "steps": {},
+             "target": {"name": target.name, "worker": target.worker, "worker_url": target.worker_url,
+                        "account_id": target.account_id, "api_base_url": target.api_base_url,
+                        "wrangler_config": str(target.wrangler_config or ""), "popular_keys": str(target.popular_keys or "")}}
+    outputs, failures = probe_once(probe, scope, ctx.for_step(probe.timeout))
+    command = f"inv remediate.{spec.name}" + (f" {probe.suggest}" if probe.suggest else "")
+    if outputs is None:
+        return Finding(spec.name, probe.name, "unknown", probe.finding, "; ".join(failures), command)
+    if failures:
+        return Finding(spec.name, probe.name, "symptom", probe.finding, "; ".join(failures), command)
+    return Finding(spec.name, probe.name, "healthy", probe.finding, "", "")
+
+
