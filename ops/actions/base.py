@@ -109,5 +109,12 @@ class Action:
     def supplies_undo(self, args: Any) -> bool:
         return False
 
+    def preflight(self, args: Any) -> Outputs | None:
+        """Local, read-only checks of a write's inputs, run in plans too (e.g. validate a key file).
+
+        Raise ``InputError`` for bad input; return facts worth showing in the plan, or None.
+        """
+        return None
+
     def run(self, args: Any, ctx: Context) -> Outputs:
         raise NotImplementedError

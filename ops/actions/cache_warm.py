@@ -72,6 +72,10 @@ class CacheWarmAction(Action):
         return (f"POST {source} to {args.url}{args.path} in batches of {args.batch_size}, "
                 f"{args.concurrency} at a time, {args.retries} retries a batch")
 
+    def preflight(self, args: CacheWarmArgs) -> Outputs:
+        total = count_keys(args)
+        return {"keys": total, "batches": -(-total // args.batch_size)}
+
     def run(self, args: CacheWarmArgs, ctx: Context) -> Outputs:
         total = count_keys(args)
         started = time.perf_counter()

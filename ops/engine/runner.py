@@ -236,6 +236,10 @@ def _plan_write(run: _Run, step: Step, record: Record) -> bool:
     record.description = _describe(action, resolved)
     record.status = "planned"
     record.undo = _undo_preview(run, step, resolved)
+    if not _has_unknown(resolved):
+        facts = action.preflight(_validate_args(action, step, resolved))
+        if facts:
+            record.message = ", ".join(f"{k}: {v}" for k, v in facts.items())
     run.scope["steps"][step.name] = {"outputs": UNKNOWN, "status": UNKNOWN}
     run.outcome.records.append(record)
     run.emit("end", record)
@@ -244,7 +248,10 @@ def _plan_write(run: _Run, step: Step, record: Record) -> bool:
 
 def _apply_write(run: _Run, step: Step, record: Record) -> bool:
     run.current = step.name
-    record.description = _describe(_action(step.action), template.resolve(step.with_, run.scope))
+    action = _action(step.action)
+    resolved = template.resolve(step.with_, run.scope)
+    record.description = _describe(action, resolved)
+    action.preflight(_validate_args(action, step, resolved))  # bad input stops here, before any change
     run.emit("start", record)
     started = time.perf_counter()
     run.log("step-start", name=step.name, action=step.action, effect=step.effect, args=template.resolve(step.with_, run.scope))
