@@ -6,8 +6,7 @@ fails to build is replaced by a stub that reports why, so that one broken part
 ``remediate.rollback``.
 """
 
-import sys
-
+from ops.cli.argv import command_line
 from ops.cli.namespace import build_namespace
 
-ns = build_namespace(sys.argv if "invoke" in sys.argv[0] or sys.argv[0].endswith(("inv", "invoke")) else None)
+ns = build_namespace(command_line())

@@ -46,9 +46,12 @@ def _record_line(r: Record) -> str:
 
 
 def render_text(outcome: Outcome) -> str:
-    lines = [outcome.target]
+    if outcome.status == "bad-input":
+        return redact(f"error: {outcome.message}")
+    lines = []
     if outcome.mode == "dry-run":
-        lines.append(f"plan for {outcome.spec} (dry-run: read-only probes ran; nothing was changed)")
+        lines.append(f"plan for {outcome.spec} on {outcome.target}")
+        lines.append("(dry-run: the read-only probes ran; nothing was changed)")
         lines.extend(_plan_sections(outcome))
     else:
         lines.append(f"run of {outcome.spec}: {outcome.status}")

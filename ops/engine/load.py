@@ -50,6 +50,11 @@ def load_yaml(path: Path, *, display: str | None = None) -> Loaded:
     text = _read_text(path, loaded)
     if text is None:
         return loaded
+    too_deep = _flow_too_deep(text)
+    if too_deep:
+        line, col = too_deep
+        loaded.problems.append(Problem(name, line, col, "$", f"nested more than {MAX_DEPTH} levels deep; flatten the structure"))
+        return loaded
     root = _parse(text, loaded)
     if root is None and loaded.problems:
         return loaded
@@ -78,6 +83,34 @@ def _read_text(path: Path, loaded: Loaded) -> str | None:
         loaded.problems.append(Problem(loaded.file, line, col, "$",
             f"invalid UTF-8 (byte 0x{raw[exc.start]:02x}); save the file as UTF-8"))
         return None
+
+
+def _flow_too_deep(text: str) -> tuple[int, int] | None:
+    """Where [ and { nest deeper than MAX_DEPTH, found in one pass before the parser (slow on deep flows) runs."""
+    depth, line, col, quote = 0, 1, 0, ""
+    previous = "\n"
+    for char in text:
+        col += 1
+        if char == "\n":
+            line, col, previous = line + 1, 0, char
+            if quote != '"':
+                quote = ""
+            continue
+        if quote:
+            if char == quote:
+                quote = ""
+        elif char in "'\"" and previous in " \t[{,:\n":
+            quote = char
+        elif char == "#" and previous in " \t\n":
+            quote = "\n"  # a comment runs to the end of the line
+        elif char in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                return line, col
+        elif char in "]}":
+            depth = max(0, depth - 1)
+        previous = char
+    return None
 
 
 def _parse(text: str, loaded: Loaded) -> Any:

@@ -87,7 +87,7 @@ def test_effects_are_enforced(tmp_path: Path) -> None:
     (b"name: \xff\xfe\n", "spec.yaml:1:7: $: invalid UTF-8 (byte 0xff); save the file as UTF-8"),
     ("a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}]\n" for i in range(8)),
      "spec.yaml:1:1: $: more than 100,000 values (an alias bomb?); remove the anchors and aliases that multiply"),
-    ("x: " + "[" * 100 + "]" * 100 + "\n", "spec.yaml:1:1: $: nested more than 64 levels deep; flatten the structure"),
+    ("x: " + "[" * 100 + "]" * 100 + "\n", "spec.yaml:1:68: $: nested more than 64 levels deep; flatten the structure"),
     ("- just\n- a list\n", "spec.yaml:1:1: $: a spec is a YAML mapping with name, summary, steps, verify…"),
 ])
 def test_hostile_input_gets_one_located_error(tmp_path: Path, text: str | bytes, message: str) -> None:

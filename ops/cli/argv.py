@@ -1,0 +1,45 @@
+"""The command line as invoke will parse it, with bare paths allowed after `specs.check`.
+
+Invoke has no variadic positionals, and it has already parsed its core options
+when it imports tasks.py; the task part of the command line is still unparsed
+then (``program.core.unparsed``). Bare words after `specs.check` that name a
+file or folder, or end in .yaml/.yml, become repeated `--paths` flags there.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+VARIADIC = {"specs.check": "--paths"}
+
+
+def command_line() -> list[str] | None:
+    """The unparsed task words of the running `inv`, rewritten; None when not run from the CLI."""
+    from invoke import main
+
+    core = getattr(main.program, "core", None)
+    unparsed = getattr(core, "unparsed", None)
+    if not isinstance(unparsed, list):
+        return None
+    unparsed[:] = expand(unparsed)
+    return list(unparsed)
+
+
+def expand(argv: list[str]) -> list[str]:
+    out: list[str] = []
+    flag: str | None = None
+    for word in argv:
+        if word in VARIADIC:
+            flag = VARIADIC[word]
+            out.append(word)
+        elif flag and not word.startswith("-") and _is_path(word):
+            out += [flag, word]
+        else:
+            if flag and not word.startswith("-"):
+                flag = None  # the next task
+            out.append(word)
+    return out
+
+
+def _is_path(word: str) -> bool:
+    return word.endswith((".yaml", ".yml")) or Path(word).exists()

@@ -1,0 +1,68 @@
+"""Every malformed input gets one located paragraph and exit 2: no traceback, under 2 s CPU, under 200 MB."""
+
+from __future__ import annotations
+
+import os
+import resource
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO, Workspace
+from tests.engine.test_runs import SPECS
+from tests.reliability.bad_inputs import KEY_FILES, PARAMS, SPECS as BAD_SPECS
+
+CPU_LIMIT_S = 2.0
+RSS_LIMIT_MB = 200
+
+
+def run_measured(ws: Workspace, *args: str) -> tuple[int, str, float, float]:
+    env = {**ws.env, "SHORT_SECRET": "abc"}
+    proc = subprocess.Popen([sys.executable, "-m", "invoke", "--search-root", str(REPO), *args], env=env,
+                            cwd=ws.root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    output = proc.stdout.read() if proc.stdout else ""
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    cpu = usage.ru_utime + usage.ru_stime
+    rss_mb = usage.ru_maxrss / 1024
+    return proc.returncode, output, cpu, rss_mb
+
+
+def assert_clean(code: int, output: str, cpu: float, rss: float, *, where: str) -> None:
+    assert code == 2, output
+    assert "Traceback" not in output
+    assert where in output, output
+    paragraphs = [p for p in output.strip().split("\n\n") if p.strip()]
+    assert len(paragraphs) == 1, output
+    assert cpu < CPU_LIMIT_S, f"{cpu:.2f}s CPU"
+    assert rss < RSS_LIMIT_MB, f"{rss:.0f} MB"
+
+
+@pytest.mark.parametrize("name, content", BAD_SPECS, ids=[n for n, _ in BAD_SPECS])
+def test_bad_spec(workspace: Workspace, name: str, content: str | bytes) -> None:
+    path = workspace.specs / f"{name}.yaml"
+    path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    code, output, cpu, rss = run_measured(workspace, "specs.check", str(path))
+    assert_clean(code, output, cpu, rss, where=f"{name}.yaml:")
+
+
+@pytest.mark.parametrize("name, content", KEY_FILES, ids=[n for n, _ in KEY_FILES])
+def test_bad_key_file(workspace: Workspace, name: str, content: str | bytes) -> None:
+    workspace.add_spec(SPECS / "warm.yaml")
+    keys = workspace.root / f"{name}.txt"
+    keys.write_bytes(content if isinstance(content, bytes) else content.encode())
+    code, output, cpu, rss = run_measured(workspace, "remediate.warm", "--dry-run", "--keys-file", str(keys))
+    assert_clean(code, output, cpu, rss, where="no keys to warm" if name == "keys-empty" else f"{name}.txt:")
+
+
+@pytest.mark.parametrize("name, argv", PARAMS, ids=[n for n, _ in PARAMS])
+def test_bad_param(workspace: Workspace, name: str, argv: list[str]) -> None:
+    workspace.add_spec(SPECS / "poke.yaml")
+    code, output, cpu, rss = run_measured(workspace, "remediate.poke", "--dry-run", *argv)
+    assert_clean(code, output, cpu, rss, where=argv[0])
+
+
+def test_the_corpus_is_big_enough() -> None:
+    assert len(BAD_SPECS) + len(KEY_FILES) + len(PARAMS) >= 39  # + the wrangler-config cases in tests/gates
