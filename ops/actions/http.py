@@ -20,7 +20,7 @@ class HttpArgs(Args):
     url: str = Field(description="Absolute URL; `{{ target.worker_url }}/health` and the like.")
     method: Literal["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"] = "GET"
     headers: dict[str, str] = Field(default_factory=dict)
-    params: dict[str, str] = Field(default_factory=dict, description="Query parameters, encoded as data.")
+    params: dict[str, str | int | float | bool] = Field(default_factory=dict, description="Query parameters, encoded as data.")
     json_body: Any = Field(None, alias="json", description="A JSON body.")
     timeout: float = Field(10.0, gt=0, le=600)
 
@@ -44,7 +44,7 @@ class HttpAction(Action):
         started = time.perf_counter()
         try:
             response = ctx.http().request(
-                args.method, args.url, headers=args.headers, params=args.params or None,
+                args.method, args.url, headers=args.headers, params={k: str(v) for k, v in args.params.items()} or None,
                 json=args.json_body, timeout=min(args.timeout, ctx.remaining()),
             )
         except httpx.HTTPError as exc:

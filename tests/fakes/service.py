@@ -82,6 +82,8 @@ def _handler(state: ServiceState) -> type[BaseHTTPRequestHandler]:
             delta = {"/inc": 1, "/dec": -1, "/add10": 10, "/sub10": -10}.get(path, 0)
             with state.lock:
                 state.value += delta
+                if path == "/set":
+                    state.value = int(query["value"][0])
             status = int(query.get("status", ["200"])[0])
             self._send(status, {"value": state.value})
 
