@@ -31,6 +31,7 @@ class Target:
     token_is_public: bool = False
     wrangler_config: Path | None = None
     popular_keys: Path | None = None
+    env: dict[str, str] = field(default_factory=dict, repr=False)
     description: str = ""
     root: Path = Path(".")
 
@@ -40,6 +41,12 @@ class Target:
             f"target {self.name}: worker {self.worker} at {self.worker_url} "
             f"(account {self.account_id}, API {self.api_base_url})"
         )
+
+    def apply_env(self, environ: dict[str, str] | None = None) -> None:
+        """Default the target's documented environment (e.g. the sandbox's warm secret); set values win."""
+        target = os.environ if environ is None else environ
+        for key, value in self.env.items():
+            target.setdefault(key, value)
 
     def wrangler_env(self) -> dict[str, str]:
         """The environment that points the real wrangler CLI at this target."""
@@ -96,13 +103,14 @@ def load_target(name: str | None = None, *, path: Path | None = None,
         token_is_public=bool(values.get("token_is_public", False)),
         wrangler_config=(file.parent / str(config)) if config else None,
         popular_keys=(file.parent / str(popular)) if popular else None,
+        env={str(k): str(v) for k, v in dict(values.get("env") or {}).items()},
         description=str(values.get("description", "")),
         root=file.parent,
     )
 
 
 def _resolve(file: Path, target: str, key: str, value: Any, env: Mapping[str, str]) -> Any:
-    if not isinstance(value, dict):
+    if not isinstance(value, dict) or key == "env":
         return value
     var = value.get("env")
     if not isinstance(var, str):

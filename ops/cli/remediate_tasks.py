@@ -130,6 +130,7 @@ def run_entry(entry: Entry, flags: dict[str, Any]) -> None:
     if builtin["plan_out"] and not builtin["dry_run"]:
         raise InputError("--plan-out goes with --dry-run: a plan is made without changing anything")
     target = load_target(builtin["target"])
+    target.apply_env()
     params = resolve_params(spec.params, flags, dry_run=bool(builtin["dry_run"]))
     quiet = bool(builtin["json"])
     request = Request(
