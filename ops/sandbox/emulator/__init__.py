@@ -1,0 +1,24 @@
+"""A loopback emulator of the Cloudflare API subset that cfw-remedy and wrangler use.
+
+Same paths (``/client/v4/accounts/{account_id}/…``), envelope, error codes
+(10007 unknown Worker, 10215 secret change while the latest version is not
+deployed, 10220 rollback across changed secrets) and paging as Cloudflare. It
+accepts ``wrangler deploy``'s multipart upload, keeps the modules, and creates
+versions and deployments the way the API does. The real wrangler CLI, pointed
+at it with ``CLOUDFLARE_API_BASE_URL``, is the test of its faithfulness.
+
+Admin endpoints (not Cloudflare's), under ``/__emulator/``:
+
+- ``GET health``
+- ``GET requests`` (every request: ts, method, path, query, status), ``DELETE requests``
+- ``GET faults``, ``PUT faults`` (``latency_ms``, ``error_rate``, ``rate_limit_rate`` + ``retry_after``,
+  ``drop_rate``, ``mutating_only``, ``seed``, ``forced: [{method, path (regex), code, status, message, times}]``),
+  ``DELETE faults``
+- ``POST reset`` (back to the seed scenario), ``GET state``
+
+Run it with ``python -m ops.sandbox.emulator --port 18700 --state FILE [--seed default] [--live-dir DIR]``.
+"""
+
+from ops.sandbox.emulator.server import EmulatorHandle, start_emulator
+
+__all__ = ["EmulatorHandle", "start_emulator"]

@@ -1,0 +1,549 @@
+"""The Cloudflare API subset, as handlers over ``State``: same paths, envelope, error codes and paging.
+
+Every handler reads the request; none returns a canned answer. Paths are
+relative to ``/client/v4/accounts/{account_id}``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from email.parser import BytesParser
+from email.policy import HTTP
+from typing import Any, Callable
+
+from ops.sandbox.emulator.state import State, hex_id, new_id, now
+
+NOT_FOUND_SCRIPT = (404, 10007, "This Worker does not exist on your account.")
+MAX_ROLLBACK_VERSIONS = 10
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]
+    body: bytes
+    params: dict[str, str] = field(default_factory=dict)
+
+    def json(self) -> Any:
+        try:
+            return json.loads(self.body or b"null")
+        except json.JSONDecodeError as exc:
+            raise ApiFailure(400, 10026, f"Request body is not valid JSON: {exc.msg}") from None
+
+
+class ApiFailure(Exception):
+    def __init__(self, status: int, code: int, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+Reply = tuple[int, Any, dict[str, Any] | None]  # status, result, result_info
+Handler = Callable[[State, Request], Reply]
+ROUTES: list[tuple[str, re.Pattern[str], Handler]] = []
+LiveHook = Callable[[str], None]
+live_hook: list[LiveHook] = []  # called with the script name when its live deployment changes
+
+
+def route(method: str, pattern: str) -> Callable[[Handler], Handler]:
+    def register(handler: Handler) -> Handler:
+        regex = re.compile("^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", pattern) + "$")
+        ROUTES.append((method, regex, handler))
+        return handler
+    return register
+
+
+def dispatch(state: State, req: Request) -> Reply:
+    for method, regex, handler in ROUTES:
+        match = regex.match(req.path)
+        if match and method == req.method:
+            req.params = match.groupdict()
+            with state.lock:
+                return handler(state, req)
+    raise ApiFailure(404, 7003, f"Could not route to {req.path}, perhaps your object identifier is invalid?")
+
+
+# --- scripts, versions, deployments -------------------------------------------------------
+
+def _script(state: State, name: str) -> dict[str, Any]:
+    script = state.data["scripts"].get(name)
+    if script is None:
+        raise ApiFailure(*NOT_FOUND_SCRIPT)
+    return script
+
+
+def _public_version(version: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in version.items() if not k.startswith("_")}
+
+
+def _current_version(script: dict[str, Any]) -> dict[str, Any]:
+    live = script["deployments"][0]["versions"][0]["version_id"]
+    return next(v for v in script["versions"] if v["id"] == live)
+
+
+def _secret_digests(secrets: dict[str, str]) -> dict[str, str]:
+    return {k: hashlib.sha256(v.encode()).hexdigest() for k, v in secrets.items()}
+
+
+def _new_version(state: State, name: str, *, main_module: str, modules: list[dict[str, str]],
+                 bindings: list[dict[str, Any]], secrets: dict[str, str], runtime: dict[str, Any],
+                 triggered_by: str, message: str | None = None, tag: str | None = None,
+                 source: str = "wrangler") -> dict[str, Any]:
+    script = state.data["scripts"].setdefault(name, {"created_on": now(), "versions": [], "deployments": [],
+                                                    "tag": hex_id(), "consumers": []})
+    number = (script["versions"][0]["number"] + 1) if script["versions"] else 1
+    annotations = {"workers/triggered_by": triggered_by}
+    if message:
+        annotations["workers/message"] = message
+    if tag:
+        annotations["workers/tag"] = tag
+    version = {
+        "id": new_id(), "number": number,
+        "metadata": {"created_on": now(), "modified_on": now(), "source": source,
+                     "author_id": "sandbox", "author_email": "oncall@sandbox.local", "has_preview": False},
+        "annotations": annotations,
+        "resources": {"bindings": [b for b in bindings if b.get("type") != "secret_text"] +
+                                  [{"type": "secret_text", "name": n} for n in sorted(secrets)],
+                      "script": {"etag": hex_id(), "handlers": ["fetch", "queue"], "last_deployed_from": source},
+                      "script_runtime": runtime},
+        "startup_time_ms": 4,
+        "_main_module": main_module, "_modules": modules, "_secrets": dict(secrets),
+    }
+    script["versions"].insert(0, version)
+    script["modified_on"] = now()
+    return version
+
+
+def _deploy(state: State, name: str, version_id: str, *, triggered_by: str, message: str | None = None,
+            source: str = "wrangler") -> dict[str, Any]:
+    script = _script(state, name)
+    annotations = {"workers/triggered_by": triggered_by}
+    if message:
+        annotations["workers/message"] = message
+    deployment = {"id": new_id(), "source": source, "strategy": "percentage", "author_email": "oncall@sandbox.local",
+                  "created_on": now(), "annotations": annotations,
+                  "versions": [{"version_id": version_id, "percentage": 100.0}]}
+    script["deployments"].insert(0, deployment)
+    state.save()
+    for hook in live_hook:
+        hook(name)
+    return deployment
+
+
+def _parse_upload(req: Request) -> tuple[dict[str, Any], list[tuple[str, str, bytes]]]:
+    ctype = req.headers.get("content-type", "")
+    if "multipart/form-data" not in ctype:
+        raise ApiFailure(400, 10021, "Expected a multipart/form-data upload with a metadata part.")
+    message = BytesParser(policy=HTTP).parsebytes(b"Content-Type: " + ctype.encode() + b"\r\n\r\n" + req.body)
+    metadata: dict[str, Any] | None = None
+    files: list[tuple[str, str, bytes]] = []
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        content = part.get_payload(decode=True) or b""
+        if name == "metadata":
+            metadata = json.loads(content)
+        else:
+            files.append((part.get_filename() or str(name), part.get_content_type(), content))
+    if metadata is None:
+        raise ApiFailure(400, 10021, "The upload has no metadata part.")
+    return metadata, files
+
+
+def _store_upload(state: State, req: Request, triggered_by: str) -> dict[str, Any]:
+    name = req.params["script"]
+    metadata, files = _parse_upload(req)
+    main_module = metadata.get("main_module") or metadata.get("body_part") or (files[0][0] if files else "")
+    if not any(f[0] == main_module for f in files):
+        raise ApiFailure(400, 10021, f"No such module \"{main_module}\" in the upload.")
+    modules = [{"name": f, "content_type": ct, "digest": state.store_module(data)} for f, ct, data in files]
+    existing = state.data["scripts"].get(name)
+    secrets = dict(_current_version(existing)["_secrets"]) if existing and existing["deployments"] else {}
+    for binding in metadata.get("bindings", []):
+        if binding.get("type") == "secret_text":
+            secrets[binding["name"]] = binding.get("text", "")
+    runtime = {"compatibility_date": metadata.get("compatibility_date"),
+               "compatibility_flags": metadata.get("compatibility_flags", []), "usage_model": "standard"}
+    annotations = metadata.get("annotations") or {}
+    return _new_version(state, name, main_module=main_module, modules=modules, bindings=metadata.get("bindings", []),
+                        secrets=secrets, runtime=runtime, triggered_by=triggered_by,
+                        message=annotations.get("workers/message"), tag=annotations.get("workers/tag"))
+
+
+@route("PUT", "/workers/scripts/{script}")
+def upload_script(state: State, req: Request) -> Reply:
+    version = _store_upload(state, req, "upload")
+    _deploy(state, req.params["script"], version["id"], triggered_by="upload")
+    script = state.data["scripts"][req.params["script"]]
+    return 200, {"id": req.params["script"], "etag": version["resources"]["script"]["etag"],
+                 "handlers": ["fetch", "queue"], "modified_on": script["modified_on"], "created_on": script["created_on"],
+                 "usage_model": "standard", "compatibility_date": version["resources"]["script_runtime"]["compatibility_date"],
+                 "deployment_id": version["id"], "startup_time_ms": version["startup_time_ms"],
+                 "has_modules": True, "tag": script["tag"]}, None
+
+
+@route("POST", "/workers/scripts/{script}/versions")
+def upload_version(state: State, req: Request) -> Reply:
+    version = _store_upload(state, req, "version_upload")
+    state.save()
+    return 200, _public_version(version), None
+
+
+@route("DELETE", "/workers/scripts/{script}")
+def delete_script(state: State, req: Request) -> Reply:
+    _script(state, req.params["script"])
+    del state.data["scripts"][req.params["script"]]
+    state.save()
+    return 200, None, None
+
+
+@route("GET", "/workers/services/{script}")
+def get_service(state: State, req: Request) -> Reply:
+    script = _script(state, req.params["script"])
+    return 200, {"id": req.params["script"], "created_on": script["created_on"], "modified_on": script.get("modified_on"),
+                 "default_environment": {"environment": "production", "created_on": script["created_on"],
+                                         "modified_on": script.get("modified_on"),
+                                         "script": {"id": req.params["script"], "tag": script["tag"], "tags": [],
+                                                    "etag": script["versions"][0]["resources"]["script"]["etag"],
+                                                    "handlers": ["fetch", "queue"], "last_deployed_from": "wrangler"}}}, None
+
+
+@route("GET", "/workers/scripts/{script}/versions")
+def list_versions(state: State, req: Request) -> Reply:
+    script = _script(state, req.params["script"])
+    items = [_public_version(v) for v in script["versions"]]
+    page, per_page = int(req.query.get("page", 1)), int(req.query.get("per_page", 10))
+    window = items[(page - 1) * per_page: page * per_page]
+    return 200, {"items": window}, {"page": page, "per_page": per_page, "count": len(window), "total_count": len(items)}
+
+
+@route("GET", "/workers/scripts/{script}/versions/{version}")
+def get_version(state: State, req: Request) -> Reply:
+    script = _script(state, req.params["script"])
+    for version in script["versions"]:
+        if version["id"] == req.params["version"]:
+            return 200, _public_version(version), None
+    raise ApiFailure(404, 10007, "The requested Worker Version does not exist.")
+
+
+@route("GET", "/workers/scripts/{script}/deployments")
+def list_deployments(state: State, req: Request) -> Reply:
+    script = _script(state, req.params["script"])
+    return 200, {"deployments": script["deployments"][:10]}, None
+
+
+@route("POST", "/workers/scripts/{script}/deployments")
+def create_deployment(state: State, req: Request) -> Reply:
+    name = req.params["script"]
+    script = _script(state, name)
+    body = req.json() or {}
+    targets = body.get("versions") or []
+    if body.get("strategy") != "percentage" or not targets or sum(float(v.get("percentage", 0)) for v in targets) != 100:
+        raise ApiFailure(400, 10023, "A deployment needs strategy \"percentage\" and versions adding up to 100%.")
+    if len(targets) != 1:
+        raise ApiFailure(400, 10023, "The sandbox emulator supports deployments of one version at 100%.")
+    version_id = targets[0]["version_id"]
+    recent = script["versions"][:MAX_ROLLBACK_VERSIONS]
+    version = next((v for v in script["versions"] if v["id"] == version_id), None)
+    if version is None:
+        raise ApiFailure(404, 10007, "The requested Worker Version does not exist.")
+    if version not in recent:
+        raise ApiFailure(400, 10224, f"Version {version_id} is not among the {MAX_ROLLBACK_VERSIONS} most recent versions and cannot be deployed.")
+    current = _current_version(script)
+    changed = sorted(k for k in set(current["_secrets"]) | set(version["_secrets"])
+                     if current["_secrets"].get(k) != version["_secrets"].get(k))
+    if changed and version["id"] != current["id"] and req.query.get("force") != "true":
+        raise ApiFailure(400, 10220, "A rollback to this version would change secrets. "
+                                     f"The following secrets have changed: {', '.join(changed)}")
+    message = (body.get("annotations") or {}).get("workers/message")
+    triggered = "rollback" if version["number"] < script["versions"][0]["number"] else "deployment"
+    deployment = _deploy(state, name, version_id, triggered_by=triggered, message=message)
+    return 200, deployment, None
+
+
+@route("GET", "/workers/scripts/{script}/subdomain")
+def script_subdomain(state: State, req: Request) -> Reply:
+    _script(state, req.params["script"])
+    return 200, {"enabled": True, "previews_enabled": False}, None
+
+
+@route("POST", "/workers/scripts/{script}/subdomain")
+def set_script_subdomain(state: State, req: Request) -> Reply:
+    _script(state, req.params["script"])
+    body = req.json() or {}
+    return 200, {"enabled": bool(body.get("enabled", True)), "previews_enabled": bool(body.get("previews_enabled", False))}, None
+
+
+@route("GET", "/workers/subdomain")
+def account_subdomain(state: State, req: Request) -> Reply:
+    return 200, {"subdomain": state.data["subdomain"]}, None
+
+
+@route("PUT", "/workers/scripts/{script}/schedules")
+def put_schedules(state: State, req: Request) -> Reply:
+    _script(state, req.params["script"])
+    return 200, {"schedules": req.json() or []}, None
+
+
+@route("GET", "/workers/scripts/{script}/schedules")
+def get_schedules(state: State, req: Request) -> Reply:
+    _script(state, req.params["script"])
+    return 200, {"schedules": []}, None
+
+
+@route("PATCH", "/workers/scripts/{script}/script-settings")
+def patch_settings(state: State, req: Request) -> Reply:
+    _script(state, req.params["script"])
+    return 200, req.json() or {}, None
+
+
+@route("GET", "/workers/scripts/{script}/settings")
+def get_settings(state: State, req: Request) -> Reply:
+    version = _current_version(_script(state, req.params["script"]))
+    return 200, {"bindings": version["resources"]["bindings"], **version["resources"]["script_runtime"]}, None
+
+
+# --- secrets: each change is a new version, deployed at once --------------------------------
+
+def _secret_change(state: State, name: str, secrets: dict[str, str], what: str) -> dict[str, Any]:
+    script = _script(state, name)
+    current = _current_version(script)
+    if script["versions"][0]["id"] != current["id"]:
+        raise ApiFailure(400, 10215, "Secret edit failed. You attempted to modify a secret, but the latest version "
+                                     "of your Worker isn't currently deployed. Please ensure that the latest version "
+                                     "of your Worker is fully deployed (wrangler versions deploy) before modifying "
+                                     "secrets. Alternatively, you can use the Cloudflare dashboard to modify secrets "
+                                     "and deploy the version.")
+    version = _new_version(state, name, main_module=current["_main_module"], modules=current["_modules"],
+                           bindings=[b for b in current["resources"]["bindings"] if b.get("type") != "secret_text"],
+                           secrets=secrets, runtime=current["resources"]["script_runtime"], triggered_by="secret",
+                           message=what)
+    _deploy(state, name, version["id"], triggered_by="secret")
+    return version
+
+
+@route("PUT", "/workers/scripts/{script}/secrets")
+def put_secret(state: State, req: Request) -> Reply:
+    body = req.json() or {}
+    if not isinstance(body, dict) or not body.get("name") or body.get("type", "secret_text") != "secret_text":
+        raise ApiFailure(400, 10021, "A secret needs a name, a text and type \"secret_text\".")
+    current = _current_version(_script(state, req.params["script"]))
+    secrets = {**current["_secrets"], body["name"]: str(body.get("text", ""))}
+    _secret_change(state, req.params["script"], secrets, f"secret {body['name']} put")
+    return 200, {"name": body["name"], "type": "secret_text"}, None
+
+
+@route("GET", "/workers/scripts/{script}/secrets")
+def list_secrets(state: State, req: Request) -> Reply:
+    current = _current_version(_script(state, req.params["script"]))
+    return 200, [{"name": n, "type": "secret_text"} for n in sorted(current["_secrets"])], None
+
+
+@route("DELETE", "/workers/scripts/{script}/secrets/{name}")
+def delete_secret(state: State, req: Request) -> Reply:
+    current = _current_version(_script(state, req.params["script"]))
+    if req.params["name"] not in current["_secrets"]:
+        raise ApiFailure(404, 10056, f"Secret {req.params['name']} was not found on this Worker.")
+    secrets = {k: v for k, v in current["_secrets"].items() if k != req.params["name"]}
+    _secret_change(state, req.params["script"], secrets, f"secret {req.params['name']} deleted")
+    return 200, None, None
+
+
+# --- KV -----------------------------------------------------------------------------------
+
+def _paged(items: list[Any], req: Request, default: int = 20) -> Reply:
+    page, per_page = max(1, int(req.query.get("page", 1))), max(1, min(1000, int(req.query.get("per_page", default))))
+    window = items[(page - 1) * per_page: page * per_page]
+    total = len(items)
+    return 200, window, {"page": page, "per_page": per_page, "count": len(window), "total_count": total,
+                         "total_pages": max(1, -(-total // per_page))}
+
+
+def _namespace(state: State, ns: str) -> dict[str, Any]:
+    namespace = state.data["kv"].get(ns)
+    if namespace is None:
+        raise ApiFailure(404, 10013, "namespace not found")
+    return namespace
+
+
+@route("GET", "/storage/kv/namespaces")
+def list_namespaces(state: State, req: Request) -> Reply:
+    items = [{"id": k, "title": v["title"], "supports_url_encoding": True} for k, v in state.data["kv"].items()]
+    return _paged(items, req)
+
+
+@route("POST", "/storage/kv/namespaces")
+def create_namespace(state: State, req: Request) -> Reply:
+    title = (req.json() or {}).get("title")
+    if not title:
+        raise ApiFailure(400, 10019, "a namespace needs a title")
+    if any(v["title"] == title for v in state.data["kv"].values()):
+        raise ApiFailure(400, 10014, "A namespace with this account ID and title already exists.")
+    ns = hex_id()
+    state.data["kv"][ns] = {"title": title, "keys": {}}
+    state.save()
+    return 200, {"id": ns, "title": title, "supports_url_encoding": True}, None
+
+
+@route("DELETE", "/storage/kv/namespaces/{ns}")
+def delete_namespace(state: State, req: Request) -> Reply:
+    _namespace(state, req.params["ns"])
+    del state.data["kv"][req.params["ns"]]
+    state.save()
+    return 200, None, None
+
+
+@route("PUT", "/storage/kv/namespaces/{ns}/bulk")
+def bulk_write(state: State, req: Request) -> Reply:
+    namespace = _namespace(state, req.params["ns"])
+    pairs = req.json()
+    if not isinstance(pairs, list) or len(pairs) > 10_000:
+        raise ApiFailure(400, 10001, "the body must be a list of at most 10,000 key-value pairs")
+    for pair in pairs:
+        if not isinstance(pair, dict) or "key" not in pair or "value" not in pair:
+            raise ApiFailure(400, 10001, "each pair needs a key and a value")
+        namespace["keys"][pair["key"]] = {"value": pair["value"], "metadata": pair.get("metadata"),
+                                          "expiration": pair.get("expiration")}
+    state.save()
+    return 200, {"successful_key_count": len(pairs), "unsuccessful_keys": []}, None
+
+
+@route("GET", "/storage/kv/namespaces/{ns}/keys")
+def list_keys(state: State, req: Request) -> Reply:
+    namespace = _namespace(state, req.params["ns"])
+    prefix = req.query.get("prefix", "")
+    limit = max(10, min(1000, int(req.query.get("limit", 1000))))
+    names = sorted(k for k in namespace["keys"] if k.startswith(prefix))
+    start = int(req.query["cursor"]) if req.query.get("cursor", "").isdigit() else 0
+    window = names[start:start + limit]
+    cursor = str(start + limit) if start + limit < len(names) else ""
+    items = [{"name": k, "expiration": namespace["keys"][k].get("expiration"), "metadata": namespace["keys"][k].get("metadata")}
+             for k in window]
+    return 200, items, {"count": len(window), "cursor": cursor}
+
+
+@route("GET", "/storage/kv/namespaces/{ns}/values/{key}")
+def get_value(state: State, req: Request) -> Reply:
+    namespace = _namespace(state, req.params["ns"])
+    if req.params["key"] not in namespace["keys"]:
+        raise ApiFailure(404, 10009, "key not found")
+    return 200, namespace["keys"][req.params["key"]]["value"], None
+
+
+# --- D1, R2, queues, Durable Objects -------------------------------------------------------
+
+@route("GET", "/d1/database")
+def list_d1(state: State, req: Request) -> Reply:
+    return _paged(list(state.data["d1"]), req)
+
+
+@route("GET", "/r2/buckets")
+def list_r2(state: State, req: Request) -> Reply:
+    return 200, {"buckets": list(state.data["r2"])}, None
+
+
+def _queue(state: State, queue_id: str) -> dict[str, Any]:
+    queue = state.data["queues"].get(queue_id)
+    if queue is None:
+        raise ApiFailure(404, 11000, "Queue does not exist")
+    return queue
+
+
+def _public_queue(queue_id: str, queue: dict[str, Any]) -> dict[str, Any]:
+    return {"queue_id": queue_id, "queue_name": queue["queue_name"], "created_on": queue["created_on"],
+            "modified_on": queue["created_on"], "producers": queue.get("producers", []),
+            "producers_total_count": len(queue.get("producers", [])), "consumers": queue["consumers"],
+            "consumers_total_count": len(queue["consumers"]), "settings": {"delivery_delay": 0}}
+
+
+@route("GET", "/queues")
+def list_queues(state: State, req: Request) -> Reply:
+    items = [_public_queue(k, v) for k, v in state.data["queues"].items()]
+    if req.query.get("name"):
+        items = [q for q in items if q["queue_name"] == req.query["name"]]
+    return _paged(items, req)
+
+
+@route("POST", "/queues")
+def create_queue(state: State, req: Request) -> Reply:
+    name = (req.json() or {}).get("queue_name")
+    if not name:
+        raise ApiFailure(400, 11003, "a queue needs a queue_name")
+    if any(q["queue_name"] == name for q in state.data["queues"].values()):
+        raise ApiFailure(400, 11009, "A queue with this name already exists")
+    queue_id = hex_id()
+    state.data["queues"][queue_id] = {"queue_name": name, "created_on": now(), "consumers": [], "producers": []}
+    state.save()
+    return 200, _public_queue(queue_id, state.data["queues"][queue_id]), None
+
+
+@route("GET", "/queues/{queue}")
+def get_queue(state: State, req: Request) -> Reply:
+    return 200, _public_queue(req.params["queue"], _queue(state, req.params["queue"])), None
+
+
+@route("GET", "/queues/{queue}/consumers")
+def list_consumers(state: State, req: Request) -> Reply:
+    return 200, _queue(state, req.params["queue"])["consumers"], None
+
+
+@route("POST", "/queues/{queue}/consumers")
+def create_consumer(state: State, req: Request) -> Reply:
+    queue = _queue(state, req.params["queue"])
+    body = req.json() or {}
+    if body.get("type", "worker") != "worker" or not (body.get("script_name") or body.get("script")):
+        raise ApiFailure(400, 11004, "a worker consumer needs type \"worker\" and a script_name")
+    script = body.get("script_name") or body.get("script")
+    if any(c.get("script") == script for c in queue["consumers"]):
+        raise ApiFailure(400, 11008, f"Worker {script} is already a consumer of this queue")
+    consumer = {"consumer_id": hex_id(), "type": "worker", "script": script, "created_on": now(),
+                "dead_letter_queue": body.get("dead_letter_queue"), "settings": body.get("settings") or {}}
+    queue["consumers"].append(consumer)
+    state.save()
+    for hook in live_hook:
+        hook(script)
+    return 200, consumer, None
+
+
+@route("PUT", "/queues/{queue}/consumers/{consumer}")
+def update_consumer(state: State, req: Request) -> Reply:
+    queue = _queue(state, req.params["queue"])
+    consumer = next((c for c in queue["consumers"] if c["consumer_id"] == req.params["consumer"]), None)
+    if consumer is None:
+        raise ApiFailure(404, 11005, "Consumer does not exist")
+    body = req.json() or {}
+    consumer["settings"] = body.get("settings") or consumer["settings"]
+    consumer["dead_letter_queue"] = body.get("dead_letter_queue", consumer.get("dead_letter_queue"))
+    state.save()
+    return 200, consumer, None
+
+
+@route("DELETE", "/queues/{queue}/consumers/{consumer}")
+def delete_consumer(state: State, req: Request) -> Reply:
+    queue = _queue(state, req.params["queue"])
+    consumer = next((c for c in queue["consumers"] if c["consumer_id"] == req.params["consumer"]
+                     or c.get("script") == req.params["consumer"]), None)
+    if consumer is None:
+        raise ApiFailure(404, 11005, "Consumer does not exist")
+    queue["consumers"].remove(consumer)
+    state.save()
+    for hook in live_hook:
+        hook(consumer["script"])
+    return 200, None, None
+
+
+@route("GET", "/workers/durable_objects/namespaces")
+def list_durable_objects(state: State, req: Request) -> Reply:
+    items = []
+    for name, script in state.data["scripts"].items():
+        if not script["deployments"]:
+            continue
+        for binding in _current_version(script)["resources"]["bindings"]:
+            if binding.get("type") == "durable_object_namespace" and binding.get("class_name"):
+                ns_id = hashlib.sha256(f"{name}:{binding['class_name']}".encode()).hexdigest()[:32]
+                items.append({"id": ns_id, "name": f"{name}_{binding['class_name']}", "script": name,
+                              "class": binding["class_name"], "use_sqlite": False})
+    return _paged(items, req)

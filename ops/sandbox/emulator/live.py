@@ -1,0 +1,26 @@
+"""Build the ``LiveVersion`` of a script from the emulator's state (what the data plane should run)."""
+
+from __future__ import annotations
+
+from ops.sandbox.contract import LiveVersion, Module, QueueConsumer
+from ops.sandbox.emulator.api import _current_version
+from ops.sandbox.emulator.state import State
+
+
+def live_version(state: State, script_name: str) -> LiveVersion | None:
+    with state.lock:
+        script = state.data["scripts"].get(script_name)
+        if not script or not script["deployments"]:
+            return None
+        version = _current_version(script)
+        consumers = tuple(
+            QueueConsumer(queue["queue_name"], dict(c.get("settings") or {}), c.get("dead_letter_queue"))
+            for queue in state.data["queues"].values() for c in queue["consumers"] if c.get("script") == script_name)
+        runtime = version["resources"]["script_runtime"]
+        return LiveVersion(
+            script=script_name, version_id=version["id"], deployment_id=script["deployments"][0]["id"],
+            main_module=version["_main_module"],
+            modules=tuple(Module(m["name"], m["content_type"], state.module_bytes(m["digest"])) for m in version["_modules"]),
+            bindings=tuple(b for b in version["resources"]["bindings"] if b.get("type") != "secret_text"),
+            secrets=dict(version["_secrets"]), compatibility_date=runtime.get("compatibility_date"),
+            compatibility_flags=tuple(runtime.get("compatibility_flags") or ()), queue_consumers=consumers)

@@ -1,0 +1,180 @@
+"""The emulator's HTTP server: auth, the Cloudflare envelope, faults, and a record of every request."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, Callable
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from ops.sandbox.emulator import api
+from ops.sandbox.emulator.faults import Faults
+from ops.sandbox.emulator.state import State, now
+
+PREFIX = "/client/v4/accounts/"
+ADMIN = "/__emulator/"
+
+
+@dataclass
+class Emulator:
+    state: State
+    account_id: str
+    token: str
+    faults: Faults
+    requests: list[dict[str, Any]]
+    lock: threading.Lock
+
+    def record(self, method: str, path: str, query: str, status: int) -> None:
+        with self.lock:
+            self.requests.append({"ts": now(), "mono": time.monotonic(), "method": method, "path": path,
+                                  "query": query, "status": status})
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    emulator: Emulator
+
+
+class Handler(BaseHTTPRequestHandler):
+    server: _Server
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+    def _handle(self) -> None:
+        emu = self.server.emulator
+        parts = urlsplit(self.path)
+        length = int(self.headers.get("content-length") or 0)
+        body = self.rfile.read(length) if length else b""
+        if parts.path.startswith(ADMIN):
+            self._admin(emu, parts.path[len(ADMIN):], body)
+            return
+        status, payload, extra = self._api(emu, parts.path, parts.query, body)
+        if status == 0:
+            emu.record(self.command, parts.path, parts.query, 0)
+            self.close_connection = True
+            try:
+                self.connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            return
+        emu.record(self.command, parts.path, parts.query, status)
+        self._send(status, payload, extra)
+
+    def _api(self, emu: Emulator, path: str, query: str, body: bytes) -> tuple[int, Any, dict[str, str]]:
+        if not path.startswith(PREFIX):
+            return 404, _envelope(False, None, [(7000, "No route for that URI")]), {}
+        auth = self.headers.get("authorization", "")
+        if auth != f"Bearer {emu.token}":
+            return 401, _envelope(False, None, [(10000, "Authentication error")]), {}
+        account, _, rest = path[len(PREFIX):].partition("/")
+        if account != emu.account_id:
+            return 403, _envelope(False, None, [(10000, "Authentication error")]), {}
+        verdict, detail = emu.faults.decide(self.command, "/" + rest)
+        if emu.faults.latency_ms:
+            time.sleep(emu.faults.latency_ms / 1000)
+        if verdict == "drop":
+            return 0, None, {}
+        if verdict == "error":
+            status, code, message, retry_after = detail
+            return status, _envelope(False, None, [(code, message)]), ({"Retry-After": str(retry_after)} if retry_after else {})
+        request = api.Request(self.command, "/" + unquote(rest), dict(parse_qsl(query)),
+                              {k.lower(): v for k, v in self.headers.items()}, body)
+        try:
+            status, result, info = api.dispatch(emu.state, request)
+        except api.ApiFailure as failure:
+            return failure.status, _envelope(False, None, [(failure.code, failure.message)]), {}
+        return status, _envelope(True, result, [], info), {}
+
+    def _admin(self, emu: Emulator, what: str, body: bytes) -> None:
+        method = self.command
+        if what == "health":
+            self._send(200, {"ok": True, "account_id": emu.account_id})
+        elif what == "requests" and method == "GET":
+            with emu.lock:
+                self._send(200, list(emu.requests))
+        elif what == "requests" and method == "DELETE":
+            with emu.lock:
+                emu.requests.clear()
+            self._send(200, {"ok": True})
+        elif what == "faults" and method == "GET":
+            self._send(200, emu.faults.as_json())
+        elif what == "faults" and method == "PUT":
+            emu.faults = Faults.from_json(json.loads(body or b"{}"))
+            self._send(200, emu.faults.as_json())
+        elif what == "faults" and method == "DELETE":
+            emu.faults = Faults()
+            self._send(200, emu.faults.as_json())
+        elif what == "reset" and method == "POST":
+            emu.state.reset()
+            with emu.lock:
+                emu.requests.clear()
+            emu.faults = Faults()
+            self._send(200, {"ok": True})
+        elif what == "state":
+            with emu.state.lock:
+                self._send(200, emu.state.data)
+        else:
+            self._send(404, {"error": f"no admin endpoint {what!r}"})
+
+    def _send(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
+        data = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(data)))
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        self.end_headers()
+        self.wfile.write(data)
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _handle
+
+
+def _envelope(success: bool, result: Any, errors: list[tuple[int, str]], info: dict[str, Any] | None = None) -> dict[str, Any]:
+    doc: dict[str, Any] = {"success": success, "errors": [{"code": c, "message": m} for c, m in errors],
+                           "messages": [], "result": result}
+    if info is not None:
+        doc["result_info"] = info
+    return doc
+
+
+@dataclass
+class EmulatorHandle:
+    server: _Server
+    thread: threading.Thread
+    emulator: Emulator
+
+    @property
+    def url(self) -> str:
+        host, port = self.server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    @property
+    def api_base_url(self) -> str:
+        return f"{self.url}/client/v4"
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def start_emulator(state_file: Path, *, host: str = "127.0.0.1", port: int = 0,
+                   account_id: str = "5a4db0c5000000000000000000000000", token: str = "sandbox-local-token",
+                   seed: dict[str, Any] | None = None, on_live_change: Callable[[str, State], None] | None = None) -> EmulatorHandle:
+    state = State(state_file, seed)
+    emulator = Emulator(state, account_id, token, Faults(), [], threading.Lock())
+    api.live_hook.clear()
+    if on_live_change is not None:
+        api.live_hook.append(lambda script: on_live_change(script, state))
+    server = _Server((host, port), Handler)
+    server.emulator = emulator
+    thread = threading.Thread(target=server.serve_forever, name="emulator", daemon=True)
+    thread.start()
+    return EmulatorHandle(server, thread, emulator)
