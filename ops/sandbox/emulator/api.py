@@ -363,7 +363,7 @@ def _paged(items: list[Any], req: Request, default: int = 20) -> Reply:
 
 
 def _namespace(state: State, ns: str) -> dict[str, Any]:
-    namespace = state.data["kv"].get(ns)
+    namespace: dict[str, Any] | None = state.data["kv"].get(ns)
     if namespace is None:
         raise ApiFailure(404, 10013, "namespace not found")
     return namespace
@@ -446,7 +446,7 @@ def list_r2(state: State, req: Request) -> Reply:
 
 
 def _queue(state: State, queue_id: str) -> dict[str, Any]:
-    queue = state.data["queues"].get(queue_id)
+    queue: dict[str, Any] | None = state.data["queues"].get(queue_id)
     if queue is None:
         raise ApiFailure(404, 11000, "Queue does not exist")
     return queue
@@ -496,7 +496,7 @@ def create_consumer(state: State, req: Request) -> Reply:
     body = req.json() or {}
     if body.get("type", "worker") != "worker" or not (body.get("script_name") or body.get("script")):
         raise ApiFailure(400, 11004, "a worker consumer needs type \"worker\" and a script_name")
-    script = body.get("script_name") or body.get("script")
+    script = str(body.get("script_name") or body.get("script"))
     if any(c.get("script") == script for c in queue["consumers"]):
         raise ApiFailure(400, 11008, f"Worker {script} is already a consumer of this queue")
     consumer = {"consumer_id": hex_id(), "type": "worker", "script": script, "created_on": now(),

@@ -154,7 +154,7 @@ class EmulatorHandle:
     @property
     def url(self) -> str:
         host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}"
 
     @property
     def api_base_url(self) -> str:

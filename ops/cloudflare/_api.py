@@ -1,0 +1,114 @@
+"""Typed operations over the client: versions, deployments, secrets, KV, D1, R2, queues, Durable Objects."""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, Iterator
+
+from ops.cloudflare._client import CloudflareClient
+
+KV_BULK_BATCH = 1000  # wrangler sends 1,000 pairs a request
+
+
+def list_versions(c: CloudflareClient, script: str) -> list[dict[str, Any]]:
+    result = c.result("GET", f"/workers/scripts/{script}/versions", params={"deployable": "true"})
+    return list(result.get("items") or [])
+
+
+def get_version(c: CloudflareClient, script: str, version_id: str) -> dict[str, Any]:
+    version: dict[str, Any] = c.result("GET", f"/workers/scripts/{script}/versions/{version_id}")
+    return version
+
+
+def list_deployments(c: CloudflareClient, script: str) -> list[dict[str, Any]]:
+    return list((c.result("GET", f"/workers/scripts/{script}/deployments") or {}).get("deployments") or [])
+
+
+def create_deployment(c: CloudflareClient, script: str, version_id: str, *, message: str = "",
+                      force: bool = False) -> dict[str, Any]:
+    body = {"strategy": "percentage", "versions": [{"version_id": version_id, "percentage": 100}],
+            "annotations": {"workers/message": message[:120]} if message else {}}
+    deployment: dict[str, Any] = c.result("POST", f"/workers/scripts/{script}/deployments",
+                                          params={"force": "true"} if force else None, json=body)
+    return deployment
+
+
+def put_secret(c: CloudflareClient, script: str, name: str, text: str) -> dict[str, Any]:
+    result: dict[str, Any] = c.result("PUT", f"/workers/scripts/{script}/secrets",
+                                      json={"name": name, "text": text, "type": "secret_text"})
+    return result
+
+
+def list_secrets(c: CloudflareClient, script: str) -> list[dict[str, Any]]:
+    return list(c.result("GET", f"/workers/scripts/{script}/secrets") or [])
+
+
+def delete_secret(c: CloudflareClient, script: str, name: str) -> None:
+    c.request("DELETE", f"/workers/scripts/{script}/secrets/{name}")
+
+
+def list_kv_namespaces(c: CloudflareClient) -> list[dict[str, Any]]:
+    return list(c.pages("/storage/kv/namespaces"))
+
+
+def create_kv_namespace(c: CloudflareClient, title: str) -> dict[str, Any]:
+    result: dict[str, Any] = c.result("POST", "/storage/kv/namespaces", json={"title": title})
+    return result
+
+
+def delete_kv_namespace(c: CloudflareClient, namespace_id: str) -> None:
+    c.request("DELETE", f"/storage/kv/namespaces/{namespace_id}")
+
+
+def list_kv_keys(c: CloudflareClient, namespace_id: str, prefix: str = "") -> Iterator[dict[str, Any]]:
+    return c.cursor(f"/storage/kv/namespaces/{namespace_id}/keys", params={"prefix": prefix} if prefix else None)
+
+
+def kv_bulk_put(c: CloudflareClient, namespace_id: str, pairs: Iterable[dict[str, Any]]) -> int:
+    written, batch = 0, []
+    for pair in pairs:
+        batch.append(pair)
+        if len(batch) == KV_BULK_BATCH:
+            c.request("PUT", f"/storage/kv/namespaces/{namespace_id}/bulk", json=batch)
+            written, batch = written + len(batch), []
+    if batch:
+        c.request("PUT", f"/storage/kv/namespaces/{namespace_id}/bulk", json=batch)
+        written += len(batch)
+    return written
+
+
+def list_d1(c: CloudflareClient) -> list[dict[str, Any]]:
+    return list(c.pages("/d1/database"))
+
+
+def list_r2(c: CloudflareClient) -> list[dict[str, Any]]:
+    return list((c.result("GET", "/r2/buckets") or {}).get("buckets") or [])
+
+
+def list_queues(c: CloudflareClient) -> list[dict[str, Any]]:
+    return list(c.pages("/queues"))
+
+
+def get_queue(c: CloudflareClient, queue_id: str) -> dict[str, Any]:
+    result: dict[str, Any] = c.result("GET", f"/queues/{queue_id}")
+    return result
+
+
+def list_consumers(c: CloudflareClient, queue_id: str) -> list[dict[str, Any]]:
+    return list(c.result("GET", f"/queues/{queue_id}/consumers") or [])
+
+
+def create_consumer(c: CloudflareClient, queue_id: str, script: str, *, dead_letter_queue: str | None = None,
+                    settings: dict[str, Any] | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {"type": "worker", "script_name": script, "settings": settings or {}}
+    if dead_letter_queue:
+        body["dead_letter_queue"] = dead_letter_queue
+    result: dict[str, Any] = c.result("POST", f"/queues/{queue_id}/consumers", json=body)
+    return result
+
+
+def delete_consumer(c: CloudflareClient, queue_id: str, consumer_id: str) -> None:
+    c.request("DELETE", f"/queues/{queue_id}/consumers/{consumer_id}")
+
+
+def list_durable_objects(c: CloudflareClient) -> list[dict[str, Any]]:
+    return list(c.pages("/workers/durable_objects/namespaces"))

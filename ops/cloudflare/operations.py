@@ -1,0 +1,118 @@
+"""Named Cloudflare operations with their effect: the `cloudflare` action type of the engine.
+
+Read operations run in plans; write operations only in real runs. Composite
+reads (``worker.state``, ``queues.find``) gather what a remediation decides on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from ops.cloudflare import _api
+from ops.cloudflare._client import CloudflareClient
+from ops.errors import ApiError, InputError
+
+ROLLBACK_WINDOW = 10
+
+
+@dataclass(frozen=True)
+class Operation:
+    name: str
+    effect: str  # read | write | destructive
+    call: Callable[..., Any]
+
+
+def worker_state(c: CloudflareClient, script: str) -> dict[str, Any]:
+    """The live deployment, the recent versions, the rollback target wrangler would pick, and secret names."""
+    deployments = _api.list_deployments(c, script)
+    versions = _api.list_versions(c, script)
+    current = deployments[0] if deployments else None
+    current_version = _single_version(current)
+    numbers = {v["id"]: v["number"] for v in versions}
+    return {
+        "script": script,
+        "current_deployment_id": current["id"] if current else None,
+        "current_version_id": current_version,
+        "current_version_number": numbers.get(current_version or ""),
+        "latest_version_id": versions[0]["id"] if versions else None,
+        "latest_is_deployed": bool(versions) and versions[0]["id"] == current_version,
+        "recent_version_ids": [v["id"] for v in versions[:ROLLBACK_WINDOW]],
+        "rollback_target": rollback_target(deployments, versions),
+        "secrets": sorted(s["name"] for s in _api.list_secrets(c, script)) if current else [],
+    }
+
+
+def _single_version(deployment: dict[str, Any] | None) -> str | None:
+    if not deployment:
+        return None
+    full = [str(v["version_id"]) for v in deployment.get("versions", []) if float(v.get("percentage", 0)) == 100]
+    return full[0] if full else str(deployment["versions"][0]["version_id"])
+
+
+def rollback_target(deployments: list[dict[str, Any]], versions: list[dict[str, Any]]) -> str | None:
+    """wrangler's rule: the newest earlier deployment with one version at 100%, among the recent versions."""
+    ordered = sorted(deployments, key=lambda d: d["created_on"], reverse=True)
+    current = _single_version(ordered[0]) if ordered else None
+    recent = {v["id"] for v in versions[:ROLLBACK_WINDOW]}
+    for deployment in ordered[1:]:
+        stable = next((v["version_id"] for v in deployment.get("versions", []) if float(v.get("percentage", 0)) == 100), None)
+        if stable and stable != current and stable in recent:
+            return str(stable)
+    return None
+
+
+def deploy_version(c: CloudflareClient, script: str, version_id: str, message: str = "", force: bool = False) -> dict[str, Any]:
+    if not version_id:
+        raise InputError("no version to deploy: there is no earlier stable version; give one with --version")
+    try:
+        return _api.create_deployment(c, script, version_id, message=message, force=force)
+    except ApiError as exc:
+        if exc.code == 10220:
+            changed = exc.message.split("The following secrets have changed:", 1)[-1].strip()
+            raise ApiError(exc.code, f"the target version's secrets differ from the current ones ({changed}); "
+                                     "rerun with --accept-secret-changes to roll back anyway", status=exc.status, path=exc.path) from None
+        raise
+
+
+def find_queue(c: CloudflareClient, name: str, script: str = "") -> dict[str, Any]:
+    for queue in _api.list_queues(c):
+        if queue["queue_name"] == name:
+            consumers = queue.get("consumers") or []
+            mine = [x for x in consumers if x.get("script") == script] if script else consumers
+            return {"exists": True, "queue_id": queue["queue_id"], "consumers": consumers,
+                    "consumer_attached": bool(mine), "consumer_id": mine[0]["consumer_id"] if mine else None}
+    return {"exists": False, "queue_id": None, "consumers": [], "consumer_attached": False, "consumer_id": None}
+
+
+def put_secret(c: CloudflareClient, script: str, name: str, text: str) -> dict[str, Any]:
+    try:
+        return _api.put_secret(c, script, name, text)
+    except ApiError as exc:
+        if exc.code == 10215:
+            raise ApiError(exc.code, "the Worker's latest version is not the deployed one, so a secret cannot be put "
+                                     "(error 10215); deploy the latest version first, or use `wrangler versions secret put`",
+                           status=exc.status, path=exc.path) from None
+        raise
+
+
+OPERATIONS: dict[str, Operation] = {op.name: op for op in (
+    Operation("worker.state", "read", worker_state),
+    Operation("versions.list", "read", _api.list_versions),
+    Operation("versions.get", "read", _api.get_version),
+    Operation("deployments.list", "read", _api.list_deployments),
+    Operation("deployments.create", "write", deploy_version),
+    Operation("secrets.list", "read", lambda c, script: [s["name"] for s in _api.list_secrets(c, script)]),
+    Operation("secrets.put", "write", put_secret),
+    Operation("secrets.delete", "destructive", _api.delete_secret),
+    Operation("kv.namespaces.list", "read", _api.list_kv_namespaces),
+    Operation("kv.keys.list", "read", lambda c, namespace_id, prefix="": list(_api.list_kv_keys(c, namespace_id, prefix))),
+    Operation("kv.bulk_put", "write", _api.kv_bulk_put),
+    Operation("d1.list", "read", _api.list_d1),
+    Operation("r2.list", "read", _api.list_r2),
+    Operation("queues.list", "read", _api.list_queues),
+    Operation("queues.find", "read", find_queue),
+    Operation("queues.consumers.create", "write", _api.create_consumer),
+    Operation("queues.consumers.delete", "destructive", _api.delete_consumer),
+    Operation("durable_objects.list", "read", _api.list_durable_objects),
+)}
