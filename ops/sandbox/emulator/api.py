@@ -143,7 +143,8 @@ def _parse_upload(req: Request) -> tuple[dict[str, Any], list[tuple[str, str, by
     files: list[tuple[str, str, bytes]] = []
     for part in message.iter_parts():
         name = part.get_param("name", header="content-disposition")
-        content = part.get_payload(decode=True) or b""
+        payload = part.get_payload(decode=True)
+        content = payload if isinstance(payload, bytes) else b""
         if name == "metadata":
             metadata = json.loads(content)
         else:

@@ -1,0 +1,125 @@
+// The books API of the on-call runbooks, small enough to read in one sitting.
+// Routes: /health, /v1/books/:isbn, /v1/providers/status, /v1/me, /metrics/cache,
+// /metrics/queue, POST /admin/cache/warm, POST /admin/cache/flush.
+import { lookup, providerStatus, order } from "./providers.js";
+import { Metrics } from "./metrics.js";
+
+const metrics = new Metrics();
+const json = (body, status = 200, headers = {}) =>
+  new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json", ...headers } });
+
+export default {
+  async fetch(request, env) {
+    const started = Date.now();
+    const response = await route(request, env).catch((err) => json({ error: String(err) }, 500));
+    metrics.request(response.status);
+    response.headers.set("X-Response-Time", `${Date.now() - started}ms`);
+    return response;
+  },
+
+  async queue(batch, env) {
+    for (const message of batch.messages) {
+      await new Promise((r) => setTimeout(r, 5)); // an enrichment job takes a moment
+      message.ack();
+    }
+    await bump(env, "consumed", batch.messages.length);
+  },
+};
+
+async function route(request, env) {
+  const url = new URL(request.url);
+  const path = url.pathname;
+  if (env.BREAK_HEALTH === "true" && !path.startsWith("/metrics")) {
+    return json({ status: "error", version_id: env.SANDBOX_VERSION_ID, error: "this version is broken" }, 500);
+  }
+  if (path === "/health") return health(env);
+  if (path.startsWith("/v1/books/")) return book(decodeURIComponent(path.slice("/v1/books/".length)), env);
+  if (path === "/v1/providers/status") return json(await providerStatus(env));
+  if (path === "/v1/me") return me(request, env);
+  if (path === "/metrics/cache") return json(metrics.cache(Number(url.searchParams.get("window") || 60)));
+  if (path === "/metrics/requests") return json(metrics.requests(Number(url.searchParams.get("window") || 60)));
+  if (path === "/metrics/queue") return json(await queueMetrics(env));
+  if (path === "/admin/cache/warm" && request.method === "POST") return warm(request, env);
+  if (path === "/admin/cache/flush" && request.method === "POST") return flush(request, env);
+  return json({ error: "not found" }, 404);
+}
+
+function health(env) {
+  const secrets = { CACHE_WARM_SECRET: Boolean(env.CACHE_WARM_SECRET), JWT_SECRET: Boolean(env.JWT_SECRET) };
+  return json({ status: "ok", version_id: env.SANDBOX_VERSION_ID || "local", provider_order: order(env), secrets });
+}
+
+async function book(isbn, env) {
+  const cached = await env.CACHE.get(`book:${isbn}`, "json");
+  if (cached) {
+    metrics.cacheHit(true);
+    return json(cached, 200, { "X-Cache-Status": "HIT", "X-Provider": cached.provider });
+  }
+  metrics.cacheHit(false);
+  const found = await lookup(isbn, env);
+  if (!found) return json({ error: "no provider answered", isbn }, 502, { "X-Cache-Status": "MISS" });
+  await env.CACHE.put(`book:${isbn}`, JSON.stringify(found), { expirationTtl: 86400 });
+  await enqueue(env, isbn);
+  return json(found, 200, { "X-Cache-Status": "MISS", "X-Provider": found.provider });
+}
+
+async function warm(request, env) {
+  if (!env.CACHE_WARM_SECRET) return json({ error: "CACHE_WARM_SECRET is not set on this Worker: warming is disabled" }, 503);
+  if (request.headers.get("X-Cache-Warm-Secret") !== env.CACHE_WARM_SECRET) return json({ error: "bad secret" }, 401);
+  const body = await request.json().catch(() => null);
+  const keys = body && Array.isArray(body.keys) ? body.keys.filter((k) => typeof k === "string" && k) : null;
+  if (!keys || keys.length > 1000) return json({ error: "send {\"keys\": [...]} with at most 1000 keys" }, 400);
+  const results = await Promise.all(keys.map(async (isbn) => {
+    const found = await lookup(isbn, env);
+    if (!found) return isbn;
+    await env.CACHE.put(`book:${isbn}`, JSON.stringify(found), { expirationTtl: 86400 });
+    return null;
+  }));
+  const failed = results.filter(Boolean);
+  return json({ warmed: keys.length - failed.length, failed: failed.length, failed_keys: failed });
+}
+
+async function flush(request, env) {
+  if (request.headers.get("X-Cache-Warm-Secret") !== env.CACHE_WARM_SECRET) return json({ error: "bad secret" }, 401);
+  let cursor, deleted = 0;
+  do {
+    const page = await env.CACHE.list({ prefix: "book:", cursor });
+    await Promise.all(page.keys.map((k) => env.CACHE.delete(k.name)));
+    deleted += page.keys.length;
+    cursor = page.list_complete ? undefined : page.cursor;
+  } while (cursor);
+  metrics.resetCache();
+  return json({ deleted });
+}
+
+async function me(request, env) {
+  const token = (request.headers.get("Authorization") || "").replace(/^Bearer /, "");
+  if (!env.JWT_SECRET || !token) return json({ error: "unauthorized" }, 401);
+  const expected = await hmac(env.JWT_SECRET, "sandbox-user");
+  return token === expected ? json({ user: "sandbox-user" }) : json({ error: "unauthorized" }, 401);
+}
+
+async function hmac(secret, payload) {
+  const key = await crypto.subtle.importKey("raw", new TextEncoder().encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  const mac = await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(payload));
+  return [...new Uint8Array(mac)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+async function enqueue(env, isbn) {
+  if (!env.ENRICH_QUEUE) return;
+  await env.ENRICH_QUEUE.send({ isbn, at: Date.now() });
+  await bump(env, "produced", 1);
+}
+
+// Queue counters live in KV so they survive the reloads that follow each deploy.
+async function bump(env, name, by) {
+  const key = `metrics:queue:${name}`;
+  const now = Number((await env.CACHE.get(key)) || 0);
+  await env.CACHE.put(key, String(now + by));
+}
+
+async function queueMetrics(env) {
+  const produced = Number((await env.CACHE.get("metrics:queue:produced")) || 0);
+  const consumed = Number((await env.CACHE.get("metrics:queue:consumed")) || 0);
+  return { produced, consumed, backlog: Math.max(0, produced - consumed), consumer_attached: env.QUEUE_CONSUMER_ATTACHED === "true" };
+}

@@ -1,0 +1,71 @@
+"""Materialize the control plane's live version as files that the running `wrangler dev` serves.
+
+The emulator calls ``materialize`` whenever the active deployment of a script
+changes; wrangler dev watches its config and reloads, so the Worker on workerd
+follows deploys, rollbacks and secret rotations. Files are written atomically,
+and the config last: it is what triggers the reload.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from ops.sandbox.contract import LiveVersion
+
+CONFIG = "wrangler.json"
+
+
+def materialize(live: LiveVersion, live_dir: Path, *, port_overrides: dict[str, str] | None = None) -> None:
+    live_dir.mkdir(parents=True, exist_ok=True)
+    code = live_dir / "versions" / live.version_id
+    for module in live.modules:
+        _write(code / module.name, module.content)
+    _write(live_dir / ".dev.vars", "".join(f"{k}={json.dumps(v)}\n" for k, v in sorted(live.secrets.items())).encode())
+    _write(live_dir / CONFIG, json.dumps(config_for(live, port_overrides or _overrides(live_dir)), indent=2).encode())
+
+
+def config_for(live: LiveVersion, overrides: dict[str, str]) -> dict[str, Any]:
+    variables = {b["name"]: b.get("text", "") for b in live.bindings if b.get("type") == "plain_text"}
+    variables.update({b["name"]: b.get("json") for b in live.bindings if b.get("type") == "json"})
+    variables.update(overrides)
+    variables["SANDBOX_VERSION_ID"] = live.version_id
+    variables["QUEUE_CONSUMER_ATTACHED"] = "true" if live.queue_consumers else "false"
+    config: dict[str, Any] = {
+        "name": live.script,
+        "main": f"versions/{live.version_id}/{live.main_module}",
+        "compatibility_date": live.compatibility_date or "2026-04-01",
+        "compatibility_flags": list(live.compatibility_flags),
+        "no_bundle": True,
+        "vars": variables,
+        "kv_namespaces": [{"binding": b["name"], "id": b["namespace_id"]} for b in live.bindings if b.get("type") == "kv_namespace"],
+        "queues": {
+            "producers": [{"binding": b["name"], "queue": b["queue_name"]} for b in live.bindings if b.get("type") == "queue"],
+            "consumers": [{"queue": c.queue_name, "max_batch_size": int(c.settings.get("batch_size", 10)),
+                           "max_batch_timeout": max(1, int(c.settings.get("max_wait_time_ms", 1000)) // 1000),
+                           **({"dead_letter_queue": c.dead_letter_queue} if c.dead_letter_queue else {})}
+                          for c in live.queue_consumers],
+        },
+        "rules": [{"type": "ESModule", "globs": ["**/*.js", "**/*.mjs"]}],
+    }
+    return config
+
+
+def _overrides(live_dir: Path) -> dict[str, str]:
+    """Provider URLs for sandboxes on non-default ports (written by the manager beside the live dir)."""
+    path = live_dir / "overrides.json"
+    if not path.exists():
+        return {}
+    data: dict[str, str] = json.loads(path.read_text(encoding="utf-8"))
+    return data
+
+
+def _write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+    os.replace(tmp, path)

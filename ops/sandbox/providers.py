@@ -1,0 +1,116 @@
+"""Fake upstream book providers on loopback, with latency and failure rate settable at run time.
+
+One process serves google_books, openlibrary and isbndb on three ports.
+``GET /books/{isbn}`` answers deterministic book data; ``GET /health``;
+``GET|PUT /__provider/config`` reads or sets ``{"latency_ms", "failure_rate"}``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import random
+import signal
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+NAMES = ("google_books", "openlibrary", "isbndb")
+
+
+@dataclass
+class ProviderConfig:
+    latency_ms: float = 0.0
+    failure_rate: float = 0.0
+    rng: random.Random = field(default_factory=lambda: random.Random(7))
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def fails(self) -> bool:
+        with self.lock:
+            return self.rng.random() < self.failure_rate
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 256
+    provider: str
+    config: ProviderConfig
+
+
+class Handler(BaseHTTPRequestHandler):
+    server: _Server
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+    def _send(self, status: int, body: Any) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_GET(self) -> None:
+        config = self.server.config
+        if self.path == "/__provider/config":
+            self._send(200, {"provider": self.server.provider, "latency_ms": config.latency_ms, "failure_rate": config.failure_rate})
+            return
+        if config.latency_ms:
+            time.sleep(config.latency_ms / 1000)
+        if self.path == "/health":
+            self._send(503 if config.failure_rate >= 1 else 200, {"provider": self.server.provider})
+        elif self.path.startswith("/books/"):
+            if config.fails():
+                self._send(503, {"error": "upstream failure (injected)"})
+                return
+            isbn = self.path[len("/books/"):]
+            digest = hashlib.sha256(isbn.encode()).hexdigest()
+            self._send(200, {"isbn": isbn, "title": f"Book {digest[:8]}", "authors": [f"Author {digest[8:12]}"],
+                             "pages": int(digest[12:15], 16) % 900 + 50, "source": self.server.provider})
+        else:
+            self._send(404, {"error": "not found"})
+
+    def do_PUT(self) -> None:
+        if self.path != "/__provider/config":
+            self._send(404, {"error": "not found"})
+            return
+        body = json.loads(self.rfile.read(int(self.headers.get("content-length") or 0)) or b"{}")
+        config = self.server.config
+        config.latency_ms = float(body.get("latency_ms", config.latency_ms))
+        config.failure_rate = float(body.get("failure_rate", config.failure_rate))
+        self._send(200, {"provider": self.server.provider, "latency_ms": config.latency_ms, "failure_rate": config.failure_rate})
+
+
+def serve(ports: dict[str, int], host: str = "127.0.0.1") -> list[_Server]:
+    servers = []
+    for name, port in ports.items():
+        server = _Server((host, port), Handler)
+        server.provider, server.config = name, ProviderConfig()
+        threading.Thread(target=server.serve_forever, name=name, daemon=True).start()
+        servers.append(server)
+    return servers
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m ops.sandbox.providers")
+    parser.add_argument("--ports", default="18701,18702,18703", help="google_books,openlibrary,isbndb")
+    args = parser.parse_args()
+    ports = dict(zip(NAMES, (int(p) for p in args.ports.split(","))))
+    servers = serve(ports)
+    print("providers listening on " + ", ".join(f"{n}:{p}" for n, p in ports.items()), flush=True)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    stop.wait()
+    for server in servers:
+        server.shutdown()
+
+
+if __name__ == "__main__":
+    main()
