@@ -91,6 +91,7 @@ def load_target(name: str | None = None, *, path: Path | None = None,
             f"{file}: target {chosen!r} lacks {', '.join(missing)}; set it in the file "
             "or in the environment variable the file names"
         )
+    root = Path(str(values["root"])) if values.get("root") else file.parent
     config = values.get("wrangler_config")
     popular = values.get("popular_keys")
     return Target(
@@ -101,11 +102,11 @@ def load_target(name: str | None = None, *, path: Path | None = None,
         worker_url=str(values["worker_url"]).rstrip("/"),
         token=str(values["token"]),
         token_is_public=bool(values.get("token_is_public", False)),
-        wrangler_config=(file.parent / str(config)) if config else None,
-        popular_keys=(file.parent / str(popular)) if popular else None,
+        wrangler_config=(root / str(config)) if config else None,
+        popular_keys=(root / str(popular)) if popular else None,
         env={str(k): str(v) for k, v in dict(values.get("env") or {}).items()},
         description=str(values.get("description", "")),
-        root=file.parent,
+        root=root,
     )
 
 

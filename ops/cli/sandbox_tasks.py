@@ -1,7 +1,80 @@
-"""`inv sandbox.*` (placeholder until the sandbox lands)."""
+"""`inv sandbox.up|status|break|reset|down`: the local sandbox."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
 
 from invoke.collection import Collection
+from invoke.exceptions import Exit
+from invoke.tasks import task
+
+from ops.cli.boundary import err, guarded, out
+
+SCENARIO_HELP = "one of: cache-flush, bad-deploy, secret-missing, consumer-detached, provider-slow, binding-mismatch"
+
+
+def _sandbox() -> Any:
+    from ops.sandbox.manager import Sandbox
+
+    return Sandbox.default(say=lambda text: err(f"==> {text}"))
+
+
+@task(auto_shortflags=False)
+@guarded
+def up(c: Any) -> None:
+    """Start the sandbox (idempotent): emulator, providers, and the Worker on workerd; wait until healthy."""
+    status = _sandbox().up()
+    out(_summary(status))
+
+
+@task(help={"json": "Print the status as JSON"}, auto_shortflags=False)
+@guarded
+def status(c: Any, json_: bool = False) -> None:
+    """URLs, account, token and the health of each part."""
+    state = _sandbox().status()
+    out(json.dumps(state, indent=2) if json_ else _summary(state))
+    if not state["healthy"]:
+        raise Exit(code=1)
+
+
+@task(name="break", help={"scenario": SCENARIO_HELP}, positional=["scenario"], auto_shortflags=False)
+@guarded
+def break_(c: Any, scenario: str) -> None:
+    """Induce one documented failure in the sandbox."""
+    out(f"broke the sandbox: {scenario}: {_sandbox().break_(scenario)}")
+
+
+@task(auto_shortflags=False)
+@guarded
+def reset(c: Any) -> None:
+    """Back to a healthy, freshly seeded sandbox."""
+    out(_summary(_sandbox().reset()))
+
+
+@task(auto_shortflags=False)
+@guarded
+def down(c: Any) -> None:
+    """Stop every part of the sandbox."""
+    _sandbox().down()
+    out("sandbox stopped")
+
+
+def _summary(state: dict[str, Any]) -> str:
+    parts = state["parts"]
+    worker = parts["worker"]
+    lines = [
+        f"sandbox {'healthy' if state['healthy'] else 'NOT healthy'}",
+        f"  control plane  {state['api_base_url']}  ({'up' if parts['emulator']['healthy'] else 'down'})",
+        f"  worker         {state['worker_url']}  ({'healthy' if worker['healthy'] else 'unhealthy'}, "
+        f"version {worker.get('version_id')}, follows the control plane: {worker.get('follows_control_plane')})",
+        *(f"  provider       {name:<13} {p['url']}  ({'up' if p['healthy'] else 'down'})" for name, p in parts["providers"].items()),
+        f"  account        {state['account_id']}",
+        f"  token          {state['token']}   (the sandbox's; it guards nothing)",
+        "  use with wrangler: " + " ".join(f"{k}={v}" for k, v in state["env"].items()),
+    ]
+    return "\n".join(lines)
 
 
 def collection() -> Collection:
-    return Collection("sandbox")
+    return Collection("sandbox", up, status, break_, reset, down)

@@ -70,7 +70,7 @@ def dispatch(state: State, req: Request) -> Reply:
 # --- scripts, versions, deployments -------------------------------------------------------
 
 def _script(state: State, name: str) -> dict[str, Any]:
-    script = state.data["scripts"].get(name)
+    script: dict[str, Any] | None = state.data["scripts"].get(name)
     if script is None:
         raise ApiFailure(*NOT_FOUND_SCRIPT)
     return script
