@@ -5,12 +5,17 @@ import { lookup, providerStatus, order } from "./providers.js";
 import { Metrics } from "./metrics.js";
 
 const metrics = new Metrics();
+let redriven = false; // once per isolate: see redrive()
 const json = (body, status = 200, headers = {}) =>
   new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json", ...headers } });
 
 export default {
-  async fetch(request, env) {
+  async fetch(request, env, ctx) {
     const started = Date.now();
+    if (!redriven && env.QUEUE_CONSUMER_ATTACHED === "true" && env.ENRICH_QUEUE) {
+      redriven = true;
+      ctx.waitUntil(redrive(env));
+    }
     const response = await route(request, env).catch((err) => json({ error: String(err) }, 500));
     metrics.request(response.status);
     response.headers.set("X-Response-Time", `${Date.now() - started}ms`);
@@ -20,6 +25,7 @@ export default {
   async queue(batch, env) {
     for (const message of batch.messages) {
       await new Promise((r) => setTimeout(r, 5)); // an enrichment job takes a moment
+      if (message.body && message.body.id) await env.CACHE.delete(`pending:${message.body.id}`);
       message.ack();
     }
     await bump(env, "consumed", batch.messages.length);
@@ -105,10 +111,33 @@ async function hmac(secret, payload) {
   return [...new Uint8Array(mac)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
+// Each job is also recorded as pending in KV until its consumer acks it. Cloudflare keeps
+// undelivered messages while a queue has no consumer; the local runtime drops them when it
+// reloads, so the sandbox Worker re-sends its pending jobs once a consumer is attached again.
 async function enqueue(env, isbn) {
   if (!env.ENRICH_QUEUE) return;
-  await env.ENRICH_QUEUE.send({ isbn, at: Date.now() });
+  const id = crypto.randomUUID();
+  await env.CACHE.put(`pending:${id}`, isbn, { expirationTtl: 4 * 86400 });
+  await env.ENRICH_QUEUE.send({ id, isbn, at: Date.now() });
   await bump(env, "produced", 1);
+}
+
+async function pendingKeys(env) {
+  const names = [];
+  let cursor;
+  do {
+    const page = await env.CACHE.list({ prefix: "pending:", cursor });
+    names.push(...page.keys.map((k) => k.name));
+    cursor = page.list_complete ? undefined : page.cursor;
+  } while (cursor);
+  return names;
+}
+
+async function redrive(env) {
+  for (const name of await pendingKeys(env)) {
+    const isbn = await env.CACHE.get(name);
+    if (isbn !== null) await env.ENRICH_QUEUE.send({ id: name.slice("pending:".length), isbn, at: Date.now(), redriven: true });
+  }
 }
 
 // Queue counters live in KV so they survive the reloads that follow each deploy.
@@ -121,5 +150,6 @@ async function bump(env, name, by) {
 async function queueMetrics(env) {
   const produced = Number((await env.CACHE.get("metrics:queue:produced")) || 0);
   const consumed = Number((await env.CACHE.get("metrics:queue:consumed")) || 0);
-  return { produced, consumed, backlog: Math.max(0, produced - consumed), consumer_attached: env.QUEUE_CONSUMER_ATTACHED === "true" };
+  const backlog = (await pendingKeys(env)).length;
+  return { produced, consumed, backlog, consumer_attached: env.QUEUE_CONSUMER_ATTACHED === "true" };
 }
