@@ -27,6 +27,7 @@ BUILTIN: dict[str, str] = {
     "noop": "ops.actions.noop:NoopAction",
     "http_sample": "ops.actions.http_sample:HttpSampleAction",
     "cache_warm": "ops.actions.cache_warm:CacheWarmAction",
+    "provider_order": "ops.actions.provider_order:ProviderOrderAction",
 }
 ENTRY_POINT_GROUP = "cfw_remedy.actions"
 

@@ -33,6 +33,7 @@ class CacheWarmArgs(Args):
     secret: str = Field(min_length=1, description="Sent as the X-Cache-Warm-Secret header.")
     keys: list[str] | str = Field(default_factory=list, description="Keys, as a list or comma-separated.")
     keys_file: str | None = Field(None, description="A file with one key per line (# comments and blanks skipped).")
+    fallback_keys_file: str | None = Field(None, description="Keys to use when neither keys nor keys_file is given (e.g. the target's popular keys).")
     path: str = Field("/admin/cache/warm", description="The warm endpoint's path.")
     batch_size: int = Field(100, ge=1, le=1000)
     concurrency: int = Field(8, ge=1, le=128)
@@ -68,7 +69,8 @@ class CacheWarmAction(Action):
         return True  # warming a key twice is the same as once
 
     def describe(self, args: CacheWarmArgs) -> str:
-        source = f"keys from {args.keys_file}" if args.keys_file else f"{len(_inline(args.keys))} keys"
+        files = _files(args)
+        source = f"keys from {files[0]}" if files else f"{len(_inline(args.keys))} keys"
         return (f"POST {source} to {args.url}{args.path} in batches of {args.batch_size}, "
                 f"{args.concurrency} at a time, {args.retries} retries a batch")
 
@@ -97,10 +99,18 @@ def _inline(keys: list[str] | str) -> list[str]:
     return [k.strip() for k in items if k.strip()]
 
 
+def _files(args: CacheWarmArgs) -> list[str]:
+    if args.keys_file:
+        return [args.keys_file]
+    if not _inline(args.keys) and args.fallback_keys_file:
+        return [args.fallback_keys_file]
+    return []
+
+
 def iter_keys(args: CacheWarmArgs) -> Iterator[str]:
     yield from _inline(args.keys)
-    if args.keys_file:
-        for _, key in _file_keys(Path(args.keys_file)):
+    for name in _files(args):
+        for _, key in _file_keys(Path(name)):
             yield key
 
 
@@ -110,8 +120,8 @@ def count_keys(args: CacheWarmArgs) -> int:
     for key in _inline(args.keys):
         _check_key(key, "--keys")
         count += 1
-    if args.keys_file:
-        count += sum(1 for _ in _file_keys(Path(args.keys_file)))
+    for name in _files(args):
+        count += sum(1 for _ in _file_keys(Path(name)))
     if count == 0:
         raise InputError("no keys to warm: give --keys, --keys-file, or a popular-keys file in the target")
     return count

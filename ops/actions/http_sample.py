@@ -7,6 +7,7 @@ by the new first provider".
 
 from __future__ import annotations
 
+import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -19,7 +20,7 @@ from ops.actions.base import Action, Args, Context, Outputs
 
 class HttpSampleArgs(Args):
     urls: list[str] = Field(default_factory=list, description="The URLs to GET (each once).")
-    url: str | None = Field(None, description="Or one URL, fetched `count` times.")
+    url: str | None = Field(None, description="Or one URL, fetched `count` times; `{n}` in it becomes a fresh nonce each time.")
     count: int = Field(20, ge=1, le=10_000, description="How often to fetch `url`.")
     concurrency: int = Field(8, ge=1, le=64)
     header: str | None = Field(None, description="A response header whose values are counted, e.g. X-Cache-Status.")
@@ -38,7 +39,7 @@ class HttpSampleAction(Action):
         return f"sample GET {what}" + (f", counting {args.header}" if args.header else "")
 
     def run(self, args: HttpSampleArgs, ctx: Context) -> Outputs:
-        urls = list(args.urls) or [args.url or ""] * args.count
+        urls = list(args.urls) or [(args.url or "").replace("{n}", uuid.uuid4().hex[:12]) for _ in range(args.count)]
         client = ctx.http()
         with ThreadPoolExecutor(max_workers=args.concurrency) as pool:
             results = list(pool.map(lambda u: _fetch(client, u, args), urls))

@@ -28,6 +28,7 @@ class WranglerArgs(Args):
     argv: list[str] = Field(min_length=1, description="wrangler's arguments, e.g. [versions, list, --json]; no shell.")
     stdin: str | None = Field(None, description="Text on standard input, e.g. a secret value for `secret put`.")
     cwd: str | None = Field(None, description="Working directory relative to the repo root (where wrangler.toml is).")
+    config: str | None = Field(None, description="A wrangler config file: passed as --config, and its folder is the working directory.")
 
 
 class WranglerAction(Action):
@@ -49,7 +50,12 @@ class WranglerAction(Action):
 
     def run(self, args: WranglerArgs, ctx: Context) -> Outputs:
         env = {**ctx.target.wrangler_env(), "WRANGLER_SEND_METRICS": "false", "CI": "true"}
-        return run_argv([wrangler_bin(ctx.target.root), *args.argv], ctx, env=env, stdin=args.stdin, cwd=args.cwd)
+        argv, cwd = [wrangler_bin(ctx.target.root), *args.argv], args.cwd
+        if args.config:
+            config = Path(args.config)
+            argv += ["--config", str(config)]
+            cwd = str(config.parent)
+        return run_argv(argv, ctx, env=env, stdin=args.stdin, cwd=cwd)
 
 
 def wrangler_bin(root: Path) -> str:

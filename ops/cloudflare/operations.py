@@ -23,13 +23,15 @@ class Operation:
     call: Callable[..., Any]
 
 
-def worker_state(c: CloudflareClient, script: str) -> dict[str, Any]:
-    """The live deployment, the recent versions, the rollback target wrangler would pick, and secret names."""
+def worker_state(c: CloudflareClient, script: str, version: str = "") -> dict[str, Any]:
+    """The live deployment, the recent versions, the rollback target (``version`` or wrangler's pick), secret names."""
     deployments = _api.list_deployments(c, script)
     versions = _api.list_versions(c, script)
     current = deployments[0] if deployments else None
     current_version = _single_version(current)
     numbers = {v["id"]: v["number"] for v in versions}
+    recent = [v["id"] for v in versions[:ROLLBACK_WINDOW]]
+    target = version or rollback_target(deployments, versions)
     return {
         "script": script,
         "current_deployment_id": current["id"] if current else None,
@@ -37,8 +39,11 @@ def worker_state(c: CloudflareClient, script: str) -> dict[str, Any]:
         "current_version_number": numbers.get(current_version or ""),
         "latest_version_id": versions[0]["id"] if versions else None,
         "latest_is_deployed": bool(versions) and versions[0]["id"] == current_version,
-        "recent_version_ids": [v["id"] for v in versions[:ROLLBACK_WINDOW]],
+        "recent_version_ids": recent,
         "rollback_target": rollback_target(deployments, versions),
+        "target_version_id": target,
+        "target_version_number": numbers.get(target or ""),
+        "target_in_window": bool(target) and target in recent,
         "secrets": sorted(s["name"] for s in _api.list_secrets(c, script)) if current else [],
     }
 
@@ -113,6 +118,6 @@ OPERATIONS: dict[str, Operation] = {op.name: op for op in (
     Operation("queues.list", "read", _api.list_queues),
     Operation("queues.find", "read", find_queue),
     Operation("queues.consumers.create", "write", _api.create_consumer),
-    Operation("queues.consumers.delete", "destructive", _api.delete_consumer),
+    Operation("queues.consumers.delete", "write", _api.delete_consumer),
     Operation("durable_objects.list", "read", _api.list_durable_objects),
 )}

@@ -2,8 +2,9 @@
 
 The emulator calls ``materialize`` whenever the active deployment of a script
 changes; wrangler dev watches its config and reloads, so the Worker on workerd
-follows deploys, rollbacks and secret rotations. Files are written atomically,
-and the config last: it is what triggers the reload.
+follows deploys, rollbacks and secret rotations. Files are written atomically;
+`.dev.vars` goes last and always changes (it names the version), because a
+change to it is what reliably makes wrangler dev 4.86 reload config and secrets.
 """
 
 from __future__ import annotations
@@ -24,8 +25,9 @@ def materialize(live: LiveVersion, live_dir: Path, *, port_overrides: dict[str, 
     code = live_dir / "versions" / live.version_id
     for module in live.modules:
         _write(code / module.name, module.content)
-    _write(live_dir / ".dev.vars", "".join(f"{k}={json.dumps(v)}\n" for k, v in sorted(live.secrets.items())).encode())
     _write(live_dir / CONFIG, json.dumps(config_for(live, port_overrides or _overrides(live_dir)), indent=2).encode())
+    secrets = "".join(f"{k}={json.dumps(v)}\n" for k, v in sorted(live.secrets.items()))
+    _write(live_dir / ".dev.vars", f"# live version {live.version_id} (deployment {live.deployment_id})\n{secrets}".encode())
 
 
 def config_for(live: LiveVersion, overrides: dict[str, str]) -> dict[str, Any]:

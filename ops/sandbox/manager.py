@@ -131,7 +131,9 @@ class Sandbox:
             self.say("deploying the example Worker to the emulator with wrangler deploy")
             self.wrangler("deploy")
             self._put_secrets()
-        self._start("worker", [self._wrangler_bin(), "dev", "--config", str(self.home / "live" / "wrangler.json"),
+        self._start("worker", [sys.executable, "-m", "ops.sandbox.follower", "--emulator", self.emulator_url,
+                               "--worker", self.worker_url, "--script", WORKER, "--",
+                               self._wrangler_bin(), "dev", "--config", str(self.home / "live" / "wrangler.json"),
                                "--ip", "127.0.0.1", "--port", str(self.ports.worker),
                                "--persist-to", str(self.home / "persist"), "--show-interactive-dev-session=false",
                                "--log-level", "warn"],
@@ -294,7 +296,8 @@ class Sandbox:
         cwd = self.home / "live" if part == "worker" else self.root
         with self.log(part).open("ab") as log:
             proc = subprocess.Popen(argv, cwd=cwd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                    start_new_session=True, env=self.wrangler_env() if part == "worker" else {**os.environ, "PYTHONUNBUFFERED": "1"})
+                                    start_new_session=True, env={**self.wrangler_env(), "PYTHONPATH": str(self.root)}
+                                    if part == "worker" else {**os.environ, "PYTHONUNBUFFERED": "1"})
         (self.home / "pids" / f"{part}.pid").write_text(str(proc.pid))
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -1,0 +1,70 @@
+"""`provider_order`: probe the upstream providers through the Worker and propose an order.
+
+Healthy providers first, then by latency; or the order given. Outputs the old
+and the new order side by side, so the plan shows what would change.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+from pydantic import Field
+
+from ops.actions.base import Action, Args, Context, Outputs
+from ops.errors import InputError, TransportError
+
+
+class ProviderOrderArgs(Args):
+    url: str = Field(description="The Worker's base URL; its /v1/providers/status is probed.")
+    order: str = Field("", description="A comma-separated order to use instead of the computed one.")
+    samples: int = Field(3, ge=1, le=20, description="Probes per provider; the median latency counts.")
+
+
+class ProviderOrderAction(Action):
+    name = "provider_order"
+    Args = ProviderOrderArgs
+    summary = "Probe providers' health and latency; propose healthy-first, fastest-first."
+    outputs = frozenset({"current", "proposed", "proposed_csv", "first", "changed", "table"})
+
+    def describe(self, args: ProviderOrderArgs) -> str:
+        how = f"use {args.order}" if args.order else "healthy first, then by latency"
+        return f"probe providers via {args.url}/v1/providers/status ({args.samples}x) and order them: {how}"
+
+    def run(self, args: ProviderOrderArgs, ctx: Context) -> Outputs:
+        rounds = [self._status(ctx, args.url) for _ in range(args.samples)]
+        current: list[str] = rounds[0]["order"]
+        stats = _stats(rounds)
+        proposed = _given(args.order, stats) if args.order else sorted(stats, key=lambda n: (not stats[n]["healthy"], stats[n]["latency_ms"]))
+        table = [{"position": i + 1, "old": current[i] if i < len(current) else "", "new": name,
+                  "healthy": stats[name]["healthy"], "latency_ms": stats[name]["latency_ms"]} for i, name in enumerate(proposed)]
+        return {"current": current, "proposed": proposed, "proposed_csv": ",".join(proposed), "first": proposed[0],
+                "changed": proposed != current, "table": table}
+
+    def _status(self, ctx: Context, url: str) -> dict[str, Any]:
+        try:
+            response = ctx.http().get(f"{url}/v1/providers/status", timeout=10)
+            body: dict[str, Any] = response.json()
+        except (httpx.HTTPError, ValueError) as exc:
+            raise TransportError(f"{url}/v1/providers/status: {exc}") from exc
+        if response.status_code != 200:
+            raise TransportError(f"{url}/v1/providers/status answered {response.status_code}")
+        return body
+
+
+def _stats(rounds: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    names = [p["name"] for p in rounds[0]["providers"]]
+    stats = {}
+    for name in names:
+        seen = [p for r in rounds for p in r["providers"] if p["name"] == name]
+        latencies = sorted(p["latency_ms"] for p in seen)
+        stats[name] = {"healthy": all(p["healthy"] for p in seen), "latency_ms": latencies[len(latencies) // 2]}
+    return stats
+
+
+def _given(order: str, stats: dict[str, Any]) -> list[str]:
+    names = [n.strip() for n in order.split(",") if n.strip()]
+    unknown = [n for n in names if n not in stats]
+    if unknown or len(set(names)) != len(names):
+        raise InputError(f"--order: {order!r} must name each of {', '.join(stats)} once (unknown: {', '.join(unknown) or 'none'})")
+    return names + [n for n in stats if n not in names]

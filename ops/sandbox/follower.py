@@ -1,0 +1,81 @@
+"""Keep `wrangler dev` on the control plane's live version.
+
+wrangler dev 4.86 hot-reloads most changes of the live files within a second,
+but not all of them. This small supervisor owns the wrangler dev process,
+watches the emulator's live version and the Worker's /health, and restarts
+wrangler dev when the Worker has not followed within a grace period.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import httpx
+
+GRACE_S = 2.5
+
+
+def live_version(emulator: str, script: str) -> str | None:
+    try:
+        state = httpx.get(f"{emulator}/__emulator/state", timeout=3).json()
+        return str(state["scripts"][script]["deployments"][0]["versions"][0]["version_id"])
+    except (httpx.HTTPError, ValueError, KeyError, IndexError, TypeError):
+        return None
+
+
+def served_version(worker: str) -> str | None:
+    try:
+        return str(httpx.get(f"{worker}/health", timeout=2).json().get("version_id"))
+    except (httpx.HTTPError, ValueError, AttributeError):
+        return None
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m ops.sandbox.follower")
+    parser.add_argument("--emulator", required=True)
+    parser.add_argument("--worker", required=True)
+    parser.add_argument("--script", default="books-api")
+    parser.add_argument("wrangler_argv", nargs=argparse.REMAINDER)
+    args = parser.parse_args()
+    argv = [a for a in args.wrangler_argv if a != "--"]
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    child = subprocess.Popen(argv)
+    behind_since: float | None = None
+    while not stop.wait(0.25):
+        if child.poll() is not None:
+            print(f"follower: wrangler dev exited with {child.returncode}; restarting", flush=True)
+            child = subprocess.Popen(argv)
+            continue
+        live, served = live_version(args.emulator, args.script), served_version(args.worker)
+        if live is None or served is None or live == served:
+            behind_since = None
+            continue
+        behind_since = behind_since or time.monotonic()
+        if time.monotonic() - behind_since > GRACE_S:
+            print(f"follower: the Worker serves {served}, the control plane {live}: restarting wrangler dev", flush=True)
+            child.terminate()
+            try:
+                child.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                child.kill()
+            child = subprocess.Popen(argv)
+            behind_since = None
+    child.terminate()
+    try:
+        child.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        child.kill()
+    sys.exit(0)
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    main()
