@@ -544,6 +544,8 @@ def _action(name: str) -> Any:
 
 
 def _describe(action: Any, resolved: Any) -> str:
+    if _has_unknown(resolved):
+        return f"{action.name} {json.dumps(displayable(resolved), sort_keys=True, default=str)}"
     try:
         return str(action.describe(action.Args.model_construct(**_for_display(resolved))))
     except Exception:
