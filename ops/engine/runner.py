@@ -159,13 +159,13 @@ def _precondition(run: _Run, pre: Precondition) -> bool:
     if pre.on_fail == "noop":
         record.status = "noop"
         run.outcome.status = "noop"
-        run.outcome.message = f"nothing to do: {pre.reason or pre.name} ({failures})"
+        run.outcome.message = f"nothing to do: {(pre.reason or pre.name).strip()} ({failures})"
         run.outcome.state_left = "unchanged: no step ran"
         run.log("noop", precondition=pre.name, reason=run.outcome.message)
         return False
     run.outcome.status = "precondition-failed"
     run.outcome.failed_step = pre.name
-    reason = f"{pre.reason}: " if pre.reason else ""
+    reason = f"{pre.reason.strip()}: " if pre.reason else ""
     run.outcome.message = f"precondition {pre.name!r} failed: {reason}{failures}"
     run.outcome.state_left = "unchanged: no step ran"
     return False
