@@ -32,7 +32,7 @@ class HttpSampleAction(Action):
     name = "http_sample"
     Args = HttpSampleArgs
     summary = "GET a sample of URLs; error rate, statuses and a header's share."
-    outputs = frozenset({"total", "errors", "error_rate", "statuses", "values", "share", "p50_ms"})
+    outputs = frozenset({"total", "errors", "error_rate", "statuses", "values", "share", "top", "top_share", "p50_ms"})
 
     def describe(self, args: HttpSampleArgs) -> str:
         what = f"{len(args.urls)} URLs" if args.urls else f"{args.url} x{args.count}"
@@ -60,9 +60,11 @@ def summarise(results: list[tuple[int, str | None, float]], header: str | None) 
     errors = sum(1 for status, _, _ in results if status == 0 or status >= 500)
     values = Counter(v for _, v, _ in results if v is not None)
     times = sorted(ms for status, _, ms in results if status)
+    top, top_count = values.most_common(1)[0] if values else (None, 0)
     return {
         "total": total, "errors": errors, "error_rate": round(errors / total, 4) if total else 1.0,
         "statuses": {str(k): v for k, v in sorted(Counter(s for s, _, _ in results).items())},
         "values": dict(values), "share": {k: round(v / total, 4) for k, v in values.items()},
+        "top": top, "top_share": round(top_count / total, 4) if total else 0.0,
         "p50_ms": round(times[len(times) // 2], 1) if times else None,
     }

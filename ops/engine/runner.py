@@ -235,6 +235,7 @@ def _plan_write(run: _Run, step: Step, record: Record) -> bool:
     record.args = resolved
     record.description = _describe(action, resolved)
     record.status = "planned"
+    run.scope["steps"][step.name] = {"outputs": UNKNOWN, "status": UNKNOWN}
     record.undo = _undo_preview(run, step, resolved)
     if not _has_unknown(resolved):
         facts = action.preflight(_validate_args(action, step, resolved))

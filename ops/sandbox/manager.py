@@ -63,6 +63,11 @@ class Sandbox:
     home: Path
     ports: Ports = field(default_factory=Ports)
     say: Say = lambda _: None
+    worker_src: Path | None = None  # the example Worker's folder (a copy in tests, so the repo stays untouched)
+
+    @property
+    def worker_dir(self) -> Path:
+        return self.worker_src or self.root / "examples" / "books-worker"
 
     @classmethod
     def default(cls, say: Say | None = None) -> Sandbox:
@@ -109,7 +114,7 @@ class Sandbox:
             'default = "sandbox"\n[targets.sandbox]\n'
             f'root = "{self.root}"\napi_base_url = "{self.api_base_url}"\naccount_id = "{ACCOUNT_ID}"\n'
             f'token = "{TOKEN}"\ntoken_is_public = true\nworker = "{WORKER}"\nworker_url = "{self.worker_url}"\n'
-            f'wrangler_config = "examples/books-worker/wrangler.toml"\npopular_keys = "examples/books-worker/popular-keys.txt"\n'
+            f'wrangler_config = "{self.worker_dir / "wrangler.toml"}"\npopular_keys = "{self.worker_dir / "popular-keys.txt"}"\n'
             f'env = {{ {secrets} }}\n', encoding="utf-8")
         return path
 
@@ -231,7 +236,7 @@ class Sandbox:
     # --- helpers ------------------------------------------------------------------------------
 
     def wrangler(self, *args: str) -> str:
-        done = subprocess.run([self._wrangler_bin(), *args], cwd=self.root / "examples" / "books-worker",
+        done = subprocess.run([self._wrangler_bin(), *args], cwd=self.worker_dir,
                               env=self.wrangler_env(), capture_output=True, text=True, timeout=120, check=False)
         if done.returncode != 0:
             raise SandboxError(f"wrangler {' '.join(args)} failed ({done.returncode}): {(done.stderr or done.stdout)[-600:]}")

@@ -27,7 +27,9 @@ class SandboxHandle:
     def __init__(self, home: Path | None = None) -> None:
         self.home = home or Path(tempfile.mkdtemp(prefix="cfw-sandbox-"))
         emulator, worker, a, b, c = free_ports(5)
-        self.sandbox = Sandbox(REPO, self.home, Ports(emulator, worker, a, b, c))
+        source = self.home / "books-worker"
+        shutil.copytree(REPO / "examples" / "books-worker", source, ignore=shutil.ignore_patterns(".wrangler"))
+        self.sandbox = Sandbox(REPO, self.home, Ports(emulator, worker, a, b, c), worker_src=source)
         self.sandbox.up()
         self.targets = self.sandbox.targets_file()
 
