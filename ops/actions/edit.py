@@ -49,7 +49,7 @@ class EditAction(Action):
         return UndoCall("edit", {"file": args.file, "set": outputs["previous"]}, f"restore {', '.join(args.set)} in {args.file}")
 
     def run(self, args: EditArgs, ctx: Context) -> Outputs:
-        path = _resolve(ctx.target.root, args.file)
+        path = _resolve(ctx.target.root, args.file, ctx.target.wrangler_config)
         doc, dump = _load(path)
         previous = {key: _set(doc, key, value, path) for key, value in args.set.items()}
         changed = any(previous[k] != v for k, v in args.set.items())
@@ -58,10 +58,10 @@ class EditAction(Action):
         return {"file": str(path), "previous": previous, "changed": changed}
 
 
-def _resolve(root: Path, file: str) -> Path:
+def _resolve(root: Path, file: str, config: Path | None = None) -> Path:
     path = (root / file).resolve()
-    if not path.is_relative_to(root.resolve()):
-        raise InputError(f"edit: {file!r} is outside the repository; give a path inside it")
+    if not path.is_relative_to(root.resolve()) and not (config and path == config.resolve()):
+        raise InputError(f"edit: {file!r} is neither inside the repository nor the target's wrangler config")
     if path.suffix not in (".toml", ".yaml", ".yml"):
         raise InputError(f"edit: {file}: only .toml, .yaml and .yml configs can be edited in place")
     return path

@@ -51,7 +51,8 @@ def default_dir() -> Path:
         return Path(env)
     from ops.targets import find_targets_file
 
-    return find_targets_file().parent / "remediations"
+    beside = find_targets_file().parent / "remediations"
+    return beside if beside.is_dir() else Path(__file__).resolve().parents[2] / "remediations"
 
 
 def discover(folder: Path | None = None) -> list[Entry]:

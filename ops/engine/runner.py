@@ -258,6 +258,8 @@ def _apply_write(run: _Run, step: Step, record: Record) -> bool:
     run.log("step-start", name=step.name, action=step.action, effect=step.effect, args=template.resolve(step.with_, run.scope))
     try:
         outputs, failures = _call(run, step, record, retries=step.retries)
+    except InputError:
+        raise
     except OpsError as exc:
         outputs, failures = None, [str(exc)]
     record.duration_ms = round((time.perf_counter() - started) * 1000, 1)
@@ -303,6 +305,8 @@ def _call(run: _Run, item: Check | Step | UndoStep, record: Record, retries: int
         try:
             outputs = action.run(args, step_ctx)
             failures: list[str] = list(expect.evaluate(wanted, outputs))
+        except InputError:
+            raise  # bad input is not a failed attempt: stop with exit 2
         except OpsError as exc:
             outputs, failures = None, [str(exc)]
         finally:

@@ -36,6 +36,7 @@ class SandboxHandle:
     def ops_env(self, **extra: str) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("OPS_")}
         env.update({"OPS_TARGETS_FILE": str(self.targets), "OPS_JOURNAL_DIR": str(self.home / "journal"),
+                    "OPS_REMEDIATIONS_DIR": str(REPO / "remediations"),
                     "OPS_CACHE_DIR": str(self.home / "cache"), **extra})
         return env
 

@@ -1,0 +1,62 @@
+"""One whole sandbox (emulator, providers, the Worker on real workerd) for the end-to-end tests."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, Iterator
+
+import httpx
+import pytest
+
+from tests.conftest import REPO
+
+WRANGLER = REPO / "node_modules" / ".bin" / "wrangler"
+
+
+@pytest.fixture(scope="session")
+def sandbox() -> Iterator[Any]:
+    if not WRANGLER.exists():
+        pytest.skip("the npm parts are not installed (run ./scripts/bootstrap); CI installs them")
+    from ops.sandbox.testing import SandboxHandle
+
+    handle = SandboxHandle()
+    yield handle
+    handle.stop()
+
+
+class Rehearsal:
+    """Drives one remediation through break → dry-run → run → verified recovery."""
+
+    def __init__(self, handle: Any) -> None:
+        self.handle = handle
+        self.sb = handle.sandbox
+
+    def inv(self, *args: str, env: dict[str, str] | None = None, input: str | None = None) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "invoke", "--search-root", str(REPO), *args],
+                              capture_output=True, text=True, env={**self.handle.ops_env(), **(env or {})},
+                              timeout=300, input=input, cwd=self.handle.home)
+
+    def requests(self) -> list[dict[str, Any]]:
+        return list(httpx.get(f"{self.sb.emulator_url}/__emulator/requests", timeout=10).json())
+
+    def mutating(self, since: int = 0) -> list[tuple[str, str]]:
+        return [(r["method"], r["path"]) for r in self.requests()[since:] if r["method"] not in ("GET", "HEAD")]
+
+    def health(self) -> httpx.Response:
+        return httpx.get(f"{self.sb.worker_url}/health", timeout=10)
+
+    def state(self) -> dict[str, Any]:
+        return dict(httpx.get(f"{self.sb.emulator_url}/__emulator/state", timeout=10).json())
+
+    def reset(self) -> None:
+        self.sb.reset()
+
+    def journal_files(self) -> list[Path]:
+        return sorted((self.handle.home / "journal").glob("*.jsonl"))
+
+
+@pytest.fixture
+def rehearse(sandbox: Any) -> Rehearsal:
+    return Rehearsal(sandbox)

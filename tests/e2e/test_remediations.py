@@ -1,0 +1,148 @@
+"""Each remediation rehearsed on the sandbox: break → dry-run (no change) → run → verified recovery → journal and report."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+
+import httpx
+
+from tests.e2e.conftest import Rehearsal
+
+MUTATING = ("POST", "PUT", "PATCH", "DELETE")
+
+
+def dry_run_changes_nothing(r: Rehearsal, name: str, *flags: str, env: dict[str, str] | None = None) -> dict:
+    before_requests, before_state = len(r.requests()), r.state()
+    plan = r.inv(f"remediate.{name}", "--dry-run", "--json", *flags, env=env)
+    assert plan.returncode == 0, plan.stdout + plan.stderr
+    assert r.mutating(before_requests) == []
+    after = r.state()
+    assert after["scripts"] == before_state["scripts"] and after["kv"] == before_state["kv"]
+    result = json.loads(plan.stdout)
+    assert result["status"] == "planned"
+    return result
+
+
+def run_and_report(r: Rehearsal, name: str, *flags: str) -> dict:
+    done = r.inv(f"remediate.{name}", "--yes", "--json", *flags)
+    assert done.returncode == 0, done.stdout + done.stderr
+    result = json.loads(done.stdout)
+    assert result["status"] == "ok"
+    report = r.inv("incident.report", result["run_id"])
+    assert report.returncode == 0 and f"# Incident report: {name}" in report.stdout and "## Root cause" in report.stdout
+    return result
+
+
+def test_rollback(rehearse: Rehearsal) -> None:
+    r = rehearse
+    r.reset()
+    good = r.health().json()["version_id"]
+    r.sb.break_("bad-deploy")
+    assert r.health().status_code == 500
+    plan = dry_run_changes_nothing(r, "rollback")
+    deploy = next(x for x in plan["records"] if x["name"] == "deploy-target")
+    assert deploy["args"]["args"]["version_id"] == good  # wrangler's rule: the newest earlier version at 100%
+    assert r.health().status_code == 500  # still broken: the plan changed nothing
+    result = run_and_report(r, "rollback")
+    assert result["message"] == "verified: health-is-target, error-rate"
+    health = r.health()
+    assert health.status_code == 200 and health.json()["version_id"] == good
+    again = r.inv("remediate.rollback", "--yes", "--json")
+    assert again.returncode == 0 and json.loads(again.stdout)["status"] == "noop"
+
+
+def test_rollback_stops_on_changed_secrets_unless_accepted(rehearse: Rehearsal) -> None:
+    r = rehearse
+    r.reset()
+    r.sb.wrangler("deploy", "--message", "a good deploy")
+    r.sb.wait_live()
+    rotated = r.inv("remediate.secret-rotation", "--yes", "--json")
+    assert rotated.returncode == 0, rotated.stdout
+    r.sb.break_("bad-deploy")
+    target = json.loads(r.inv("remediate.rollback", "--dry-run", "--json").stdout)
+    version = next(x for x in target["records"] if x["name"] == "deploy-target")["args"]["args"]["version_id"]
+    older = [v["id"] for v in r.state()["scripts"]["books-api"]["versions"]][3]  # before the rotation
+    refused = r.inv("remediate.rollback", "--yes", "--json", "--version", older)
+    assert refused.returncode == 1, refused.stdout
+    assert "rerun with --accept-secret-changes" in json.loads(refused.stdout)["message"]
+    assert "[code: 10220]" in json.loads(refused.stdout)["message"]
+    accepted = r.inv("remediate.rollback", "--yes", "--json", "--version", older, "--accept-secret-changes")
+    assert accepted.returncode == 0, accepted.stdout
+    assert r.health().json()["version_id"] == older
+    assert version  # the default target exists too
+
+
+def test_secret_rotation_changes_what_the_worker_checks(rehearse: Rehearsal) -> None:
+    r = rehearse
+    r.reset()
+    old, new = "sandbox-jwt-secret-0000", "a-brand-new-jwt-secret-for-the-test"
+
+    def token(secret: str) -> str:
+        return hmac.new(secret.encode(), b"sandbox-user", hashlib.sha256).hexdigest()
+
+    def me(secret: str) -> int:
+        return httpx.get(f"{r.sb.worker_url}/v1/me", headers={"Authorization": f"Bearer {token(secret)}"}, timeout=10).status_code
+
+    assert me(old) == 200
+    plan = dry_run_changes_nothing(r, "secret-rotation", "--value", "env:NEW_JWT", env={"NEW_JWT": new})
+    assert plan["params"]["value"] == f"<secret: {len(new)} chars from env:NEW_JWT>"
+    run = r.inv("remediate.secret-rotation", "--yes", "--json", "--value", "env:NEW_JWT", env={"NEW_JWT": new})
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert me(new) == 200 and me(old) == 401
+    assert new not in run.stdout + run.stderr
+    for path in r.journal_files():
+        assert new not in path.read_text()
+
+
+def test_cache_warm(rehearse: Rehearsal) -> None:
+    r = rehearse
+    r.reset()
+    r.sb.break_("cache-flush")
+    dry_run_changes_nothing(r, "cache-warm")
+    probe = httpx.get(f"{r.sb.worker_url}/v1/books/9780000000150", timeout=10)
+    assert probe.headers["x-cache-status"] == "MISS"  # the dry-run warmed nothing
+    result = run_and_report(r, "cache-warm")
+    warm = next(x for x in result["records"] if x["name"] == "warm")
+    assert warm["outputs"]["total"] == 200 and warm["outputs"]["warmed"] == 200 and warm["outputs"]["failed"] == 0
+    assert httpx.get(f"{r.sb.worker_url}/v1/books/9780000000123", timeout=10).headers["x-cache-status"] == "HIT"
+
+
+def test_cache_warm_refuses_without_the_secret(rehearse: Rehearsal) -> None:
+    r = rehearse
+    r.reset()
+    r.sb.break_("secret-missing")
+    done = r.inv("remediate.cache-warm", "--yes", "--json")
+    assert done.returncode == 3
+    assert "the Worker has no CACHE_WARM_SECRET" in json.loads(done.stdout)["message"]
+
+
+def test_provider_reorder(rehearse: Rehearsal) -> None:
+    r = rehearse
+    r.reset()
+    r.sb.break_("provider-slow")
+    plan = dry_run_changes_nothing(r, "provider-reorder")
+    probe = next(x for x in plan["records"] if x["name"] == "probe")
+    assert probe["outputs"]["current"][0] == "google_books" and probe["outputs"]["proposed"][-1] == "google_books"
+    config = (r.sb.worker_dir / "wrangler.toml").read_text()
+    assert 'PROVIDER_ORDER = "google_books,openlibrary,isbndb"' in config
+    run_and_report(r, "provider-reorder")
+    edited = (r.sb.worker_dir / "wrangler.toml").read_text()
+    assert f'PROVIDER_ORDER = "{probe["outputs"]["proposed_csv"]}"' in edited
+    assert "# The book cache. Its id must exist in the account" in edited  # comments kept
+    sample = [httpx.get(f"{r.sb.worker_url}/v1/books/after-{i}", timeout=10).headers["x-provider"] for i in range(5)]
+    assert set(sample) == {probe["outputs"]["first"]}
+
+
+def test_queue_redeploy(rehearse: Rehearsal) -> None:
+    r = rehearse
+    r.reset()
+    r.sb.break_("consumer-detached")
+    for i in range(6):
+        httpx.get(f"{r.sb.worker_url}/v1/books/job-{i}", timeout=10)
+    assert httpx.get(f"{r.sb.worker_url}/metrics/queue", timeout=10).json()["backlog"] == 6
+    dry_run_changes_nothing(r, "queue-redeploy")
+    run_and_report(r, "queue-redeploy")
+    metrics = httpx.get(f"{r.sb.worker_url}/metrics/queue", timeout=10).json()
+    assert metrics == {**metrics, "backlog": 0, "consumer_attached": True}
