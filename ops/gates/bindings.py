@@ -1,0 +1,413 @@
+"""The bindings gate: what wrangler's validation rejects or warns about, and more where wrangler is silent.
+
+Pure functions from a loaded config (and, for ``--remote``, one list per
+resource kind from the account) to findings. One checker serves the CI gate and
+the binding-check remediation.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+from typing import Any, Callable, Iterator, Protocol
+
+from ops.gates.load import Config, Key
+from ops.gates.result import Finding, Result
+
+TOP = "<top>"
+NOT_INHERITED = (
+    "ai", "analytics_engine_datasets", "browser", "containers", "d1_databases", "define", "dispatch_namespaces",
+    "durable_objects", "hyperdrive", "images", "kv_namespaces", "mtls_certificates", "pipelines", "queues",
+    "r2_buckets", "ratelimits", "secrets_store_secrets", "send_email", "services", "tail_consumers", "unsafe",
+    "vars", "vectorize", "version_metadata", "workflows",
+)
+NAME_RE = re.compile(r"^$|^[a-z0-9_][a-z0-9-_]*$")
+HEX32 = re.compile(r"^[0-9a-f]{32}$")
+PLACEHOLDER = re.compile(r"^(|x+|<.*>|\$\{.*\}|your[-_].*|.*placeholder.*|todo|changeme|__.*__)$", re.IGNORECASE)
+R2_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
+
+
+class ResourceLister(Protocol):
+    """One paged list per resource kind (the Cloudflare client satisfies it)."""
+
+    def kv_namespaces(self) -> list[dict[str, Any]]: ...
+    def d1_databases(self) -> list[dict[str, Any]]: ...
+    def r2_buckets(self) -> list[dict[str, Any]]: ...
+    def queues(self) -> list[dict[str, Any]]: ...
+    def durable_objects(self) -> list[dict[str, Any]]: ...
+
+
+@dataclass(frozen=True)
+class Binding:
+    kind: str            # kv | d1 | r2 | queue-producer | durable-object | ...
+    name: str
+    resource: str        # the id or name it points at
+    key: Key             # where it is written
+    env: str
+
+
+def envs_of(config: Config) -> list[str]:
+    env = config.data.get("env")
+    return [TOP, *sorted(env)] if isinstance(env, dict) else [TOP]
+
+
+def check(config: Config, *, env: str | None = None, all_envs: bool = False, remote: ResourceLister | None = None) -> Result:
+    result = Result()
+    names = envs_of(config)
+    if env is not None and env != TOP and env not in names:
+        result.findings.append(_finding(config, "error", "unknown-env", (),
+                                        f"no environment {env!r} in the config (it has: {', '.join(names[1:]) or 'none'}); "
+                                        "pick one of them with --env", TOP))
+        return result
+    chosen = names if all_envs else [env or TOP]
+    for name in chosen:
+        result.findings.extend(_env_findings(config, name))
+    if all_envs or len(names) > 1:
+        result.findings.extend(_cross_env_findings(config))
+    if remote is not None:
+        result.findings.extend(remote_findings(config, chosen, remote))
+    result.checked.append(str(config.path))
+    return _dedupe(result)
+
+
+def _dedupe(result: Result) -> Result:
+    seen: set[tuple[str, str, int, str]] = set()
+    unique = []
+    for f in result.findings:
+        key = (f.code, f.message, f.line, f.env)
+        if key not in seen:
+            seen.add(key)
+            unique.append(f)
+    result.findings = sorted(unique, key=lambda f: (f.line, f.col, f.code))
+    return result
+
+
+def _finding(config: Config, severity: str, code: str, key: Key, message: str, env: str, **detail: Any) -> Finding:
+    line, col = config.where(key)
+    return Finding(severity, code, message, str(config.path), line, col, env, detail)
+
+
+def section(config: Config, env: str) -> tuple[dict[str, Any], Key]:
+    if env == TOP:
+        return config.data, ()
+    return config.data["env"][env] or {}, ("env", env)
+
+
+def effective(config: Config, env: str) -> tuple[dict[str, Any], dict[str, Key]]:
+    """The config wrangler uses for ``env``: inherited keys from the top, the rest from the env only."""
+    top = config.data
+    if env == TOP:
+        return top, {k: (str(k),) for k in top}
+    raw, prefix = section(config, env)
+    merged = {k: v for k, v in top.items() if k != "env" and k not in NOT_INHERITED}
+    where: dict[str, Key] = {k: (k,) for k in merged}
+    for k, v in raw.items():
+        merged[k] = v
+        where[k] = (*prefix, k)
+    return merged, where
+
+
+def _env_findings(config: Config, env: str) -> Iterator[Finding]:
+    data, where = effective(config, env)
+    yield from _wrangler_rules(config, env, data, where)
+    yield from _not_inherited(config, env)
+    for binding in bindings_of(config, env):
+        yield from _id_rules(config, binding)
+    yield from _durable_object_rules(config, env, data, where)
+    yield from _queue_rules(config, env, data, where)
+
+
+def _wrangler_rules(config: Config, env: str, data: dict[str, Any], where: dict[str, Key]) -> Iterator[Finding]:
+    name = data.get("name")
+    if name is not None and (not isinstance(name, str) or not NAME_RE.match(name)):
+        yield _finding(config, "error", "invalid-name", where.get("name", ()),
+                       f'Expected "name" to be of type string, alphanumeric and lowercase with dashes only but got {_js(name)}.', env)
+    date = data.get("compatibility_date")
+    if isinstance(date, str) and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", date):
+        yield _finding(config, "error", "invalid-compatibility-date", where.get("compatibility_date", ()),
+                       f'"compatibility_date" must be YYYY-MM-DD (got {_js(date)}); check for en-dashes', env)
+    durable = data.get("durable_objects")
+    if isinstance(durable, dict) and "bindings" not in durable:
+        yield _finding(config, "error", "durable-objects-without-bindings", where.get("durable_objects", ()),
+                       'The field "durable_objects" is missing the required "bindings" property.', env)
+    for index, migration in enumerate(data.get("migrations") or []):
+        if isinstance(migration, dict) and not migration.get("tag"):
+            yield _finding(config, "error", "migration-without-tag", (*where.get("migrations", ("migrations",)), index),
+                           f'"migrations[{index}]" should have a string "tag" field; add a unique tag', env)
+    for index, consumer in enumerate(_queues(data).get("consumers") or []):
+        if isinstance(consumer, dict) and consumer.get("type", "worker") != "worker":
+            yield _finding(config, "error", "queue-consumer-type", (*where.get("queues", ("queues",)), "consumers", index),
+                           f'queue consumer "type" must be "worker" (got {_js(consumer.get("type"))})', env)
+    for index, container in enumerate(data.get("containers") or []):
+        if isinstance(container, dict) and not container.get("image"):
+            yield _finding(config, "error", "container-without-image", (*where.get("containers", ("containers",)), index),
+                           '"containers.image" field must be defined for each container app: the path to a Dockerfile or an image URI', env)
+        elif isinstance(container, dict) and isinstance(container.get("image"), str):
+            image = container["image"]
+            if not (config.path.parent / image).exists() and ":" not in image.rsplit("/", 1)[-1]:
+                yield _finding(config, "error", "container-image-invalid", (*where.get("containers", ("containers",)), index, "image"),
+                               f'The image {_js(image)} does not appear to be a valid path to a Dockerfile, or a valid image registry path with a tag', env)
+    yield from _binding_shape(config, env, data, where)
+
+
+def _binding_shape(config: Config, env: str, data: dict[str, Any], where: dict[str, Key]) -> Iterator[Finding]:
+    seen: dict[str, str] = {}
+    for kind, field, items, base in _binding_lists(data, where):
+        for index, item in enumerate(items):
+            name = item.get(field) if isinstance(item, dict) else None
+            key = (*base, index)
+            if not isinstance(name, str) or not name:
+                yield _finding(config, "error", "binding-without-name", key,
+                               f'"{_path(base)}[{index}]" bindings should have a string "{field}" field', env)
+                continue
+            if name in seen and seen[name] != kind:
+                yield _finding(config, "error", "duplicate-binding-name", (*key, field),
+                               f"{name} assigned to {seen[name]} and {kind} bindings; binding names must be unique", env)
+            seen.setdefault(name, kind)
+            if kind == "R2 Bucket" and isinstance(item.get("bucket_name"), str) and not R2_NAME.match(item["bucket_name"]):
+                yield _finding(config, "error", "invalid-r2-bucket-name", (*key, "bucket_name"),
+                               f'"{_path(base)}[{index}].bucket_name" {_js(item["bucket_name"])} is not a valid R2 bucket name', env)
+
+
+KINDS = (("kv_namespaces", "binding", "KV Namespace"), ("r2_buckets", "binding", "R2 Bucket"),
+         ("d1_databases", "binding", "D1 Database"), ("services", "binding", "Service"),
+         ("analytics_engine_datasets", "binding", "Analytics Engine Dataset"), ("hyperdrive", "binding", "Hyperdrive"),
+         ("vectorize", "binding", "Vectorize Index"), ("workflows", "binding", "Workflow"))
+
+
+def _binding_lists(data: dict[str, Any], where: dict[str, Key]) -> Iterator[tuple[str, str, list[Any], Key]]:
+    for key, field, kind in KINDS:
+        items = data.get(key)
+        if isinstance(items, list):
+            yield kind, field, items, where.get(key, (key,))
+    durable = data.get("durable_objects")
+    if isinstance(durable, dict) and isinstance(durable.get("bindings"), list):
+        yield "Durable Object", "name", durable["bindings"], (*where.get("durable_objects", ("durable_objects",)), "bindings")
+    producers = _queues(data).get("producers")
+    if isinstance(producers, list):
+        yield "Queue", "binding", producers, (*where.get("queues", ("queues",)), "producers")
+
+
+def _not_inherited(config: Config, env: str) -> Iterator[Finding]:
+    if env == TOP:
+        return
+    raw, prefix = section(config, env)
+    for key in NOT_INHERITED:
+        top = config.data.get(key)
+        if top is None:
+            continue
+        if key not in raw:
+            yield _finding(config, "warning", "not-inherited", prefix or (),
+                           f'"{key}" exists at the top level, but not on "env.{env}"; add "{key}" to "env.{env}" '
+                           "(environments do not inherit it)", env, field=key)
+            continue
+        for name in _names(key, top) - _names(key, raw[key]):
+            yield _finding(config, "warning", "binding-not-inherited", (*prefix, key),
+                           f'There is a {key} binding with name "{name}" at the top level, but not on "env.{env}"; '
+                           f'add it to "env.{env}.{key}"', env, field=key, binding=name)
+
+
+def _names(key: str, value: Any) -> set[str]:
+    if key == "vars" and isinstance(value, dict):
+        return set(value)
+    if key == "durable_objects" and isinstance(value, dict):
+        value = value.get("bindings") or []
+    if key == "queues" and isinstance(value, dict):
+        value = value.get("producers") or []
+    if isinstance(value, list):
+        return {str(v.get("binding") or v.get("name")) for v in value if isinstance(v, dict) and (v.get("binding") or v.get("name"))}
+    return set()
+
+
+def bindings_of(config: Config, env: str) -> list[Binding]:
+    data, where = effective(config, env)
+    found: list[Binding] = []
+    for key, kind, ref in (("kv_namespaces", "kv", "id"), ("d1_databases", "d1", "database_id"), ("r2_buckets", "r2", "bucket_name")):
+        for index, item in enumerate(data.get(key) or []):
+            if isinstance(item, dict) and ref in item:
+                found.append(Binding(kind, str(item.get("binding", "")), str(item[ref]), (*where.get(key, (key,)), index, ref), env))
+    for index, item in enumerate(_queues(data).get("producers") or []):
+        if isinstance(item, dict):
+            found.append(Binding("queue", str(item.get("binding", "")), str(item.get("queue", "")),
+                                 (*where.get("queues", ("queues",)), "producers", index, "queue"), env))
+    durable = data.get("durable_objects")
+    for index, item in enumerate((durable or {}).get("bindings") or [] if isinstance(durable, dict) else []):
+        if isinstance(item, dict):
+            found.append(Binding("durable-object", str(item.get("name", "")), str(item.get("class_name", "")),
+                                 (*where.get("durable_objects", ("durable_objects",)), "bindings", index), env))
+    return found
+
+
+def _id_rules(config: Config, binding: Binding) -> Iterator[Finding]:
+    if binding.kind not in ("kv", "d1"):
+        return
+    if PLACEHOLDER.match(binding.resource.strip()):
+        yield _finding(config, "error", "placeholder-id", binding.key,
+                       f'{binding.kind.upper()} binding "{binding.name}" has the placeholder id {_js(binding.resource)}; '
+                       "put the real id (wrangler kv namespace list / wrangler d1 list)", binding.env, binding=binding.name)
+    elif binding.kind == "kv" and not HEX32.match(binding.resource):
+        yield _finding(config, "error", "kv-id-not-hex", binding.key,
+                       f'KV binding "{binding.name}" id {_js(binding.resource)} is not 32 hex digits; '
+                       "copy the id from wrangler kv namespace list", binding.env, binding=binding.name)
+
+
+def _durable_object_rules(config: Config, env: str, data: dict[str, Any], where: dict[str, Key]) -> Iterator[Finding]:
+    durable = data.get("durable_objects")
+    bound = {b.get("class_name") for b in (durable or {}).get("bindings") or [] if isinstance(b, dict) and not b.get("script_name")} if isinstance(durable, dict) else set()
+    migrated: set[str] = set()
+    for migration in data.get("migrations") or []:
+        if isinstance(migration, dict):
+            for field in ("new_classes", "new_sqlite_classes"):
+                migrated.update(c for c in migration.get(field) or [] if isinstance(c, str))
+            for rename in migration.get("renamed_classes") or []:
+                if isinstance(rename, dict) and rename.get("to"):
+                    migrated.add(rename["to"])
+            for gone in migration.get("deleted_classes") or []:
+                migrated.discard(gone)
+    for cls in sorted(c for c in bound - migrated if c):
+        yield _finding(config, "warning", "durable-object-without-migration", where.get("durable_objects", ()),
+                       f'Durable Object class "{cls}" has no migration; add it to a [[migrations]] new_sqlite_classes (or new_classes)', env)
+    for cls in sorted(migrated - bound):
+        if bound or durable is not None:
+            yield _finding(config, "warning", "migration-class-unused", where.get("migrations", ()),
+                           f'migrations create class "{cls}" but no durable_objects binding uses it; bind it or delete it in a migration', env)
+
+
+def _queues(data: dict[str, Any]) -> dict[str, Any]:
+    queues = data.get("queues")
+    return queues if isinstance(queues, dict) else {}
+
+
+def _queue_rules(config: Config, env: str, data: dict[str, Any], where: dict[str, Key]) -> Iterator[Finding]:
+    consumers = {c.get("queue") for c in _all_consumers(config) if isinstance(c, dict)}
+    declared = {p.get("queue") for p in _all_producers(config) if isinstance(p, dict)} | consumers
+    base = where.get("queues", ("queues",))
+    for index, producer in enumerate(_queues(data).get("producers") or []):
+        if isinstance(producer, dict) and producer.get("queue") not in consumers:
+            yield _finding(config, "warning", "queue-without-consumer", (*base, "producers", index),
+                           f'queue "{producer.get("queue")}" has a producer but no consumer anywhere in this config; '
+                           "make sure another Worker consumes it", env)
+    for index, consumer in enumerate(_queues(data).get("consumers") or []):
+        dlq = consumer.get("dead_letter_queue") if isinstance(consumer, dict) else None
+        if dlq and dlq not in declared:
+            yield _finding(config, "warning", "dead-letter-queue-undeclared", (*base, "consumers", index, "dead_letter_queue"),
+                           f'dead_letter_queue "{dlq}" is never declared in this config; create it (wrangler queues create {dlq}) '
+                           "and consume it, or failed messages pile up unseen", env)
+
+
+def _all_consumers(config: Config) -> list[Any]:
+    return [c for env in envs_of(config) for c in _queues(section(config, env)[0]).get("consumers") or []]
+
+
+def _all_producers(config: Config) -> list[Any]:
+    return [p for env in envs_of(config) for p in _queues(section(config, env)[0]).get("producers") or []]
+
+
+def _cross_env_findings(config: Config) -> Iterator[Finding]:
+    owners: dict[tuple[str, str], list[Binding]] = {}
+    for env in envs_of(config):
+        for binding in bindings_of(config, env):
+            if binding.kind in ("kv", "d1") and binding.resource and not PLACEHOLDER.match(binding.resource):
+                owners.setdefault((binding.kind, binding.resource), []).append(binding)
+    for (kind, resource), bound in owners.items():
+        names = {b.name for b in bound}
+        if len(names) > 1:
+            first = bound[-1]
+            yield _finding(config, "warning", "id-bound-under-different-names", first.key,
+                           f"{kind.upper()} id {resource} is bound as {', '.join(sorted(names))} across envs; "
+                           "use one binding name, or separate resources", first.env)
+        envs = {b.env for b in bound}
+        if {"production", "staging"} <= envs:
+            staging = next(b for b in bound if b.env == "staging")
+            yield _finding(config, "warning", "shared-prod-staging-resource", staging.key,
+                           f"production and staging share {kind.upper()} {resource} ({staging.name}); staging writes will "
+                           "reach production data: give staging its own", "staging")
+
+
+def remote_findings(config: Config, envs: list[str], remote: ResourceLister) -> Iterator[Finding]:
+    """Every referenced resource must exist: one list call per kind, never one per binding."""
+    wanted = [b for env in envs for b in bindings_of(config, env)]
+    kinds = {b.kind for b in wanted}
+    lists: dict[str, tuple[set[str], dict[str, str]]] = {}
+    loaders: dict[str, Callable[[], list[dict[str, Any]]]] = {
+        "kv": remote.kv_namespaces, "d1": remote.d1_databases, "r2": remote.r2_buckets,
+        "queue": remote.queues, "durable-object": remote.durable_objects}
+    fields = {"kv": ("id", "title"), "d1": ("uuid", "name"), "r2": ("name", "name"), "queue": ("queue_name", "queue_name"),
+              "durable-object": ("class", "name")}
+    for kind in sorted(kinds):
+        items = loaders[kind]()
+        ident, label = fields[kind]
+        lists[kind] = ({str(i.get(ident)) for i in items}, {str(i.get(label)): str(i.get(ident)) for i in items})
+    worker = str(config.data.get("name") or "")
+    for binding in wanted:
+        if binding.kind == "durable-object" or PLACEHOLDER.match(binding.resource):
+            continue
+        ids, by_label = lists[binding.kind]
+        if binding.resource in ids:
+            continue
+        guess = suggest(binding, by_label, worker)
+        hint = f'; the {_noun(binding.kind)} "{guess[0]}" ({guess[1]}) looks like the one meant: use its id' if guess else ""
+        yield _finding(config, "error", f"missing-{binding.kind}", binding.key,
+                       f'{_noun(binding.kind)} {binding.resource} bound as "{binding.name}" does not exist in the account{hint}',
+                       binding.env, binding=binding.name, kind=binding.kind, missing=binding.resource,
+                       suggested=guess[1] if guess else None, suggested_title=guess[0] if guess else None)
+
+
+def suggest(binding: Binding, by_label: dict[str, str], worker: str) -> tuple[str, str] | None:
+    if binding.kind in ("r2", "queue"):
+        close = difflib.get_close_matches(binding.resource, list(by_label), n=1, cutoff=0.6)
+        return (close[0], by_label[close[0]]) if close else None
+    name = binding.name.lower().replace("_", "-")
+    candidates = [f"{worker}-{binding.name}", f"{worker}-{name}", name, binding.name]
+    for label in by_label:
+        if label in candidates or label.lower().endswith(name) or name in label.lower():
+            return label, by_label[label]
+    close = difflib.get_close_matches(candidates[0], list(by_label), n=1, cutoff=0.5)
+    return (close[0], by_label[close[0]]) if close else None
+
+
+def _noun(kind: str) -> str:
+    return {"kv": "KV namespace", "d1": "D1 database", "r2": "R2 bucket", "queue": "queue"}.get(kind, kind)
+
+
+def _js(value: Any) -> str:
+    import json
+
+    return json.dumps(value)
+
+
+def _path(key: Key) -> str:
+    return ".".join(str(k) for k in key)
+
+
+class ClientLister:
+    """A ``ResourceLister`` over the Cloudflare client."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+
+    def kv_namespaces(self) -> list[dict[str, Any]]:
+        from ops.cloudflare import list_kv_namespaces
+
+        return list_kv_namespaces(self.client)
+
+    def d1_databases(self) -> list[dict[str, Any]]:
+        from ops.cloudflare import list_d1
+
+        return list_d1(self.client)
+
+    def r2_buckets(self) -> list[dict[str, Any]]:
+        from ops.cloudflare import list_r2
+
+        return list_r2(self.client)
+
+    def queues(self) -> list[dict[str, Any]]:
+        from ops.cloudflare import list_queues
+
+        return list_queues(self.client)
+
+    def durable_objects(self) -> list[dict[str, Any]]:
+        from ops.cloudflare import list_durable_objects
+
+        return list_durable_objects(self.client)
