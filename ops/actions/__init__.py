@@ -28,6 +28,7 @@ BUILTIN: dict[str, str] = {
     "http_sample": "ops.actions.http_sample:HttpSampleAction",
     "cache_warm": "ops.actions.cache_warm:CacheWarmAction",
     "provider_order": "ops.actions.provider_order:ProviderOrderAction",
+    "binding_check": "ops.actions.binding_check:BindingCheckAction",
 }
 ENTRY_POINT_GROUP = "cfw_remedy.actions"
 

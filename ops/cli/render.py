@@ -80,6 +80,17 @@ def _plan_sections(outcome: Outcome) -> list[str]:
             if r.kind == "step" and r.effect != "read":
                 lines.append(f"         args: {_args(r.args)}")
                 lines.append(f"         undo: {r.undo}")
+            lines.extend(_facts(r.outputs))
+    return lines
+
+
+def _facts(outputs: Any) -> list[str]:
+    """What a probe found that the plan should show: findings, or an old/new table."""
+    if not isinstance(outputs, dict):
+        return []
+    lines = [f"         found: {item}" for item in (outputs.get("findings") or [])[:10]]
+    for row in outputs.get("table") or []:
+        lines.append("         " + "  ".join(f"{k}={v}" for k, v in row.items()))
     return lines
 
 

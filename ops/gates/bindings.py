@@ -350,7 +350,7 @@ def remote_findings(config: Config, envs: list[str], remote: ResourceLister) -> 
         hint = f'; the {_noun(binding.kind)} "{guess[0]}" ({guess[1]}) looks like the one meant: use its id' if guess else ""
         yield _finding(config, "error", f"missing-{binding.kind}", binding.key,
                        f'{_noun(binding.kind)} {binding.resource} bound as "{binding.name}" does not exist in the account{hint}',
-                       binding.env, binding=binding.name, kind=binding.kind, missing=binding.resource,
+                       binding.env, binding=binding.name, kind=binding.kind, missing=binding.resource, location=list(binding.key),
                        suggested=guess[1] if guess else None, suggested_title=guess[0] if guess else None)
 
 

@@ -146,3 +146,21 @@ def test_queue_redeploy(rehearse: Rehearsal) -> None:
     run_and_report(r, "queue-redeploy")
     metrics = httpx.get(f"{r.sb.worker_url}/metrics/queue", timeout=10).json()
     assert metrics == {**metrics, "backlog": 0, "consumer_attached": True}
+
+
+def test_binding_check_finds_and_fixes_a_recreated_namespace(rehearse: Rehearsal) -> None:
+    r = rehearse
+    r.reset()
+    r.sb.break_("binding-mismatch")
+    new_id = next(k for k, v in r.state()["kv"].items() if v["title"] == "books-cache")
+    plan = dry_run_changes_nothing(r, "binding-check", "--fix")
+    check = next(x for x in plan["records"] if x["name"] == "check")
+    assert check["outputs"]["missing"] == ["b0b0cafe000000000000000000000001"]
+    assert check["outputs"]["fix_set"] == {"kv_namespaces.0.id": new_id}
+    assert 'KV namespace b0b0cafe000000000000000000000001 bound as "CACHE" does not exist in the account; the KV namespace "books-cache"' in check["outputs"]["findings"][0]
+    gate = r.inv("check.bindings", "--config", str(r.sb.worker_dir / "wrangler.toml"), "--remote", "--format", "json")
+    assert gate.returncode == 1 and json.loads(gate.stdout)["findings"][0]["code"] == "missing-kv"  # one checker for both
+    run_and_report(r, "binding-check", "--fix")
+    config = (r.sb.worker_dir / "wrangler.toml").read_text()
+    assert f'id = "{new_id}"' in config and "# The book cache." in config
+    assert r.inv("check.bindings", "--config", str(r.sb.worker_dir / "wrangler.toml"), "--remote").returncode == 0
