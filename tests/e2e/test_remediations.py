@@ -5,9 +5,15 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import subprocess
+import sys
+
+from pathlib import Path
 
 import httpx
+import pytest
 
+from tests.conftest import REPO
 from tests.e2e.conftest import Rehearsal
 
 MUTATING = ("POST", "PUT", "PATCH", "DELETE")
@@ -164,3 +170,30 @@ def test_binding_check_finds_and_fixes_a_recreated_namespace(rehearse: Rehearsal
     config = (r.sb.worker_dir / "wrangler.toml").read_text()
     assert f'id = "{new_id}"' in config and "# The book cache." in config
     assert r.inv("check.bindings", "--config", str(r.sb.worker_dir / "wrangler.toml"), "--remote").returncode == 0
+
+
+def test_emergency_rollback_works_with_a_broken_spec_and_no_terminal(rehearse: Rehearsal, tmp_path: Path) -> None:
+    import shutil
+
+    r = rehearse
+    r.reset()
+    specs = tmp_path / "remediations"
+    shutil.copytree(REPO / "remediations", specs)
+    (specs / "cache-warm.yaml").write_text("name: cache-warm\nsteps: [\n")  # unparseable
+    r.sb.break_("bad-deploy")
+    done = subprocess.run([sys.executable, "-m", "invoke", "--search-root", str(REPO),
+                           "remediate.rollback", "--yes", "--json"], capture_output=True, text=True, timeout=300,
+                          stdin=subprocess.DEVNULL, env={**r.handle.ops_env(), "OPS_REMEDIATIONS_DIR": str(specs),
+                                                         "PATH": "/usr/bin:/bin"}, cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    result = json.loads(done.stdout)  # exactly one JSON document
+    assert result["status"] == "ok" and result["exit_code"] == 0
+    assert r.health().status_code == 200
+
+
+@pytest.mark.parametrize("name", ["rollback", "secret-rotation", "binding-check", "cache-warm", "provider-reorder", "queue-redeploy"])
+def test_dry_run_makes_no_mutating_request_on_a_healthy_sandbox(rehearse: Rehearsal, name: str) -> None:
+    before = len(rehearse.requests())
+    done = rehearse.inv(f"remediate.{name}", "--dry-run", "--json", "--force" if name == "rollback" else "--json")
+    assert done.returncode in (0, 3), done.stdout + done.stderr
+    assert rehearse.mutating(before) == []
