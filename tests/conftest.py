@@ -8,7 +8,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 import pytest
 
@@ -16,6 +16,18 @@ from tests.fakes.service import Service
 
 REPO = Path(__file__).resolve().parents[1]
 CANARY = "canary-5f0e1d2c-DO-NOT-LEAK-7a9b"
+
+
+@pytest.fixture(scope="session")
+def sandbox() -> Iterator[Any]:
+    """One whole sandbox (emulator, providers, the Worker on real workerd) on free ports, for the session."""
+    if not (REPO / "node_modules" / ".bin" / "wrangler").exists():
+        pytest.skip("the npm parts are not installed (run ./scripts/bootstrap); CI installs them")
+    from ops.sandbox.testing import SandboxHandle
+
+    handle = SandboxHandle()
+    yield handle
+    handle.stop()
 
 
 @pytest.fixture

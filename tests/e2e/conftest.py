@@ -5,25 +5,13 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import httpx
 import pytest
 
 from tests.conftest import REPO
 
-WRANGLER = REPO / "node_modules" / ".bin" / "wrangler"
-
-
-@pytest.fixture(scope="session")
-def sandbox() -> Iterator[Any]:
-    if not WRANGLER.exists():
-        pytest.skip("the npm parts are not installed (run ./scripts/bootstrap); CI installs them")
-    from ops.sandbox.testing import SandboxHandle
-
-    handle = SandboxHandle()
-    yield handle
-    handle.stop()
 
 
 class Rehearsal:
