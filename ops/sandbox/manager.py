@@ -154,6 +154,11 @@ class Sandbox:
         self.down()
         for sub in ("emulator", "live", "persist"):
             _rmtree(self.home / sub)
+        if self.worker_src is not None:  # a test's copy of the example: back to the pristine config
+            import shutil
+
+            _rmtree(self.worker_src)
+            shutil.copytree(self.root / "examples" / "books-worker", self.worker_src, ignore=shutil.ignore_patterns(".wrangler"))
         return self.up()
 
     def status(self) -> dict[str, Any]:
@@ -229,7 +234,11 @@ class Sandbox:
         from ops.cloudflare import create_kv_namespace, delete_kv_namespace
 
         def swap(c: Any) -> None:
-            delete_kv_namespace(c, KV_ID)
+            from ops.cloudflare import list_kv_namespaces
+
+            for namespace in list_kv_namespaces(c):
+                if namespace["title"] == "books-cache":
+                    delete_kv_namespace(c, namespace["id"])
             create_kv_namespace(c, "books-cache")
         with_client(self, swap)
 
