@@ -197,3 +197,23 @@ def test_dry_run_makes_no_mutating_request_on_a_healthy_sandbox(rehearse: Rehear
     done = rehearse.inv(f"remediate.{name}", "--dry-run", "--json", "--force" if name == "rollback" else "--json")
     assert done.returncode in (0, 3), done.stdout + done.stderr
     assert rehearse.mutating(before) == []
+
+
+def test_diagnose_finds_the_symptoms_and_suggests_the_fix(rehearse: Rehearsal) -> None:
+    r = rehearse
+    r.reset()
+    r.sb.break_("consumer-detached")
+    for i in range(60):
+        httpx.get(f"{r.sb.worker_url}/v1/books/diag-{i}", timeout=10)
+    r.sb.break_("secret-missing")
+    before = len(r.requests())
+    done = r.inv("diagnose", "--json")
+    assert done.returncode == 1, done.stdout + done.stderr
+    report = json.loads(done.stdout)
+    symptoms = {(f["remediation"], f["probe"]): f for f in report["findings"] if f["status"] == "symptom"}
+    assert symptoms[("queue-redeploy", "backlog")]["command"] == "inv remediate.queue-redeploy"
+    assert symptoms[("secret-rotation", "warm-secret")]["command"] == (
+        "inv remediate.secret-rotation --name CACHE_WARM_SECRET --create --value env:CACHE_WARM_SECRET")
+    healthy = {(f["remediation"], f["probe"]) for f in report["findings"] if f["status"] == "healthy"}
+    assert ("rollback", "health") in healthy and ("binding-check", "bindings") in healthy
+    assert r.mutating(before) == []  # diagnose only reads

@@ -51,6 +51,21 @@ SPECS: list[tuple[str, str | bytes]] = [
     ("spec-bad-yaml-anchor", GOOD_SPEC.replace("steps:", "steps: *nowhere\nsteps2:")),
 ]
 
+CONFIGS: list[tuple[str, str | bytes]] = [
+    ("wrangler.toml", 'name = "x"\n[vars\n'),
+    ("wrangler.toml", 'name = "x"\nname = "y"\n'),
+    ("wrangler.toml", "name = \"x\"\n" + "a = " + "[" * 2000 + "]" * 2000 + "\n"),
+    ("wrangler.toml", bytes(range(256)) * 8),
+    ("wrangler.toml", b'name = "\xff\xfe"\n'),
+    ("wrangler.json", '{"name": "x", "main": }'),
+    ("wrangler.json", '{"name": "x"'),
+    ("wrangler.json", "[" * 100 + "]" * 100),
+    ("wrangler.jsonc", '{\n  // fine\n  "name": "x", /* never closed\n}'),
+    ("wrangler.jsonc", '{\n  "name": "x",\n  "vars": {"A": "unterminated\n}\n}'),
+    ("wrangler.jsonc", ""),
+    ("wrangler.json", "x" * (6 * 1024 * 1024)),
+]
+
 KEY_FILES: list[tuple[str, str | bytes]] = [
     ("keys-invalid-utf8", b"9780000000001\n97800\xff00002\n"),
     ("keys-binary-garbage", bytes(range(256)) * 16),

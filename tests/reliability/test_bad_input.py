@@ -12,7 +12,7 @@ import pytest
 
 from tests.conftest import REPO, Workspace
 from tests.engine.test_runs import SPECS
-from tests.reliability.bad_inputs import KEY_FILES, PARAMS, SPECS as BAD_SPECS
+from tests.reliability.bad_inputs import CONFIGS, KEY_FILES, PARAMS, SPECS as BAD_SPECS
 
 CPU_LIMIT_S = 2.0
 RSS_LIMIT_MB = 200
@@ -64,5 +64,16 @@ def test_bad_param(workspace: Workspace, name: str, argv: list[str]) -> None:
     assert_clean(code, output, cpu, rss, where=argv[0])
 
 
+@pytest.mark.parametrize("index", range(len(CONFIGS)), ids=[f"{i}-{name}" for i, (name, _) in enumerate(CONFIGS)])
+def test_bad_wrangler_config(workspace: Workspace, index: int) -> None:
+    name, content = CONFIGS[index]
+    folder = workspace.root / f"config-{index}"
+    folder.mkdir()
+    path = folder / name
+    path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    code, output, cpu, rss = run_measured(workspace, "check.bindings", "--config", str(path))
+    assert_clean(code, output, cpu, rss, where=f"{name}")
+
+
 def test_the_corpus_is_big_enough() -> None:
-    assert len(BAD_SPECS) + len(KEY_FILES) + len(PARAMS) >= 39  # + the wrangler-config cases in tests/gates
+    assert len(BAD_SPECS) + len(KEY_FILES) + len(PARAMS) + len(CONFIGS) >= 40
