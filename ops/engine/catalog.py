@@ -3,7 +3,9 @@
 Listing tasks must stay fast with hundreds of specs, so this module imports
 only the standard library on the cached path. A cache entry is keyed by the
 SHA-256 of the spec file's bytes and by the engine's own source files, so a
-changed spec (or engine) is never served stale.
+changed spec (or engine) is never served stale. As git does with its index, a
+file whose (mtime, size, inode) match the entry and whose mtime is safely older
+than the cache itself is not read again; any other file is hashed.
 """
 
 from __future__ import annotations
@@ -12,13 +14,15 @@ import hashlib
 import json
 import os
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 __all__ = ["Entry", "default_dir", "discover"]
 
-CACHE_FORMAT = 2
+CACHE_FORMAT = 3
+RACY_NS = 2_000_000_000  # a file modified this close to the cache's writing is always re-hashed
 
 
 @dataclass
@@ -31,6 +35,7 @@ class Entry:
     problems: list[str] = field(default_factory=list)
     valid: bool = False
     data_file: str | None = None
+    stat: list[int] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -39,10 +44,21 @@ class Entry:
     @property
     def data(self) -> dict[str, Any]:
         """The validated spec as plain data (read from the cache only when a task runs)."""
-        if self.data_file is None:
-            raise LookupError(f"{self.path} has no validated data")
-        value: dict[str, Any] = json.loads(Path(self.data_file).read_text(encoding="utf-8"))
-        return value
+        if self.data_file is not None:
+            try:
+                value: dict[str, Any] = json.loads(Path(self.data_file).read_text(encoding="utf-8"))
+                return value
+            except (OSError, ValueError):
+                pass  # the cache was cleaned: validate again
+        from ops.engine.check import check_file
+
+        checked = check_file(Path(self.path))
+        if not checked.ok:
+            from ops.errors import SpecError
+
+            raise SpecError("; ".join(str(p) for p in checked.problems))
+        fresh: dict[str, Any] = checked.data
+        return fresh
 
 
 def default_dir() -> Path:
@@ -66,16 +82,21 @@ def discover(folder: Path | None = None) -> list[Entry]:
 
 def _entry(path: Path, cache: _Cache) -> Entry:
     try:
+        st = path.stat()
+        stat = [st.st_mtime_ns, st.st_size, st.st_ino]
+        unchanged = cache.by_stat(str(path), stat)
+        if unchanged is not None:
+            return unchanged
         raw = path.read_bytes()
     except OSError as exc:
         return Entry(path.stem, str(path), "", problems=[f"{path}:1:1: $: cannot read the file: {exc.strerror}"])
     digest = hashlib.sha256(raw).hexdigest()
     cached = cache.get(str(path), digest)
-    if cached is not None:
-        return cached
-    entry = _validate(path, digest)
-    cache.put(entry)
-    return entry
+    if cached is None:
+        cached = _validate(path, digest)
+    cached.stat = stat
+    cache.put(cached)
+    return cached
 
 
 def _validate(path: Path, digest: str) -> Entry:
@@ -119,23 +140,31 @@ class _Cache:
         self.engine = _engine_fingerprint()
         self.entries: dict[str, dict[str, Any]] = {}
         self.dirty = False
+        self.written_ns = 0
         try:
             doc = json.loads(self.file.read_text(encoding="utf-8"))
             if doc.get("format") == CACHE_FORMAT and doc.get("engine") == self.engine:
                 self.entries = doc["entries"]
+                self.written_ns = int(doc.get("written_ns", 0))
         except (OSError, ValueError, KeyError, TypeError):
             pass
+
+    def by_stat(self, path: str, stat: list[int]) -> Entry | None:
+        raw = self.entries.get(path)
+        if raw is None or raw.get("stat") != stat or stat[0] > self.written_ns - RACY_NS:
+            return None
+        return Entry(**raw)
 
     def get(self, path: str, digest: str) -> Entry | None:
         raw = self.entries.get(path)
         if raw is None or raw.get("digest") != digest:
             return None
-        entry = Entry(**raw)
-        if entry.data_file and not Path(entry.data_file).exists():
-            return None
-        return entry
+        return Entry(**raw)
 
     def put(self, entry: Entry) -> None:
+        if self.entries.get(entry.path) == entry.__dict__:
+            self.dirty = True  # hashed but unchanged: rewrite, so the file stops looking racy
+            return
         fresh = entry.__dict__.pop("_fresh_data", None)
         if fresh is not None:
             data_file = self.file.parent / "data" / f"{entry.digest}.json"
@@ -148,7 +177,8 @@ class _Cache:
 
     def save(self) -> None:
         if self.dirty:
-            _write(self.file, json.dumps({"format": CACHE_FORMAT, "engine": self.engine, "entries": self.entries}))
+            doc = {"format": CACHE_FORMAT, "engine": self.engine, "written_ns": time.time_ns(), "entries": self.entries}
+            _write(self.file, json.dumps(doc))
 
 
 def _write(path: Path, text: str) -> bool:
