@@ -10,7 +10,7 @@ from ops.actions.base import Context
 from ops.engine.catalog import Entry
 from ops.engine.model import Probe, Spec
 from ops.engine.params import resolve_params
-from ops.engine.runner import probe_once
+from ops.engine.runner import probe_once, scope_for
 from ops.engine.template import UNKNOWN
 from ops.errors import InputError
 from ops.targets import Target
@@ -64,11 +64,7 @@ def _default_params(spec: Spec) -> dict[str, Any]:
 
 def _run(job: tuple[Spec, Probe, dict[str, Any]], ctx: Context, target: Target) -> Finding:
     spec, probe, params = job
-    scope = {"params": params, "steps": {},
-             "target": {"name": target.name, "worker": target.worker, "worker_url": target.worker_url,
-                        "account_id": target.account_id, "api_base_url": target.api_base_url,
-                        "wrangler_config": str(target.wrangler_config or ""), "popular_keys": str(target.popular_keys or "")}}
-    outputs, failures = probe_once(probe, scope, ctx.for_step(probe.timeout))
+    outputs, failures = probe_once(probe, scope_for(target, params), ctx.for_step(probe.timeout))
     command = f"inv remediate.{spec.name}" + (f" {probe.suggest}" if probe.suggest else "")
     if outputs is None:
         return Finding(spec.name, probe.name, "unknown", probe.finding, "; ".join(failures), command)

@@ -113,9 +113,13 @@ def execute(req: Request) -> Outcome:
 
 
 def _scope(req: Request) -> dict[str, Any]:
-    t = req.target
+    return scope_for(req.target, req.params)
+
+
+def scope_for(t: Target, params: dict[str, Any]) -> dict[str, Any]:
+    """What `{{ … }}` can refer to: params, the target, and (filled as they run) the steps."""
     return {
-        "params": dict(req.params),
+        "params": dict(params),
         "target": {"name": t.name, "worker": t.worker, "worker_url": t.worker_url, "account_id": t.account_id,
                    "api_base_url": t.api_base_url, "wrangler_config": str(t.wrangler_config or ""),
                    "popular_keys": str(t.popular_keys or "")},
