@@ -144,7 +144,7 @@ def run_entry(entry: Entry, flags: dict[str, Any]) -> None:
         err(target.header())
     outcome = execute(request)
     if builtin["plan_out"] and outcome.status == "planned":
-        _save_plan(Path(builtin["plan_out"]), entry, outcome, flags)
+        _save_plan(Path(builtin["plan_out"]), entry, outcome, flags, target.name)
     out(render_json(outcome) if quiet else render_text(outcome))
     if outcome.exit_code:
         raise Exit(code=outcome.exit_code)
@@ -168,9 +168,9 @@ def _ask(question: str) -> bool:
         return False
 
 
-def _save_plan(path: Path, entry: Entry, outcome: Any, flags: dict[str, Any]) -> None:
+def _save_plan(path: Path, entry: Entry, outcome: Any, flags: dict[str, Any], target_name: str) -> None:
     doc = {"format": 1, "spec": entry.name, "digest": entry.digest, "plan_hash": outcome.plan_hash,
-           "target": outcome.target, "target_name": outcome.target.split(":")[0].removeprefix("target "),
+           "target": outcome.target, "target_name": target_name,
            "flags": {k: v for k, v in flags.items() if v is not None}, "plan": outcome.as_dict()}
     from ops.redact import redact
 
