@@ -1,7 +1,10 @@
 """`provider_order`: probe the upstream providers through the Worker and propose an order.
 
-Healthy providers first, then by latency; or the order given. Outputs the old
-and the new order side by side, so the plan shows what would change.
+Healthy providers first, then by latency; or the order given. Latencies are
+compared in bands (``tolerance_ms``), and providers in the same band keep their
+current order, so measurement noise between two healthy providers never causes a
+redeploy. Outputs the old and the new order side by side, so the plan shows what
+would change.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ class ProviderOrderArgs(Args):
     url: str = Field(description="The Worker's base URL; its /v1/providers/status is probed.")
     order: str = Field("", description="A comma-separated order to use instead of the computed one.")
     samples: int = Field(3, ge=1, le=20, description="Probes per provider; the median latency counts.")
+    tolerance_ms: int = Field(50, ge=1, le=10_000, description="Latencies in the same band of this width count as equal.")
 
 
 class ProviderOrderAction(Action):
@@ -35,7 +39,7 @@ class ProviderOrderAction(Action):
         rounds = [self._status(ctx, args.url) for _ in range(args.samples)]
         current: list[str] = rounds[0]["order"]
         stats = _stats(rounds)
-        proposed = _given(args.order, stats) if args.order else sorted(stats, key=lambda n: (not stats[n]["healthy"], stats[n]["latency_ms"]))
+        proposed = _given(args.order, stats) if args.order else _ranked(stats, current, args.tolerance_ms)
         table = [{"position": i + 1, "old": current[i] if i < len(current) else "", "new": name,
                   "healthy": stats[name]["healthy"], "latency_ms": stats[name]["latency_ms"]} for i, name in enumerate(proposed)]
         return {"current": current, "proposed": proposed, "proposed_csv": ",".join(proposed), "first": proposed[0],
@@ -60,6 +64,13 @@ def _stats(rounds: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
         latencies = sorted(p["latency_ms"] for p in seen)
         stats[name] = {"healthy": all(p["healthy"] for p in seen), "latency_ms": latencies[len(latencies) // 2]}
     return stats
+
+
+def _ranked(stats: dict[str, dict[str, Any]], current: list[str], tolerance_ms: int) -> list[str]:
+    def key(name: str) -> tuple[bool, int, int]:
+        position = current.index(name) if name in current else len(current)
+        return (not stats[name]["healthy"], int(stats[name]["latency_ms"] // tolerance_ms), position)
+    return sorted(stats, key=key)
 
 
 def _given(order: str, stats: dict[str, Any]) -> list[str]:

@@ -133,9 +133,12 @@ def test_provider_reorder(rehearse: Rehearsal) -> None:
     assert probe["outputs"]["current"][0] == "google_books" and probe["outputs"]["proposed"][-1] == "google_books"
     config = (r.sb.worker_dir / "wrangler.toml").read_text()
     assert 'PROVIDER_ORDER = "google_books,openlibrary,isbndb"' in config
-    run_and_report(r, "provider-reorder")
+    assert probe["outputs"]["proposed"] == ["openlibrary", "isbndb", "google_books"]  # the others keep their order
+    result = run_and_report(r, "provider-reorder")
+    ran = next(x for x in result["records"] if x["name"] == "probe")
+    assert ran["outputs"]["proposed"] == probe["outputs"]["proposed"]
     edited = (r.sb.worker_dir / "wrangler.toml").read_text()
-    assert f'PROVIDER_ORDER = "{probe["outputs"]["proposed_csv"]}"' in edited
+    assert 'PROVIDER_ORDER = "openlibrary,isbndb,google_books"' in edited
     assert "# The book cache. Its id must exist in the account" in edited  # comments kept
     sample = [httpx.get(f"{r.sb.worker_url}/v1/books/after-{i}", timeout=10).headers["x-provider"] for i in range(5)]
     assert set(sample) == {probe["outputs"]["first"]}
