@@ -29,6 +29,7 @@ BUILTIN: dict[str, str] = {
     "cache_warm": "ops.actions.cache_warm:CacheWarmAction",
     "provider_order": "ops.actions.provider_order:ProviderOrderAction",
     "binding_check": "ops.actions.binding_check:BindingCheckAction",
+    "jwt_probe": "ops.actions.jwt_probe:JwtProbeAction",
 }
 ENTRY_POINT_GROUP = "cfw_remedy.actions"
 

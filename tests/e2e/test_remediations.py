@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import subprocess
 import sys
-
+import time
 from pathlib import Path
 
 import httpx
 import pytest
+
+from ops.actions.jwt_probe import mint_hs256
 
 from tests.conftest import REPO
 from tests.e2e.conftest import Rehearsal
@@ -85,21 +85,35 @@ def test_secret_rotation_changes_what_the_worker_checks(rehearse: Rehearsal) -> 
     r.reset()
     old, new = "sandbox-jwt-secret-0000", "a-brand-new-jwt-secret-for-the-test"
 
-    def token(secret: str) -> str:
-        return hmac.new(secret.encode(), b"sandbox-user", hashlib.sha256).hexdigest()
-
     def me(secret: str) -> int:
-        return httpx.get(f"{r.sb.worker_url}/v1/me", headers={"Authorization": f"Bearer {token(secret)}"}, timeout=10).status_code
+        token = mint_hs256(secret, {"sub": "on-call", "exp": int(time.time()) + 60})  # workerd's WebCrypto verifies it
+        return httpx.get(f"{r.sb.worker_url}/v1/me", headers={"Authorization": f"Bearer {token}"}, timeout=10).status_code
 
-    assert me(old) == 200
-    plan = dry_run_changes_nothing(r, "secret-rotation", "--value", "env:NEW_JWT", env={"NEW_JWT": new})
+    assert me(old) == 200 and me(new) == 401
+    flags = ("--value", "env:NEW_JWT", "--auth-probe", "/v1/me")
+    plan = dry_run_changes_nothing(r, "secret-rotation", *flags, env={"NEW_JWT": new})
     assert plan["params"]["value"] == f"<secret: {len(new)} chars from env:NEW_JWT>"
-    run = r.inv("remediate.secret-rotation", "--yes", "--json", "--value", "env:NEW_JWT", env={"NEW_JWT": new})
+    run = r.inv("remediate.secret-rotation", "--yes", "--json", *flags, env={"NEW_JWT": new})
     assert run.returncode == 0, run.stdout + run.stderr
+    result = json.loads(run.stdout)
+    assert result["message"] == "verified: health-on-new-version, auth-probe"
     assert me(new) == 200 and me(old) == 401
     assert new not in run.stdout + run.stderr
     for path in r.journal_files():
         assert new not in path.read_text()
+
+
+def test_secret_rotation_auth_probe_failure_rolls_back(rehearse: Rehearsal) -> None:
+    r = rehearse
+    r.reset()
+    before = r.health().json()["version_id"]
+    run = r.inv("remediate.secret-rotation", "--yes", "--json", "--name", "CACHE_WARM_SECRET",
+                "--value", "env:NEW_WARM", "--auth-probe", "/v1/me", env={"NEW_WARM": "not-the-jwt-signing-secret"})
+    assert run.returncode == 1, run.stdout + run.stderr
+    result = json.loads(run.stdout)
+    assert result["status"] == "undone" and "auth-probe" in result["message"]
+    assert result["undone"] == ["put-secret"]
+    assert r.health().json()["version_id"] == before  # the undo deployed the version from before
 
 
 def test_cache_warm(rehearse: Rehearsal) -> None:

@@ -98,17 +98,29 @@ async function flush(request, env) {
   return json({ deleted });
 }
 
+// /v1/me accepts an HS256 JWT signed with JWT_SECRET (RFC 7519), with an unexpired `exp`.
 async function me(request, env) {
   const token = (request.headers.get("Authorization") || "").replace(/^Bearer /, "");
-  if (!env.JWT_SECRET || !token) return json({ error: "unauthorized" }, 401);
-  const expected = await hmac(env.JWT_SECRET, "sandbox-user");
-  return token === expected ? json({ user: "sandbox-user" }) : json({ error: "unauthorized" }, 401);
+  const claims = env.JWT_SECRET && token ? await verifyHs256(token, env.JWT_SECRET) : null;
+  return claims ? json({ user: claims.sub }) : json({ error: "unauthorized" }, 401);
 }
 
-async function hmac(secret, payload) {
-  const key = await crypto.subtle.importKey("raw", new TextEncoder().encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
-  const mac = await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(payload));
-  return [...new Uint8Array(mac)].map((b) => b.toString(16).padStart(2, "0")).join("");
+async function verifyHs256(token, secret) {
+  const parts = token.split(".");
+  if (parts.length !== 3) return null;
+  const key = await crypto.subtle.importKey("raw", new TextEncoder().encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["verify"]);
+  const signature = Uint8Array.from(atob(parts[2].replace(/-/g, "+").replace(/_/g, "/")), (c) => c.charCodeAt(0));
+  const valid = await crypto.subtle.verify("HMAC", key, signature, new TextEncoder().encode(`${parts[0]}.${parts[1]}`));
+  if (!valid) return null;
+  try {
+    const header = JSON.parse(atob(parts[0].replace(/-/g, "+").replace(/_/g, "/")));
+    const claims = JSON.parse(atob(parts[1].replace(/-/g, "+").replace(/_/g, "/")));
+    if (header.alg !== "HS256" || typeof claims.sub !== "string") return null;
+    if (typeof claims.exp === "number" && claims.exp < Date.now() / 1000) return null;
+    return claims;
+  } catch {
+    return null;
+  }
 }
 
 // Each job is also recorded as pending in KV until its consumer acks it. Cloudflare keeps
