@@ -7,9 +7,13 @@ transport, whatever the action believes it is doing.
 
 from __future__ import annotations
 
+import re
+
 import httpx
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# POSTs that only read. Queues' peek returns messages without leasing them.
+READING_POSTS = re.compile(r"/accounts/[^/]+/queues/[^/]+/messages/peek$")
 DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 
 
@@ -22,7 +26,7 @@ class ReadOnlyTransport(httpx.BaseTransport):
         self._inner = inner
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        if request.method not in SAFE_METHODS:
+        if request.method not in SAFE_METHODS and not (request.method == "POST" and READING_POSTS.search(request.url.path)):
             raise DryRunViolation(f"dry-run refused {request.method} {request.url.path}")
         return self._inner.handle_request(request)
 

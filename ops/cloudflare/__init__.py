@@ -7,9 +7,11 @@ no usable answer raises ``ops.errors.TransportError``.
 """
 
 from ops.cloudflare._api import (
+    ack_messages,
     create_consumer,
     create_deployment,
     create_kv_namespace,
+    create_pull_consumer,
     delete_consumer,
     delete_kv_namespace,
     delete_secret,
@@ -26,6 +28,9 @@ from ops.cloudflare._api import (
     list_r2,
     list_secrets,
     list_versions,
+    peek_messages,
+    pull_messages,
+    push_messages,
     put_secret,
 )
 from ops.cloudflare._client import CloudflareClient, RetryPolicy
@@ -33,9 +38,11 @@ from ops.cloudflare._client import CloudflareClient, RetryPolicy
 __all__ = [
     "CloudflareClient",
     "RetryPolicy",
+    "ack_messages",
     "create_consumer",
     "create_deployment",
     "create_kv_namespace",
+    "create_pull_consumer",
     "delete_consumer",
     "delete_kv_namespace",
     "delete_secret",
@@ -52,5 +59,8 @@ __all__ = [
     "list_r2",
     "list_secrets",
     "list_versions",
+    "peek_messages",
+    "pull_messages",
+    "push_messages",
     "put_secret",
 ]

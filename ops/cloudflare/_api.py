@@ -106,6 +106,36 @@ def create_consumer(c: CloudflareClient, queue_id: str, script: str, *, dead_let
     return result
 
 
+def create_pull_consumer(c: CloudflareClient, queue_id: str, *, visibility_timeout_ms: int = 30_000) -> dict[str, Any]:
+    body = {"type": "http_pull", "settings": {"visibility_timeout_ms": visibility_timeout_ms}}
+    result: dict[str, Any] = c.result("POST", f"/queues/{queue_id}/consumers", json=body)
+    return result
+
+
+def pull_messages(c: CloudflareClient, queue_id: str, *, batch_size: int = 100,
+                  visibility_timeout_ms: int = 60_000) -> dict[str, Any]:
+    result: dict[str, Any] = c.result("POST", f"/queues/{queue_id}/messages/pull",
+                                      json={"batch_size": batch_size, "visibility_timeout_ms": visibility_timeout_ms})
+    return result
+
+
+def ack_messages(c: CloudflareClient, queue_id: str, lease_ids: list[str]) -> dict[str, Any]:
+    result: dict[str, Any] = c.result("POST", f"/queues/{queue_id}/messages/ack",
+                                      json={"acks": [{"lease_id": lease} for lease in lease_ids], "retries": []})
+    return result
+
+
+def push_messages(c: CloudflareClient, queue_id: str, messages: list[dict[str, Any]]) -> dict[str, Any]:
+    """Each message is ``{"body": ..., "content_type": "json" | "text"}``; at most 100 per call."""
+    result: dict[str, Any] = c.result("POST", f"/queues/{queue_id}/messages/batch", json={"messages": messages})
+    return result
+
+
+def peek_messages(c: CloudflareClient, queue_id: str, *, batch_size: int = 100) -> list[dict[str, Any]]:
+    """Messages at the head of a queue, without leasing them (a POST that only reads)."""
+    return list((c.result("POST", f"/queues/{queue_id}/messages/peek", json={"batch_size": batch_size}) or {}).get("messages") or [])
+
+
 def delete_consumer(c: CloudflareClient, queue_id: str, consumer_id: str) -> None:
     c.request("DELETE", f"/queues/{queue_id}/consumers/{consumer_id}")
 

@@ -1,11 +1,13 @@
 """Named Cloudflare operations with their effect: the `cloudflare` action type of the engine.
 
 Read operations run in plans; write operations only in real runs. Composite
-reads (``worker.state``, ``queues.find``) gather what a remediation decides on.
+reads (``worker.state``, ``queues.find``, ``queues.peek``) gather what a
+remediation decides on; ``queues.replay`` moves a dead-letter queue back.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -85,9 +87,69 @@ def find_queue(c: CloudflareClient, name: str, script: str = "") -> dict[str, An
         if queue["queue_name"] == name:
             consumers = queue.get("consumers") or []
             mine = [x for x in consumers if x.get("script") == script] if script else consumers
+            pull = [x for x in consumers if x.get("type") == "http_pull"]
             return {"exists": True, "queue_id": queue["queue_id"], "consumers": consumers,
-                    "consumer_attached": bool(mine), "consumer_id": mine[0]["consumer_id"] if mine else None}
-    return {"exists": False, "queue_id": None, "consumers": [], "consumer_attached": False, "consumer_id": None}
+                    "consumer_attached": bool(mine), "consumer_id": mine[0]["consumer_id"] if mine else None,
+                    "pull_consumer_id": pull[0]["consumer_id"] if pull else None}
+    return {"exists": False, "queue_id": None, "consumers": [], "consumer_attached": False, "consumer_id": None,
+            "pull_consumer_id": None}
+
+
+def peek_queue(c: CloudflareClient, name: str, limit: int = 100) -> dict[str, Any]:
+    """A queue's head without leasing anything: ``count`` is exact below ``limit``, else ``at least``."""
+    found = find_queue(c, name)
+    if not found["exists"]:
+        return {**found, "count": 0, "more": False}
+    messages = _api.peek_messages(c, found["queue_id"], batch_size=limit)
+    return {**found, "count": len(messages), "more": len(messages) >= limit}
+
+
+def replay_queue(c: CloudflareClient, source: str, destination: str, *, max_messages: int = 100_000,
+                 batch_size: int = 100) -> dict[str, Any]:
+    """Move messages from ``source`` (a dead-letter queue) back to ``destination``: pull, push, then ack.
+
+    Pulling needs an HTTP pull consumer on the source; one is added for the
+    replay and removed after it, unless the queue already had one. Delivery is
+    at least once: a message pushed but not yet acked when the run stops is
+    pulled again after its lease ends and may be replayed twice.
+    """
+    src, dst = find_queue(c, source), find_queue(c, destination)
+    for name, queue in ((source, src), (destination, dst)):
+        if not queue["exists"]:
+            raise InputError(f"queue {name!r} does not exist in the account")
+    added = None if src["pull_consumer_id"] else _api.create_pull_consumer(c, src["queue_id"])["consumer_id"]
+    moved, kept, backlog = 0, 0, 0
+    try:
+        while moved + kept < max_messages:
+            pulled = _api.pull_messages(c, src["queue_id"], batch_size=min(batch_size, max_messages - moved - kept))
+            messages = pulled.get("messages") or []
+            backlog = int(pulled.get("message_backlog_count") or 0)
+            if not messages:
+                break
+            pushable = [(m, _republished(m)) for m in messages]
+            ready = [(m, p) for m, p in pushable if p is not None]
+            if ready:
+                _api.push_messages(c, dst["queue_id"], [p for _, p in ready])
+                _api.ack_messages(c, src["queue_id"], [m["lease_id"] for m, _ in ready])
+            moved, kept = moved + len(ready), kept + len(messages) - len(ready)
+            backlog -= len(messages)
+    finally:
+        if added:
+            _api.delete_consumer(c, src["queue_id"], added)
+    return {"moved": moved, "kept": kept, "remaining": max(0, backlog), "source_queue_id": src["queue_id"],
+            "destination_queue_id": dst["queue_id"], "pull_consumer_added": bool(added)}
+
+
+def _republished(message: dict[str, Any]) -> dict[str, Any] | None:
+    """A pulled message as a push, or None when the REST API cannot push its type (bytes, v8): it stays put."""
+    kind = (message.get("metadata") or {}).get("CF-Content-Type", "text")
+    body = message.get("body", "")
+    if kind == "json":
+        try:
+            return {"body": json.loads(body), "content_type": "json"}
+        except (TypeError, ValueError):
+            return None
+    return {"body": body, "content_type": "text"} if kind == "text" else None
 
 
 def put_secret(c: CloudflareClient, script: str, name: str, text: str) -> dict[str, Any]:
@@ -117,6 +179,8 @@ OPERATIONS: dict[str, Operation] = {op.name: op for op in (
     Operation("r2.list", "read", _api.list_r2),
     Operation("queues.list", "read", _api.list_queues),
     Operation("queues.find", "read", find_queue),
+    Operation("queues.peek", "read", peek_queue),
+    Operation("queues.replay", "destructive", replay_queue),
     Operation("queues.consumers.create", "write", _api.create_consumer),
     Operation("queues.consumers.delete", "write", _api.delete_consumer),
     Operation("durable_objects.list", "read", _api.list_durable_objects),

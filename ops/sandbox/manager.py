@@ -33,6 +33,7 @@ SCENARIOS = {
     "bad-deploy": "deploy a broken version with wrangler deploy: /health answers 500",
     "secret-missing": "delete CACHE_WARM_SECRET: cache warming is refused",
     "consumer-detached": "detach the queue consumer: the enrichment backlog grows",
+    "dead-letters": "put 8 failed enrichment jobs in the dead-letter queue (enrichment-dlq)",
     "provider-slow": "make the first provider in PROVIDER_ORDER slow and failing",
     "binding-mismatch": "recreate the books-cache KV namespace under a new id: the config's id no longer exists",
 }
@@ -130,7 +131,8 @@ class Sandbox:
         self._write_overrides()
         self._start("emulator", [sys.executable, "-m", "ops.sandbox.emulator", "--port", str(self.ports.emulator),
                                  "--state", str(self.home / "emulator" / "state.json"),
-                                 "--live-dir", str(self.home / "live"), "--token", TOKEN, "--account", ACCOUNT_ID],
+                                 "--live-dir", str(self.home / "live"), "--token", TOKEN, "--account", ACCOUNT_ID,
+                                 "--deliver-url", f"{self.worker_url}/__sandbox/queues/deliver"],
                      lambda: _ok(f"{self.emulator_url}/__emulator/health"))
         if not self._deployed():
             self.say("deploying the example Worker to the emulator with wrangler deploy")
@@ -225,6 +227,16 @@ class Sandbox:
                 delete_consumer(c, queue["queue_id"], queue["consumer_id"])
         with_client(self, detach)
         time.sleep(1.5)  # the Worker reloads without its consumer
+
+    def _break_dead_letters(self) -> None:
+        from ops.cloudflare import push_messages
+        from ops.cloudflare.operations import find_queue
+
+        def dead_letter(c: Any) -> None:
+            dlq = find_queue(c, "enrichment-dlq")
+            jobs = [{"body": {"id": f"dead-{i}", "isbn": f"97800000009{i:02d}", "at": 0}, "content_type": "json"} for i in range(8)]
+            push_messages(c, dlq["queue_id"], jobs)
+        with_client(self, dead_letter)
 
     def _break_provider_slow(self) -> None:
         first = (self._worker_health().get("provider_order") or ["google_books"])[0]

@@ -30,7 +30,7 @@ class Rehearsal:
         return list(httpx.get(f"{self.sb.emulator_url}/__emulator/requests", timeout=10).json())
 
     def mutating(self, since: int = 0) -> list[tuple[str, str]]:
-        return [(r["method"], r["path"]) for r in self.requests()[since:] if r["method"] not in ("GET", "HEAD")]
+        return [(r["method"], r["path"]) for r in self.requests()[since:] if r["mutating"]]
 
     def health(self) -> httpx.Response:
         return httpx.get(f"{self.sb.worker_url}/health", timeout=10)

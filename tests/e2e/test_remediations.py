@@ -171,6 +171,26 @@ def test_queue_redeploy(rehearse: Rehearsal) -> None:
     assert metrics == {**metrics, "backlog": 0, "consumer_attached": True}
 
 
+def test_queue_redeploy_replays_the_dead_letter_queue(rehearse: Rehearsal) -> None:
+    r = rehearse
+    r.reset()
+    r.sb.break_("consumer-detached")
+    r.sb.break_("dead-letters")
+    before = httpx.get(f"{r.sb.worker_url}/metrics/queue", timeout=10).json()
+    plan = dry_run_changes_nothing(r, "queue-redeploy", "--replay-dlq")
+    peek = next(x for x in plan["records"] if x["name"] == "dead-letters")
+    assert peek["outputs"]["result"]["count"] == 8
+    replay = next(x for x in plan["records"] if x["name"] == "replay")
+    assert replay["effect"] == "destructive" and replay["status"] == "planned"
+    result = run_and_report(r, "queue-redeploy", "--replay-dlq")
+    moved = next(x for x in result["records"] if x["name"] == "replay")["outputs"]["result"]
+    assert moved["moved"] == 8 and moved["remaining"] == 0
+    assert result["message"] == "verified: attached, draining, dead-letters-empty"
+    after = httpx.get(f"{r.sb.worker_url}/metrics/queue", timeout=10).json()
+    assert after["delivered"] - before["delivered"] == 8 and after["consumed"] - before["consumed"] >= 8
+    assert after["backlog"] == 0 and after["consumer_attached"] is True
+
+
 def test_binding_check_finds_and_fixes_a_recreated_namespace(rehearse: Rehearsal) -> None:
     r = rehearse
     r.reset()

@@ -73,7 +73,7 @@ def unrecorded(r: Rehearsal, since: int, journal: Path | None) -> int:
             open_at = None
     if open_at is not None:
         windows.append((open_at, float("inf")))
-    mutating = [q for q in r.requests()[since:] if q["method"] not in ("GET", "HEAD")]
+    mutating = [q for q in r.requests()[since:] if q["mutating"]]
     return sum(1 for q in mutating if not any(a - 0.01 <= q["mono"] <= b + 0.01 for a, b in windows))
 
 

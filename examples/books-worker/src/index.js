@@ -47,6 +47,7 @@ async function route(request, env) {
   if (path === "/metrics/queue") return json(await queueMetrics(env));
   if (path === "/admin/cache/warm" && request.method === "POST") return warm(request, env);
   if (path === "/admin/cache/flush" && request.method === "POST") return flush(request, env);
+  if (path === "/__sandbox/queues/deliver" && request.method === "POST" && env.SANDBOX_VERSION_ID) return deliver(request, env);
   return json({ error: "not found" }, 404);
 }
 
@@ -134,6 +135,22 @@ async function enqueue(env, isbn) {
   await bump(env, "produced", 1);
 }
 
+// The sandbox's control plane hands over messages pushed through the Queues API (for
+// example a dead-letter replay); on Cloudflare they would reach queue() directly.
+async function deliver(request, env) {
+  const { queue, messages } = await request.json();
+  const producer = env[(env.SANDBOX_PRODUCERS || {})[queue]];
+  if (!producer) return json({ error: `no producer binding for ${queue}` }, 404);
+  for (const message of messages) {
+    const body = message.content_type === "json" ? JSON.parse(message.body) : { id: crypto.randomUUID(), isbn: message.body };
+    const id = body.id || crypto.randomUUID();
+    await env.CACHE.put(`pending:${id}`, body.isbn || "", { expirationTtl: 4 * 86400 });
+    await producer.send({ ...body, id });
+  }
+  await bump(env, "delivered", messages.length);
+  return json({ delivered: messages.length });
+}
+
 async function pendingKeys(env) {
   const names = [];
   let cursor;
@@ -162,6 +179,7 @@ async function bump(env, name, by) {
 async function queueMetrics(env) {
   const produced = Number((await env.CACHE.get("metrics:queue:produced")) || 0);
   const consumed = Number((await env.CACHE.get("metrics:queue:consumed")) || 0);
+  const delivered = Number((await env.CACHE.get("metrics:queue:delivered")) || 0);
   const backlog = (await pendingKeys(env)).length;
-  return { produced, consumed, backlog, consumer_attached: env.QUEUE_CONSUMER_ATTACHED === "true" };
+  return { produced, consumed, delivered, backlog, consumer_attached: env.QUEUE_CONSUMER_ATTACHED === "true" };
 }

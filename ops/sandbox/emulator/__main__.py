@@ -6,8 +6,9 @@ import argparse
 import json
 import signal
 import threading
+import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from ops.sandbox.emulator import start_emulator
 from ops.sandbox.emulator.state import State
@@ -23,6 +24,34 @@ def load_seed(name: str | None) -> dict[str, Any] | None:
     return seed
 
 
+def _deliver_to(url: str) -> Callable[[str, list[dict[str, Any]]], None]:
+    """Hand messages to the sandbox Worker from a background thread, retrying while wrangler dev reloads."""
+    import queue as queues
+
+    pending: queues.Queue[tuple[str, list[dict[str, Any]]]] = queues.Queue()
+
+    def post(name: str, messages: list[dict[str, Any]]) -> None:
+        import httpx
+
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                httpx.post(url, json={"queue": name, "messages": messages}, timeout=10).raise_for_status()
+                return
+            except httpx.HTTPError as exc:
+                if time.monotonic() > deadline:
+                    print(f"emulator: {len(messages)} message(s) for {name} not delivered: {exc}", flush=True)
+                    return
+                time.sleep(0.5)
+
+    def worker() -> None:
+        while True:
+            post(*pending.get())
+
+    threading.Thread(target=worker, name="deliver", daemon=True).start()
+    return lambda name, messages: pending.put((name, messages))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m ops.sandbox.emulator")
     parser.add_argument("--host", default="127.0.0.1")
@@ -32,6 +61,7 @@ def main() -> None:
     parser.add_argument("--token", default="sandbox-local-token")
     parser.add_argument("--account", default="5a4db0c5000000000000000000000000")
     parser.add_argument("--live-dir", type=Path)
+    parser.add_argument("--deliver-url", help="where messages for Worker-consumed queues go (the sandbox Worker's bridge)")
     args = parser.parse_args()
     hook = None
     if args.live_dir is not None:
@@ -46,7 +76,8 @@ def main() -> None:
                 materialize(live, live_dir)
 
     handle = start_emulator(args.state, host=args.host, port=args.port, account_id=args.account, token=args.token,
-                            seed=load_seed(args.seed), on_live_change=hook)
+                            seed=load_seed(args.seed), on_live_change=hook,
+                            on_deliver=_deliver_to(args.deliver_url) if args.deliver_url else None)
     print(f"emulator listening on {handle.url}", flush=True)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

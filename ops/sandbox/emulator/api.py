@@ -47,6 +47,8 @@ Handler = Callable[[State, Request], Reply]
 ROUTES: list[tuple[str, re.Pattern[str], Handler]] = []
 LiveHook = Callable[[str], None]
 live_hook: list[LiveHook] = []  # called with the script name when its live deployment changes
+Deliver = Callable[[str, list[dict[str, Any]]], None]
+deliver_hook: list[Deliver] = []  # called with (queue name, [{body, content_type}]) for Worker-consumed queues
 
 
 def route(method: str, pattern: str) -> Callable[[Handler], Handler]:
@@ -495,17 +497,47 @@ def list_consumers(state: State, req: Request) -> Reply:
 def create_consumer(state: State, req: Request) -> Reply:
     queue = _queue(state, req.params["queue"])
     body = req.json() or {}
-    if body.get("type", "worker") != "worker" or not (body.get("script_name") or body.get("script")):
+    kind = body.get("type", "worker")
+    if kind == "http_pull":
+        return _create_pull_consumer(state, queue, body)
+    if kind != "worker" or not (body.get("script_name") or body.get("script")):
         raise ApiFailure(400, 11004, "a worker consumer needs type \"worker\" and a script_name")
     script = str(body.get("script_name") or body.get("script"))
     if any(c.get("script") == script for c in queue["consumers"]):
         raise ApiFailure(400, 11008, f"Worker {script} is already a consumer of this queue")
+    if any(c.get("type") == "http_pull" for c in queue["consumers"]):
+        raise ApiFailure(400, 11004, "a queue cannot have both a Worker consumer and an HTTP pull consumer")
     consumer = {"consumer_id": hex_id(), "type": "worker", "script": script, "created_on": now(),
                 "dead_letter_queue": body.get("dead_letter_queue"), "settings": body.get("settings") or {}}
     queue["consumers"].append(consumer)
     state.save()
     for hook in live_hook:
         hook(script)
+    deliver_waiting(state, queue)
+    return 200, consumer, None
+
+
+def deliver_waiting(state: State, queue: dict[str, Any]) -> None:
+    """Hand a Worker consumer the messages that waited in its queue, as Cloudflare does once one is attached."""
+    waiting = [m for m in queue.get("messages") or [] if not m.get("lease_id")]
+    if not waiting or not deliver_hook:
+        return
+    try:
+        for hook in deliver_hook:
+            hook(queue["queue_name"], [{"body": m["body"], "content_type": m["content_type"]} for m in waiting])
+    except ApiFailure:
+        return  # the data plane is down: the messages keep waiting, as they would on Cloudflare
+    queue["messages"] = [m for m in queue["messages"] if m.get("lease_id")]
+    state.save()
+
+
+def _create_pull_consumer(state: State, queue: dict[str, Any], body: dict[str, Any]) -> Reply:
+    if queue["consumers"]:
+        raise ApiFailure(400, 11004, "a queue cannot have both a Worker consumer and an HTTP pull consumer")
+    consumer = {"consumer_id": hex_id(), "type": "http_pull", "created_on": now(),
+                "dead_letter_queue": body.get("dead_letter_queue"), "settings": body.get("settings") or {}}
+    queue["consumers"].append(consumer)
+    state.save()
     return 200, consumer, None
 
 
@@ -531,7 +563,7 @@ def delete_consumer(state: State, req: Request) -> Reply:
         raise ApiFailure(404, 11005, "Consumer does not exist")
     queue["consumers"].remove(consumer)
     state.save()
-    for hook in live_hook:
+    for hook in live_hook if consumer.get("script") else ():
         hook(consumer["script"])
     return 200, None, None
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from ops.sandbox.emulator import api
+from ops.sandbox.emulator import api, queue_messages  # noqa: F401 (queue_messages registers its routes)
 from ops.sandbox.emulator.faults import Faults
 from ops.sandbox.emulator.state import State, now
 
@@ -32,7 +32,12 @@ class Emulator:
     def record(self, method: str, path: str, query: str, status: int) -> None:
         with self.lock:
             self.requests.append({"ts": now(), "mono": time.monotonic(), "method": method, "path": path,
-                                  "query": query, "status": status})
+                                  "query": query, "status": status, "mutating": mutates(method, path)})
+
+
+def mutates(method: str, path: str) -> bool:
+    """Whether a request can change state: not a GET or HEAD, and not a POST that only reads (a queue peek)."""
+    return method not in ("GET", "HEAD") and not path.endswith("/messages/peek")
 
 
 class _Server(ThreadingHTTPServer):
@@ -167,12 +172,16 @@ class EmulatorHandle:
 
 def start_emulator(state_file: Path, *, host: str = "127.0.0.1", port: int = 0,
                    account_id: str = "5a4db0c5000000000000000000000000", token: str = "sandbox-local-token",
-                   seed: dict[str, Any] | None = None, on_live_change: Callable[[str, State], None] | None = None) -> EmulatorHandle:
+                   seed: dict[str, Any] | None = None, on_live_change: Callable[[str, State], None] | None = None,
+                   on_deliver: api.Deliver | None = None) -> EmulatorHandle:
     state = State(state_file, seed)
     emulator = Emulator(state, account_id, token, Faults(), [], threading.Lock())
     api.live_hook.clear()
     if on_live_change is not None:
         api.live_hook.append(lambda script: on_live_change(script, state))
+    api.deliver_hook.clear()
+    if on_deliver is not None:
+        api.deliver_hook.append(on_deliver)
     server = _Server((host, port), Handler)
     server.emulator = emulator
     thread = threading.Thread(target=server.serve_forever, name="emulator", daemon=True)

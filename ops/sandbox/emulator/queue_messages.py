@@ -1,0 +1,128 @@
+"""Queue messages: push, batch push, pull with leases, ack and peek, as the Queues REST API has them.
+
+Shapes follow Cloudflare's OpenAPI schema (as generated into cloudflare-typescript's
+``queues/messages``): pull answers ``{message_backlog_count, messages: [{id,
+attempts, body, lease_id, metadata, timestamp_ms}]}``; ack takes ``{acks:
+[{lease_id}], retries: [...]}`` and answers ``{ackCount, retryCount, warnings}``;
+peek leases nothing. A message body comes back as a string: JSON bodies are
+serialized, and ``metadata["CF-Content-Type"]`` says which they were.
+
+Pull needs an HTTP pull consumer on the queue, as on Cloudflare (error code
+11010 here is the emulator's own choice). A message pushed to a queue whose
+consumer is a Worker is handed to ``api.deliver_hook``, which the sandbox points at
+the Worker on workerd; otherwise it waits in the queue until one is attached.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from ops.sandbox.emulator.api import ApiFailure, Reply, Request, _queue, deliver_waiting, route
+from ops.sandbox.emulator.state import State, hex_id
+
+MAX_BATCH = 100
+
+
+@route("POST", "/queues/{queue}/messages")
+def push(state: State, req: Request) -> Reply:
+    return _push(state, req.params["queue"], [req.json() or {}])
+
+
+@route("POST", "/queues/{queue}/messages/batch")
+def push_batch(state: State, req: Request) -> Reply:
+    messages = (req.json() or {}).get("messages")
+    if not isinstance(messages, list) or not messages or len(messages) > MAX_BATCH:
+        raise ApiFailure(400, 11003, f"messages must be a list of 1 to {MAX_BATCH} messages")
+    return _push(state, req.params["queue"], messages)
+
+
+@route("POST", "/queues/{queue}/messages/pull")
+def pull(state: State, req: Request) -> Reply:
+    queue = _queue(state, req.params["queue"])
+    if not any(c.get("type") == "http_pull" for c in queue["consumers"]):
+        raise ApiFailure(400, 11010, "This queue does not have an HTTP pull consumer; add one to pull messages")
+    body = req.json() or {}
+    size = _bounded(body.get("batch_size", 5), "batch_size")
+    lease_ms = _bounded(body.get("visibility_timeout_ms", 30_000), "visibility_timeout_ms", high=12 * 3600 * 1000)
+    clock = time.time() * 1000
+    taken: list[dict[str, Any]] = []
+    for message in _stored(queue):
+        if len(taken) == size:
+            break
+        if message.get("leased_until", 0) <= clock:
+            message.update(lease_id=hex_id(), leased_until=clock + lease_ms, attempts=message["attempts"] + 1)
+            taken.append(message)
+    state.save()
+    return 200, {"message_backlog_count": len(_stored(queue)), "messages": [_shown(m, lease=True) for m in taken]}, None
+
+
+@route("POST", "/queues/{queue}/messages/ack")
+def ack(state: State, req: Request) -> Reply:
+    queue = _queue(state, req.params["queue"])
+    body = req.json() or {}
+    leases = {a.get("lease_id") for a in body.get("acks") or []}
+    retries = {r.get("lease_id") for r in body.get("retries") or []}
+    stored = _stored(queue)
+    warnings = {lease: "lease not found or expired" for lease in leases | retries
+                if not any(m.get("lease_id") == lease for m in stored)}
+    queue["messages"] = [m for m in stored if m.get("lease_id") not in leases]
+    for message in queue["messages"]:
+        if message.get("lease_id") in retries:
+            message.update(lease_id=None, leased_until=0)
+    state.save()
+    return 200, {"ackCount": len(stored) - len(queue["messages"]), "retryCount": len(retries - set(warnings)),
+                 "warnings": warnings}, None
+
+
+@route("POST", "/queues/{queue}/messages/peek")
+def peek(state: State, req: Request) -> Reply:
+    queue = _queue(state, req.params["queue"])
+    size = _bounded((req.json() or {}).get("batch_size", 5), "batch_size")
+    return 200, {"messages": [_shown(m, lease=False) for m in _stored(queue)[:size]]}, None
+
+
+def _push(state: State, queue_id: str, messages: list[Any]) -> Reply:
+    queue = _queue(state, queue_id)
+    _stored(queue).extend(_message(m) for m in messages)
+    state.save()
+    if any(c.get("type", "worker") == "worker" for c in queue["consumers"]):
+        deliver_waiting(state, queue)
+    metrics = {"backlog_count": len(_stored(queue)), "backlog_bytes": sum(len(m["body"]) for m in _stored(queue)),
+               "oldest_message_timestamp_ms": min((m["timestamp_ms"] for m in _stored(queue)), default=0)}
+    return 200, {"metadata": {"metrics": metrics}}, None
+
+
+def _message(raw: Any) -> dict[str, Any]:
+    if not isinstance(raw, dict) or "body" not in raw:
+        raise ApiFailure(400, 11003, "each message needs a body")
+    kind = raw.get("content_type", "json")
+    if kind not in ("json", "text"):
+        raise ApiFailure(400, 11003, f"content_type must be json or text, not {kind!r}")
+    if kind == "text" and not isinstance(raw["body"], str):
+        raise ApiFailure(400, 11003, "a text message's body must be a string")
+    body = raw["body"] if kind == "text" else json.dumps(raw["body"])
+    return {"id": hex_id(), "body": body, "content_type": kind, "attempts": 0,
+            "timestamp_ms": int(time.time() * 1000), "lease_id": None, "leased_until": 0}
+
+
+def _stored(queue: dict[str, Any]) -> list[dict[str, Any]]:
+    messages: list[dict[str, Any]] = queue.setdefault("messages", [])
+    return messages
+
+
+def _shown(message: dict[str, Any], *, lease: bool) -> dict[str, Any]:
+    shown = {"id": message["id"], "attempts": message["attempts"], "body": message["body"],
+             "metadata": {"CF-Content-Type": message["content_type"]}, "timestamp_ms": message["timestamp_ms"]}
+    if lease:
+        shown["lease_id"] = message["lease_id"]
+    else:
+        shown["ref"] = message["id"]
+    return shown
+
+
+def _bounded(value: Any, name: str, *, high: int = MAX_BATCH) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= high:
+        raise ApiFailure(400, 11003, f"{name} must be an integer from 1 to {high}")
+    return value
