@@ -4,6 +4,8 @@ Keys are streamed (a key file is validated in one pass, then read again while
 sending), and at most ``concurrency`` batches are in flight, so memory stays
 flat however many keys there are. A batch that fails is retried with backoff;
 keys still failing at the end are counted and reported, never dropped silently.
+With ``kv_bulk`` the values are written straight to KV through the API instead
+(``ops.actions.kv_fill``); the outputs, and so the verification, are the same.
 """
 
 from __future__ import annotations
@@ -19,7 +21,9 @@ from urllib.parse import quote
 import httpx
 from pydantic import Field
 
+from ops.actions import kv_fill
 from ops.actions.base import Action, Args, Context, Outputs
+from ops.actions.lines import numbered_lines
 from ops.errors import InputError, RemediationFailed
 
 MAX_KEY_LEN = 512
@@ -42,6 +46,12 @@ class CacheWarmArgs(Args):
     check_path: str = Field("/v1/books/{key}", description="Where a warmed key is read back, for the sample URLs.")
     timeout: float = Field(30.0, gt=0, le=600, description="Seconds per request.")
     seed: int = Field(0, description="Seeds the sample, so runs are reproducible.")
+    kv_bulk: bool = Field(False, description="Write `values_file` straight to KV through the API instead of asking the Worker.")
+    values_file: str | None = Field(None, description="For kv_bulk: JSON lines of {key, value, expiration_ttl}.")
+    config: str | None = Field(None, description="For kv_bulk: the wrangler config whose KV binding names the namespace.")
+    binding: str = Field("CACHE", description="For kv_bulk: the KV binding the Worker reads its cache from.")
+    env: str | None = Field(None, description="For kv_bulk: the wrangler environment of the binding.")
+    kv_key: str = Field("book:{key}", description="For kv_bulk: the KV key a warmed key is stored under.")
 
 
 @dataclass
@@ -69,19 +79,30 @@ class CacheWarmAction(Action):
         return True  # warming a key twice is the same as once
 
     def describe(self, args: CacheWarmArgs) -> str:
+        if args.kv_bulk:
+            return (f"PUT the pairs in {args.values_file} to the KV namespace bound as {args.binding} in {args.config}, "
+                    f"1,000 a request, {args.concurrency} at a time (KV bulk write through the API)")
         files = _files(args)
         source = f"keys from {files[0]}" if files else f"{len(_inline(args.keys))} keys"
         return (f"POST {source} to {args.url}{args.path} in batches of {args.batch_size}, "
                 f"{args.concurrency} at a time, {args.retries} retries a batch")
 
     def preflight(self, args: CacheWarmArgs) -> Outputs:
+        if args.kv_bulk:
+            total = kv_fill.count_pairs(_values_file(args))
+            return {"keys": total, "batches": -(-total // kv_fill.KV_BULK_BATCH),
+                    "namespace_id": kv_fill.namespace_of(_config(args), args.binding, args.env)}
         total = count_keys(args)
         return {"keys": total, "batches": -(-total // args.batch_size)}
 
     def run(self, args: CacheWarmArgs, ctx: Context) -> Outputs:
-        total = count_keys(args)
         started = time.perf_counter()
-        tally = asyncio.run(_warm(args, ctx, total))
+        if args.kv_bulk:
+            total = kv_fill.count_pairs(_values_file(args))
+            tally = _fill(args, ctx, total)
+        else:
+            total = count_keys(args)
+            tally = asyncio.run(_warm(args, ctx, total))
         seconds = time.perf_counter() - started
         if tally.fatal:
             raise RemediationFailed(f"{tally.fatal}; warmed {tally.warmed} of {total} keys before stopping")
@@ -92,6 +113,58 @@ class CacheWarmAction(Action):
             "sample_urls": [args.url + args.check_path.format(key=quote(k, safe="")) for k in tally.sample],
             "seconds": round(seconds, 3), "keys_per_second": round(tally.warmed / seconds, 1) if seconds else None,
         }
+
+
+def _values_file(args: CacheWarmArgs) -> str:
+    if not args.values_file:
+        raise InputError("--kv-bulk writes the pairs of --values-file; give one (JSON lines of {\"key\": ..., \"value\": ...})")
+    return args.values_file
+
+
+def _config(args: CacheWarmArgs) -> str:
+    if not args.config:
+        raise InputError("--kv-bulk needs the wrangler config that binds the cache namespace (the target's wrangler_config)")
+    return args.config
+
+
+def _fill(args: CacheWarmArgs, ctx: Context, total: int) -> _Tally:
+    tally = _Tally(total=total)
+    sampler = _Sampler(args.sample_size, args.seed)
+    last_report = [0.0]
+
+    def settled(keys: list[str], failed: list[str]) -> None:
+        tally.warmed += len(keys) - len(failed)
+        tally.failed_keys.extend(failed)
+        tally.failed_batches += bool(failed)
+        _report(ctx, tally, last_report)
+
+    def pairs() -> Iterator[tuple[str, dict[str, Any]]]:
+        for key, pair in kv_fill.iter_pairs(_values_file(args), args.kv_key):
+            if ctx.cancel.is_set():
+                return
+            sampler.add(key)
+            yield key, pair
+
+    namespace_id = kv_fill.namespace_of(_config(args), args.binding, args.env)
+    kv_fill.fill(ctx.cloudflare(), namespace_id, pairs(), concurrency=args.concurrency, on_batch=settled)
+    tally.sample = sampler.items
+    _report(ctx, tally, last_report, final=True)
+    return tally
+
+
+class _Sampler:
+    """A reservoir sample of the keys sent, so verification reads back a fair few of them."""
+
+    def __init__(self, size: int, seed: int) -> None:
+        self.size, self.seen, self._rng = size, 0, random.Random(seed)
+        self.items: list[str] = []
+
+    def add(self, key: str) -> None:
+        self.seen += 1
+        if len(self.items) < self.size:
+            self.items.append(key)
+        elif self.size and (j := self._rng.randrange(self.seen)) < self.size:
+            self.items[j] = key
 
 
 def _inline(keys: list[str] | str) -> list[str]:
@@ -128,19 +201,14 @@ def count_keys(args: CacheWarmArgs) -> int:
 
 
 def _file_keys(path: Path) -> Iterator[tuple[int, str]]:
-    try:
-        handle = path.open("rb")
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read the key file: {exc.strerror}") from None
-    with handle:
-        for number, raw in enumerate(handle, 1):
-            try:
-                line = raw.decode("utf-8").strip()
-            except UnicodeDecodeError as exc:
-                raise InputError(f"{path}:{number}:{exc.start + 1}: invalid UTF-8 in the key file; save it as UTF-8 text, one key a line") from None
-            if line and not line.startswith("#"):
-                _check_key(line, f"{path}:{number}")
-                yield number, line
+    for number, raw in numbered_lines(path, "key file"):
+        try:
+            line = raw.decode("utf-8").strip()
+        except UnicodeDecodeError as exc:
+            raise InputError(f"{path}:{number}:{exc.start + 1}: invalid UTF-8 in the key file; save it as UTF-8 text, one key a line") from None
+        if line and not line.startswith("#"):
+            _check_key(line, f"{path}:{number}")
+            yield number, line
 
 
 def _check_key(key: str, where: str) -> None:
@@ -163,8 +231,7 @@ def _batches(args: CacheWarmArgs) -> Iterator[list[str]]:
 
 async def _warm(args: CacheWarmArgs, ctx: Context, total: int) -> _Tally:
     tally = _Tally(total=total)
-    rng = random.Random(args.seed)
-    seen = 0
+    sampler = _Sampler(args.sample_size, args.seed)
     gate = asyncio.Semaphore(args.concurrency)
     limits = httpx.Limits(max_connections=args.concurrency, max_keepalive_connections=args.concurrency)
     headers = {"X-Cache-Warm-Secret": args.secret, "content-type": "application/json"}
@@ -174,12 +241,8 @@ async def _warm(args: CacheWarmArgs, ctx: Context, total: int) -> _Tally:
         for batch in _batches(args):
             if tally.fatal or ctx.cancel.is_set():
                 break
-            for key in batch:  # reservoir sample of the keys sent
-                seen += 1
-                if len(tally.sample) < args.sample_size:
-                    tally.sample.append(key)
-                elif args.sample_size and (j := rng.randrange(seen)) < args.sample_size:
-                    tally.sample[j] = key
+            for key in batch:
+                sampler.add(key)
             await gate.acquire()
             task = asyncio.create_task(_send(client, args, batch, tally, gate))
             pending.add(task)
@@ -187,6 +250,7 @@ async def _warm(args: CacheWarmArgs, ctx: Context, total: int) -> _Tally:
             _report(ctx, tally, last_report)
         if pending:
             await asyncio.gather(*pending)
+    tally.sample = sampler.items
     _report(ctx, tally, last_report, final=True)
     return tally
 

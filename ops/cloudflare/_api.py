@@ -64,16 +64,22 @@ def list_kv_keys(c: CloudflareClient, namespace_id: str, prefix: str = "") -> It
 
 
 def kv_bulk_put(c: CloudflareClient, namespace_id: str, pairs: Iterable[dict[str, Any]]) -> int:
+    """Write pairs 1,000 a request, in order; returns how many were written."""
     written, batch = 0, []
     for pair in pairs:
         batch.append(pair)
         if len(batch) == KV_BULK_BATCH:
-            c.request("PUT", f"/storage/kv/namespaces/{namespace_id}/bulk", json=batch)
-            written, batch = written + len(batch), []
+            written += len(batch) - len(kv_bulk_write(c, namespace_id, batch))
+            batch = []
     if batch:
-        c.request("PUT", f"/storage/kv/namespaces/{namespace_id}/bulk", json=batch)
-        written += len(batch)
+        written += len(batch) - len(kv_bulk_write(c, namespace_id, batch))
     return written
+
+
+def kv_bulk_write(c: CloudflareClient, namespace_id: str, batch: list[dict[str, Any]]) -> list[str]:
+    """One bulk request (a PUT, so safe to retry); returns the keys Cloudflare reports as unsuccessful."""
+    result = c.result("PUT", f"/storage/kv/namespaces/{namespace_id}/bulk", json=batch) or {}
+    return [str(k) for k in result.get("unsuccessful_keys") or []]
 
 
 def list_d1(c: CloudflareClient) -> list[dict[str, Any]]:

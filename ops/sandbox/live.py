@@ -37,6 +37,7 @@ def config_for(live: LiveVersion, overrides: dict[str, str]) -> dict[str, Any]:
     variables["SANDBOX_VERSION_ID"] = live.version_id
     variables["QUEUE_CONSUMER_ATTACHED"] = "true" if live.queue_consumers else "false"
     variables["SANDBOX_PRODUCERS"] = {b["queue_name"]: b["name"] for b in live.bindings if b.get("type") == "queue"}
+    variables["SANDBOX_KV"] = {b["namespace_id"]: b["name"] for b in live.bindings if b.get("type") == "kv_namespace"}
     config: dict[str, Any] = {
         "name": live.script,
         "main": f"versions/{live.version_id}/{live.main_module}",

@@ -132,7 +132,7 @@ class Sandbox:
         self._start("emulator", [sys.executable, "-m", "ops.sandbox.emulator", "--port", str(self.ports.emulator),
                                  "--state", str(self.home / "emulator" / "state.json"),
                                  "--live-dir", str(self.home / "live"), "--token", TOKEN, "--account", ACCOUNT_ID,
-                                 "--deliver-url", f"{self.worker_url}/__sandbox/queues/deliver"],
+                                 "--bridge-url", f"{self.worker_url}/__sandbox"],
                      lambda: _ok(f"{self.emulator_url}/__emulator/health"))
         if not self._deployed():
             self.say("deploying the example Worker to the emulator with wrangler deploy")

@@ -129,6 +129,29 @@ def test_cache_warm(rehearse: Rehearsal) -> None:
     assert httpx.get(f"{r.sb.worker_url}/v1/books/9780000000123", timeout=10).headers["x-cache-status"] == "HIT"
 
 
+def test_cache_warm_through_the_kv_bulk_api(rehearse: Rehearsal, tmp_path: Path) -> None:
+    r = rehearse
+    r.reset()
+    r.sb.break_("cache-flush")
+    values = tmp_path / "books.jsonl"
+    books = [{"isbn": f"97811{i:08d}", "title": f"Exported {i}", "provider": "origin-export"} for i in range(2500)]
+    values.write_text("".join(json.dumps({"key": b["isbn"], "value": b}) + "\n" for b in books))
+    flags = ("--kv-bulk", "--values-file", str(values))
+    plan = dry_run_changes_nothing(r, "cache-warm", *flags)
+    warm = next(x for x in plan["records"] if x["name"] == "warm")
+    assert warm["message"] == "keys: 2500, batches: 3, namespace_id: b0b0cafe000000000000000000000001"
+    before = len(r.requests())
+    result = run_and_report(r, "cache-warm", *flags)
+    done = next(x for x in result["records"] if x["name"] == "warm")["outputs"]
+    assert done["total"] == 2500 and done["warmed"] == 2500 and done["failed"] == 0
+    bulk = [q for q in r.requests()[before:] if q["method"] == "PUT" and q["path"].endswith("/bulk")]
+    assert len(bulk) == 3  # 1,000 pairs a request
+    stored = r.state()["kv"]["b0b0cafe000000000000000000000001"]["keys"]
+    assert json.loads(stored["book:9781100000007"]["value"])["title"] == "Exported 7"
+    read = httpx.get(f"{r.sb.worker_url}/v1/books/9781100002499", timeout=10)
+    assert read.headers["x-cache-status"] == "HIT" and read.headers["x-provider"] == "origin-export"  # our values, not a lookup
+
+
 def test_cache_warm_refuses_without_the_secret(rehearse: Rehearsal) -> None:
     r = rehearse
     r.reset()

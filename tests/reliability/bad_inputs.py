@@ -74,6 +74,14 @@ KEY_FILES: list[tuple[str, str | bytes]] = [
     ("keys-empty", "# no keys\n\n"),
 ]
 
+VALUE_FILES: list[tuple[str, str | bytes]] = [
+    ("values-not-json", '{"key": "9780000000001", "value": "ok"}\n{"key": "9780000000002", value: oops}\n'),
+    ("values-missing-value", '{"key": "9780000000001", "value": "ok"}\n{"key": "9780000000002"}\n'),
+    ("values-invalid-utf8", b'{"key": "9780000000001", "value": "caf\xe9"}\n'),
+    ("values-ttl-too-short", '{"key": "9780000000001", "value": "ok", "expiration_ttl": 5}\n'),
+    ("values-array-line", '["9780000000001", "ok"]\n'),
+]
+
 PARAMS: list[tuple[str, list[str]]] = [
     ("param-not-an-integer", ["--expect-value", "eleven"]),
     ("param-float-for-integer", ["--expect-value", "1e9"]),
@@ -85,7 +93,7 @@ PARAMS: list[tuple[str, list[str]]] = [
 
 
 def all_ids() -> Iterator[str]:
-    for name, _ in SPECS + KEY_FILES:
+    for name, _ in SPECS + KEY_FILES + VALUE_FILES:
         yield name
     for name, _ in PARAMS:
         yield name

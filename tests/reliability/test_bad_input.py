@@ -12,7 +12,7 @@ import pytest
 
 from tests.conftest import REPO, Workspace
 from tests.engine.test_runs import SPECS
-from tests.reliability.bad_inputs import CONFIGS, KEY_FILES, PARAMS, SPECS as BAD_SPECS
+from tests.reliability.bad_inputs import CONFIGS, KEY_FILES, PARAMS, SPECS as BAD_SPECS, VALUE_FILES
 
 CPU_LIMIT_S = 2.0
 RSS_LIMIT_MB = 200
@@ -57,6 +57,18 @@ def test_bad_key_file(workspace: Workspace, name: str, content: str | bytes) -> 
     assert_clean(code, output, cpu, rss, where="no keys to warm" if name == "keys-empty" else f"{name}.txt:")
 
 
+@pytest.mark.parametrize("name, content", VALUE_FILES, ids=[n for n, _ in VALUE_FILES])
+def test_bad_values_file(workspace: Workspace, name: str, content: str | bytes) -> None:
+    workspace.add_spec(SPECS / "warm-kv.yaml")
+    values = workspace.root / f"{name}.jsonl"
+    values.write_bytes(content if isinstance(content, bytes) else content.encode())
+    config = workspace.root / "wrangler.toml"
+    config.write_text('name = "w"\n[[kv_namespaces]]\nbinding = "CACHE"\nid = "b0b0cafe000000000000000000000001"\n')
+    code, output, cpu, rss = run_measured(workspace, "remediate.warm-kv", "--dry-run", "--values-file", str(values),
+                                          "--config", str(config))
+    assert_clean(code, output, cpu, rss, where=f"{name}.jsonl:")
+
+
 @pytest.mark.parametrize("name, argv", PARAMS, ids=[n for n, _ in PARAMS])
 def test_bad_param(workspace: Workspace, name: str, argv: list[str]) -> None:
     workspace.add_spec(SPECS / "poke.yaml")
@@ -76,4 +88,4 @@ def test_bad_wrangler_config(workspace: Workspace, index: int) -> None:
 
 
 def test_the_corpus_is_big_enough() -> None:
-    assert len(BAD_SPECS) + len(KEY_FILES) + len(PARAMS) + len(CONFIGS) >= 40
+    assert len(BAD_SPECS) + len(KEY_FILES) + len(VALUE_FILES) + len(PARAMS) + len(CONFIGS) >= 40

@@ -48,6 +48,7 @@ async function route(request, env) {
   if (path === "/admin/cache/warm" && request.method === "POST") return warm(request, env);
   if (path === "/admin/cache/flush" && request.method === "POST") return flush(request, env);
   if (path === "/__sandbox/queues/deliver" && request.method === "POST" && env.SANDBOX_VERSION_ID) return deliver(request, env);
+  if (path === "/__sandbox/kv/bulk" && request.method === "POST" && env.SANDBOX_VERSION_ID) return kvBulk(request, env);
   return json({ error: "not found" }, 404);
 }
 
@@ -149,6 +150,17 @@ async function deliver(request, env) {
   }
   await bump(env, "delivered", messages.length);
   return json({ delivered: messages.length });
+}
+
+// KV pairs written through the sandbox's API land in the namespace this Worker reads, as on Cloudflare.
+async function kvBulk(request, env) {
+  const { namespace_id, pairs } = await request.json();
+  const kv = env[(env.SANDBOX_KV || {})[namespace_id]];
+  if (!kv) return json({ error: `no KV binding for ${namespace_id}` }, 404);
+  const bytes = (text) => Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
+  await Promise.all(pairs.map((p) => kv.put(p.key, p.base64 ? bytes(p.value) : p.value,
+    p.expiration_ttl ? { expirationTtl: p.expiration_ttl } : {})));
+  return json({ written: pairs.length });
 }
 
 async function pendingKeys(env) {

@@ -8,7 +8,7 @@ import signal
 import threading
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from ops.sandbox.emulator import start_emulator
 from ops.sandbox.emulator.state import State
@@ -24,32 +24,45 @@ def load_seed(name: str | None) -> dict[str, Any] | None:
     return seed
 
 
-def _deliver_to(url: str) -> Callable[[str, list[dict[str, Any]]], None]:
-    """Hand messages to the sandbox Worker from a background thread, retrying while wrangler dev reloads."""
-    import queue as queues
+class _Bridge:
+    """Hands the data plane what the control plane took (queue messages, KV writes), from a background thread.
 
-    pending: queues.Queue[tuple[str, list[dict[str, Any]]]] = queues.Queue()
+    Retries while wrangler dev reloads; what still fails after a minute is logged, not kept.
+    """
 
-    def post(name: str, messages: list[dict[str, Any]]) -> None:
+    def __init__(self, base_url: str) -> None:
+        import queue
+
+        self.base_url = base_url.rstrip("/")
+        self._pending: queue.Queue[tuple[str, dict[str, Any]]] = queue.Queue()
+        threading.Thread(target=self._run, name="bridge", daemon=True).start()
+
+    def deliver(self, queue_name: str, messages: list[dict[str, Any]]) -> None:
+        self._pending.put(("/queues/deliver", {"queue": queue_name, "messages": messages}))
+
+    def kv_write(self, namespace_id: str, pairs: list[dict[str, Any]]) -> None:
+        self._pending.put(("/kv/bulk", {"namespace_id": namespace_id, "pairs": pairs}))
+
+    def _run(self) -> None:
+        while True:
+            self._post(*self._pending.get())
+
+    def _post(self, path: str, payload: dict[str, Any]) -> None:
         import httpx
 
         deadline = time.monotonic() + 60
         while True:
             try:
-                httpx.post(url, json={"queue": name, "messages": messages}, timeout=10).raise_for_status()
+                response = httpx.post(self.base_url + path, json=payload, timeout=30)
+                if response.status_code == 404:
+                    return  # the Worker does not bind that queue or namespace: nothing to hand over
+                response.raise_for_status()
                 return
             except httpx.HTTPError as exc:
                 if time.monotonic() > deadline:
-                    print(f"emulator: {len(messages)} message(s) for {name} not delivered: {exc}", flush=True)
+                    print(f"emulator: {path} not handed to the sandbox Worker: {exc}", flush=True)
                     return
                 time.sleep(0.5)
-
-    def worker() -> None:
-        while True:
-            post(*pending.get())
-
-    threading.Thread(target=worker, name="deliver", daemon=True).start()
-    return lambda name, messages: pending.put((name, messages))
 
 
 def main() -> None:
@@ -61,7 +74,7 @@ def main() -> None:
     parser.add_argument("--token", default="sandbox-local-token")
     parser.add_argument("--account", default="5a4db0c5000000000000000000000000")
     parser.add_argument("--live-dir", type=Path)
-    parser.add_argument("--deliver-url", help="where messages for Worker-consumed queues go (the sandbox Worker's bridge)")
+    parser.add_argument("--bridge-url", help="the sandbox Worker's bridge, which takes queue messages and KV writes")
     args = parser.parse_args()
     hook = None
     if args.live_dir is not None:
@@ -75,9 +88,10 @@ def main() -> None:
             if live is not None:
                 materialize(live, live_dir)
 
+    bridge = _Bridge(args.bridge_url) if args.bridge_url else None
     handle = start_emulator(args.state, host=args.host, port=args.port, account_id=args.account, token=args.token,
                             seed=load_seed(args.seed), on_live_change=hook,
-                            on_deliver=_deliver_to(args.deliver_url) if args.deliver_url else None)
+                            on_deliver=bridge.deliver if bridge else None, on_kv_write=bridge.kv_write if bridge else None)
     print(f"emulator listening on {handle.url}", flush=True)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

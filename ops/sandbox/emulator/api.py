@@ -49,6 +49,7 @@ LiveHook = Callable[[str], None]
 live_hook: list[LiveHook] = []  # called with the script name when its live deployment changes
 Deliver = Callable[[str, list[dict[str, Any]]], None]
 deliver_hook: list[Deliver] = []  # called with (queue name, [{body, content_type}]) for Worker-consumed queues
+kv_hook: list[Deliver] = []  # called with (namespace id, [{key, value, expiration_ttl}]) after a bulk write
 
 
 def route(method: str, pattern: str) -> Callable[[Handler], Handler]:
@@ -411,6 +412,8 @@ def bulk_write(state: State, req: Request) -> Reply:
         namespace["keys"][pair["key"]] = {"value": pair["value"], "metadata": pair.get("metadata"),
                                           "expiration": pair.get("expiration")}
     state.save()
+    for hook in kv_hook:
+        hook(req.params["ns"], [{k: p[k] for k in ("key", "value", "expiration_ttl", "base64") if k in p} for p in pairs])
     return 200, {"successful_key_count": len(pairs), "unsuccessful_keys": []}, None
 
 

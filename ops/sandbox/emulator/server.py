@@ -173,15 +173,18 @@ class EmulatorHandle:
 def start_emulator(state_file: Path, *, host: str = "127.0.0.1", port: int = 0,
                    account_id: str = "5a4db0c5000000000000000000000000", token: str = "sandbox-local-token",
                    seed: dict[str, Any] | None = None, on_live_change: Callable[[str, State], None] | None = None,
-                   on_deliver: api.Deliver | None = None) -> EmulatorHandle:
+                   on_deliver: api.Deliver | None = None, on_kv_write: api.Deliver | None = None) -> EmulatorHandle:
     state = State(state_file, seed)
     emulator = Emulator(state, account_id, token, Faults(), [], threading.Lock())
     api.live_hook.clear()
     if on_live_change is not None:
         api.live_hook.append(lambda script: on_live_change(script, state))
     api.deliver_hook.clear()
+    api.kv_hook.clear()
     if on_deliver is not None:
         api.deliver_hook.append(on_deliver)
+    if on_kv_write is not None:
+        api.kv_hook.append(on_kv_write)
     server = _Server((host, port), Handler)
     server.emulator = emulator
     thread = threading.Thread(target=server.serve_forever, name="emulator", daemon=True)
