@@ -1,13 +1,17 @@
-"""`edit`: set values in a TOML or YAML config in place, keeping comments and layout.
+"""`edit`: set values in a TOML, YAML, JSON or JSONC config in place, keeping comments and layout.
 
 TOML goes through tomlkit and YAML through ruamel.yaml's round-trip mode, so
-only the edited values change. The previous values are the outputs, and the
-undo this action supplies writes them back.
+only the edited values change. JSON and JSONC (wrangler.json, wrangler.jsonc)
+have no well-kept round-trip library in Python, so the gates' position-keeping
+parser finds each value's span and only that text is replaced; a JSON config can
+have existing values changed, not new keys added. The previous values are the
+outputs, and the undo this action supplies writes them back.
 """
 
 from __future__ import annotations
 
 import io
+import json
 import os
 import tempfile
 from pathlib import Path
@@ -19,17 +23,18 @@ from ops.actions.base import Action, Args, Context, Outputs, UndoCall
 from ops.errors import InputError
 
 ABSENT = {"$absent": True}
+EDITABLE = (".toml", ".yaml", ".yml", ".json", ".jsonc")
 
 
 class EditArgs(Args):
-    file: str = Field(description="The config file, relative to the repo root (.toml, .yaml or .yml).")
+    file: str = Field(description="The config file, relative to the repo root (.toml, .yaml, .yml, .json or .jsonc).")
     set: dict[str, Any] = Field(min_length=1, description="Dotted paths and their new values, e.g. `vars.PROVIDER_ORDER`.")
 
 
 class EditAction(Action):
     name = "edit"
     Args = EditArgs
-    summary = "Round-trip edit of a TOML or YAML config that keeps comments."
+    summary = "Round-trip edit of a TOML, YAML, JSON or JSONC config that keeps comments."
     outputs = frozenset({"file", "previous", "changed"})
 
     def effect(self, args: EditArgs) -> str:
@@ -62,8 +67,8 @@ def _resolve(root: Path, file: str, config: Path | None = None) -> Path:
     path = (root / file).resolve()
     if not path.is_relative_to(root.resolve()) and not (config and path == config.resolve()):
         raise InputError(f"edit: {file!r} is neither inside the repository nor the target's wrangler config")
-    if path.suffix not in (".toml", ".yaml", ".yml"):
-        raise InputError(f"edit: {file}: only .toml, .yaml and .yml configs can be edited in place")
+    if path.suffix not in EDITABLE:
+        raise InputError(f"edit: {file}: only {', '.join(EDITABLE)} configs can be edited in place")
     return path
 
 
@@ -72,6 +77,8 @@ def _load(path: Path) -> tuple[Any, Any]:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise InputError(f"edit: {path}: {exc.strerror}") from exc
+    if path.suffix in (".json", ".jsonc"):
+        return _JsonDoc.parse(text, path), _JsonDoc.render
     if path.suffix == ".toml":
         import tomlkit
 
@@ -97,7 +104,50 @@ def _load(path: Path) -> tuple[Any, Any]:
     return doc, dump
 
 
+class _JsonDoc:
+    """A JSON(C) text with the span of every value; edits replace spans, so comments and layout stay."""
+
+    def __init__(self, text: str, data: Any, spans: dict[tuple[str | int, ...], tuple[int, int]]) -> None:
+        self.text, self.data, self.spans = text, data, spans
+        self.edits: dict[tuple[str | int, ...], Any] = {}
+
+    @classmethod
+    def parse(cls, text: str, path: Path) -> _JsonDoc:
+        from ops.gates.load import JsoncParser
+
+        parser = JsoncParser(text, path)
+        data, _ = parser.parse()
+        return cls(text, data, parser.spans)
+
+    def set(self, dotted: str, value: Any, path: Path) -> Any:
+        key: tuple[str | int, ...] = ()
+        node = self.data
+        for part in dotted.split("."):
+            if isinstance(node, list) and part.isdigit() and int(part) < len(node):
+                key, node = (*key, int(part)), node[int(part)]
+            elif isinstance(node, dict) and part in node:
+                key, node = (*key, part), node[part]
+            else:
+                raise InputError(f"edit: {path}: {dotted!r} is not in the config; a JSON config can have values "
+                                 "changed in place, not keys added: add it by hand")
+        if value == ABSENT:
+            raise InputError(f"edit: {path}: cannot remove {dotted!r} from a JSON config in place")
+        self.edits[key] = value
+        return node
+
+    def render(self) -> str:
+        text, end_of_last = self.text, len(self.text) + 1
+        for key in sorted(self.edits, key=lambda k: self.spans[k][0], reverse=True):
+            start, end = self.spans[key]
+            if end > end_of_last:
+                raise InputError(f"edit: two of the values set overlap ({'.'.join(map(str, key))})")
+            text, end_of_last = text[:start] + json.dumps(self.edits[key], ensure_ascii=False) + text[end:], start
+        return text
+
+
 def _set(doc: Any, dotted: str, value: Any, path: Path) -> Any:
+    if isinstance(doc, _JsonDoc):
+        return doc.set(dotted, value, path)
     *parents, last = dotted.split(".")
     node = doc
     for part in parents:

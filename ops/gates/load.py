@@ -226,6 +226,7 @@ class JsoncParser:
     def __init__(self, text: str, path: Path) -> None:
         self.text, self.path, self.i = text, path, 0
         self.positions: dict[Key, tuple[int, int]] = {}
+        self.spans: dict[Key, tuple[int, int]] = {}  # each value's [start, end) offsets, for in-place edits
 
     def parse(self) -> tuple[Any, dict[Key, tuple[int, int]]]:
         self._skip()
@@ -263,6 +264,12 @@ class JsoncParser:
                 return
 
     def _value(self, key: Key, depth: int) -> Any:
+        start = self.i
+        value = self._parse_value(key, depth)
+        self.spans[key] = (start, self.i)
+        return value
+
+    def _parse_value(self, key: Key, depth: int) -> Any:
         if depth > MAX_DEPTH:
             self._fail(f"nested more than {MAX_DEPTH} levels deep")
         ch = self.text[self.i] if self.i < len(self.text) else ""
