@@ -22,13 +22,15 @@ export default {
     return response;
   },
 
+  // Counted before the pending mark is cleared: a reload mid-batch may count a job twice
+  // (it is sent again), never finish one uncounted.
   async queue(batch, env) {
     for (const message of batch.messages) {
       await new Promise((r) => setTimeout(r, 5)); // an enrichment job takes a moment
+      await bump(env, "consumed", 1);
       if (message.body && message.body.id) await env.CACHE.delete(`pending:${message.body.id}`);
       message.ack();
     }
-    await bump(env, "consumed", batch.messages.length);
   },
 };
 
