@@ -16,6 +16,10 @@ from tests.fakes.service import Service
 
 REPO = Path(__file__).resolve().parents[1]
 CANARY = "canary-5f0e1d2c-DO-NOT-LEAK-7a9b"
+# The session sandbox runs with a canary in every secret input: its API token and the
+# Worker's secrets (which are also the target's env defaults for secret params).
+SANDBOX_TOKEN = f"{CANARY}-api-token"
+SANDBOX_SECRETS = {"CACHE_WARM_SECRET": f"{CANARY}-warm", "JWT_SECRET": f"{CANARY}-jwt"}
 
 
 @pytest.fixture(scope="session")
@@ -25,7 +29,7 @@ def sandbox() -> Iterator[Any]:
         pytest.skip("the npm parts are not installed (run ./scripts/bootstrap); CI installs them")
     from ops.sandbox.testing import SandboxHandle
 
-    handle = SandboxHandle()
+    handle = SandboxHandle(token=SANDBOX_TOKEN, secrets=SANDBOX_SECRETS)
     yield handle
     handle.stop()
 

@@ -65,6 +65,8 @@ class Sandbox:
     ports: Ports = field(default_factory=Ports)
     say: Say = lambda _: None
     worker_src: Path | None = None  # the example Worker's folder (a copy in tests, so the repo stays untouched)
+    token: str = TOKEN  # tests plant a canary here and in the secrets, and scan every output for it
+    secrets: dict[str, str] = field(default_factory=lambda: dict(SECRETS))
 
     @property
     def worker_dir(self) -> Path:
@@ -98,23 +100,23 @@ class Sandbox:
 
     def wrangler_env(self) -> dict[str, str]:
         return {**os.environ, "CLOUDFLARE_API_BASE_URL": self.api_base_url, "CLOUDFLARE_ACCOUNT_ID": ACCOUNT_ID,
-                "CLOUDFLARE_API_TOKEN": TOKEN, "WRANGLER_SEND_METRICS": "false", "CI": "true",
+                "CLOUDFLARE_API_TOKEN": self.token, "WRANGLER_SEND_METRICS": "false", "CI": "true",
                 "HOME": str(self.home / "wrangler-home"), "XDG_CONFIG_HOME": str(self.home / "wrangler-home" / ".config")}
 
     def client(self) -> Any:
         from ops.cloudflare import CloudflareClient
 
-        return CloudflareClient(ACCOUNT_ID, TOKEN, base_url=self.api_base_url)
+        return CloudflareClient(ACCOUNT_ID, self.token, base_url=self.api_base_url)
 
     def targets_file(self) -> Path:
         """A targets.toml whose default target is this sandbox (for other ports or homes)."""
         path = self.home / "targets.toml"
-        secrets = ", ".join(f'{k} = "{v}"' for k, v in SECRETS.items())
+        secrets = ", ".join(f'{k} = "{v}"' for k, v in self.secrets.items())
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(
             'default = "sandbox"\n[targets.sandbox]\n'
             f'root = "{self.root}"\napi_base_url = "{self.api_base_url}"\naccount_id = "{ACCOUNT_ID}"\n'
-            f'token = "{TOKEN}"\ntoken_is_public = true\nworker = "{WORKER}"\nworker_url = "{self.worker_url}"\n'
+            f'token = "{self.token}"\ntoken_is_public = {str(self.token == TOKEN).lower()}\nworker = "{WORKER}"\nworker_url = "{self.worker_url}"\n'
             f'wrangler_config = "{self.worker_dir / "wrangler.toml"}"\npopular_keys = "{self.worker_dir / "popular-keys.txt"}"\n'
             f'env = {{ {secrets} }}\n', encoding="utf-8")
         return path
@@ -131,7 +133,7 @@ class Sandbox:
         self._write_overrides()
         self._start("emulator", [sys.executable, "-m", "ops.sandbox.emulator", "--port", str(self.ports.emulator),
                                  "--state", str(self.home / "emulator" / "state.json"),
-                                 "--live-dir", str(self.home / "live"), "--token", TOKEN, "--account", ACCOUNT_ID,
+                                 "--live-dir", str(self.home / "live"), "--token", self.token, "--account", ACCOUNT_ID,
                                  "--bridge-url", f"{self.worker_url}/__sandbox"],
                      lambda: _ok(f"{self.emulator_url}/__emulator/health"))
         if not self._deployed():
@@ -176,10 +178,10 @@ class Sandbox:
         parts["worker"]["live_version_id"] = live
         parts["worker"]["follows_control_plane"] = live is not None and parts["worker"].get("version_id") == live
         healthy = parts["emulator"]["healthy"] and parts["providers_healthy"] and parts["worker"]["healthy"]
-        return {"healthy": bool(healthy), "account_id": ACCOUNT_ID, "token": TOKEN, "api_base_url": self.api_base_url,
+        return {"healthy": bool(healthy), "account_id": ACCOUNT_ID, "token": self.token, "api_base_url": self.api_base_url,
                 "worker_url": self.worker_url, "worker": WORKER, "parts": parts,
                 "env": {"CLOUDFLARE_API_BASE_URL": self.api_base_url, "CLOUDFLARE_ACCOUNT_ID": ACCOUNT_ID,
-                        "CLOUDFLARE_API_TOKEN": TOKEN}}
+                        "CLOUDFLARE_API_TOKEN": self.token}}
 
     def wait_live(self, timeout: float = 60) -> str:
         """Wait until the Worker serves the emulator's live version; return its id."""
@@ -203,7 +205,7 @@ class Sandbox:
         return SCENARIOS[scenario]
 
     def _break_cache_flush(self) -> None:
-        response = httpx.post(f"{self.worker_url}/admin/cache/flush", headers={"X-Cache-Warm-Secret": SECRETS["CACHE_WARM_SECRET"]}, timeout=30)
+        response = httpx.post(f"{self.worker_url}/admin/cache/flush", headers={"X-Cache-Warm-Secret": self.secrets["CACHE_WARM_SECRET"]}, timeout=30)
         if response.status_code != 200:
             raise SandboxError(f"cache flush failed: {response.status_code} {response.text[:200]}")
 
@@ -302,7 +304,7 @@ class Sandbox:
     def _put_secrets(self) -> None:
         from ops.cloudflare import put_secret
 
-        with_client(self, lambda c: [put_secret(c, WORKER, k, v) for k, v in SECRETS.items()])
+        with_client(self, lambda c: [put_secret(c, WORKER, k, v) for k, v in self.secrets.items()])
 
     def _pid(self, part: str) -> int | None:
         path = self.home / "pids" / f"{part}.pid"

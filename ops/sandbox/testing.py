@@ -24,12 +24,16 @@ def free_ports(count: int) -> list[int]:
 
 
 class SandboxHandle:
-    def __init__(self, home: Path | None = None) -> None:
+    def __init__(self, home: Path | None = None, *, token: str | None = None, secrets: dict[str, str] | None = None) -> None:
         self.home = home or Path(tempfile.mkdtemp(prefix="cfw-sandbox-"))
         emulator, worker, a, b, c = free_ports(5)
         source = self.home / "books-worker"
         shutil.copytree(REPO / "examples" / "books-worker", source, ignore=shutil.ignore_patterns(".wrangler"))
         self.sandbox = Sandbox(REPO, self.home, Ports(emulator, worker, a, b, c), worker_src=source)
+        if token is not None:
+            self.sandbox.token = token
+        if secrets is not None:
+            self.sandbox.secrets = dict(secrets)
         self.sandbox.up()
         self.targets = self.sandbox.targets_file()
 

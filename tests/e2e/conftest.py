@@ -10,21 +10,28 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import REPO
-
+from tests.conftest import CANARY, REPO
 
 
 class Rehearsal:
-    """Drives one remediation through break → dry-run → run → verified recovery."""
+    """Drives one remediation through break → dry-run → run → verified recovery.
+
+    Every command's output, and the journal after it, is scanned for the canary
+    that the session sandbox plants in its API token and the Worker's secrets.
+    """
 
     def __init__(self, handle: Any) -> None:
         self.handle = handle
         self.sb = handle.sandbox
 
     def inv(self, *args: str, env: dict[str, str] | None = None, input: str | None = None) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "invoke", "--search-root", str(REPO), *args],
+        done = subprocess.run([sys.executable, "-m", "invoke", "--search-root", str(REPO), *args],
                               capture_output=True, text=True, env={**self.handle.ops_env(), **(env or {})},
                               timeout=300, input=input, cwd=self.handle.home)
+        assert CANARY not in done.stdout + done.stderr, f"a secret leaked in the output of inv {' '.join(args)}"
+        for path in self.journal_files():
+            assert CANARY not in path.read_text(encoding="utf-8"), f"a secret leaked into {path}"
+        return done
 
     def requests(self) -> list[dict[str, Any]]:
         return list(httpx.get(f"{self.sb.emulator_url}/__emulator/requests", timeout=10).json())

@@ -13,7 +13,7 @@ import pytest
 
 from ops.actions.jwt_probe import mint_hs256
 
-from tests.conftest import REPO
+from tests.conftest import CANARY, REPO
 from tests.e2e.conftest import Rehearsal
 
 MUTATING = ("POST", "PUT", "PATCH", "DELETE")
@@ -83,7 +83,7 @@ def test_rollback_stops_on_changed_secrets_unless_accepted(rehearse: Rehearsal) 
 def test_secret_rotation_changes_what_the_worker_checks(rehearse: Rehearsal) -> None:
     r = rehearse
     r.reset()
-    old, new = "sandbox-jwt-secret-0000", "a-brand-new-jwt-secret-for-the-test"
+    old, new = r.sb.secrets["JWT_SECRET"], f"{CANARY}-rotated-jwt"
 
     def me(secret: str) -> int:
         token = mint_hs256(secret, {"sub": "on-call", "exp": int(time.time()) + 60})  # workerd's WebCrypto verifies it
@@ -108,7 +108,7 @@ def test_secret_rotation_auth_probe_failure_rolls_back(rehearse: Rehearsal) -> N
     r.reset()
     before = r.health().json()["version_id"]
     run = r.inv("remediate.secret-rotation", "--yes", "--json", "--name", "CACHE_WARM_SECRET",
-                "--value", "env:NEW_WARM", "--auth-probe", "/v1/me", env={"NEW_WARM": "not-the-jwt-signing-secret"})
+                "--value", "env:NEW_WARM", "--auth-probe", "/v1/me", env={"NEW_WARM": f"{CANARY}-not-the-jwt-signing-secret"})
     assert run.returncode == 1, run.stdout + run.stderr
     result = json.loads(run.stdout)
     assert result["status"] == "undone" and "auth-probe" in result["message"]
@@ -210,8 +210,9 @@ def test_queue_redeploy_replays_the_dead_letter_queue(rehearse: Rehearsal) -> No
     assert moved["moved"] == 8 and moved["remaining"] == 0
     assert result["message"] == "verified: attached, draining, dead-letters-empty"
     after = httpx.get(f"{r.sb.worker_url}/metrics/queue", timeout=10).json()
-    assert after["delivered"] - before["delivered"] == 8 and after["consumed"] - before["consumed"] >= 8
+    assert after["delivered"] - before["delivered"] == 8
     assert after["backlog"] == 0 and after["consumer_attached"] is True
+    assert after["consumed"] - before["consumed"] >= 8  # each replayed job was consumed (at least once)
 
 
 def test_binding_check_finds_and_fixes_a_recreated_namespace(rehearse: Rehearsal) -> None:

@@ -92,7 +92,7 @@ def test_faults(sandbox: Any, name: str) -> None:
                     httpx.get(f"{r.sb.worker_url}/v1/books/fault-{fault}-{round_}-{i}", timeout=10)
             httpx.put(f"{r.sb.emulator_url}/__emulator/faults", json={**settings, "seed": rng.randrange(1 << 30)}).raise_for_status()
             since = len(r.requests())
-            done = r.inv(f"remediate.{name}", "--yes", "--json", *flags, env={"CACHE_WARM_SECRET": "sandbox-warm-secret-0000"})
+            done = r.inv(f"remediate.{name}", "--yes", "--json", *flags, env={"CACHE_WARM_SECRET": r.sb.secrets["CACHE_WARM_SECRET"]})
             httpx.delete(f"{r.sb.emulator_url}/__emulator/faults").raise_for_status()
             result = json.loads(done.stdout) if done.stdout.strip().startswith("{") else {}
             TALLY["runs"] += 1
