@@ -62,7 +62,9 @@ def main() -> None:
     handle = SandboxHandle()
     mine, theirs = [], []
     try:
-        for _ in range(runs):
+        for i in range(runs):
+            if i:  # each round deploys two bad versions; a rollback may only reach the 10 most recent
+                handle.sandbox.reset()
             handle.sandbox.break_("bad-deploy")
             mine.append(ours(handle))
             handle.sandbox.break_("bad-deploy")
