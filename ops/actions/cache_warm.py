@@ -24,6 +24,7 @@ from pydantic import Field
 from ops.actions import kv_fill
 from ops.actions.base import Action, Args, Context, Outputs
 from ops.actions.lines import numbered_lines
+from ops.batching import batched
 from ops.errors import InputError, RemediationFailed
 
 MAX_KEY_LEN = 512
@@ -218,17 +219,6 @@ def _check_key(key: str, where: str) -> None:
         raise InputError(f"{where}: a key holds a control character; one key a line, printable text only")
 
 
-def _batches(args: CacheWarmArgs) -> Iterator[list[str]]:
-    batch: list[str] = []
-    for key in iter_keys(args):
-        batch.append(key)
-        if len(batch) == args.batch_size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
 async def _warm(args: CacheWarmArgs, ctx: Context, total: int) -> _Tally:
     tally = _Tally(total=total)
     sampler = _Sampler(args.sample_size, args.seed)
@@ -238,7 +228,7 @@ async def _warm(args: CacheWarmArgs, ctx: Context, total: int) -> _Tally:
     last_report = [0.0]
     async with httpx.AsyncClient(timeout=args.timeout, limits=limits, headers=headers) as client:
         pending: set[asyncio.Task[None]] = set()
-        for batch in _batches(args):
+        for batch in batched(iter_keys(args), args.batch_size):
             if tally.fatal or ctx.cancel.is_set():
                 break
             for key in batch:

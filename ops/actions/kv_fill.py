@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from ops.actions.lines import numbered_lines
+from ops.batching import batched
 from ops.cloudflare._api import KV_BULK_BATCH as KV_BULK_BATCH
 from ops.errors import InputError
 
@@ -26,7 +27,7 @@ MAX_LINE = 25 * 1024 * 1024  # a KV value may be up to 25 MiB
 
 
 def count_pairs(values_file: str) -> int:
-    count = sum(1 for _ in iter_pairs(values_file, "book:{key}"))
+    count = sum(1 for _ in iter_pairs(values_file, "{key}"))
     if count == 0:
         raise InputError(f"{values_file}: no pairs; one JSON object a line: {{\"key\": ..., \"value\": ...}}")
     return count
@@ -87,7 +88,7 @@ def fill(client: Any, namespace_id: str, pairs: Iterator[tuple[str, dict[str, An
 
     in_flight: set[Future[tuple[list[str], list[str]]]] = set()
     with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="kv-bulk") as pool:
-        for batch in _batches(pairs):
+        for batch in batched(pairs, KV_BULK_BATCH):
             if len(in_flight) >= concurrency:
                 in_flight = _settle(in_flight, on_batch)
             in_flight.add(pool.submit(send, batch))
@@ -101,13 +102,3 @@ def _settle(in_flight: set[Future[tuple[list[str], list[str]]]], on_batch: Any) 
         on_batch(*future.result())
     return set(rest)
 
-
-def _batches(pairs: Iterator[tuple[str, dict[str, Any]]]) -> Iterator[list[tuple[str, dict[str, Any]]]]:
-    batch: list[tuple[str, dict[str, Any]]] = []
-    for item in pairs:
-        batch.append(item)
-        if len(batch) == KV_BULK_BATCH:
-            yield batch
-            batch = []
-    if batch:
-        yield batch

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Iterator
 
+from ops.batching import batched
 from ops.cloudflare._client import CloudflareClient
 
 KV_BULK_BATCH = 1000  # wrangler sends 1,000 pairs a request
@@ -65,15 +66,7 @@ def list_kv_keys(c: CloudflareClient, namespace_id: str, prefix: str = "") -> It
 
 def kv_bulk_put(c: CloudflareClient, namespace_id: str, pairs: Iterable[dict[str, Any]]) -> int:
     """Write pairs 1,000 a request, in order; returns how many were written."""
-    written, batch = 0, []
-    for pair in pairs:
-        batch.append(pair)
-        if len(batch) == KV_BULK_BATCH:
-            written += len(batch) - len(kv_bulk_write(c, namespace_id, batch))
-            batch = []
-    if batch:
-        written += len(batch) - len(kv_bulk_write(c, namespace_id, batch))
-    return written
+    return sum(len(batch) - len(kv_bulk_write(c, namespace_id, batch)) for batch in batched(pairs, KV_BULK_BATCH))
 
 
 def kv_bulk_write(c: CloudflareClient, namespace_id: str, batch: list[dict[str, Any]]) -> list[str]:
