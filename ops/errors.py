@@ -18,6 +18,7 @@ translated where they enter and never cross a module boundary raw.
     │   ├── ApiError                       the API answered success=false (carries code)
     │   └── TransportError                 no usable answer: timeout, refused, dropped
     ├── SandboxError              exit 1   the local sandbox could not start or answer
+    ├── DryRunViolation           exit 1   a mutating request in a dry-run: a bug, refused at the transport
     └── Interrupted               exit 130 Ctrl-C
 """
 
@@ -28,6 +29,7 @@ __all__ = [
     "CloudflareError",
     "ConfigError",
     "ConfirmationRefused",
+    "DryRunViolation",
     "InputError",
     "Interrupted",
     "LockHeld",
@@ -103,6 +105,10 @@ class TransportError(CloudflareError):
 
 class SandboxError(OpsError):
     pass
+
+
+class DryRunViolation(OpsError):
+    """A mutating request was attempted during a dry-run: a bug, never a user error."""
 
 
 class Interrupted(OpsError):

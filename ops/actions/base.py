@@ -54,9 +54,9 @@ class Context:
 
     def http(self) -> httpx.Client:
         if self._http is None:
-            from ops.actions.transport import make_http_client
+            from ops import http
 
-            self._http = make_http_client(read_only=self.dry_run)
+            self._http = http.client(read_only=self.dry_run)
         return self._http
 
     def cloudflare(self) -> Any:

@@ -226,7 +226,9 @@ async def _warm(args: CacheWarmArgs, ctx: Context, total: int) -> _Tally:
     limits = httpx.Limits(max_connections=args.concurrency, max_keepalive_connections=args.concurrency)
     headers = {"X-Cache-Warm-Secret": args.secret, "content-type": "application/json"}
     last_report = [0.0]
-    async with httpx.AsyncClient(timeout=args.timeout, limits=limits, headers=headers) as client:
+    from ops import http
+
+    async with http.async_client(read_only=ctx.dry_run, timeout=args.timeout, limits=limits, headers=headers) as client:
         pending: set[asyncio.Task[None]] = set()
         for batch in batched(iter_keys(args), args.batch_size):
             if tally.fatal or ctx.cancel.is_set():

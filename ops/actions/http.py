@@ -10,7 +10,7 @@ import httpx
 from pydantic import Field
 
 from ops.actions.base import Action, Args, Context, Outputs
-from ops.actions.transport import SAFE_METHODS
+from ops.http import SAFE_METHODS
 from ops.errors import TransportError
 
 MAX_TEXT = 4096

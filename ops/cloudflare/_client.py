@@ -53,13 +53,10 @@ class CloudflareClient:
                  transport: httpx.BaseTransport | None = None) -> None:
         self.account_id = account_id
         self.retry = retry or RetryPolicy()
-        inner = transport or httpx.HTTPTransport(retries=0)
-        if read_only:
-            from ops.actions.transport import ReadOnlyTransport
+        from ops import http
 
-            inner = ReadOnlyTransport(inner)
-        self._http = httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout, transport=inner,
-                                  headers={"Authorization": f"Bearer {token}", "User-Agent": "cfw-remedy"})
+        self._http = http.client(read_only=read_only, timeout=timeout, transport=transport, base_url=base_url.rstrip("/"),
+                                 headers={"Authorization": f"Bearer {token}", "User-Agent": "cfw-remedy"})
 
     def __repr__(self) -> str:
         return f"CloudflareClient(account_id={self.account_id!r}, base_url={str(self._http.base_url)!r})"
