@@ -18,6 +18,7 @@ translated where they enter and never cross a module boundary raw.
     │   ├── ApiError                       the API answered success=false (carries code)
     │   └── TransportError                 no usable answer: timeout, refused, dropped
     ├── SandboxError              exit 1   the local sandbox could not start or answer
+    ├── JournalError              exit 1   the journal could not be written: the run stops before the next change
     ├── DryRunViolation           exit 1   a mutating request in a dry-run: a bug, refused at the transport
     └── Interrupted               exit 130 Ctrl-C
 """
@@ -31,6 +32,7 @@ __all__ = [
     "ConfirmationRefused",
     "DryRunViolation",
     "InputError",
+    "JournalError",
     "Interrupted",
     "LockHeld",
     "OpsError",
@@ -39,6 +41,7 @@ __all__ = [
     "RemediationFailed",
     "SandboxError",
     "SpecError",
+    "Terminated",
     "TransportError",
 ]
 
@@ -107,8 +110,16 @@ class SandboxError(OpsError):
     pass
 
 
+class JournalError(OpsError):
+    """A journal event could not be written (a full disk, a short write)."""
+
+
 class DryRunViolation(OpsError):
     """A mutating request was attempted during a dry-run: a bug, never a user error."""
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (a CI cancellation, `timeout`, a container stop), handled like Ctrl-C: exit 143."""
 
 
 class Interrupted(OpsError):

@@ -14,10 +14,53 @@ from typing import Any, Mapping
 
 from ops.errors import InputError
 
-__all__ = ["Target", "find_targets_file", "load_target"]
+__all__ = ["HealthContract", "Target", "find_targets_file", "load_target"]
 
 TARGETS_FILE = "targets.toml"
 _REQUIRED = ("api_base_url", "account_id", "token", "worker", "worker_url")
+
+
+@dataclass(frozen=True)
+class HealthContract:
+    """What the Worker's own HTTP answer must be, declared per target (``health = {…}``).
+
+    Optional: a Worker that knows nothing of this tool still has one URL that must
+    answer (``/`` with 200 by default); its version and error rate come from
+    Cloudflare (the deployments API and analytics), not from the Worker.
+    """
+
+    path: str = "/"
+    status: int = 200
+    json: dict[str, Any] = field(default_factory=dict)   # dotted JSON fields that must equal these values
+    version_field: str | None = None                    # a JSON field holding the version id (CF_VERSION_METADATA.id)
+
+    @classmethod
+    def parse(cls, file: Path, target: str, raw: Any) -> HealthContract:
+        if raw is None:
+            return cls()
+        where = f"{file}: targets.{target}.health"
+        if not isinstance(raw, dict):
+            raise InputError(f"{where}: expected a table like {{ path = \"/health\", status = 200 }}")
+        unknown = sorted(set(raw) - {"path", "status", "json", "version_field"})
+        if unknown:
+            raise InputError(f"{where}: unknown key {unknown[0]!r} (known: path, status, json, version_field)")
+        path, status = raw.get("path", "/"), raw.get("status", 200)
+        if not isinstance(path, str) or not path.startswith("/"):
+            raise InputError(f"{where}.path: a path starting with /, got {path!r}")
+        if not isinstance(status, int) or not 100 <= status <= 599:
+            raise InputError(f"{where}.status: an HTTP status, got {status!r}")
+        fields, version = raw.get("json", {}), raw.get("version_field")
+        if not isinstance(fields, dict):
+            raise InputError(f"{where}.json: a table of dotted field = value")
+        if version is not None and not isinstance(version, str):
+            raise InputError(f"{where}.version_field: a dotted JSON field name")
+        return cls(path, status, dict(fields), version)
+
+    def expectations(self, version_id: Any = None) -> dict[str, Any]:
+        wanted: dict[str, Any] = {"status": self.status, **{f"json.{k}": v for k, v in self.json.items()}}
+        if self.version_field and version_id is not None:
+            wanted[f"json.{self.version_field}"] = version_id
+        return wanted
 
 
 @dataclass(frozen=True)
@@ -34,6 +77,18 @@ class Target:
     env: dict[str, str] = field(default_factory=dict, repr=False)
     description: str = ""
     root: Path = Path(".")
+    health: HealthContract = field(default_factory=HealthContract)
+
+    @property
+    def health_url(self) -> str:
+        return self.worker_url + self.health.path
+
+    def scope(self) -> dict[str, Any]:
+        """What `{{ target.* }}` names in a spec."""
+        return {"name": self.name, "worker": self.worker, "worker_url": self.worker_url, "account_id": self.account_id,
+                "api_base_url": self.api_base_url, "wrangler_config": str(self.wrangler_config or ""),
+                "popular_keys": str(self.popular_keys or ""), "health_url": self.health_url,
+                "health_status": self.health.status}
 
     def header(self) -> str:
         """One line that every plan and run prints first."""
@@ -107,11 +162,12 @@ def load_target(name: str | None = None, *, path: Path | None = None,
         env={str(k): str(v) for k, v in dict(values.get("env") or {}).items()},
         description=str(values.get("description", "")),
         root=root,
+        health=HealthContract.parse(file, chosen, values.get("health")),
     )
 
 
 def _resolve(file: Path, target: str, key: str, value: Any, env: Mapping[str, str]) -> Any:
-    if not isinstance(value, dict) or key == "env":
+    if not isinstance(value, dict) or key in ("env", "health"):
         return value
     var = value.get("env")
     if not isinstance(var, str):

@@ -34,6 +34,7 @@ class UndoCall:
     action: str
     args: Mapping[str, Any]
     description: str
+    after: tuple[str, ...] = ("step-failed",)  # as an UndoStep's `after:`
 
 
 @dataclass

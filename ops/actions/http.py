@@ -1,4 +1,10 @@
-"""`http`: one request with httpx. Outputs: status, headers, json, text, elapsed_ms."""
+"""`http`: one request with httpx, observed whatever happens.
+
+Outputs: status, headers, json, text, elapsed_ms, and ``failing`` with ``error``:
+a refused connection, a timeout or a TLS error is an observation (``status``
+None, ``error`` naming it), not an exception, because "the Worker does not
+answer" is the most important thing a probe can see. A 5xx is failing too.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +17,6 @@ from pydantic import Field
 
 from ops.actions.base import Action, Args, Context, Outputs
 from ops.http import SAFE_METHODS
-from ops.errors import TransportError
 
 MAX_TEXT = 4096
 
@@ -29,7 +34,7 @@ class HttpAction(Action):
     name = "http"
     Args = HttpArgs
     summary = "One HTTP request; expectations on status, headers and JSON."
-    outputs = frozenset({"status", "headers", "json", "text", "elapsed_ms"})
+    outputs = frozenset({"status", "headers", "json", "text", "elapsed_ms", "failing", "error"})
 
     def effect(self, args: HttpArgs) -> str:
         return "read" if args.method in SAFE_METHODS else "write"
@@ -41,21 +46,38 @@ class HttpAction(Action):
         return f"{args.method} {args.url}"
 
     def run(self, args: HttpArgs, ctx: Context) -> Outputs:
-        started = time.perf_counter()
-        try:
-            response = ctx.http().request(
-                args.method, args.url, headers=args.headers, params={k: str(v) for k, v in args.params.items()} or None,
-                json=args.json_body, timeout=min(args.timeout, ctx.remaining()),
-            )
-        except httpx.HTTPError as exc:
-            raise TransportError(f"{args.method} {args.url}: {type(exc).__name__}: {exc}") from exc
-        return {
-            "status": response.status_code,
-            "headers": {k.lower(): v for k, v in response.headers.items()},
-            "json": _json(response),
-            "text": response.text[:MAX_TEXT],
-            "elapsed_ms": round((time.perf_counter() - started) * 1000, 1),
-        }
+        return observe(ctx.http(), args.method, args.url, headers=args.headers, json_body=args.json_body,
+                       params={k: str(v) for k, v in args.params.items()} or None,
+                       timeout=min(args.timeout, ctx.remaining()))
+
+
+def observe(client: httpx.Client, method: str, url: str, *, timeout: float, headers: dict[str, str] | None = None,
+            params: dict[str, str] | None = None, json_body: Any = None) -> Outputs:
+    """One request as an observation: an answer, or the transport error that stood for one."""
+    started = time.perf_counter()
+    try:
+        response = client.request(method, url, headers=headers, params=params, json=json_body, timeout=timeout)
+    except httpx.HTTPError as exc:
+        return {"status": None, "headers": {}, "json": None, "text": "", "failing": True,
+                "error": f"{type(exc).__name__}: {exc or 'no detail'}" + (f" after {timeout:g}s" if _timed_out(exc) else ""),
+                "elapsed_ms": _since(started)}
+    return {
+        "status": response.status_code,
+        "headers": {k.lower(): v for k, v in response.headers.items()},
+        "json": _json(response),
+        "text": response.text[:MAX_TEXT],
+        "elapsed_ms": _since(started),
+        "failing": response.status_code >= 500,
+        "error": None,
+    }
+
+
+def _timed_out(exc: httpx.HTTPError) -> bool:
+    return isinstance(exc, httpx.TimeoutException)
+
+
+def _since(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 1)
 
 
 def _json(response: httpx.Response) -> Any:

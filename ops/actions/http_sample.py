@@ -32,7 +32,8 @@ class HttpSampleAction(Action):
     name = "http_sample"
     Args = HttpSampleArgs
     summary = "GET a sample of URLs; error rate, statuses and a header's share."
-    outputs = frozenset({"total", "errors", "error_rate", "statuses", "values", "share", "top", "top_share", "p50_ms"})
+    outputs = frozenset({"total", "errors", "error_rate", "unanswered", "rate_4xx", "rate_429", "statuses", "values",
+                         "share", "top", "top_share", "p50_ms", "p95_ms", "failing"})
 
     def describe(self, args: HttpSampleArgs) -> str:
         what = f"{len(args.urls)} URLs" if args.urls else f"{args.url} x{args.count}"
@@ -56,15 +57,30 @@ def _fetch(client: httpx.Client, url: str, args: HttpSampleArgs) -> tuple[int, s
 
 
 def summarise(results: list[tuple[int, str | None, float]], header: str | None) -> dict[str, Any]:
+    """Status 0 stands for no answer (refused, timed out): an error, as a 5xx is."""
     total = len(results)
     errors = sum(1 for status, _, _ in results if status == 0 or status >= 500)
+    unanswered = sum(1 for status, _, _ in results if status == 0)
     values = Counter(v for _, v, _ in results if v is not None)
     times = sorted(ms for status, _, ms in results if status)
     top, top_count = values.most_common(1)[0] if values else (None, 0)
     return {
-        "total": total, "errors": errors, "error_rate": round(errors / total, 4) if total else 1.0,
+        "total": total, "errors": errors, "error_rate": _rate(errors, total, 1.0), "unanswered": unanswered,
+        "rate_4xx": _rate(sum(1 for s, _, _ in results if 400 <= s < 500), total, 0.0),
+        "rate_429": _rate(sum(1 for s, _, _ in results if s == 429), total, 0.0),
         "statuses": {str(k): v for k, v in sorted(Counter(s for s, _, _ in results).items())},
         "values": dict(values), "share": {k: round(v / total, 4) for k, v in values.items()},
         "top": top, "top_share": round(top_count / total, 4) if total else 0.0,
-        "p50_ms": round(times[len(times) // 2], 1) if times else None,
+        "p50_ms": _quantile(times, 0.50), "p95_ms": _quantile(times, 0.95),
+        "failing": total > 0 and errors == total,  # nothing answered well: the Worker is failing
     }
+
+
+def _rate(count: int, total: int, empty: float) -> float:
+    return round(count / total, 4) if total else empty
+
+
+def _quantile(ordered: list[float], q: float) -> float | None:
+    if not ordered:
+        return None
+    return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 1)

@@ -124,9 +124,9 @@ def run_entry(entry: Entry, flags: dict[str, Any]) -> None:
 
     builtin = {name: flags.pop(name, default) for name, (default, _) in BUILTIN_FLAGS.items()}
     spec = Spec.model_validate(entry.data)
-    expected_hash = None
+    plan = None
     if builtin["plan"]:
-        flags, expected_hash, builtin["target"] = _load_plan(Path(builtin["plan"]), entry, builtin["target"])
+        flags, plan, builtin["target"] = _load_plan(Path(builtin["plan"]), entry, builtin["target"])
     if builtin["plan_out"] and not builtin["dry_run"]:
         raise InputError("--plan-out goes with --dry-run: a plan is made without changing anything")
     target = load_target(builtin["target"])
@@ -137,7 +137,7 @@ def run_entry(entry: Entry, flags: dict[str, Any]) -> None:
         spec=spec, spec_digest=entry.digest, params=params, target=target, journal_dir=default_dir(),
         dry_run=bool(builtin["dry_run"]), yes=bool(builtin["yes"]),
         confirm=None if quiet or not sys.stdin.isatty() else _ask,
-        observer=None if quiet else Progress(), expected_plan_hash=expected_hash,
+        observer=None if quiet else Progress(), plan=plan,
         progress=_progress_line() if not quiet and sys.stderr.isatty() else None,
     )
     if not quiet:
@@ -169,27 +169,32 @@ def _ask(question: str) -> bool:
 
 
 def _save_plan(path: Path, entry: Entry, outcome: Any, flags: dict[str, Any], target_name: str) -> None:
-    doc = {"format": 1, "spec": entry.name, "digest": entry.digest, "plan_hash": outcome.plan_hash,
+    doc = {"format": 2, "spec": entry.name, "digest": entry.digest, "plan_hash": outcome.plan_hash,
            "target": outcome.target, "target_name": target_name,
-           "flags": {k: v for k, v in flags.items() if v is not None}, "plan": outcome.as_dict()}
+           "flags": {k: v for k, v in flags.items() if v is not None}, "contract": outcome.contract,
+           "plan": outcome.as_dict()}
     from ops.redact import redact
 
     path.write_text(redact(json.dumps(doc, indent=2, default=str)) + "\n", encoding="utf-8")
 
 
-def _load_plan(path: Path, entry: Entry, target: str | None) -> tuple[dict[str, Any], str, str | None]:
+def _load_plan(path: Path, entry: Entry, target: str | None) -> tuple[dict[str, Any], dict[str, Any], str | None]:
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise InputError(f"{path}: cannot read the plan: {exc.strerror}") from None
     except json.JSONDecodeError as exc:
         raise InputError(f"{path}:{exc.lineno}:{exc.colno}: not a plan file: {exc.msg}") from None
-    if not isinstance(doc, dict) or doc.get("format") != 1:
-        raise InputError(f"{path}: not a plan file written by --plan-out")
+    if not isinstance(doc, dict) or doc.get("format") != 2 or not isinstance(doc.get("contract"), dict):
+        raise InputError(f"{path}: not a plan file written by this version's --plan-out; make a new plan")
     if doc.get("spec") != entry.name:
         raise InputError(f"{path}: the plan is for remediate.{doc.get('spec')}, not remediate.{entry.name}")
     if doc.get("digest") != entry.digest:
         from ops.errors import PlanStale
 
         raise PlanStale(f"{path}: {Path(entry.path).name} changed since the plan was made; make a new plan")
-    return dict(doc.get("flags", {})), str(doc["plan_hash"]), target or doc.get("target_name")
+    from ops.engine.contract import verify_hash
+
+    contract = doc["contract"]
+    verify_hash(contract, str(doc.get("plan_hash")), str(path))
+    return dict(doc.get("flags", {})), contract, target or doc.get("target_name")

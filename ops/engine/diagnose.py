@@ -10,7 +10,9 @@ from ops.actions.base import Context
 from ops.engine.catalog import Entry
 from ops.engine.model import Probe, Spec
 from ops.engine.params import resolve_params
-from ops.engine.runner import probe_once, scope_for
+from ops.engine.outcome import Verdict
+from ops.engine.probe import probe_once
+from ops.engine.state import scope_for
 from ops.engine.template import UNKNOWN
 from ops.errors import InputError
 from ops.targets import Target
@@ -64,12 +66,12 @@ def _default_params(spec: Spec) -> dict[str, Any]:
 
 def _run(job: tuple[Spec, Probe, dict[str, Any]], ctx: Context, target: Target) -> Finding:
     spec, probe, params = job
-    outputs, failures = probe_once(probe, scope_for(target, params), ctx.for_step(probe.timeout))
+    seen = probe_once(probe, scope_for(target, params), ctx.for_step(probe.timeout))
     command = f"inv remediate.{spec.name}" + (f" {probe.suggest}" if probe.suggest else "")
-    if outputs is None:
-        return Finding(spec.name, probe.name, "unknown", probe.finding, "; ".join(failures), command)
-    if failures:
-        return Finding(spec.name, probe.name, "symptom", probe.finding, "; ".join(failures), command)
+    if seen.verdict is Verdict.INCONCLUSIVE:
+        return Finding(spec.name, probe.name, "unknown", probe.finding, seen.judgement.message, command)
+    if seen.verdict is Verdict.FAILED:
+        return Finding(spec.name, probe.name, "symptom", probe.finding, seen.judgement.message, command)
     return Finding(spec.name, probe.name, "healthy", probe.finding, "", "")
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 from typing import Any, Callable
 
-__all__ = ["OPERATORS", "Failure", "evaluate", "lookup"]
+__all__ = ["MISSING", "OPERATORS", "Failure", "evaluate", "holds", "lookup", "pairs"]
 
-_MISSING = object()
+MISSING = object()
+_MISSING = MISSING
 
 OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
     "==": lambda a, b: a == b,
@@ -45,20 +46,20 @@ def evaluate(expect: dict[str, Any], outputs: dict[str, Any]) -> list[Failure]:
     failures: list[Failure] = []
     for path, matcher in expect.items():
         actual = lookup(outputs, path)
-        for op, wanted in _pairs(matcher):
-            if not _holds(op, actual, wanted):
+        for op, wanted in pairs(matcher):
+            if not holds(op, actual, wanted):
                 shown = "missing" if actual is _MISSING else repr(actual)
                 failures.append(Failure(f"expected {path} {op} {wanted!r}, got {shown}"))
     return failures
 
 
-def _pairs(matcher: Any) -> list[tuple[str, Any]]:
+def pairs(matcher: Any) -> list[tuple[str, Any]]:
     if isinstance(matcher, dict) and matcher and all(k in OPERATORS for k in matcher):
         return list(matcher.items())
     return [("==", matcher)]
 
 
-def _holds(op: str, actual: Any, wanted: Any) -> bool:
+def holds(op: str, actual: Any, wanted: Any) -> bool:
     if op == "exists":
         return OPERATORS[op](actual, wanted)
     if actual is _MISSING:

@@ -47,13 +47,20 @@ class Journal:
         record = {"ts": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
                   "mono": round(time.monotonic(), 3), "run": self.run_id, "event": kind, **fields}
         line = json.dumps(redact_data(record), default=str, sort_keys=False) + "\n"
-        self.folder.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         try:
-            os.write(fd, line.encode("utf-8"))
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+            self.folder.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+            try:
+                data = line.encode("utf-8")
+                if os.write(fd, data) != len(data):
+                    raise OSError(28, "short write")
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        except OSError as exc:
+            from ops.errors import JournalError
+
+            raise JournalError(f"{self.path}: cannot write the journal: {exc.strerror or exc}") from None
 
 
 def list_runs(folder: Path) -> list[str]:

@@ -51,6 +51,7 @@ class Param(_Strict):
     generate: Generate = Field(default=Generate(bytes=32, encoding="base64"), description="For a secret: how `generate` makes one.")
 
 
+UndoTrigger = Literal["step-failed", "verify-failed"]
 Matcher = Any  # a literal (equality) or {op: value}; ops in ops.engine.expect
 
 
@@ -70,12 +71,19 @@ class Check(_Strict):
 
 
 class Precondition(Check):
-    """Checked before any change; a failure stops the run (exit 3), or ends it as a no-op."""
+    """Checked before any change. Its verdict decides: go on, stop (exit 3), or end as a no-op.
 
-    on_fail: Literal["abort", "noop"] = Field(
-        "abort", description="`abort`: exit 3. `noop`: nothing to do; exit 0 and say why."
+    An inconclusive precondition (it could not tell) stops an `abort` precondition, and
+    otherwise lets the run go on: a no-op needs evidence that there is nothing to do.
+    """
+
+    on_fail: Literal["abort", "noop", "continue"] = Field(
+        "abort", description="When it fails: `abort` (exit 3), `noop` (nothing to do; exit 0 and say why), or `continue`."
     )
-    reason: str | None = Field(None, description="Said when the precondition fails, e.g. why there is nothing to do.")
+    on_pass: Literal["continue", "noop"] = Field(
+        "continue", description="When it passes: `continue`, or `noop` (e.g. the Worker is healthy: nothing to roll back)."
+    )
+    reason: str | None = Field(None, description="Said when the precondition stops the run, e.g. why there is nothing to do.")
 
 
 class Probe(Check):
@@ -94,6 +102,9 @@ class Step(_Strict):
     with_: dict[str, Any] = Field(default_factory=dict, alias="with", description="The action's arguments.")
     expect: dict[str, Matcher] = Field(default_factory=dict, description="What the outputs must satisfy for the step to pass.")
     undo: str | None = Field(None, description="The name of an entry in `undo:` that reverses this step.")
+    undo_after: list[UndoTrigger] | None = Field(
+        None, description="For an undo the action type supplies (e.g. `edit` restores the file): when it runs, "
+                          "as an undo entry's `after:`. Default: only after a failed step.")
     irreversible: str | None = Field(None, min_length=1, description="Why a destructive step cannot be undone.")
     description: str | None = Field(None, description="What this step does, in words.")
     when: str | None = Field(None, description="Run only if this holds: `params.x`, `not params.x`, `steps.s.outputs.k`.")
@@ -105,6 +116,12 @@ class UndoStep(_Strict):
     """A named reversal, referenced by a step's `undo:`."""
 
     name: str = Field(pattern=NAME_PATTERN, description="Referenced from a step's `undo:`.")
+    after: list[UndoTrigger] = Field(
+        default=["step-failed"], min_length=0,
+        description="When it runs: after a failed step (`step-failed`), after a failed verification "
+                    "(`verify-failed`), or both. An inconclusive verification never undoes. Default: only after "
+                    "a failed step; add `verify-failed` only where reverting cannot leave production worse.",
+    )
     action: str = Field(description="An action type.")
     with_: dict[str, Any] = Field(default_factory=dict, alias="with", description="The action's arguments.")
     expect: dict[str, Matcher] = Field(default_factory=dict, description="What the outputs must satisfy.")
@@ -137,5 +154,3 @@ class Spec(_Strict):
     undo: list[UndoStep] = Field(default_factory=list, description="Named reversals for `write` steps.")
     lock: bool = Field(True, description="Hold the target's lock while running (one remediation at a time).")
 
-    def all_named(self) -> list[Check | Step | UndoStep]:
-        return [*self.probes, *self.preconditions, *self.steps, *self.undo, *self.verify.checks]

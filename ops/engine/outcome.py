@@ -3,14 +3,47 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from enum import StrEnum
 from typing import Any
 
 from ops.engine.template import UNKNOWN
 
-__all__ = ["EXIT", "Outcome", "Record", "displayable"]
+__all__ = ["EXIT", "Outcome", "Record", "Status", "Verdict", "displayable"]
 
-EXIT = {"planned": 0, "ok": 0, "noop": 0, "failed": 1, "undone": 1, "precondition-failed": 3,
-        "refused": 3, "stale-plan": 3, "interrupted": 130, "bad-input": 2, "locked": 3}
+
+class Verdict(StrEnum):
+    """What one check concluded from its observation."""
+
+    PASSED = "passed"              # evidence that all is well
+    FAILED = "failed"              # evidence that something is bad
+    INCONCLUSIVE = "inconclusive"  # no evidence either way: a field missing, analytics not caught up
+
+
+class Status(StrEnum):
+    """How a plan or a run ended. Each maps to one exit code."""
+
+    PLANNED = "planned"
+    OK = "ok"
+    NOOP = "noop"
+    FAILED = "failed"
+    UNDONE = "undone"
+    UNVERIFIED = "unverified"      # the verification could not decide by its deadline; nothing was undone
+    PRECONDITION_FAILED = "precondition-failed"
+    REFUSED = "refused"
+    STALE_PLAN = "stale-plan"
+    LOCKED = "locked"
+    BAD_INPUT = "bad-input"
+    INTERRUPTED = "interrupted"
+    TERMINATED = "terminated"
+
+
+EXIT: dict[str, int] = {
+    Status.PLANNED: 0, Status.OK: 0, Status.NOOP: 0,
+    Status.FAILED: 1, Status.UNDONE: 1, Status.UNVERIFIED: 1,
+    Status.BAD_INPUT: 2,
+    Status.PRECONDITION_FAILED: 3, Status.REFUSED: 3, Status.STALE_PLAN: 3, Status.LOCKED: 3,
+    Status.INTERRUPTED: 130, Status.TERMINATED: 143,
+}
 
 
 @dataclass
@@ -21,7 +54,7 @@ class Record:
     effect: str
     description: str
     args: Any = None
-    status: str = "pending"   # passed | failed | skipped | planned | done | undone | not-run | noop
+    status: str = "pending"   # a Verdict, or: skipped | planned | done | undone | not-run | noop
     message: str = ""
     outputs: Any = None
     undo: str | None = None
@@ -33,7 +66,7 @@ class Outcome:
     spec: str
     target: str
     mode: str                  # dry-run | run
-    status: str = "planned"
+    status: str = Status.PLANNED
     message: str = ""
     run_id: str | None = None
     journal: str | None = None
@@ -43,6 +76,9 @@ class Outcome:
     state_left: str = ""
     plan_hash: str | None = None
     params: dict[str, Any] = field(default_factory=dict)
+    unverified: list[str] = field(default_factory=list)  # what could not be checked, and how to check it by hand
+    journal_error: str | None = None
+    contract: dict[str, Any] | None = None  # a plan's body, bound by plan_hash (ops.engine.contract)
 
     @property
     def exit_code(self) -> int:

@@ -58,7 +58,7 @@ def test_failed_step_that_reached_the_service_is_undone_too(workspace: Workspace
     workspace.add_spec(spec, "poke.yaml")
     done = workspace.inv("remediate.poke")
     assert done.returncode == 1
-    assert "step 'add-ten' failed: expected status == 200, got 500" in done.stdout
+    assert "step 'add-ten' failed: expected status == 200, but it answered 500" in done.stdout
     assert service.state.mutating()[2:] == [("POST", "/sub10"), ("POST", "/dec")]
     assert service.state.value == 0
     assert "state left: restored: undid add-ten, add-one" in done.stdout
@@ -81,7 +81,7 @@ def test_precondition_failure_exits_3_and_changes_nothing(workspace: Workspace, 
     workspace.add_spec(SPECS / "poke.yaml")
     done = workspace.inv("remediate.poke")
     assert done.returncode == 3
-    assert "precondition 'healthy' failed: expected status == 200, got 503" in done.stdout
+    assert "precondition 'healthy' failed: expected status == 200, but it answered 503" in done.stdout
     assert service.state.mutating() == []
 
 
@@ -138,7 +138,8 @@ def test_saved_plan_applies_when_unchanged_and_is_refused_after_a_change(workspa
     service.state.version = "v2"  # the state the plan was computed from has changed
     stale = workspace.inv("remediate.poke", "--plan", str(plan))
     assert stale.returncode == 3
-    assert "the saved plan no longer matches the state" in stale.stdout
+    assert ("refused before 'add-one': it no longer does what the saved plan says "
+            '(json.seen: the plan saw "v1", now "v2")') in stale.stdout
     assert service.state.mutating() == []
     service.state.version = "v1"
     applied = workspace.inv("remediate.poke", "--plan", str(plan))

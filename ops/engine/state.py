@@ -1,0 +1,80 @@
+"""What a plan or a run carries from item to item: the request, the scope, what it changed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from ops.actions.base import Context
+from ops.engine.journal import Journal
+from ops.engine.model import Spec, Step
+from ops.engine.outcome import Outcome, Record, displayable
+from ops.errors import JournalError
+from ops.targets import Target
+
+__all__ = ["Completed", "Observer", "Request", "RunState", "scope_for"]
+
+Observer = Callable[[str, Record], None]
+
+
+@dataclass
+class Request:
+    spec: Spec
+    spec_digest: str
+    params: dict[str, Any]
+    target: Target
+    journal_dir: Path
+    dry_run: bool = False
+    yes: bool = False
+    confirm: Callable[[str], bool] | None = None
+    observer: Observer | None = None
+    plan: dict[str, Any] | None = None  # a saved plan's contract (`--plan`): the run applies exactly it, or refuses
+    progress: Callable[[str], None] | None = None
+
+
+@dataclass
+class Completed:
+    """A write that reached the service, with what is needed to undo it."""
+
+    step: Step
+    args: Any
+    outputs: dict[str, Any]
+
+
+@dataclass
+class RunState:
+    req: Request
+    outcome: Outcome
+    ctx: Context
+    journal: Journal | None
+    scope: dict[str, Any]
+    completed: list[Completed] = field(default_factory=list)
+    current: str | None = None
+    uncertain: str | None = None  # a write that failed without an answer: it may have applied
+    facts: dict[str, Any] = field(default_factory=dict)        # what each precondition saw (the plan's contract)
+    step_args: dict[str, Any] = field(default_factory=dict)    # each write's resolved arguments, as shown
+    journal_error: str | None = None
+
+    def emit(self, event: str, record: Record) -> None:
+        if self.req.observer is not None:
+            self.req.observer(event, record)
+
+    def log(self, kind: str, **fields: Any) -> None:
+        """Journal an event. A failed write raises once; after that the journal is known broken and silent."""
+        if self.journal is None or self.journal_error is not None:
+            return
+        try:
+            self.journal.event(kind, **displayable(fields))
+        except JournalError as exc:
+            self.journal_error = str(exc)
+            raise
+
+
+def scope_for(t: Target, params: dict[str, Any]) -> dict[str, Any]:
+    """What `{{ … }}` can refer to: params, the target, and (filled as they run) the steps."""
+    return {
+        "params": dict(params),
+        "target": t.scope(),
+        "steps": {},
+    }
