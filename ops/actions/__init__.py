@@ -30,6 +30,8 @@ BUILTIN: dict[str, str] = {
     "provider_order": "ops.actions.provider_order:ProviderOrderAction",
     "binding_check": "ops.actions.binding_check:BindingCheckAction",
     "jwt_probe": "ops.actions.jwt_probe:JwtProbeAction",
+    "analytics": "ops.actions.analytics:AnalyticsAction",
+    "worker_health": "ops.actions.worker_health:WorkerHealthAction",
 }
 ENTRY_POINT_GROUP = "cfw_remedy.actions"
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from ops.actions.base import UndoCall
 from ops.engine import template
-from ops.engine.contract import diff, facts
+from ops.engine.contract import diff
 from ops.engine.model import Check, Step, UndoStep
 from ops.engine.outcome import Record, Status, Verdict, displayable
 from ops.engine.probe import action_for, call, describe, observe, record_for, validate_args
@@ -40,7 +40,7 @@ def apply_write(run: RunState, step: Step, record: Record) -> bool:
     elif reasons:
         run.uncertain = step.name
     run.current = None
-    run.scope["steps"][step.name] = {"outputs": outputs or {}, "status": record.status}
+    run.scope["steps"][step.name] = {"outputs": outputs or {}, "status": record.status, "finished_at": _now()}
     run.log("step-end", name=step.name, outcome=record.status, outputs=outputs, message=record.message,
             duration_ms=record.duration_ms)
     run.emit("end", record)
@@ -242,5 +242,7 @@ def fail(run: RunState, name: str, why: str) -> None:
     run.outcome.message = f"step {name!r} failed: {why}"
 
 
-def fact_of(outputs: Any) -> Any:
-    return facts(outputs)
+def _now() -> str:
+    from datetime import datetime, timezone
+
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")

@@ -14,7 +14,8 @@ from ops.engine.problems import Path_, Problem, did_you_mean, json_path
 __all__ = ["xref_problems"]
 
 ROOTS = ("params", "target", "steps", "run")
-TARGET_KEYS = ("name", "worker", "worker_url", "account_id", "api_base_url", "wrangler_config", "popular_keys")
+TARGET_KEYS = ("name", "worker", "worker_url", "account_id", "api_base_url", "wrangler_config", "popular_keys",
+               "health_url", "health_status")
 Item = Check | Step | UndoStep
 
 
@@ -193,8 +194,11 @@ def _check_step_ref(ref: str, parts: list[str], path: Path_, idx: int, item: Ite
     if step_index[name] >= idx and not later_is_fine:
         report(path, f"{{{{ {ref} }}}}: step {name!r} runs later; only earlier steps' outputs can be used")
         return
-    if len(parts) < 3 or parts[2] not in ("outputs", "status"):
-        report(path, f"{{{{ {ref} }}}}: write steps.{name}.outputs.<key> (or steps.{name}.status)")
+    if len(parts) < 3 or parts[2] not in ("outputs", "status", "finished_at"):
+        report(path, f"{{{{ {ref} }}}}: write steps.{name}.outputs.<key> (or steps.{name}.status, "
+                     f"steps.{name}.finished_at)")
+        return
+    if parts[2] != "outputs":
         return
     action = actions.get(kinds[name].action)
     declared = action.outputs if action is not None else None
