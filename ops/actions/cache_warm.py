@@ -71,7 +71,7 @@ class CacheWarmAction(Action):
     Args = CacheWarmArgs
     summary = "Warm the Worker's cache: batched, concurrent POSTs with retries."
     outputs = frozenset({"total", "warmed", "failed", "failed_keys", "failed_batches", "retried_batches",
-                         "sample", "sample_urls", "seconds", "keys_per_second"})
+                         "sample", "sample_urls", "seconds", "keys_per_second", "namespace_id", "sample_kv_keys"})
 
     def effect(self, args: CacheWarmArgs) -> str:
         return "write"
@@ -107,7 +107,10 @@ class CacheWarmAction(Action):
         seconds = time.perf_counter() - started
         if tally.fatal:
             raise RemediationFailed(f"{tally.fatal}; warmed {tally.warmed} of {total} keys before stopping")
+        kv = {"namespace_id": kv_fill.namespace_of(_config(args), args.binding, args.env),
+              "sample_kv_keys": [args.kv_key.format(key=k) for k in tally.sample]} if args.kv_bulk else {}
         return {
+            **kv,
             "total": total, "warmed": tally.warmed, "failed": len(tally.failed_keys),
             "failed_keys": tally.failed_keys[:50], "failed_batches": tally.failed_batches,
             "retried_batches": tally.retried_batches, "sample": tally.sample,

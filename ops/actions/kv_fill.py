@@ -76,6 +76,16 @@ def namespace_of(config_path: str, binding: str, env: str | None) -> str:
                      "check the binding name")
 
 
+def config_vars(config_path: str, env: str | None = None) -> dict[str, Any]:
+    """The `vars` of the wrangler config (for ``env``), as wrangler resolves them."""
+    from ops.gates.bindings import TOP, effective
+    from ops.gates.load import load_config
+
+    section, _ = effective(load_config(Path(config_path)), env or TOP)
+    found = section.get("vars") or {}
+    return dict(found) if isinstance(found, dict) else {}
+
+
 def fill(client: Any, namespace_id: str, pairs: Iterator[tuple[str, dict[str, Any]]], *, concurrency: int,
          on_batch: Any) -> None:
     """Write every pair, ``concurrency`` requests at a time; ``on_batch(keys, unsuccessful)`` after each."""

@@ -21,6 +21,9 @@ from ops.errors import InputError, TransportError
 class ProviderOrderArgs(Args):
     url: str = Field(description="The Worker's base URL; its /v1/providers/status is probed.")
     order: str = Field("", description="A comma-separated order to use instead of the computed one.")
+    config: str = Field("", description="The wrangler config: where the current order is read when the Worker "
+                                        "does not report provider status (then `order` is required).")
+    var: str = Field("PROVIDER_ORDER", description="The var that holds the order.")
     samples: int = Field(3, ge=1, le=20, description="Probes per provider; the median latency counts.")
     tolerance_ms: int = Field(50, ge=1, le=10_000, description="Latencies in the same band of this width count as equal.")
 
@@ -29,31 +32,55 @@ class ProviderOrderAction(Action):
     name = "provider_order"
     Args = ProviderOrderArgs
     summary = "Probe providers' health and latency; propose healthy-first, fastest-first."
-    outputs = frozenset({"current", "proposed", "proposed_csv", "first", "changed", "table"})
+    outputs = frozenset({"current", "proposed", "proposed_csv", "first", "changed", "table", "observable"})
 
     def describe(self, args: ProviderOrderArgs) -> str:
         how = f"use {args.order}" if args.order else "healthy first, then by latency"
         return f"probe providers via {args.url}/v1/providers/status ({args.samples}x) and order them: {how}"
 
     def run(self, args: ProviderOrderArgs, ctx: Context) -> Outputs:
-        rounds = [self._status(ctx, args.url) for _ in range(args.samples)]
+        first = self._status(ctx, args.url)
+        if first is None:
+            return _from_config(args)
+        rounds = [first, *(self._status(ctx, args.url) or first for _ in range(args.samples - 1))]
         current: list[str] = rounds[0]["order"]
         stats = _stats(rounds)
         proposed = _given(args.order, stats) if args.order else _ranked(stats, current, args.tolerance_ms)
         table = [{"position": i + 1, "old": current[i] if i < len(current) else "", "new": name,
                   "healthy": stats[name]["healthy"], "latency_ms": stats[name]["latency_ms"]} for i, name in enumerate(proposed)]
         return {"current": current, "proposed": proposed, "proposed_csv": ",".join(proposed), "first": proposed[0],
-                "changed": proposed != current, "table": table}
+                "changed": proposed != current, "table": table, "observable": True}
 
-    def _status(self, ctx: Context, url: str) -> dict[str, Any]:
+    def _status(self, ctx: Context, url: str) -> dict[str, Any] | None:
+        """The Worker's provider status, or None when it has no such endpoint (404)."""
         try:
             response = ctx.http().get(f"{url}/v1/providers/status", timeout=10)
-            body: dict[str, Any] = response.json()
-        except (httpx.HTTPError, ValueError) as exc:
+        except httpx.HTTPError as exc:
             raise TransportError(f"{url}/v1/providers/status: {exc}") from exc
+        if response.status_code == 404:
+            return None
         if response.status_code != 200:
             raise TransportError(f"{url}/v1/providers/status answered {response.status_code}")
+        try:
+            body: dict[str, Any] = response.json()
+        except ValueError as exc:
+            raise TransportError(f"{url}/v1/providers/status: not JSON") from exc
         return body
+
+
+def _from_config(args: ProviderOrderArgs) -> Outputs:
+    """A Worker that does not report its providers: the current order from the config, the new one given."""
+    if not args.order or not args.config:
+        raise InputError(f"{args.url} does not report provider status (/v1/providers/status is 404): "
+                         "pass --order a,b,c; the current order is then read from the wrangler config")
+    from ops.actions.kv_fill import config_vars
+
+    current = [n.strip() for n in str(config_vars(args.config).get(args.var, "")).split(",") if n.strip()]
+    proposed = _given(args.order, {name: {} for name in current} or {n: {} for n in args.order.split(",")})
+    table = [{"position": i + 1, "old": current[i] if i < len(current) else "", "new": name}
+             for i, name in enumerate(proposed)]
+    return {"current": current, "proposed": proposed, "proposed_csv": ",".join(proposed), "first": proposed[0],
+            "changed": proposed != current, "table": table, "observable": False}
 
 
 def _stats(rounds: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:

@@ -163,6 +163,15 @@ def put_secret(c: CloudflareClient, script: str, name: str, text: str) -> dict[s
         raise
 
 
+def kv_sample(c: CloudflareClient, namespace_id: str, keys: list[str]) -> dict[str, Any]:
+    """Read back a sample of keys: how many are in the namespace (a key listing with each key as its prefix)."""
+    missing = [key for key in keys
+               if not any(item.get("name") == key for item in _api.list_kv_keys(c, namespace_id, key))]
+    present = len(keys) - len(missing)
+    return {"checked": len(keys), "present": present, "missing": missing[:20],
+            "share": round(present / len(keys), 4) if keys else None}
+
+
 OPERATIONS: dict[str, Operation] = {op.name: op for op in (
     Operation("worker.state", "read", worker_state),
     Operation("versions.list", "read", _api.list_versions),
@@ -175,6 +184,7 @@ OPERATIONS: dict[str, Operation] = {op.name: op for op in (
     Operation("kv.namespaces.list", "read", _api.list_kv_namespaces),
     Operation("kv.keys.list", "read", lambda c, namespace_id, prefix="": list(_api.list_kv_keys(c, namespace_id, prefix))),
     Operation("kv.bulk_put", "write", _api.kv_bulk_put),
+    Operation("kv.sample", "read", kv_sample),
     Operation("d1.list", "read", _api.list_d1),
     Operation("r2.list", "read", _api.list_r2),
     Operation("queues.list", "read", _api.list_queues),
