@@ -33,6 +33,7 @@ BUILTIN: dict[str, str] = {
     "analytics": "ops.actions.analytics:AnalyticsAction",
     "worker_health": "ops.actions.worker_health:WorkerHealthAction",
     "d1": "ops.actions.d1:D1Action",
+    "notify": "ops.actions.notify:NotifyAction",
 }
 ENTRY_POINT_GROUP = "cfw_remedy.actions"
 
