@@ -34,6 +34,7 @@ BUILTIN: dict[str, str] = {
     "worker_health": "ops.actions.worker_health:WorkerHealthAction",
     "d1": "ops.actions.d1:D1Action",
     "notify": "ops.actions.notify:NotifyAction",
+    "r2": "ops.actions.r2:R2Action",
 }
 ENTRY_POINT_GROUP = "cfw_remedy.actions"
 
