@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 import httpx
 import pytest
@@ -143,3 +143,36 @@ def test_a_client_not_marked_for_d1_refuses_even_a_read_query() -> None:
         c.post(QUERY, json={"sql": "SELECT 1"})
     assert sent == [] and not http.is_read_only_request("POST", "/client/v4/accounts/a/d1/database/db/query")
     assert http.is_read_only_request("POST", "/client/v4/accounts/a/d1/database/db/query", d1_reads=True)
+
+
+WRITE_SPEC = """\
+name: d1-write
+summary: A spec that tries to write through the read-only d1 action.
+symptoms: [someone wants to clean up a table at 3 a.m.]
+steps:
+  - name: purge
+    action: d1
+    effect: write
+    with: {database: DB, sql: "DELETE FROM sessions"}
+    undo: nothing
+undo:
+  - name: nothing
+    action: noop
+    with: {reason: a test}
+verify:
+  deadline: 2
+  checks:
+    - name: gone
+      action: d1
+      with: {database: DB, sql: "SELECT count(*) AS n FROM sessions"}
+      expect: {first.n: 0}
+"""
+
+
+@pytest.mark.parametrize("flags", [["--dry-run"], ["--yes"]])
+def test_a_declared_write_through_d1_is_refused_by_the_engine_run(flags: list[str], workspace: Any) -> None:
+    workspace.add_spec(WRITE_SPEC, "d1-write.yaml")
+    done = workspace.inv("remediate.d1-write", *flags)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "d1: refused 'DELETE FROM sessions': DELETE is not a read" in done.stdout + done.stderr
+    assert "Traceback" not in done.stdout + done.stderr
