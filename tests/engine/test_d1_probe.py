@@ -176,3 +176,14 @@ def test_a_declared_write_through_d1_is_refused_by_the_engine_run(flags: list[st
     assert done.returncode == 2, done.stdout + done.stderr
     assert "d1: refused 'DELETE FROM sessions': DELETE is not a read" in done.stdout + done.stderr
     assert "Traceback" not in done.stdout + done.stderr
+
+
+@pytest.mark.parametrize(("body", "reads"), [
+    ({"sql": "SELECT 1"}, True), ({"batch": [{"sql": "SELECT 1"}, {"sql": "PRAGMA table_list"}]}, True),
+    ({"sql": "SELECT 1; SELECT 2"}, True), ({"sql": "SELECT 1; DELETE FROM t"}, False),
+    ({"batch": [{"sql": "SELECT 1"}, {"sql": "INSERT INTO t VALUES (1)"}]}, False), ({"sql": 5}, False), ("junk", False),
+])
+def test_the_emulator_can_tell_a_reading_query_from_a_writing_one(body: object, reads: bool) -> None:
+    from ops.sandbox.emulator.d1 import only_reads
+
+    assert only_reads(json.dumps(body).encode()) is reads

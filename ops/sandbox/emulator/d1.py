@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ops.read_only_sql import NotARead, statement_texts
+from ops.read_only_sql import NotARead, is_read, statement_texts
 from ops.sandbox.emulator.api import ApiFailure, Reply, Request, route
 from ops.sandbox.emulator.state import State, new_id, now
 
@@ -75,6 +75,17 @@ def query(state: State, req: Request) -> Reply:
 @route("POST", "/d1/database/{db}/raw")
 def raw(state: State, req: Request) -> Reply:
     return 200, _execute(state, req, raw=True), None
+
+
+def only_reads(body: bytes) -> bool:
+    """Whether a query body runs nothing but reads: for the request record's `mutating` flag."""
+    import json
+
+    try:
+        jobs = _jobs(json.loads(body or b"null"))
+    except (ValueError, ApiFailure):
+        return False
+    return all(is_read(sql) for sql, _ in jobs)
 
 
 def _database(state: State, key: str) -> dict[str, Any]:
