@@ -6,6 +6,12 @@ Actions, the Cloudflare client and cache warming's async batches all get their
 change state, whatever the caller believes it is doing. That is the second wall;
 the engine, which never runs a ``write`` step in a plan, is the first.
 
+D1 is the one place where a POST carries a read in its body: a client built with
+``d1_reads=True`` (read-only, always) also lets through POSTs to a database's
+``/query`` and ``/raw`` routes, and only when the JSON body is one ``sql`` (plus
+``params``) that ``ops.read_only_sql`` judges a single read. The ``d1`` action
+checks the same before it sends; this is the wall behind it.
+
 Tests swap the transport (``httpx.MockTransport``) through the ``transport``
 argument; the read-only wall still wraps it.
 """
@@ -19,30 +25,58 @@ import httpx
 
 from ops.errors import DryRunViolation
 
-__all__ = ["DEFAULT_TIMEOUT", "READING_POSTS", "SAFE_METHODS", "async_client", "client", "is_read_only_request"]
+__all__ = ["D1_QUERY", "DEFAULT_TIMEOUT", "READING_POSTS", "SAFE_METHODS", "async_client", "client",
+           "is_read_only_request", "read_only_transport"]
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # POSTs that only read: Queues' peek returns messages without leasing them, and a
 # GraphQL Analytics query (the API has no mutations) reads invocation data.
 READING_POSTS = re.compile(r"(/accounts/[^/]+/queues/[^/]+/messages/peek|/client/v4/graphql)$")
+# D1's query routes (cloudflare-typescript src/resources/d1/database/database.ts: `query`, `raw`).
+D1_QUERY = re.compile(r"/accounts/[^/]+/d1/database/[^/]+/(query|raw)$")
 DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 
 
-def is_read_only_request(method: str, path: str) -> bool:
-    return method in SAFE_METHODS or (method == "POST" and READING_POSTS.search(path) is not None)
+def is_read_only_request(method: str, path: str, *, d1_reads: bool = False) -> bool:
+    """Whether the method and path only read; a D1 query (``d1_reads``) still needs its body checked."""
+    if method in SAFE_METHODS:
+        return True
+    return method == "POST" and (READING_POSTS.search(path) is not None
+                                 or (d1_reads and D1_QUERY.search(path) is not None))
 
 
-def _refuse_unless_reading(request: httpx.Request) -> None:
-    if not is_read_only_request(request.method, request.url.path):
-        raise DryRunViolation(f"dry-run refused {request.method} {request.url.path}")
+def _refuse_unless_reading(request: httpx.Request, d1_reads: bool = False) -> None:
+    path = request.url.path
+    if not is_read_only_request(request.method, path, d1_reads=d1_reads):
+        raise DryRunViolation(f"dry-run refused {request.method} {path}")
+    if request.method == "POST" and d1_reads and D1_QUERY.search(path):
+        _refuse_unless_d1_read(request)
+
+
+def _refuse_unless_d1_read(request: httpx.Request) -> None:
+    import json
+
+    from ops.read_only_sql import NotARead, require_read
+
+    try:
+        body = json.loads(request.content or b"null")
+    except (ValueError, httpx.RequestNotRead):
+        body = None
+    if not isinstance(body, dict) or not isinstance(body.get("sql"), str) or set(body) - {"sql", "params"}:
+        raise DryRunViolation(f"refused POST {request.url.path}: a D1 read sends one `sql` (and `params`), nothing else")
+    try:
+        require_read(body["sql"])
+    except NotARead as exc:
+        raise DryRunViolation(f"refused POST {request.url.path}: not a read ({exc})") from None
 
 
 class ReadOnlyTransport(httpx.BaseTransport):
-    def __init__(self, inner: httpx.BaseTransport) -> None:
+    def __init__(self, inner: httpx.BaseTransport, *, d1_reads: bool = False) -> None:
         self._inner = inner
+        self._d1_reads = d1_reads
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        _refuse_unless_reading(request)
+        _refuse_unless_reading(request, self._d1_reads)
         return self._inner.handle_request(request)
 
     def close(self) -> None:
@@ -61,11 +95,16 @@ class AsyncReadOnlyTransport(httpx.AsyncBaseTransport):
         await self._inner.aclose()
 
 
+def read_only_transport(inner: httpx.BaseTransport | None = None, *, d1_reads: bool = False) -> httpx.BaseTransport:
+    """The read-only wall around ``inner``; with ``d1_reads`` it also passes D1 queries whose SQL is one read."""
+    return ReadOnlyTransport(inner or httpx.HTTPTransport(retries=0), d1_reads=d1_reads)
+
+
 def client(*, read_only: bool, timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
-           transport: httpx.BaseTransport | None = None, **options: Any) -> httpx.Client:
-    """A sync client; ``options`` go to ``httpx.Client`` (base_url, headers, …)."""
+           transport: httpx.BaseTransport | None = None, d1_reads: bool = False, **options: Any) -> httpx.Client:
+    """A sync client; ``options`` go to ``httpx.Client`` (base_url, headers, …). ``d1_reads`` implies read-only."""
     inner = transport or httpx.HTTPTransport(retries=0)
-    wall: httpx.BaseTransport = ReadOnlyTransport(inner) if read_only else inner
+    wall: httpx.BaseTransport = ReadOnlyTransport(inner, d1_reads=d1_reads) if read_only or d1_reads else inner
     return httpx.Client(transport=wall, timeout=timeout, follow_redirects=False, **options)
 
 

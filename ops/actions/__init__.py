@@ -32,6 +32,9 @@ BUILTIN: dict[str, str] = {
     "jwt_probe": "ops.actions.jwt_probe:JwtProbeAction",
     "analytics": "ops.actions.analytics:AnalyticsAction",
     "worker_health": "ops.actions.worker_health:WorkerHealthAction",
+    "d1": "ops.actions.d1:D1Action",
+    "notify": "ops.actions.notify:NotifyAction",
+    "r2": "ops.actions.r2:R2Action",
 }
 ENTRY_POINT_GROUP = "cfw_remedy.actions"
 

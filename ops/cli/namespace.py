@@ -17,7 +17,7 @@ PARTS: tuple[tuple[str, str, str], ...] = (
     ("remediate", "ops.cli.remediate_tasks", "collection"),
     ("specs", "ops.cli.specs_tasks", "collection"),
     ("journal", "ops.cli.journal_tasks", "journal_collection"),
-    ("incident", "ops.cli.journal_tasks", "incident_collection"),
+    ("incident", "ops.cli.incident_tasks", "incident_collection"),
     ("sandbox", "ops.cli.sandbox_tasks", "collection"),
     ("check", "ops.cli.check_tasks", "collection"),
 )

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from ops.sandbox.emulator import api, queue_messages  # noqa: F401 (queue_messages registers its routes)
+from ops.sandbox.emulator import api, d1, queue_messages  # noqa: F401 (d1 and queue_messages register their routes)
 from ops.sandbox.emulator.faults import Faults
 from ops.sandbox.emulator.state import State, now
 
