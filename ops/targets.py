@@ -78,6 +78,7 @@ class Target:
     description: str = ""
     root: Path = Path(".")
     health: HealthContract = field(default_factory=HealthContract)
+    notify: str | None = None  # where a webhook URL comes from (`env:NAME`, `file:PATH`): run start and end are posted there
 
     @property
     def health_url(self) -> str:
@@ -163,11 +164,22 @@ def load_target(name: str | None = None, *, path: Path | None = None,
         description=str(values.get("description", "")),
         root=root,
         health=HealthContract.parse(file, chosen, values.get("health")),
+        notify=_notify_source(file, chosen, values.get("notify")),
     )
 
 
+def _notify_source(file: Path, target: str, raw: Any) -> str | None:
+    if raw is None:
+        return None
+    source = raw.get("webhook") if isinstance(raw, dict) else None
+    if not isinstance(source, str) or not source.startswith(("env:", "file:")):
+        raise InputError(f"{file}: targets.{target}.notify: write notify = {{ webhook = \"env:NAME\" }} "
+                         "(or file:PATH); the URL is a secret and never sits in this file")
+    return source
+
+
 def _resolve(file: Path, target: str, key: str, value: Any, env: Mapping[str, str]) -> Any:
-    if not isinstance(value, dict) or key in ("env", "health"):
+    if not isinstance(value, dict) or key in ("env", "health", "notify"):
         return value
     var = value.get("env")
     if not isinstance(var, str):

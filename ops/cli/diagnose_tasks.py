@@ -8,7 +8,7 @@ from typing import Any
 from invoke.exceptions import Exit
 from invoke.tasks import task
 
-from ops.cli.boundary import guarded, out
+from ops.cli.boundary import err, guarded, out
 
 
 @task(name="diagnose", help={"json": "Print the findings as JSON", "target": "Target from targets.toml",
@@ -20,8 +20,15 @@ def diagnose_task(c: Any, json_: bool = False, target: str | None = None, all_: 
     from ops.engine.diagnose import diagnose
     from ops.targets import load_target
 
+    from ops.engine.diagnose_journal import journal_diagnosis
+    from ops.errors import JournalError
+
     chosen = load_target(target)
     findings = diagnose(discover(), chosen)
+    try:
+        journal_diagnosis(findings, chosen)  # so a diagnosis shows on the incident's timeline
+    except JournalError as exc:
+        err(f"warning: this diagnosis is not journaled: {exc}")
     symptoms = [f for f in findings if f.status == "symptom"]
     if json_:
         out(json.dumps({"target": chosen.header(), "ok": not symptoms,

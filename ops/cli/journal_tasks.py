@@ -1,4 +1,4 @@
-"""`inv journal.show [RUN]` and `inv incident.report RUN`."""
+"""`inv journal.show [RUN]`."""
 
 from __future__ import annotations
 
@@ -42,26 +42,3 @@ def _short(value: Any) -> str:
     text = value if isinstance(value, str) else json.dumps(value, default=str)
     return text if len(text) <= 160 else text[:157] + "..."
 
-
-@task(help={"run": "A run id, a unique part of one, or `latest`", "out": "Write here instead of stdout"},
-      positional=["run"], auto_shortflags=False)
-@guarded
-def report(c: Any, run: str | None = None, out_: str = "") -> None:
-    """Write a Markdown incident report from a run's journal."""
-    from ops.engine.incident import incident_report
-    from ops.engine.journal import default_dir, find_run
-
-    text = incident_report(find_run(default_dir(), run))
-    if out_:
-        Path(out_).write_text(text, encoding="utf-8")
-        out(f"wrote {out_}")
-    else:
-        out(text)
-
-
-def journal_collection() -> Collection:
-    return Collection("journal", show, list_)
-
-
-def incident_collection() -> Collection:
-    return Collection("incident", report)

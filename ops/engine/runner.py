@@ -46,6 +46,7 @@ def execute(req: Request) -> Outcome:
                     lock.acquire(req.spec.name, journal.run_id)
                 run.log("run-start", spec=req.spec.name, digest=req.spec_digest, target=req.target.header(),
                         params=req.params, stale_lock=bool(lock and lock.stale), plan=bool(req.plan))
+            _notify(run, "run-start")
             _check_plan_target(run)
             _drive(run)
         except KeyboardInterrupt as exc:  # Terminated (SIGTERM) is one too
@@ -62,10 +63,31 @@ def execute(req: Request) -> Outcome:
             outcome.plan_hash = hash_of(run)
             outcome.contract = contract(run)
         _log_end(run)
+        _notify(run, "run-end")
     except KeyboardInterrupt as exc:  # a second signal during the wind-down: still say how it ended
         _interrupted(run, isinstance(exc, Terminated))
         _log_end(run)
     return outcome
+
+
+def _notify(run: RunState, event: str) -> None:
+    """Post run start and end to the target's webhook, if it has one; a failed post never stops a run."""
+    source = run.req.target.notify
+    if run.req.dry_run or not source:
+        return
+    from ops.notify import post_quietly, webhook_from
+
+    url = webhook_from(source, where=f"targets.{run.req.target.name}.notify.webhook")
+    if url is None:
+        return
+    o = run.outcome
+    why = post_quietly(url, event, {"spec": o.spec, "target": o.target, "status": o.status, "exit_code": o.exit_code,
+                                    "message": o.message, "state_left": o.state_left, "run": o.run_id})
+    if why:
+        try:
+            run.log("notify-failed", event=event, reason=why)
+        except JournalError:
+            pass
 
 
 def _log_end(run: RunState) -> None:

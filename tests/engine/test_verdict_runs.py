@@ -175,3 +175,23 @@ def test_a_journal_that_cannot_be_written_stops_the_run_before_the_next_change(w
     assert service.state.mutating() == [("POST", "/inc"), ("POST", "/dec")]  # add-ten never ran; add-one undone
     assert "the journal could not be written" in done.stdout
     assert "state left: restored: undid add-one (not journaled: the journal cannot be written)" in done.stdout
+
+
+def test_run_start_and_end_are_posted_to_the_targets_webhook_which_never_shows(workspace: Workspace,
+                                                                                service: Service) -> None:
+    from tests.conftest import CANARY
+
+    _bump(workspace)
+    targets = Path(workspace.env["OPS_TARGETS_FILE"])
+    targets.write_text(targets.read_text() + 'notify = { webhook = "env:OPS_NOTIFY_URL" }\n')
+    workspace.env["OPS_NOTIFY_URL"] = f"{service.url}/hook/{CANARY}"
+    done = workspace.inv("remediate.bump", "--json")
+    assert done.returncode == 0, done.stdout + done.stderr
+    hooks = [(path, body) for (method, path), body in zip(service.state.requests, service.state.bodies)
+             if path.startswith("/hook/")]
+    assert len(hooks) == 2
+    assert "run-start" in json.dumps(hooks[0][1]) and "run-end" in json.dumps(hooks[1][1])
+    assert CANARY not in done.stdout + done.stderr
+    assert all(CANARY not in p.read_text() for p in workspace.journal.glob("*.jsonl"))
+    dry = workspace.inv("remediate.bump", "--dry-run")
+    assert dry.returncode == 0 and len([p for _, p in service.state.requests if p.startswith("/hook/")]) == 2

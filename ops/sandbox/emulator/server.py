@@ -29,15 +29,20 @@ class Emulator:
     requests: list[dict[str, Any]]
     lock: threading.Lock
 
-    def record(self, method: str, path: str, query: str, status: int) -> None:
+    def record(self, method: str, path: str, query: str, status: int, body: bytes = b"") -> None:
         with self.lock:
             self.requests.append({"ts": now(), "mono": time.monotonic(), "method": method, "path": path,
-                                  "query": query, "status": status, "mutating": mutates(method, path)})
+                                  "query": query, "status": status, "mutating": mutates(method, path, body)})
 
 
-def mutates(method: str, path: str) -> bool:
-    """Whether a request can change state: not a GET or HEAD, and not a POST that only reads (a queue peek)."""
-    return method not in ("GET", "HEAD") and not path.endswith("/messages/peek")
+def mutates(method: str, path: str, body: bytes = b"") -> bool:
+    """Whether a request can change state: not a GET or HEAD, and not a POST that only reads
+    (a queue peek, a GraphQL query, a D1 query of reads only)."""
+    from ops.http import D1_QUERY, READING_POSTS
+
+    if method in ("GET", "HEAD") or (method == "POST" and READING_POSTS.search(path)):
+        return False
+    return not (method == "POST" and D1_QUERY.search(path) and d1.only_reads(body))
 
 
 class _Server(ThreadingHTTPServer):
@@ -63,14 +68,14 @@ class Handler(BaseHTTPRequestHandler):
             return
         status, payload, extra = self._api(emu, parts.path, parts.query, body)
         if status == 0:
-            emu.record(self.command, parts.path, parts.query, 0)
+            emu.record(self.command, parts.path, parts.query, 0, body)
             self.close_connection = True
             try:
                 self.connection.shutdown(socket.SHUT_RDWR)
             except OSError:
                 pass
             return
-        emu.record(self.command, parts.path, parts.query, status)
+        emu.record(self.command, parts.path, parts.query, status, body)
         self._send(status, payload, extra)
 
     def _api(self, emu: Emulator, path: str, query: str, body: bytes) -> tuple[int, Any, dict[str, str]]:
