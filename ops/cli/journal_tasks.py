@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 from invoke.collection import Collection
@@ -42,3 +41,7 @@ def _short(value: Any) -> str:
     text = value if isinstance(value, str) else json.dumps(value, default=str)
     return text if len(text) <= 160 else text[:157] + "..."
 
+
+
+def journal_collection() -> Collection:
+    return Collection("journal", show, list_)
