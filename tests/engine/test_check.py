@@ -27,7 +27,8 @@ def test_shipped_and_test_specs_are_valid() -> None:
 
 def test_yaml_syntax_error_is_located(tmp_path: Path) -> None:
     assert problems(tmp_path, "name: x\nsteps: [a, b\nsummary: y\n") == [
-        "spec.yaml:3:8: $: YAML syntax: while parsing a flow sequence expected ',' or ']', but got ':'"]
+        "spec.yaml:2:8: $: YAML syntax: a flow sequence opens here and is never closed; the parser gave up at 3:8: "
+        "expected ',' or ']', but got ':'"]
 
 
 def test_tab_indentation_is_located(tmp_path: Path) -> None:

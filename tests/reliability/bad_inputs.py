@@ -12,7 +12,7 @@ from typing import Iterator
 GOOD_SPEC = (Path(__file__).resolve().parents[1] / "engine" / "specs" / "poke.yaml").read_text()
 
 
-def _bomb() -> str:
+def alias_bomb() -> str:
     lines = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
     for i in range(1, 10):
         prev, cur = chr(96 + i), chr(97 + i)
@@ -21,7 +21,7 @@ def _bomb() -> str:
 
 
 SPECS: list[tuple[str, str | bytes]] = [
-    ("spec-alias-bomb", _bomb()),
+    ("spec-alias-bomb", alias_bomb()),
     ("spec-10mb", "name: x\nsummary: " + "y" * (10 * 1024 * 1024) + "\n"),
     ("spec-binary-garbage", bytes(range(256)) * 64),
     ("spec-duplicate-keys", GOOD_SPEC.replace("summary:", "summary: one\nsummary:")),
