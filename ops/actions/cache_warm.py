@@ -25,6 +25,7 @@ from ops.actions import kv_fill
 from ops.actions.base import Action, Args, Context, Outputs
 from ops.actions.lines import numbered_lines
 from ops.batching import batched
+from ops.documents.shape import INTEGER, NUMBER, STRING, array, nullable, record
 from ops.errors import InputError, RemediationFailed
 
 MAX_KEY_LEN = 512
@@ -70,8 +71,9 @@ class CacheWarmAction(Action):
     name = "cache_warm"
     Args = CacheWarmArgs
     summary = "Warm the Worker's cache: batched, concurrent POSTs with retries."
-    outputs = frozenset({"total", "warmed", "failed", "failed_keys", "failed_batches", "retried_batches",
-                         "sample", "sample_urls", "seconds", "keys_per_second"})
+    outputs = record(total=INTEGER, warmed=INTEGER, failed=INTEGER, failed_keys=array(STRING), failed_batches=INTEGER,
+                     retried_batches=INTEGER, sample=array(STRING), sample_urls=array(STRING), seconds=NUMBER,
+                     keys_per_second=nullable(NUMBER))
 
     def effect(self, args: CacheWarmArgs) -> str:
         return "write"

@@ -10,6 +10,7 @@ import httpx
 from pydantic import Field
 
 from ops.actions.base import Action, Args, Context, Outputs
+from ops.documents.shape import ANY, INTEGER, NUMBER, STRING, mapping, record
 from ops.http import SAFE_METHODS
 from ops.errors import TransportError
 
@@ -29,7 +30,7 @@ class HttpAction(Action):
     name = "http"
     Args = HttpArgs
     summary = "One HTTP request; expectations on status, headers and JSON."
-    outputs = frozenset({"status", "headers", "json", "text", "elapsed_ms"})
+    outputs = record(status=INTEGER, headers=mapping(STRING), json=ANY, text=STRING, elapsed_ms=NUMBER)
 
     def effect(self, args: HttpArgs) -> str:
         return "read" if args.method in SAFE_METHODS else "write"

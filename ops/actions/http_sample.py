@@ -16,6 +16,7 @@ import httpx
 from pydantic import Field
 
 from ops.actions.base import Action, Args, Context, Outputs
+from ops.documents.shape import INTEGER, NUMBER, STRING, mapping, nullable, record
 
 
 class HttpSampleArgs(Args):
@@ -32,7 +33,8 @@ class HttpSampleAction(Action):
     name = "http_sample"
     Args = HttpSampleArgs
     summary = "GET a sample of URLs; error rate, statuses and a header's share."
-    outputs = frozenset({"total", "errors", "error_rate", "statuses", "values", "share", "top", "top_share", "p50_ms"})
+    outputs = record(total=INTEGER, errors=INTEGER, error_rate=NUMBER, statuses=mapping(INTEGER), values=mapping(INTEGER),
+                     share=mapping(NUMBER), top=nullable(STRING), top_share=NUMBER, p50_ms=nullable(NUMBER))
 
     def describe(self, args: HttpSampleArgs) -> str:
         what = f"{len(args.urls)} URLs" if args.urls else f"{args.url} x{args.count}"

@@ -20,6 +20,7 @@ import httpx
 from pydantic import Field
 
 from ops.actions.base import Action, Args, Context, Outputs
+from ops.documents.shape import ANY, INTEGER, record
 from ops.errors import TransportError
 
 
@@ -34,7 +35,7 @@ class JwtProbeAction(Action):
     name = "jwt_probe"
     Args = JwtProbeArgs
     summary = "GET a URL with a fresh HS256 JWT signed with the given secret."
-    outputs = frozenset({"status", "json"})
+    outputs = record(status=INTEGER, json=ANY)
 
     def describe(self, args: JwtProbeArgs) -> str:
         return f"GET {args.url} with an HS256 token for {args.subject!r} signed with the secret"

@@ -44,7 +44,8 @@ class Budget:
 class Document:
     name: str
     data: Any = None
-    positions: dict[Path_, tuple[int, int]] = field(default_factory=dict)
+    positions: dict[Path_, tuple[int, int]] = field(default_factory=dict)  # a key's, or a list item's
+    scalars: dict[Path_, tuple[int, int]] = field(default_factory=dict)  # where a one-line scalar's text starts
 
 
 def load_yaml(path: Path, budget: Budget, *, what: str, display: str | None = None, root: Path | None = None) -> Document:
@@ -59,22 +60,24 @@ def parse_yaml(source: Source, budget: Budget) -> Document:
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
     document = Document(source.name)
-    builder = _Builder(source.name, budget, document.positions)
+    builder = _Builder(source.name, budget, document)
     try:
         document.data = builder.stream(iter(YAML(typ="safe", pure=True).parse(source.text)))
     except MarkedYAMLError as exc:
-        raise DocumentError(_syntax(source.name, exc)) from None
+        raise DocumentError(_syntax(source.name, exc, builder.long_quote)) from None
     except YAMLError as exc:
         raise DocumentError(Problem(source.name, 1, 1, "$", f"YAML syntax: {_first_line(str(exc))}")) from None
     return document
 
 
 class _Builder:
-    def __init__(self, name: str, budget: Budget, positions: dict[Path_, tuple[int, int]]) -> None:
+    def __init__(self, name: str, budget: Budget, document: Document) -> None:
         self.name = name
         self.budget = budget
-        self.positions = positions
+        self.positions = document.positions
+        self.scalars = document.scalars
         self.nodes = 0
+        self.long_quote: tuple[int, int, int] | None = None  # the last quoted scalar over lines: start line, col, end line
         self.anchors: dict[str, tuple[Any, int, int, tuple[int, int]]] = {}  # value, size, height, where
 
     def stream(self, events: Iterator[Any]) -> Any:
@@ -99,6 +102,11 @@ class _Builder:
         self.spend(event, 1)
         if kind == "ScalarEvent":
             built: tuple[Any, int, int] = (self.scalar(event), 1, 1)
+            line, col = _at(event)
+            if event.end_mark is not None and event.end_mark.line + 1 == line:
+                self.scalars[path] = (line, col + (1 if event.style in ("'", '"') else 0))
+            elif event.end_mark is not None and event.style in ("'", '"'):
+                self.long_quote = (line, col, event.end_mark.line + 1)
         elif kind == "SequenceStartEvent":
             self.check_tag(event, "seq")
             built = self.sequence(events, path, depth)
@@ -266,10 +274,15 @@ def _line_col(text: str, pos: int) -> tuple[int, int]:
     return text.count("\n", 0, pos) + 1, pos - (text.rfind("\n", 0, pos) + 1) + 1
 
 
-def _syntax(name: str, exc: Any) -> Problem:
+def _syntax(name: str, exc: Any, long_quote: tuple[int, int, int] | None) -> Problem:
     """A parser error at the right place: where an unclosed construct opens, and where the parser gave up."""
     problem = _first_line(exc.problem or "invalid YAML")
     gave_up, opened = exc.problem_mark, exc.context_mark
+    if long_quote is not None and gave_up is not None and long_quote[2] == gave_up.line + 1:
+        line, col, end = long_quote
+        return Problem(name, line, col, "$", f"YAML syntax: the quoted string that opens here runs on to line {end}, "
+                                             f"where the parser gave up at {end}:{gave_up.column + 1} ({problem}); "
+                                             "is its closing quote missing?")
     if exc.context in _OPENS and opened is not None and gave_up is not None and gave_up.line != opened.line:
         construct = exc.context.split(" ", 2)[2]
         return Problem(name, opened.line + 1, opened.column + 1, "$",

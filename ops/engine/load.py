@@ -26,6 +26,7 @@ class Loaded:
     file: str
     data: Any = None
     positions: dict[Path_, tuple[int, int]] = field(default_factory=dict)
+    scalars: dict[Path_, tuple[int, int]] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
 
     def where(self, path: Path_) -> tuple[int, int]:
@@ -35,8 +36,12 @@ class Loaded:
                 return self.positions[path[:end]]
         return (1, 1)
 
-    def problem(self, path: Path_, message: str, json_path: str) -> Problem:
+    def problem(self, path: Path_, message: str, json_path: str, offset: int | None = None) -> Problem:
+        """A problem at ``path``; with ``offset``, at that character of a one-line value."""
         line, col = self.where(path)
+        if offset is not None and path in self.scalars:
+            line, col = self.scalars[path]
+            col += offset
         return Problem(self.file, line, col, json_path, message)
 
 
@@ -50,5 +55,5 @@ def load_yaml(path: Path, *, display: str | None = None, root: Path | None = Non
     except DocumentError as exc:
         loaded.problems.append(exc.problem)
         return loaded
-    loaded.data, loaded.positions = document.data, document.positions
+    loaded.data, loaded.positions, loaded.scalars = document.data, document.positions, document.scalars
     return loaded
