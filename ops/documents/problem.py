@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 from typing import Iterable
 
@@ -49,5 +48,7 @@ def json_path(path: Iterable[str | int]) -> str:
 
 
 def did_you_mean(word: str, candidates: Iterable[str]) -> str:
+    import difflib
+
     close = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
     return f"; did you mean {close[0]!r}?" if close else ""

@@ -110,14 +110,14 @@ def _stat(path: Path) -> list[int]:
 
 
 def _entry(path: Path, cache: _Cache) -> Entry:
-    from ops.documents.problem import DocumentError
-    from ops.documents.source import read_bytes
-    from ops.engine.load import MAX_BYTES
-
     stat = _stat(path)
     unchanged = cache.by_stat(str(path), stat)
     if unchanged is not None:
         return unchanged
+    from ops.documents.problem import DocumentError
+    from ops.documents.source import read_bytes
+    from ops.engine.load import MAX_BYTES
+
     try:
         raw = read_bytes(path, max_bytes=MAX_BYTES, what="spec", display=_display(path))
     except DocumentError as exc:
