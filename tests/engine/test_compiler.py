@@ -146,7 +146,7 @@ CASES: list[tuple[str, str, list[str]]] = [
     ("control-character", POKE.replace("symptoms: [the value", "symptoms: [the \x07value"),
      ["spec.yaml:4:16: $: a control character (U+0007) YAML does not allow; remove it"]),
     ("alias-bomb", alias_bomb(),
-     ["spec.yaml:5:8: $: expanding *d (anchored at 4:4) makes more than 10,000 values, an alias bomb; "
+     ["spec.yaml:4:14: $: expanding *c (anchored at 3:4) makes more than 3,000 values, an alias bomb; "
       "remove the anchors and aliases that multiply"]),
     ("deep-flow-nesting", "x: " + "[" * 100 + "]" * 100 + "\n",
      ["spec.yaml:1:68: $: nested more than 64 levels deep; flatten the structure"]),
@@ -161,7 +161,7 @@ CASES: list[tuple[str, str, list[str]]] = [
     ("invalid-utf8", b"name: \xff\xfe\n",  # type: ignore[list-item]
      ["spec.yaml:1:7: $: invalid UTF-8 (byte 0xff); save the spec as UTF-8"]),
     ("oversized", "x: " + "a" * (2 * 1024 * 1024),
-     ["spec.yaml:1:1: $: the file is 2,097,155 bytes; a spec may be at most 262,144 bytes: split it or remove the bulk"]),
+     ["spec.yaml:1:1: $: the file is 2,097,155 bytes; a spec may be at most 65,536 bytes: split it or remove the bulk"]),
     ("not-a-mapping", "- just\n- a list\n", ["spec.yaml:1:1: $: a spec is a YAML mapping with name, summary, steps, verify…"]),
 ]
 
