@@ -115,3 +115,12 @@ def test_schema_is_2020_12_with_id_and_descriptions() -> None:
 def test_shipped_specs_carry_the_schema_modeline() -> None:
     for path in sorted((REPO / "remediations").glob("*.yaml")):
         assert path.read_text().startswith("# yaml-language-server: $schema=../schemas/remediation.schema.json\n"), path
+
+
+def test_help_before_the_task_lists_its_flags(workspace: Workspace) -> None:
+    workspace.add_spec(SPECS / "poke.yaml")
+    for argv in (("--help", "remediate.poke"), ("remediate.poke", "--help")):
+        shown = workspace.inv(*argv)
+        assert shown.returncode == 0, shown.stderr
+        assert "--expect-value" in shown.stdout and "--dry-run" in shown.stdout, shown.stdout
+        assert "Options: none" not in shown.stdout
