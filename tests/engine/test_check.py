@@ -5,8 +5,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import pytest
-
 from ops.engine.check import check_file
 from tests.conftest import REPO, Workspace
 
