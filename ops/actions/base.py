@@ -102,6 +102,10 @@ class Action:
         """The outputs of a call with this (unresolved) ``with:``; differs from ``outputs`` where they depend on it."""
         return self.outputs
 
+    def nested_expectations(self, with_: Mapping[str, Any]) -> dict[str, tuple[str, Shape]]:
+        """Keys of ``with:`` that hold expectations of their own: the action they judge, and its outputs."""
+        return {}
+
     def effect(self, args: Any) -> str | None:
         """The least effect this call has: 'read', 'write', 'destructive', or None if unknowable."""
         return "read"

@@ -36,6 +36,10 @@ class WaitUntilAction(Action):
             return base
         return replace(base, keys={**base.keys, "with": replace(inner.with_shape(inner_with), required=False)})
 
+    def nested_expectations(self, with_: Mapping[str, Any]) -> dict[str, tuple[str, Shape]]:
+        inner, inner_with = _declared(with_)
+        return {"expect": (str(with_["action"]), inner.outputs_for(inner_with))} if inner is not None else {}
+
     def outputs_for(self, with_: Mapping[str, Any]) -> Shape:
         inner, inner_with = _declared(with_)
         if inner is None:

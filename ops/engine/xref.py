@@ -118,15 +118,20 @@ class _Xref:
         return True
 
     def expectations(self, index: int, path: Path_, item: Item, action: Any) -> None:
-        outputs = action.outputs_for(item.with_)
+        self.expect(index, item, item.expect, (*path, "expect"), item.action, action.outputs_for(item.with_))
+        for key, (polled, outputs) in action.nested_expectations(item.with_).items():
+            if isinstance(item.with_.get(key), dict):
+                self.expect(index, item, item.with_[key], (*path, "with", key), polled, outputs)
+
+    def expect(self, index: int, item: Item, expect: dict[str, Any], path: Path_, action_name: str, outputs: Shape) -> None:
         typeof = self.typeof(index, item)
-        for key, matcher in item.expect.items():
-            where = (*path, "expect", key)
+        for key, matcher in expect.items():
+            where = (*path, key)
             parts = key.split(".")
             shape, found = outputs.at(parts)
             if shape is None:
                 known = outputs.at(parts[:found])[0]
-                self.report(where, f"action {item.action!r} has no output {'.'.join(parts[:found + 1])!r}"
+                self.report(where, f"action {action_name!r} has no output {'.'.join(parts[:found + 1])!r}"
                                    f"{_suggest(parts[found], known)}")
                 continue
             for at, message, offset in _matcher_problems(matcher, shape, where, typeof):

@@ -47,6 +47,24 @@ undo:
     action: cloudflare
     with: {op: deployments.create, args: {script: "{{ target.worker }}", version_id: "{{ steps.state.outputs.result.current_version_id }}"}}
 """
+POLL = """name: wu
+summary: Wait until the service is healthy.
+symptoms: [x]
+steps:
+  - name: wait
+    action: wait_until
+    effect: read
+    with:
+      action: http
+      with: {url: "{{ target.worker_url }}/health", verb: x}
+      expect: {stauts: 200}
+verify:
+  checks:
+    - name: up
+      action: http
+      with: {url: "{{ target.worker_url }}/health"}
+      expect: {status: 200}
+"""
 WITH_LABEL = POKE.replace("preconditions:", "  label:\n    type: string\n    default: x\n    help: a label\npreconditions:", 1)
 ADVICE = "a secret enters a spec only as a param of type: secret, written {{ params.<name> }}"
 
@@ -69,6 +87,9 @@ CASES: list[tuple[str, str, list[str]]] = [
     ("when-names-a-missing-output", POKE.replace("    undo: sub-ten\n", "    undo: sub-ten\n    when: steps.state.outputs.jsn\n"),
      ["spec.yaml:40:5: $.steps[2].when: {{ steps.state.outputs.jsn }}: action 'http' has no output 'jsn'; "
       "did you mean 'json'?"]),
+    ("polled-action", POLL,
+     ["spec.yaml:10:53: $.steps[0].with.with.verb: unknown key 'verb'; known: url, method, headers, params, json, timeout",
+      "spec.yaml:11:16: $.steps[0].with.expect.stauts: action 'http' has no output 'stauts'; did you mean 'status'?"]),
     # Arguments: each action's `with:` and each Cloudflare operation's `args`.
     ("step-missing-an-argument", POKE.replace(ADD_TEN_WITH, "with: {method: POST}"),
      ["spec.yaml:37:5: $.steps[2].with: missing required key 'url'"]),

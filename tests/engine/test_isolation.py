@@ -91,3 +91,11 @@ def test_specs_check_names_each_hostile_file(workspace: Workspace, name: str, me
     assert message in checked.stderr, checked.stderr
     assert "rollback.yaml:" not in checked.stderr.replace("rollback-v2.yaml:", "").replace("remediations/rollback.yaml, ", "")
     assert time.process_time() - started < 5
+
+
+def test_a_spec_in_a_file_of_another_name_is_still_found(workspace: Workspace) -> None:
+    workspace.add_spec(ROLLBACK, "emergency.yaml")
+    workspace.add_spec(ROLLBACK.replace("name: rollback", "name: rollback-too"), "rollback.yaml")
+    assert workspace.inv("--list").returncode == 0  # fills the cache
+    elapsed, output, code = _timed(workspace, "remediate.rollback", "--dry-run")
+    assert code == 0 and "nothing to roll back" in output, output
