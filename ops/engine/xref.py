@@ -88,15 +88,15 @@ class _Xref:
             if action is None:
                 self.report((*path, "action"), f"unknown action type {item.action!r}{did_you_mean(item.action, actions.known_names())}")
                 continue
-            if self.arguments(index, path, item, action):
+            if self.arguments(path, item, action):
                 self.effects(path, item, action, undo_names)
-            self.expectations(index, path, item, action)
+            self.expectations(path, item, action)
 
-    def arguments(self, index: int, path: Path_, item: Item, action: Any) -> bool:
+    def arguments(self, path: Path_, item: Item, action: Any) -> bool:
         """Check `with:`; whether its action is known well enough to judge its effect."""
         where = (*path, "with")
         known = self.operation(where, item.with_) if item.action == "cloudflare" else True
-        typeof = self.typeof(index, item)
+        typeof = self.typeof()
         for at, message in check_value(item.with_, action.with_shape(item.with_), where, typeof):
             self.report(at, message)
         for at, message, offset in secret_problems(item.with_, where):
@@ -117,14 +117,14 @@ class _Xref:
             return False
         return True
 
-    def expectations(self, index: int, path: Path_, item: Item, action: Any) -> None:
-        self.expect(index, item, item.expect, (*path, "expect"), item.action, action.outputs_for(item.with_))
+    def expectations(self, path: Path_, item: Item, action: Any) -> None:
+        self.expect(item.expect, (*path, "expect"), item.action, action.outputs_for(item.with_))
         for key, (polled, outputs) in action.nested_expectations(item.with_).items():
             if isinstance(item.with_.get(key), dict):
-                self.expect(index, item, item.with_[key], (*path, "with", key), polled, outputs)
+                self.expect(item.with_[key], (*path, "with", key), polled, outputs)
 
-    def expect(self, index: int, item: Item, expect: dict[str, Any], path: Path_, action_name: str, outputs: Shape) -> None:
-        typeof = self.typeof(index, item)
+    def expect(self, expect: dict[str, Any], path: Path_, action_name: str, outputs: Shape) -> None:
+        typeof = self.typeof()
         for key, matcher in expect.items():
             where = (*path, key)
             parts = key.split(".")
@@ -221,7 +221,7 @@ class _Xref:
                     f"{_suggest(parts[3 + found], known)}")
         return ""
 
-    def typeof(self, index: int, item: Item) -> Any:
+    def typeof(self) -> Any:
         """The shape a string resolves to: None for literal text, a string for text with references in it."""
         def resolve(text: str) -> Shape | None:
             try:
