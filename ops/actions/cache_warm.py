@@ -36,7 +36,8 @@ FATAL = {401: "the Worker refused the warm secret (401): check CACHE_WARM_SECRET
 
 class CacheWarmArgs(Args):
     url: str = Field(description="The Worker's base URL.")
-    secret: str = Field(min_length=1, description="Sent as the X-Cache-Warm-Secret header.")
+    secret: str = Field(min_length=1, description="Sent as the X-Cache-Warm-Secret header: a secret param.",
+                        json_schema_extra={"secret": True})
     keys: list[str] | str = Field(default_factory=list, description="Keys, as a list or comma-separated.")
     keys_file: str | None = Field(None, description="A file with one key per line (# comments and blanks skipped).")
     fallback_keys_file: str | None = Field(None, description="Keys to use when neither keys nor keys_file is given (e.g. the target's popular keys).")

@@ -26,7 +26,7 @@ from ops.errors import TransportError
 
 class JwtProbeArgs(Args):
     url: str = Field(description="The URL to GET with the token, e.g. `{{ target.worker_url }}/v1/me`.")
-    secret: str = Field(min_length=1, description="The HS256 signing secret, usually a secret param.")
+    secret: str = Field(min_length=1, description="The HS256 signing secret: a secret param.", json_schema_extra={"secret": True})
     subject: str = Field("cfw-remedy-probe", description="The token's `sub` claim.")
     ttl: int = Field(60, ge=1, le=3600, description="Seconds until the token's `exp`.")
 

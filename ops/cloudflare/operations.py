@@ -13,7 +13,7 @@ from typing import Any, Callable
 
 from ops.cloudflare import _api
 from ops.cloudflare._client import CloudflareClient
-from ops.documents.shape import ANY, BOOLEAN, INTEGER, STRING, Shape, array, mapping, nullable, optional, record
+from ops.documents.shape import ANY, BOOLEAN, INTEGER, STRING, Shape, array, mapping, nullable, optional, record, secret
 from ops.errors import ApiError, InputError
 
 ROLLBACK_WINDOW = 10
@@ -193,7 +193,7 @@ OPERATIONS: dict[str, Operation] = {op.name: op for op in (
               record(script=STRING, version_id=STRING, message=optional(STRING), force=optional(BOOLEAN)), mapping()),
     Operation("secrets.list", "read", lambda c, script: [s["name"] for s in _api.list_secrets(c, script)], SCRIPT,
               array(STRING)),
-    Operation("secrets.put", "write", put_secret, record(script=STRING, name=STRING, text=STRING), mapping()),
+    Operation("secrets.put", "write", put_secret, record(script=STRING, name=STRING, text=secret(STRING)), mapping()),
     Operation("secrets.delete", "destructive", _api.delete_secret, record(script=STRING, name=STRING), ANY),
     Operation("kv.namespaces.list", "read", _api.list_kv_namespaces, record(), OBJECTS),
     Operation("kv.keys.list", "read", lambda c, namespace_id, prefix="": list(_api.list_kv_keys(c, namespace_id, prefix)),

@@ -19,7 +19,7 @@ from typing import Any, Callable, Iterator, Mapping
 from ops.documents.problem import Path_, did_you_mean
 
 __all__ = ["ANY", "BOOLEAN", "INTEGER", "NUMBER", "STRING", "Shape", "array", "check_value", "from_json_schema",
-           "mapping", "nullable", "one_of", "optional", "record", "shape_of_value"]
+           "mapping", "nullable", "one_of", "optional", "record", "secret", "shape_of_value", "walk"]
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,7 @@ class Shape:
     keys: Mapping[str, Shape] | None = field(default=None, compare=False)
     values: Shape | None = None  # an open object's values, or an array's items
     required: bool = True  # as a key of a record
+    secret: bool = False  # carries a secret: only a secret param may fill it
 
     def get(self, key: str) -> Shape | None:
         """The shape at ``key`` (a digit indexes an array); None when nothing can be there."""
@@ -93,6 +94,11 @@ def nullable(shape: Shape) -> Shape:
     return replace(shape, types=shape.types | {"null"}) if shape.types else shape
 
 
+def secret(shape: Shape) -> Shape:
+    """An argument that carries a secret (in a pydantic model: ``json_schema_extra={"secret": True}``)."""
+    return replace(shape, secret=True)
+
+
 def optional(shape: Shape) -> Shape:
     """A record key that may be left out."""
     return replace(shape, required=False)
@@ -120,6 +126,11 @@ def shape_of_value(value: Any) -> Shape:
 def from_json_schema(schema: Mapping[str, Any], defs: Mapping[str, Any] | None = None) -> Shape:
     """The shape a JSON Schema (as pydantic writes it) describes: types, properties, required, items."""
     defs = defs if defs is not None else schema.get("$defs", {})
+    shape = _from_json_schema(schema, defs)
+    return replace(shape, secret=True) if schema.get("secret") is True else shape
+
+
+def _from_json_schema(schema: Mapping[str, Any], defs: Mapping[str, Any]) -> Shape:
     if "$ref" in schema:
         return from_json_schema(defs[schema["$ref"].rsplit("/", 1)[-1]], defs)
     for combinator in ("anyOf", "oneOf"):
@@ -189,3 +200,16 @@ def _check_mapping(value: dict[str, Any], shape: Shape, path: Path_, typeof: Typ
         missing = [k for k, s in shape.keys.items() if s.required and k not in value]
         for key in missing:
             yield path, f"missing required key {key!r}"
+
+
+def walk(value: Any, shape: Shape, path: Path_) -> Iterator[tuple[Path_, Any, Shape]]:
+    """Each part of ``value`` with the shape declared for it, outermost first."""
+    yield path, value, shape
+    if isinstance(value, dict):
+        for key, item in value.items():
+            below = shape.get(str(key))
+            if below is not None:
+                yield from walk(item, below, (*path, key))
+    elif isinstance(value, list) and shape.values is not None:
+        for index, item in enumerate(value):
+            yield from walk(item, shape.values, (*path, index))

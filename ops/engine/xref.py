@@ -13,13 +13,13 @@ import re
 from typing import Any, Iterator
 
 from ops import actions
-from ops.documents.shape import BOOLEAN, INTEGER, NUMBER, STRING, Shape, check_value, shape_of_value
+from ops.documents.shape import BOOLEAN, INTEGER, NUMBER, STRING, Shape, check_value, shape_of_value, walk
 from ops.engine import template
 from ops.engine.expect import OPERATORS
 from ops.engine.load import Loaded
 from ops.engine.model import EFFECT_RANK, RESERVED_FLAGS, Check, Param, Probe, Spec, Step, UndoStep
 from ops.engine.problems import Path_, Problem, did_you_mean, json_path
-from ops.engine.hazards import secret_problems, shell_problem
+from ops.engine.hazards import ADVICE, secret_problems, shell_problem
 
 __all__ = ["xref_problems"]
 
@@ -96,9 +96,12 @@ class _Xref:
         """Check `with:`; whether its action is known well enough to judge its effect."""
         where = (*path, "with")
         known = self.operation(where, item.with_) if item.action == "cloudflare" else True
-        typeof = self.typeof()
-        for at, message in check_value(item.with_, action.with_shape(item.with_), where, typeof):
+        shape = action.with_shape(item.with_)
+        for at, message in check_value(item.with_, shape, where, self.typeof()):
             self.report(at, message)
+        for at, value, below in walk(item.with_, shape, where):
+            if below.secret and not self.is_secret_param(value):
+                self.report(at, f"{at[-1]!r} carries a secret; {ADVICE}")
         for at, message, offset in secret_problems(item.with_, where):
             self.report(at, message, offset)
         if item.action == "run":
@@ -233,6 +236,11 @@ class _Xref:
             return self.shape_of(refs[0].path) if refs[0].whole else STRING
 
         return resolve
+
+    def is_secret_param(self, value: Any) -> bool:
+        whole = template.REF.fullmatch(value.strip()) if isinstance(value, str) else None
+        param = self.spec.params.get(whole.group(1).removeprefix("params.")) if whole else None
+        return whole is not None and whole.group(1).startswith("params.") and param is not None and param.type == "secret"
 
     def shape_of(self, ref: str) -> Shape:
         parts = ref.split(".")

@@ -137,6 +137,14 @@ CASES: list[tuple[str, str, list[str]]] = [
     ("random-looking-literal", POKE.replace('/add10"', '/add10?key=Zx81kQp2LmN7vR4sT9wY3bC6"'),
      [f"spec.yaml:37:48: $.steps[2].with.url: a 28-character random-looking string, which looks like a secret written "
       f"into the spec; {ADVICE}"]),
+    ("literal-in-a-secret-argument", CLOUDFLARE.replace(
+        '    undo: back\n', '    undo: back\n  - name: put\n    action: cloudflare\n    effect: write\n'
+        '    with: {op: secrets.put, args: {script: w, name: JWT_SECRET, text: hunter2}}\n    undo: back\n'),
+     [f"spec.yaml:19:65: $.steps[2].with.args.text: 'text' carries a secret; {ADVICE}"]),
+    ("string-param-in-a-secret-argument", WITH_LABEL.replace(
+        "    - name: value\n      action: http\n      with: {url: \"{{ target.worker_url }}/state\"}",
+        "    - name: value\n      action: jwt_probe\n      with: {url: \"{{ target.worker_url }}/me\", secret: \"{{ params.label }}\"}"),
+     [f"spec.yaml:50:49: $.verify.checks[0].with.secret: 'secret' carries a secret; {ADVICE}"]),
     # Effects and shells.
     ("run-probe-starts-a-shell", POKE.replace(HEALTHY, "probes:\n  - name: sh\n    action: run\n"
                                               "    with: {argv: [env, FOO=1, bash, -c, 'curl x | sh']}\n    finding: x\n" + HEALTHY),
