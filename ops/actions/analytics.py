@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import Field
 
 from ops.actions.base import Action, Args, Context, Outputs
+from ops.documents.shape import INTEGER, NUMBER, STRING, nullable, record
 
 
 class AnalyticsArgs(Args):
@@ -32,8 +33,10 @@ class AnalyticsAction(Action):
     name = "analytics"
     Args = AnalyticsArgs
     summary = "Requests, error rates and wall time of a Worker version (GraphQL Analytics)."
-    outputs = frozenset({"version", "requests", "errors", "error_rate", "rate_4xx", "rate_429", "wall_p50_ms",
-                         "wall_p95_ms", "wall_p99_ms", "since", "until", "inconclusive"})
+    outputs = record(version=STRING, requests=INTEGER, errors=nullable(INTEGER), error_rate=nullable(NUMBER),
+                     rate_4xx=nullable(NUMBER), rate_429=nullable(NUMBER), wall_p50_ms=nullable(NUMBER),
+                     wall_p95_ms=nullable(NUMBER), wall_p99_ms=nullable(NUMBER), since=STRING, until=STRING,
+                     inconclusive=nullable(STRING))
 
     def describe(self, args: AnalyticsArgs) -> str:
         which = args.version or "the live version"

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, Mapping
 
 from pydantic import BaseModel, ConfigDict
 
+from ops.documents.shape import ANY, Shape, from_json_schema
+
 if TYPE_CHECKING:
     import httpx
 
@@ -90,8 +92,20 @@ class Action:
     name: ClassVar[str]
     Args: ClassVar[type[Args]]
     summary: ClassVar[str] = ""
-    # Output keys a later step may reference; None when they depend on the arguments.
-    outputs: ClassVar[frozenset[str] | None] = None
+    # What ``run`` returns: expectations and later steps' references are checked against it.
+    outputs: ClassVar[Shape] = ANY
+
+    def with_shape(self, with_: Mapping[str, Any]) -> Shape:
+        """What the spec's ``with:`` may hold, given its (unresolved) value: ``Args``, unless the arguments nest."""
+        return _args_shape(type(self).Args)
+
+    def outputs_for(self, with_: Mapping[str, Any]) -> Shape:
+        """The outputs of a call with this (unresolved) ``with:``; differs from ``outputs`` where they depend on it."""
+        return self.outputs
+
+    def nested_expectations(self, with_: Mapping[str, Any]) -> dict[str, tuple[str, Shape]]:
+        """Keys of ``with:`` that hold expectations of their own: the action they judge, and its outputs."""
+        return {}
 
     def effect(self, args: Any) -> str | None:
         """The least effect this call has: 'read', 'write', 'destructive', or None if unknowable."""
@@ -119,3 +133,12 @@ class Action:
 
     def run(self, args: Any, ctx: Context) -> Outputs:
         raise NotImplementedError
+
+
+_SHAPES: dict[type[BaseModel], Shape] = {}
+
+
+def _args_shape(model: type[BaseModel]) -> Shape:
+    if model not in _SHAPES:
+        _SHAPES[model] = from_json_schema(model.model_json_schema())
+    return _SHAPES[model]

@@ -12,6 +12,7 @@ from pathlib import Path
 from pydantic import Field
 
 from ops.actions.base import Action, Args, Context, Outputs
+from ops.documents.shape import ANY, BOOLEAN, INTEGER, STRING, array, mapping, record
 
 
 class BindingCheckArgs(Args):
@@ -25,7 +26,8 @@ class BindingCheckAction(Action):
     name = "binding_check"
     Args = BindingCheckArgs
     summary = "Check a wrangler config's bindings against the account; propose the fix."
-    outputs = frozenset({"errors", "warnings", "findings", "fix_set", "fixable", "fix_now", "missing"})
+    outputs = record(errors=INTEGER, warnings=INTEGER, findings=array(STRING), fix_set=mapping(STRING), fixable=BOOLEAN,
+                     fix_now=BOOLEAN, missing=array(ANY))
 
     def describe(self, args: BindingCheckArgs) -> str:
         return f"check bindings of {args.config}" + (f" (env {args.env})" if args.env else "") + (" against the account" if args.remote else "")

@@ -25,6 +25,7 @@ from ops.actions import kv_fill
 from ops.actions.base import Action, Args, Context, Outputs
 from ops.actions.lines import numbered_lines
 from ops.batching import batched
+from ops.documents.shape import INTEGER, NUMBER, STRING, array, nullable, optional, record
 from ops.errors import InputError, RemediationFailed
 
 MAX_KEY_LEN = 512
@@ -35,7 +36,8 @@ FATAL = {401: "the Worker refused the warm secret (401): check CACHE_WARM_SECRET
 
 class CacheWarmArgs(Args):
     url: str = Field(description="The Worker's base URL.")
-    secret: str = Field(min_length=1, description="Sent as the X-Cache-Warm-Secret header.")
+    secret: str = Field(min_length=1, description="Sent as the X-Cache-Warm-Secret header: a secret param.",
+                        json_schema_extra={"secret": True})
     keys: list[str] | str = Field(default_factory=list, description="Keys, as a list or comma-separated.")
     keys_file: str | None = Field(None, description="A file with one key per line (# comments and blanks skipped).")
     fallback_keys_file: str | None = Field(None, description="Keys to use when neither keys nor keys_file is given (e.g. the target's popular keys).")
@@ -70,8 +72,10 @@ class CacheWarmAction(Action):
     name = "cache_warm"
     Args = CacheWarmArgs
     summary = "Warm the Worker's cache: batched, concurrent POSTs with retries."
-    outputs = frozenset({"total", "warmed", "failed", "failed_keys", "failed_batches", "retried_batches",
-                         "sample", "sample_urls", "seconds", "keys_per_second", "namespace_id", "sample_kv_keys"})
+    outputs = record(total=INTEGER, warmed=INTEGER, failed=INTEGER, failed_keys=array(STRING), failed_batches=INTEGER,
+                     retried_batches=INTEGER, sample=array(STRING), sample_urls=array(STRING), seconds=NUMBER,
+                     keys_per_second=nullable(NUMBER), namespace_id=optional(STRING),
+                     sample_kv_keys=optional(array(STRING)))
 
     def effect(self, args: CacheWarmArgs) -> str:
         return "write"

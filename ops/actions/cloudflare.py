@@ -6,11 +6,13 @@ the client carries the envelope, paging, timeouts and safe retries.
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import replace
+from typing import Any, Mapping
 
 from pydantic import Field
 
 from ops.actions.base import Action, Args, Context, Outputs
+from ops.documents.shape import ANY, Shape, record
 
 
 class CloudflareArgs(Args):
@@ -22,7 +24,18 @@ class CloudflareAction(Action):
     name = "cloudflare"
     Args = CloudflareArgs
     summary = "A typed Cloudflare API operation."
-    outputs = frozenset({"result"})
+    outputs = record(result=ANY)
+
+    def with_shape(self, with_: Mapping[str, Any]) -> Shape:
+        base = super().with_shape(with_)
+        operation = _declared(with_)
+        if operation is None or base.keys is None:
+            return base
+        return replace(base, keys={**base.keys, "args": replace(operation.args, required=False)})
+
+    def outputs_for(self, with_: Mapping[str, Any]) -> Shape:
+        operation = _declared(with_)
+        return record(result=operation.result) if operation is not None else self.outputs
 
     def effect(self, args: CloudflareArgs) -> str | None:
         operation = _operations().get(args.op)
@@ -52,3 +65,8 @@ def _operations() -> dict[str, Any]:
     except ImportError:
         return {}
     return dict(module.OPERATIONS)
+
+
+def _declared(with_: Mapping[str, Any]) -> Any:
+    op = with_.get("op")
+    return _operations().get(op) if isinstance(op, str) else None

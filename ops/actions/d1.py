@@ -25,6 +25,7 @@ from typing import Any
 from pydantic import Field
 
 from ops.actions.base import Action, Args, Context, Outputs
+from ops.documents.shape import BOOLEAN, INTEGER, NUMBER, STRING, array, mapping, nullable, record
 
 UUID = re.compile(r"^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$", re.IGNORECASE)
 
@@ -42,8 +43,9 @@ class D1Action(Action):
     name = "d1"
     Args = D1Args
     summary = "One read-only SQL statement against a D1 database (the D1 query API)."
-    outputs = frozenset({"ok", "error", "code", "database", "kind", "rows", "row_count", "columns", "first",
-                         "truncated", "duration_ms", "rows_read"})
+    outputs = record(ok=BOOLEAN, error=nullable(STRING), code=nullable(INTEGER), database=STRING, kind=STRING,
+                     rows=array(mapping()), row_count=INTEGER, columns=array(STRING), first=nullable(mapping()),
+                     truncated=BOOLEAN, duration_ms=nullable(NUMBER), rows_read=nullable(INTEGER))
 
     def describe(self, args: D1Args) -> str:
         return f"d1 {args.database}: {args.sql}"

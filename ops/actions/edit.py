@@ -20,6 +20,7 @@ from typing import Any
 from pydantic import Field
 
 from ops.actions.base import Action, Args, Context, Outputs, UndoCall
+from ops.documents.shape import BOOLEAN, STRING, mapping, record
 from ops.errors import InputError
 
 ABSENT = {"$absent": True}
@@ -35,7 +36,7 @@ class EditAction(Action):
     name = "edit"
     Args = EditArgs
     summary = "Round-trip edit of a TOML, YAML, JSON or JSONC config that keeps comments."
-    outputs = frozenset({"file", "previous", "changed"})
+    outputs = record(file=STRING, previous=mapping(), changed=BOOLEAN)
 
     def effect(self, args: EditArgs) -> str:
         return "write"

@@ -16,6 +16,7 @@ import httpx
 from pydantic import Field
 
 from ops.actions.base import Action, Args, Context, Outputs
+from ops.documents.shape import ANY, BOOLEAN, INTEGER, NUMBER, STRING, mapping, nullable, record
 from ops.http import SAFE_METHODS
 
 MAX_TEXT = 4096
@@ -34,7 +35,8 @@ class HttpAction(Action):
     name = "http"
     Args = HttpArgs
     summary = "One HTTP request; expectations on status, headers and JSON."
-    outputs = frozenset({"status", "headers", "json", "text", "elapsed_ms", "failing", "error"})
+    outputs = record(status=nullable(INTEGER), headers=mapping(STRING), json=ANY, text=STRING, elapsed_ms=NUMBER,
+                     failing=BOOLEAN, error=nullable(STRING))
 
     def effect(self, args: HttpArgs) -> str:
         return "read" if args.method in SAFE_METHODS else "write"

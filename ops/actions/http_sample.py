@@ -16,6 +16,7 @@ import httpx
 from pydantic import Field
 
 from ops.actions.base import Action, Args, Context, Outputs
+from ops.documents.shape import BOOLEAN, INTEGER, NUMBER, STRING, mapping, nullable, record
 
 
 class HttpSampleArgs(Args):
@@ -32,8 +33,10 @@ class HttpSampleAction(Action):
     name = "http_sample"
     Args = HttpSampleArgs
     summary = "GET a sample of URLs; error rate, statuses and a header's share."
-    outputs = frozenset({"total", "errors", "error_rate", "unanswered", "rate_4xx", "rate_429", "statuses", "values",
-                         "share", "top", "top_share", "p50_ms", "p95_ms", "failing"})
+    outputs = record(total=INTEGER, errors=INTEGER, error_rate=NUMBER, unanswered=INTEGER, rate_4xx=NUMBER,
+                     rate_429=NUMBER, statuses=mapping(INTEGER), values=mapping(INTEGER), share=mapping(NUMBER),
+                     top=nullable(STRING), top_share=NUMBER, p50_ms=nullable(NUMBER), p95_ms=nullable(NUMBER),
+                     failing=BOOLEAN)
 
     def describe(self, args: HttpSampleArgs) -> str:
         what = f"{len(args.urls)} URLs" if args.urls else f"{args.url} x{args.count}"

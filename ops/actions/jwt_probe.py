@@ -20,12 +20,13 @@ import httpx
 from pydantic import Field
 
 from ops.actions.base import Action, Args, Context, Outputs
+from ops.documents.shape import ANY, INTEGER, record
 from ops.errors import TransportError
 
 
 class JwtProbeArgs(Args):
     url: str = Field(description="The URL to GET with the token, e.g. `{{ target.worker_url }}/v1/me`.")
-    secret: str = Field(min_length=1, description="The HS256 signing secret, usually a secret param.")
+    secret: str = Field(min_length=1, description="The HS256 signing secret: a secret param.", json_schema_extra={"secret": True})
     subject: str = Field("cfw-remedy-probe", description="The token's `sub` claim.")
     ttl: int = Field(60, ge=1, le=3600, description="Seconds until the token's `exp`.")
 
@@ -34,7 +35,7 @@ class JwtProbeAction(Action):
     name = "jwt_probe"
     Args = JwtProbeArgs
     summary = "GET a URL with a fresh HS256 JWT signed with the given secret."
-    outputs = frozenset({"status", "json"})
+    outputs = record(status=INTEGER, json=ANY)
 
     def describe(self, args: JwtProbeArgs) -> str:
         return f"GET {args.url} with an HS256 token for {args.subject!r} signed with the secret"

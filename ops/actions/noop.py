@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from ops.actions.base import Action, Args, Context, Outputs
+from ops.documents.shape import STRING, record
 
 
 class NoopArgs(Args):
@@ -15,7 +16,7 @@ class NoopAction(Action):
     name = "noop"
     Args = NoopArgs
     summary = "Change nothing, and say why (for example the undo of a harmless write)."
-    outputs = frozenset({"reason"})
+    outputs = record(reason=STRING)
 
     def describe(self, args: NoopArgs) -> str:
         return f"nothing to do: {args.reason}"

@@ -18,6 +18,7 @@ from typing import Any
 from pydantic import Field
 
 from ops.actions.base import Action, Args, Context, Outputs, UndoCall
+from ops.documents.shape import BOOLEAN, STRING, nullable, record
 
 
 class NotifyArgs(Args):
@@ -32,7 +33,7 @@ class NotifyAction(Action):
     name = "notify"
     Args = NotifyArgs
     summary = "Post a Slack-compatible message to a webhook (the URL is a secret)."
-    outputs = frozenset({"delivered", "error", "event"})
+    outputs = record(delivered=BOOLEAN, error=nullable(STRING), event=STRING)
 
     def effect(self, args: NotifyArgs) -> str:
         return "write"

@@ -15,6 +15,7 @@ import httpx
 from pydantic import Field
 
 from ops.actions.base import Action, Args, Context, Outputs
+from ops.documents.shape import BOOLEAN, INTEGER, NUMBER, STRING, array, optional, record
 from ops.errors import InputError, TransportError
 
 
@@ -32,7 +33,9 @@ class ProviderOrderAction(Action):
     name = "provider_order"
     Args = ProviderOrderArgs
     summary = "Probe providers' health and latency; propose healthy-first, fastest-first."
-    outputs = frozenset({"current", "proposed", "proposed_csv", "first", "changed", "table", "observable"})
+    outputs = record(current=array(STRING), proposed=array(STRING), proposed_csv=STRING, first=STRING, changed=BOOLEAN,
+                     table=array(record(position=INTEGER, old=STRING, new=STRING, healthy=optional(BOOLEAN),
+                                        latency_ms=optional(NUMBER))), observable=BOOLEAN)
 
     def describe(self, args: ProviderOrderArgs) -> str:
         how = f"use {args.order}" if args.order else "healthy first, then by latency"

@@ -22,6 +22,7 @@ from typing import Literal
 from pydantic import Field
 
 from ops.actions.base import Action, Args, Context, Outputs
+from ops.documents.shape import BOOLEAN, INTEGER, STRING, array, nullable, record
 
 SHOWN_KEYS = 10
 
@@ -38,7 +39,8 @@ class R2Action(Action):
     name = "r2"
     Args = R2Args
     summary = "List one page of a prefix in an R2 bucket (with its jurisdiction): is it reachable?"
-    outputs = frozenset({"reachable", "count", "truncated", "keys", "error", "code", "bucket", "prefix"})
+    outputs = record(reachable=BOOLEAN, count=INTEGER, truncated=BOOLEAN, keys=array(STRING), error=nullable(STRING),
+                     code=nullable(INTEGER), bucket=STRING, prefix=STRING)
 
     def describe(self, args: R2Args) -> str:
         where = f" ({args.jurisdiction})" if args.jurisdiction else ""

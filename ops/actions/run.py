@@ -10,6 +10,7 @@ from typing import Any
 from pydantic import Field
 
 from ops.actions.base import Action, Args, Context, Outputs
+from ops.documents.shape import ANY, INTEGER, STRING, array, record
 from ops.errors import InputError, TransportError
 
 MAX_OUTPUT = 64 * 1024
@@ -27,7 +28,7 @@ class RunAction(Action):
     name = "run"
     Args = RunArgs
     summary = "Run a program from an argv list (no shell)."
-    outputs = frozenset({"exit_code", "stdout", "stderr", "json", "argv"})
+    outputs = record(exit_code=INTEGER, stdout=STRING, stderr=STRING, json=ANY, argv=array(STRING))
 
     def effect(self, args: RunArgs) -> str | None:
         return None  # unknowable: the spec's declared effect governs

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from dataclasses import replace
+from typing import Any, Mapping
 
 from pydantic import Field
 
 from ops import actions
 from ops.actions.base import Action, Args, Context, Outputs
+from ops.documents.shape import ANY, INTEGER, NUMBER, Shape, record
 from ops.engine.expect import evaluate
 from ops.errors import InputError, OpsError, RemediationFailed
 
@@ -25,7 +27,24 @@ class WaitUntilAction(Action):
     name = "wait_until"
     Args = WaitUntilArgs
     summary = "Poll a read-only action until its outputs satisfy an expectation."
-    outputs = frozenset({"attempts", "last", "waited_s"})
+    outputs = record(attempts=INTEGER, last=ANY, waited_s=NUMBER)
+
+    def with_shape(self, with_: Mapping[str, Any]) -> Shape:
+        base = super().with_shape(with_)
+        inner, inner_with = _declared(with_)
+        if inner is None or base.keys is None:
+            return base
+        return replace(base, keys={**base.keys, "with": replace(inner.with_shape(inner_with), required=False)})
+
+    def nested_expectations(self, with_: Mapping[str, Any]) -> dict[str, tuple[str, Shape]]:
+        inner, inner_with = _declared(with_)
+        return {"expect": (str(with_["action"]), inner.outputs_for(inner_with))} if inner is not None else {}
+
+    def outputs_for(self, with_: Mapping[str, Any]) -> Shape:
+        inner, inner_with = _declared(with_)
+        if inner is None:
+            return self.outputs
+        return record(attempts=INTEGER, last=inner.outputs_for(inner_with), waited_s=NUMBER)
 
     def effect(self, args: WaitUntilArgs) -> str | None:
         inner = actions.get(args.action) if isinstance(args.action, str) else None
@@ -64,3 +83,9 @@ def _inner_args(inner: Action | None, args: WaitUntilArgs) -> Any:
         return inner.Args.model_validate(args.with_)
     except Exception:
         return inner.Args.model_construct(**args.with_)
+
+
+def _declared(with_: Mapping[str, Any]) -> tuple[Action | None, dict[str, Any]]:
+    """The polled action and its ``with:``, as the spec writes them."""
+    name, inner_with = with_.get("action"), with_.get("with")
+    return (actions.get(name) if isinstance(name, str) else None), (inner_with if isinstance(inner_with, dict) else {})

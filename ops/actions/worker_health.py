@@ -20,6 +20,7 @@ from pydantic import Field
 from ops.actions.analytics import AnalyticsArgs, stats
 from ops.actions.base import Action, Args, Context, Outputs
 from ops.actions.http import observe
+from ops.documents.shape import BOOLEAN, STRING, array, mapping, nullable, record
 from ops.engine.verdict import judge
 
 
@@ -37,7 +38,8 @@ class WorkerHealthAction(Action):
     name = "worker_health"
     Args = WorkerHealthArgs
     summary = "The target's health contract and the live version's analytics: is the Worker failing?"
-    outputs = frozenset({"healthy", "answers", "failing", "reasons", "http", "analytics"})
+    outputs = record(healthy=BOOLEAN, answers=BOOLEAN, failing=BOOLEAN, reasons=array(STRING), http=mapping(),
+                     analytics=nullable(mapping()))
 
     def describe(self, args: WorkerHealthArgs) -> str:
         return "the Worker's health contract" + (" and its analytics" if args.analytics else "")

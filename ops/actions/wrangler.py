@@ -14,6 +14,7 @@ from pydantic import Field
 
 from ops.actions.base import Action, Args, Context, Outputs
 from ops.actions.run import _quote, run_argv
+from ops.documents.shape import ANY, INTEGER, STRING, array, record
 from ops.errors import InputError
 
 READ_ONLY = (
@@ -35,7 +36,7 @@ class WranglerAction(Action):
     name = "wrangler"
     Args = WranglerArgs
     summary = "Run the pinned wrangler CLI against the target."
-    outputs = frozenset({"exit_code", "stdout", "stderr", "json", "argv"})
+    outputs = record(exit_code=INTEGER, stdout=STRING, stderr=STRING, json=ANY, argv=array(STRING))
 
     def effect(self, args: WranglerArgs) -> str:
         words = tuple(a for a in args.argv if not a.startswith("-"))

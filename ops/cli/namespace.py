@@ -33,6 +33,8 @@ TOP_LEVEL: tuple[tuple[str, str], ...] = (
 
 def build_namespace(argv: list[str] | None = None) -> Collection:
     """The root collection; ``argv`` (the command line) lets unnamed remediations load lazily."""
+    if argv is not None:
+        argv = [*argv, *_help_target()]
     ns = Collection()
     for name, module_name, attr in PARTS:
         try:
@@ -47,6 +49,18 @@ def build_namespace(argv: list[str] | None = None) -> Collection:
         except Exception:  # noqa: S112 - a missing top-level task must not hide the others
             continue
     return ns
+
+
+def _help_target() -> list[str]:
+    """The task of `inv --help TASK`: invoke's core parser has taken it as the value of --help."""
+    from invoke import main
+
+    core = getattr(main.program, "core", None)
+    try:
+        value = core[0].args.help.value if core else None
+    except (AttributeError, IndexError, KeyError):
+        return []
+    return [value] if isinstance(value, str) else []
 
 
 def _unavailable(name: str, exc: Exception) -> Collection:

@@ -32,18 +32,27 @@ BUILTIN_FLAGS: dict[str, tuple[Any, str]] = {
 
 
 def collection(folder: Path | None = None, argv: list[str] | None = None) -> Collection:
-    """All specs as tasks. Given the command line, only the tasks it names get their flags.
+    """All specs as tasks, or, when the command line names remediations, just those.
 
     Invoke copies every task's arguments while it builds its parser; with
     hundreds of specs that dominates `inv --list`, which needs names and
-    summaries only. A task named on the command line is always compiled in full.
+    summaries only, so listing tasks carry no flags. A task named on the command
+    line (`inv remediate.X`, `inv --help remediate.X`) is compiled in full, and
+    only its own spec is read: no other file, however broken, is waited on.
     """
-    named = None if argv is None else {a.split("remediate.", 1)[1].replace("_", "-") for a in argv if "remediate." in a}
+    named = _named(argv)
     coll = Collection("remediate")
-    for entry in discover(folder):
-        full = named is None or entry.name in named
+    for entry in discover(folder, only=named or None):
+        if named and entry.name not in named:
+            continue
+        full = argv is None or entry.name in named
         coll.add_task(compile_entry(entry) if full else _listing_task(entry), name=entry.name)
     return coll
+
+
+def _named(argv: list[str] | None) -> set[str]:
+    words = [w.split("remediate.", 1)[1] for w in argv or () if w.startswith("remediate.")]
+    return {w.replace("_", "-") for w in words if w}
 
 
 class _ListingTask(Task):  # type: ignore[type-arg]

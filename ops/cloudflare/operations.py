@@ -8,11 +8,12 @@ remediation decides on; ``queues.replay`` moves a dead-letter queue back.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from ops.cloudflare import _api
 from ops.cloudflare._client import CloudflareClient
+from ops.documents.shape import ANY, BOOLEAN, INTEGER, NUMBER, STRING, Shape, array, mapping, nullable, optional, record, secret
 from ops.errors import ApiError, InputError
 
 ROLLBACK_WINDOW = 10
@@ -20,9 +21,18 @@ ROLLBACK_WINDOW = 10
 
 @dataclass(frozen=True)
 class Operation:
+    """An API operation, declared: its effect, the arguments it takes and the result it returns.
+
+    ``args`` and ``result`` are what `inv specs.check` checks a spec's `with: {op, args}`,
+    its expectations and later references against. Raw API objects are left open
+    (``mapping()``): their fields are Cloudflare's, not ours.
+    """
+
     name: str
     effect: str  # read | write | destructive
     call: Callable[..., Any]
+    args: Shape = field(default_factory=record)
+    result: Shape = ANY
 
 
 def worker_state(c: CloudflareClient, script: str, version: str = "") -> dict[str, Any]:
@@ -172,26 +182,47 @@ def kv_sample(c: CloudflareClient, namespace_id: str, keys: list[str]) -> dict[s
             "share": round(present / len(keys), 4) if keys else None}
 
 
+SCRIPT = record(script=STRING)
+OBJECTS = array(mapping())
+WORKER_STATE = record(
+    script=STRING, current_deployment_id=nullable(STRING), current_version_id=nullable(STRING),
+    current_version_number=nullable(INTEGER), latest_version_id=nullable(STRING), latest_is_deployed=BOOLEAN,
+    recent_version_ids=array(STRING), rollback_target=nullable(STRING), target_version_id=nullable(STRING),
+    target_version_number=nullable(INTEGER), target_in_window=BOOLEAN, secrets=array(STRING),
+)
+QUEUE_FOUND = dict(exists=BOOLEAN, queue_id=nullable(STRING), consumers=OBJECTS, consumer_attached=BOOLEAN,
+                   consumer_id=nullable(STRING), pull_consumer_id=nullable(STRING))
+
 OPERATIONS: dict[str, Operation] = {op.name: op for op in (
-    Operation("worker.state", "read", worker_state),
-    Operation("versions.list", "read", _api.list_versions),
-    Operation("versions.get", "read", _api.get_version),
-    Operation("deployments.list", "read", _api.list_deployments),
-    Operation("deployments.create", "write", deploy_version),
-    Operation("secrets.list", "read", lambda c, script: [s["name"] for s in _api.list_secrets(c, script)]),
-    Operation("secrets.put", "write", put_secret),
-    Operation("secrets.delete", "destructive", _api.delete_secret),
-    Operation("kv.namespaces.list", "read", _api.list_kv_namespaces),
-    Operation("kv.keys.list", "read", lambda c, namespace_id, prefix="": list(_api.list_kv_keys(c, namespace_id, prefix))),
-    Operation("kv.bulk_put", "write", _api.kv_bulk_put),
-    Operation("kv.sample", "read", kv_sample),
-    Operation("d1.list", "read", _api.list_d1),
-    Operation("r2.list", "read", _api.list_r2),
-    Operation("queues.list", "read", _api.list_queues),
-    Operation("queues.find", "read", find_queue),
-    Operation("queues.peek", "read", peek_queue),
-    Operation("queues.replay", "destructive", replay_queue),
-    Operation("queues.consumers.create", "write", _api.create_consumer),
-    Operation("queues.consumers.delete", "write", _api.delete_consumer),
-    Operation("durable_objects.list", "read", _api.list_durable_objects),
+    Operation("worker.state", "read", worker_state, record(script=STRING, version=optional(STRING)), WORKER_STATE),
+    Operation("versions.list", "read", _api.list_versions, SCRIPT, OBJECTS),
+    Operation("versions.get", "read", _api.get_version, record(script=STRING, version_id=STRING), mapping()),
+    Operation("deployments.list", "read", _api.list_deployments, SCRIPT, OBJECTS),
+    Operation("deployments.create", "write", deploy_version,
+              record(script=STRING, version_id=STRING, message=optional(STRING), force=optional(BOOLEAN)), mapping()),
+    Operation("secrets.list", "read", lambda c, script: [s["name"] for s in _api.list_secrets(c, script)], SCRIPT,
+              array(STRING)),
+    Operation("secrets.put", "write", put_secret, record(script=STRING, name=STRING, text=secret(STRING)), mapping()),
+    Operation("secrets.delete", "destructive", _api.delete_secret, record(script=STRING, name=STRING), ANY),
+    Operation("kv.namespaces.list", "read", _api.list_kv_namespaces, record(), OBJECTS),
+    Operation("kv.keys.list", "read", lambda c, namespace_id, prefix="": list(_api.list_kv_keys(c, namespace_id, prefix)),
+              record(namespace_id=STRING, prefix=optional(STRING)), OBJECTS),
+    Operation("kv.bulk_put", "write", _api.kv_bulk_put, record(namespace_id=STRING, pairs=OBJECTS), INTEGER),
+    Operation("kv.sample", "read", kv_sample, record(namespace_id=STRING, keys=array(STRING)),
+              record(checked=INTEGER, present=INTEGER, missing=array(STRING), share=nullable(NUMBER))),
+    Operation("d1.list", "read", _api.list_d1, record(), OBJECTS),
+    Operation("r2.list", "read", _api.list_r2, record(), OBJECTS),
+    Operation("queues.list", "read", _api.list_queues, record(), OBJECTS),
+    Operation("queues.find", "read", find_queue, record(name=STRING, script=optional(STRING)), record(**QUEUE_FOUND)),
+    Operation("queues.peek", "read", peek_queue, record(name=STRING, limit=optional(INTEGER)),
+              record(**QUEUE_FOUND, count=INTEGER, more=BOOLEAN)),
+    Operation("queues.replay", "destructive", replay_queue,
+              record(source=STRING, destination=STRING, max_messages=optional(INTEGER), batch_size=optional(INTEGER)),
+              record(moved=INTEGER, kept=INTEGER, remaining=INTEGER, source_queue_id=STRING,
+                     destination_queue_id=STRING, pull_consumer_added=BOOLEAN)),
+    Operation("queues.consumers.create", "write", _api.create_consumer,
+              record(queue_id=STRING, script=STRING, dead_letter_queue=optional(nullable(STRING)),
+                     settings=optional(mapping())), mapping()),
+    Operation("queues.consumers.delete", "write", _api.delete_consumer, record(queue_id=STRING, consumer_id=STRING), ANY),
+    Operation("durable_objects.list", "read", _api.list_durable_objects, record(), OBJECTS),
 )}

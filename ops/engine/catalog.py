@@ -21,7 +21,7 @@ from typing import Any
 
 __all__ = ["Entry", "default_dir", "discover"]
 
-CACHE_FORMAT = 3
+CACHE_FORMAT = 4
 RACY_NS = 2_000_000_000  # a file modified this close to the cache's writing is always re-hashed
 
 
@@ -36,6 +36,7 @@ class Entry:
     valid: bool = False
     data_file: str | None = None
     stat: list[int] = field(default_factory=list)
+    name_at: list[int] = field(default_factory=lambda: [1, 1])
 
     @property
     def ok(self) -> bool:
@@ -71,25 +72,56 @@ def default_dir() -> Path:
     return beside if beside.is_dir() else Path(__file__).resolve().parents[2] / "remediations"
 
 
-def discover(folder: Path | None = None) -> list[Entry]:
+def discover(folder: Path | None = None, only: set[str] | None = None) -> list[Entry]:
+    """Every spec in ``folder``; with ``only``, just enough of them to serve those names.
+
+    A name is served without reading any other spec when the file named after it
+    (``rollback.yaml`` for ``rollback``) defines it: that file wins any clash of
+    names, so no other file can change the outcome. Otherwise every spec is read.
+    """
     folder = folder or default_dir()
     files = sorted(p for p in folder.glob("*.y*ml") if p.suffix in (".yaml", ".yml"))
     cache = _Cache(folder)
-    entries = [_entry(path, cache) for path in files]
+    entries = _named(files, cache, only) if only else None
+    if entries is None:
+        entries = [_entry(path, cache) for path in files]
     cache.save()
     return _dedupe(entries)
 
 
-def _entry(path: Path, cache: _Cache) -> Entry:
+def _named(files: list[Path], cache: _Cache, only: set[str]) -> list[Entry] | None:
+    picked: list[Entry] = []
+    for path in files:
+        fresh = cache.by_stat(str(path), _stat(path))
+        if path.stem in only:
+            picked.append(fresh or _entry(path, cache))
+        elif fresh is not None and fresh.name in only:
+            picked.append(fresh)
+    served = {e.name for e in picked if e.ok and Path(e.path).stem == e.name}
+    return picked if only <= served else None
+
+
+def _stat(path: Path) -> list[int]:
     try:
         st = path.stat()
-        stat = [st.st_mtime_ns, st.st_size, st.st_ino]
-        unchanged = cache.by_stat(str(path), stat)
-        if unchanged is not None:
-            return unchanged
-        raw = path.read_bytes()
-    except OSError as exc:
-        return Entry(path.stem, str(path), "", problems=[f"{path}:1:1: $: cannot read the file: {exc.strerror}"])
+    except OSError:
+        return []
+    return [st.st_mtime_ns, st.st_size, st.st_ino]
+
+
+def _entry(path: Path, cache: _Cache) -> Entry:
+    stat = _stat(path)
+    unchanged = cache.by_stat(str(path), stat)
+    if unchanged is not None:
+        return unchanged
+    from ops.documents.problem import DocumentError
+    from ops.documents.source import read_bytes
+    from ops.engine.load import MAX_BYTES
+
+    try:
+        raw = read_bytes(path, max_bytes=MAX_BYTES, what="spec", display=_display(path))
+    except DocumentError as exc:
+        return Entry(path.stem, str(path), "", problems=[str(exc.problem)])
     digest = hashlib.sha256(raw).hexdigest()
     cached = cache.get(str(path), digest)
     if cached is None:
@@ -108,28 +140,41 @@ def _validate(path: Path, digest: str) -> Entry:
         return Entry(path.stem, str(path), digest, problems=[str(p) for p in checked.problems])
     spec = checked.spec
     params = {name: p.model_dump(mode="json") for name, p in spec.params.items()}
-    entry = Entry(spec.name, str(path), digest, spec.summary, params, [], True)
+    entry = Entry(spec.name, str(path), digest, spec.summary, params, [], True, name_at=list(checked.name_at))
     entry._fresh_data = checked.data  # type: ignore[attr-defined]
     return entry
 
 
 def _display(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
+    from ops.engine.check import display_name
+
+    return display_name(path)
 
 
 def _dedupe(entries: list[Entry]) -> list[Entry]:
-    seen: dict[str, str] = {}
-    for entry in entries:
-        if entry.ok and entry.name in seen:
-            entry.problems = [f"{entry.path}:1:1: $.name: {entry.name!r} is already the name of {seen[entry.name]}; names must be unique"]
+    """One task per name. The file named after a spec wins a clash, then the first file; the others are broken."""
+    owners: dict[str, Entry] = {}
+    for entry in sorted((e for e in entries if e.ok), key=lambda e: (Path(e.path).stem != e.name, e.path)):
+        owner = owners.setdefault(entry.name, entry)
+        if owner is not entry:
+            line, col = entry.name_at
+            entry.problems = [f"{_display(Path(entry.path))}:{line}:{col}: $.name: {entry.name!r} is already the name of "
+                              f"{_display(Path(owner.path))}, which keeps it; names must be unique: rename this one"]
             entry.valid = False
-            entry.name = Path(entry.path).stem
-        elif entry.ok:
-            seen[entry.name] = entry.path
+    taken = set(owners)
+    for entry in entries:
+        if not entry.ok:
+            entry.name = _free(Path(entry.path).stem, taken)
+            taken.add(entry.name)
     return entries
+
+
+def _free(name: str, taken: set[str]) -> str:
+    candidate, n = name, 1
+    while candidate in taken:
+        n += 1
+        candidate = f"{name}-{n}"
+    return candidate
 
 
 class _Cache:

@@ -22,6 +22,8 @@ class Checked:
     problems: list[Problem] = field(default_factory=list)
     data: Any = None
     spec: Any = None  # ops.engine.model.Spec when valid
+    display: str = ""
+    name_at: tuple[int, int] = (1, 1)
 
     @property
     def ok(self) -> bool:
@@ -32,19 +34,39 @@ def spec_files(paths: Iterable[Path]) -> list[Path]:
     found: list[Path] = []
     for path in paths:
         if path.is_dir():
-            found.extend(sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file()))
+            found.extend(sorted(p for p in path.glob("*.y*ml") if p.suffix in (".yaml", ".yml")))
         else:
             found.append(path)
     return found
 
 
 def check_paths(paths: Iterable[Path]) -> list[Checked]:
-    return [check_file(p) for p in spec_files(paths)]
+    """Every file checked on its own, then names checked across them: a name belongs to one file."""
+    results = [check_file(p) for p in spec_files(paths)]
+    owners: dict[str, Checked] = {}
+    named = [(r.data["name"], r) for r in results if isinstance(r.data, dict) and isinstance(r.data.get("name"), str)]
+    for name, result in sorted(named, key=lambda item: (item[1].path.stem != item[0], str(item[1].path))):
+        owner = owners.setdefault(name, result)
+        if owner is not result:
+            line, col = result.name_at
+            result.problems.append(Problem(result.display, line, col, "$.name",
+                f"{name!r} is already the name of {owner.display} (line {owner.name_at[0]}); "
+                "names must be unique across remediations: rename one"))
+            result.spec = None
+    return results
+
+
+def display_name(path: Path) -> str:
+    """How a spec file is named in messages: relative to the working directory when it is below it."""
+    try:
+        return str(path.absolute().relative_to(Path.cwd().absolute()))
+    except ValueError:
+        return str(path)
 
 
 def check_file(path: Path, display: str | None = None) -> Checked:
-    loaded = load_yaml(path, display=display)
-    checked = Checked(path, list(loaded.problems), loaded.data)
+    loaded = load_yaml(path, display=display or display_name(path))
+    checked = Checked(path, list(loaded.problems), loaded.data, display=loaded.file, name_at=loaded.where(("name",)))
     if loaded.problems:
         return checked
     if not isinstance(loaded.data, dict):

@@ -1,43 +1,7 @@
-"""A located problem in an input file, rendered like a compiler's error."""
+"""A located problem in an input file: the one type lives in ``ops.documents.problem``."""
 
 from __future__ import annotations
 
-import difflib
-from dataclasses import dataclass
-from typing import Iterable
+from ops.documents.problem import Path_, Problem, did_you_mean, json_path
 
 __all__ = ["Path_", "Problem", "did_you_mean", "json_path"]
-
-Path_ = tuple[str | int, ...]
-
-
-@dataclass(frozen=True, order=True)
-class Problem:
-    file: str
-    line: int
-    col: int
-    path: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line}:{self.col}: {self.path}: {self.message}"
-
-    def as_dict(self) -> dict[str, object]:
-        return {"file": self.file, "line": self.line, "col": self.col, "path": self.path, "message": self.message}
-
-
-def json_path(path: Iterable[str | int]) -> str:
-    out = "$"
-    for part in path:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        elif part.replace("_", "").replace("-", "").isalnum() and not part[:1].isdigit():
-            out += f".{part}"
-        else:
-            out += f"[{part!r}]"
-    return out
-
-
-def did_you_mean(word: str, candidates: Iterable[str]) -> str:
-    close = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
-    return f"; did you mean {close[0]!r}?" if close else ""

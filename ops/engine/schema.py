@@ -16,7 +16,7 @@ __all__ = ["SCHEMA_ID", "SCHEMA_PATH", "generate", "validator"]
 
 SCHEMA_ID = "https://github.com/cfw-remedy/cfw-remedy/schemas/remediation.schema.json"
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "schemas" / "remediation.schema.json"
-STEP_LIKE = ("Check", "Precondition", "Step", "UndoStep")
+STEP_LIKE = ("Check", "Precondition", "Probe", "Step", "UndoStep")
 TEMPLATE = {"type": "string", "pattern": r"^\s*\{\{.*\}\}\s*$", "description": "A `{{ … }}` reference."}
 
 

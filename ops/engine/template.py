@@ -3,20 +3,71 @@
 There are no expressions and no second pass: a param whose value contains
 `{{ … }}` is substituted as data and never evaluated, so user input cannot
 inject template syntax. A string that is exactly one reference keeps the
-referenced value's type.
+referenced value's type. ``parse`` is the check-time view of the same
+grammar: anything between braces that is not a lookup (code, a filter, a
+block, an unclosed `{{`) is an error that says what it is.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from ops.errors import OpsError
 
-__all__ = ["UNKNOWN", "Unknown", "condition_holds", "references", "resolve"]
+__all__ = ["UNKNOWN", "Ref", "TemplateError", "Unknown", "condition_holds", "parse", "references", "resolve"]
 
-REF = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_\-]*(?:\.[A-Za-z0-9_\-]+)*)\s*\}\}")
-CONDITION = re.compile(r"^\s*(not\s+)?([A-Za-z_][A-Za-z0-9_\-]*(?:\.[A-Za-z0-9_\-]+)*)\s*$")
+PATH = r"[A-Za-z_][A-Za-z0-9_\-]*(?:\.[A-Za-z0-9_\-]+)*"
+REF = re.compile(r"\{\{\s*(" + PATH + r")\s*\}\}")
+CONDITION = re.compile(r"^\s*(not\s+)?(" + PATH + r")\s*$")
+_OPENERS = re.compile(r"\{\{|\{%|\{#")
+
+
+@dataclass(frozen=True)
+class Ref:
+    """One `{{ path }}` in a string: the path, where it starts, and whether it is the whole string."""
+
+    path: str
+    start: int
+    whole: bool
+
+
+class TemplateError(ValueError):
+    def __init__(self, message: str, offset: int) -> None:
+        super().__init__(message)
+        self.offset = offset
+
+
+def parse(text: str) -> list[Ref]:
+    """The references in ``text``; a ``TemplateError`` (with its offset) for anything that is not a lookup."""
+    refs: list[Ref] = []
+    whole = REF.fullmatch(text.strip()) is not None
+    for opener in _OPENERS.finditer(text):
+        start = opener.start()
+        if opener.group() == "{%":
+            raise TemplateError("{% … %} is a template block; a template is only a lookup such as {{ params.name }}: "
+                                "use `when:` to make a step conditional", start)
+        if opener.group() == "{#":
+            raise TemplateError("{# … #} is a template comment; write a YAML comment (#) instead", start)
+        end = text.find("}}", start + 2)
+        if end < 0:
+            raise TemplateError("{{ is never closed with }}", start)
+        inner = text[start + 2:end].strip()
+        if re.fullmatch(PATH, inner):
+            refs.append(Ref(inner, start, whole))
+        else:
+            raise TemplateError(_not_a_lookup(inner), start)
+    return refs
+
+
+def _not_a_lookup(inner: str) -> str:
+    shown = f"{{{{ {inner} }}}}"
+    if not inner:
+        return f"{shown} is empty; write a lookup such as {{{{ params.name }}}}"
+    if "|" in inner:
+        return f"{shown} applies a filter (|); a template is only a lookup such as {{{{ params.name }}}}, with no filters"
+    return f"{shown} is code, not a lookup; a template is only a dotted path such as {{{{ params.name }}}}"
 
 
 class Unknown:

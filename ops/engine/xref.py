@@ -1,4 +1,11 @@
-"""Cross-references a schema cannot see: undo targets, outputs used later, params referenced, effects."""
+"""What a schema cannot see, resolved at check time against what each action type declares.
+
+Every `with:` is checked against its action's argument shape (a Cloudflare
+operation's own arguments, a polled action's `with:`), every `{{ … }}` is
+parsed as a lookup and resolved to the type it will have, every expectation
+names an output the action produces and uses a known operator, and effects,
+undos, params and the verification's timing are consistent.
+"""
 
 from __future__ import annotations
 
@@ -6,36 +13,250 @@ import re
 from typing import Any, Iterator
 
 from ops import actions
+from ops.documents.shape import BOOLEAN, INTEGER, NUMBER, STRING, Shape, check_value, shape_of_value, walk
 from ops.engine import template
+from ops.engine.expect import OPERATORS
 from ops.engine.load import Loaded
 from ops.engine.model import EFFECT_RANK, RESERVED_FLAGS, Check, Param, Probe, Spec, Step, UndoStep
 from ops.engine.problems import Path_, Problem, did_you_mean, json_path
+from ops.engine.hazards import ADVICE, secret_problems, shell_problem
 
 __all__ = ["xref_problems"]
 
-ROOTS = ("params", "target", "steps", "run")
+ROOTS = ("params", "target", "steps")
 TARGET_KEYS = ("name", "worker", "worker_url", "account_id", "api_base_url", "wrangler_config", "popular_keys",
                "health_url", "health_status")
+PARAM_SHAPES = {"string": STRING, "path": STRING, "secret": STRING, "integer": INTEGER, "number": NUMBER, "boolean": BOOLEAN}
+ORDERING = ("<", "<=", ">", ">=")
 Item = Check | Step | UndoStep
 
 
 def xref_problems(spec: Spec, loaded: Loaded) -> list[Problem]:
-    report = _Reporter(loaded)
-    _check_params(spec, report)
-    _check_names(spec, report)
-    _check_actions(spec, report)
-    _check_effects(spec, report)
-    _check_references(spec, report)
-    return sorted(set(report.problems))
+    xref = _Xref(spec, loaded)
+    xref.params()
+    xref.timing()
+    xref.names()
+    xref.items()
+    return sorted(set(xref.problems))
 
 
-class _Reporter:
-    def __init__(self, loaded: Loaded) -> None:
+class _Xref:
+    def __init__(self, spec: Spec, loaded: Loaded) -> None:
+        self.spec = spec
         self.loaded = loaded
         self.problems: list[Problem] = []
+        self.listed = list(_items(spec))
+        self.order = {item.name: i for i, (_, item) in enumerate(self.listed)}
+        self.by_name = {item.name: item for _, item in self.listed}
 
-    def __call__(self, path: Path_, message: str) -> None:
-        self.problems.append(self.loaded.problem(path, message, json_path(path)))
+    def report(self, path: Path_, message: str, offset: int | None = None) -> None:
+        self.problems.append(self.loaded.problem(path, message, json_path(path), offset))
+
+    # params and timing
+
+    def params(self) -> None:
+        for name, param in self.spec.params.items():
+            path: Path_ = ("params", name)
+            if name in RESERVED_FLAGS:
+                self.report(path, f"param {name!r} clashes with the built-in flag --{name.replace('_', '-')}; rename it")
+            elif not re.fullmatch(r"[a-z][a-z0-9_]*", name):
+                self.report(path, f"param name {name!r} must be lower_snake_case")
+            for key, message in _param_problems(param):
+                self.report((*path, key) if key else path, message)
+
+    def timing(self) -> None:
+        verify = self.spec.verify
+        if verify.hold and verify.hold >= verify.deadline:
+            self.report(("verify", "hold"), f"hold ({verify.hold:g} s) must be shorter than the deadline "
+                                            f"({verify.deadline:g} s), or the checks can never hold in time")
+
+    def names(self) -> None:
+        seen: dict[str, Path_] = {}
+        for path, item in self.listed:
+            if item.name in seen:
+                self.report((*path, "name"), f"name {item.name!r} is already used at {json_path(seen[item.name])}; "
+                                             "names must be unique")
+            else:
+                seen[item.name] = path
+
+    # each probe, precondition, step, undo and check
+
+    def items(self) -> None:
+        undo_names = {u.name for u in self.spec.undo}
+        for index, (path, item) in enumerate(self.listed):
+            self.references(index, path, item)
+            action = actions.get(item.action)
+            if action is None:
+                self.report((*path, "action"), f"unknown action type {item.action!r}{did_you_mean(item.action, actions.known_names())}")
+                continue
+            if self.arguments(path, item, action):
+                self.effects(path, item, action, undo_names)
+            self.expectations(path, item, action)
+
+    def arguments(self, path: Path_, item: Item, action: Any) -> bool:
+        """Check `with:`; whether its action is known well enough to judge its effect."""
+        where = (*path, "with")
+        known = self.operation(where, item.with_) if item.action == "cloudflare" else True
+        shape = action.with_shape(item.with_)
+        for at, message in check_value(item.with_, shape, where, self.typeof()):
+            self.report(at, message)
+        for at, value, below in walk(item.with_, shape, where):
+            if below.secret and not self.is_secret_param(value):
+                self.report(at, f"{at[-1]!r} carries a secret; {ADVICE}")
+        for at, message, offset in secret_problems(item.with_, where):
+            self.report(at, message, offset)
+        if item.action == "run":
+            for at, message in shell_problem(item.with_, where):
+                self.report(at, message)
+        return known
+
+    def operation(self, where: Path_, with_: dict[str, Any]) -> bool:
+        """Whether `op` names a known operation (reported when it does not)."""
+        from ops.cloudflare.operations import OPERATIONS
+
+        op = with_.get("op")
+        if isinstance(op, str) and not template.REF.search(op) and op not in OPERATIONS:
+            self.report((*where, "op"), f"unknown Cloudflare operation {op!r}"
+                                        f"{did_you_mean(op, OPERATIONS) or '; known: ' + ', '.join(sorted(OPERATIONS))}")
+            return False
+        return True
+
+    def expectations(self, path: Path_, item: Item, action: Any) -> None:
+        self.expect(item.expect, (*path, "expect"), item.action, action.outputs_for(item.with_))
+        for key, (polled, outputs) in action.nested_expectations(item.with_).items():
+            if isinstance(item.with_.get(key), dict):
+                self.expect(item.with_[key], (*path, "with", key), polled, outputs)
+
+    def expect(self, expect: dict[str, Any], path: Path_, action_name: str, outputs: Shape) -> None:
+        typeof = self.typeof()
+        for key, matcher in expect.items():
+            where = (*path, key)
+            parts = key.split(".")
+            shape, found = outputs.at(parts)
+            if shape is None:
+                known = outputs.at(parts[:found])[0]
+                self.report(where, f"action {action_name!r} has no output {'.'.join(parts[:found + 1])!r}"
+                                   f"{_suggest(parts[found], known)}")
+                continue
+            for at, message, offset in _matcher_problems(matcher, shape, where, typeof):
+                self.report(at, message, offset)
+
+    def effects(self, path: Path_, item: Item, action: Any, undo_names: set[str]) -> None:
+        args = _args(action, item)
+        if not isinstance(item, Step):
+            if isinstance(item, Check) and action.effect(args) not in ("read", None):
+                self.report((*path, "action"), f"{path[0]} must be read-only, but {action.describe(args)} changes state")
+            return
+        step = item
+        if step.undo is not None and step.undo not in undo_names:
+            self.report((*path, "undo"), f"undo {step.undo!r} is not defined under `undo:`{did_you_mean(step.undo, undo_names)}")
+        if step.effect == "read" and (step.undo or step.irreversible):
+            self.report(path, "a read step changes nothing: drop its undo/irreversible")
+        if step.effect == "write" and step.irreversible:
+            self.report((*path, "irreversible"), "a write step is undoable; if it cannot be undone, declare effect: destructive")
+        if step.effect == "write" and not step.undo and not action.supplies_undo(args):
+            self.report(path, f"write step {step.name!r} needs an undo: name one under `undo:` "
+                              f"(action {step.action!r} supplies none here), or declare it destructive with irreversible: <reason>")
+        if step.effect == "destructive" and not step.irreversible:
+            self.report(path, f"destructive step {step.name!r} needs irreversible: <why it cannot be undone>")
+        inherent = action.effect(args)
+        if inherent is None and step.effect == "read":
+            self.report((*path, "effect"), f"declared 'read' but {action.describe(args)} cannot be shown to change "
+                                           "nothing; declare what it does (write, with an undo)")
+        elif inherent is not None and EFFECT_RANK[inherent] > EFFECT_RANK[step.effect]:
+            self.report((*path, "effect"), f"declared {step.effect!r} but {action.describe(args)} has effect {inherent!r}")
+
+    # references
+
+    def references(self, index: int, path: Path_, item: Item) -> None:
+        for key in ("with", "expect"):
+            for where, text in _strings(item.with_ if key == "with" else item.expect, (*path, key)):
+                try:
+                    refs = template.parse(text)
+                except template.TemplateError as exc:
+                    self.report(where, str(exc), exc.offset)
+                    continue
+                for ref in refs:
+                    self.reference(ref.path, where, index, item, ref.start)
+        when = getattr(item, "when", None)
+        if when:
+            try:
+                _, ref_path = template.parse_condition(when)
+            except ValueError as exc:
+                self.report((*path, "when"), str(exc))
+            else:
+                self.reference(ref_path, (*path, "when"), index, item, None)
+
+    def reference(self, ref: str, path: Path_, index: int, item: Item, offset: int | None) -> None:
+        parts = ref.split(".")
+        root, name = parts[0], parts[1] if len(parts) > 1 else ""
+        shown = f"{{{{ {ref} }}}}"
+        if root not in ROOTS:
+            self.report(path, f"{shown}: unknown root {root!r}{did_you_mean(root, ROOTS)} (use params., target. or steps.)", offset)
+        elif root == "params" and (len(parts) != 2 or name not in self.spec.params):
+            self.report(path, f"{shown}: no param {name!r}{did_you_mean(name, self.spec.params)}", offset)
+        elif root == "target" and (len(parts) != 2 or name not in TARGET_KEYS):
+            self.report(path, f"{shown}: the target has {', '.join(TARGET_KEYS)}{did_you_mean(name, TARGET_KEYS)}", offset)
+        elif root == "steps":
+            message = self.step_reference(ref, parts, path, index, item)
+            if message:
+                self.report(path, f"{shown}: {message}", offset)
+
+    def step_reference(self, ref: str, parts: list[str], path: Path_, index: int, item: Item) -> str:
+        name = parts[1] if len(parts) > 1 else ""
+        if name not in self.order:
+            return f"no step {name!r}{did_you_mean(name, self.order)}"
+        target = self.by_name[name]
+        if isinstance(target, Probe) != isinstance(item, Probe):
+            return "probes run only in `inv diagnose`; they and the run's steps cannot refer to each other"
+        later_is_fine = isinstance(item, UndoStep) or path[0] == "verify"
+        if self.order[name] >= index and not later_is_fine:
+            return f"step {name!r} runs later; only earlier steps' outputs can be used"
+        if len(parts) < 3 or parts[2] not in ("outputs", "status", "finished_at") or (parts[2] != "outputs" and len(parts) > 3):
+            return f"write steps.{name}.outputs.<key> (or steps.{name}.status, steps.{name}.finished_at)"
+        action = actions.get(target.action)
+        if parts[2] != "outputs" or action is None:
+            return ""
+        outputs = action.outputs_for(target.with_)
+        shape, found = outputs.at(parts[3:])
+        if shape is None:
+            known = outputs.at(parts[3:3 + found])[0]
+            return (f"action {target.action!r} has no output {'.'.join(parts[3:4 + found])!r}"
+                    f"{_suggest(parts[3 + found], known)}")
+        return ""
+
+    def typeof(self) -> Any:
+        """The shape a string resolves to: None for literal text, a string for text with references in it."""
+        def resolve(text: str) -> Shape | None:
+            try:
+                refs = template.parse(text)
+            except template.TemplateError:
+                return Shape()  # reported by references()
+            if not refs:
+                return None
+            return self.shape_of(refs[0].path) if refs[0].whole else STRING
+
+        return resolve
+
+    def is_secret_param(self, value: Any) -> bool:
+        whole = template.REF.fullmatch(value.strip()) if isinstance(value, str) else None
+        param = self.spec.params.get(whole.group(1).removeprefix("params.")) if whole else None
+        return whole is not None and whole.group(1).startswith("params.") and param is not None and param.type == "secret"
+
+    def shape_of(self, ref: str) -> Shape:
+        parts = ref.split(".")
+        if parts[0] == "params" and len(parts) == 2 and parts[1] in self.spec.params:
+            return PARAM_SHAPES[self.spec.params[parts[1]].type]
+        if parts[0] == "target":
+            return STRING
+        if parts[0] == "steps" and len(parts) >= 3 and parts[1] in self.by_name:
+            if parts[2] in ("status", "finished_at"):
+                return STRING
+            target = self.by_name[parts[1]]
+            action = actions.get(target.action)
+            if action is not None:
+                return action.outputs_for(target.with_).at(parts[3:])[0] or Shape()
+        return Shape()
 
 
 def _items(spec: Spec) -> Iterator[tuple[Path_, Item]]:
@@ -51,80 +272,100 @@ def _items(spec: Spec) -> Iterator[tuple[Path_, Item]]:
         yield ("verify", "checks", i), check
 
 
-def _check_params(spec: Spec, report: _Reporter) -> None:
-    for name, param in spec.params.items():
-        path: Path_ = ("params", name)
-        if name in RESERVED_FLAGS:
-            report(path, f"param {name!r} clashes with the built-in flag --{name.replace('_', '-')}; rename it")
-        elif not re.fullmatch(r"[a-z][a-z0-9_]*", name):
-            report(path, f"param name {name!r} must be lower_snake_case")
-        for message in _param_problems(param):
-            report(path, message)
+def _strings(value: Any, path: Path_) -> Iterator[tuple[Path_, str]]:
+    if isinstance(value, dict):
+        for key, child in value.items():
+            yield from _strings(child, (*path, key))
+    elif isinstance(value, list):
+        for index, child in enumerate(value):
+            yield from _strings(child, (*path, index))
+    elif isinstance(value, str):
+        yield path, value
 
 
-def _param_problems(param: Param) -> Iterator[str]:
-    default = param.default
+def _suggest(word: str, known: Shape | None) -> str:
+    keys = known.known_keys() if known is not None else []
+    if not keys:
+        return ""
+    return did_you_mean(word, keys) or f"; it has {', '.join(keys)}"
+
+
+def _param_problems(param: Param) -> Iterator[tuple[str, str]]:
+    default, kind = param.default, param.type
+    numeric, textual = kind in ("integer", "number"), kind in ("string", "path")
+    pattern = None
     if param.pattern is not None:
         try:
-            re.compile(param.pattern)
+            pattern = re.compile(param.pattern)
         except re.error as exc:
-            yield f"pattern is not a valid regular expression: {exc}"
+            yield "pattern", f"not a valid regular expression: {exc}"
+    for key, applies, what in (("minimum", numeric, "integer and number"), ("maximum", numeric, "integer and number"),
+                               ("pattern", textual, "string and path"), ("choices", textual, "string and path")):
+        if getattr(param, key) is not None and not applies:
+            yield key, f"{key} applies only to {what} params, not to a {kind}"
+    if param.minimum is not None and param.maximum is not None and param.minimum > param.maximum:
+        yield "minimum", f"minimum {param.minimum:g} is above maximum {param.maximum:g}"
     if param.required and default is not None:
-        yield "a required param cannot have a default; drop one of them"
+        yield "", "a required param cannot have a default; drop one of them"
     if default is None:
         return
-    types: dict[str, type | tuple[type, ...]] = {"string": str, "path": str, "secret": str, "integer": int,
-                                                  "number": (int, float), "boolean": bool}
-    expected = types[param.type]
-    if not isinstance(default, expected) or (param.type != "boolean" and isinstance(default, bool)):
-        yield f"default {default!r} is not a {param.type}"
-    elif param.type == "secret":
-        kind = str(default).split(":", 1)[0]
-        if kind not in param.sources:
-            yield f"default {default!r} must be a source ({', '.join(param.sources)}), never a secret value"
+    if not PARAM_SHAPES[kind].admits(shape_of_value(default)):
+        yield "default", f"default {default!r} is not a {kind}"
+    elif kind == "secret":
+        if str(default).split(":", 1)[0] not in param.sources:
+            yield "default", f"default {default!r} must be a source ({', '.join(param.sources)}), never a secret value"
+    elif numeric and isinstance(default, (int, float)):
+        if param.minimum is not None and default < param.minimum:
+            yield "default", f"default {default:g} is below the param's own minimum {param.minimum:g}"
+        if param.maximum is not None and default > param.maximum:
+            yield "default", f"default {default:g} is above the param's own maximum {param.maximum:g}"
+    elif textual:
+        if pattern is not None and not pattern.fullmatch(str(default)):
+            yield "default", f"default {default!r} does not match the param's own pattern {param.pattern!r}"
+        if param.choices is not None and default not in param.choices:
+            yield "default", f"default {default!r} is not one of the param's own choices: {', '.join(param.choices)}"
 
 
-def _check_names(spec: Spec, report: _Reporter) -> None:
-    seen: dict[str, Path_] = {}
-    for path, item in _items(spec):
-        if item.name in seen:
-            report((*path, "name"), f"name {item.name!r} is already used at {json_path(seen[item.name])}; names must be unique")
-        else:
-            seen[item.name] = path
+def _matcher_problems(matcher: Any, output: Shape, where: Path_, typeof: Any) -> Iterator[tuple[Path_, str, int | None]]:
+    """What is wrong with one expectation: `value` (equality) or `{op: value, …}`."""
+    if isinstance(matcher, dict):
+        unknown = [k for k in matcher if k not in OPERATORS]
+        for key in unknown:
+            yield (*where, key), (f"unknown expectation operator {key!r}{did_you_mean(key, OPERATORS)}; the operators are "
+                                  f"{', '.join(OPERATORS)} (to compare with a mapping, write {{'==': {{...}}}})"), None
+        if unknown:
+            return
+    pairs = list(matcher.items()) if isinstance(matcher, dict) else [("==", matcher)]
+    for op, wanted in pairs:
+        at: Path_ = (*where, op) if isinstance(matcher, dict) else where
+        resolved = typeof(wanted) if isinstance(wanted, str) else None
+        given = resolved if resolved is not None else shape_of_value(wanted)
+        if op == "matches" and isinstance(wanted, str) and resolved is None:
+            try:
+                re.compile(wanted)
+            except re.error as exc:
+                yield at, f"not a valid regular expression: {exc.msg} (at position {exc.pos})", exc.pos
+                continue
+        message = _operand_problem(op, given, output)
+        if message:
+            yield at, message, None
 
 
-def _check_actions(spec: Spec, report: _Reporter) -> None:
-    known = actions.known_names()
-    for path, item in _items(spec):
-        if actions.get(item.action) is None:
-            report((*path, "action"), f"unknown action type {item.action!r}{did_you_mean(item.action, known)}")
-
-
-def _check_effects(spec: Spec, report: _Reporter) -> None:
-    undo_names = {u.name for u in spec.undo}
-    for i, step in enumerate(spec.steps):
-        path: Path_ = ("steps", i)
-        action = actions.get(step.action)
-        if step.undo is not None and step.undo not in undo_names:
-            report((*path, "undo"), f"undo {step.undo!r} is not defined under `undo:`{did_you_mean(step.undo, undo_names)}")
-        if step.effect == "read" and (step.undo or step.irreversible):
-            report(path, "a read step changes nothing: drop its undo/irreversible")
-        if step.effect == "write" and step.irreversible:
-            report((*path, "irreversible"), "a write step is undoable; if it cannot be undone, declare effect: destructive")
-        if step.effect == "write" and not step.undo and not (action and action.supplies_undo(_args(action, step))):
-            report(path, f"write step {step.name!r} needs an undo: name one under `undo:` "
-                         f"(action {step.action!r} supplies none here), or declare it destructive with irreversible: <reason>")
-        if step.effect == "destructive" and not step.irreversible:
-            report(path, f"destructive step {step.name!r} needs irreversible: <why it cannot be undone>")
-        if action is not None:
-            inherent = action.effect(_args(action, step))
-            if inherent is not None and EFFECT_RANK[inherent] > EFFECT_RANK[step.effect]:
-                report((*path, "effect"), f"declared {step.effect!r} but {action.describe(_args(action, step))} has effect {inherent!r}")
-    for path, item in _items(spec):
-        if isinstance(item, Check):
-            action = actions.get(item.action)
-            if action is not None and action.effect(_args(action, item)) not in ("read", None):
-                report((*path, "action"), f"{path[0]} must be read-only, but {action.describe(_args(action, item))} changes state")
+def _operand_problem(op: str, given: Shape, output: Shape) -> str | None:
+    if op == "matches":
+        return None if given.admits(STRING) else f"matches takes a regular expression (a string), got {given.describe()}"
+    if op == "exists":
+        return None if given.admits(BOOLEAN) else f"exists takes true or false, got {given.describe()}"
+    if op in ("in", "not_in"):
+        return None if not given.types or given.types & {"array", "string"} else f"{op} takes a list, got {given.describe()}"
+    if op in ("contains", "not_contains"):
+        return None if not output.types or output.types & {"array", "string", "object"} else (
+            f"{op} needs a list, a string or a mapping, but the output is {output.describe()}")
+    if op in ORDERING and given.types and not given.types & {"integer", "number", "string"}:
+        return f"{op} compares numbers, got {given.describe()}"
+    if not output.admits(given) and not (op in ("==", "!=") and "null" in given.types):
+        return f"the output is {output.describe()}, so comparing it with {given.describe()} can never hold"
+    return None
 
 
 def _args(action: Any, item: Item) -> Any:
@@ -133,74 +374,3 @@ def _args(action: Any, item: Item) -> Any:
         return action.Args.model_validate(item.with_)
     except Exception:
         return action.Args.model_construct(**{k: v for k, v in item.with_.items()})
-
-
-def _check_references(spec: Spec, report: _Reporter) -> None:
-    order = [item.name for _, item in _items(spec)]
-    step_index = {name: i for i, name in enumerate(order)}
-    kinds = {item.name: item for _, item in _items(spec)}
-    for idx, (path, item) in enumerate(_items(spec)):
-        sources = {"with": item.with_, "expect": item.expect}
-        for key, value in sources.items():
-            for where, ref in _located_refs(value, (*path, key)):
-                _check_ref(ref, where, idx, item, spec, step_index, kinds, report)
-        when = getattr(item, "when", None)
-        if when:
-            try:
-                _, ref = template.parse_condition(when)
-            except ValueError as exc:
-                report((*path, "when"), str(exc))
-            else:
-                _check_ref(ref, (*path, "when"), idx, item, spec, step_index, kinds, report)
-
-
-def _located_refs(value: Any, path: Path_) -> Iterator[tuple[Path_, str]]:
-    if isinstance(value, dict):
-        for key, child in value.items():
-            yield from _located_refs(child, (*path, key))
-    elif isinstance(value, list):
-        for index, child in enumerate(value):
-            yield from _located_refs(child, (*path, index))
-    else:
-        for ref in template.references(value):
-            yield path, ref
-
-
-def _check_ref(ref: str, path: Path_, idx: int, item: Item, spec: Spec,
-               step_index: dict[str, int], kinds: dict[str, Item], report: _Reporter) -> None:
-    parts = ref.split(".")
-    root = parts[0]
-    if root not in ROOTS:
-        report(path, f"{{{{ {ref} }}}}: unknown root {root!r}{did_you_mean(root, ROOTS)} (use params., target. or steps.)")
-    elif root == "params" and (len(parts) < 2 or parts[1] not in spec.params):
-        name = parts[1] if len(parts) > 1 else ""
-        report(path, f"{{{{ {ref} }}}}: no param {name!r}{did_you_mean(name, spec.params)}")
-    elif root == "target" and (len(parts) != 2 or parts[1] not in TARGET_KEYS):
-        report(path, f"{{{{ {ref} }}}}: target has {', '.join(TARGET_KEYS)}")
-    elif root == "steps":
-        _check_step_ref(ref, parts, path, idx, item, spec, step_index, kinds, report)
-
-
-def _check_step_ref(ref: str, parts: list[str], path: Path_, idx: int, item: Item, spec: Spec,
-                    step_index: dict[str, int], kinds: dict[str, Item], report: _Reporter) -> None:
-    name = parts[1] if len(parts) > 1 else ""
-    if name not in step_index:
-        report(path, f"{{{{ {ref} }}}}: no step {name!r}{did_you_mean(name, step_index)}")
-        return
-    if isinstance(kinds[name], Probe) != isinstance(item, Probe):
-        report(path, f"{{{{ {ref} }}}}: probes run only in `inv diagnose`; they and the run's steps cannot refer to each other")
-        return
-    later_is_fine = isinstance(item, UndoStep) or path[0] == "verify"
-    if step_index[name] >= idx and not later_is_fine:
-        report(path, f"{{{{ {ref} }}}}: step {name!r} runs later; only earlier steps' outputs can be used")
-        return
-    if len(parts) < 3 or parts[2] not in ("outputs", "status", "finished_at"):
-        report(path, f"{{{{ {ref} }}}}: write steps.{name}.outputs.<key> (or steps.{name}.status, "
-                     f"steps.{name}.finished_at)")
-        return
-    if parts[2] != "outputs":
-        return
-    action = actions.get(kinds[name].action)
-    declared = action.outputs if action is not None else None
-    if parts[2] == "outputs" and declared is not None and len(parts) > 3 and parts[3] not in declared:
-        report(path, f"{{{{ {ref} }}}}: action {kinds[name].action!r} has no output {parts[3]!r}{did_you_mean(parts[3], declared)}")

@@ -69,8 +69,9 @@ params:
 steps:
   - name: echo
     action: run
-    effect: read
+    effect: write
     with: {argv: [python3, -c, "import sys, json; print(json.dumps(sys.argv[1:]))", "{{ params.key }}", "literal"]}
+    undo: nothing
   - name: fetch
     action: http
     effect: read
@@ -80,6 +81,10 @@ verify:
     - name: up
       action: http
       with: {url: "{{ target.worker_url }}/health"}
+undo:
+  - name: nothing
+    action: noop
+    with: {reason: the echo changes nothing}
 """
 
 
@@ -89,7 +94,7 @@ def test_hostile_params_reach_argv_and_urls_only_as_data(workspace: Workspace, s
     from urllib.parse import parse_qs, urlsplit
 
     workspace.add_spec(INJECT, "inject.yaml")
-    done = workspace.inv("remediate.inject", "--dry-run", "--json", "--key", hostile)
+    done = workspace.inv("remediate.inject", "--json", "--key", hostile)  # `run` is never read-only: a real run
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
     echo = next(r for r in result["records"] if r["name"] == "echo")

@@ -12,7 +12,7 @@ from typing import Iterator
 GOOD_SPEC = (Path(__file__).resolve().parents[1] / "engine" / "specs" / "poke.yaml").read_text()
 
 
-def _bomb() -> str:
+def alias_bomb() -> str:
     lines = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
     for i in range(1, 10):
         prev, cur = chr(96 + i), chr(97 + i)
@@ -21,7 +21,7 @@ def _bomb() -> str:
 
 
 SPECS: list[tuple[str, str | bytes]] = [
-    ("spec-alias-bomb", _bomb()),
+    ("spec-alias-bomb", alias_bomb()),
     ("spec-10mb", "name: x\nsummary: " + "y" * (10 * 1024 * 1024) + "\n"),
     ("spec-binary-garbage", bytes(range(256)) * 64),
     ("spec-duplicate-keys", GOOD_SPEC.replace("summary:", "summary: one\nsummary:")),
@@ -49,6 +49,15 @@ SPECS: list[tuple[str, str | bytes]] = [
     ("spec-secret-literal-default", GOOD_SPEC.replace("default: env:TEST_TOKEN", "default: hunter2hunter2")),
     ("spec-reserved-param", GOOD_SPEC.replace("  expect_value:", "  dry_run:\n    type: boolean\n    help: x\n  expect_value:")),
     ("spec-bad-yaml-anchor", GOOD_SPEC.replace("steps:", "steps: *nowhere\nsteps2:")),
+    ("spec-1mb-flow-list", "name: x\nsummary: [" + ", ".join(["a"] * 333_000) + "]\n"),
+    ("spec-python-tag", GOOD_SPEC.replace("summary: Two", "summary: !!python/object/apply:os.system [ls]\nx: Two")),
+    ("spec-custom-tag", GOOD_SPEC.replace("summary: Two", "summary: !shout Two")),
+    ("spec-control-character", GOOD_SPEC.replace("summary: Two", "summary: Two\x1b[31m")),
+    ("spec-template-code", GOOD_SPEC.replace("{{ params.token }}", "{{ __import__('os').system('id') }}")),
+    ("spec-template-filter", GOOD_SPEC.replace("{{ params.token }}", "{{ params.token | shell }}")),
+    ("spec-unknown-operator", GOOD_SPEC.replace("expect: {status: 200}", "expect: {status: {'=~': 200}}", 1)),
+    ("spec-literal-secret", GOOD_SPEC.replace('"{{ params.token }}"', "hunter2hunter2")),
+    ("spec-run-shell", GOOD_SPEC.replace("preconditions:", "probes:\n  - {name: sh, action: run, finding: x, with: {argv: [sh, -c, id]}}\npreconditions:")),
 ]
 
 CONFIGS: list[tuple[str, str | bytes]] = [

@@ -1,0 +1,102 @@
+"""ops.documents: what is read (regular files only), how much, and what YAML becomes."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from ops.documents.problem import DocumentError
+from ops.documents.shape import INTEGER, STRING, array, check_value, mapping, nullable, record
+from ops.documents.source import Source, read_text
+from ops.documents.yaml import Budget, parse_yaml
+
+BUDGET = Budget(max_bytes=1024, max_nodes=100, max_depth=8)
+
+
+def _refused(path: Path, **kw: object) -> str:
+    with pytest.raises(DocumentError) as raised:
+        read_text(path, max_bytes=1024, what="spec", display="x.yaml", **kw)  # type: ignore[arg-type]
+    return str(raised.value.problem)
+
+
+def test_a_fifo_is_refused_at_once(tmp_path: Path) -> None:
+    fifo = tmp_path / "project" / "remediations" / "x.yaml"
+    fifo.parent.mkdir(parents=True)
+    os.mkfifo(fifo)
+    started = time.monotonic()
+    assert _refused(fifo) == "x.yaml:1:1: $: not a regular file (a FIFO); a spec must be a plain file"
+    assert time.monotonic() - started < 1
+
+
+def test_a_directory_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "x.yaml").mkdir()
+    assert _refused(tmp_path / "x.yaml") == "x.yaml:1:1: $: not a regular file (a directory); a spec must be a plain file"
+
+
+def test_a_symlink_is_followed_only_inside_the_project(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    (project / "remediations").mkdir(parents=True)
+    (project / "shared.yaml").write_text("name: shared\n")
+    inside = project / "remediations" / "inside.yaml"
+    inside.symlink_to(project / "shared.yaml")
+    assert read_text(inside, max_bytes=1024, what="spec").text == "name: shared\n"
+    (tmp_path / "elsewhere.yaml").write_text("name: elsewhere\n")
+    outside = project / "remediations" / "outside.yaml"
+    outside.symlink_to(tmp_path / "elsewhere.yaml")
+    assert _refused(outside).startswith(f"x.yaml:1:1: $: a symlink to {tmp_path}/elsewhere.yaml, outside the project")
+    loop = project / "remediations" / "loop.yaml"
+    loop.symlink_to(loop)
+    assert _refused(loop).startswith("x.yaml:1:1: $: cannot follow the symlink")
+
+
+def test_the_byte_limit_is_checked_before_reading(tmp_path: Path) -> None:
+    path = tmp_path / "x.yaml"
+    path.write_bytes(b"a" * 1025)
+    assert _refused(path) == "x.yaml:1:1: $: the file is 1,025 bytes; a spec may be at most 1,024 bytes: split it or remove the bulk"
+
+
+@pytest.mark.parametrize("text, value", [
+    ("x: yes", "yes"), ("x: 0o17", 15), ("x: 0x1f", 31), ("x: -.inf", float("-inf")), ("x: 1e3", 1000.0),
+    ("x: ~", None), ("x: TRUE", True), ("x: '12'", "12"), ("x: !!str 12", "12"), ("x: !!float 2", 2.0),
+    ("x: 2024-01-01", "2024-01-01"), ("x: !!int 12", 12),
+])
+def test_scalars_follow_the_yaml_1_2_core_schema(text: str, value: object) -> None:
+    assert parse_yaml(Source("x.yaml", text), BUDGET).data == {"x": value}
+
+
+@pytest.mark.parametrize("text, message", [
+    ("x: !!int twelve", "x.yaml:1:4: $: !!int 'twelve' is not a valid int"),
+    ("x: !!binary aGk=", "x.yaml:1:4: $: unknown tag !!binary; tags are not allowed here: write plain values"),
+    ("? [a]\n: b", "x.yaml:1:3: $: a key must be a plain value, not a list or a mapping"),
+    ("a: &a [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]\nb: [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]",
+     "x.yaml:2:33: $: expanding *a (anchored at 1:4) makes more than 100 values, an alias bomb; "
+     "remove the anchors and aliases that multiply"),
+    ("a: &a {b: {c: {d: 1}}}\nx: {y: {z: {w: {v: *a}}}}",
+     "x.yaml:2:20: $: expanding *a (anchored at 1:4) nests more than 8 levels deep; flatten the structure"),
+])
+def test_what_yaml_may_not_hold(text: str, message: str) -> None:
+    with pytest.raises(DocumentError) as raised:
+        parse_yaml(Source("x.yaml", text), BUDGET)
+    assert str(raised.value.problem) == message
+
+
+def test_positions_of_keys_items_and_one_line_values() -> None:
+    document = parse_yaml(Source("x.yaml", "a:\n  - {b: 'text'}\n"), BUDGET)
+    assert document.positions[("a",)] == (1, 1)
+    assert document.positions[("a", 0)] == (2, 5)
+    assert document.positions[("a", 0, "b")] == (2, 6)
+    assert document.scalars[("a", 0, "b")] == (2, 10)  # inside the quote
+
+
+def test_a_value_is_checked_against_a_declared_shape() -> None:
+    shape = record(name=STRING, count=INTEGER, tags=array(STRING), extra=nullable(mapping()))
+    value = {"name": 1, "tags": ["a", 2], "nmae": "x", "extra": None}
+    assert list(check_value(value, shape, ("with",), lambda text: None)) == [
+        (("with", "name"), "expected a string, got an integer"),
+        (("with", "tags", 1), "expected a string, got an integer"),
+        (("with", "nmae"), "unknown key 'nmae'; did you mean 'name'?"),
+        (("with",), "missing required key 'count'"),
+    ]
