@@ -48,3 +48,15 @@ def test_check_all_gives_one_combined_result_in_each_format(workspace: Workspace
     assert text.returncode == 1 and text.stdout.rstrip().endswith("1 error(s), 0 warning(s): FAILED")
     config.write_text(GOOD)
     assert workspace.inv(*args, "--format", "github").returncode == 0
+
+
+def test_the_verdict_follows_the_wrangler_version_and_says_so(workspace: Workspace, tmp_path: Path) -> None:
+    config = tmp_path / "wrangler.toml"
+    config.write_text(GOOD + '[durable_objects]\nclasses = [{ binding = "ROOM", class_name = "Room" }]\n')
+    old = workspace.inv("check.bindings", "--config", str(config), "--wrangler-version", "4.86.0", "--format", "json")
+    new = workspace.inv("check.bindings", "--config", str(config), "--wrangler-version", "4.164.0", "--format", "json")
+    old_doc, new_doc = json.loads(old.stdout), json.loads(new.stdout)
+    assert old.returncode == 1 and [f["code"] for f in old_doc["findings"]] == ["missing-required-field"]
+    assert new.returncode == 0 and [f["code"] for f in new_doc["findings"]] == ["unexpected-field"]
+    assert old_doc["notes"] == ["bindings: the verdict follows wrangler 4.86.0 (shipped schema; --wrangler-version 4.86.0)"]
+    assert new_doc["findings"][0]["line"] == 5 and new_doc["findings"][0]["layer"] == "schema"
