@@ -15,7 +15,7 @@ from typing import Any, Callable, Iterator, Protocol
 from ops.gates.load import Config, Key
 from ops.gates.result import Finding, Result
 from ops.gates.schema import SchemaChoice, choose_schema, schema_findings
-from ops.gates.wrangler_rules import NOT_INHERITED, rule_findings
+from ops.gates.wrangler_rules import NOT_INHERITED, items as _items, rule_findings
 from ops.gates.wrangler_rules import TOP as TOP
 
 HEX32 = re.compile(r"^[0-9a-f]{32}$")
@@ -121,15 +121,15 @@ def bindings_of(config: Config, env: str) -> list[Binding]:
     data, where = effective(config, env)
     found: list[Binding] = []
     for key, kind, ref in (("kv_namespaces", "kv", "id"), ("d1_databases", "d1", "database_id"), ("r2_buckets", "r2", "bucket_name")):
-        for index, item in enumerate(data.get(key) or []):
+        for index, item in enumerate(_items(data.get(key))):
             if isinstance(item, dict) and ref in item:
                 found.append(Binding(kind, str(item.get("binding", "")), str(item[ref]), (*where.get(key, (key,)), index, ref), env))
-    for index, item in enumerate(_queues(data).get("producers") or []):
+    for index, item in enumerate(_items(_queues(data).get("producers"))):
         if isinstance(item, dict):
             found.append(Binding("queue", str(item.get("binding", "")), str(item.get("queue", "")),
                                  (*where.get("queues", ("queues",)), "producers", index, "queue"), env))
     durable = data.get("durable_objects")
-    for index, item in enumerate((durable or {}).get("bindings") or [] if isinstance(durable, dict) else []):
+    for index, item in enumerate(_items(durable.get("bindings")) if isinstance(durable, dict) else []):
         if isinstance(item, dict):
             found.append(Binding("durable-object", str(item.get("name", "")), str(item.get("class_name", "")),
                                  (*where.get("durable_objects", ("durable_objects",)), "bindings", index), env))
@@ -151,16 +151,16 @@ def _id_rules(config: Config, binding: Binding) -> Iterator[Finding]:
 
 def _durable_object_rules(config: Config, env: str, data: dict[str, Any], where: dict[str, Key]) -> Iterator[Finding]:
     durable = data.get("durable_objects")
-    bound = {b.get("class_name") for b in (durable or {}).get("bindings") or [] if isinstance(b, dict) and not b.get("script_name")} if isinstance(durable, dict) else set()
+    bound = {b.get("class_name") for b in _items(durable.get("bindings")) if isinstance(b, dict) and not b.get("script_name")} if isinstance(durable, dict) else set()
     migrated: set[str] = set()
-    for migration in data.get("migrations") or []:
+    for migration in _items(data.get("migrations")):
         if isinstance(migration, dict):
             for field in ("new_classes", "new_sqlite_classes"):
-                migrated.update(c for c in migration.get(field) or [] if isinstance(c, str))
-            for rename in migration.get("renamed_classes") or []:
+                migrated.update(c for c in _items(migration.get(field)) if isinstance(c, str))
+            for rename in _items(migration.get("renamed_classes")):
                 if isinstance(rename, dict) and rename.get("to"):
                     migrated.add(rename["to"])
-            for gone in migration.get("deleted_classes") or []:
+            for gone in _items(migration.get("deleted_classes")):
                 migrated.discard(gone)
     if not data.get("migrations"):
         return  # no migrations at all: wrangler's own durable-object-without-migration warning (layer 2)
@@ -182,12 +182,12 @@ def _queue_rules(config: Config, env: str, data: dict[str, Any], where: dict[str
     consumers = {c.get("queue") for c in _all_consumers(config) if isinstance(c, dict)}
     declared = {p.get("queue") for p in _all_producers(config) if isinstance(p, dict)} | consumers
     base = where.get("queues", ("queues",))
-    for index, producer in enumerate(_queues(data).get("producers") or []):
+    for index, producer in enumerate(_items(_queues(data).get("producers"))):
         if isinstance(producer, dict) and producer.get("queue") not in consumers:
             yield _finding(config, "warning", "queue-without-consumer", (*base, "producers", index),
                            f'queue "{producer.get("queue")}" has a producer but no consumer anywhere in this config; '
                            "make sure another Worker consumes it", env)
-    for index, consumer in enumerate(_queues(data).get("consumers") or []):
+    for index, consumer in enumerate(_items(_queues(data).get("consumers"))):
         dlq = consumer.get("dead_letter_queue") if isinstance(consumer, dict) else None
         if dlq and dlq not in declared:
             yield _finding(config, "warning", "dead-letter-queue-undeclared", (*base, "consumers", index, "dead_letter_queue"),
@@ -196,11 +196,11 @@ def _queue_rules(config: Config, env: str, data: dict[str, Any], where: dict[str
 
 
 def _all_consumers(config: Config) -> list[Any]:
-    return [c for env in envs_of(config) for c in _queues(section(config, env)[0]).get("consumers") or []]
+    return [c for env in envs_of(config) for c in _items(_queues(section(config, env)[0]).get("consumers"))]
 
 
 def _all_producers(config: Config) -> list[Any]:
-    return [p for env in envs_of(config) for p in _queues(section(config, env)[0]).get("producers") or []]
+    return [p for env in envs_of(config) for p in _items(_queues(section(config, env)[0]).get("producers"))]
 
 
 def _cross_env_findings(config: Config) -> Iterator[Finding]:

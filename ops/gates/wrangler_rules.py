@@ -75,8 +75,14 @@ def rule_findings(config: Config, env: str, data: dict[str, Any], where: dict[st
 def _raw(config: Config, env: str) -> tuple[dict[str, Any], Key]:
     if env == TOP:
         return config.data, ()
-    section = (config.data.get("env") or {}).get(env)
+    envs = config.data.get("env")
+    section = envs.get(env) if isinstance(envs, dict) else None
     return (section if isinstance(section, dict) else {}), ("env", env)
+
+
+def items(value: Any) -> list[Any]:
+    """``value`` when it is a list, else nothing: configs nobody has seen put anything anywhere."""
+    return value if isinstance(value, list) else []
 
 
 def _finding(config: Config, severity: str, code: str, key: Key, message: str, env: str, **detail: Any) -> Finding:
@@ -147,7 +153,7 @@ def _queues(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def _queue_consumers(config: Config, env: str, data: dict[str, Any], where: dict[str, Key]) -> Iterator[Finding]:
-    for index, consumer in enumerate(_queues(data).get("consumers") or []):
+    for index, consumer in enumerate(items(_queues(data).get("consumers"))):
         if isinstance(consumer, dict) and consumer.get("type", "worker") not in ("worker", "http_pull"):
             yield _finding(config, "error", "queue-consumer-type", (*where.get("queues", ("queues",)), "consumers", index, "type"),
                            f'queue consumer "type" must be "worker" or "http_pull" (got {_js(consumer.get("type"))})', env)
@@ -282,9 +288,9 @@ def inherited_names(key: str, value: Any) -> list[str]:
     if key in ("vars", "define") and isinstance(value, dict):
         return list(value)
     if key in ("durable_objects", "unsafe") and isinstance(value, dict):
-        value = value.get("bindings") or []
+        value = items(value.get("bindings"))
     if key == "queues" and isinstance(value, dict):
-        value = value.get("producers") or []
+        value = items(value.get("producers"))
     if isinstance(value, list):
         return [str(v.get("binding") or v.get("name")) for v in value if isinstance(v, dict) and (v.get("binding") or v.get("name"))]
     return []

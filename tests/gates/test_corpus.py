@@ -45,3 +45,39 @@ def test_wrangler_warnings_become_keys() -> None:
             '      - Something new wrangler says\n')
     assert wrangler_keys(text) == {("unexpected-field", "type"), ("unexpected-field", "zone_id"), ("not-inherited", "d1_databases"),
                                    ("binding-not-inherited", "vars", "API_KEY"), ("other", "Something new wrangler says")}
+
+
+ODD = [None, 1, "x", [], {}, [1], {"a": 1}, [{"binding": 1}], True, [{"name": None}], {"bindings": 3},
+       {"producers": {"a": 1}, "consumers": [1]}, [{"class_name": 3, "image": 1}], [{"tag": 1, "renamed_classes": 3}]]
+FIELDS = ["durable_objects", "migrations", "queues", "vars", "kv_namespaces", "containers", "secrets", "env", "site",
+          "r2_buckets", "services", "unsafe", "name", "compatibility_date", "d1_databases", "ai", "define", "main"]
+
+
+def test_any_value_anywhere_gives_findings_never_a_crash() -> None:
+    """Real configs with fields replaced by values of every other shape (seeded): the gate reports, never raises."""
+    import copy
+    import random
+
+    from ops.errors import ConfigError
+    from ops.gates.bindings import check, envs_of
+    from ops.gates.load import load_config
+
+    rng = random.Random(14)
+    checked = 0
+    for path in sorted((CORPUS / "cases").glob("*/wrangler.*")):
+        try:
+            config = load_config(path)
+        except ConfigError:
+            continue
+        for _ in range(3):
+            broken = copy.deepcopy(config)
+            for key in rng.sample([*config.data, *FIELDS], 3):
+                broken.data[key] = copy.deepcopy(rng.choice(ODD))
+            envs = broken.data.get("env")
+            for name in list(envs) if isinstance(envs, dict) else []:
+                envs[name] = copy.deepcopy(rng.choice(ODD)) if rng.random() < 0.3 else envs[name]
+            check(broken, all_envs=True)
+            for env in envs_of(broken):
+                check(broken, env=env)
+            checked += 1
+    assert checked > 500
