@@ -231,6 +231,7 @@ def _unique_names(config: Config, env: str, data: dict[str, Any], where: dict[st
     for name, bound in seen.items():
         if len(bound) < 2:
             continue
+        bound.sort(key=lambda entry: config.where(entry[1]))  # in file order: report where it is bound again
         types = [kind for kind, _ in bound]
         distinct = list(dict.fromkeys(types))
         repeated = list(dict.fromkeys(t for i, t in enumerate(types) if types.index(t) != i))
