@@ -8,8 +8,6 @@ Imports stay inside the tasks: `check.bundle-size --dir` is the path CI runs mos
 from __future__ import annotations
 
 import os
-import subprocess
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -143,6 +141,9 @@ def _baseline(path: Path) -> dict[str, Any]:
 
 
 def _build(config: str | None) -> Path:
+    import subprocess
+    import tempfile
+
     from ops.actions.wrangler import wrangler_bin
     from ops.errors import InputError
     from ops.gates.lookup import find_config

@@ -53,9 +53,11 @@ class Bundle:
     def report(self) -> str:
         return f"{self.size / KIB:.2f} KiB / gzip: {self.gzip_size / KIB:.2f} KiB"
 
-    def gzip_method(self) -> str:
-        return "node zlib.gzipSync (wrangler's exact figure)" if self.gzip_exact else \
-            "CPython zlib in-process (an estimate within 1.5% of wrangler's; no gzip threshold was near)"
+    def gzip_method(self, wanted_exact: bool) -> str:
+        if self.gzip_exact:
+            return "node zlib.gzipSync (wrangler's exact figure)"
+        why = "node was not found" if wanted_exact else "no gzip threshold was near"
+        return f"CPython zlib in-process (an estimate within 1.5% of wrangler's; {why})"
 
 
 def measure(folder: Path, main: str | None = None) -> Bundle:
@@ -108,14 +110,15 @@ def check(folder: Path, *, main: str | None = None, plan: str = "current", budge
           baseline: dict[str, Any] | None = None, max_growth: float = 0.10, exact_gzip: bool = False) -> tuple[Bundle, Result]:
     """Measure the bundle in ``folder`` and hold it to the plan's limit, a budget and a baseline."""
     bundle = measure(folder, main)
-    if exact_gzip or near(bundle.gzip_size, gzip_thresholds(plan, budget, baseline, max_growth)):
+    wanted = exact_gzip or near(bundle.gzip_size, gzip_thresholds(plan, budget, baseline, max_growth))
+    if wanted:
         bundle = exact(bundle)
     result = Result(checked=[str(folder)])
     for item in evaluate(bundle, plan=plan, budget=budget, baseline=baseline, max_growth=max_growth):
         result.findings.append(Finding(item["severity"], item["code"], item["message"], str(folder), 0, 0, "<top>",
                                        {"layer": "bundle"}))
     result.notes.append(f"bundle: Total Upload: {bundle.report()} ({len(bundle.modules)} module(s) in {folder}); "
-                        f"gzip by {bundle.gzip_method()}")
+                        f"gzip by {bundle.gzip_method(wanted)}")
     result.facts["bundle"] = {"total_upload": bundle.report(), "size": bundle.size, "gzip_size": bundle.gzip_size,
                               "gzip_exact": bundle.gzip_exact, "modules": [{"name": m.name, "size": m.size} for m in bundle.modules]}
     return bundle, result

@@ -83,3 +83,11 @@ def test_the_gzip_figure_is_in_process_unless_a_threshold_is_near(tmp_path: Path
     assert close.gzip_exact and "node zlib.gzipSync" in result.notes[0]
     assert close.gzip_size == exact(far).gzip_size != far.gzip_size       # they do differ, hence the margin
     assert abs(close.gzip_size - far.gzip_size) / close.gzip_size < 0.015
+
+
+def test_without_node_the_figure_near_a_threshold_says_it_is_an_estimate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    compressible(tmp_path / "b", 64 * 1024)
+    monkeypatch.setenv("PATH", str(tmp_path / "no-node"))
+    estimate, _ = check(tmp_path / "b")
+    bundle, result = check(tmp_path / "b", budget=f"gzip:{estimate.gzip_size}B")
+    assert bundle.gzip_exact is False and "estimate within 1.5% of wrangler's; node was not found" in result.notes[0]
