@@ -34,6 +34,6 @@ for (const stream of ["log", "warn", "error", "info"]) console[stream] = (...par
 		}
 		out.cases[job.case] = { file: path.basename(job.config), envs };
 	}
-	process.stdout.write(JSON.stringify(out, null, 1) + "\n");
-	process.exit(0);
+	// exit only once the pipe has taken everything: a large write to a pipe is asynchronous in Node
+	process.stdout.write(JSON.stringify(out, null, 1) + "\n", () => process.exit(0));
 })();

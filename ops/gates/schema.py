@@ -28,6 +28,10 @@ from ops.gates.result import Finding
 
 SHIPPED = Path(__file__).parent / "wrangler"
 TOP = "<top>"
+# Top-level and env fields wrangler's validation reads although a published schema may lack them: wrangler
+# 4.86 validates `cache` (validateCache in validation.ts) but its schema has no such property; `node_compat`
+# is rejected as removed (layer 2's removed-field), never reported as unexpected.
+KNOWN_TO_VALIDATION = frozenset({"cache", "node_compat"})
 
 
 @dataclass(frozen=True)
@@ -171,6 +175,8 @@ def _findings(config: Config, error: Any, key: Key, env: str, choice: SchemaChoi
     where = _dotted(key)
     if error.validator == "additionalProperties" and isinstance(error.instance, dict):
         known = set(error.schema.get("properties", {}))
+        if len(key) in (0, 2) and (not key or key[0] == "env"):
+            known |= KNOWN_TO_VALIDATION
         for name in sorted(k for k in error.instance if k not in known):
             line, col = config.where((*key, name))
             yield Finding("warning", "unexpected-field",
