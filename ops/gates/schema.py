@@ -36,8 +36,8 @@ KNOWN_TO_VALIDATION = frozenset({"cache", "node_compat"})
 
 @dataclass(frozen=True)
 class SchemaChoice:
-    version: str        # the wrangler version whose schema is applied
-    path: Path
+    version: str        # the wrangler version whose schema (and rules) the verdict follows
+    path: Path | None   # None: no schema at all, layer 1 is skipped (the note says so)
     note: str           # which schema the verdict follows, and why
 
 
@@ -121,6 +121,13 @@ def _package_json(folder: Path) -> str | None:
 def choose_schema(config_path: Path, version: str | None = None) -> SchemaChoice:
     """The schema to apply to ``config_path``: the repository's installed one, else a shipped copy."""
     shipped = shipped_versions()
+    if not shipped:
+        declared, installed, _ = declared_wrangler(config_path.resolve().parent)
+        if installed is not None and declared and (installed / "config-schema.json").is_file():
+            return SchemaChoice(declared, installed / "config-schema.json", f"wrangler {declared} ({installed}/config-schema.json)")
+        return SchemaChoice(version or declared or "4.86.0", None,
+                            "no wrangler schema: the shipped copies are missing from this install (ops/gates/wrangler/) and "
+                            "no node_modules/wrangler was found; schema checks skipped, install the package with its data")
     newest = list(shipped)[-1]
     if version is not None:
         pick = _at_most(shipped, version)
@@ -148,6 +155,8 @@ def _validator(path: Path) -> Any:
 
 def schema_findings(config: Config, choice: SchemaChoice, envs: list[str]) -> Iterator[Finding]:
     """Every schema violation in the top level and in ``envs`` (each env is a RawEnvironment)."""
+    if choice.path is None:
+        return
     validator = _validator(choice.path)
     errors = list(validator.iter_errors(config.data))
     # wrangler skips the unexpected-field check of an object that misses a required field

@@ -90,3 +90,13 @@ def test_unknown_fields_warn_and_required_fields_fail_in_each_env(tmp_path: Path
     findings = check(load_config(path), env="prod").findings
     assert {(f.code, f.env, f.line) for f in findings} >= {("unexpected-field", "prod", 1), ("missing-required-field", "prod", 2)}
     assert check(load_config(path)).ok() is True  # the top level alone is valid
+
+
+def test_without_any_schema_the_gate_still_runs_and_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import ops.gates.schema as schema
+
+    monkeypatch.setattr(schema, "SHIPPED", tmp_path / "nothing-shipped")  # an install without its package data
+    path = write(tmp_path / "app", "wrangler.toml", 'name = "Bad Name"\nunknown = 1\n')
+    result = check(load_config(path))
+    assert [f.code for f in result.findings] == ["invalid-name"]  # layer 2 still runs, layer 1 cannot
+    assert "schema checks skipped" in result.notes[0]
