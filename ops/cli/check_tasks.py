@@ -1,13 +1,15 @@
-"""`inv check.bindings`, `inv check.bundle-size` and `inv check.all`: the pre-deploy gates."""
+"""`inv check.bindings`, `inv check.bundle-size` and `inv check.all`: the pre-deploy gates.
+
+Every gate returns an ``ops.gates.result.Result`` and goes through the same reporters
+(``ops.gates.report``: text, json, github); `check.all` merges the three results into one.
+Imports stay inside the tasks: `check.bundle-size --dir` is the path CI runs most.
+"""
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
-import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from invoke.collection import Collection
 from invoke.exceptions import Exit
@@ -15,13 +17,18 @@ from invoke.tasks import task
 
 from ops.cli.boundary import guarded, out
 
+if TYPE_CHECKING:
+    from ops.gates.result import Result
+
 FORMATS = ("text", "json", "github")
 
 
-def run_bindings(config: str | None, env: str | None, all_envs: bool, remote: bool, target: str | None) -> tuple[list[Any], str]:
+def run_bindings(config: str | None, env: str | None, all_envs: bool, remote: bool, target: str | None,
+                 wrangler_version: str | None = None) -> Result:
     from ops.gates.bindings import ClientLister, check
     from ops.gates.load import load_config
     from ops.gates.lookup import find_config
+    from ops.gates.schema import choose_schema
 
     path = Path(config) if config else find_config()
     loaded = load_config(path)
@@ -38,35 +45,58 @@ def run_bindings(config: str | None, env: str | None, all_envs: bool, remote: bo
             client = CloudflareClient.from_env(read_only=True)
         lister = ClientLister(client)
     try:
-        result = check(loaded, env=env, all_envs=all_envs, remote=lister)
+        return check(loaded, env=env, all_envs=all_envs, remote=lister, schema=choose_schema(path, wrangler_version))
     finally:
         if client is not None:
             client.close()
-    return result.findings, str(path)
+
+
+def report(result: Result, format: str, title: str, header: str, strict: bool = False) -> None:
+    """Print ``result`` in ``format`` and exit 1 when it fails (warnings too with ``strict``)."""
+    from ops.gates.report import as_json, github, text
+
+    if format == "json":
+        out(as_json(result, strict))
+    elif format == "github":
+        out(github(result, title))
+    else:
+        out(text(result, header, strict))
+    if not result.ok(strict):
+        raise Exit(code=1)
 
 
 @task(help={"config": "wrangler.toml/json/jsonc (default: wrangler's lookup upward from here)",
-            "env": "The environment to check (default: the top level)", "all_envs": "Check the top level and every env",
+            "env": "The environment to check with the top level (default: the top level only)",
+            "all_envs": "Check the top level and every env",
             "remote": "Also check that every referenced resource exists in the account (one list call per kind)",
-            "strict": "Warnings fail too", "format": "text, json or github", "target": "Target for --remote"},
+            "strict": "Warnings fail too", "format": "text, json or github", "target": "Target for --remote",
+            "wrangler_version": "Follow this wrangler version's schema (default: the one the config's repository uses)"},
       auto_shortflags=False)
 @guarded
 def bindings(c: Any, config: str | None = None, env: str | None = None, all_envs: bool = False, remote: bool = False,
-             strict: bool = False, format: str = "text", target: str | None = None) -> None:
-    """Check a wrangler config's bindings: what wrangler rejects or warns about, and more."""
-    from ops.gates.report import as_json, github, text
-
+             strict: bool = False, format: str = "text", target: str | None = None, wrangler_version: str | None = None) -> None:
+    """Check a wrangler config: wrangler's schema, wrangler's rules, and our own checks."""
     _format(format)
-    findings, path = run_bindings(config, env, all_envs, remote, target)
-    failed = any(f.severity == "error" for f in findings) or (strict and findings)
-    if format == "json":
-        out(as_json(findings, not failed))
-    elif format == "github":
-        out(github(findings, "bindings"))
-    else:
-        out(text(findings, f"check.bindings {path}"))
-    if failed:
-        raise Exit(code=1)
+    result = run_bindings(config, env, all_envs, remote, target, wrangler_version)
+    report(result, format, "bindings", f"check.bindings {result.checked[0] if result.checked else config}", strict)
+
+
+def run_bundle(dir: str | None, build: bool, config: str | None, main: str | None, budget: str | None, plan: str,
+               baseline: str | None, max_growth: float, write_baseline: str | None, exact: bool) -> Result:
+    from ops.errors import InputError
+    from ops.gates import bundle as gate
+
+    if plan not in gate.LIMITS:
+        raise InputError(f"--plan {plan!r}: choose current, free or paid")
+    folder = _build(config) if build else Path(dir) if dir else None
+    if folder is None:
+        raise InputError("give --dir DIR (a built output) or --build")
+    base = _baseline(Path(baseline)) if baseline else None
+    measured, result = gate.check(folder, main=main, plan=plan, budget=budget, baseline=base, max_growth=max_growth,
+                                  exact_gzip=exact or bool(write_baseline))
+    if write_baseline:
+        Path(write_baseline).write_text(gate.as_baseline(measured), encoding="utf-8")
+    return result
 
 
 @task(name="bundle-size",
@@ -75,32 +105,18 @@ def bindings(c: Any, config: str | None = None, env: str | None = None, all_envs
             "config": "The wrangler config to build with --build", "main": "The main module's file name, if not index.js",
             "budget": "e.g. 5MiB, gzip:3MiB, raw:50MiB or 80% of the plan's limit", "plan": "current (64 MiB raw), free (3 MiB gzip) or paid (10 MiB gzip)",
             "baseline": "A baseline JSON; growth past --max-growth fails", "max_growth": "Allowed gzip growth over the baseline (0.10 = 10%)",
-            "write_baseline": "Write the measured sizes to this file", "format": "text, json or github"},
+            "write_baseline": "Write the measured sizes to this file (exact gzip figure)",
+            "exact": "Always ask node for wrangler's exact gzip figure (default: only near a gzip threshold)",
+            "format": "text, json or github"},
       auto_shortflags=False)
 @guarded
 def bundle_size(c: Any, dir: str | None = None, build: bool = False, config: str | None = None, main: str | None = None,
                 budget: str | None = None, plan: str = "current", baseline: str | None = None, max_growth: float = 0.10,
-                write_baseline: str | None = None, format: str = "text") -> None:
-    """Measure the bundle exactly as wrangler does and hold it to a limit, a budget and a baseline."""
-    from ops.errors import InputError
-    from ops.gates import bundle as gate
-
+                write_baseline: str | None = None, exact: bool = False, format: str = "text") -> None:
+    """Measure the bundle as wrangler does and hold it to a limit, a budget and a baseline."""
     _format(format)
-    if plan not in gate.LIMITS:
-        raise InputError(f"--plan {plan!r}: choose current, free or paid")
-    folder = Path(dir) if dir else None
-    if build:
-        folder = _build(config)
-    if folder is None:
-        raise InputError("give --dir DIR (a built output) or --build")
-    measured = gate.measure(folder, main)
-    base = _baseline(Path(baseline)) if baseline else None
-    findings = gate.evaluate(measured, plan=plan, budget=budget, baseline=base, max_growth=max_growth)
-    if write_baseline:
-        Path(write_baseline).write_text(gate.as_baseline(measured), encoding="utf-8")
-    _report_bundle(measured, findings, format, str(folder))
-    if any(f["severity"] == "error" for f in findings):
-        raise Exit(code=1)
+    result = run_bundle(dir, build, config, main, budget, plan, baseline, max_growth, write_baseline, exact)
+    report(result, format, "bundle size", f"check.bundle-size {result.checked[0]}")
 
 
 def _format(value: str) -> None:
@@ -111,6 +127,8 @@ def _format(value: str) -> None:
 
 
 def _baseline(path: Path) -> dict[str, Any]:
+    import json
+
     from ops.errors import ConfigError
 
     try:
@@ -123,6 +141,9 @@ def _baseline(path: Path) -> dict[str, Any]:
 
 
 def _build(config: str | None) -> Path:
+    import subprocess
+    import tempfile
+
     from ops.actions.wrangler import wrangler_bin
     from ops.errors import InputError
     from ops.gates.lookup import find_config
@@ -138,53 +159,27 @@ def _build(config: str | None) -> Path:
     return outdir
 
 
-def _report_bundle(measured: Any, findings: list[dict[str, Any]], format: str, folder: str) -> None:
-    from ops.gates.report import escape_data, escape_property, write_step_summary
-    from ops.gates.result import Finding
+def run_specs() -> Result:
+    from ops.engine.catalog import default_dir
+    from ops.engine.check import check_paths
+    from ops.gates.result import Finding, Result
 
-    if format == "json":
-        out(json.dumps({"ok": not any(f["severity"] == "error" for f in findings), "total_upload": measured.report(),
-                        "size": measured.size, "gzip_size": measured.gzip_size,
-                        "modules": [{"name": m.name, "size": m.size} for m in measured.modules], "findings": findings}, indent=2))
-        return
-    if format == "github":
-        for f in findings:
-            out(f"::{f['severity']} title={escape_property('bundle-size: ' + f['code'])}::{escape_data(f['message'])}")
-        write_step_summary([Finding(f["severity"], f["code"], f["message"], folder, 1, 1, "<top>") for f in findings], "bundle size")
-        return
-    out(f"Total Upload: {measured.report()}  ({len(measured.modules)} module(s) in {folder})")
-    for f in findings:
-        out(f"{f['severity']}: {f['code']}: {f['message']}")
+    result = Result(checked=[str(default_dir())])
+    for checked in check_paths([default_dir()]):
+        result.findings += [Finding("error", "spec-invalid", f"{p.path}: {p.message}", p.file, p.line, p.col, "<top>",
+                                    {"layer": "specs"}) for p in checked.problems]
+    return result
 
 
 @task(name="all", help={"config": "The wrangler config", "dir": "A built output folder for the size check (else --build)",
-                        "format": "text, json or github"}, auto_shortflags=False)
+                        "format": "text, json or github", "strict": "Warnings fail too"}, auto_shortflags=False)
 @guarded
-def all_(c: Any, config: str | None = None, dir: str | None = None, format: str = "text") -> None:
-    """The spec check, the bindings check (every env) and the bundle-size check, with one combined verdict."""
-    from ops.engine.catalog import default_dir
-    from ops.engine.check import check_paths
-
+def all_(c: Any, config: str | None = None, dir: str | None = None, format: str = "text", strict: bool = False) -> None:
+    """The spec check, the bindings check (every env) and the bundle-size check, as one combined result."""
     _format(format)
-    spec_problems = [str(p) for r in check_paths([default_dir()]) for p in r.problems]
-    findings, path = run_bindings(config, None, True, False, None)
-    from ops.gates import bundle as gate
-
-    measured = gate.measure(Path(dir)) if dir else gate.measure(_build(config))
-    size_findings = gate.evaluate(measured)
-    failed = bool(spec_problems) or any(f.severity == "error" for f in findings) or any(f["severity"] == "error" for f in size_findings)
-    if format == "json":
-        out(json.dumps({"ok": not failed, "specs": spec_problems, "bindings": [f.as_dict() for f in findings],
-                        "bundle": {"total_upload": measured.report(), "findings": size_findings}}, indent=2))
-    else:
-        from ops.gates.report import text
-
-        out("specs: " + ("ok" if not spec_problems else "\n".join(spec_problems)))
-        out(text(findings, f"bindings: {path}"))
-        out(f"bundle: Total Upload: {measured.report()}" + "".join(f"\n{f['severity']}: {f['message']}" for f in size_findings))
-        out("check.all: " + ("FAILED" if failed else "ok"))
-    if failed:
-        raise Exit(code=1)
+    result = run_specs().merge(run_bindings(config, None, True, False, None))
+    result = result.merge(run_bundle(dir, not dir, config, None, None, "current", None, 0.10, None, False))
+    report(result, format, "check.all", "check.all: specs, bindings (every env), bundle size", strict)
 
 
 def collection() -> Collection:

@@ -1,7 +1,13 @@
-"""Pre-deploy gates: wrangler config bindings and bundle size.
+"""Pre-deploy gates: the wrangler config (bindings gate) and the bundle size.
 
 The pipeline reads from the file names: ``lookup`` (find the config the way
 wrangler does) → ``load`` (TOML, JSON or JSONC, with the line and column of every
-key) → ``bindings`` / ``bundle`` (pure checks that return findings) →
-``result`` → ``report`` (text, JSON, GitHub annotations).
+key) → the bindings gate's three layers, ``schema`` (wrangler's published
+config-schema.json, per wrangler version), ``wrangler_rules`` (wrangler's semantic
+validation) and ``bindings`` (our own checks, and the entry point) / ``bundle`` →
+``result`` (one Result for every gate) → ``report`` (text, JSON, GitHub annotations).
+
+``RULES.md`` beside this file lists every rule of wrangler's config validation
+(workers-sdk validation.ts) with our code for it, or why we do not check it, and
+the rules that differ between wrangler versions.
 """

@@ -14,18 +14,12 @@ from typing import Any, Callable, Iterator, Protocol
 
 from ops.gates.load import Config, Key
 from ops.gates.result import Finding, Result
+from ops.gates.schema import SchemaChoice, choose_schema, schema_findings
+from ops.gates.wrangler_rules import NOT_INHERITED, items as _items, rule_findings
+from ops.gates.wrangler_rules import TOP as TOP
 
-TOP = "<top>"
-NOT_INHERITED = (
-    "ai", "analytics_engine_datasets", "browser", "containers", "d1_databases", "define", "dispatch_namespaces",
-    "durable_objects", "hyperdrive", "images", "kv_namespaces", "mtls_certificates", "pipelines", "queues",
-    "r2_buckets", "ratelimits", "secrets_store_secrets", "send_email", "services", "tail_consumers", "unsafe",
-    "vars", "vectorize", "version_metadata", "workflows",
-)
-NAME_RE = re.compile(r"^$|^[a-z0-9_][a-z0-9-_]*$")
 HEX32 = re.compile(r"^[0-9a-f]{32}$")
 PLACEHOLDER = re.compile(r"^(|x+|<.*>|\$\{.*\}|your[-_].*|.*placeholder.*|todo|changeme|__.*__)$", re.IGNORECASE)
-R2_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
 
 
 class ResourceLister(Protocol):
@@ -52,7 +46,9 @@ def envs_of(config: Config) -> list[str]:
     return [TOP, *sorted(env)] if isinstance(env, dict) else [TOP]
 
 
-def check(config: Config, *, env: str | None = None, all_envs: bool = False, remote: ResourceLister | None = None) -> Result:
+def check(config: Config, *, env: str | None = None, all_envs: bool = False, remote: ResourceLister | None = None,
+          schema: SchemaChoice | None = None) -> Result:
+    """The three layers for the top level and ``env`` (wrangler validates both), or every env."""
     result = Result()
     names = envs_of(config)
     if env is not None and env != TOP and env not in names:
@@ -60,9 +56,12 @@ def check(config: Config, *, env: str | None = None, all_envs: bool = False, rem
                                         f"no environment {env!r} in the config (it has: {', '.join(names[1:]) or 'none'}); "
                                         "pick one of them with --env", TOP))
         return result
-    chosen = names if all_envs else [env or TOP]
+    chosen = names if all_envs else list(dict.fromkeys([TOP, env or TOP]))
+    choice = schema or choose_schema(config.path)
+    result.notes.append(f"bindings: the verdict follows {choice.note}")
+    result.findings.extend(schema_findings(config, choice, chosen))
     for name in chosen:
-        result.findings.extend(_env_findings(config, name))
+        result.findings.extend(_env_findings(config, name, choice.version))
     if all_envs or len(names) > 1:
         result.findings.extend(_cross_env_findings(config))
     if remote is not None:
@@ -85,13 +84,14 @@ def _dedupe(result: Result) -> Result:
 
 def _finding(config: Config, severity: str, code: str, key: Key, message: str, env: str, **detail: Any) -> Finding:
     line, col = config.where(key)
-    return Finding(severity, code, message, str(config.path), line, col, env, detail)
+    return Finding(severity, code, message, str(config.path), line, col, env, {"layer": "ours", **detail})
 
 
 def section(config: Config, env: str) -> tuple[dict[str, Any], Key]:
     if env == TOP:
         return config.data, ()
-    return config.data["env"][env] or {}, ("env", env)
+    raw = config.data["env"][env]
+    return (raw if isinstance(raw, dict) else {}), ("env", env)
 
 
 def effective(config: Config, env: str) -> tuple[dict[str, Any], dict[str, Key]]:
@@ -108,131 +108,28 @@ def effective(config: Config, env: str) -> tuple[dict[str, Any], dict[str, Key]]
     return merged, where
 
 
-def _env_findings(config: Config, env: str) -> Iterator[Finding]:
+def _env_findings(config: Config, env: str, version: str) -> Iterator[Finding]:
     data, where = effective(config, env)
-    yield from _wrangler_rules(config, env, data, where)
-    yield from _not_inherited(config, env)
+    yield from rule_findings(config, env, data, where, version)
     for binding in bindings_of(config, env):
         yield from _id_rules(config, binding)
     yield from _durable_object_rules(config, env, data, where)
     yield from _queue_rules(config, env, data, where)
 
 
-def _wrangler_rules(config: Config, env: str, data: dict[str, Any], where: dict[str, Key]) -> Iterator[Finding]:
-    name = data.get("name")
-    if name is not None and (not isinstance(name, str) or not NAME_RE.match(name)):
-        yield _finding(config, "error", "invalid-name", where.get("name", ()),
-                       f'Expected "name" to be of type string, alphanumeric and lowercase with dashes only but got {_js(name)}.', env)
-    date = data.get("compatibility_date")
-    if isinstance(date, str) and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", date):
-        yield _finding(config, "error", "invalid-compatibility-date", where.get("compatibility_date", ()),
-                       f'"compatibility_date" must be YYYY-MM-DD (got {_js(date)}); check for en-dashes', env)
-    durable = data.get("durable_objects")
-    if isinstance(durable, dict) and "bindings" not in durable:
-        yield _finding(config, "error", "durable-objects-without-bindings", where.get("durable_objects", ()),
-                       'The field "durable_objects" is missing the required "bindings" property.', env)
-    for index, migration in enumerate(data.get("migrations") or []):
-        if isinstance(migration, dict) and not migration.get("tag"):
-            yield _finding(config, "error", "migration-without-tag", (*where.get("migrations", ("migrations",)), index),
-                           f'"migrations[{index}]" should have a string "tag" field; add a unique tag', env)
-    for index, consumer in enumerate(_queues(data).get("consumers") or []):
-        if isinstance(consumer, dict) and consumer.get("type", "worker") != "worker":
-            yield _finding(config, "error", "queue-consumer-type", (*where.get("queues", ("queues",)), "consumers", index),
-                           f'queue consumer "type" must be "worker" (got {_js(consumer.get("type"))})', env)
-    for index, container in enumerate(data.get("containers") or []):
-        if isinstance(container, dict) and not container.get("image"):
-            yield _finding(config, "error", "container-without-image", (*where.get("containers", ("containers",)), index),
-                           '"containers.image" field must be defined for each container app: the path to a Dockerfile or an image URI', env)
-        elif isinstance(container, dict) and isinstance(container.get("image"), str):
-            image = container["image"]
-            if not (config.path.parent / image).exists() and ":" not in image.rsplit("/", 1)[-1]:
-                yield _finding(config, "error", "container-image-invalid", (*where.get("containers", ("containers",)), index, "image"),
-                               f'The image {_js(image)} does not appear to be a valid path to a Dockerfile, or a valid image registry path with a tag', env)
-    yield from _binding_shape(config, env, data, where)
-
-
-def _binding_shape(config: Config, env: str, data: dict[str, Any], where: dict[str, Key]) -> Iterator[Finding]:
-    seen: dict[str, str] = {}
-    for kind, field, items, base in _binding_lists(data, where):
-        for index, item in enumerate(items):
-            name = item.get(field) if isinstance(item, dict) else None
-            key = (*base, index)
-            if not isinstance(name, str) or not name:
-                yield _finding(config, "error", "binding-without-name", key,
-                               f'"{_path(base)}[{index}]" bindings should have a string "{field}" field', env)
-                continue
-            if name in seen and seen[name] != kind:
-                yield _finding(config, "error", "duplicate-binding-name", (*key, field),
-                               f"{name} assigned to {seen[name]} and {kind} bindings; binding names must be unique", env)
-            seen.setdefault(name, kind)
-            if kind == "R2 Bucket" and isinstance(item.get("bucket_name"), str) and not R2_NAME.match(item["bucket_name"]):
-                yield _finding(config, "error", "invalid-r2-bucket-name", (*key, "bucket_name"),
-                               f'"{_path(base)}[{index}].bucket_name" {_js(item["bucket_name"])} is not a valid R2 bucket name', env)
-
-
-KINDS = (("kv_namespaces", "binding", "KV Namespace"), ("r2_buckets", "binding", "R2 Bucket"),
-         ("d1_databases", "binding", "D1 Database"), ("services", "binding", "Service"),
-         ("analytics_engine_datasets", "binding", "Analytics Engine Dataset"), ("hyperdrive", "binding", "Hyperdrive"),
-         ("vectorize", "binding", "Vectorize Index"), ("workflows", "binding", "Workflow"))
-
-
-def _binding_lists(data: dict[str, Any], where: dict[str, Key]) -> Iterator[tuple[str, str, list[Any], Key]]:
-    for key, field, kind in KINDS:
-        items = data.get(key)
-        if isinstance(items, list):
-            yield kind, field, items, where.get(key, (key,))
-    durable = data.get("durable_objects")
-    if isinstance(durable, dict) and isinstance(durable.get("bindings"), list):
-        yield "Durable Object", "name", durable["bindings"], (*where.get("durable_objects", ("durable_objects",)), "bindings")
-    producers = _queues(data).get("producers")
-    if isinstance(producers, list):
-        yield "Queue", "binding", producers, (*where.get("queues", ("queues",)), "producers")
-
-
-def _not_inherited(config: Config, env: str) -> Iterator[Finding]:
-    if env == TOP:
-        return
-    raw, prefix = section(config, env)
-    for key in NOT_INHERITED:
-        top = config.data.get(key)
-        if top is None:
-            continue
-        if key not in raw:
-            yield _finding(config, "warning", "not-inherited", prefix or (),
-                           f'"{key}" exists at the top level, but not on "env.{env}"; add "{key}" to "env.{env}" '
-                           "(environments do not inherit it)", env, field=key)
-            continue
-        for name in _names(key, top) - _names(key, raw[key]):
-            yield _finding(config, "warning", "binding-not-inherited", (*prefix, key),
-                           f'There is a {key} binding with name "{name}" at the top level, but not on "env.{env}"; '
-                           f'add it to "env.{env}.{key}"', env, field=key, binding=name)
-
-
-def _names(key: str, value: Any) -> set[str]:
-    if key == "vars" and isinstance(value, dict):
-        return set(value)
-    if key == "durable_objects" and isinstance(value, dict):
-        value = value.get("bindings") or []
-    if key == "queues" and isinstance(value, dict):
-        value = value.get("producers") or []
-    if isinstance(value, list):
-        return {str(v.get("binding") or v.get("name")) for v in value if isinstance(v, dict) and (v.get("binding") or v.get("name"))}
-    return set()
-
-
 def bindings_of(config: Config, env: str) -> list[Binding]:
     data, where = effective(config, env)
     found: list[Binding] = []
     for key, kind, ref in (("kv_namespaces", "kv", "id"), ("d1_databases", "d1", "database_id"), ("r2_buckets", "r2", "bucket_name")):
-        for index, item in enumerate(data.get(key) or []):
+        for index, item in enumerate(_items(data.get(key))):
             if isinstance(item, dict) and ref in item:
                 found.append(Binding(kind, str(item.get("binding", "")), str(item[ref]), (*where.get(key, (key,)), index, ref), env))
-    for index, item in enumerate(_queues(data).get("producers") or []):
+    for index, item in enumerate(_items(_queues(data).get("producers"))):
         if isinstance(item, dict):
             found.append(Binding("queue", str(item.get("binding", "")), str(item.get("queue", "")),
                                  (*where.get("queues", ("queues",)), "producers", index, "queue"), env))
     durable = data.get("durable_objects")
-    for index, item in enumerate((durable or {}).get("bindings") or [] if isinstance(durable, dict) else []):
+    for index, item in enumerate(_items(durable.get("bindings")) if isinstance(durable, dict) else []):
         if isinstance(item, dict):
             found.append(Binding("durable-object", str(item.get("name", "")), str(item.get("class_name", "")),
                                  (*where.get("durable_objects", ("durable_objects",)), "bindings", index), env))
@@ -254,19 +151,21 @@ def _id_rules(config: Config, binding: Binding) -> Iterator[Finding]:
 
 def _durable_object_rules(config: Config, env: str, data: dict[str, Any], where: dict[str, Key]) -> Iterator[Finding]:
     durable = data.get("durable_objects")
-    bound = {b.get("class_name") for b in (durable or {}).get("bindings") or [] if isinstance(b, dict) and not b.get("script_name")} if isinstance(durable, dict) else set()
+    bound = {b.get("class_name") for b in _items(durable.get("bindings")) if isinstance(b, dict) and not b.get("script_name")} if isinstance(durable, dict) else set()
     migrated: set[str] = set()
-    for migration in data.get("migrations") or []:
+    for migration in _items(data.get("migrations")):
         if isinstance(migration, dict):
             for field in ("new_classes", "new_sqlite_classes"):
-                migrated.update(c for c in migration.get(field) or [] if isinstance(c, str))
-            for rename in migration.get("renamed_classes") or []:
+                migrated.update(c for c in _items(migration.get(field)) if isinstance(c, str))
+            for rename in _items(migration.get("renamed_classes")):
                 if isinstance(rename, dict) and rename.get("to"):
                     migrated.add(rename["to"])
-            for gone in migration.get("deleted_classes") or []:
+            for gone in _items(migration.get("deleted_classes")):
                 migrated.discard(gone)
-    for cls in sorted(c for c in bound - migrated if c):
-        yield _finding(config, "warning", "durable-object-without-migration", where.get("durable_objects", ()),
+    if not data.get("migrations"):
+        return  # no migrations at all: wrangler's own durable-object-without-migration warning (layer 2)
+    for cls in sorted(c for c in bound - migrated if isinstance(c, str) and c):
+        yield _finding(config, "warning", "durable-object-class-not-migrated", where.get("durable_objects", ()),
                        f'Durable Object class "{cls}" has no migration; add it to a [[migrations]] new_sqlite_classes (or new_classes)', env)
     for cls in sorted(migrated - bound):
         if bound or durable is not None:
@@ -283,12 +182,12 @@ def _queue_rules(config: Config, env: str, data: dict[str, Any], where: dict[str
     consumers = {c.get("queue") for c in _all_consumers(config) if isinstance(c, dict)}
     declared = {p.get("queue") for p in _all_producers(config) if isinstance(p, dict)} | consumers
     base = where.get("queues", ("queues",))
-    for index, producer in enumerate(_queues(data).get("producers") or []):
+    for index, producer in enumerate(_items(_queues(data).get("producers"))):
         if isinstance(producer, dict) and producer.get("queue") not in consumers:
             yield _finding(config, "warning", "queue-without-consumer", (*base, "producers", index),
                            f'queue "{producer.get("queue")}" has a producer but no consumer anywhere in this config; '
                            "make sure another Worker consumes it", env)
-    for index, consumer in enumerate(_queues(data).get("consumers") or []):
+    for index, consumer in enumerate(_items(_queues(data).get("consumers"))):
         dlq = consumer.get("dead_letter_queue") if isinstance(consumer, dict) else None
         if dlq and dlq not in declared:
             yield _finding(config, "warning", "dead-letter-queue-undeclared", (*base, "consumers", index, "dead_letter_queue"),
@@ -297,11 +196,11 @@ def _queue_rules(config: Config, env: str, data: dict[str, Any], where: dict[str
 
 
 def _all_consumers(config: Config) -> list[Any]:
-    return [c for env in envs_of(config) for c in _queues(section(config, env)[0]).get("consumers") or []]
+    return [c for env in envs_of(config) for c in _items(_queues(section(config, env)[0]).get("consumers"))]
 
 
 def _all_producers(config: Config) -> list[Any]:
-    return [p for env in envs_of(config) for p in _queues(section(config, env)[0]).get("producers") or []]
+    return [p for env in envs_of(config) for p in _items(_queues(section(config, env)[0]).get("producers"))]
 
 
 def _cross_env_findings(config: Config) -> Iterator[Finding]:
@@ -375,10 +274,6 @@ def _js(value: Any) -> str:
     import json
 
     return json.dumps(value)
-
-
-def _path(key: Key) -> str:
-    return ".".join(str(k) for k in key)
 
 
 class ClientLister:

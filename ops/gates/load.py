@@ -29,9 +29,15 @@ class Config:
     positions: dict[Key, tuple[int, int]] = field(default_factory=dict)
 
     def where(self, key: Key) -> tuple[int, int]:
+        """Where ``key`` is written; else where its first written member is (``[[a.b]]`` writes ``a`` only
+        through ``a.b``); else its nearest written parent; else the file's start."""
         for end in range(len(key), 0, -1):
-            if key[:end] in self.positions:
-                return self.positions[key[:end]]
+            prefix = key[:end]
+            if prefix in self.positions:
+                return self.positions[prefix]
+            inside = [at for written, at in self.positions.items() if written[:end] == prefix]
+            if inside:
+                return min(inside)
         return (1, 1)
 
 

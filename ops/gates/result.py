@@ -27,6 +27,8 @@ class Finding:
 class Result:
     findings: list[Finding] = field(default_factory=list)
     checked: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)        # how the verdict was reached (schema version, gzip method)
+    facts: dict[str, Any] = field(default_factory=dict)   # measured figures a gate reports (e.g. the bundle's sizes)
 
     def errors(self) -> list[Finding]:
         return [f for f in self.findings if f.severity == "error"]
@@ -39,3 +41,8 @@ class Result:
 
     def exit_code(self, strict: bool = False) -> int:
         return 0 if self.ok(strict) else 1
+
+    def merge(self, other: Result) -> Result:
+        """One combined result: every finding, note and fact of both."""
+        return Result([*self.findings, *other.findings], [*self.checked, *other.checked], [*self.notes, *other.notes],
+                      {**self.facts, **other.facts})

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from ops.gates.report import escape_data, escape_property, github
-from ops.gates.result import Finding
+from ops.gates.result import Finding, Result
 
 
 def test_escaping_is_exact() -> None:
@@ -17,7 +17,7 @@ def test_escaping_is_exact() -> None:
 
 def test_annotation_shape() -> None:
     f = Finding("error", "placeholder-id", 'KV id "<x>" is a placeholder', "dir,x/wrangler.toml", 12, 3, "production")
-    assert github([f], "bindings") == (
+    assert github(Result([f]), "bindings") == (
         '::error file=dir%2Cx/wrangler.toml,line=12,col=3,title=bindings%3A placeholder-id::KV id "<x>" is a placeholder')
 
 
@@ -25,8 +25,15 @@ def test_more_than_ten_are_summarised(tmp_path: Path, monkeypatch: pytest.Monkey
     summary = tmp_path / "summary.md"
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
     findings = [Finding("warning", "not-inherited", f"w{i}", "wrangler.toml", i + 1, 1, "staging") for i in range(14)]
-    lines = github(findings, "bindings").splitlines()
+    lines = github(Result(findings), "bindings").splitlines()
     assert len(lines) == 10
     assert lines[-1].startswith("::warning title=bindings%3A 5 more::5 more warnings (GitHub shows 10 a step): wrangler.toml:10")
     text = summary.read_text()
     assert text.startswith("### bindings\n\n| severity | code | where | env | message |") and text.count("| warning |") == 14
+
+
+def test_a_finding_without_a_position_has_no_file_in_its_annotation() -> None:
+    f = Finding("error", "bundle-over-limit", "the bundle is 70 MiB", "dist", 0, 0, "<top>")
+    lines = github(Result([f], notes=["bundle: Total Upload: 1.00 KiB / gzip: 0.50 KiB"]), "bundle size").splitlines()
+    assert lines == ["::error title=bundle size%3A bundle-over-limit::the bundle is 70 MiB",
+                     "::notice title=bundle size::bundle: Total Upload: 1.00 KiB / gzip: 0.50 KiB"]
