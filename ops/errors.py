@@ -19,7 +19,12 @@ translated where they enter and never cross a module boundary raw.
     │   └── TransportError                 no usable answer: timeout, refused, dropped
     ├── SandboxError              exit 1   the local sandbox could not start or answer
     ├── DryRunViolation           exit 1   a mutating request in a dry-run: a bug, refused at the transport
+    ├── JournalError              exit 1   the journal could not be written (disk full, read-only, gone)
     └── Interrupted               exit 130 Ctrl-C
+
+    KeyboardInterrupt (Python's)  exit 130 Ctrl-C
+    └── Terminated                exit 143 SIGTERM (a CI cancellation, `timeout`, a container stop),
+                                           raised by the CLI boundary's handler so every interrupt path sees it
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ __all__ = [
     "DryRunViolation",
     "InputError",
     "Interrupted",
+    "JournalError",
     "LockHeld",
     "OpsError",
     "PlanStale",
@@ -39,6 +45,7 @@ __all__ = [
     "RemediationFailed",
     "SandboxError",
     "SpecError",
+    "Terminated",
     "TransportError",
 ]
 
@@ -111,5 +118,15 @@ class DryRunViolation(OpsError):
     """A mutating request was attempted during a dry-run: a bug, never a user error."""
 
 
+class JournalError(OpsError):
+    """A journal event could not be written; the message carries the OS's reason (errno text)."""
+
+
 class Interrupted(OpsError):
     exit_code = 130
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so that every interrupt path journals how far the run got."""
+
+    exit_code = 143

@@ -1,4 +1,9 @@
-"""`run`: a program with an argv list, never a shell string. Outputs: exit_code, stdout, stderr, json."""
+"""`run`: a program with an argv list, never a shell string. Outputs: exit_code, stdout, stderr, json.
+
+What a program does cannot be known from its argv, so a `run` is a `write`
+(never executed in a dry-run, a probe or `inv diagnose`) unless the spec says
+why it only reads (`read_only_reason`); the plan prints that reason.
+"""
 
 from __future__ import annotations
 
@@ -21,6 +26,10 @@ class RunArgs(Args):
     stdin: str | None = Field(None, description="Text sent on standard input (secrets go here, not in argv).")
     cwd: str | None = Field(None, description="Working directory, relative to the repo root.")
     ok_codes: list[int] = Field(default_factory=lambda: [0], description="Exit codes that count as success.")
+    read_only_reason: str | None = Field(
+        None, min_length=8, pattern=r"\S",
+        description="Why this program only reads (e.g. `git status prints, changes nothing`). Without it a `run` "
+                    "is a write: it never runs in a dry-run, a probe or inv diagnose.")
 
 
 class RunAction(Action):
@@ -29,14 +38,15 @@ class RunAction(Action):
     summary = "Run a program from an argv list (no shell)."
     outputs = frozenset({"exit_code", "stdout", "stderr", "json", "argv"})
 
-    def effect(self, args: RunArgs) -> str | None:
-        return None  # unknowable: the spec's declared effect governs
+    def effect(self, args: RunArgs) -> str:
+        return "read" if args.read_only_reason else "write"
 
     def safe_to_retry(self, args: RunArgs) -> bool:
         return False
 
     def describe(self, args: RunArgs) -> str:
-        return "run " + " ".join(_quote(a) for a in args.argv)
+        line = "run " + " ".join(_quote(a) for a in args.argv)
+        return f"{line} (read-only: {args.read_only_reason})" if args.read_only_reason else line
 
     def run(self, args: RunArgs, ctx: Context) -> Outputs:
         return run_argv(list(args.argv), ctx, env=args.env, stdin=args.stdin, cwd=args.cwd, ok_codes=args.ok_codes)
