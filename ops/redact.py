@@ -78,7 +78,14 @@ class Redactor:
 
     def redact(self, text: str) -> str:
         pattern = self._pattern
-        return pattern.sub(self.marker.replace("\\", "\\\\"), text) if pattern else text
+        if pattern is None or not pattern.search(text):
+            return text
+        if text.lstrip()[:1] in ("{", "["):
+            document = _json_document(text)
+            if document is not None:  # a JSON text: mask its values, so the result is still JSON
+                body = self.dumps(document[0], indent=document[1], ensure_ascii=document[2])
+                return body + text[len(text.rstrip()):]
+        return pattern.sub(self.marker.replace("\\", "\\\\"), text)
 
     def redact_data(self, value: Any) -> Any:
         """Redact every string inside JSON-like data (dict keys included); other scalars are kept as they are."""
@@ -111,6 +118,17 @@ def _jsonable(value: Any) -> Any:
     if value is None or isinstance(value, (str, int, float, bool)):
         return value
     return str(value)
+
+
+def _json_document(text: str) -> tuple[Any, int | None, bool] | None:
+    """The value of a JSON text, with the indent and escaping it was written with; None if it is not JSON."""
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return None
+    second = text.lstrip().split("\n", 2)[1] if "\n" in text.strip() else None
+    indent = len(second) - len(second.lstrip(" ")) if second is not None else None
+    return value, indent, text.isascii()
 
 
 def _pick_marker(forms: set[str]) -> str:
