@@ -11,6 +11,7 @@ SIGTERM ends the process quietly with the code already decided.
 
 from __future__ import annotations
 
+import atexit
 import functools
 import os
 import secrets
@@ -33,6 +34,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 SIGTERM_EXIT = 143
 BROKEN_PIPE_EXIT = 141  # as if killed by SIGPIPE, what `git log | head` gives
 _terminated = threading.Event()
+_ignore_at_exit = threading.Event()
 
 
 _live: dict[str, TextIO] = {}  # the stream holding a live status line, if any
@@ -105,7 +107,7 @@ def guarded(body: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def _on_signals(handler: Callable[[int, FrameType | None], None]) -> None:
+def _on_signals(handler: Callable[[int, FrameType | None], None] | signal.Handlers) -> None:
     if threading.current_thread() is not threading.main_thread():
         return  # signal handlers can only be set from the main thread
     signal.signal(signal.SIGTERM, handler)
@@ -119,7 +121,14 @@ def _raise_terminated(signum: int, frame: FrameType | None) -> None:
 
 
 def _exit_quietly(code: int) -> Callable[[int, FrameType | None], None]:
-    """After the body: the journal is complete and the result printed; a late signal just ends the process."""
+    """After the body: the journal is complete and the result printed; a late signal just ends the process.
+
+    Python puts the default handlers back while it shuts down, so a signal landing then would kill the
+    process (exit -2); from the first exit hook on, the signals are ignored instead: the exit is under way.
+    """
+    if not _ignore_at_exit.is_set():
+        _ignore_at_exit.set()
+        atexit.register(_on_signals, signal.SIG_IGN)
 
     def handler(signum: int, frame: FrameType | None) -> None:
         raise SystemExit(code)
