@@ -68,12 +68,21 @@ def run_argv(argv: list[str], ctx: Context, *, env: dict[str, str] | None = None
         raise TransportError(f"{argv[0]} did not finish within {ctx.timeout:.0f} s") from exc
     outputs: Outputs = {
         "argv": argv, "exit_code": done.returncode,
-        "stdout": done.stdout[-MAX_OUTPUT:], "stderr": done.stderr[-MAX_OUTPUT:], "json": _json(done.stdout),
+        "stdout": _tail(done.stdout), "stderr": _tail(done.stderr), "json": _json(done.stdout),
     }
     if done.returncode not in (ok_codes or [0]):
         tail = (done.stderr or done.stdout).strip().splitlines()[-3:]
         raise TransportError(f"{argv[0]} exited {done.returncode}: {' | '.join(tail)}")
     return outputs
+
+
+def _tail(text: str) -> str:
+    """The last MAX_OUTPUT characters; masked first when cut, so a cut never leaves half a secret unmatched."""
+    if len(text) <= MAX_OUTPUT:
+        return text
+    from ops.redact import redact
+
+    return redact(text)[-MAX_OUTPUT:]
 
 
 def _json(text: str) -> Any:

@@ -51,7 +51,7 @@ class Progress:
             return
         state = "..  " if event == "start" or record.kind == "precondition" else MARK.get(record.status, record.status)
         width = shutil.get_terminal_size((100, 20)).columns - 1
-        live(f"  {state} {record.kind} {record.name}: {record.description}"[:width], self.stream)
+        live(redact(f"  {state} {record.kind} {record.name}: {record.description}")[:width], self.stream)  # mask, then cut
 
     def _check_changed(self, record: Record) -> bool:
         seen = (record.status, record.message)

@@ -132,3 +132,14 @@ def test_a_secret_that_is_a_json_word_keeps_the_output_valid(workspace: Workspac
 def test_as_dict_is_json_data(tmp_path: Path) -> None:
     data = Outcome("s", "t", "run", records=[Record("step", "a", "http", "write", "d")]).as_dict()
     assert json.loads(json.dumps(data)) == data
+
+
+def test_a_cut_output_never_leaves_half_a_secret() -> None:
+    from ops import redact
+    from ops.actions.run import MAX_OUTPUT, _tail
+
+    secret = "CANARY-cut-in-half-0123456789"
+    redact.register(secret)
+    for cut in range(1, len(secret)):
+        output = "x" * (MAX_OUTPUT - cut) + secret + "y" * 3
+        assert secret[cut:] not in _tail(output) and len(_tail(output)) <= MAX_OUTPUT
