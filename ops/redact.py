@@ -21,13 +21,10 @@ an encoding of a registered secret (see ``_pick_marker``).
 
 from __future__ import annotations
 
-import base64
 import json
 import re
-import shlex
 import threading
 from typing import Any
-from urllib.parse import quote, quote_plus
 
 __all__ = ["MARKER", "MIN_SECRET_LEN", "Redactor", "dumps", "encodings", "redact", "redact_data", "register",
            "registry"]
@@ -41,6 +38,10 @@ MIN_ENCODED_LEN = 4  # a base64 core shorter than this would match ordinary text
 
 def encodings(value: str) -> set[str]:
     """Every form in which `value` may appear in an output."""
+    import base64
+    import shlex
+    from urllib.parse import quote, quote_plus
+
     forms = {value, json.dumps(value)[1:-1], json.dumps(value, ensure_ascii=False)[1:-1], repr(value)[1:-1],
              ascii(value)[1:-1], quote(value, safe=""), quote(value), quote_plus(value), quote(value, safe="/:@"),
              shlex.quote(value), value.replace("'", "'\"'\"'")}

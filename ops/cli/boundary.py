@@ -14,7 +14,6 @@ from __future__ import annotations
 import atexit
 import functools
 import os
-import secrets
 import signal
 import sys
 import threading
@@ -187,6 +186,8 @@ def _user_cache() -> Path:
 
 
 def _crash_name() -> str:
+    import secrets
+
     from ops.engine.journal import current_run_id
 
     run = current_run_id() or f"pid{os.getpid()}"
