@@ -18,9 +18,13 @@ translated where they enter and never cross a module boundary raw.
     │   ├── ApiError                       the API answered success=false (carries code)
     │   └── TransportError                 no usable answer: timeout, refused, dropped
     ├── SandboxError              exit 1   the local sandbox could not start or answer
-    ├── JournalError              exit 1   the journal could not be written: the run stops before the next change
-    ├── DryRunViolation           exit 1   a mutating request in a dry-run: a bug, refused at the transport
-    └── Interrupted               exit 130 Ctrl-C
+    ├── JournalError              exit 1   the journal could not be written (disk full, read-only, gone):
+    │                                      the run stops before the next change
+    └── DryRunViolation           exit 1   a mutating request in a dry-run: a bug, refused at the transport
+
+    KeyboardInterrupt (Python's)  exit 130 Ctrl-C
+    └── Terminated                exit 143 SIGTERM (a CI cancellation, `timeout`, a container stop),
+                                           raised by the CLI boundary's handler so every interrupt path sees it
 """
 
 from __future__ import annotations
@@ -33,7 +37,6 @@ __all__ = [
     "DryRunViolation",
     "InputError",
     "JournalError",
-    "Interrupted",
     "LockHeld",
     "OpsError",
     "PlanStale",
@@ -111,7 +114,7 @@ class SandboxError(OpsError):
 
 
 class JournalError(OpsError):
-    """A journal event could not be written (a full disk, a short write)."""
+    """A journal event could not be written; the message carries the OS's reason (errno text)."""
 
 
 class DryRunViolation(OpsError):
@@ -119,8 +122,6 @@ class DryRunViolation(OpsError):
 
 
 class Terminated(KeyboardInterrupt):
-    """SIGTERM (a CI cancellation, `timeout`, a container stop), handled like Ctrl-C: exit 143."""
+    """SIGTERM, raised like Ctrl-C so that every interrupt path journals how far the run got."""
 
-
-class Interrupted(OpsError):
-    exit_code = 130
+    exit_code = 143

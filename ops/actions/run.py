@@ -1,4 +1,9 @@
-"""`run`: a program with an argv list, never a shell string. Outputs: exit_code, stdout, stderr, json."""
+"""`run`: a program with an argv list, never a shell string. Outputs: exit_code, stdout, stderr, json.
+
+What a program does cannot be known from its argv, so a `run` is a `write`
+(never executed in a dry-run, a probe or `inv diagnose`) unless the spec says
+why it only reads (`read_only_reason`); the plan prints that reason.
+"""
 
 from __future__ import annotations
 
@@ -22,6 +27,10 @@ class RunArgs(Args):
     stdin: str | None = Field(None, description="Text sent on standard input (secrets go here, not in argv).")
     cwd: str | None = Field(None, description="Working directory, relative to the repo root.")
     ok_codes: list[int] = Field(default_factory=lambda: [0], description="Exit codes that count as success.")
+    read_only_reason: str | None = Field(
+        None, min_length=8, pattern=r"\S",
+        description="Why this program only reads (e.g. `git status prints, changes nothing`). Without it a `run` "
+                    "is a write: it never runs in a dry-run, a probe or inv diagnose.")
 
 
 class RunAction(Action):
@@ -30,14 +39,15 @@ class RunAction(Action):
     summary = "Run a program from an argv list (no shell)."
     outputs = record(exit_code=INTEGER, stdout=STRING, stderr=STRING, json=ANY, argv=array(STRING))
 
-    def effect(self, args: RunArgs) -> str | None:
-        return None  # unknowable: the spec's declared effect governs
+    def effect(self, args: RunArgs) -> str:
+        return "read" if args.read_only_reason else "write"
 
     def safe_to_retry(self, args: RunArgs) -> bool:
         return False
 
     def describe(self, args: RunArgs) -> str:
-        return "run " + " ".join(_quote(a) for a in args.argv)
+        line = "run " + " ".join(_quote(a) for a in args.argv)
+        return f"{line} (read-only: {args.read_only_reason})" if args.read_only_reason else line
 
     def run(self, args: RunArgs, ctx: Context) -> Outputs:
         return run_argv(list(args.argv), ctx, env=args.env, stdin=args.stdin, cwd=args.cwd, ok_codes=args.ok_codes)
@@ -59,12 +69,21 @@ def run_argv(argv: list[str], ctx: Context, *, env: dict[str, str] | None = None
         raise TransportError(f"{argv[0]} did not finish within {ctx.timeout:.0f} s") from exc
     outputs: Outputs = {
         "argv": argv, "exit_code": done.returncode,
-        "stdout": done.stdout[-MAX_OUTPUT:], "stderr": done.stderr[-MAX_OUTPUT:], "json": _json(done.stdout),
+        "stdout": _tail(done.stdout), "stderr": _tail(done.stderr), "json": _json(done.stdout),
     }
     if done.returncode not in (ok_codes or [0]):
         tail = (done.stderr or done.stdout).strip().splitlines()[-3:]
         raise TransportError(f"{argv[0]} exited {done.returncode}: {' | '.join(tail)}")
     return outputs
+
+
+def _tail(text: str) -> str:
+    """The last MAX_OUTPUT characters; masked first when cut, so a cut never leaves half a secret unmatched."""
+    if len(text) <= MAX_OUTPUT:
+        return text
+    from ops.redact import redact
+
+    return redact(text)[-MAX_OUTPUT:]
 
 
 def _json(text: str) -> Any:

@@ -2,6 +2,11 @@
 
 The target's API base URL, account and token reach wrangler through the same
 environment variables it reads itself; the token is never on the command line.
+
+The effect is read from the argv as wrangler will parse it (``wrangler_argv``):
+only commands known to be read-only, and `deploy` / `versions upload` with a
+`--dry-run` that really parses true, are `read`; a value that starts with `-`
+after a flag that takes one is passed as `--flag=VALUE`, so it stays data.
 """
 
 from __future__ import annotations
@@ -14,15 +19,22 @@ from pydantic import Field
 
 from ops.actions.base import Action, Args, Context, Outputs
 from ops.actions.run import _quote, run_argv
+from ops.actions.wrangler_argv import DRY_RUN_COMMANDS, parse, protect_values
 from ops.documents.shape import ANY, INTEGER, STRING, array, record
 from ops.errors import InputError
 
+# Commands that only read (wrangler 4.86's command registry, wrangler-dist/cli.js). Not `tail`: it creates a
+# tail session; not `r2 object get` / `kv bulk get`: they write local files.
 READ_ONLY = (
-    ("versions", "list"), ("versions", "view"), ("deployments", "list"), ("deployments", "status"),
-    ("secret", "list"), ("kv", "namespace", "list"), ("kv", "key", "list"), ("kv", "key", "get"),
-    ("queues", "list"), ("queues", "info"), ("d1", "list"), ("r2", "bucket", "list"), ("whoami",),
+    ("versions", "list"), ("versions", "view"), ("versions", "secret", "list"), ("deployments", "list"),
+    ("deployments", "status"), ("deployments", "view"), ("secret", "list"), ("kv", "namespace", "list"),
+    ("kv", "key", "list"), ("kv", "key", "get"), ("queues", "list"), ("queues", "info"),
+    ("queues", "consumer", "list"), ("d1", "list"), ("d1", "info"), ("r2", "bucket", "list"),
+    ("r2", "bucket", "info"), ("whoami",),
 )
-DESTRUCTIVE = (("delete",), ("kv", "namespace", "delete"), ("d1", "delete"), ("r2", "bucket", "delete"), ("queues", "delete"))
+# A command path holding one of these words deletes something (`delete`, `kv key delete`, `queues purge`, ...).
+DESTRUCTIVE_WORDS = frozenset({"delete", "remove", "purge", "delete-vectors", "delete-metadata-index"})
+COMMAND_DEPTH = 4  # the deepest wrangler command path (`r2 bucket cors delete`)
 
 
 class WranglerArgs(Args):
@@ -39,24 +51,33 @@ class WranglerAction(Action):
     outputs = record(exit_code=INTEGER, stdout=STRING, stderr=STRING, json=ANY, argv=array(STRING))
 
     def effect(self, args: WranglerArgs) -> str:
-        words = tuple(a for a in args.argv if not a.startswith("-"))
-        if "--dry-run" in args.argv or any(words[: len(c)] == c for c in READ_ONLY):
-            return "read"
-        if any(words[: len(c)] == c for c in DESTRUCTIVE):
-            return "destructive"
-        return "write"
+        return wrangler_effect(list(args.argv))
 
     def describe(self, args: WranglerArgs) -> str:
         return "wrangler " + " ".join(_quote(a) for a in args.argv)
 
     def run(self, args: WranglerArgs, ctx: Context) -> Outputs:
         env = {**ctx.target.wrangler_env(), "WRANGLER_SEND_METRICS": "false", "CI": "true"}
-        argv, cwd = [wrangler_bin(ctx.target.root), *args.argv], args.cwd
+        argv, cwd = [wrangler_bin(ctx.target.root), *protect_values(list(args.argv))], args.cwd
         if args.config:
             config = Path(args.config)
-            argv += ["--config", str(config)]
+            argv.append(f"--config={config}")
             cwd = str(config.parent)
         return run_argv(argv, ctx, env=env, stdin=args.stdin, cwd=cwd)
+
+
+def wrangler_effect(argv: list[str]) -> str:
+    """'read' only when wrangler will surely only read; 'destructive' when it deletes; else 'write'."""
+    parsed = parse(protect_values(argv))
+    if any(word in DESTRUCTIVE_WORDS for word in parsed.positionals[:COMMAND_DEPTH]):
+        return "destructive"
+    if parsed.doubtful:
+        return "write"
+    if any(parsed.command_starts(c) for c in READ_ONLY):
+        return "read"
+    if any(parsed.command_starts(c) for c in DRY_RUN_COMMANDS) and parsed.only_true("dry-run"):
+        return "read"
+    return "write"
 
 
 def wrangler_bin(root: Path) -> str:

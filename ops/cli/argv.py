@@ -4,11 +4,17 @@ Invoke has no variadic positionals, and it has already parsed its core options
 when it imports tasks.py; the task part of the command line is still unparsed
 then (``program.core.unparsed``). Bare words after `specs.check` that name a
 file or folder, or end in .yaml/.yml, become repeated `--paths` flags there.
+
+A remediation's `--flag=VALUE` whose VALUE starts with `--` is marked
+(``ops.flag_values``) so that invoke keeps it as the flag's value instead of
+reading it as another flag: free text such as `--message=--force` stays data.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+
+from ops.flag_values import protect
 
 VARIADIC = {"specs.check": "--paths"}
 
@@ -28,7 +34,18 @@ def command_line() -> list[str] | None:
 def expand(argv: list[str]) -> list[str]:
     out: list[str] = []
     flag: str | None = None
+    remediation = False
     for word in argv:
+        if word == "--":
+            out.append(word)
+            flag = None
+            remediation = False
+            continue
+        if not word.startswith("-"):
+            remediation = word.startswith("remediate.") or (remediation and not _is_task(word))
+        if remediation and word.startswith("--") and "=" in word:
+            name, _, value = word.partition("=")
+            word = f"{name}={protect(value)}"
         if word in VARIADIC:
             flag = VARIADIC[word]
             out.append(word)
@@ -39,6 +56,10 @@ def expand(argv: list[str]) -> list[str]:
                 flag = None  # the next task
             out.append(word)
     return out
+
+
+def _is_task(word: str) -> bool:
+    return "." in word and not word.startswith((".", "/")) and " " not in word
 
 
 def _is_path(word: str) -> bool:

@@ -8,7 +8,7 @@ from typing import Any
 from invoke.collection import Collection
 from invoke.tasks import task
 
-from ops.cli.boundary import guarded, out
+from ops.cli.boundary import guarded, out, out_json
 
 
 @task(name="list", auto_shortflags=False)
@@ -31,7 +31,7 @@ def show(c: Any, run: str | None = None, json_: bool = False) -> None:
     path = find_run(default_dir(), run)
     for event in read_events(path):
         if json_:
-            out(json.dumps(event))
+            out_json(event)  # masked value by value: a JSON line stays a JSON line
             continue
         rest = {k: v for k, v in event.items() if k not in ("ts", "mono", "run", "event")}
         out(f"{event['ts']}  {event['event']:<12} " + ", ".join(f"{k}={_short(v)}" for k, v in rest.items() if v not in (None, "", [], {})))

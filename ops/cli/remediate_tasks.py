@@ -28,6 +28,7 @@ BUILTIN_FLAGS: dict[str, tuple[Any, str]] = {
     "plan_out": (None, "With --dry-run: write the plan (and the state it was computed from) to this file."),
     "plan": (None, "Apply exactly the plan saved in this file; refused if the state has changed since."),
     "target": (None, "Target from targets.toml (default: $OPS_TARGET or the file's default, the sandbox)."),
+    "save_value": (None, "Deliver a generated secret, never printed: file:PATH (0600) or cmd:COMMAND ARGS (on its stdin)."),
 }
 
 
@@ -127,8 +128,10 @@ def run_entry(entry: Entry, flags: dict[str, Any]) -> None:
     from ops.cli.render import Progress, render_json, render_text
     from ops.engine.journal import default_dir
     from ops.engine.model import Spec
+    from ops.engine.journal import unrecorded
     from ops.engine.params import resolve_params
     from ops.engine.runner import Request, execute
+    from ops.engine.secret_delivery import SaveValue
     from ops.targets import load_target
 
     builtin = {name: flags.pop(name, default) for name, (default, _) in BUILTIN_FLAGS.items()}
@@ -141,6 +144,7 @@ def run_entry(entry: Entry, flags: dict[str, Any]) -> None:
     target = load_target(builtin["target"])
     target.apply_env()
     params = resolve_params(spec.params, flags, dry_run=bool(builtin["dry_run"]))
+    save = SaveValue.parse(str(builtin["save_value"]), params) if builtin["save_value"] else None
     quiet = bool(builtin["json"])
     request = Request(
         spec=spec, spec_digest=entry.digest, params=params, target=target, journal_dir=default_dir(),
@@ -151,7 +155,13 @@ def run_entry(entry: Entry, flags: dict[str, Any]) -> None:
     )
     if not quiet:
         err(target.header())
+    if save is not None and not request.dry_run and (said := save.before_run()):
+        err(said)
     outcome = execute(request)
+    if outcome.journal_error:
+        unrecorded(outcome.state_left, outcome.journal_error)
+    if save is not None and not request.dry_run and (said := save.after_run(outcome.status, outcome.state_left)):
+        err(said)
     if builtin["plan_out"] and outcome.status == "planned":
         _save_plan(Path(builtin["plan_out"]), entry, outcome, flags, target.name)
     out(render_json(outcome) if quiet else render_text(outcome))

@@ -1,36 +1,64 @@
-"""Text rendering of plans, runs and progress. All output passes through the redactor."""
+"""Text rendering of plans, runs and progress. All output passes through the redactor.
+
+Progress on a terminal is one live status line (on stderr) that the final plan
+or result replaces; only changes made (a write, destructive step or undo
+ending) leave a line behind. When stderr is not a terminal, progress is plain,
+stable lines for those same changes and for the verification as it changes, and
+the final output lists every item once, with its final status: a probe that
+ends the run as a no-op is shown as `noop`, never first as FAIL.
+"""
 
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 from typing import Any, TextIO
 
+from ops.cli.boundary import clear_live, live
 from ops.engine.outcome import Outcome, Record, displayable
-from ops.redact import redact
+from ops.redact import dumps, redact
 
 MARK = {"passed": "ok  ", "failed": "FAIL", "planned": "plan", "skipped": "skip", "done": "done",
         "undone": "undo", "noop": "noop", "pending": "..  ", "not-run": "--  "}
+CHANGES = ("step", "undo")
 
 
 class Progress:
-    """Prints one line as each item ends (text mode only)."""
+    """The run as it happens: a live line on a terminal, plain lines for changes otherwise."""
 
-    def __init__(self, stream: TextIO = sys.stderr) -> None:
-        self.stream = stream
+    def __init__(self, stream: TextIO | None = None, live_line: bool | None = None) -> None:
+        self.stream = stream or sys.stderr
+        self.live = self.stream.isatty() if live_line is None else live_line
         self.checks: dict[str, tuple[str, str]] = {}
 
     def __call__(self, event: str, record: Record) -> None:
-        if event == "start" and record.effect != "read":
-            self._line(f"  ..   {record.kind} {record.name}: {record.description}")
-        if event != "end" or (record.kind == "check" and record.status == "planned"):
+        changes = record.kind in CHANGES and record.effect != "read" and record.status != "planned"
+        if self.live:
+            self._live(event, record, changes)
             return
-        if record.kind == "check":
-            seen = (record.status, record.message)
-            if self.checks.get(record.name) == seen:
-                return  # polling: say it again only when it changes
-            self.checks[record.name] = seen
-        self._line("  " + _record_line(record))
+        if event == "start" and changes:
+            self._line(f"  ..   {record.kind} {record.name}: {record.description}")
+        elif event == "end" and changes:
+            self._line("  " + _record_line(record))
+        elif event == "end" and record.kind == "check" and record.status != "planned" and self._check_changed(record):
+            self._line("  " + _record_line(record))
+
+    def _live(self, event: str, record: Record, changes: bool) -> None:
+        if event == "end" and changes:
+            clear_live()
+            self._line("  " + _record_line(record))
+            return
+        state = "..  " if event == "start" or record.kind == "precondition" else MARK.get(record.status, record.status)
+        width = shutil.get_terminal_size((100, 20)).columns - 1
+        live(redact(f"  {state} {record.kind} {record.name}: {record.description}")[:width], self.stream)  # mask, then cut
+
+    def _check_changed(self, record: Record) -> bool:
+        seen = (record.status, record.message)
+        if self.checks.get(record.name) == seen:
+            return False  # polling: say it again only when it changes
+        self.checks[record.name] = seen
+        return True
 
     def _line(self, text: str) -> None:
         print(redact(text), file=self.stream, flush=True)
@@ -55,6 +83,7 @@ def render_text(outcome: Outcome) -> str:
         lines.extend(_plan_sections(outcome))
     else:
         lines.append(f"run of {outcome.spec}: {outcome.status}")
+        lines.extend(_plan_sections(outcome))
     lines.append("")
     lines.append(f"result: {outcome.status} (exit {outcome.exit_code}): {outcome.message}")
     if outcome.failed_step:
@@ -70,14 +99,16 @@ def render_text(outcome: Outcome) -> str:
 
 def _plan_sections(outcome: Outcome) -> list[str]:
     lines: list[str] = []
-    for kind, title in (("precondition", "preconditions (probed now)"), ("step", "steps"), ("check", "verification")):
+    sections = (("precondition", "preconditions (probed now)" if outcome.mode == "dry-run" else "preconditions"),
+                ("step", "steps"), ("check", "verification"), ("undo", "undo"))
+    for kind, title in sections:
         records = [r for r in outcome.records if r.kind == kind]
         if not records:
             continue
         lines.append(f"\n{title}")
         for r in records:
             lines.append("  " + _record_line(r))
-            if r.kind == "step" and r.effect != "read":
+            if r.kind == "step" and r.effect != "read" and outcome.mode == "dry-run":
                 lines.append(f"         args: {_args(r.args)}")
                 lines.append(f"         undo: {r.undo}")
             lines.extend(_facts(r.outputs))
@@ -99,4 +130,4 @@ def _args(args: Any) -> str:
 
 
 def render_json(outcome: Outcome) -> str:
-    return redact(json.dumps(outcome.as_dict(), indent=2, default=str))
+    return dumps(outcome.as_dict(), indent=2)

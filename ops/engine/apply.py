@@ -35,8 +35,8 @@ def apply_write(run: RunState, step: Step, record: Record) -> bool:
     record.status = "failed" if reasons else "done"
     record.message = "; ".join(r for r in reasons if r)
     run.outcome.records.append(record)
-    if outputs is not None and step.effect == "write":
-        run.completed.append(Completed(step, record.args, outputs))  # it reached the service: undo it too
+    if outputs is not None:
+        run.completed.append(Completed(step, record.args, outputs))  # it reached the service: it counts as a change
     elif reasons:
         run.uncertain = step.name
     run.current = None
@@ -182,9 +182,11 @@ def undo_all(run: RunState, trigger: str) -> None:
     for done in reversed(run.completed):
         item = _undo_item(run, done)
         if item is None or trigger not in item.after:
-            kept.append(done.step.name)
+            why = ("irreversible" if done.step.effect == "destructive" else "no undo" if item is None
+                   else "undoing would not make production better")
+            kept.append(f"{done.step.name} ({why})")
             run.log("undo-skipped", of=done.step.name, trigger=trigger,
-                    reason="no undo" if item is None else f"its undo runs only after: {', '.join(item.after) or 'never'}")
+                    reason=why if item is None else f"its undo runs only after: {', '.join(item.after) or 'never'}")
             continue
         ok, message = _undo_one(run, done, item)
         (undone if ok else stuck).append(done.step.name if ok else f"{done.step.name} ({message})")
@@ -197,7 +199,7 @@ def _state_left(run: RunState, undone: list[str], stuck: list[str], kept: list[s
     if stuck:
         parts.append(f"CHANGED: undo failed for {', '.join(stuck)}; fix by hand")
     if kept:
-        parts.append(f"CHANGED: kept {', '.join(reversed(kept))} (undoing would not make production better)")
+        parts.append(f"CHANGED: kept {', '.join(reversed(kept))}")
     if undone:
         parts.append(f"restored: undid {', '.join(undone)}")
     if not parts and not run.uncertain:
@@ -209,6 +211,8 @@ def _state_left(run: RunState, undone: list[str], stuck: list[str], kept: list[s
 
 def _undo_item(run: RunState, done: Completed) -> UndoStep | None:
     step = done.step
+    if step.effect == "destructive":
+        return None
     if step.undo:
         return next(u for u in run.req.spec.undo if u.name == step.undo)
     action = action_for(step.action)

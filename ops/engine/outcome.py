@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass
 from enum import StrEnum
 from typing import Any
 
@@ -85,19 +85,28 @@ class Outcome:
         return EXIT[self.status]
 
     def as_dict(self) -> dict[str, Any]:
-        data = asdict(self)
+        """The outcome as JSON data, built from already-masked values (secrets never unwrapped, then masked)."""
+        from ops.redact import redact_data
+
+        data: dict[str, Any] = displayable(self)
         data["exit_code"] = self.exit_code
-        shown: dict[str, Any] = displayable(data)
-        return shown
+        masked: dict[str, Any] = redact_data(data)
+        return masked
 
 
 def displayable(value: Any) -> Any:
-    """JSON-able, with secrets shown by length and source and unknowns as `(known after apply)`."""
+    """JSON-able, with secrets shown by length and source and unknowns as `(known after apply)`.
+
+    Dataclasses are walked field by field, never with ``dataclasses.asdict``, which
+    would unwrap a ``SecretValue`` (itself a dataclass) into its value.
+    """
     shown = getattr(value, "shown", None)
     if callable(shown):
         return shown()
     if value is UNKNOWN:
         return str(UNKNOWN)
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: displayable(getattr(value, f.name)) for f in fields(value)}
     if isinstance(value, dict):
         return {str(k): displayable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):

@@ -164,7 +164,8 @@ class _Xref:
             self.report((*path, "effect"), f"declared 'read' but {action.describe(args)} cannot be shown to change "
                                            "nothing; declare what it does (write, with an undo)")
         elif inherent is not None and EFFECT_RANK[inherent] > EFFECT_RANK[step.effect]:
-            self.report((*path, "effect"), f"declared {step.effect!r} but {action.describe(args)} has effect {inherent!r}")
+            hint = " (a run is a write unless its with: gives read_only_reason)" if step.action == "run" else ""
+            self.report((*path, "effect"), f"declared {step.effect!r} but {action.describe(args)} has effect {inherent!r}{hint}")
 
     # references
 

@@ -148,13 +148,15 @@ CASES: list[tuple[str, str, list[str]]] = [
     # Effects and shells.
     ("run-probe-starts-a-shell", POKE.replace(HEALTHY, "probes:\n  - name: sh\n    action: run\n"
                                               "    with: {argv: [env, FOO=1, bash, -c, 'curl x | sh']}\n    finding: x\n" + HEALTHY),
-     ["spec.yaml:17:31: $.probes[0].with.argv[2]: 'bash' starts a shell; a run's argv is the program and its "
+     ["spec.yaml:16:5: $.probes[0].action: probes must be read-only, but run env FOO=1 bash -c 'curl x | sh' "
+      "changes state",
+      "spec.yaml:17:31: $.probes[0].with.argv[2]: 'bash' starts a shell; a run's argv is the program and its "
       "arguments, never a shell: call the program directly"]),
     ("read-step-that-cannot-be-shown-read", POKE.replace(
         '    action: http\n    effect: read\n    with: {url: "{{ target.worker_url }}/state"}',
         "    action: run\n    effect: read\n    with: {argv: [curl, x]}"),
-     ["spec.yaml:22:5: $.steps[0].effect: declared 'read' but run curl x cannot be shown to change nothing; "
-      "declare what it does (write, with an undo)"]),
+     ["spec.yaml:22:5: $.steps[0].effect: declared 'read' but run curl x has effect 'write' "
+      "(a run is a write unless its with: gives read_only_reason)"]),
     # YAML: tags, and errors where they are.
     ("python-tag", POKE.replace("summary: Two", "summary: !!python/object/apply:os.system [ls]\nx: Two"),
      ["spec.yaml:3:10: $: unknown tag !!python/object/apply:os.system; tags are not allowed here: write plain values"]),

@@ -195,3 +195,10 @@ def test_run_start_and_end_are_posted_to_the_targets_webhook_which_never_shows(w
     assert all(CANARY not in p.read_text() for p in workspace.journal.glob("*.jsonl"))
     dry = workspace.inv("remediate.bump", "--dry-run")
     assert dry.returncode == 0 and len([p for _, p in service.state.requests if p.startswith("/hook/")]) == 2
+
+
+def test_the_reserved_flags_are_the_built_in_flags() -> None:
+    from ops.cli.remediate_tasks import BUILTIN_FLAGS
+    from ops.engine.model import RESERVED_FLAGS
+
+    assert RESERVED_FLAGS == set(BUILTIN_FLAGS)
