@@ -18,6 +18,7 @@ from pydantic import Field
 from ops.actions.base import Action, Args, Context, Outputs
 from ops.documents.shape import ANY, BOOLEAN, INTEGER, NUMBER, STRING, mapping, nullable, record
 from ops.http import SAFE_METHODS
+from ops.redact import redact
 
 MAX_TEXT = 4096
 
@@ -59,6 +60,10 @@ def observe(client: httpx.Client, method: str, url: str, *, timeout: float, head
     started = time.perf_counter()
     try:
         response = client.request(method, url, headers=headers, params=params, json=json_body, timeout=timeout)
+    except UnicodeEncodeError:
+        from ops.errors import InputError
+
+        raise InputError(f"{method} {url}: a header value is not ASCII; HTTP headers carry ASCII only") from None
     except httpx.HTTPError as exc:
         return {"status": None, "headers": {}, "json": None, "text": "", "failing": True,
                 "error": f"{type(exc).__name__}: {exc or 'no detail'}" + (f" after {timeout:g}s" if _timed_out(exc) else ""),
@@ -67,7 +72,7 @@ def observe(client: httpx.Client, method: str, url: str, *, timeout: float, head
         "status": response.status_code,
         "headers": {k.lower(): v for k, v in response.headers.items()},
         "json": _json(response),
-        "text": response.text[:MAX_TEXT],
+        "text": redact(response.text)[:MAX_TEXT],  # masked before it is cut: half a secret would slip past
         "elapsed_ms": _since(started),
         "failing": response.status_code >= 500,
         "error": None,
