@@ -2,7 +2,8 @@
 
 wrangler dev 4.86 hot-reloads most changes of the live files within a second,
 but not all of them. This small supervisor owns the wrangler dev process,
-watches the emulator's live version and the Worker's /health, and restarts
+watches the emulator's live version and the version the Worker's wrangler dev
+runs (``/__sandbox/version``, answered by the sandbox's entry shim), and restarts
 wrangler dev when the Worker has not followed within a grace period.
 """
 
@@ -30,8 +31,9 @@ def live_version(emulator: str, script: str) -> str | None:
 
 
 def served_version(worker: str) -> str | None:
+    """The version wrangler dev runs, from the sandbox's entry shim (any Worker has it, whatever its own routes)."""
     try:
-        return str(httpx.get(f"{worker}/health", timeout=2).json().get("version_id"))
+        return str(httpx.get(f"{worker}/__sandbox/version", timeout=2).json().get("version_id"))
     except (httpx.HTTPError, ValueError, AttributeError):
         return None
 
