@@ -15,6 +15,7 @@ proxy which version answered.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
@@ -25,6 +26,7 @@ from ops.sandbox.contract import LiveVersion
 
 CONFIG = "wrangler.json"
 ENTRY = "__sandbox_entry.mjs"
+STAMP = "stamp"  # a digest of the config and secrets last written: a consumer change keeps the version id
 SHIM = Path(__file__).with_name("shim.mjs")
 
 
@@ -33,15 +35,26 @@ def materialize(live: LiveVersion, live_dir: Path, *, port_overrides: dict[str, 
     code = live_dir / "versions" / live.version_id
     for module in live.modules:
         _write(code / module.name, module.content)
-    _write(code / ENTRY, entry_module(live).encode())
-    _write(live_dir / CONFIG, json.dumps(config_for(live, port_overrides or {}), indent=2).encode())
+    config = json.dumps(config_for(live, port_overrides or {}), indent=2)
     secrets = "".join(f"{k}={dotenv_quote(v)}\n" for k, v in sorted(live.secrets.items()))
+    stamp = hashlib.sha256(f"{config}\0{secrets}".encode()).hexdigest()[:16]
+    _write(code / ENTRY, entry_module(live, stamp).encode())
+    _write(live_dir / CONFIG, config.encode())
     _write(live_dir / ".dev.vars", f"# live version {live.version_id} (deployment {live.deployment_id})\n{secrets}".encode())
+    _write(live_dir / STAMP, stamp.encode())
 
 
-def entry_module(live: LiveVersion) -> str:
+def materialized_stamp(live_dir: Path) -> str | None:
+    """Which materialization was written last; the Worker serves it once its shim reports the same stamp."""
+    try:
+        return (live_dir / STAMP).read_text(encoding="utf-8").strip()
+    except OSError:
+        return None
+
+
+def entry_module(live: LiveVersion, stamp: str) -> str:
     binding = next((b["name"] for b in live.bindings if b.get("type") == "version_metadata"), None)
-    meta = {"binding": binding, "id": live.version_id, "tag": live.tag, "timestamp": live.created_on}
+    meta = {"binding": binding, "id": live.version_id, "tag": live.tag, "timestamp": live.created_on, "stamp": stamp}
     main = "./" + live.main_module
     return SHIM.read_text(encoding="utf-8").replace('"./__MAIN__"', json.dumps(main)).replace("__META__", json.dumps(meta))
 

@@ -162,6 +162,7 @@ class Sandbox:
         with ThreadPoolExecutor(len(self.workers)) as pool:  # two wrangler deploys, then two wrangler devs, side by side
             list(pool.map(self._deploy_first, [w for w in self.workers if not self.live_version(w)]))
             list(pool.map(self._serve, self.workers))
+        self.targets_file()  # for sandboxes on other ports or homes: OPS_TARGETS_FILE=<home>/targets.toml
         return self.status()
 
     def down(self) -> None:
@@ -191,22 +192,18 @@ class Sandbox:
                         "CLOUDFLARE_API_TOKEN": self.token}}
 
     def wait_live(self, spec: WorkerSpec = BOOKS, timeout: float = 60) -> str:
-        """Wait until the Worker serves the emulator's live version; return its id."""
+        """Wait until the Worker serves the emulator's live version, with its latest config and secrets; return its id."""
+        from ops.sandbox.live import materialized_stamp
+
         deadline = time.monotonic() + timeout
         live = None
         while time.monotonic() < deadline:
             live = self.live_version(spec)
-            if live and self.served_version(spec) == live:
+            served = self.served(spec)
+            if live and served.get("version_id") == live and served.get("stamp") == materialized_stamp(self.home / "live" / spec.script):
                 return live
             time.sleep(0.1)
         raise SandboxError(f"{spec.script} did not pick up version {live} within {timeout:.0f}s; see {self.log('worker-' + spec.key)}")
-
-    def wait_for(self, what: str, condition: Callable[[], bool], timeout: float = 30) -> None:
-        deadline = time.monotonic() + timeout
-        while not condition():
-            if time.monotonic() > deadline:
-                raise SandboxError(f"the sandbox did not reach this within {timeout:.0f}s: {what}")
-            time.sleep(0.1)
 
     # --- break scenarios ----------------------------------------------------------------------
 
@@ -243,8 +240,12 @@ class Sandbox:
 
     def served_version(self, spec: WorkerSpec = BOOKS) -> str | None:
         """The version the Worker's wrangler dev runs, from the sandbox's entry shim (not the Worker's code)."""
+        version = self.served(spec).get("version_id")
+        return str(version) if version else None
+
+    def served(self, spec: WorkerSpec) -> dict[str, Any]:
         body = _json(f"{self.dev_url_of(spec)}/__sandbox/version")
-        return str(body["version_id"]) if isinstance(body, dict) and body.get("version_id") else None
+        return body if isinstance(body, dict) else {}
 
     def health(self, spec: WorkerSpec = BOOKS, timeout: float = 3) -> dict[str, Any]:
         """What the Worker answers on its health path, asked directly (not through the recording proxy)."""
@@ -287,7 +288,7 @@ class Sandbox:
         live = self.home / "live" / spec.script
         self._start(f"worker-{spec.key}", [
             sys.executable, "-m", "ops.sandbox.follower", "--emulator", self.emulator_url,
-            "--worker", self.dev_url_of(spec), "--script", spec.script, "--",
+            "--worker", self.dev_url_of(spec), "--script", spec.script, "--live-dir", str(live), "--",
             self._wrangler_bin(), "dev", "--config", str(live / "wrangler.json"),
             "--ip", "127.0.0.1", "--port", str(self.ports[spec.key + "_dev"]),
             "--persist-to", str(self.home / "persist" / spec.key), "--show-interactive-dev-session=false",

@@ -29,7 +29,7 @@ async function kvBulk(request, env) {
 export default {
   async fetch(request, env, ctx) {
     const path = new URL(request.url).pathname;
-    if (path === "/__sandbox/version") return Response.json({ version_id: META.id });
+    if (path === "/__sandbox/version") return Response.json({ version_id: META.id, stamp: META.stamp });
     if (path === "/__sandbox/kv/bulk" && request.method === "POST") return kvBulk(request, env);
     let response;
     let status = "success";
