@@ -3,9 +3,9 @@
 The emulator calls ``materialize`` whenever the active deployment of a script
 changes; wrangler dev watches its config and reloads, so the Worker on workerd
 follows deploys, rollbacks and secret rotations. Each script has its own folder
-(``live/<script>/``). Files are written atomically; `.dev.vars` goes last and
-always changes (it names the version), because a change to it is what reliably
-makes wrangler dev 4.86 reload config and secrets.
+(``live/<script>/``). Files are written atomically; `.dev.vars` always changes
+with the version (it names it), because a change to it is what reliably makes
+wrangler dev 4.86 reload config and secrets; the entry goes last (see below).
 
 The entry is the sandbox's shim (``shim.mjs``) in front of the Worker's own main
 module: it gives the ``version_metadata`` binding the control plane's version
@@ -38,9 +38,10 @@ def materialize(live: LiveVersion, live_dir: Path, *, port_overrides: dict[str, 
     config = json.dumps(config_for(live, port_overrides or {}), indent=2)
     secrets = "".join(f"{k}={dotenv_quote(v)}\n" for k, v in sorted(live.secrets.items()))
     stamp = hashlib.sha256(f"{config}\0{secrets}".encode()).hexdigest()[:16]
-    _write(code / ENTRY, entry_module(live, stamp).encode())
     _write(live_dir / CONFIG, config.encode())
     _write(live_dir / ".dev.vars", f"# live version {live.version_id} (deployment {live.deployment_id})\n{secrets}".encode())
+    # The entry carries the stamp, so it goes last: a reload that serves this stamp has read every file above.
+    _write(code / ENTRY, entry_module(live, stamp).encode())
     _write(live_dir / STAMP, stamp.encode())
 
 

@@ -1,7 +1,8 @@
 """The sandbox's Workers on real workerd behind their recording proxies: the plain Worker, version_metadata,
 bad-deploy and worker-hang on it, secrets wrangler reads back unchanged, and the scenario registry.
 
-One sandbox for the module (about 20 s to start); each test leaves it serving its live version.
+They use the session's sandbox (tests/conftest.py), started once for these and the end-to-end tests;
+each test leaves its Worker serving a good version (rehearsals reset the sandbox first).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any, Iterator
 import httpx
 import pytest
 
-from ops.cloudflare import put_secret
+from ops.cloudflare import create_deployment, put_secret
 from ops.cloudflare.analytics import invocations
 from ops.sandbox.constants import BOOKS, PLAIN
 from ops.sandbox.manager import with_client
@@ -22,20 +23,15 @@ from tests.conftest import REPO
 
 
 @pytest.fixture(scope="module")
-def handle() -> Iterator[Any]:
-    if not (REPO / "node_modules" / ".bin" / "wrangler").exists():
-        pytest.skip("the npm parts are not installed (run ./scripts/bootstrap); CI installs them")
-    from ops.sandbox.testing import SandboxHandle
-
-    before = examples()
-    sandbox = SandboxHandle()
-    sandbox.examples_before = before  # type: ignore[attr-defined]
+def handle(sandbox: Any) -> Iterator[Any]:
     yield sandbox
-    sandbox.stop()
 
 
 def examples() -> dict[str, bytes]:
     return {str(p.relative_to(REPO)): p.read_bytes() for p in sorted((REPO / "examples").rglob("*")) if p.is_file()}
+
+
+EXAMPLES_AT_IMPORT = examples()  # before any sandbox of this run deployed, broke or edited anything
 
 
 def analytics(handle: Any, script: str, version: str | None, since: datetime) -> dict[str, Any]:
@@ -44,8 +40,8 @@ def analytics(handle: Any, script: str, version: str | None, since: datetime) ->
     return result
 
 
-def rollback(handle: Any, spec: Any) -> None:
-    handle.sandbox.wrangler("rollback", "--yes", "--message", "test: back to the good version", worker=spec)
+def rollback(handle: Any, spec: Any, version: str) -> None:
+    with_client(handle.sandbox, lambda c: create_deployment(c, spec.script, version, message="test: back to the good version"))
     handle.sandbox.wait_live(spec)
 
 
@@ -96,7 +92,7 @@ def test_bad_deploy_on_the_plain_worker_throws_and_analytics_count_the_errors(ha
     assert [httpx.get(f"{sb.url_of(PLAIN)}/", timeout=10).status_code for _ in range(4)] == [500] * 4
     seen = analytics(handle, PLAIN.script, bad, since)
     assert seen["errors"] == 4 and seen["error_rate"] == 1.0 and seen["by_status"] == {"scriptThrewException": 4}
-    rollback(handle, PLAIN)
+    rollback(handle, PLAIN, str(good))
     assert sb.live_version(PLAIN) == good and sb.recovered("bad-deploy", "plain")
 
 
@@ -118,7 +114,7 @@ def test_worker_hang_accepts_connections_and_never_answers(handle: Any) -> None:
     seen = analytics(handle, PLAIN.script, hung, since)
     assert seen["by_status"] == {"clientDisconnected": 1} and seen["errors"] == 0  # as Cloudflare counts it
     assert seen["wall_ms"]["p99"] >= 2000  # the hang shows in wall time
-    rollback(handle, PLAIN)
+    rollback(handle, PLAIN, str(good))
     assert sb.recovered("worker-hang", "plain")
 
 
@@ -129,4 +125,4 @@ def test_the_sandbox_works_on_its_own_copies_of_the_examples(handle: Any) -> Non
         assert sb.dir_of(spec).is_relative_to(sb.home) and (sb.dir_of(spec) / "wrangler.toml").exists()
         assert f'wrangler_config = "{sb.dir_of(spec) / "wrangler.toml"}"' in targets
         assert f'[targets.{spec.target}]' in targets and f'worker_url = "{sb.url_of(spec)}"' in targets
-    assert examples() == handle.examples_before  # after deploys, breaks, rollbacks and a secret put
+    assert examples() == EXAMPLES_AT_IMPORT  # after deploys, breaks, rollbacks and a secret put
