@@ -18,18 +18,22 @@ Cloudflare's analytics would see it:
 - a Worker the proxy cannot reach at all is ``internalError`` (answered 503).
 
 The version is the one that served the request: the sandbox's entry shim
-reports it in a response header the proxy removes; without an answer, the
-control plane's live version at the start.
+reports it in a response header the proxy removes. Without an answer, it is the
+version ``wrangler dev`` was running when the request came in (polled from the
+shim every ``POLL_S``), because right after a deploy the old version still
+serves for a moment, and Cloudflare's analytics name the version that ran; the
+control plane's live version is the last resort.
 """
 
 from __future__ import annotations
 
 import http.client
+import json
 import select
 import socket
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable
 from urllib.parse import urlsplit
@@ -44,6 +48,7 @@ HOP_BY_HOP = frozenset({"connection", "keep-alive", "proxy-authenticate", "proxy
                         "transfer-encoding", "upgrade", "content-length"})
 CONNECT_PATIENCE_S = 20.0   # wrangler dev restarts take a few seconds; Cloudflare has no such gap
 GIVE_UP_S = 600.0           # a request nobody hangs up on is ended here and recorded as a disconnect
+POLL_S = 0.1
 
 
 @dataclass
@@ -53,6 +58,23 @@ class Upstream:
     port: int
     live_version: Callable[[str], str | None]
     invocations: Invocations
+    running: str | None = None  # the version wrangler dev runs, as its shim last said
+    stopped: threading.Event = field(default_factory=threading.Event)
+
+    def version_now(self) -> str | None:
+        return self.running or self.live_version(self.script)
+
+    def poll(self) -> None:
+        while not self.stopped.wait(POLL_S):
+            conn = http.client.HTTPConnection(self.host, self.port, timeout=2)
+            try:
+                conn.request("GET", "/__sandbox/version")
+                body = json.loads(conn.getresponse().read() or b"{}")
+                self.running = str(body["version_id"]) if isinstance(body, dict) and body.get("version_id") else None
+            except (OSError, ValueError, http.client.HTTPException):
+                self.running = None
+            finally:
+                conn.close()
 
 
 class _Server(ThreadingHTTPServer):
@@ -72,7 +94,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _handle(self) -> None:
         up = self.server.upstream
         started, t0 = time.time(), time.monotonic()
-        version = up.live_version(up.script)
+        version = up.version_now()
         body = self._body()
         headers = [(k, v) for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP]
         if body:
@@ -194,6 +216,7 @@ class ProxyHandle:
         return f"http://{host!s}:{port}"
 
     def stop(self) -> None:
+        self.server.upstream.stopped.set()
         self.server.shutdown()
         self.server.server_close()
 
@@ -204,4 +227,5 @@ def start_proxy(script: str, upstream_url: str, invocations: Invocations, live_v
     server = _Server((host, port), _Handler)
     server.upstream = Upstream(script, target.hostname or "127.0.0.1", target.port or 80, live_version, invocations)
     threading.Thread(target=server.serve_forever, name=f"proxy-{script}", daemon=True).start()
+    threading.Thread(target=server.upstream.poll, name=f"proxy-{script}-version", daemon=True).start()
     return ProxyHandle(server)
