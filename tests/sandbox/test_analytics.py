@@ -19,10 +19,11 @@ import pytest
 from ops.cloudflare import CloudflareClient, RetryPolicy
 from ops.cloudflare.analytics import invocations, summarize
 from ops.errors import ApiError
+from ops.sandbox.constants import ACCOUNT_ID
 from ops.sandbox.emulator import start_emulator
 from ops.sandbox.emulator.__main__ import load_seed
 
-ACCOUNT, TOKEN, SCRIPT = "5a4db0c5000000000000000000000000", "analytics-test-token", "loop-api"
+ACCOUNT, TOKEN, SCRIPT = ACCOUNT_ID, "analytics-test-token", "loop-api"
 SEED = {"scripts": {SCRIPT: {"deployments": [{"versions": [{"version_id": "v-live", "percentage": 100}]}]}}}
 QUERY = """query($a: string!, $s: string, $since: Time, $until: Time) { viewer { accounts(filter: {accountTag: $a}) {
   workersInvocationsAdaptive(limit: 100, filter: {scriptName: $s, datetime_geq: $since, datetime_leq: $until}) {

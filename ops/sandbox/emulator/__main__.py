@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from ops.sandbox.constants import ACCOUNT_ID, DEFAULT_PORTS, TOKEN
 from ops.sandbox.emulator import start_emulator
 from ops.sandbox.emulator.state import State
 from ops.sandbox.live import read_overrides
@@ -75,11 +76,11 @@ class _Bridge:
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m ops.sandbox.emulator")
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=18700)
+    parser.add_argument("--port", type=int, default=DEFAULT_PORTS["emulator"])
     parser.add_argument("--state", type=Path, required=True)
     parser.add_argument("--seed", default="default")
-    parser.add_argument("--token", default="sandbox-local-token")
-    parser.add_argument("--account", default="5a4db0c5000000000000000000000000")
+    parser.add_argument("--token", default=TOKEN)
+    parser.add_argument("--account", default=ACCOUNT_ID)
     parser.add_argument("--live-dir", type=Path)
     parser.add_argument("--bridge-url", action="append", default=[],
                         help="a sandbox Worker's bridge, which takes queue messages and KV writes (repeatable)")

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from ops.sandbox.constants import ACCOUNT_ID, TOKEN
 from ops.sandbox.emulator import api, graphql, queue_messages  # noqa: F401 (queue_messages registers its routes)
 from ops.sandbox.emulator.faults import Faults
 from ops.sandbox.emulator.invocations import Invocations
@@ -213,7 +214,7 @@ class EmulatorHandle:
 
 
 def start_emulator(state_file: Path, *, host: str = "127.0.0.1", port: int = 0,
-                   account_id: str = "5a4db0c5000000000000000000000000", token: str = "sandbox-local-token",
+                   account_id: str = ACCOUNT_ID, token: str = TOKEN,
                    seed: dict[str, Any] | None = None, on_live_change: Callable[[str, State], None] | None = None,
                    on_deliver: api.Deliver | None = None, on_kv_write: api.Deliver | None = None) -> EmulatorHandle:
     state = State(state_file, seed)
