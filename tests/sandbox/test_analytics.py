@@ -159,6 +159,8 @@ def test_ingestion_lag_hides_recent_invocations_until_it_is_lifted(world: tuple[
      "limit must be an integer", None),
     ('{ viewer { accounts(filter: {accountTag: "%s"}) { workersInvocationsAdaptive(limit: 1, filter: {host: "x"}) { sum { requests } } } } }' % ACCOUNT,
      'unknown filter field "host"', None),
+    ('{ viewer { accounts(filter: {accountTag: "%s"}) { workersInvocationsAdaptive(limit: 1, orderBy: [sum_errors_DESC]) { sum { requests } } } } }' % ACCOUNT,
+     'cannot order by "sum_errors_DESC"', None),
     ("mutation { x }", "error parsing the query: only queries are supported", None),
     ("{ viewer { ", "error parsing the query: expected name", None),
 ])
@@ -172,6 +174,18 @@ def test_anything_else_is_a_graphql_error_in_cloudflares_shape(world: tuple[Any,
     assert error["message"].startswith(message), error["message"]
     if path is not None:
         assert error["path"] == path
+
+
+def test_groups_are_ordered_and_limited(world: tuple[Any, str]) -> None:
+    emulator, url = world
+    for path in ("/ok", "/ok", "/threw"):
+        httpx.get(f"{url}{path}", timeout=5)
+    query = ('{ viewer { accounts(filter: {accountTag: "%s"}) { workersInvocationsAdaptive(limit: %d, orderBy: [sum_requests_%s]) '
+             "{ total: sum { n: requests } dimensions { status } } } } }")
+    rows = graphql(emulator, query % (ACCOUNT, 2, "ASC"))["data"]["viewer"]["accounts"][0]["workersInvocationsAdaptive"]
+    assert [(r["dimensions"]["status"], r["total"]["n"]) for r in rows] == [("scriptThrewException", 1), ("success", 2)]
+    rows = graphql(emulator, query % (ACCOUNT, 1, "DESC"))["data"]["viewer"]["accounts"][0]["workersInvocationsAdaptive"]
+    assert rows == [{"total": {"n": 2}, "dimensions": {"status": "success"}}]
 
 
 def test_a_bad_token_is_refused(world: tuple[Any, str]) -> None:

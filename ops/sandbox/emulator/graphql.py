@@ -170,7 +170,7 @@ def _dataset(f: Field, variables: dict[str, Any], seen: list[Invocation], path: 
     for i in rows:
         groups.setdefault(tuple(DIMENSIONS[d](i) for d in dims), []).append(i)
     answer = [_group(f, group) for group in groups.values()]
-    return _order(answer, args.get("orderBy") or [], path)[:limit]
+    return _order(answer, args.get("orderBy") or [], blocks, path)[:limit]
 
 
 def _check_filter(where: Any, path: list[str | int]) -> None:
@@ -211,13 +211,16 @@ def _group(f: Field, group: list[Invocation]) -> dict[str, Any]:
     return out
 
 
-def _order(rows: list[dict[str, Any]], order_by: Any, path: list[str | int]) -> list[dict[str, Any]]:
+def _order(rows: list[dict[str, Any]], order_by: Any, blocks: dict[str, Field], path: list[str | int]) -> list[dict[str, Any]]:
+    """Sort by ``orderBy: [datetime_ASC, sum_requests_DESC, …]``: selected dimensions, sums or quantiles only."""
     for key in reversed(order_by if isinstance(order_by, list) else [order_by]):
-        field_name, _, direction = str(key).rpartition("_")
-        block, _, name = field_name.partition("_") if field_name.startswith(("sum_", "quantiles_")) else ("dimensions", "", field_name)
-        if direction not in ("ASC", "DESC") or not any(name in r.get(block, {}) for r in rows[:1] or [{block: {name: 0}}]):
-            raise QueryError(f'cannot order by "{key}": order by a selected dimension or sum, with _ASC or _DESC', path)
-        rows.sort(key=lambda r: r[block][name], reverse=direction == "DESC")
+        spec, _, direction = str(key).rpartition("_")
+        block, _, name = spec.partition("_") if spec.startswith(("sum_", "quantiles_")) else ("dimensions", "", spec)
+        chosen = {c.name: c.key for c in blocks[block].selections} if block in blocks else {}
+        if direction not in ("ASC", "DESC") or name not in chosen:
+            raise QueryError(f'cannot order by "{key}": order by a selected dimension, sum or quantile, with _ASC or _DESC', path)
+        out_block, out_name = blocks[block].key, chosen[name]
+        rows.sort(key=lambda r: r[out_block][out_name], reverse=direction == "DESC")
     return rows
 
 
