@@ -20,16 +20,17 @@ CANARY = "canary-5f0e1d2c-DO-NOT-LEAK-7a9b"
 # Worker's secrets (which are also the target's env defaults for secret params).
 SANDBOX_TOKEN = f"{CANARY}-api-token"
 SANDBOX_SECRETS = {"CACHE_WARM_SECRET": f"{CANARY}-warm", "JWT_SECRET": f"{CANARY}-jwt"}
+SANDBOX_OTHER_SECRETS = {"plain": {"API_KEY": f"{CANARY}-plain-api-key"}}  # the plain Worker's
 
 
 @pytest.fixture(scope="session")
 def sandbox() -> Iterator[Any]:
-    """One whole sandbox (emulator, providers, the Worker on real workerd) on free ports, for the session."""
+    """One whole sandbox (emulator, providers, both Workers on real workerd behind their proxies) on free ports."""
     if not (REPO / "node_modules" / ".bin" / "wrangler").exists():
         pytest.skip("the npm parts are not installed (run ./scripts/bootstrap); CI installs them")
     from ops.sandbox.testing import SandboxHandle
 
-    handle = SandboxHandle(token=SANDBOX_TOKEN, secrets=SANDBOX_SECRETS)
+    handle = SandboxHandle(token=SANDBOX_TOKEN, secrets=SANDBOX_SECRETS, other_secrets=SANDBOX_OTHER_SECRETS)
     yield handle
     handle.stop()
 

@@ -11,7 +11,11 @@ from invoke.tasks import task
 
 from ops.cli.boundary import err, guarded, out
 
-SCENARIO_HELP = "one of: cache-flush, bad-deploy, secret-missing, consumer-detached, provider-slow, binding-mismatch"
+
+def _scenario_help() -> str:
+    from ops.sandbox.breaks import help_text
+
+    return "one of (the remediation that answers it): " + help_text()
 
 
 def _sandbox() -> Any:
@@ -38,11 +42,12 @@ def status(c: Any, json_: bool = False) -> None:
         raise Exit(code=1)
 
 
-@task(name="break", help={"scenario": SCENARIO_HELP}, positional=["scenario"], auto_shortflags=False)
+@task(name="break", help={"scenario": _scenario_help(), "worker": "The sandbox Worker to break: books (default) or plain"},
+      positional=["scenario"], auto_shortflags=False)
 @guarded
-def break_(c: Any, scenario: str) -> None:
+def break_(c: Any, scenario: str, worker: str = "") -> None:
     """Induce one documented failure in the sandbox."""
-    out(f"broke the sandbox: {scenario}: {_sandbox().break_(scenario)}")
+    out(f"broke the sandbox: {scenario}: {_sandbox().break_(scenario, worker or None)}")
 
 
 @task(auto_shortflags=False)
@@ -62,12 +67,12 @@ def down(c: Any) -> None:
 
 def _summary(state: dict[str, Any]) -> str:
     parts = state["parts"]
-    worker = parts["worker"]
     lines = [
         f"sandbox {'healthy' if state['healthy'] else 'NOT healthy'}",
         f"  control plane  {state['api_base_url']}  ({'up' if parts['emulator']['healthy'] else 'down'})",
-        f"  worker         {state['worker_url']}  ({'healthy' if worker['healthy'] else 'unhealthy'}, "
-        f"version {worker.get('version_id')}, follows the control plane: {worker.get('follows_control_plane')})",
+        *(f"  worker         {w['url']}  {w['script']} (target {w['target']}; {'healthy' if w['healthy'] else 'unhealthy'}, "
+          f"version {w.get('version_id')}, follows the control plane: {w.get('follows_control_plane')})"
+          for w in parts["workers"].values()),
         *(f"  provider       {name:<13} {p['url']}  ({'up' if p['healthy'] else 'down'})" for name, p in parts["providers"].items()),
         f"  account        {state['account_id']}",
         f"  token          {state['token']}   (the sandbox's; it guards nothing)",

@@ -44,3 +44,5 @@ class LiveVersion:
     compatibility_date: str | None = None
     compatibility_flags: tuple[str, ...] = ()
     queue_consumers: tuple[QueueConsumer, ...] = ()
+    tag: str = ""         # the version's "workers/tag" annotation (version_metadata.tag)
+    created_on: str = ""  # when the version was created (version_metadata.timestamp)

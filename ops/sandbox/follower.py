@@ -2,7 +2,8 @@
 
 wrangler dev 4.86 hot-reloads most changes of the live files within a second,
 but not all of them. This small supervisor owns the wrangler dev process,
-watches the emulator's live version and the Worker's /health, and restarts
+watches the emulator's live version and the version the Worker's wrangler dev
+runs (``/__sandbox/version``, answered by the sandbox's entry shim), and restarts
 wrangler dev when the Worker has not followed within a grace period.
 """
 
@@ -15,8 +16,11 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import httpx
+
+from ops.sandbox.live import materialized_stamp
 
 GRACE_S = 2.5
 
@@ -29,9 +33,11 @@ def live_version(emulator: str, script: str) -> str | None:
         return None
 
 
-def served_version(worker: str) -> str | None:
+def served(worker: str) -> tuple[str, str] | None:
+    """The version and stamp wrangler dev runs, from the sandbox's entry shim (any Worker has it, whatever its routes)."""
     try:
-        return str(httpx.get(f"{worker}/health", timeout=2).json().get("version_id"))
+        body = httpx.get(f"{worker}/__sandbox/version", timeout=2).json()
+        return str(body.get("version_id")), str(body.get("stamp"))
     except (httpx.HTTPError, ValueError, AttributeError):
         return None
 
@@ -41,6 +47,7 @@ def main() -> None:
     parser.add_argument("--emulator", required=True)
     parser.add_argument("--worker", required=True)
     parser.add_argument("--script", default="books-api")
+    parser.add_argument("--live-dir", type=Path, help="the script's live folder, whose stamp names the latest config")
     parser.add_argument("wrangler_argv", nargs=argparse.REMAINDER)
     args = parser.parse_args()
     argv = [a for a in args.wrangler_argv if a != "--"]
@@ -54,13 +61,14 @@ def main() -> None:
             print(f"follower: wrangler dev exited with {child.returncode}; restarting", flush=True)
             child = subprocess.Popen(argv)
             continue
-        live, served = live_version(args.emulator, args.script), served_version(args.worker)
-        if live is None or served is None or live == served:
+        live, running = live_version(args.emulator, args.script), served(args.worker)
+        stamp = materialized_stamp(args.live_dir) if args.live_dir else None
+        if live is None or running is None or (running[0] == live and stamp in (None, running[1])):
             behind_since = None
             continue
         behind_since = behind_since or time.monotonic()
         if time.monotonic() - behind_since > GRACE_S:
-            print(f"follower: the Worker serves {served}, the control plane {live}: restarting wrangler dev", flush=True)
+            print(f"follower: the Worker serves {running}, the control plane {live} ({stamp}): restarting wrangler dev", flush=True)
             child.terminate()
             try:
                 child.wait(timeout=10)

@@ -2,13 +2,20 @@
 
 The emulator calls ``materialize`` whenever the active deployment of a script
 changes; wrangler dev watches its config and reloads, so the Worker on workerd
-follows deploys, rollbacks and secret rotations. Files are written atomically;
-`.dev.vars` goes last and always changes (it names the version), because a
-change to it is what reliably makes wrangler dev 4.86 reload config and secrets.
+follows deploys, rollbacks and secret rotations. Each script has its own folder
+(``live/<script>/``). Files are written atomically; `.dev.vars` always changes
+with the version (it names it), because a change to it is what reliably makes
+wrangler dev 4.86 reload config and secrets; the entry goes last (see below).
+
+The entry is the sandbox's shim (``shim.mjs``) in front of the Worker's own main
+module: it gives the ``version_metadata`` binding the control plane's version
+(``wrangler dev`` would give it a random id of its own) and tells the recording
+proxy which version answered.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
@@ -18,6 +25,9 @@ from typing import Any
 from ops.sandbox.contract import LiveVersion
 
 CONFIG = "wrangler.json"
+ENTRY = "__sandbox_entry.mjs"
+STAMP = "stamp"  # a digest of the config and secrets last written: a consumer change keeps the version id
+SHIM = Path(__file__).with_name("shim.mjs")
 
 
 def materialize(live: LiveVersion, live_dir: Path, *, port_overrides: dict[str, str] | None = None) -> None:
@@ -25,22 +35,58 @@ def materialize(live: LiveVersion, live_dir: Path, *, port_overrides: dict[str, 
     code = live_dir / "versions" / live.version_id
     for module in live.modules:
         _write(code / module.name, module.content)
-    _write(live_dir / CONFIG, json.dumps(config_for(live, port_overrides or _overrides(live_dir)), indent=2).encode())
-    secrets = "".join(f"{k}={json.dumps(v)}\n" for k, v in sorted(live.secrets.items()))
+    config = json.dumps(config_for(live, port_overrides or {}), indent=2)
+    secrets = "".join(f"{k}={dotenv_quote(v)}\n" for k, v in sorted(live.secrets.items()))
+    stamp = hashlib.sha256(f"{config}\0{secrets}".encode()).hexdigest()[:16]
+    _write(live_dir / CONFIG, config.encode())
     _write(live_dir / ".dev.vars", f"# live version {live.version_id} (deployment {live.deployment_id})\n{secrets}".encode())
+    # The entry carries the stamp, so it goes last: a reload that serves this stamp has read every file above.
+    _write(code / ENTRY, entry_module(live, stamp).encode())
+    _write(live_dir / STAMP, stamp.encode())
+
+
+def materialized_stamp(live_dir: Path) -> str | None:
+    """Which materialization was written last; the Worker serves it once its shim reports the same stamp."""
+    try:
+        return (live_dir / STAMP).read_text(encoding="utf-8").strip()
+    except OSError:
+        return None
+
+
+def entry_module(live: LiveVersion, stamp: str) -> str:
+    binding = next((b["name"] for b in live.bindings if b.get("type") == "version_metadata"), None)
+    meta = {"binding": binding, "id": live.version_id, "tag": live.tag, "timestamp": live.created_on, "stamp": stamp}
+    main = "./" + live.main_module
+    return SHIM.read_text(encoding="utf-8").replace('"./__MAIN__"', json.dumps(main)).replace("__META__", json.dumps(meta))
+
+
+def dotenv_quote(value: str) -> str:
+    """A value that wrangler's `.dev.vars` reader gives back unchanged.
+
+    wrangler 4.86 reads `.dev.vars` with ``dotenv.parse`` (dotenv 16.3.1, no
+    variable expansion there): a value in single quotes or backticks is taken
+    literally, newlines included; one in double quotes has ``\\n`` and ``\\r``
+    turned into line breaks. So: single quotes, else backticks, else double
+    quotes when that changes nothing.
+    """
+    for quote in ("'", "`"):
+        if quote not in value:
+            return f"{quote}{value}{quote}"
+    if '"' not in value and "\\n" not in value and "\\r" not in value:
+        return f'"{value}"'
+    raise ValueError("the sandbox cannot write this secret into .dev.vars (it holds ', ` and \" or \\n together)")
 
 
 def config_for(live: LiveVersion, overrides: dict[str, str]) -> dict[str, Any]:
     variables = {b["name"]: b.get("text", "") for b in live.bindings if b.get("type") == "plain_text"}
     variables.update({b["name"]: b.get("json") for b in live.bindings if b.get("type") == "json"})
-    variables.update(overrides)
-    variables["SANDBOX_VERSION_ID"] = live.version_id
+    variables.update({k: v for k, v in overrides.items() if k in variables})  # provider URLs on other ports
     variables["QUEUE_CONSUMER_ATTACHED"] = "true" if live.queue_consumers else "false"
     variables["SANDBOX_PRODUCERS"] = {b["queue_name"]: b["name"] for b in live.bindings if b.get("type") == "queue"}
     variables["SANDBOX_KV"] = {b["namespace_id"]: b["name"] for b in live.bindings if b.get("type") == "kv_namespace"}
     config: dict[str, Any] = {
         "name": live.script,
-        "main": f"versions/{live.version_id}/{live.main_module}",
+        "main": f"versions/{live.version_id}/{ENTRY}",
         "compatibility_date": live.compatibility_date or "2026-04-01",
         "compatibility_flags": list(live.compatibility_flags),
         "no_bundle": True,
@@ -58,9 +104,9 @@ def config_for(live: LiveVersion, overrides: dict[str, str]) -> dict[str, Any]:
     return config
 
 
-def _overrides(live_dir: Path) -> dict[str, str]:
-    """Provider URLs for sandboxes on non-default ports (written by the manager beside the live dir)."""
-    path = live_dir / "overrides.json"
+def read_overrides(live_root: Path) -> dict[str, str]:
+    """Provider URLs for sandboxes on non-default ports (written by the manager at the root of the live dirs)."""
+    path = live_root / "overrides.json"
     if not path.exists():
         return {}
     data: dict[str, str] = json.loads(path.read_text(encoding="utf-8"))

@@ -1,20 +1,25 @@
 """The sandbox's lifecycle: up, status, break, reset, down.
 
-Three parts run as detached processes with pid files and logs under
-``.sandbox/``: the control-plane emulator, the fake providers, and the example
-Worker on real workerd through `wrangler dev`. The Worker is deployed to the
-emulator with the real `wrangler deploy`, and follows the emulator's live
-version from then on.
+Parts run as detached processes with pid files and logs under the sandbox's
+home (``.sandbox/``): the control-plane emulator (which also runs a recording
+proxy in front of each Worker: the targets' ``worker_url``), the fake
+providers, and each example Worker on real workerd through its own `wrangler
+dev`, supervised by a follower. The Workers are deployed to the emulator with
+the real `wrangler deploy`, from the sandbox's own copies under
+``.sandbox/workers/`` (remediations edit those, never the repo), and follow the
+emulator's live version from then on.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -22,40 +27,43 @@ from typing import Any, Callable
 import httpx
 
 from ops.errors import SandboxError
+from ops.sandbox.constants import (ACCOUNT_ID, BOOKS, DEFAULT_PORTS, KV_ID, PROVIDERS, SECRETS, TOKEN, WORKER,
+                                   WORKERS, WorkerSpec)
 
-ACCOUNT_ID = "5a4db0c5000000000000000000000000"
-TOKEN = "sandbox-local-token"
-WORKER = "books-api"
-KV_ID = "b0b0cafe000000000000000000000001"
-SECRETS = {"CACHE_WARM_SECRET": "sandbox-warm-secret-0000", "JWT_SECRET": "sandbox-jwt-secret-0000"}
-SCENARIOS = {
-    "cache-flush": "empty the Worker's KV cache: the hit rate drops",
-    "bad-deploy": "deploy a broken version with wrangler deploy: /health answers 500",
-    "secret-missing": "delete CACHE_WARM_SECRET: cache warming is refused",
-    "consumer-detached": "detach the queue consumer: the enrichment backlog grows",
-    "dead-letters": "put 8 failed enrichment jobs in the dead-letter queue (enrichment-dlq)",
-    "provider-slow": "make the first provider in PROVIDER_ORDER slow and failing",
-    "binding-mismatch": "recreate the books-cache KV namespace under a new id: the config's id no longer exists",
-}
+__all__ = ["ACCOUNT_ID", "KV_ID", "SECRETS", "TOKEN", "WORKER", "Ports", "Sandbox", "with_client"]
 Say = Callable[[str], None]
+REPO = Path(__file__).resolve().parents[2]
 
 
 @dataclass(frozen=True)
 class Ports:
-    emulator: int = 18700
-    worker: int = 18787
-    google_books: int = 18701
-    openlibrary: int = 18702
-    isbndb: int = 18703
+    """Every port of one sandbox; ``<key>`` is a Worker's public port (its proxy), ``<key>_dev`` its wrangler dev."""
+
+    ports: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_PORTS))
 
     @classmethod
-    def from_env(cls) -> Ports:
-        defaults = cls()
-        return cls(**{name: int(os.environ.get(f"OPS_SANDBOX_{name.upper()}_PORT", getattr(defaults, name)))
-                      for name in ("emulator", "worker", "google_books", "openlibrary", "isbndb")})
+    def from_env(cls, environ: dict[str, str] | None = None) -> Ports:
+        env = os.environ if environ is None else environ
+        chosen = {name: int(env.get(f"OPS_SANDBOX_{name.upper()}_PORT") or default) for name, default in DEFAULT_PORTS.items()}
+        if env.get("OPS_SANDBOX_WORKER_PORT") and not env.get("OPS_SANDBOX_BOOKS_PORT"):
+            chosen["books"] = int(env["OPS_SANDBOX_WORKER_PORT"])  # the name before there were two Workers
+        return cls(chosen)
+
+    @classmethod
+    def free(cls) -> Ports:
+        from ops.sandbox.testing import free_ports
+
+        return cls(dict(zip(DEFAULT_PORTS, free_ports(len(DEFAULT_PORTS)))))
+
+    def __getitem__(self, name: str) -> int:
+        return self.ports[name]
+
+    @property
+    def emulator(self) -> int:
+        return self.ports["emulator"]
 
     def providers(self) -> dict[str, int]:
-        return {"google_books": self.google_books, "openlibrary": self.openlibrary, "isbndb": self.isbndb}
+        return {name: self.ports[name] for name in PROVIDERS}
 
 
 @dataclass
@@ -64,19 +72,15 @@ class Sandbox:
     home: Path
     ports: Ports = field(default_factory=Ports)
     say: Say = lambda _: None
-    worker_src: Path | None = None  # the example Worker's folder (a copy in tests, so the repo stays untouched)
     token: str = TOKEN  # tests plant a canary here and in the secrets, and scan every output for it
-    secrets: dict[str, str] = field(default_factory=lambda: dict(SECRETS))
-
-    @property
-    def worker_dir(self) -> Path:
-        return self.worker_src or self.root / "examples" / "books-worker"
+    secrets: dict[str, str] = field(default_factory=lambda: dict(SECRETS))  # the books Worker's
+    workers: tuple[WorkerSpec, ...] = WORKERS
+    other_secrets: dict[str, dict[str, str]] = field(default_factory=dict)  # by Worker key; default: its spec's
 
     @classmethod
     def default(cls, say: Say | None = None) -> Sandbox:
-        root = Path(__file__).resolve().parents[2]
-        home = Path(os.environ.get("OPS_SANDBOX_HOME") or root / ".sandbox")
-        return cls(root, home, Ports.from_env(), say or (lambda _: None))
+        home = Path(os.environ.get("OPS_SANDBOX_HOME") or REPO / ".sandbox")
+        return cls(REPO, home, Ports.from_env(), say or (lambda _: None))
 
     # --- addresses ------------------------------------------------------------------------
 
@@ -90,7 +94,26 @@ class Sandbox:
 
     @property
     def worker_url(self) -> str:
-        return f"http://127.0.0.1:{self.ports.worker}"
+        """The books Worker, through its recording proxy (what the `sandbox` target calls)."""
+        return self.url_of(BOOKS)
+
+    @property
+    def worker_dir(self) -> Path:
+        """The sandbox's copy of the books Worker (remediations edit this one)."""
+        return self.dir_of(BOOKS)
+
+    def url_of(self, spec: WorkerSpec) -> str:
+        return f"http://127.0.0.1:{self.ports[spec.key]}"
+
+    def dev_url_of(self, spec: WorkerSpec) -> str:
+        """The Worker's `wrangler dev` itself, behind the proxy: the sandbox's own checks go here, unrecorded."""
+        return f"http://127.0.0.1:{self.ports[spec.key + '_dev']}"
+
+    def dir_of(self, spec: WorkerSpec) -> Path:
+        return self.home / "workers" / spec.example
+
+    def secrets_of(self, spec: WorkerSpec) -> dict[str, str]:
+        return self.secrets if spec is BOOKS else dict(self.other_secrets.get(spec.key) or spec.secrets)
 
     def provider_url(self, name: str) -> str:
         return f"http://127.0.0.1:{self.ports.providers()[name]}"
@@ -109,161 +132,175 @@ class Sandbox:
         return CloudflareClient(ACCOUNT_ID, self.token, base_url=self.api_base_url)
 
     def targets_file(self) -> Path:
-        """A targets.toml whose default target is this sandbox (for other ports or homes)."""
+        """A targets.toml with one target per sandbox Worker; the books Worker's is the default."""
         path = self.home / "targets.toml"
-        secrets = ", ".join(f'{k} = "{v}"' for k, v in self.secrets.items())
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(
-            'default = "sandbox"\n[targets.sandbox]\n'
-            f'root = "{self.root}"\napi_base_url = "{self.api_base_url}"\naccount_id = "{ACCOUNT_ID}"\n'
-            f'token = "{self.token}"\ntoken_is_public = {str(self.token == TOKEN).lower()}\nworker = "{WORKER}"\nworker_url = "{self.worker_url}"\n'
-            f'wrangler_config = "{self.worker_dir / "wrangler.toml"}"\npopular_keys = "{self.worker_dir / "popular-keys.txt"}"\n'
-            f'env = {{ {secrets} }}\n', encoding="utf-8")
+        path.write_text(f'default = "{BOOKS.target}"\n' + "".join(self._target(spec) for spec in self.workers), encoding="utf-8")
         return path
+
+    def _target(self, spec: WorkerSpec) -> str:
+        secrets = ", ".join(f"{k} = {json.dumps(v)}" for k, v in self.secrets_of(spec).items())
+        popular = self.dir_of(spec) / "popular-keys.txt"
+        return (f'[targets.{spec.target}]\nroot = {json.dumps(str(self.root))}\napi_base_url = "{self.api_base_url}"\n'
+                f'account_id = "{ACCOUNT_ID}"\ntoken = {json.dumps(self.token)}\ntoken_is_public = {str(self.token == TOKEN).lower()}\n'
+                f'worker = "{spec.script}"\nworker_url = "{self.url_of(spec)}"\n'
+                f'wrangler_config = {json.dumps(str(self.dir_of(spec) / "wrangler.toml"))}\n'
+                + (f'popular_keys = {json.dumps(str(popular))}\n' if (self.root / "examples" / spec.example / "popular-keys.txt").exists() else "")
+                + (f'health = {spec.health}\n' if spec.health else "")
+                + f'env = {{ {secrets} }}\n')
 
     # --- lifecycle --------------------------------------------------------------------------
 
     def up(self) -> dict[str, Any]:
-        self.home.mkdir(parents=True, exist_ok=True)
-        (self.home / "logs").mkdir(exist_ok=True)
+        (self.home / "logs").mkdir(parents=True, exist_ok=True)
         self._ensure_npm()
+        self._copy_examples()
         self._start("providers", [sys.executable, "-m", "ops.sandbox.providers",
                                   "--ports", ",".join(str(p) for p in self.ports.providers().values())],
                      lambda: all(_ok(f"{self.provider_url(n)}/health") for n in self.ports.providers()))
         self._write_overrides()
-        self._start("emulator", [sys.executable, "-m", "ops.sandbox.emulator", "--port", str(self.ports.emulator),
-                                 "--state", str(self.home / "emulator" / "state.json"),
-                                 "--live-dir", str(self.home / "live"), "--token", self.token, "--account", ACCOUNT_ID,
-                                 "--bridge-url", f"{self.worker_url}/__sandbox"],
-                     lambda: _ok(f"{self.emulator_url}/__emulator/health"))
-        if not self._deployed():
-            self.say("deploying the example Worker to the emulator with wrangler deploy")
-            self.wrangler("deploy")
-            self._put_secrets()
-        self._start("worker", [sys.executable, "-m", "ops.sandbox.follower", "--emulator", self.emulator_url,
-                               "--worker", self.worker_url, "--script", WORKER, "--",
-                               self._wrangler_bin(), "dev", "--config", str(self.home / "live" / "wrangler.json"),
-                               "--ip", "127.0.0.1", "--port", str(self.ports.worker),
-                               "--persist-to", str(self.home / "persist"), "--show-interactive-dev-session=false",
-                               "--log-level", "warn"],
-                     lambda: _ok(f"{self.worker_url}/health", any_status=True), timeout=90)
-        self.wait_live()
+        self._start("emulator", self._emulator_argv(), lambda: _ok(f"{self.emulator_url}/__emulator/health"))
+        with ThreadPoolExecutor(len(self.workers)) as pool:  # two wrangler deploys, then two wrangler devs, side by side
+            list(pool.map(self._deploy_first, [w for w in self.workers if not self.live_version(w)]))
+            list(pool.map(self._serve, self.workers))
+        self.targets_file()  # for sandboxes on other ports or homes: OPS_TARGETS_FILE=<home>/targets.toml
         return self.status()
 
     def down(self) -> None:
-        for part in ("worker", "emulator", "providers"):
-            self._stop(part)
+        self._stop(*(f"worker-{w.key}" for w in self.workers), "worker", "emulator", "providers")  # "worker": older homes
 
     def reset(self) -> dict[str, Any]:
         self.down()
-        for sub in ("emulator", "live", "persist"):
+        for sub in ("emulator", "live", "persist", "workers"):
             _rmtree(self.home / sub)
-        if self.worker_src is not None:  # a test's copy of the example: back to the pristine config
-            import shutil
-
-            _rmtree(self.worker_src)
-            shutil.copytree(self.root / "examples" / "books-worker", self.worker_src, ignore=shutil.ignore_patterns(".wrangler"))
         return self.up()
 
     def status(self) -> dict[str, Any]:
+        workers = {spec.key: self._worker_status(spec) for spec in self.workers}
         parts: dict[str, Any] = {
             "emulator": {"url": self.api_base_url, "healthy": _ok(f"{self.emulator_url}/__emulator/health"),
                          "log": str(self.log("emulator"))},
             "providers": {n: {"url": self.provider_url(n), "healthy": _ok(f"{self.provider_url(n)}/health"),
                               "config": _json(f"{self.provider_url(n)}/__provider/config")} for n in self.ports.providers()},
-            "worker": {"url": self.worker_url, "log": str(self.log("worker")), **self._worker_health()},
+            "worker": workers[BOOKS.key],
+            "workers": workers,
         }
         parts["providers_healthy"] = all(p["healthy"] for p in parts["providers"].values())
-        live = self._live_version()
-        parts["worker"]["live_version_id"] = live
-        parts["worker"]["follows_control_plane"] = live is not None and parts["worker"].get("version_id") == live
-        healthy = parts["emulator"]["healthy"] and parts["providers_healthy"] and parts["worker"]["healthy"]
+        healthy = parts["emulator"]["healthy"] and parts["providers_healthy"] and all(w["healthy"] for w in workers.values())
         return {"healthy": bool(healthy), "account_id": ACCOUNT_ID, "token": self.token, "api_base_url": self.api_base_url,
                 "worker_url": self.worker_url, "worker": WORKER, "parts": parts,
                 "env": {"CLOUDFLARE_API_BASE_URL": self.api_base_url, "CLOUDFLARE_ACCOUNT_ID": ACCOUNT_ID,
                         "CLOUDFLARE_API_TOKEN": self.token}}
 
-    def wait_live(self, timeout: float = 60) -> str:
-        """Wait until the Worker serves the emulator's live version; return its id."""
+    def wait_live(self, spec: WorkerSpec = BOOKS, timeout: float = 60) -> str:
+        """Wait until the Worker serves the emulator's live version, with its latest config and secrets; return its id."""
+        from ops.sandbox.live import materialized_stamp
+
         deadline = time.monotonic() + timeout
         live = None
         while time.monotonic() < deadline:
-            live = self._live_version()
-            if live and self._worker_health().get("version_id") == live:
+            live = self.live_version(spec)
+            served = self.served(spec)
+            if live and served.get("version_id") == live and served.get("stamp") == materialized_stamp(self.home / "live" / spec.script):
                 return live
             time.sleep(0.1)
-        raise SandboxError(f"the Worker did not pick up version {live} within {timeout:.0f}s; see {self.log('worker')}")
+        raise SandboxError(f"{spec.script} did not pick up version {live} within {timeout:.0f}s; see {self.log('worker-' + spec.key)}")
 
     # --- break scenarios ----------------------------------------------------------------------
 
-    def break_(self, scenario: str) -> str:
-        if scenario not in SCENARIOS:
-            from ops.errors import InputError
+    def break_(self, scenario: str, worker: str | None = None) -> str:
+        from ops.sandbox.breaks import find
 
-            raise InputError(f"no scenario {scenario!r}; choose one of: {', '.join(SCENARIOS)}")
-        getattr(self, "_break_" + scenario.replace("-", "_"))()
-        return SCENARIOS[scenario]
+        chosen = find(scenario)
+        spec = chosen.worker_for(worker)
+        chosen.induce(self, spec)
+        return f"{chosen.breaks} ({spec.script}; answered by inv remediate.{chosen.remediation})"
 
-    def _break_cache_flush(self) -> None:
-        response = httpx.post(f"{self.worker_url}/admin/cache/flush", headers={"X-Cache-Warm-Secret": self.secrets["CACHE_WARM_SECRET"]}, timeout=30)
-        if response.status_code != 200:
-            raise SandboxError(f"cache flush failed: {response.status_code} {response.text[:200]}")
+    def recovered(self, scenario: str, worker: str | None = None) -> bool:
+        """The sandbox's own check that a scenario's harm is gone, independent of any remediation's claim."""
+        from ops.sandbox.breaks import find
 
-    def _break_bad_deploy(self) -> None:
-        self.wrangler("deploy", "--var", "BREAK_HEALTH:true", "--message", "sandbox: a bad deploy")
-        self.wait_live()
-
-    def _break_secret_missing(self) -> None:
-        from ops.cloudflare import delete_secret
-
-        with_client(self, lambda c: delete_secret(c, WORKER, "CACHE_WARM_SECRET"))
-        self.wait_live()
-
-    def _break_consumer_detached(self) -> None:
-        from ops.cloudflare import delete_consumer
-        from ops.cloudflare.operations import find_queue
-
-        def detach(c: Any) -> None:
-            queue = find_queue(c, "enrichment-jobs", WORKER)
-            if queue["consumer_id"]:
-                delete_consumer(c, queue["queue_id"], queue["consumer_id"])
-        with_client(self, detach)
-        time.sleep(1.5)  # the Worker reloads without its consumer
-
-    def _break_dead_letters(self) -> None:
-        from ops.cloudflare import push_messages
-        from ops.cloudflare.operations import find_queue
-
-        def dead_letter(c: Any) -> None:
-            dlq = find_queue(c, "enrichment-dlq")
-            jobs = [{"body": {"id": f"dead-{i}", "isbn": f"97800000009{i:02d}", "at": 0}, "content_type": "json"} for i in range(8)]
-            push_messages(c, dlq["queue_id"], jobs)
-        with_client(self, dead_letter)
-
-    def _break_provider_slow(self) -> None:
-        first = (self._worker_health().get("provider_order") or ["google_books"])[0]
-        httpx.put(f"{self.provider_url(first)}/__provider/config", json={"latency_ms": 2500, "failure_rate": 0.5}, timeout=10)
-
-    def _break_binding_mismatch(self) -> None:
-        from ops.cloudflare import create_kv_namespace, delete_kv_namespace
-
-        def swap(c: Any) -> None:
-            from ops.cloudflare import list_kv_namespaces
-
-            for namespace in list_kv_namespaces(c):
-                if namespace["title"] == "books-cache":
-                    delete_kv_namespace(c, namespace["id"])
-            create_kv_namespace(c, "books-cache")
-        with_client(self, swap)
+        chosen = find(scenario)
+        return chosen.recovered(self, chosen.worker_for(worker))
 
     # --- helpers ------------------------------------------------------------------------------
 
-    def wrangler(self, *args: str) -> str:
-        done = subprocess.run([self._wrangler_bin(), *args], cwd=self.worker_dir,
+    def wrangler(self, *args: str, worker: WorkerSpec = BOOKS) -> str:
+        done = subprocess.run([self._wrangler_bin(), *args], cwd=self.dir_of(worker),
                               env=self.wrangler_env(), capture_output=True, text=True, timeout=120, check=False)
         if done.returncode != 0:
             raise SandboxError(f"wrangler {' '.join(args)} failed ({done.returncode}): {(done.stderr or done.stdout)[-600:]}")
         return done.stdout
+
+    def live_version(self, spec: WorkerSpec = BOOKS) -> str | None:
+        state = _json(f"{self.emulator_url}/__emulator/state")
+        script = (state or {}).get("scripts", {}).get(spec.script)
+        if not script or not script.get("deployments"):
+            return None
+        return str(script["deployments"][0]["versions"][0]["version_id"])
+
+    def served_version(self, spec: WorkerSpec = BOOKS) -> str | None:
+        """The version the Worker's wrangler dev runs, from the sandbox's entry shim (not the Worker's code)."""
+        version = self.served(spec).get("version_id")
+        return str(version) if version else None
+
+    def served(self, spec: WorkerSpec) -> dict[str, Any]:
+        body = _json(f"{self.dev_url_of(spec)}/__sandbox/version")
+        return body if isinstance(body, dict) else {}
+
+    def health(self, spec: WorkerSpec = BOOKS, timeout: float = 3) -> dict[str, Any]:
+        """What the Worker answers on its health path, asked directly (not through the recording proxy)."""
+        try:
+            response = httpx.get(f"{self.dev_url_of(spec)}{spec.health_path}", timeout=timeout)
+        except httpx.HTTPError:
+            return {"healthy": False, "status": None}
+        try:
+            body = response.json()
+        except ValueError:
+            body = {}
+        body = body if isinstance(body, dict) else {}
+        return {"healthy": response.status_code == 200, "status": response.status_code,
+                **({"provider_order": body.get("provider_order")} if "provider_order" in body else {}),
+                **({"secrets": body.get("secrets")} if "secrets" in body else {})}
+
+    def _worker_status(self, spec: WorkerSpec) -> dict[str, Any]:
+        live, served = self.live_version(spec), self.served_version(spec)
+        return {"script": spec.script, "target": spec.target, "url": self.url_of(spec), "dev_url": self.dev_url_of(spec),
+                "log": str(self.log(f"worker-{spec.key}")), **self.health(spec),
+                "version_id": served, "live_version_id": live, "follows_control_plane": live is not None and served == live}
+
+    def _emulator_argv(self) -> list[str]:
+        argv = [sys.executable, "-m", "ops.sandbox.emulator", "--port", str(self.ports.emulator),
+                "--state", str(self.home / "emulator" / "state.json"), "--live-dir", str(self.home / "live"),
+                "--token", self.token, "--account", ACCOUNT_ID, "--seed", "default,plain"]
+        for spec in self.workers:
+            argv += ["--proxy", f"{spec.script}={self.ports[spec.key]}={self.dev_url_of(spec)}",
+                     "--bridge-url", f"{self.dev_url_of(spec)}/__sandbox"]
+        return argv
+
+    def _deploy_first(self, spec: WorkerSpec) -> None:
+        self.say(f"deploying {spec.script} to the emulator with wrangler deploy")
+        self.wrangler("deploy", worker=spec)
+        from ops.cloudflare import put_secret
+
+        with_client(self, lambda c: [put_secret(c, spec.script, k, v) for k, v in self.secrets_of(spec).items()])
+
+    def _serve(self, spec: WorkerSpec) -> None:
+        live = self.home / "live" / spec.script
+        self._start(f"worker-{spec.key}", [
+            sys.executable, "-m", "ops.sandbox.follower", "--emulator", self.emulator_url,
+            "--worker", self.dev_url_of(spec), "--script", spec.script, "--live-dir", str(live), "--",
+            self._wrangler_bin(), "dev", "--config", str(live / "wrangler.json"),
+            "--ip", "127.0.0.1", "--port", str(self.ports[spec.key + "_dev"]),
+            "--persist-to", str(self.home / "persist" / spec.key), "--show-interactive-dev-session=false",
+            "--log-level", "warn"], lambda: self.served_version(spec) is not None, timeout=90, cwd=live)
+        self.wait_live(spec)
+
+    def _copy_examples(self) -> None:
+        for spec in self.workers:
+            if not (self.dir_of(spec) / "wrangler.toml").exists():
+                shutil.copytree(self.root / "examples" / spec.example, self.dir_of(spec),
+                                ignore=shutil.ignore_patterns(".wrangler", ".dev.vars*"), dirs_exist_ok=True)
 
     def _wrangler_bin(self) -> str:
         return str(self.root / "node_modules" / ".bin" / "wrangler")
@@ -282,30 +319,6 @@ class Sandbox:
         urls = {"GOOGLE_BOOKS_URL": "google_books", "OPENLIBRARY_URL": "openlibrary", "ISBNDB_URL": "isbndb"}
         (live / "overrides.json").write_text(json.dumps({k: self.provider_url(v) for k, v in urls.items()}))
 
-    def _deployed(self) -> bool:
-        return self._live_version() is not None
-
-    def _live_version(self) -> str | None:
-        state = _json(f"{self.emulator_url}/__emulator/state")
-        script = (state or {}).get("scripts", {}).get(WORKER)
-        if not script or not script.get("deployments"):
-            return None
-        return str(script["deployments"][0]["versions"][0]["version_id"])
-
-    def _worker_health(self) -> dict[str, Any]:
-        try:
-            response = httpx.get(f"{self.worker_url}/health", timeout=3)
-            body = response.json()
-            return {"healthy": response.status_code == 200, "status": response.status_code,
-                    "version_id": body.get("version_id"), "provider_order": body.get("provider_order")}
-        except (httpx.HTTPError, ValueError):
-            return {"healthy": False, "status": None, "version_id": None}
-
-    def _put_secrets(self) -> None:
-        from ops.cloudflare import put_secret
-
-        with_client(self, lambda c: [put_secret(c, WORKER, k, v) for k, v in self.secrets.items()])
-
     def _pid(self, part: str) -> int | None:
         path = self.home / "pids" / f"{part}.pid"
         try:
@@ -315,17 +328,17 @@ class Sandbox:
         except (OSError, ValueError):
             return None
 
-    def _start(self, part: str, argv: list[str], ready: Callable[[], bool], timeout: float = 30) -> None:
+    def _start(self, part: str, argv: list[str], ready: Callable[[], bool], timeout: float = 30,
+               cwd: Path | None = None) -> None:
         if self._pid(part) is not None and ready():
             return
         self._stop(part)
         self.say(f"starting the {part} (log: {self.log(part)})")
         (self.home / "pids").mkdir(parents=True, exist_ok=True)
-        cwd = self.home / "live" if part == "worker" else self.root
+        env = {**self.wrangler_env(), "PYTHONPATH": str(self.root)} if cwd else {**os.environ, "PYTHONUNBUFFERED": "1"}
         with self.log(part).open("ab") as log:
-            proc = subprocess.Popen(argv, cwd=cwd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                    start_new_session=True, env={**self.wrangler_env(), "PYTHONPATH": str(self.root)}
-                                    if part == "worker" else {**os.environ, "PYTHONUNBUFFERED": "1"})
+            proc = subprocess.Popen(argv, cwd=cwd or self.root, stdout=log, stderr=subprocess.STDOUT,
+                                    stdin=subprocess.DEVNULL, start_new_session=True, env=env)
         (self.home / "pids" / f"{part}.pid").write_text(str(proc.pid))
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -336,27 +349,35 @@ class Sandbox:
             time.sleep(0.2)
         raise SandboxError(f"the {part} did not become healthy within {timeout:.0f}s; see {self.log(part)}")
 
-    def _stop(self, part: str) -> None:
-        pid = self._pid(part)
-        if pid is None:
-            return
-        try:
-            os.killpg(pid, signal.SIGTERM)
-        except OSError:
-            return
-        deadline = time.monotonic() + 5
-        while time.monotonic() < deadline:
+    def _stop(self, *parts: str) -> None:
+        """Stop parts together: SIGTERM to each process group, then SIGKILL to what is left after 5 s."""
+        running = {part: pid for part in parts if (pid := self._pid(part)) is not None}
+        for pid in running.values():
             try:
-                os.kill(pid, 0)
-            except OSError:
-                break
-            time.sleep(0.1)
-        else:
-            try:
-                os.killpg(pid, signal.SIGKILL)
+                os.killpg(pid, signal.SIGTERM)
             except OSError:
                 pass
-        (self.home / "pids" / f"{part}.pid").unlink(missing_ok=True)
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and any(_alive(pid) for pid in running.values()):
+            time.sleep(0.05)
+        for part, pid in running.items():
+            if _alive(pid):
+                try:
+                    os.killpg(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+            (self.home / "pids" / f"{part}.pid").unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        return False
+    try:  # a zombie of ours (started by this process) is gone for our purposes
+        return os.waitpid(pid, os.WNOHANG) == (0, 0)
+    except ChildProcessError:
+        return True
 
 
 def with_client(sandbox: Sandbox, fn: Callable[[Any], Any]) -> Any:
@@ -383,6 +404,4 @@ def _json(url: str) -> Any:
 
 
 def _rmtree(path: Path) -> None:
-    import shutil
-
     shutil.rmtree(path, ignore_errors=True)

@@ -24,16 +24,17 @@ def free_ports(count: int) -> list[int]:
 
 
 class SandboxHandle:
-    def __init__(self, home: Path | None = None, *, token: str | None = None, secrets: dict[str, str] | None = None) -> None:
+    """Its own home, ports and copies of the example Workers (under home/workers/): the repo stays untouched."""
+
+    def __init__(self, home: Path | None = None, *, token: str | None = None, secrets: dict[str, str] | None = None,
+                 other_secrets: dict[str, dict[str, str]] | None = None) -> None:
         self.home = home or Path(tempfile.mkdtemp(prefix="cfw-sandbox-"))
-        emulator, worker, a, b, c = free_ports(5)
-        source = self.home / "books-worker"
-        shutil.copytree(REPO / "examples" / "books-worker", source, ignore=shutil.ignore_patterns(".wrangler"))
-        self.sandbox = Sandbox(REPO, self.home, Ports(emulator, worker, a, b, c), worker_src=source)
+        self.sandbox = Sandbox(REPO, self.home, Ports.free())
         if token is not None:
             self.sandbox.token = token
         if secrets is not None:
             self.sandbox.secrets = dict(secrets)
+        self.sandbox.other_secrets = dict(other_secrets or {})
         self.sandbox.up()
         self.targets = self.sandbox.targets_file()
 
@@ -43,6 +44,12 @@ class SandboxHandle:
                     "OPS_REMEDIATIONS_DIR": str(REPO / "remediations"),
                     "OPS_CACHE_DIR": str(self.home / "cache"), **extra})
         return env
+
+    def set_analytics_lag(self, seconds: float) -> None:
+        """Make the GraphQL Analytics API hide invocations younger than ``seconds`` (0: none), as production's delay."""
+        import httpx
+
+        httpx.put(f"{self.sandbox.emulator_url}/__emulator/analytics", json={"lag_seconds": seconds}, timeout=10).raise_for_status()
 
     def stop(self) -> None:
         self.sandbox.down()

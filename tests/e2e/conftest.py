@@ -1,4 +1,4 @@
-"""One whole sandbox (emulator, providers, the Worker on real workerd) for the end-to-end tests."""
+"""One whole sandbox (emulator, providers, both Workers on real workerd behind their recording proxies) for the end-to-end tests."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from typing import Any
 import httpx
 import pytest
 
+from ops.sandbox.constants import BOOKS, PLAIN, WorkerSpec
+
 from tests.conftest import CANARY, REPO
 
 
@@ -20,13 +22,20 @@ class Rehearsal:
     that the session sandbox plants in its API token and the Worker's secrets.
     """
 
-    def __init__(self, handle: Any) -> None:
+    def __init__(self, handle: Any, worker: WorkerSpec = BOOKS) -> None:
         self.handle = handle
         self.sb = handle.sandbox
+        self.worker = worker  # inv acts on its target (OPS_TARGET)
+
+    @property
+    def url(self) -> str:
+        """The Worker through its recording proxy: what the target's worker_url is."""
+        return str(self.sb.url_of(self.worker))
 
     def inv(self, *args: str, env: dict[str, str] | None = None, input: str | None = None) -> subprocess.CompletedProcess[str]:
         done = subprocess.run([sys.executable, "-m", "invoke", "--search-root", str(REPO), *args],
-                              capture_output=True, text=True, env={**self.handle.ops_env(), **(env or {})},
+                              capture_output=True, text=True,
+                              env={**self.handle.ops_env(OPS_TARGET=self.worker.target), **(env or {})},
                               timeout=300, input=input, cwd=self.handle.home)
         assert CANARY not in done.stdout + done.stderr, f"a secret leaked in the output of inv {' '.join(args)}"
         for path in self.journal_files():
@@ -40,7 +49,19 @@ class Rehearsal:
         return [(r["method"], r["path"]) for r in self.requests()[since:] if r["mutating"]]
 
     def health(self) -> httpx.Response:
-        return httpx.get(f"{self.sb.worker_url}/health", timeout=10)
+        """The Worker's health path (/health for books, / for the plain Worker), through the proxy."""
+        return httpx.get(f"{self.url}{self.worker.health_path}", timeout=10)
+
+    def break_(self, scenario: str) -> str:
+        return str(self.sb.break_(scenario, self.worker.key))
+
+    def recovered(self, scenario: str) -> bool:
+        """The sandbox's own check of a scenario's recovery (ops.sandbox.breaks), not the remediation's claim."""
+        return bool(self.sb.recovered(scenario, self.worker.key))
+
+    def analytics_lag(self, seconds: float) -> None:
+        """Hide invocations younger than ``seconds`` from the GraphQL Analytics API (0 lifts it)."""
+        self.handle.set_analytics_lag(seconds)
 
     def state(self) -> dict[str, Any]:
         return dict(httpx.get(f"{self.sb.emulator_url}/__emulator/state", timeout=10).json())
@@ -55,3 +76,9 @@ class Rehearsal:
 @pytest.fixture
 def rehearse(sandbox: Any) -> Rehearsal:
     return Rehearsal(sandbox)
+
+
+@pytest.fixture
+def rehearse_plain(sandbox: Any) -> Rehearsal:
+    """The same sandbox, acting on the plain Worker (target sandbox-plain): no /health, no /metrics."""
+    return Rehearsal(sandbox, PLAIN)

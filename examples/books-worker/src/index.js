@@ -37,9 +37,6 @@ export default {
 async function route(request, env) {
   const url = new URL(request.url);
   const path = url.pathname;
-  if (env.BREAK_HEALTH === "true" && !path.startsWith("/metrics")) {
-    return json({ status: "error", version_id: env.SANDBOX_VERSION_ID, error: "this version is broken" }, 500);
-  }
   if (path === "/health") return health(env);
   if (path.startsWith("/v1/books/")) return book(decodeURIComponent(path.slice("/v1/books/".length)), env);
   if (path === "/v1/providers/status") return json(await providerStatus(env));
@@ -49,14 +46,15 @@ async function route(request, env) {
   if (path === "/metrics/queue") return json(await queueMetrics(env));
   if (path === "/admin/cache/warm" && request.method === "POST") return warm(request, env);
   if (path === "/admin/cache/flush" && request.method === "POST") return flush(request, env);
-  if (path === "/__sandbox/queues/deliver" && request.method === "POST" && env.SANDBOX_VERSION_ID) return deliver(request, env);
-  if (path === "/__sandbox/kv/bulk" && request.method === "POST" && env.SANDBOX_VERSION_ID) return kvBulk(request, env);
+  if (path === "/__sandbox/queues/deliver" && request.method === "POST" && env.SANDBOX_PRODUCERS) return deliver(request, env);
   return json({ error: "not found" }, 404);
 }
 
+// The version comes from Cloudflare's version_metadata binding (wrangler.toml), as on Cloudflare.
 function health(env) {
   const secrets = { CACHE_WARM_SECRET: Boolean(env.CACHE_WARM_SECRET), JWT_SECRET: Boolean(env.JWT_SECRET) };
-  return json({ status: "ok", version_id: env.SANDBOX_VERSION_ID || "local", provider_order: order(env), secrets });
+  const version = env.CF_VERSION_METADATA || {};
+  return json({ status: "ok", version_id: version.id || "local", version_tag: version.tag || "", provider_order: order(env), secrets });
 }
 
 async function book(isbn, env) {
@@ -152,17 +150,6 @@ async function deliver(request, env) {
   }
   await bump(env, "delivered", messages.length);
   return json({ delivered: messages.length });
-}
-
-// KV pairs written through the sandbox's API land in the namespace this Worker reads, as on Cloudflare.
-async function kvBulk(request, env) {
-  const { namespace_id, pairs } = await request.json();
-  const kv = env[(env.SANDBOX_KV || {})[namespace_id]];
-  if (!kv) return json({ error: `no KV binding for ${namespace_id}` }, 404);
-  const bytes = (text) => Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
-  await Promise.all(pairs.map((p) => kv.put(p.key, p.base64 ? bytes(p.value) : p.value,
-    p.expiration_ttl ? { expirationTtl: p.expiration_ttl } : {})));
-  return json({ written: pairs.length });
 }
 
 async function pendingKeys(env) {

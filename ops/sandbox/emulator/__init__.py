@@ -14,7 +14,14 @@ Admin endpoints (not Cloudflare's), under ``/__emulator/``:
 - ``GET faults``, ``PUT faults`` (``latency_ms``, ``error_rate``, ``rate_limit_rate`` + ``retry_after``,
   ``drop_rate``, ``mutating_only``, ``seed``, ``forced: [{method, path (regex), code, status, message, times}]``),
   ``DELETE faults``
-- ``POST reset`` (back to the seed scenario), ``GET state``
+- ``POST reset`` (back to the seed scenario; clears the invocations and the lag), ``GET state``
+- ``GET analytics``, ``PUT analytics {"lag_seconds": N}``: the GraphQL Analytics ingestion lag
+- ``GET invocations`` (what the recording proxies saw), ``DELETE invocations``
+
+``POST /client/v4/graphql`` answers the ``workersInvocationsAdaptive`` dataset
+(``ops.sandbox.emulator.graphql``) from the recording proxies
+(``ops.sandbox.emulator.proxy``) that the emulator runs in front of each
+sandbox Worker (``--proxy SCRIPT=PORT=UPSTREAM_URL``).
 
 Run it with ``python -m ops.sandbox.emulator --port 18700 --state FILE [--seed default] [--live-dir DIR]``.
 """

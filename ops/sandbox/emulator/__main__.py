@@ -10,17 +10,23 @@ import time
 from pathlib import Path
 from typing import Any
 
+from ops.sandbox.constants import ACCOUNT_ID, DEFAULT_PORTS, TOKEN
 from ops.sandbox.emulator import start_emulator
 from ops.sandbox.emulator.state import State
+from ops.sandbox.live import read_overrides
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 
 
-def load_seed(name: str | None) -> dict[str, Any] | None:
-    if not name:
+def load_seed(names: str | None) -> dict[str, Any] | None:
+    """One seed, or several joined with commas (their top-level tables merged, later ones winning per key)."""
+    if not names:
         return None
-    path = Path(name) if name.endswith(".json") else SCENARIOS / f"{name}.json"
-    seed: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    seed: dict[str, Any] = {}
+    for name in names.split(","):
+        path = Path(name) if name.endswith(".json") else SCENARIOS / f"{name}.json"
+        for key, value in json.loads(path.read_text(encoding="utf-8")).items():
+            seed[key] = {**seed[key], **value} if isinstance(value, dict) and isinstance(seed.get(key), dict) else value
     return seed
 
 
@@ -30,10 +36,10 @@ class _Bridge:
     Retries while wrangler dev reloads; what still fails after a minute is logged, not kept.
     """
 
-    def __init__(self, base_url: str) -> None:
+    def __init__(self, base_urls: list[str]) -> None:
         import queue
 
-        self.base_url = base_url.rstrip("/")
+        self.base_urls = [url.rstrip("/") for url in base_urls]
         self._pending: queue.Queue[tuple[str, dict[str, Any]]] = queue.Queue()
         threading.Thread(target=self._run, name="bridge", daemon=True).start()
 
@@ -45,15 +51,17 @@ class _Bridge:
 
     def _run(self) -> None:
         while True:
-            self._post(*self._pending.get())
+            path, payload = self._pending.get()
+            for base_url in self.base_urls:  # each Worker takes what it binds and answers 404 to the rest
+                self._post(base_url, path, payload)
 
-    def _post(self, path: str, payload: dict[str, Any]) -> None:
+    def _post(self, base_url: str, path: str, payload: dict[str, Any]) -> None:
         import httpx
 
         deadline = time.monotonic() + 60
         while True:
             try:
-                response = httpx.post(self.base_url + path, json=payload, timeout=30)
+                response = httpx.post(base_url + path, json=payload, timeout=30)
                 if response.status_code == 404:
                     return  # the Worker does not bind that queue or namespace: nothing to hand over
                 response.raise_for_status()
@@ -68,13 +76,16 @@ class _Bridge:
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m ops.sandbox.emulator")
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=18700)
+    parser.add_argument("--port", type=int, default=DEFAULT_PORTS["emulator"])
     parser.add_argument("--state", type=Path, required=True)
     parser.add_argument("--seed", default="default")
-    parser.add_argument("--token", default="sandbox-local-token")
-    parser.add_argument("--account", default="5a4db0c5000000000000000000000000")
+    parser.add_argument("--token", default=TOKEN)
+    parser.add_argument("--account", default=ACCOUNT_ID)
     parser.add_argument("--live-dir", type=Path)
-    parser.add_argument("--bridge-url", help="the sandbox Worker's bridge, which takes queue messages and KV writes")
+    parser.add_argument("--bridge-url", action="append", default=[],
+                        help="a sandbox Worker's bridge, which takes queue messages and KV writes (repeatable)")
+    parser.add_argument("--proxy", action="append", default=[], metavar="SCRIPT=PORT=UPSTREAM_URL",
+                        help="serve a recording proxy for SCRIPT on PORT in front of UPSTREAM_URL (repeatable)")
     args = parser.parse_args()
     hook = None
     if args.live_dir is not None:
@@ -86,12 +97,16 @@ def main() -> None:
 
             live = live_version(state, script)
             if live is not None:
-                materialize(live, live_dir)
+                materialize(live, live_dir / script, port_overrides=read_overrides(live_dir))
 
     bridge = _Bridge(args.bridge_url) if args.bridge_url else None
     handle = start_emulator(args.state, host=args.host, port=args.port, account_id=args.account, token=args.token,
                             seed=load_seed(args.seed), on_live_change=hook,
                             on_deliver=bridge.deliver if bridge else None, on_kv_write=bridge.kv_write if bridge else None)
+    for spec in args.proxy:
+        script, port, upstream = spec.split("=", 2)
+        proxy = handle.add_proxy(script, upstream, port=int(port), host=args.host)
+        print(f"recording proxy for {script} on {proxy.url} -> {upstream}", flush=True)
     print(f"emulator listening on {handle.url}", flush=True)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

@@ -23,4 +23,6 @@ def live_version(state: State, script_name: str) -> LiveVersion | None:
             modules=tuple(Module(m["name"], m["content_type"], state.module_bytes(m["digest"])) for m in version["_modules"]),
             bindings=tuple(b for b in version["resources"]["bindings"] if b.get("type") != "secret_text"),
             secrets=dict(version["_secrets"]), compatibility_date=runtime.get("compatibility_date"),
-            compatibility_flags=tuple(runtime.get("compatibility_flags") or ()), queue_consumers=consumers)
+            compatibility_flags=tuple(runtime.get("compatibility_flags") or ()), queue_consumers=consumers,
+            tag=str((version.get("annotations") or {}).get("workers/tag") or ""),
+            created_on=str((version.get("metadata") or {}).get("created_on") or ""))

@@ -6,17 +6,21 @@ import json
 import socket
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from ops.sandbox.emulator import api, d1, queue_messages  # noqa: F401 (d1 and queue_messages register their routes)
+from ops.sandbox.constants import ACCOUNT_ID, TOKEN
+from ops.sandbox.emulator import api, d1, graphql, queue_messages  # noqa: F401 (d1, graphql and queue_messages register their routes)
 from ops.sandbox.emulator.faults import Faults
+from ops.sandbox.emulator.invocations import Invocations
+from ops.sandbox.emulator.proxy import ProxyHandle, start_proxy
 from ops.sandbox.emulator.state import State, now
 
 PREFIX = "/client/v4/accounts/"
+GRAPHQL = "/client/v4/graphql"
 ADMIN = "/__emulator/"
 
 
@@ -28,6 +32,12 @@ class Emulator:
     faults: Faults
     requests: list[dict[str, Any]]
     lock: threading.Lock
+    invocations: Invocations = field(default_factory=Invocations)
+
+    def live_version(self, script: str) -> str | None:
+        with self.state.lock:
+            deployments = (self.state.data["scripts"].get(script) or {}).get("deployments") or []
+            return str(deployments[0]["versions"][0]["version_id"]) if deployments else None
 
     def record(self, method: str, path: str, query: str, status: int, body: bytes = b"") -> None:
         with self.lock:
@@ -65,6 +75,12 @@ class Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length else b""
         if parts.path.startswith(ADMIN):
             self._admin(emu, parts.path[len(ADMIN):], body)
+            return
+        if parts.path == GRAPHQL and self.command == "POST":
+            answer = graphql.handle(body, account_id=emu.account_id, invocations=emu.invocations,
+                                    authorized=self.headers.get("authorization", "") == f"Bearer {emu.token}")
+            emu.record(self.command, parts.path, parts.query, 200)
+            self._send(200, answer)
             return
         status, payload, extra = self._api(emu, parts.path, parts.query, body)
         if status == 0:
@@ -122,7 +138,16 @@ class Handler(BaseHTTPRequestHandler):
         elif what == "faults" and method == "DELETE":
             emu.faults = Faults()
             self._send(200, emu.faults.as_json())
+        elif what == "analytics" and method in ("GET", "PUT"):
+            self._analytics(emu, json.loads(body or b"{}") if method == "PUT" else {})
+        elif what == "invocations" and method == "GET":
+            self._send(200, emu.invocations.all())
+        elif what == "invocations" and method == "DELETE":
+            emu.invocations.clear()
+            self._send(200, {"ok": True})
         elif what == "reset" and method == "POST":
+            emu.invocations.clear()
+            emu.invocations.lag_seconds = 0.0
             emu.state.reset()
             with emu.lock:
                 emu.requests.clear()
@@ -133,6 +158,15 @@ class Handler(BaseHTTPRequestHandler):
                 self._send(200, emu.state.data)
         else:
             self._send(404, {"error": f"no admin endpoint {what!r}"})
+
+    def _analytics(self, emu: Emulator, change: dict[str, Any]) -> None:
+        if "lag_seconds" in change:
+            lag = change["lag_seconds"]
+            if not isinstance(lag, (int, float)) or isinstance(lag, bool) or lag < 0:
+                self._send(400, {"error": "lag_seconds must be a number >= 0"})
+                return
+            emu.invocations.lag_seconds = float(lag)
+        self._send(200, {"lag_seconds": emu.invocations.lag_seconds, "recorded": len(emu.invocations.all())})
 
     def _send(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
         data = json.dumps(payload).encode()
@@ -160,6 +194,13 @@ class EmulatorHandle:
     server: _Server
     thread: threading.Thread
     emulator: Emulator
+    proxies: dict[str, ProxyHandle] = field(default_factory=dict)
+
+    def add_proxy(self, script: str, upstream_url: str, *, port: int = 0, host: str = "127.0.0.1") -> ProxyHandle:
+        """Start a recording proxy in front of a Worker; its records answer the GraphQL Analytics API."""
+        proxy = start_proxy(script, upstream_url, self.emulator.invocations, self.emulator.live_version, host=host, port=port)
+        self.proxies[script] = proxy
+        return proxy
 
     @property
     def url(self) -> str:
@@ -171,12 +212,14 @@ class EmulatorHandle:
         return f"{self.url}/client/v4"
 
     def stop(self) -> None:
+        for proxy in self.proxies.values():
+            proxy.stop()
         self.server.shutdown()
         self.server.server_close()
 
 
 def start_emulator(state_file: Path, *, host: str = "127.0.0.1", port: int = 0,
-                   account_id: str = "5a4db0c5000000000000000000000000", token: str = "sandbox-local-token",
+                   account_id: str = ACCOUNT_ID, token: str = TOKEN,
                    seed: dict[str, Any] | None = None, on_live_change: Callable[[str, State], None] | None = None,
                    on_deliver: api.Deliver | None = None, on_kv_write: api.Deliver | None = None) -> EmulatorHandle:
     state = State(state_file, seed)

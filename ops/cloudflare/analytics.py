@@ -1,0 +1,140 @@
+"""How a Worker's versions are doing, from Cloudflare's GraphQL Analytics API (no code in the Worker).
+
+``invocations`` asks the ``workersInvocationsAdaptive`` dataset (account scope,
+``POST {base}/graphql``; the token needs Account Analytics Read) for one
+script's invocations in a window, grouped by ``scriptVersion`` and ``status``,
+and folds the answer into a plain dict.
+
+What the dataset can and cannot tell (sources in ``ops.sandbox.emulator.graphql``):
+
+- ``status`` is the invocation status; ``errors`` counts scriptThrewException,
+  exceededResources and internalError. A Worker that answers 500 without
+  throwing is a ``success`` there: its 5xx rate is not in this dataset.
+- There is no HTTP response status dimension, so ``status_4xx``,
+  ``status_429`` and ``status_5xx`` are ``None``: this source cannot tell.
+- Wall time quantiles come in microseconds; they are returned in milliseconds.
+  Quantiles of several groups cannot be merged exactly: the overall figures
+  are the worst group's (an upper bound), per version in ``by_version``.
+- Data arrives minutes late in production: few requests means "cannot tell yet".
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+import httpx
+
+from ops.cloudflare._client import RETRY_STATUSES, CloudflareClient
+from ops.errors import ApiError, TransportError
+
+__all__ = ["QUERY", "invocations"]
+
+QUERY = """query WorkerInvocations($accountTag: string!, $filter: AccountWorkersInvocationsAdaptiveFilter_InputObject) {
+  viewer {
+    accounts(filter: {accountTag: $accountTag}) {
+      workersInvocationsAdaptive(limit: 10000, filter: $filter) {
+        sum { requests errors subrequests }
+        quantiles { wallTimeP50 wallTimeP95 wallTimeP99 }
+        dimensions { scriptVersion status }
+      }
+    }
+  }
+}"""
+_QUANTILES = {"p50": "wallTimeP50", "p95": "wallTimeP95", "p99": "wallTimeP99"}
+
+
+def invocations(client: CloudflareClient, script: str, *, version: str | None, since: datetime,
+                until: datetime) -> dict[str, Any]:
+    """Requests, errors and wall time of ``script`` (one ``version``, or all) between ``since`` and ``until``."""
+    where: dict[str, Any] = {"scriptName": script, "datetime_geq": _rfc3339(since), "datetime_leq": _rfc3339(until)}
+    if version:
+        where["scriptVersion"] = version
+    data = _post(client, {"query": QUERY, "variables": {"accountTag": client.account_id, "filter": where}})
+    accounts = (data.get("viewer") or {}).get("accounts") or []
+    groups: list[dict[str, Any]] = (accounts[0].get("workersInvocationsAdaptive") or []) if accounts else []
+    return summarize(groups, since=since, until=until)
+
+
+def summarize(groups: list[dict[str, Any]], *, since: datetime, until: datetime) -> dict[str, Any]:
+    by_version: dict[str, dict[str, Any]] = {}
+    by_status: dict[str, int] = {}
+    for group in groups:
+        dims, sums = group.get("dimensions") or {}, group.get("sum") or {}
+        requests, errors = int(sums.get("requests") or 0), int(sums.get("errors") or 0)
+        status = str(dims.get("status") or "unknown")
+        by_status[status] = by_status.get(status, 0) + requests
+        entry = by_version.setdefault(str(dims.get("scriptVersion") or ""), {"requests": 0, "errors": 0, "wall_ms": _no_wall()})
+        entry["requests"] += requests
+        entry["errors"] += errors
+        entry["wall_ms"] = _worst(entry["wall_ms"], _wall_ms(group.get("quantiles") or {}))
+    for entry in by_version.values():
+        entry["error_rate"] = entry["errors"] / entry["requests"] if entry["requests"] else None
+    requests = sum(v["requests"] for v in by_version.values())
+    errors = sum(v["errors"] for v in by_version.values())
+    wall = _no_wall()
+    for entry in by_version.values():
+        wall = _worst(wall, entry["wall_ms"])
+    return {"requests": requests, "errors": errors, "error_rate": errors / requests if requests else None,
+            "status_4xx": None, "status_429": None, "status_5xx": None, "wall_ms": wall,
+            "by_version": by_version, "by_status": by_status,
+            "window": {"since": _rfc3339(since), "until": _rfc3339(until)}}
+
+
+def _post(client: CloudflareClient, payload: dict[str, Any]) -> dict[str, Any]:
+    # The GraphQL endpoint answers GraphQL documents, not the REST envelope that
+    # CloudflareClient.request unwraps, so this goes through the client's own
+    # httpx client (its base URL, token, timeouts and read-only wall) directly.
+    http = client._http  # noqa: SLF001
+    attempts = client.retry.attempts  # a query changes nothing: safe to repeat
+    for attempt in range(attempts):
+        try:
+            response = http.post("/graphql", json=payload)
+        except httpx.TransportError as exc:
+            if attempt + 1 < attempts:
+                client.retry.sleep(client.retry.delay(attempt, None))
+                continue
+            raise TransportError(f"POST /graphql: {type(exc).__name__}: {exc or 'connection failed'}") from exc
+        if response.status_code in RETRY_STATUSES and attempt + 1 < attempts:
+            client.retry.sleep(client.retry.delay(attempt, response.headers.get("retry-after")))
+            continue
+        return _data(response)
+    raise AssertionError("unreachable")
+
+
+def _data(response: httpx.Response) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except ValueError:
+        raise TransportError(f"/graphql: HTTP {response.status_code} with a body that is not JSON") from None
+    if not isinstance(body, dict):
+        raise TransportError(f"/graphql: HTTP {response.status_code} without a GraphQL answer")
+    errors = body.get("errors") or []
+    if errors:
+        first = errors[0] if isinstance(errors[0], dict) else {"message": str(errors[0])}
+        where = ".".join(str(p) for p in first.get("path") or [])
+        raise ApiError(0, f"GraphQL Analytics: {first.get('message', 'error')}" + (f" (at {where})" if where else ""),
+                       status=response.status_code, path="/graphql")
+    if response.status_code != 200 or not isinstance(body.get("data"), dict):
+        raise TransportError(f"/graphql: HTTP {response.status_code} without data")
+    data: dict[str, Any] = body["data"]
+    return data
+
+
+def _wall_ms(quantiles: dict[str, Any]) -> dict[str, float | None]:
+    return {key: (float(quantiles[name]) / 1000 if quantiles.get(name) is not None else None)
+            for key, name in _QUANTILES.items()}
+
+
+def _no_wall() -> dict[str, float | None]:
+    return {key: None for key in _QUANTILES}
+
+
+def _worst(a: dict[str, float | None], b: dict[str, float | None]) -> dict[str, float | None]:
+    return {k: max((x for x in (a[k], b[k]) if x is not None), default=None) for k in _QUANTILES}
+
+
+def _rfc3339(moment: datetime) -> str:
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")

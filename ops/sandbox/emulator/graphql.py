@@ -1,0 +1,248 @@
+"""``POST /client/v4/graphql``: Cloudflare's GraphQL Analytics API, for Workers invocations only.
+
+It answers the ``workersInvocationsAdaptive`` dataset under
+``viewer.accounts(filter: {accountTag})`` from what the recording proxies saw
+(``ops.sandbox.emulator.invocations``), and returns a GraphQL error for every
+other field, dataset, filter or ordering, so that a query the real API might
+read differently fails here instead of passing.
+
+Where the shapes come from:
+
+- Query and response: Cloudflare docs, "Querying Workers Metrics with GraphQL"
+  (developers.cloudflare.com/analytics/graphql-api/tutorials/querying-workers-metrics/):
+  ``workersInvocationsAdaptive(limit, filter: {scriptName, datetime_geq,
+  datetime_leq})`` with ``sum { subrequests requests errors }``,
+  ``quantiles { … }`` and ``dimensions { datetime scriptName status }``; the
+  answer is ``{"data": {"viewer": {"accounts": [{"workersInvocationsAdaptive":
+  [{"dimensions", "quantiles", "sum"}, …]}]}}, "errors": null}``, one group per
+  distinct value of the selected dimensions, ``datetime`` to the second.
+- Errors: docs, "GraphQL Analytics API / Error responses": HTTP 200 with
+  ``{"data": null, "errors": [{"message", "path", "extensions": {"timestamp"}}]}``.
+- ``status`` is the *invocation* status, not an HTTP status: ``success``,
+  ``clientDisconnected``, ``scriptThrewException``, ``exceededResources``,
+  ``internalError``; ``errors`` counts the last three (docs, Workers
+  "Metrics and analytics", Invocation statuses). A Worker's deliberate 500 is a
+  ``success``.
+- The dataset has no HTTP response status dimension: introspection of
+  ``AccountWorkersInvocationsAdaptiveDimensions`` lists cacheStatus, coloCode,
+  date, datetime*, dispatchNamespaceName, environmentName, isDispatcher,
+  isPreview, previewSlug, scriptName, scriptTag, scriptVersion, status and
+  usageModel (as printed by public projects that query it). So 4xx/429/5xx
+  rates cannot come from here.
+- Units: wall and CPU time quantiles are microseconds (CLOUDFLARE.md; the docs'
+  example shows cpuTimeP50 206). The sandbox does not measure CPU time, so
+  asking for a cpuTime quantile is an error rather than an invented number.
+- Quantiles: wallTimeP25…P999. P95 is queried by public dashboards; the field
+  list some projects print stops at P90/P99, so a client should tolerate its
+  absence in production.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from typing import Any, Callable
+
+from ops.sandbox.emulator.graphql_parse import Field, GraphQLSyntaxError, parse, resolve
+from ops.sandbox.emulator.invocations import Invocation, Invocations
+
+DATASET = "workersInvocationsAdaptive"
+MAX_LIMIT = 10_000
+QUANTILES = {f"wallTimeP{p}": float(p) / (1000 if p == 999 else 100) for p in (25, 50, 75, 90, 95, 99, 999)}
+SUMS: dict[str, Callable[[list[Invocation]], int]] = {
+    "requests": len,
+    "errors": lambda group: sum(1 for i in group if i.is_error),
+    "subrequests": lambda group: 0,  # the proxy cannot see a Worker's own fetches
+}
+_TRUNCATE = {"datetime": 19, "datetimeMinute": 16, "datetimeHour": 13}
+DIMENSIONS: dict[str, Callable[[Invocation], Any]] = {
+    "scriptName": lambda i: i.script,
+    "scriptVersion": lambda i: i.version or "",
+    "status": lambda i: i.status,
+    "date": lambda i: _iso(i.started)[:10],
+    **{name: (lambda cut: lambda i: _stamp(i.started, cut))(cut) for name, cut in _TRUNCATE.items()},
+    "datetimeFiveMinutes": lambda i: _stamp(i.started - i.started % 300, 16),
+    "datetimeFifteenMinutes": lambda i: _stamp(i.started - i.started % 900, 16),
+}
+FILTERS: dict[str, Callable[[Invocation, Any], bool]] = {
+    "scriptName": lambda i, v: i.script == v,
+    "scriptName_in": lambda i, v: i.script in (v or []),
+    "scriptVersion": lambda i, v: i.version == v,
+    "scriptVersion_in": lambda i, v: i.version in (v or []),
+    "status": lambda i, v: i.status == v,
+    "status_in": lambda i, v: i.status in (v or []),
+    "datetime_geq": lambda i, v: i.started >= _epoch(v),
+    "datetime_gt": lambda i, v: i.started > _epoch(v),
+    "datetime_leq": lambda i, v: i.started <= _epoch(v),
+    "datetime_lt": lambda i, v: i.started < _epoch(v),
+}
+
+
+class QueryError(Exception):
+    def __init__(self, message: str, path: list[str | int] | None = None) -> None:
+        super().__init__(message)
+        self.path = path
+
+
+def handle(body: bytes, *, account_id: str, authorized: bool, invocations: Invocations) -> dict[str, Any]:
+    """The JSON answer to one GraphQL request (always sent with HTTP 200, as Cloudflare does)."""
+    try:
+        if not authorized:
+            raise QueryError("not authorized: the API token is missing or invalid")
+        request = _request(body)
+        fields, defaults = parse(request["query"])
+        variables = {**defaults, **(request.get("variables") or {})}
+        return {"data": _root(fields, variables, account_id, invocations.visible()), "errors": None}
+    except GraphQLSyntaxError as exc:
+        return _error(f"error parsing the query: {exc}", None)
+    except QueryError as exc:
+        return _error(str(exc), exc.path)
+
+
+def _request(body: bytes) -> dict[str, Any]:
+    try:
+        request = json.loads(body or b"{}")
+    except ValueError:
+        raise QueryError("the request body is not JSON") from None
+    if not isinstance(request, dict) or not isinstance(request.get("query"), str):
+        raise QueryError('send {"query": "…", "variables": {…}}')
+    if not isinstance(request.get("variables") or {}, dict):
+        raise QueryError("variables must be an object")
+    return request
+
+
+def _error(message: str, path: list[str | int] | None) -> dict[str, Any]:
+    stamp = datetime.now(timezone.utc).isoformat().replace("+00:00", "Z")
+    return {"data": None, "errors": [{"message": message, "path": path, "extensions": {"timestamp": stamp}}]}
+
+
+def _root(fields: list[Field], variables: dict[str, Any], account_id: str, seen: list[Invocation]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for f in fields:
+        if f.name != "viewer":
+            raise QueryError(f'unknown field "{f.name}" on type "Query"', [f.key])
+        out[f.key] = {a.key: _accounts(a, variables, account_id, seen) for a in _only(f, "viewer", {"accounts"}, [f.key])}
+    return out
+
+
+def _accounts(f: Field, variables: dict[str, Any], account_id: str, seen: list[Invocation]) -> list[dict[str, Any]]:
+    path: list[str | int] = ["viewer", f.key]
+    account_filter = resolve(f.args.get("filter"), variables) or {}
+    if set(f.args) - {"filter"} or not isinstance(account_filter, dict) or set(account_filter) != {"accountTag"}:
+        raise QueryError("accounts takes filter: {accountTag: …}", path)
+    if account_filter["accountTag"] != account_id:
+        raise QueryError("does not have access to the path", path)
+    account: dict[str, Any] = {}
+    for dataset in _only(f, "accounts", {DATASET}, [*path, 0]):
+        account[dataset.key] = _dataset(dataset, variables, seen, [*path, 0, dataset.key])
+    return [account]
+
+
+def _only(f: Field, parent: str, allowed: set[str], path: list[str | int]) -> list[Field]:
+    for child in f.selections:
+        if child.name not in allowed:
+            raise QueryError(f'unknown field "{child.name}" on "{parent}" (the sandbox answers {", ".join(sorted(allowed))})',
+                             [*path, child.key])
+    if not f.selections:
+        raise QueryError(f'"{parent}" needs a selection', path)
+    return f.selections
+
+
+def _dataset(f: Field, variables: dict[str, Any], seen: list[Invocation], path: list[str | int]) -> list[dict[str, Any]]:
+    args = resolve(f.args, variables)
+    unknown = set(args) - {"limit", "filter", "orderBy"}
+    if unknown:
+        raise QueryError(f'unknown argument "{sorted(unknown)[0]}" on "{DATASET}"', path)
+    limit = args.get("limit")
+    if not isinstance(limit, int) or not 0 < limit <= MAX_LIMIT:
+        raise QueryError(f"limit must be an integer from 1 to {MAX_LIMIT}", path)
+    where = args.get("filter") or {}
+    _check_filter(where, path)
+    rows = [i for i in seen if _matches(i, where)]
+    blocks = {s.name: s for s in _only(f, DATASET, {"sum", "quantiles", "dimensions"}, path)}
+    dims = [d.name for d in blocks["dimensions"].selections] if "dimensions" in blocks else []
+    for block, known in (("sum", SUMS), ("quantiles", QUANTILES), ("dimensions", DIMENSIONS)):
+        for child in blocks[block].selections if block in blocks else []:
+            if child.name not in known:
+                hint = " (the sandbox measures no CPU time)" if child.name.startswith("cpuTime") else ""
+                raise QueryError(f'unknown field "{child.name}" on "{block}"{hint}', [*path, block, child.key])
+    groups: dict[tuple[Any, ...], list[Invocation]] = {}
+    for i in rows:
+        groups.setdefault(tuple(DIMENSIONS[d](i) for d in dims), []).append(i)
+    answer = [_group(f, group) for group in groups.values()]
+    return _order(answer, args.get("orderBy") or [], blocks, path)[:limit]
+
+
+def _check_filter(where: Any, path: list[str | int]) -> None:
+    if not isinstance(where, dict):
+        raise QueryError("filter must be an object", path)
+    for key, value in where.items():
+        if key == "AND":
+            for sub in value or []:
+                _check_filter(sub, path)
+        elif key not in FILTERS:
+            raise QueryError(f'unknown filter field "{key}" (the sandbox filters on {", ".join(FILTERS)}, AND)', path)
+        elif key.startswith("datetime") and value is not None:
+            _epoch(value)
+
+
+def _matches(i: Invocation, where: dict[str, Any]) -> bool:
+    for key, value in where.items():
+        if value is None:
+            continue
+        if key == "AND":
+            if not all(_matches(i, sub) for sub in value or []):
+                return False
+        elif not FILTERS[key](i, value):
+            return False
+    return True
+
+
+def _group(f: Field, group: list[Invocation]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    walls = sorted(i.wall_us for i in group)
+    for block in f.selections:
+        if block.name == "sum":
+            out[block.key] = {c.key: SUMS[c.name](group) for c in block.selections}
+        elif block.name == "quantiles":
+            out[block.key] = {c.key: _quantile(walls, QUANTILES[c.name]) for c in block.selections}
+        else:
+            out[block.key] = {c.key: DIMENSIONS[c.name](group[0]) for c in block.selections}
+    return out
+
+
+def _order(rows: list[dict[str, Any]], order_by: Any, blocks: dict[str, Field], path: list[str | int]) -> list[dict[str, Any]]:
+    """Sort by ``orderBy: [datetime_ASC, sum_requests_DESC, …]``: selected dimensions, sums or quantiles only."""
+    for key in reversed(order_by if isinstance(order_by, list) else [order_by]):
+        spec, _, direction = str(key).rpartition("_")
+        block, _, name = spec.partition("_") if spec.startswith(("sum_", "quantiles_")) else ("dimensions", "", spec)
+        chosen = {c.name: c.key for c in blocks[block].selections} if block in blocks else {}
+        if direction not in ("ASC", "DESC") or name not in chosen:
+            raise QueryError(f'cannot order by "{key}": order by a selected dimension, sum or quantile, with _ASC or _DESC', path)
+        out_block, out_name = blocks[block].key, chosen[name]
+        rows.sort(key=lambda r: r[out_block][out_name], reverse=direction == "DESC")
+    return rows
+
+
+def _quantile(sorted_values: list[int], q: float) -> float:
+    """Linear interpolation between closest ranks (Cloudflare estimates from samples; this is exact)."""
+    position = (len(sorted_values) - 1) * q
+    low = int(position)
+    high = min(low + 1, len(sorted_values) - 1)
+    return round(sorted_values[low] + (sorted_values[high] - sorted_values[low]) * (position - low), 2)
+
+
+def _epoch(value: Any) -> float:
+    try:
+        return datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        raise QueryError(f"{value!r} is not a Time (RFC 3339, e.g. 2026-01-01T00:00:00Z)") from None
+
+
+def _iso(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, timezone.utc).isoformat()
+
+
+def _stamp(epoch: float, cut: int) -> str:
+    text = _iso(epoch)[:cut]
+    return text + {19: "", 16: ":00", 13: ":00:00"}[cut] + "Z"

@@ -1,0 +1,231 @@
+"""A recording proxy in front of one sandbox Worker: the target's ``worker_url`` goes through it.
+
+Every request is forwarded unchanged to the Worker's ``wrangler dev``; the
+answer comes back unchanged. Each invocation is recorded (``Invocations``) as
+Cloudflare's analytics would see it:
+
+- an answer is ``success``, whatever its HTTP status: a Worker that returns a
+  500 on purpose did not fail as an invocation (Cloudflare docs, "Metrics and
+  analytics", Invocation statuses: "Invocation statuses differ from HTTP status
+  codes");
+- an uncaught exception is ``scriptThrewException`` (Cloudflare answers error
+  1101); the sandbox's entry shim catches it, answers the 500 ``wrangler dev``
+  would, and says so in a header (``wrangler dev``'s own answer, a bare 500
+  with a stack, looks like any other 500);
+- a client that gives up before the Worker answers is ``clientDisconnected``
+  (not an error), with the wall time it waited: a hung Worker shows in wall
+  time, not in the error rate;
+- a Worker the proxy cannot reach at all is ``internalError`` (answered 503).
+
+The version is the one that served the request: the sandbox's entry shim
+reports it in a response header the proxy removes. Without an answer, it is the
+version ``wrangler dev`` was running when the request came in (polled from the
+shim every ``POLL_S``), because right after a deploy the old version still
+serves for a moment, and Cloudflare's analytics name the version that ran; the
+control plane's live version is the last resort.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import select
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Callable
+from urllib.parse import urlsplit
+
+from ops.sandbox.emulator.invocations import Invocation, Invocations
+
+# Set by the sandbox's entry shim (ops/sandbox/shim.mjs), never passed on.
+VERSION_HEADER = "x-sandbox-version-id"
+STATUS_HEADER = "x-sandbox-invocation-status"
+SHIM_HEADERS = frozenset({VERSION_HEADER, STATUS_HEADER})
+HOP_BY_HOP = frozenset({"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer",
+                        "transfer-encoding", "upgrade", "content-length"})
+CONNECT_PATIENCE_S = 20.0   # wrangler dev restarts take a few seconds; Cloudflare has no such gap
+GIVE_UP_S = 600.0           # a request nobody hangs up on is ended here and recorded as a disconnect
+POLL_S = 0.1
+
+
+@dataclass
+class Upstream:
+    script: str
+    host: str
+    port: int
+    live_version: Callable[[str], str | None]
+    invocations: Invocations
+    running: str | None = None  # the version wrangler dev runs, as its shim last said
+    stopped: threading.Event = field(default_factory=threading.Event)
+
+    def version_now(self) -> str | None:
+        return self.running or self.live_version(self.script)
+
+    def poll(self) -> None:
+        while not self.stopped.wait(POLL_S):
+            conn = http.client.HTTPConnection(self.host, self.port, timeout=2)
+            try:
+                conn.request("GET", "/__sandbox/version")
+                body = json.loads(conn.getresponse().read() or b"{}")
+                self.running = str(body["version_id"]) if isinstance(body, dict) and body.get("version_id") else None
+            except (OSError, ValueError, http.client.HTTPException):
+                self.running = None
+            finally:
+                conn.close()
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 256
+    upstream: Upstream
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+    def _handle(self) -> None:
+        up = self.server.upstream
+        started, t0 = time.time(), time.monotonic()
+        version = up.version_now()
+        body = self._body()
+        headers = [(k, v) for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP]
+        if body:
+            headers.append(("Content-Length", str(len(body))))
+        call = _Call(up.host, up.port, self.command, self.path, body, headers)
+        call.start()
+        while not call.done.wait(0.05):
+            if _gone(self.connection) or time.monotonic() - t0 > GIVE_UP_S:
+                call.abort()
+                self._record(started, t0, version, "clientDisconnected", None)
+                self.close_connection = True
+                return
+        if call.error is not None:
+            self._record(started, t0, version, "internalError", None)
+            self._reply(503, "Service Unavailable", [("content-type", "text/plain")], b"the sandbox Worker is not running\n")
+            return
+        status, reason, answer_headers, data = call.response
+        marks = {k.lower(): v for k, v in answer_headers if k.lower() in SHIM_HEADERS}
+        self._record(started, t0, marks.get(VERSION_HEADER) or version, marks.get(STATUS_HEADER) or "success", status)
+        self._reply(status, reason, [(k, v) for k, v in answer_headers
+                                     if k.lower() not in HOP_BY_HOP and k.lower() not in SHIM_HEADERS], data)
+
+    def _body(self) -> bytes:
+        if self.headers.get("transfer-encoding", "").lower() == "chunked":
+            chunks: list[bytes] = []
+            while True:
+                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass
+                    return b"".join(chunks)
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline()
+        length = int(self.headers.get("content-length") or 0)
+        return self.rfile.read(length) if length else b""
+
+    def _record(self, started: float, t0: float, version: str | None, status: str, http_status: int | None) -> None:
+        up = self.server.upstream
+        wall_us = int((time.monotonic() - t0) * 1_000_000)
+        up.invocations.add(Invocation(started, up.script, version, status, http_status, wall_us))
+
+    def _reply(self, status: int, reason: str, headers: list[tuple[str, str]], data: bytes) -> None:
+        self.send_response_only(status, reason)  # the Worker's own Date, no Server of ours
+        for key, value in headers:
+            self.send_header(key, value)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(data)
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _handle
+
+
+class _Call:
+    """One upstream request on its own thread, so the handler can watch the client meanwhile."""
+
+    def __init__(self, host: str, port: int, method: str, path: str, body: bytes, headers: list[tuple[str, str]]) -> None:
+        self.conn = http.client.HTTPConnection(host, port)
+        self.args = (method, path, body, headers)
+        self.done = threading.Event()
+        self.response: tuple[int, str, list[tuple[str, str]], bytes] = (0, "", [], b"")
+        self.error: BaseException | None = None
+
+    def start(self) -> None:
+        threading.Thread(target=self._run, daemon=True, name="proxy-call").start()
+
+    def _run(self) -> None:
+        method, path, body, headers = self.args
+        try:
+            self._connect()
+            self.conn.putrequest(method, path, skip_host=True, skip_accept_encoding=True)
+            for key, value in headers:
+                self.conn.putheader(key, value)
+            self.conn.endheaders(body or None)
+            answer = self.conn.getresponse()
+            self.response = (answer.status, answer.reason, answer.getheaders(), answer.read())
+        except (OSError, http.client.HTTPException) as exc:
+            self.error = exc
+        finally:
+            self.conn.close()
+            self.done.set()
+
+    def _connect(self) -> None:
+        deadline = time.monotonic() + CONNECT_PATIENCE_S
+        while True:
+            try:
+                self.conn.connect()
+                return
+            except ConnectionRefusedError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+
+    def abort(self) -> None:
+        sock = self.conn.sock
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+
+def _gone(sock: socket.socket) -> bool:
+    """Whether the client hung up (readable with nothing to read)."""
+    try:
+        readable, _, _ = select.select([sock], [], [], 0)
+        return bool(readable) and sock.recv(1, socket.MSG_PEEK) == b""
+    except OSError:
+        return True
+
+
+@dataclass
+class ProxyHandle:
+    server: _Server
+
+    @property
+    def url(self) -> str:
+        host, port = self.server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def stop(self) -> None:
+        self.server.upstream.stopped.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def start_proxy(script: str, upstream_url: str, invocations: Invocations, live_version: Callable[[str], str | None],
+                *, host: str = "127.0.0.1", port: int = 0) -> ProxyHandle:
+    target = urlsplit(upstream_url)
+    server = _Server((host, port), _Handler)
+    server.upstream = Upstream(script, target.hostname or "127.0.0.1", target.port or 80, live_version, invocations)
+    threading.Thread(target=server.serve_forever, name=f"proxy-{script}", daemon=True).start()
+    threading.Thread(target=server.upstream.poll, name=f"proxy-{script}-version", daemon=True).start()
+    return ProxyHandle(server)
