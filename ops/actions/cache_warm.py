@@ -36,8 +36,8 @@ FATAL = {401: "the Worker refused the warm secret (401): check CACHE_WARM_SECRET
 
 class CacheWarmArgs(Args):
     url: str = Field(description="The Worker's base URL.")
-    secret: str = Field(min_length=1, description="Sent as the X-Cache-Warm-Secret header: a secret param.",
-                        json_schema_extra={"secret": True})
+    secret: str | None = Field(None, min_length=1, description="Sent as the X-Cache-Warm-Secret header: a secret "
+                               "param (not needed with kv_bulk).", json_schema_extra={"secret": True})
     keys: list[str] | str = Field(default_factory=list, description="Keys, as a list or comma-separated.")
     keys_file: str | None = Field(None, description="A file with one key per line (# comments and blanks skipped).")
     fallback_keys_file: str | None = Field(None, description="Keys to use when neither keys nor keys_file is given (e.g. the target's popular keys).")
@@ -97,6 +97,9 @@ class CacheWarmAction(Action):
             total = kv_fill.count_pairs(_values_file(args))
             return {"keys": total, "batches": -(-total // kv_fill.KV_BULK_BATCH),
                     "namespace_id": kv_fill.namespace_of(_config(args), args.binding, args.env)}
+        if not args.secret:
+            raise InputError("the Worker's warm secret is not set: pass --secret (env:NAME, stdin, file:PATH) "
+                             "or export CACHE_WARM_SECRET; --kv-bulk needs none")
         total = count_keys(args)
         return {"keys": total, "batches": -(-total // args.batch_size)}
 
@@ -231,6 +234,9 @@ async def _warm(args: CacheWarmArgs, ctx: Context, total: int) -> _Tally:
     sampler = _Sampler(args.sample_size, args.seed)
     gate = asyncio.Semaphore(args.concurrency)
     limits = httpx.Limits(max_connections=args.concurrency, max_keepalive_connections=args.concurrency)
+    if not args.secret:
+        raise InputError("the Worker's warm secret is not set: pass --secret (env:NAME, stdin, file:PATH) "
+                         "or export CACHE_WARM_SECRET; --kv-bulk needs none")
     headers = {"X-Cache-Warm-Secret": args.secret, "content-type": "application/json"}
     last_report = [0.0]
     from ops import http

@@ -7,8 +7,10 @@ version's error rate and wall time over a recent window.
 
 Outputs: ``healthy`` (true only with evidence: the contract holds and analytics
 show no errors beyond the threshold), ``answers`` (the contract holds), ``failing``
-(the contract's request got no answer or a 5xx), ``reasons``, and the two
-observations ``http`` and ``analytics``.
+(the contract's request got no answer or a 5xx) with its ``status`` and ``error``,
+``reasons``, and the two observations ``http`` and ``analytics``. A hung Worker shows
+in analytics as ``clientDisconnected``, not as an error: the contract's timeout and
+``max_p95_ms`` are what catch it.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from pydantic import Field
 from ops.actions.analytics import AnalyticsArgs, stats
 from ops.actions.base import Action, Args, Context, Outputs
 from ops.actions.http import observe
-from ops.documents.shape import BOOLEAN, STRING, array, mapping, nullable, record
+from ops.documents.shape import BOOLEAN, INTEGER, STRING, array, mapping, nullable, record
 from ops.engine.verdict import judge
 
 
@@ -38,8 +40,8 @@ class WorkerHealthAction(Action):
     name = "worker_health"
     Args = WorkerHealthArgs
     summary = "The target's health contract and the live version's analytics: is the Worker failing?"
-    outputs = record(healthy=BOOLEAN, answers=BOOLEAN, failing=BOOLEAN, reasons=array(STRING), http=mapping(),
-                     analytics=nullable(mapping()))
+    outputs = record(healthy=BOOLEAN, answers=BOOLEAN, failing=BOOLEAN, status=nullable(INTEGER), error=nullable(STRING),
+                     reasons=array(STRING), http=mapping(), analytics=nullable(mapping()))
 
     def describe(self, args: WorkerHealthArgs) -> str:
         return "the Worker's health contract" + (" and its analytics" if args.analytics else "")
@@ -58,7 +60,7 @@ class WorkerHealthAction(Action):
                                           min_requests=args.min_requests), ctx)
             bad_numbers = _judge_numbers(numbers, args, reasons)
         return {"healthy": answers and not bad_numbers, "answers": answers, "failing": bool(seen["failing"]),
-                "reasons": reasons, "http": seen, "analytics": numbers}
+                "status": seen["status"], "error": seen["error"], "reasons": reasons, "http": seen, "analytics": numbers}
 
 
 def _judge_numbers(numbers: dict[str, Any], args: WorkerHealthArgs, reasons: list[str]) -> bool:

@@ -28,6 +28,7 @@ BUILTIN_FLAGS: dict[str, tuple[Any, str]] = {
     "plan_out": (None, "With --dry-run: write the plan (and the state it was computed from) to this file."),
     "plan": (None, "Apply exactly the plan saved in this file; refused if the state has changed since."),
     "target": (None, "Target from targets.toml (default: $OPS_TARGET or the file's default, the sandbox)."),
+    "deadline": (None, "Seconds the verification may take, instead of the spec's deadline (it must exceed its hold)."),
     "save_value": (None, "Deliver a generated secret, never printed: file:PATH (0600) or cmd:COMMAND ARGS (on its stdin)."),
 }
 
@@ -150,7 +151,7 @@ def run_entry(entry: Entry, flags: dict[str, Any]) -> None:
         spec=spec, spec_digest=entry.digest, params=params, target=target, journal_dir=default_dir(),
         dry_run=bool(builtin["dry_run"]), yes=bool(builtin["yes"]),
         confirm=None if quiet or not sys.stdin.isatty() else _ask,
-        observer=None if quiet else Progress(), plan=plan,
+        observer=None if quiet else Progress(), plan=plan, deadline=_deadline(builtin["deadline"], spec),
         progress=_progress_line() if not quiet and sys.stderr.isatty() else None,
     )
     if not quiet:
@@ -167,6 +168,19 @@ def run_entry(entry: Entry, flags: dict[str, Any]) -> None:
     out(render_json(outcome) if quiet else render_text(outcome))
     if outcome.exit_code:
         raise Exit(code=outcome.exit_code)
+
+
+def _deadline(value: Any, spec: Any) -> float | None:
+    if value in (None, ""):
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise InputError(f"--deadline: {value!r} is not a number of seconds") from None
+    if not spec.verify.hold < seconds <= 3600:
+        raise InputError(f"--deadline: {seconds:g}s must exceed the verification's hold ({spec.verify.hold:g}s) "
+                         "and be at most 3600")
+    return seconds
 
 
 def _progress_line() -> Callable[[str], None]:

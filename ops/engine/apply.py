@@ -110,6 +110,7 @@ def verify(run: RunState) -> VerifyResult:
     inconclusive.
     """
     spec = run.req.spec.verify
+    deadline = run.req.deadline or spec.deadline
     started = time.monotonic()
     passing_since: float | None = None
     attempt = 0
@@ -125,14 +126,14 @@ def verify(run: RunState) -> VerifyResult:
                 return VerifyResult(Verdict.PASSED, "")
         else:
             passing_since = None
-        if now - started + spec.interval > spec.deadline:
-            return _at_deadline(run, verdicts, attempt, passing_since is not None)
+        if now - started + spec.interval > deadline:
+            return _at_deadline(run, verdicts, attempt, passing_since is not None, deadline)
         if run.ctx.cancel.wait(spec.interval):
             return VerifyResult(Verdict.INCONCLUSIVE, "cancelled")
 
 
-def _at_deadline(run: RunState, verdicts: dict[str, tuple[Verdict, str]], attempts: int, held_short: bool) -> VerifyResult:
-    deadline = run.req.spec.verify.deadline
+def _at_deadline(run: RunState, verdicts: dict[str, tuple[Verdict, str]], attempts: int, held_short: bool,
+                 deadline: float) -> VerifyResult:
     head = f"not recovered within {deadline:g}s ({attempts} attempts)"
     failed = [f"{n}: {m}" for n, (v, m) in verdicts.items() if v is Verdict.FAILED]
     if failed:

@@ -26,6 +26,21 @@ __all__ = ["SecretValue", "resolve_params"]
 
 
 @dataclass(frozen=True)
+class MissingSecret:
+    """A secret param left at a default source that is not available (e.g. an unset variable).
+
+    It is no error until a step needs it: `cache-warm --kv-bulk` never sends the warm
+    secret, so an unset CACHE_WARM_SECRET must not stop it. A step that needs the value
+    stops with ``why`` (exit 2) before any change.
+    """
+
+    why: str
+
+    def shown(self) -> str:
+        return "<secret: not set>"
+
+
+@dataclass(frozen=True)
 class SecretValue:
     """A resolved secret: its value is registered with the redactor and shown only as length and source."""
 
@@ -58,7 +73,10 @@ def resolve_params(spec_params: Mapping[str, Param], given: Mapping[str, Any], *
         try:
             values[name] = _coerce(param, raw, flag, dry_run, stdin)
         except InputError as exc:
-            problems.append(str(exc))
+            if param.type == "secret" and given.get(name) in (None, "") and not param.required:
+                values[name] = MissingSecret(str(exc))  # its default source: an error only where it is used
+            else:
+                problems.append(str(exc))
     if problems:
         raise InputError("; ".join(problems))
     return values

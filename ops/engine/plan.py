@@ -29,7 +29,7 @@ def plan_write(run: RunState, step: Step, record: Record) -> bool:
         found = action.preflight(validate_args(action, step, resolved))
         if found:
             record.message = ", ".join(f"{k}: {v}" for k, v in found.items())
-    run.scope["steps"][step.name] = {"outputs": UNKNOWN, "status": UNKNOWN}
+    run.scope["steps"][step.name] = {"outputs": UNKNOWN, "status": UNKNOWN, "finished_at": UNKNOWN}
     run.outcome.records.append(record)
     run.emit("end", record)
     return True
@@ -61,7 +61,8 @@ def plan_checks(run: RunState) -> None:
         record.description = describe(action_for(check.action), resolved)
         record.status = "planned"
         wanted = ", ".join(f"{k} {v}" for k, v in template.resolve(check.expect, run.scope).items())
-        record.message = f"polled every {verify.interval:g}s until {verify.deadline:g}s" + (f": {wanted}" if wanted else "")
+        deadline = run.req.deadline or verify.deadline
+        record.message = f"polled every {verify.interval:g}s until {deadline:g}s" + (f": {wanted}" if wanted else "")
         if check.when:
             holds = template.condition_holds(check.when, run.scope)
             if holds is not UNKNOWN and not holds:

@@ -16,7 +16,7 @@ from ops.actions.base import Action
 from ops.engine import template
 from ops.engine.model import EFFECT_RANK, Check, Step, UndoStep
 from ops.engine.outcome import Outcome, Record, Verdict, displayable
-from ops.engine.params import SecretValue
+from ops.engine.params import MissingSecret, SecretValue
 from ops.engine.state import Request, RunState
 from ops.engine.template import UNKNOWN
 from ops.engine.verdict import Judgement, judge
@@ -112,6 +112,9 @@ def action_for(name: str) -> Action:
 def validate_args(action: Action, item: Any, resolved: Any) -> Any:
     from pydantic import ValidationError
 
+    optional = {name for name, f in action.Args.model_fields.items() if not f.is_required()}
+    if isinstance(resolved, dict):
+        resolved = {k: None if isinstance(v, MissingSecret) and k in optional else v for k, v in resolved.items()}
     try:
         return action.Args.model_validate(_for_action(resolved))
     except ValidationError as exc:
@@ -123,6 +126,8 @@ def validate_args(action: Action, item: Any, resolved: Any) -> Any:
 def _for_action(value: Any) -> Any:
     if isinstance(value, SecretValue):
         return value.value
+    if isinstance(value, MissingSecret):
+        raise InputError(value.why)
     if isinstance(value, dict):
         return {k: _for_action(v) for k, v in value.items()}
     if isinstance(value, list):

@@ -202,7 +202,7 @@ def _known_after_apply(run: RunState, item: Precondition | Step, record: Record)
 
     record.status = "planned"
     record.message = "inputs known after apply"
-    run.scope["steps"][item.name] = {"outputs": UNKNOWN, "status": UNKNOWN}
+    run.scope["steps"][item.name] = {"outputs": UNKNOWN, "status": UNKNOWN, "finished_at": UNKNOWN}
     run.outcome.records.append(record)
     run.emit("end", record)
     return True

@@ -31,6 +31,7 @@ class Request:
     observer: Observer | None = None
     plan: dict[str, Any] | None = None  # a saved plan's contract (`--plan`): the run applies exactly it, or refuses
     progress: Callable[[str], None] | None = None
+    deadline: float | None = None  # the verification's deadline, instead of the spec's (--deadline)
 
 
 @dataclass

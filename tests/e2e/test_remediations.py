@@ -52,7 +52,7 @@ def test_rollback(rehearse: Rehearsal) -> None:
     assert deploy["args"]["args"]["version_id"] == good  # wrangler's rule: the newest earlier version at 100%
     assert r.health().status_code == 500  # still broken: the plan changed nothing
     result = run_and_report(r, "rollback")
-    assert result["message"] == "verified: health-is-target, error-rate"
+    assert result["message"] == "verified: live-is-target, answers, sample, target-version-analytics"
     health = r.health()
     assert health.status_code == 200 and health.json()["version_id"] == good
     again = r.inv("remediate.rollback", "--yes", "--json")
@@ -96,24 +96,27 @@ def test_secret_rotation_changes_what_the_worker_checks(rehearse: Rehearsal) -> 
     run = r.inv("remediate.secret-rotation", "--yes", "--json", *flags, env={"NEW_JWT": new})
     assert run.returncode == 0, run.stdout + run.stderr
     result = json.loads(run.stdout)
-    assert result["message"] == "verified: health-on-new-version, auth-probe"
+    assert result["message"] == "verified: live-is-new-version, answers, sample, new-version-analytics, auth-probe"
     assert me(new) == 200 and me(old) == 401
     assert new not in run.stdout + run.stderr
     for path in r.journal_files():
         assert new not in path.read_text()
 
 
-def test_secret_rotation_auth_probe_failure_rolls_back(rehearse: Rehearsal) -> None:
+def test_a_failed_secret_rotation_keeps_the_new_secret_in_service(rehearse: Rehearsal) -> None:
     r = rehearse
     r.reset()
     before = r.health().json()["version_id"]
-    run = r.inv("remediate.secret-rotation", "--yes", "--json", "--name", "CACHE_WARM_SECRET",
+    run = r.inv("remediate.secret-rotation", "--yes", "--json", "--name", "CACHE_WARM_SECRET", "--deadline", "8",
                 "--value", "env:NEW_WARM", "--auth-probe", "/v1/me", env={"NEW_WARM": f"{CANARY}-not-the-jwt-signing-secret"})
     assert run.returncode == 1, run.stdout + run.stderr
     result = json.loads(run.stdout)
-    assert result["status"] == "undone" and "auth-probe" in result["message"]
-    assert result["undone"] == ["put-secret"]
-    assert r.health().json()["version_id"] == before  # the undo deployed the version from before
+    assert result["status"] == "failed" and "auth-probe" in result["message"]
+    assert result["undone"] == [] and result["state_left"] == "CHANGED: kept put-secret (irreversible)"
+    now = r.health().json()["version_id"]
+    assert now != before  # the version with the new secret still serves: a rotated-away value never comes back
+    live = r.state()["scripts"]["books-api"]["deployments"][0]["versions"][0]["version_id"]
+    assert live == now
 
 
 def test_cache_warm(rehearse: Rehearsal) -> None:
@@ -252,12 +255,20 @@ def test_emergency_rollback_works_with_a_broken_spec_and_no_terminal(rehearse: R
     assert r.health().status_code == 200
 
 
-@pytest.mark.parametrize("name", ["rollback", "secret-rotation", "binding-check", "cache-warm", "provider-reorder", "queue-redeploy"])
+@pytest.mark.parametrize("name", sorted(p.stem for p in (REPO / "remediations").glob("*.yaml")))
 def test_dry_run_makes_no_mutating_request_on_a_healthy_sandbox(rehearse: Rehearsal, name: str) -> None:
     before = len(rehearse.requests())
-    done = rehearse.inv(f"remediate.{name}", "--dry-run", "--json", "--force" if name == "rollback" else "--json")
-    assert done.returncode in (0, 3), done.stdout + done.stderr
+    done = rehearse.inv(f"remediate.{name}", "--dry-run", "--json", *HEALTHY_DRY_RUN_FLAGS.get(name, ()))
+    result = json.loads(done.stdout)
+    assert (done.returncode, result["status"]) == EXPECTED_ON_A_HEALTHY_SANDBOX[name], done.stdout + done.stderr
     assert rehearse.mutating(before) == []
+
+
+# On a healthy sandbox: rollback is forced (it would be a no-op), and queue-redeploy finds its consumer attached.
+HEALTHY_DRY_RUN_FLAGS = {"rollback": ("--force",)}
+EXPECTED_ON_A_HEALTHY_SANDBOX = {"rollback": (0, "planned"), "secret-rotation": (0, "planned"),
+                                 "binding-check": (0, "planned"), "cache-warm": (0, "planned"),
+                                 "provider-reorder": (0, "planned"), "queue-redeploy": (0, "noop")}
 
 
 def test_diagnose_finds_the_symptoms_and_suggests_the_fix(rehearse: Rehearsal) -> None:
