@@ -17,6 +17,7 @@ from typing import Any, Callable
 from ops.sandbox.emulator.state import State, hex_id, new_id, now
 
 NOT_FOUND_SCRIPT = (404, 10007, "This Worker does not exist on your account.")
+KV_BULK_BYTES = 100_000_000  # developers.cloudflare.com/kv/platform/limits/: 100 MB a bulk request
 MAX_ROLLBACK_VERSIONS = 10
 
 
@@ -403,6 +404,8 @@ def delete_namespace(state: State, req: Request) -> Reply:
 @route("PUT", "/storage/kv/namespaces/{ns}/bulk")
 def bulk_write(state: State, req: Request) -> Reply:
     namespace = _namespace(state, req.params["ns"])
+    if len(req.body) > KV_BULK_BYTES:
+        raise ApiFailure(413, 10040, f"the request is {len(req.body):,} bytes; a bulk write may be at most 100 MB")
     pairs = req.json()
     if not isinstance(pairs, list) or len(pairs) > 10_000:
         raise ApiFailure(400, 10001, "the body must be a list of at most 10,000 key-value pairs")
@@ -446,9 +449,39 @@ def list_d1(state: State, req: Request) -> Reply:
     return _paged(list(state.data["d1"]), req)
 
 
+def _jurisdiction(req: Request) -> str:
+    jurisdiction = req.headers.get("cf-r2-jurisdiction", "default") or "default"
+    if jurisdiction not in ("default", "eu", "fedramp"):
+        raise ApiFailure(400, 10041, f"Invalid jurisdiction {jurisdiction!r}")  # the code is the emulator's own
+    return jurisdiction
+
+
 @route("GET", "/r2/buckets")
 def list_r2(state: State, req: Request) -> Reply:
-    return 200, {"buckets": list(state.data["r2"])}, None
+    jurisdiction = _jurisdiction(req)
+    names = sorted((b for b in state.data["r2"] if b.get("jurisdiction", "default") == jurisdiction),
+                   key=lambda b: str(b["name"]))
+    per_page = max(1, min(1000, int(req.query.get("per_page", 20))))
+    after = req.query.get("cursor") or req.query.get("start_after") or ""
+    rest = [b for b in names if str(b["name"]) > after]
+    window = rest[:per_page]
+    cursor = str(window[-1]["name"]) if len(rest) > per_page else ""
+    return 200, {"buckets": window}, {"cursor": cursor, "per_page": per_page}
+
+
+@route("POST", "/r2/buckets")
+def create_r2(state: State, req: Request) -> Reply:
+    jurisdiction = _jurisdiction(req)
+    name = str((req.json() or {}).get("name") or "")
+    if not re.fullmatch(r"[a-z0-9][a-z0-9-]{1,61}[a-z0-9]", name):
+        raise ApiFailure(400, 10005, "The bucket name is not valid.")
+    if any(b["name"] == name and b.get("jurisdiction", "default") == jurisdiction for b in state.data["r2"]):
+        raise ApiFailure(409, 10004, "The bucket you tried to create already exists, and you own it.")
+    bucket = {"name": name, "creation_date": now(), "location": "WNAM", "storage_class": "Standard",
+              "jurisdiction": jurisdiction}
+    state.data["r2"].append(bucket)
+    state.save()
+    return 200, bucket, None
 
 
 def _queue(state: State, queue_id: str) -> dict[str, Any]:
@@ -491,6 +524,10 @@ def get_queue(state: State, req: Request) -> Reply:
     return 200, _public_queue(req.params["queue"], _queue(state, req.params["queue"])), None
 
 
+def _consumer_script(consumer: dict[str, Any]) -> Any:
+    return consumer.get("script_name") or consumer.get("script")
+
+
 @route("GET", "/queues/{queue}/consumers")
 def list_consumers(state: State, req: Request) -> Reply:
     return 200, _queue(state, req.params["queue"])["consumers"], None
@@ -506,11 +543,11 @@ def create_consumer(state: State, req: Request) -> Reply:
     if kind != "worker" or not (body.get("script_name") or body.get("script")):
         raise ApiFailure(400, 11004, "a worker consumer needs type \"worker\" and a script_name")
     script = str(body.get("script_name") or body.get("script"))
-    if any(c.get("script") == script for c in queue["consumers"]):
+    if any(_consumer_script(c) == script for c in queue["consumers"]):
         raise ApiFailure(400, 11008, f"Worker {script} is already a consumer of this queue")
     if any(c.get("type") == "http_pull" for c in queue["consumers"]):
         raise ApiFailure(400, 11004, "a queue cannot have both a Worker consumer and an HTTP pull consumer")
-    consumer = {"consumer_id": hex_id(), "type": "worker", "script": script, "created_on": now(),
+    consumer = {"consumer_id": hex_id(), "type": "worker", "script_name": script, "script": script, "created_on": now(),
                 "dead_letter_queue": body.get("dead_letter_queue"), "settings": body.get("settings") or {}}
     queue["consumers"].append(consumer)
     state.save()
@@ -558,13 +595,14 @@ def update_consumer(state: State, req: Request) -> Reply:
 def delete_consumer(state: State, req: Request) -> Reply:
     queue = _queue(state, req.params["queue"])
     consumer = next((c for c in queue["consumers"] if c["consumer_id"] == req.params["consumer"]
-                     or c.get("script") == req.params["consumer"]), None)
+                     or _consumer_script(c) == req.params["consumer"]), None)
     if consumer is None:
         raise ApiFailure(404, 11005, "Consumer does not exist")
     queue["consumers"].remove(consumer)
     state.save()
-    for hook in live_hook if consumer.get("script") else ():
-        hook(consumer["script"])
+    script = _consumer_script(consumer)
+    for hook in live_hook if script else ():
+        hook(str(script))
     return 200, None, None
 
 

@@ -15,6 +15,7 @@ the Worker on workerd; otherwise it waits in the queue until one is attached.
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 from typing import Any
@@ -23,11 +24,13 @@ from ops.sandbox.emulator.api import ApiFailure, Reply, Request, _queue, deliver
 from ops.sandbox.emulator.state import State, hex_id
 
 MAX_BATCH = 100
+MAX_BATCH_BYTES = 256_000  # developers.cloudflare.com/queues/platform/limits/: 256 KB a batch, 128 KB a message
+MAX_MESSAGE_BYTES = 128_000
 
 
 @route("POST", "/queues/{queue}/messages")
 def push(state: State, req: Request) -> Reply:
-    return _push(state, req.params["queue"], [req.json() or {}])
+    return _push(state, req.params["queue"], [_message(req.json() or {})])
 
 
 @route("POST", "/queues/{queue}/messages/batch")
@@ -35,7 +38,11 @@ def push_batch(state: State, req: Request) -> Reply:
     messages = (req.json() or {}).get("messages")
     if not isinstance(messages, list) or not messages or len(messages) > MAX_BATCH:
         raise ApiFailure(400, 11003, f"messages must be a list of 1 to {MAX_BATCH} messages")
-    return _push(state, req.params["queue"], messages)
+    stored = [_message(m) for m in messages]
+    total = sum(len(m["body"].encode()) for m in stored)
+    if total > MAX_BATCH_BYTES:
+        raise ApiFailure(413, 11011, f"the batch is {total:,} bytes; a batch may be at most 256 KB")
+    return _push(state, req.params["queue"], stored)
 
 
 @route("POST", "/queues/{queue}/messages/pull")
@@ -83,9 +90,9 @@ def peek(state: State, req: Request) -> Reply:
     return 200, {"messages": [_shown(m, lease=False) for m in _stored(queue)[:size]]}, None
 
 
-def _push(state: State, queue_id: str, messages: list[Any]) -> Reply:
+def _push(state: State, queue_id: str, messages: list[dict[str, Any]]) -> Reply:
     queue = _queue(state, queue_id)
-    _stored(queue).extend(_message(m) for m in messages)
+    _stored(queue).extend(messages)
     state.save()
     if any(c.get("type", "worker") == "worker" for c in queue["consumers"]):
         deliver_waiting(state, queue)
@@ -103,6 +110,8 @@ def _message(raw: Any) -> dict[str, Any]:
     if kind == "text" and not isinstance(raw["body"], str):
         raise ApiFailure(400, 11003, "a text message's body must be a string")
     body = raw["body"] if kind == "text" else json.dumps(raw["body"])
+    if len(body.encode()) > MAX_MESSAGE_BYTES:
+        raise ApiFailure(413, 11011, f"a message is {len(body.encode()):,} bytes; a message may be at most 128 KB")
     return {"id": hex_id(), "body": body, "content_type": kind, "attempts": 0,
             "timestamp_ms": int(time.time() * 1000), "lease_id": None, "leased_until": 0}
 
@@ -113,7 +122,10 @@ def _stored(queue: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _shown(message: dict[str, Any], *, lease: bool) -> dict[str, Any]:
-    shown = {"id": message["id"], "attempts": message["attempts"], "body": message["body"],
+    body = message["body"]
+    if message["content_type"] != "text":  # json (and bytes) bodies are base64-encoded over HTTP
+        body = base64.b64encode(body.encode()).decode()
+    shown = {"id": message["id"], "attempts": message["attempts"], "body": body,
              "metadata": {"CF-Content-Type": message["content_type"]}, "timestamp_ms": message["timestamp_ms"]}
     if lease:
         shown["lease_id"] = message["lease_id"]
