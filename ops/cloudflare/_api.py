@@ -63,10 +63,15 @@ def list_deployments(c: CloudflareClient, script: str) -> list[dict[str, Any]]:
 def create_deployment(c: CloudflareClient, script: str, version_id: str, *, message: str = "",
                       force: bool = False) -> dict[str, Any]:
     body = {"strategy": "percentage", "versions": [{"version_id": version_id, "percentage": 100}],
-            "annotations": {"workers/message": message[:120]} if message else {}}
+            "annotations": {"workers/message": _truncated(message, 1000)} if message else {}}
     deployment: dict[str, Any] = c.result("POST", f"/workers/scripts/{script}/deployments",
                                           params={"force": "true"} if force else None, json=body)
     return deployment
+
+
+def _truncated(text: str, limit: int) -> str:
+    """At most ``limit`` UTF-8 bytes, cut on a character boundary (the API truncates a deployment message to 1,000)."""
+    return text.encode()[:limit].decode(errors="ignore")
 
 
 def put_secret(c: CloudflareClient, script: str, name: str, text: str) -> dict[str, Any]:

@@ -2,6 +2,14 @@
 
 Every handler reads the request; none returns a canned answer. Paths are
 relative to ``/client/v4/accounts/{account_id}``.
+
+The emulator is a witness, not an echo of our client: each route names where its
+request and response shapes come from (``SOURCES``): a type in cloudflare-typescript
+(generated from Cloudflare's OpenAPI schema), wrangler's own source in workers-sdk
+where wrangler reads what the OpenAPI types lack, or a docs page. What the emulator
+had to make up is listed in ``INVENTIONS``. tests/cloudflare/test_reference_shapes.py
+validates its answers, and our client's request bodies, against JSON Schemas
+transcribed from those types.
 """
 
 from __future__ import annotations
@@ -16,6 +24,17 @@ from typing import Any, Callable
 
 from ops.sandbox.emulator.state import State, hex_id, new_id, now
 
+TS = "cloudflare-typescript@faaaf89e src/resources/"
+WRANGLER = "workers-sdk@f8308360 packages/wrangler/src/"
+DEPLOY_HELPERS = "workers-sdk@f8308360 packages/deploy-helpers/src/"
+# Error codes the emulator answers that no reference documents: chosen here, so never match on them in ops.
+INVENTIONS = {
+    10224: "a deployment of a version outside the 10 most recent (Cloudflare refuses it; its code is not documented)",
+    11010: "a pull from a queue without an HTTP pull consumer",
+    11011: "a queue message over 128 KB or a batch over 256 KB (413; the limits are documented, the code is not)",
+    10040: "a KV bulk request over 100 MB (413; the limit is documented, the code is not)",
+    10041: "an unknown cf-r2-jurisdiction",
+}
 NOT_FOUND_SCRIPT = (404, 10007, "This Worker does not exist on your account.")
 KV_BULK_BYTES = 100_000_000  # developers.cloudflare.com/kv/platform/limits/: 100 MB a bulk request
 MAX_ROLLBACK_VERSIONS = 10
@@ -53,10 +72,14 @@ deliver_hook: list[Deliver] = []  # called with (queue name, [{body, content_typ
 kv_hook: list[Deliver] = []  # called with (namespace id, [{key, value, expiration_ttl}]) after a bulk write
 
 
-def route(method: str, pattern: str) -> Callable[[Handler], Handler]:
+SOURCES: dict[tuple[str, str], str] = {}  # (method, pattern) -> where its shapes come from
+
+
+def route(method: str, pattern: str, source: str) -> Callable[[Handler], Handler]:
     def register(handler: Handler) -> Handler:
         regex = re.compile("^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", pattern) + "$")
         ROUTES.append((method, regex, handler))
+        SOURCES[(method, pattern)] = source
         return handler
     return register
 
@@ -108,7 +131,7 @@ def _new_version(state: State, name: str, *, main_module: str, modules: list[dic
     version = {
         "id": new_id(), "number": number,
         "metadata": {"created_on": now(), "modified_on": now(), "source": source,
-                     "author_id": "sandbox", "author_email": "oncall@sandbox.local", "has_preview": False},
+                     "author_id": "sandbox", "author_email": "oncall@sandbox.local", "hasPreview": False},
         "annotations": annotations,
         "resources": {"bindings": [b for b in bindings if b.get("type") != "secret_text"] +
                                   [{"type": "secret_text", "name": n} for n in sorted(secrets)],
@@ -178,7 +201,8 @@ def _store_upload(state: State, req: Request, triggered_by: str) -> dict[str, An
                         message=annotations.get("workers/message"), tag=annotations.get("workers/tag"))
 
 
-@route("PUT", "/workers/scripts/{script}")
+@route("PUT", "/workers/scripts/{script}",
+       f"{TS}workers/scripts/scripts.ts ScriptUpdateParams/ScriptUpdateResponse; multipart as {WRANGLER}deployment-bundle/create-worker-upload-form.ts")
 def upload_script(state: State, req: Request) -> Reply:
     version = _store_upload(state, req, "upload")
     _deploy(state, req.params["script"], version["id"], triggered_by="upload")
@@ -190,14 +214,16 @@ def upload_script(state: State, req: Request) -> Reply:
                  "has_modules": True, "tag": script["tag"]}, None
 
 
-@route("POST", "/workers/scripts/{script}/versions")
+@route("POST", "/workers/scripts/{script}/versions",
+       f"{TS}workers/scripts/versions.ts VersionCreateParams/VersionCreateResponse; {WRANGLER}versions/upload.ts")
 def upload_version(state: State, req: Request) -> Reply:
     version = _store_upload(state, req, "version_upload")
     state.save()
     return 200, _public_version(version), None
 
 
-@route("DELETE", "/workers/scripts/{script}")
+@route("DELETE", "/workers/scripts/{script}",
+       f"{TS}workers/scripts/scripts.ts delete")
 def delete_script(state: State, req: Request) -> Reply:
     _script(state, req.params["script"])
     del state.data["scripts"][req.params["script"]]
@@ -205,7 +231,8 @@ def delete_script(state: State, req: Request) -> Reply:
     return 200, None, None
 
 
-@route("GET", "/workers/services/{script}")
+@route("GET", "/workers/services/{script}",
+       f"{DEPLOY_HELPERS}triggers/queue-consumers.ts WorkerService (not in the OpenAPI types)")
 def get_service(state: State, req: Request) -> Reply:
     script = _script(state, req.params["script"])
     return 200, {"id": req.params["script"], "created_on": script["created_on"], "modified_on": script.get("modified_on"),
@@ -216,7 +243,8 @@ def get_service(state: State, req: Request) -> Reply:
                                                     "handlers": ["fetch", "queue"], "last_deployed_from": "wrangler"}}}, None
 
 
-@route("GET", "/workers/scripts/{script}/versions")
+@route("GET", "/workers/scripts/{script}/versions",
+       f"{TS}workers/scripts/versions.ts VersionListResponse; items as {WRANGLER}versions/types.ts ApiVersion")
 def list_versions(state: State, req: Request) -> Reply:
     script = _script(state, req.params["script"])
     items = [_public_version(v) for v in script["versions"]]
@@ -225,7 +253,8 @@ def list_versions(state: State, req: Request) -> Reply:
     return 200, {"items": window}, {"page": page, "per_page": per_page, "count": len(window), "total_count": len(items)}
 
 
-@route("GET", "/workers/scripts/{script}/versions/{version}")
+@route("GET", "/workers/scripts/{script}/versions/{version}",
+       f"{TS}workers/scripts/versions.ts VersionGetResponse; {WRANGLER}versions/types.ts ApiVersion")
 def get_version(state: State, req: Request) -> Reply:
     script = _script(state, req.params["script"])
     for version in script["versions"]:
@@ -234,13 +263,15 @@ def get_version(state: State, req: Request) -> Reply:
     raise ApiFailure(404, 10007, "The requested Worker Version does not exist.")
 
 
-@route("GET", "/workers/scripts/{script}/deployments")
+@route("GET", "/workers/scripts/{script}/deployments",
+       f"{TS}workers/scripts/deployments.ts DeploymentListResponse")
 def list_deployments(state: State, req: Request) -> Reply:
     script = _script(state, req.params["script"])
     return 200, {"deployments": script["deployments"][:10]}, None
 
 
-@route("POST", "/workers/scripts/{script}/deployments")
+@route("POST", "/workers/scripts/{script}/deployments",
+       f"{TS}workers/scripts/deployments.ts DeploymentCreateParams/Deployment; errors 10220, 10215 as {WRANGLER}versions/rollback/index.ts")
 def create_deployment(state: State, req: Request) -> Reply:
     name = req.params["script"]
     script = _script(state, name)
@@ -269,43 +300,50 @@ def create_deployment(state: State, req: Request) -> Reply:
     return 200, deployment, None
 
 
-@route("GET", "/workers/scripts/{script}/subdomain")
+@route("GET", "/workers/scripts/{script}/subdomain",
+       f"{TS}workers/scripts/subdomain.ts SubdomainGetResponse")
 def script_subdomain(state: State, req: Request) -> Reply:
     _script(state, req.params["script"])
     return 200, {"enabled": True, "previews_enabled": False}, None
 
 
-@route("POST", "/workers/scripts/{script}/subdomain")
+@route("POST", "/workers/scripts/{script}/subdomain",
+       f"{TS}workers/scripts/subdomain.ts SubdomainCreateParams")
 def set_script_subdomain(state: State, req: Request) -> Reply:
     _script(state, req.params["script"])
     body = req.json() or {}
     return 200, {"enabled": bool(body.get("enabled", True)), "previews_enabled": bool(body.get("previews_enabled", False))}, None
 
 
-@route("GET", "/workers/subdomain")
+@route("GET", "/workers/subdomain",
+       f"{TS}workers/subdomains.ts SubdomainGetResponse")
 def account_subdomain(state: State, req: Request) -> Reply:
     return 200, {"subdomain": state.data["subdomain"]}, None
 
 
-@route("PUT", "/workers/scripts/{script}/schedules")
+@route("PUT", "/workers/scripts/{script}/schedules",
+       f"{TS}workers/scripts/schedules.ts ScheduleUpdateParams")
 def put_schedules(state: State, req: Request) -> Reply:
     _script(state, req.params["script"])
     return 200, {"schedules": req.json() or []}, None
 
 
-@route("GET", "/workers/scripts/{script}/schedules")
+@route("GET", "/workers/scripts/{script}/schedules",
+       f"{TS}workers/scripts/schedules.ts ScheduleGetResponse")
 def get_schedules(state: State, req: Request) -> Reply:
     _script(state, req.params["script"])
     return 200, {"schedules": []}, None
 
 
-@route("PATCH", "/workers/scripts/{script}/script-settings")
+@route("PATCH", "/workers/scripts/{script}/script-settings",
+       f"{TS}workers/scripts/settings.ts SettingEditParams")
 def patch_settings(state: State, req: Request) -> Reply:
     _script(state, req.params["script"])
     return 200, req.json() or {}, None
 
 
-@route("GET", "/workers/scripts/{script}/settings")
+@route("GET", "/workers/scripts/{script}/settings",
+       f"{TS}workers/scripts/script-and-version-settings.ts ScriptAndVersionSettingGetResponse")
 def get_settings(state: State, req: Request) -> Reply:
     version = _current_version(_script(state, req.params["script"]))
     return 200, {"bindings": version["resources"]["bindings"], **version["resources"]["script_runtime"]}, None
@@ -330,7 +368,8 @@ def _secret_change(state: State, name: str, secrets: dict[str, str], what: str) 
     return version
 
 
-@route("PUT", "/workers/scripts/{script}/secrets")
+@route("PUT", "/workers/scripts/{script}/secrets",
+       f"{TS}workers/scripts/secrets.ts SecretUpdateParams (secret_text); error 10215 as {WRANGLER}secret/index.ts")
 def put_secret(state: State, req: Request) -> Reply:
     body = req.json() or {}
     if not isinstance(body, dict) or not body.get("name") or body.get("type", "secret_text") != "secret_text":
@@ -341,13 +380,15 @@ def put_secret(state: State, req: Request) -> Reply:
     return 200, {"name": body["name"], "type": "secret_text"}, None
 
 
-@route("GET", "/workers/scripts/{script}/secrets")
+@route("GET", "/workers/scripts/{script}/secrets",
+       f"{TS}workers/scripts/secrets.ts SecretListResponse")
 def list_secrets(state: State, req: Request) -> Reply:
     current = _current_version(_script(state, req.params["script"]))
     return 200, [{"name": n, "type": "secret_text"} for n in sorted(current["_secrets"])], None
 
 
-@route("DELETE", "/workers/scripts/{script}/secrets/{name}")
+@route("DELETE", "/workers/scripts/{script}/secrets/{name}",
+       f"{TS}workers/scripts/secrets.ts delete")
 def delete_secret(state: State, req: Request) -> Reply:
     current = _current_version(_script(state, req.params["script"]))
     if req.params["name"] not in current["_secrets"]:
@@ -374,13 +415,15 @@ def _namespace(state: State, ns: str) -> dict[str, Any]:
     return namespace
 
 
-@route("GET", "/storage/kv/namespaces")
+@route("GET", "/storage/kv/namespaces",
+       f"{TS}kv/namespaces/namespaces.ts Namespace (page-numbered)")
 def list_namespaces(state: State, req: Request) -> Reply:
     items = [{"id": k, "title": v["title"], "supports_url_encoding": True} for k, v in state.data["kv"].items()]
     return _paged(items, req)
 
 
-@route("POST", "/storage/kv/namespaces")
+@route("POST", "/storage/kv/namespaces",
+       f"{TS}kv/namespaces/namespaces.ts NamespaceCreateParams/Namespace")
 def create_namespace(state: State, req: Request) -> Reply:
     title = (req.json() or {}).get("title")
     if not title:
@@ -393,7 +436,8 @@ def create_namespace(state: State, req: Request) -> Reply:
     return 200, {"id": ns, "title": title, "supports_url_encoding": True}, None
 
 
-@route("DELETE", "/storage/kv/namespaces/{ns}")
+@route("DELETE", "/storage/kv/namespaces/{ns}",
+       f"{TS}kv/namespaces/namespaces.ts delete")
 def delete_namespace(state: State, req: Request) -> Reply:
     _namespace(state, req.params["ns"])
     del state.data["kv"][req.params["ns"]]
@@ -401,7 +445,8 @@ def delete_namespace(state: State, req: Request) -> Reply:
     return 200, None, None
 
 
-@route("PUT", "/storage/kv/namespaces/{ns}/bulk")
+@route("PUT", "/storage/kv/namespaces/{ns}/bulk",
+       f"{TS}kv/namespaces/namespaces.ts NamespaceBulkUpdateParams/NamespaceBulkUpdateResponse; limits developers.cloudflare.com/kv/platform/limits/")
 def bulk_write(state: State, req: Request) -> Reply:
     namespace = _namespace(state, req.params["ns"])
     if len(req.body) > KV_BULK_BYTES:
@@ -420,7 +465,8 @@ def bulk_write(state: State, req: Request) -> Reply:
     return 200, {"successful_key_count": len(pairs), "unsuccessful_keys": []}, None
 
 
-@route("GET", "/storage/kv/namespaces/{ns}/keys")
+@route("GET", "/storage/kv/namespaces/{ns}/keys",
+       f"{TS}kv/namespaces/keys.ts KeyListParams/Key (cursor-paged)")
 def list_keys(state: State, req: Request) -> Reply:
     namespace = _namespace(state, req.params["ns"])
     prefix = req.query.get("prefix", "")
@@ -434,7 +480,8 @@ def list_keys(state: State, req: Request) -> Reply:
     return 200, items, {"count": len(window), "cursor": cursor}
 
 
-@route("GET", "/storage/kv/namespaces/{ns}/values/{key}")
+@route("GET", "/storage/kv/namespaces/{ns}/values/{key}",
+       f"{TS}kv/namespaces/values.ts get")
 def get_value(state: State, req: Request) -> Reply:
     namespace = _namespace(state, req.params["ns"])
     if req.params["key"] not in namespace["keys"]:
@@ -444,7 +491,8 @@ def get_value(state: State, req: Request) -> Reply:
 
 # --- D1, R2, queues, Durable Objects -------------------------------------------------------
 
-@route("GET", "/d1/database")
+@route("GET", "/d1/database",
+       f"{TS}d1/database/database.ts DatabaseListResponse")
 def list_d1(state: State, req: Request) -> Reply:
     return _paged(list(state.data["d1"]), req)
 
@@ -456,7 +504,8 @@ def _jurisdiction(req: Request) -> str:
     return jurisdiction
 
 
-@route("GET", "/r2/buckets")
+@route("GET", "/r2/buckets",
+       f"{TS}r2/buckets/buckets.ts BucketListParams (cursor, per_page, cf-r2-jurisdiction)/BucketListResponse")
 def list_r2(state: State, req: Request) -> Reply:
     jurisdiction = _jurisdiction(req)
     names = sorted((b for b in state.data["r2"] if b.get("jurisdiction", "default") == jurisdiction),
@@ -469,7 +518,8 @@ def list_r2(state: State, req: Request) -> Reply:
     return 200, {"buckets": window}, {"cursor": cursor, "per_page": per_page}
 
 
-@route("POST", "/r2/buckets")
+@route("POST", "/r2/buckets",
+       f"{TS}r2/buckets/buckets.ts BucketCreateParams/Bucket")
 def create_r2(state: State, req: Request) -> Reply:
     jurisdiction = _jurisdiction(req)
     name = str((req.json() or {}).get("name") or "")
@@ -498,7 +548,8 @@ def _public_queue(queue_id: str, queue: dict[str, Any]) -> dict[str, Any]:
             "consumers_total_count": len(queue["consumers"]), "settings": {"delivery_delay": 0}}
 
 
-@route("GET", "/queues")
+@route("GET", "/queues",
+       f"{TS}queues/queues.ts Queue; paging and ?name= as {DEPLOY_HELPERS}triggers/queue-consumers.ts listQueues")
 def list_queues(state: State, req: Request) -> Reply:
     items = [_public_queue(k, v) for k, v in state.data["queues"].items()]
     if req.query.get("name"):
@@ -506,7 +557,8 @@ def list_queues(state: State, req: Request) -> Reply:
     return _paged(items, req)
 
 
-@route("POST", "/queues")
+@route("POST", "/queues",
+       f"{TS}queues/queues.ts QueueCreateParams/Queue")
 def create_queue(state: State, req: Request) -> Reply:
     name = (req.json() or {}).get("queue_name")
     if not name:
@@ -519,7 +571,8 @@ def create_queue(state: State, req: Request) -> Reply:
     return 200, _public_queue(queue_id, state.data["queues"][queue_id]), None
 
 
-@route("GET", "/queues/{queue}")
+@route("GET", "/queues/{queue}",
+       f"{TS}queues/queues.ts get/Queue")
 def get_queue(state: State, req: Request) -> Reply:
     return 200, _public_queue(req.params["queue"], _queue(state, req.params["queue"])), None
 
@@ -528,12 +581,14 @@ def _consumer_script(consumer: dict[str, Any]) -> Any:
     return consumer.get("script_name") or consumer.get("script")
 
 
-@route("GET", "/queues/{queue}/consumers")
+@route("GET", "/queues/{queue}/consumers",
+       f"{TS}queues/consumers.ts Consumer (MqWorkerConsumerResponse | MqHTTPConsumerResponse)")
 def list_consumers(state: State, req: Request) -> Reply:
     return 200, _queue(state, req.params["queue"])["consumers"], None
 
 
-@route("POST", "/queues/{queue}/consumers")
+@route("POST", "/queues/{queue}/consumers",
+       f"{TS}queues/consumers.ts ConsumerCreateParams/Consumer; `script` as {DEPLOY_HELPERS}triggers/queue-consumers.ts ScriptReference")
 def create_consumer(state: State, req: Request) -> Reply:
     queue = _queue(state, req.params["queue"])
     body = req.json() or {}
@@ -548,7 +603,8 @@ def create_consumer(state: State, req: Request) -> Reply:
     if any(c.get("type") == "http_pull" for c in queue["consumers"]):
         raise ApiFailure(400, 11004, "a queue cannot have both a Worker consumer and an HTTP pull consumer")
     consumer = {"consumer_id": hex_id(), "type": "worker", "script_name": script, "script": script, "created_on": now(),
-                "dead_letter_queue": body.get("dead_letter_queue"), "settings": body.get("settings") or {}}
+                "queue_name": queue["queue_name"], "settings": body.get("settings") or {},
+                **({"dead_letter_queue": body["dead_letter_queue"]} if body.get("dead_letter_queue") else {})}
     queue["consumers"].append(consumer)
     state.save()
     for hook in live_hook:
@@ -571,14 +627,16 @@ def deliver_waiting(state: State, queue: dict[str, Any]) -> None:
 def _create_pull_consumer(state: State, queue: dict[str, Any], body: dict[str, Any]) -> Reply:
     if queue["consumers"]:
         raise ApiFailure(400, 11004, "a queue cannot have both a Worker consumer and an HTTP pull consumer")
-    consumer = {"consumer_id": hex_id(), "type": "http_pull", "created_on": now(),
-                "dead_letter_queue": body.get("dead_letter_queue"), "settings": body.get("settings") or {}}
+    consumer = {"consumer_id": hex_id(), "type": "http_pull", "created_on": now(), "queue_name": queue["queue_name"],
+                "settings": body.get("settings") or {},
+                **({"dead_letter_queue": body["dead_letter_queue"]} if body.get("dead_letter_queue") else {})}
     queue["consumers"].append(consumer)
     state.save()
     return 200, consumer, None
 
 
-@route("PUT", "/queues/{queue}/consumers/{consumer}")
+@route("PUT", "/queues/{queue}/consumers/{consumer}",
+       f"{TS}queues/consumers.ts ConsumerUpdateParams")
 def update_consumer(state: State, req: Request) -> Reply:
     queue = _queue(state, req.params["queue"])
     consumer = next((c for c in queue["consumers"] if c["consumer_id"] == req.params["consumer"]), None)
@@ -591,7 +649,8 @@ def update_consumer(state: State, req: Request) -> Reply:
     return 200, consumer, None
 
 
-@route("DELETE", "/queues/{queue}/consumers/{consumer}")
+@route("DELETE", "/queues/{queue}/consumers/{consumer}",
+       f"{TS}queues/consumers.ts delete")
 def delete_consumer(state: State, req: Request) -> Reply:
     queue = _queue(state, req.params["queue"])
     consumer = next((c for c in queue["consumers"] if c["consumer_id"] == req.params["consumer"]
@@ -606,7 +665,8 @@ def delete_consumer(state: State, req: Request) -> Reply:
     return 200, None, None
 
 
-@route("GET", "/workers/durable_objects/namespaces")
+@route("GET", "/workers/durable_objects/namespaces",
+       f"{TS}durable-objects/namespaces/namespaces.ts Namespace")
 def list_durable_objects(state: State, req: Request) -> Reply:
     items = []
     for name, script in state.data["scripts"].items():

@@ -4,11 +4,12 @@ Shapes follow Cloudflare's OpenAPI schema (as generated into cloudflare-typescri
 ``queues/messages``): pull answers ``{message_backlog_count, messages: [{id,
 attempts, body, lease_id, metadata, timestamp_ms}]}``; ack takes ``{acks:
 [{lease_id}], retries: [...]}`` and answers ``{ackCount, retryCount, warnings}``;
-peek leases nothing. A message body comes back as a string: JSON bodies are
-serialized, and ``metadata["CF-Content-Type"]`` says which they were.
+peek leases nothing. A message body comes back as a string: ``text`` as it was
+pushed, ``json`` base64-encoded (the docs' "Content types" of pull consumers), and
+``metadata["CF-Content-Type"]`` says which.
 
-Pull needs an HTTP pull consumer on the queue, as on Cloudflare (error code
-11010 here is the emulator's own choice). A message pushed to a queue whose
+Pull needs an HTTP pull consumer on the queue, as on Cloudflare (error codes
+11010 and 11011 here are the emulator's own choice: ``api.INVENTIONS``). A message pushed to a queue whose
 consumer is a Worker is handed to ``api.deliver_hook``, which the sandbox points at
 the Worker on workerd; otherwise it waits in the queue until one is attached.
 """
@@ -20,7 +21,7 @@ import json
 import time
 from typing import Any
 
-from ops.sandbox.emulator.api import ApiFailure, Reply, Request, _queue, deliver_waiting, route
+from ops.sandbox.emulator.api import TS, ApiFailure, Reply, Request, _queue, deliver_waiting, route
 from ops.sandbox.emulator.state import State, hex_id
 
 MAX_BATCH = 100
@@ -28,12 +29,14 @@ MAX_BATCH_BYTES = 256_000  # developers.cloudflare.com/queues/platform/limits/: 
 MAX_MESSAGE_BYTES = 128_000
 
 
-@route("POST", "/queues/{queue}/messages")
+@route("POST", "/queues/{queue}/messages",
+       f"{TS}queues/messages.ts MessagePushParams/MessagePushResponse")
 def push(state: State, req: Request) -> Reply:
     return _push(state, req.params["queue"], [_message(req.json() or {})])
 
 
-@route("POST", "/queues/{queue}/messages/batch")
+@route("POST", "/queues/{queue}/messages/batch",
+       f"{TS}queues/messages.ts MessageBulkPushParams/MessageBulkPushResponse; limits developers.cloudflare.com/queues/platform/limits/")
 def push_batch(state: State, req: Request) -> Reply:
     messages = (req.json() or {}).get("messages")
     if not isinstance(messages, list) or not messages or len(messages) > MAX_BATCH:
@@ -45,7 +48,8 @@ def push_batch(state: State, req: Request) -> Reply:
     return _push(state, req.params["queue"], stored)
 
 
-@route("POST", "/queues/{queue}/messages/pull")
+@route("POST", "/queues/{queue}/messages/pull",
+       f"{TS}queues/messages.ts MessagePullParams/MessagePullResponse; bodies as developers.cloudflare.com/queues/configuration/pull-consumers/ (Content types)")
 def pull(state: State, req: Request) -> Reply:
     queue = _queue(state, req.params["queue"])
     if not any(c.get("type") == "http_pull" for c in queue["consumers"]):
@@ -65,7 +69,8 @@ def pull(state: State, req: Request) -> Reply:
     return 200, {"message_backlog_count": len(_stored(queue)), "messages": [_shown(m, lease=True) for m in taken]}, None
 
 
-@route("POST", "/queues/{queue}/messages/ack")
+@route("POST", "/queues/{queue}/messages/ack",
+       f"{TS}queues/messages.ts MessageAckParams/MessageAckResponse")
 def ack(state: State, req: Request) -> Reply:
     queue = _queue(state, req.params["queue"])
     body = req.json() or {}
@@ -83,7 +88,8 @@ def ack(state: State, req: Request) -> Reply:
                  "warnings": warnings}, None
 
 
-@route("POST", "/queues/{queue}/messages/peek")
+@route("POST", "/queues/{queue}/messages/peek",
+       f"{TS}queues/messages.ts MessagePeekParams/MessagePeekResponse")
 def peek(state: State, req: Request) -> Reply:
     queue = _queue(state, req.params["queue"])
     size = _bounded((req.json() or {}).get("batch_size", 5), "batch_size")
