@@ -34,6 +34,7 @@ INVENTIONS = {
     11011: "a queue message over 128 KB or a batch over 256 KB (413; the limits are documented, the code is not)",
     10040: "a KV bulk request over 100 MB (413; the limit is documented, the code is not)",
     10041: "an unknown cf-r2-jurisdiction",
+    10079: "a Durable Object migration whose old_tag is not the script's migration tag",
 }
 NOT_FOUND_SCRIPT = (404, 10007, "This Worker does not exist on your account.")
 KV_BULK_BYTES = 100_000_000  # developers.cloudflare.com/kv/platform/limits/: 100 MB a bulk request
@@ -189,6 +190,11 @@ def _store_upload(state: State, req: Request, triggered_by: str) -> dict[str, An
         raise ApiFailure(400, 10021, f"No such module \"{main_module}\" in the upload.")
     modules = [{"name": f, "content_type": ct, "digest": state.store_module(data)} for f, ct, data in files]
     existing = state.data["scripts"].get(name)
+    migrations = metadata.get("migrations") or {}
+    current_tag = (existing or {}).get("migration_tag")
+    if migrations and (migrations.get("old_tag") or None) != (current_tag or None):
+        raise ApiFailure(400, 10079, f"Migration tag precondition failed: the script's migration tag is "
+                                     f"{current_tag!r}, the upload's old_tag {migrations.get('old_tag')!r}.")
     secrets = dict(_current_version(existing)["_secrets"]) if existing and existing["deployments"] else {}
     for binding in metadata.get("bindings", []):
         if binding.get("type") == "secret_text":
@@ -196,9 +202,50 @@ def _store_upload(state: State, req: Request, triggered_by: str) -> dict[str, An
     runtime = {"compatibility_date": metadata.get("compatibility_date"),
                "compatibility_flags": metadata.get("compatibility_flags", []), "usage_model": "standard"}
     annotations = metadata.get("annotations") or {}
-    return _new_version(state, name, main_module=main_module, modules=modules, bindings=metadata.get("bindings", []),
-                        secrets=secrets, runtime=runtime, triggered_by=triggered_by,
-                        message=annotations.get("workers/message"), tag=annotations.get("workers/tag"))
+    version = _new_version(state, name, main_module=main_module, modules=modules, bindings=metadata.get("bindings", []),
+                           secrets=secrets, runtime=runtime, triggered_by=triggered_by,
+                           message=annotations.get("workers/message"), tag=annotations.get("workers/tag"))
+    if migrations.get("new_tag"):
+        state.data["scripts"][name]["migration_tag"] = migrations["new_tag"]
+    return version
+
+
+def _script_summary(name: str, script: dict[str, Any]) -> dict[str, Any]:
+    """A script as the scripts list and the service's default environment show it (``Script``)."""
+    runtime = script["versions"][0]["resources"]["script_runtime"] if script["versions"] else {}
+    summary = {"id": name, "tag": script["tag"], "tags": [], "created_on": script["created_on"],
+               "modified_on": script.get("modified_on", script["created_on"]), "handlers": ["fetch", "queue"],
+               "etag": script["versions"][0]["resources"]["script"]["etag"] if script["versions"] else "",
+               "has_modules": True, "last_deployed_from": "wrangler", "usage_model": "standard",
+               "compatibility_date": runtime.get("compatibility_date"),
+               "compatibility_flags": runtime.get("compatibility_flags", [])}
+    if script.get("migration_tag"):
+        summary["migration_tag"] = script["migration_tag"]
+    return summary
+
+
+@route("GET", "/workers/scripts",
+       f"{TS}workers/scripts/scripts.ts ScriptListResponse (wrangler 4.86 reads migration_tag from it before "
+       f"a Durable Object migration: {WRANGLER}deploy/deploy.ts getMigrationsToUpload)")
+def list_scripts(state: State, req: Request) -> Reply:
+    return 200, [_script_summary(name, script) for name, script in sorted(state.data["scripts"].items())], None
+
+
+@route("GET", "/workers/workers/{script}",
+       f"{TS}workers/beta/workers/workers.ts Worker (wrangler 4.164's deploy reads its subdomain)")
+def get_worker(state: State, req: Request) -> Reply:
+    script = _script(state, req.params["script"])
+    name = req.params["script"]
+    consumers = [{"queue_consumer_id": c["consumer_id"], "queue_id": qid, "queue_name": q["queue_name"]}
+                 for qid, q in state.data["queues"].items() for c in q["consumers"] if _consumer_script(c) == name]
+    return 200, {"id": script["tag"], "name": name, "created_on": script["created_on"],
+                 "updated_on": script.get("modified_on", script["created_on"]),
+                 "deployed_on": script["deployments"][0]["created_on"] if script["deployments"] else None,
+                 "logpush": False, "observability": {"enabled": False}, "tags": [], "tail_consumers": [],
+                 "references": {"dispatch_namespace_outbounds": [], "domains": [], "durable_objects": [],
+                                "queues": consumers, "workers": []},
+                 "subdomain": {"enabled": True, "previews_enabled": False,
+                               "url": f"https://{name}.{state.data['subdomain']}.workers.dev"}}, None
 
 
 @route("PUT", "/workers/scripts/{script}",
@@ -232,15 +279,14 @@ def delete_script(state: State, req: Request) -> Reply:
 
 
 @route("GET", "/workers/services/{script}",
-       f"{DEPLOY_HELPERS}triggers/queue-consumers.ts WorkerService (not in the OpenAPI types)")
+       f"{DEPLOY_HELPERS}triggers/queue-consumers.ts WorkerService (not in the OpenAPI types); "
+       f"default_environment.script.migration_tag as {WRANGLER}deploy/deploy.ts getMigrationsToUpload (4.164)")
 def get_service(state: State, req: Request) -> Reply:
     script = _script(state, req.params["script"])
     return 200, {"id": req.params["script"], "created_on": script["created_on"], "modified_on": script.get("modified_on"),
                  "default_environment": {"environment": "production", "created_on": script["created_on"],
                                          "modified_on": script.get("modified_on"),
-                                         "script": {"id": req.params["script"], "tag": script["tag"], "tags": [],
-                                                    "etag": script["versions"][0]["resources"]["script"]["etag"],
-                                                    "handlers": ["fetch", "queue"], "last_deployed_from": "wrangler"}}}, None
+                                         "script": _script_summary(req.params["script"], script)}}, None
 
 
 @route("GET", "/workers/scripts/{script}/versions",
