@@ -19,7 +19,7 @@ from ops.cloudflare import CloudflareClient, list_deployments, list_kv_keys, lis
 from ops.sandbox.emulator import start_emulator
 from ops.sandbox.emulator.__main__ import load_seed
 from tests.conftest import REPO
-from tests.integration.wranglers import PINNED, VERSIONS, wrangler_bin
+from tests.integration.wranglers import OLDEST, PINNED, VERSIONS, wrangler_bin
 
 ACCOUNT, TOKEN = "5a4db0c5000000000000000000000000", "sandbox-local-token"
 pytestmark = pytest.mark.skipif(not wrangler_bin(PINNED).exists(),
@@ -136,3 +136,32 @@ def test_a_durable_object_migration_deploys_and_its_tag_is_kept(world: World, tm
     assert state["scripts"]["counter"]["migration_tag"] == "v2"
     scripts = world.client.result("GET", "/workers/scripts")
     assert {"id": "counter", "migration_tag": "v2"}.items() <= next(s for s in scripts if s["id"] == "counter").items()
+
+
+def test_the_everyday_commands_of_an_ordinary_worker_find_every_route(world: World) -> None:
+    ns = "b0b0cafe000000000000000000000001"
+    before = len(json.loads(os.popen(f"curl -s {world.handle.url}/__emulator/requests").read()))
+
+    def unrouted() -> list[str]:
+        requests = json.loads(os.popen(f"curl -s {world.handle.url}/__emulator/requests").read())[before:]
+        return [f"{r['method']} {r['path']}" for r in requests if r["status"] == 404]
+
+    world.wrangler("kv", "key", "put", "--namespace-id", ns, "greeting", "hello", "--remote")
+    assert "greeting" in world.wrangler("kv", "key", "list", "--namespace-id", ns, "--remote")
+    world.wrangler("kv", "key", "delete", "--namespace-id", ns, "greeting", "--remote")
+    world.wrangler("d1", "create", "books-db")
+    assert "books-db" in world.wrangler("d1", "list")
+    world.wrangler("d1", "delete", "books-db", "-y")
+    world.wrangler("queues", "create", "scratch-jobs")
+    world.wrangler("queues", "delete", "scratch-jobs")
+    assert "scratch-jobs" not in {q["queue_name"] for q in list_queues(world.client)}
+    assert unrouted() == []
+    if world.version == OLDEST:
+        # 4.86 copies the latest version through GET .../content/v2, a multipart answer the emulator's
+        # server cannot send yet (it answers every route in the JSON envelope): a known gap.
+        return
+    world.wrangler("versions", "secret", "put", "VERSIONED_SECRET", input="v-secret\n")  # PATCH .../versions/latest
+    newest = list_versions(world.client, "books-api")[0]  # a new version with the secret, not deployed
+    assert {"type": "secret_text", "name": "VERSIONED_SECRET"} in newest["resources"]["bindings"]
+    assert list_deployments(world.client, "books-api")[0]["versions"][0]["version_id"] != newest["id"]
+    assert unrouted() == []

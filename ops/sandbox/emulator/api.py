@@ -35,6 +35,9 @@ INVENTIONS = {
     10040: "a KV bulk request over 100 MB (413; the limit is documented, the code is not)",
     10041: "an unknown cf-r2-jurisdiction",
     10079: "a Durable Object migration whose old_tag is not the script's migration tag",
+    7400: "a D1 database created without a name",
+    7404: "a D1 database that does not exist",
+    7502: "a D1 database name already taken",
 }
 NOT_FOUND_SCRIPT = (404, 10007, "This Worker does not exist on your account.")
 KV_BULK_BYTES = 100_000_000  # developers.cloudflare.com/kv/platform/limits/: 100 MB a bulk request
@@ -395,6 +398,32 @@ def get_settings(state: State, req: Request) -> Reply:
     return 200, {"bindings": version["resources"]["bindings"], **version["resources"]["script_runtime"]}, None
 
 
+@route("PATCH", "/workers/workers/{script}/versions/latest",
+       f"{WRANGLER}versions/secrets/index.ts patchLatestWorkerVersionWithSecrets (a merge-patch of env and "
+       f"annotations; the result as {TS}workers/beta/workers/versions.ts Version)")
+def patch_latest_version(state: State, req: Request) -> Reply:
+    """A new version from the latest one with secrets put (or removed, as null); it is not deployed."""
+    script = _script(state, req.params["script"])
+    latest = script["versions"][0]
+    body = req.json() or {}
+    secrets = dict(latest["_secrets"])
+    for name, value in (body.get("env") or {}).items():
+        if value is None:
+            secrets.pop(name, None)
+        elif isinstance(value, dict) and value.get("type") == "secret_text":
+            secrets[name] = str(value.get("text", ""))
+        else:
+            raise ApiFailure(400, 10021, f"env.{name} must be {{type: secret_text, text}} or null")
+    annotations = body.get("annotations") or {}
+    version = _new_version(state, req.params["script"], main_module=latest["_main_module"], modules=latest["_modules"],
+                           bindings=[b for b in latest["resources"]["bindings"] if b.get("type") != "secret_text"],
+                           secrets=secrets, runtime=latest["resources"]["script_runtime"],
+                           triggered_by="secret", message=annotations.get("workers/message"),
+                           tag=annotations.get("workers/tag"))
+    state.save()
+    return 200, _public_version(version), None
+
+
 # --- secrets: each change is a new version, deployed at once --------------------------------
 
 def _secret_change(state: State, name: str, secrets: dict[str, str], what: str) -> dict[str, Any]:
@@ -526,6 +555,43 @@ def list_keys(state: State, req: Request) -> Reply:
     return 200, items, {"count": len(window), "cursor": cursor}
 
 
+@route("PUT", "/storage/kv/namespaces/{ns}/values/{key}",
+       f"{TS}kv/namespaces/values.ts ValueUpdateParams (multipart value and metadata, or the raw body; "
+       f"expiration and expiration_ttl in the query)")
+def put_value(state: State, req: Request) -> Reply:
+    namespace = _namespace(state, req.params["ns"])
+    metadata: Any = None
+    if "multipart/form-data" in req.headers.get("content-type", ""):
+        message = BytesParser(policy=HTTP).parsebytes(b"Content-Type: " + req.headers["content-type"].encode()
+                                                      + b"\r\n\r\n" + req.body)
+        parts = {part.get_param("name", header="content-disposition"): part.get_payload(decode=True)
+                 for part in message.iter_parts()}
+        raw = parts.get("value")
+        value = raw.decode(errors="replace") if isinstance(raw, bytes) else ""
+        meta = parts.get("metadata")
+        metadata = json.loads(meta) if isinstance(meta, bytes) and meta else None
+    else:
+        value = req.body.decode(errors="replace")
+    expiration = req.query.get("expiration")
+    namespace["keys"][req.params["key"]] = {"value": value, "metadata": metadata,
+                                            "expiration": int(expiration) if expiration else None}
+    state.save()
+    for hook in kv_hook:
+        hook(req.params["ns"], [{"key": req.params["key"], "value": value,
+                                 **({"expiration_ttl": int(req.query["expiration_ttl"])}
+                                    if req.query.get("expiration_ttl") else {})}])
+    return 200, {}, None
+
+
+@route("DELETE", "/storage/kv/namespaces/{ns}/values/{key}",
+       f"{TS}kv/namespaces/values.ts delete")
+def delete_value(state: State, req: Request) -> Reply:
+    namespace = _namespace(state, req.params["ns"])
+    namespace["keys"].pop(req.params["key"], None)
+    state.save()
+    return 200, {}, None
+
+
 @route("GET", "/storage/kv/namespaces/{ns}/values/{key}",
        f"{TS}kv/namespaces/values.ts get")
 def get_value(state: State, req: Request) -> Reply:
@@ -540,7 +606,46 @@ def get_value(state: State, req: Request) -> Reply:
 @route("GET", "/d1/database",
        f"{TS}d1/database/database.ts DatabaseListResponse")
 def list_d1(state: State, req: Request) -> Reply:
-    return _paged(list(state.data["d1"]), req)
+    items = list(state.data["d1"])
+    if req.query.get("name"):
+        items = [d for d in items if d.get("name") == req.query["name"]]
+    return _paged(items, req)
+
+
+def _d1(state: State, ref: str) -> dict[str, Any]:
+    found: dict[str, Any] | None = next((d for d in state.data["d1"] if ref in (d.get("uuid"), d.get("name"))), None)
+    if found is None:
+        raise ApiFailure(404, 7404, f"The database {ref} could not be found")
+    return found
+
+
+@route("POST", "/d1/database",
+       f"{TS}d1/database/database.ts DatabaseCreateParams; the answer as {TS}d1/d1.ts D1")
+def create_d1(state: State, req: Request) -> Reply:
+    name = str((req.json() or {}).get("name") or "")
+    if not name:
+        raise ApiFailure(400, 7400, "a database needs a name")
+    if any(d.get("name") == name for d in state.data["d1"]):
+        raise ApiFailure(400, 7502, f"A database with the name {name} already exists")
+    database = {"uuid": new_id(), "name": name, "created_at": now(), "version": "production", "num_tables": 0,
+                "file_size": 0, "jurisdiction": None}
+    state.data["d1"].append(database)
+    state.save()
+    return 200, database, None
+
+
+@route("GET", "/d1/database/{database}",
+       f"{TS}d1/database/database.ts get (D1)")
+def get_d1(state: State, req: Request) -> Reply:
+    return 200, _d1(state, req.params["database"]), None
+
+
+@route("DELETE", "/d1/database/{database}",
+       f"{TS}d1/database/database.ts delete")
+def delete_d1(state: State, req: Request) -> Reply:
+    state.data["d1"].remove(_d1(state, req.params["database"]))
+    state.save()
+    return 200, None, None
 
 
 def _jurisdiction(req: Request) -> str:
@@ -625,6 +730,15 @@ def get_queue(state: State, req: Request) -> Reply:
 
 def _consumer_script(consumer: dict[str, Any]) -> Any:
     return consumer.get("script_name") or consumer.get("script")
+
+
+@route("DELETE", "/queues/{queue}",
+       f"{TS}queues/queues.ts delete")
+def delete_queue(state: State, req: Request) -> Reply:
+    _queue(state, req.params["queue"])
+    del state.data["queues"][req.params["queue"]]
+    state.save()
+    return 200, None, None
 
 
 @route("GET", "/queues/{queue}/consumers",
