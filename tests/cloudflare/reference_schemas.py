@@ -133,3 +133,27 @@ R2_BUCKET = obj({"creation_date": STR, "jurisdiction": {"enum": ["default", "eu"
                                        "WNAM", "OC"]},
                  "name": STR, "storage_class": {"enum": ["Standard", "InfrequentAccess"]}}, ("name",))
 R2_LIST = obj({"buckets": {"type": "array", "items": R2_BUCKET}})
+
+# TS src/resources/workers/beta/workers/workers.ts: Worker (what wrangler 4.164's deploy reads for the subdomain)
+WORKER = obj({
+    "id": STR, "created_on": STR, "logpush": BOOL, "name": STR, "updated_on": STR,
+    "deployed_on": {"type": ["string", "null"]},
+    "observability": obj({"enabled": BOOL, "head_sampling_rate": NUM, "logs": {"type": "object"},
+                          "traces": {"type": "object"}}),
+    "references": obj({k: {"type": "array"} for k in ("dispatch_namespace_outbounds", "domains", "durable_objects",
+                                                     "queues", "workers")},
+                      ("dispatch_namespace_outbounds", "domains", "durable_objects", "queues", "workers")),
+    "subdomain": obj({"enabled": BOOL, "preview_url_suffix": STR, "previews_enabled": BOOL, "url": STR}),
+    "tags": {"type": "array", "items": STR}, "tail_consumers": {"type": "array", "items": obj({"name": STR}, ("name",))},
+}, ("id", "created_on", "logpush", "name", "observability", "references", "subdomain", "tags", "tail_consumers",
+    "updated_on"))
+# TS src/resources/workers/scripts/scripts.ts: ScriptListResponse (the fields the emulator answers, all named there)
+SCRIPT = obj({"id": STR, "compatibility_date": {"type": ["string", "null"]},
+              "compatibility_flags": {"type": "array", "items": STR}, "created_on": STR, "etag": STR,
+              "handlers": {"type": "array", "items": STR}, "has_assets": BOOL, "has_modules": BOOL,
+              "last_deployed_from": STR, "logpush": BOOL, "migration_tag": STR, "modified_on": STR, "tag": STR,
+              "tags": {"type": ["array", "null"], "items": STR},
+              "usage_model": {"enum": ["standard", "bundled", "unbound"]}}, ("id",))
+# TS src/resources/d1/d1.ts: D1 (create and get); d1/database/database.ts DatabaseListResponse is its subset
+D1 = obj({"created_at": STR, "file_size": NUM, "jurisdiction": {"enum": ["eu", "fedramp", "us", None]}, "name": STR,
+          "num_tables": NUM, "read_replication": {"type": "object"}, "uuid": STR, "version": STR}, ("uuid", "name"))

@@ -87,6 +87,19 @@ def test_versions_deployments_and_secrets_answer_the_reference_shapes(client: Cl
         valid(ref.SECRET_ITEM, secret)
 
 
+def test_scripts_worker_and_d1_answer_the_reference_shapes(client: CloudflareClient) -> None:
+    upload(client, "books-api", "export default {fetch() { return new Response('v1') }}")
+    for script in client.result("GET", "/workers/scripts"):
+        valid(ref.SCRIPT, script)
+    valid(ref.SCRIPT, client.result("GET", "/workers/services/books-api")["default_environment"]["script"])
+    valid(ref.WORKER, client.result("GET", "/workers/workers/books-api"))
+    created = client.result("POST", "/d1/database", json={"name": "books-db"})
+    valid(ref.D1, created)
+    valid(ref.D1, client.result("GET", f"/d1/database/{created['uuid']}"))
+    for database in cf.list_d1(client):
+        valid(ref.D1, database)
+
+
 def test_kv_answers_the_reference_shapes(client: CloudflareClient) -> None:
     for namespace in cf.list_kv_namespaces(client):
         valid(ref.KV_NAMESPACE, namespace)
