@@ -1,7 +1,15 @@
-"""Targets: where a remediation acts (API base URL, account, Worker and its URL).
+"""Targets: where a remediation acts (API base URL, account, Worker and its URL, its wrangler env).
 
 They ship in the repo's ``targets.toml``; the sandbox is the default. Values
 may come from the environment, using the variables wrangler itself reads.
+
+A target names the wrangler environment its Worker is deployed as (``env =
+"production"``, exposed as ``Target.wrangler_environment``): deploys pass ``--env``
+(``Target.wrangler_args()``) and config edits go to ``[env.<name>]``. ``env`` given as a
+table is instead the documented environment variables of the target. The wrangler
+config is the one the target names (``wrangler_config``), else the one wrangler
+itself would use: wrangler.json, wrangler.jsonc or wrangler.toml, from the targets
+file's folder upward.
 """
 
 from __future__ import annotations
@@ -18,6 +26,7 @@ __all__ = ["HealthContract", "Target", "find_targets_file", "load_target"]
 
 TARGETS_FILE = "targets.toml"
 _REQUIRED = ("api_base_url", "account_id", "token", "worker", "worker_url")
+_PATHS = ("wrangler_config", "popular_keys")
 
 
 @dataclass(frozen=True)
@@ -79,15 +88,21 @@ class Target:
     root: Path = Path(".")
     health: HealthContract = field(default_factory=HealthContract)
     notify: str | None = None  # where a webhook URL comes from (`env:NAME`, `file:PATH`): run start and end are posted there
+    wrangler_environment: str = ""  # the [env.<name>] the Worker is deployed as; "" for the top level
 
     @property
     def health_url(self) -> str:
         return self.worker_url + self.health.path
 
+    def wrangler_args(self) -> list[str]:
+        """The arguments that point a wrangler command at the target's environment."""
+        return ["--env", self.wrangler_environment] if self.wrangler_environment else []
+
     def scope(self) -> dict[str, Any]:
         """What `{{ target.* }}` names in a spec."""
         return {"name": self.name, "worker": self.worker, "worker_url": self.worker_url, "account_id": self.account_id,
                 "api_base_url": self.api_base_url, "wrangler_config": str(self.wrangler_config or ""),
+                "wrangler_environment": self.wrangler_environment,
                 "popular_keys": str(self.popular_keys or ""), "health_url": self.health_url,
                 "health_status": self.health.status}
 
@@ -143,13 +158,16 @@ def load_target(name: str | None = None, *, path: Path | None = None,
     values = {key: _resolve(file, chosen, key, value, env) for key, value in raw.items()}
     missing = [key for key in _REQUIRED if not values.get(key)]
     if missing:
-        raise InputError(
-            f"{file}: target {chosen!r} lacks {', '.join(missing)}; set it in the file "
-            "or in the environment variable the file names"
-        )
+        raise InputError(f"{file}:{_line_of(file, chosen, missing[0])}: target {chosen!r} has no "
+                         + "; no ".join(_how_to_set(key, raw.get(key)) for key in missing))
     root = Path(str(values["root"])) if values.get("root") else file.parent
-    config = values.get("wrangler_config")
+    for key in _PATHS:
+        if values.get(key) and not (root / str(values[key])).exists():
+            raise InputError(f"{file}:{_line_of(file, chosen, key)}: target {chosen!r} names {key} = "
+                             f"{values[key]!r}, which does not exist in {root}; fix the path or remove the line")
+    config = values.get("wrangler_config") or _wrangler_lookup(root)
     popular = values.get("popular_keys")
+    named_env = values.get("wrangler_env") or (values.get("env") if isinstance(values.get("env"), str) else "")
     return Target(
         name=chosen,
         api_base_url=str(values["api_base_url"]).rstrip("/"),
@@ -160,11 +178,12 @@ def load_target(name: str | None = None, *, path: Path | None = None,
         token_is_public=bool(values.get("token_is_public", False)),
         wrangler_config=(root / str(config)) if config else None,
         popular_keys=(root / str(popular)) if popular else None,
-        env={str(k): str(v) for k, v in dict(values.get("env") or {}).items()},
+        env={str(k): str(v) for k, v in dict(values.get("env") or {}).items()} if isinstance(values.get("env"), dict) else {},
         description=str(values.get("description", "")),
         root=root,
         health=HealthContract.parse(file, chosen, values.get("health")),
         notify=_notify_source(file, chosen, values.get("notify")),
+        wrangler_environment=str(named_env or ""),
     )
 
 
@@ -176,6 +195,39 @@ def _notify_source(file: Path, target: str, raw: Any) -> str | None:
         raise InputError(f"{file}: targets.{target}.notify: write notify = {{ webhook = \"env:NAME\" }} "
                          "(or file:PATH); the URL is a secret and never sits in this file")
     return source
+
+
+def _wrangler_lookup(root: Path) -> Path | None:
+    from ops.errors import ConfigError
+    from ops.gates.lookup import find_config
+
+    try:
+        return find_config(root)
+    except ConfigError:
+        return None
+
+
+def _how_to_set(key: str, raw: Any) -> str:
+    if isinstance(raw, dict) and isinstance(raw.get("env"), str):
+        return f"{key}: set the environment variable {raw['env']} (targets.toml reads it from there)"
+    return f"{key}: set {key} = \"...\" in the target, or {key} = {{ env = \"VARIABLE\" }} to read it from the environment"
+
+
+def _line_of(file: Path, target: str, key: str) -> int:
+    """The line of ``key`` in ``[targets.<target>]`` (or of that table), for located messages."""
+    try:
+        lines = file.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return 1
+    table = next((i for i, line in enumerate(lines) if line.strip() == f"[targets.{target}]"), None)
+    if table is None:
+        return 1
+    for i in range(table + 1, len(lines)):
+        if lines[i].lstrip().startswith("["):
+            break
+        if lines[i].split("=", 1)[0].strip() == key:
+            return i + 1
+    return table + 1
 
 
 def _resolve(file: Path, target: str, key: str, value: Any, env: Mapping[str, str]) -> Any:

@@ -54,7 +54,9 @@ class CloudflareAction(Action):
             from ops.errors import InputError
 
             raise InputError(f"unknown Cloudflare operation {args.op!r}; known: {', '.join(sorted(_operations()))}")
-        return {"result": operation.call(ctx.cloudflare(), **args.args)}
+        client = ctx.cloudflare()
+        with client.until(ctx.remaining()):  # Retry-After and the request budget wait no longer than the step may
+            return {"result": operation.call(client, **args.args)}
 
 
 def _operations() -> dict[str, Any]:

@@ -31,6 +31,8 @@ EDITABLE = (".toml", ".yaml", ".yml", ".json", ".jsonc")
 class EditArgs(Args):
     file: str = Field(description="The config file, relative to the repo root (.toml, .yaml, .yml, .json or .jsonc).")
     set: dict[str, Any] = Field(min_length=1, description="Dotted paths and their new values, e.g. `vars.PROVIDER_ORDER`.")
+    env: str = Field("", description="A wrangler environment: the paths are set under `env.<name>.` (vars are not "
+                                     "inherited by an env, so an env's Worker reads them there).")
 
 
 class EditAction(Action):
@@ -53,13 +55,14 @@ class EditAction(Action):
         return f"edit {args.file}: {changes}"
 
     def default_undo(self, args: EditArgs, outputs: Outputs) -> UndoCall:
-        return UndoCall("edit", {"file": args.file, "set": outputs["previous"]}, f"restore {', '.join(args.set)} in {args.file}")
+        return UndoCall("edit", {"file": args.file, "set": outputs["previous"]}, f"restore {', '.join(outputs['previous'])} in {args.file}")
 
     def run(self, args: EditArgs, ctx: Context) -> Outputs:
         path = _resolve(ctx.target.root, args.file, ctx.target.wrangler_config)
         doc, dump = _load(path)
-        previous = {key: _set(doc, key, value, path) for key, value in args.set.items()}
-        changed = any(previous[k] != v for k, v in args.set.items())
+        wanted = {(f"env.{args.env}.{key}" if args.env else key): value for key, value in args.set.items()}
+        previous = {key: _set(doc, key, value, path) for key, value in wanted.items()}
+        changed = any(previous[k] != v for k, v in wanted.items())
         if changed:
             _write_atomically(path, dump(doc))
         return {"file": str(path), "previous": previous, "changed": changed}

@@ -63,6 +63,8 @@ class WranglerAction(Action):
             config = Path(args.config)
             argv.append(f"--config={config}")
             cwd = str(config.parent)
+        if args.config and "--env" not in args.argv and not any(a.startswith("--env=") for a in args.argv):
+            argv.extend(ctx.target.wrangler_args())  # the target's [env.<name>], as its config declares it
         return run_argv(argv, ctx, env=env, stdin=args.stdin, cwd=cwd)
 
 

@@ -1,13 +1,49 @@
-"""Typed operations over the client: versions, deployments, secrets, KV, D1, R2, queues, Durable Objects."""
+"""Typed operations over the client: versions, deployments, secrets, KV, D1, R2, queues, Durable Objects.
+
+Request shapes follow cloudflare-typescript's resource types (src/resources/...,
+commit faaaf89e) and wrangler's own client (workers-sdk, commit f8308360); each
+function names its source. Request-size limits are Cloudflare's documented ones:
+KV bulk writes take at most 10,000 pairs and 100 MB a request
+(developers.cloudflare.com/kv/platform/limits/); a queue batch holds at most 100
+messages and 256 KB, a message at most 128 KB (developers.cloudflare.com/queues/platform/limits/).
+"""
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Iterator
+import json
+from typing import Any, Callable, Iterable, Iterator, TypeVar
 
-from ops.batching import batched
 from ops.cloudflare._client import CloudflareClient
+from ops.errors import InputError
 
-KV_BULK_BATCH = 1000  # wrangler sends 1,000 pairs a request
+T = TypeVar("T")
+KV_BULK_BATCH = 1000  # wrangler sends 1,000 pairs a request (10,000 is the API's limit)
+KV_BULK_BYTES = 100_000_000 - 1_000_000  # the 100 MB request limit, less room for the JSON around the pairs
+QUEUE_BATCH = 100
+QUEUE_BATCH_BYTES = 256_000  # 256 KB a batch, counted in decimal to stay on the safe side
+QUEUE_MESSAGE_BYTES = 128_000
+R2_JURISDICTIONS = ("default", "eu")  # "fedramp" only exists for FedRAMP accounts; ask for it by name
+
+
+def sized_batches(items: Iterable[T], *, count: int, max_bytes: int, size: Callable[[T], int]) -> Iterator[list[T]]:
+    """Batches in order of at most ``count`` items and ``max_bytes`` bytes; a single item larger than that is an error."""
+    batch: list[T] = []
+    used = 0
+    for item in items:
+        n = size(item)
+        if n > max_bytes:
+            raise InputError(f"one item is {n:,} bytes, more than the {max_bytes:,} a request may carry")
+        if batch and (len(batch) == count or used + n > max_bytes):
+            yield batch
+            batch, used = [], 0
+        batch.append(item)
+        used += n
+    if batch:
+        yield batch
+
+
+def json_size(value: Any) -> int:
+    return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
 
 
 def list_versions(c: CloudflareClient, script: str) -> list[dict[str, Any]]:
@@ -27,10 +63,15 @@ def list_deployments(c: CloudflareClient, script: str) -> list[dict[str, Any]]:
 def create_deployment(c: CloudflareClient, script: str, version_id: str, *, message: str = "",
                       force: bool = False) -> dict[str, Any]:
     body = {"strategy": "percentage", "versions": [{"version_id": version_id, "percentage": 100}],
-            "annotations": {"workers/message": message[:120]} if message else {}}
+            "annotations": {"workers/message": _truncated(message, 1000)} if message else {}}
     deployment: dict[str, Any] = c.result("POST", f"/workers/scripts/{script}/deployments",
                                           params={"force": "true"} if force else None, json=body)
     return deployment
+
+
+def _truncated(text: str, limit: int) -> str:
+    """At most ``limit`` UTF-8 bytes, cut on a character boundary (the API truncates a deployment message to 1,000)."""
+    return text.encode()[:limit].decode(errors="ignore")
 
 
 def put_secret(c: CloudflareClient, script: str, name: str, text: str) -> dict[str, Any]:
@@ -65,8 +106,9 @@ def list_kv_keys(c: CloudflareClient, namespace_id: str, prefix: str = "") -> It
 
 
 def kv_bulk_put(c: CloudflareClient, namespace_id: str, pairs: Iterable[dict[str, Any]]) -> int:
-    """Write pairs 1,000 a request, in order; returns how many were written."""
-    return sum(len(batch) - len(kv_bulk_write(c, namespace_id, batch)) for batch in batched(pairs, KV_BULK_BATCH))
+    """Write pairs in order, 1,000 a request and under the 100 MB request limit; returns how many were written."""
+    batches = sized_batches(pairs, count=KV_BULK_BATCH, max_bytes=KV_BULK_BYTES, size=lambda p: json_size(p) + 1)
+    return sum(len(batch) - len(kv_bulk_write(c, namespace_id, batch)) for batch in batches)
 
 
 def kv_bulk_write(c: CloudflareClient, namespace_id: str, batch: list[dict[str, Any]]) -> list[str]:
@@ -79,8 +121,27 @@ def list_d1(c: CloudflareClient) -> list[dict[str, Any]]:
     return list(c.pages("/d1/database"))
 
 
-def list_r2(c: CloudflareClient) -> list[dict[str, Any]]:
-    return list((c.result("GET", "/r2/buckets") or {}).get("buckets") or [])
+def list_r2(c: CloudflareClient, jurisdictions: Iterable[str] = R2_JURISDICTIONS) -> list[dict[str, Any]]:
+    """Every bucket of each jurisdiction, each tagged with its ``jurisdiction``.
+
+    A list shows one jurisdiction's buckets: the ``cf-r2-jurisdiction`` header picks it
+    (default without). It is cursor-paged: ``cursor`` and ``per_page`` (at most 1,000)
+    in, ``result_info.cursor`` out (cloudflare-typescript src/resources/r2/buckets/buckets.ts,
+    ``BucketListParams``; wrangler src/r2/helpers/bucket.ts ``listR2Buckets``).
+    """
+    found: list[dict[str, Any]] = []
+    for jurisdiction in jurisdictions:
+        headers = {} if jurisdiction == "default" else {"cf-r2-jurisdiction": jurisdiction}
+        cursor = ""
+        while True:
+            query: dict[str, Any] = {"per_page": 1000, **({"cursor": cursor} if cursor else {})}
+            envelope = c.request("GET", "/r2/buckets", params=query, headers=headers)
+            buckets = (envelope.get("result") or {}).get("buckets") or []
+            found.extend({**b, "jurisdiction": b.get("jurisdiction") or jurisdiction} for b in buckets)
+            cursor = (envelope.get("result_info") or {}).get("cursor") or ""
+            if not cursor or not buckets:
+                break
+    return found
 
 
 def list_queues(c: CloudflareClient) -> list[dict[str, Any]]:
@@ -98,7 +159,11 @@ def list_consumers(c: CloudflareClient, queue_id: str) -> list[dict[str, Any]]:
 
 def create_consumer(c: CloudflareClient, queue_id: str, script: str, *, dead_letter_queue: str | None = None,
                     settings: dict[str, Any] | None = None) -> dict[str, Any]:
-    body: dict[str, Any] = {"type": "worker", "script_name": script, "settings": settings or {}}
+    """``ConsumerCreateParams.MqWorkerConsumerRequest`` (cloudflare-typescript src/resources/queues/consumers.ts):
+    ``type``, ``script_name``, ``settings`` (batch_size, max_retries, max_wait_time_ms, max_concurrency,
+    retry_delay) and ``dead_letter_queue``."""
+    body: dict[str, Any] = {"type": "worker", "script_name": script,
+                            "settings": {k: v for k, v in (settings or {}).items() if v is not None}}
     if dead_letter_queue:
         body["dead_letter_queue"] = dead_letter_queue
     result: dict[str, Any] = c.result("POST", f"/queues/{queue_id}/consumers", json=body)
@@ -125,9 +190,22 @@ def ack_messages(c: CloudflareClient, queue_id: str, lease_ids: list[str]) -> di
 
 
 def push_messages(c: CloudflareClient, queue_id: str, messages: list[dict[str, Any]]) -> dict[str, Any]:
-    """Each message is ``{"body": ..., "content_type": "json" | "text"}``; at most 100 per call."""
-    result: dict[str, Any] = c.result("POST", f"/queues/{queue_id}/messages/batch", json={"messages": messages})
+    """Push ``{"body": ..., "content_type": "json" | "text"}`` messages, split into batches of at most 100
+    messages and 256 KB (cloudflare-typescript src/resources/queues/messages.ts ``MessageBulkPushParams``).
+    Returns the last batch's answer; a message over 128 KB is an InputError before anything is sent."""
+    for message in messages:
+        if message_size(message) > QUEUE_MESSAGE_BYTES:
+            raise InputError(f"a queue message is {message_size(message):,} bytes; a message may be at most 128 KB")
+    result: dict[str, Any] = {}
+    for batch in sized_batches(messages, count=QUEUE_BATCH, max_bytes=QUEUE_BATCH_BYTES, size=message_size):
+        result = c.result("POST", f"/queues/{queue_id}/messages/batch", json={"messages": batch}) or {}
     return result
+
+
+def message_size(message: dict[str, Any]) -> int:
+    """A message's size as Queues counts it: its body's bytes (a text body as UTF-8, a json body serialized)."""
+    body = message.get("body")
+    return len(body.encode()) if message.get("content_type") == "text" and isinstance(body, str) else json_size(body)
 
 
 def peek_messages(c: CloudflareClient, queue_id: str, *, batch_size: int = 100) -> list[dict[str, Any]]:

@@ -1,17 +1,37 @@
-"""The Cloudflare API client: envelope, paging, timeouts, and retries only where safe.
+"""The Cloudflare API client: envelope, paging, timeouts, retries, and a request budget.
 
-Retries (exponential backoff with full jitter, honouring ``Retry-After``) apply
-to 429, 5xx and connection failures, and only to requests that are safe to
-repeat: GET, and PUT/DELETE of a whole resource (putting the same secret or KV
-pairs twice, or deleting twice, leaves the same state). POST (a deployment, a
-consumer) is never retried: a lost answer may hide a change that happened.
+Retries (exponential backoff with full jitter) apply to:
+
+- 429, for every method: Cloudflare did not process a rate-limited request, so
+  repeating a POST (a deployment, a consumer, a queue push) cannot apply it twice.
+  ``Retry-After`` (seconds or an HTTP date) is honoured up to the remaining deadline
+  of the step (``CloudflareClient.deadline``); a wait that would pass it fails at once
+  and says so, instead of sleeping past the step.
+- 5xx and connection failures, only for requests that are safe to repeat: GET, and
+  PUT/DELETE of a whole resource. A POST is not repeated after a 5xx or a dropped
+  connection: a lost answer may hide a change that happened.
+
+The API allows 1,200 requests per 5 minutes per user and blocks for 5 minutes
+beyond that (https://developers.cloudflare.com/fundamentals/api/reference/limits/).
+Every client of one run shares ``RUN_BUDGET``, a sliding window that waits before a
+request would pass ``RequestBudget.limit`` (1,000, leaving room for wrangler and
+dashboards on the same token) in 300 seconds.
+
+Answers that are not the API's JSON envelope (an HTML 502/503 page from the edge)
+are reported with their status and ``cf-ray``; API errors keep the ``cf-ray`` too,
+the id Cloudflare support asks for. An empty answer (204) is an empty success.
 """
 
 from __future__ import annotations
 
+import email.utils
 import os
 import random
+import re
+import threading
 import time
+from collections import deque
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
@@ -25,6 +45,8 @@ if TYPE_CHECKING:
 DEFAULT_BASE_URL = "https://api.cloudflare.com/client/v4"
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE"})
+RATE_LIMITED = 429
+UNBOUNDED_RETRY_AFTER = 300.0  # without a step deadline: Cloudflare's own block lasts 5 minutes
 
 
 @dataclass
@@ -34,25 +56,84 @@ class RetryPolicy:
     max_delay: float = 8.0
     sleep: Callable[[float], None] = time.sleep
     rng: random.Random = field(default_factory=random.Random)
+    clock: Callable[[], float] = time.monotonic
+
+    def backoff(self, attempt: int) -> float:
+        return self.rng.uniform(0, min(self.max_delay, self.base_delay * 2 ** attempt))
 
     def delay(self, attempt: int, retry_after: str | None) -> float:
-        if retry_after:
-            try:
-                return min(float(retry_after), self.max_delay * 4)
-            except ValueError:
-                pass
-        return self.rng.uniform(0, min(self.max_delay, self.base_delay * 2 ** attempt))
+        """``Retry-After`` when the answer gives one, else the jittered backoff."""
+        wait = parse_retry_after(retry_after, time.time())
+        return self.backoff(attempt) if wait is None else wait
+
+
+def parse_retry_after(value: str | None, now: float) -> float | None:
+    """Seconds from a ``Retry-After`` header: delta-seconds or an HTTP date (RFC 9110 10.2.3)."""
+    if not value:
+        return None
+    value = value.strip()
+    if re.fullmatch(r"\d+(\.\d+)?", value):
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - now)
+
+
+@dataclass
+class RequestBudget:
+    """At most ``limit`` requests in any ``window`` seconds; ``take`` waits for room (or says it cannot)."""
+
+    limit: int = 1000
+    window: float = 300.0
+    clock: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], None] = time.sleep
+    _sent: deque[float] = field(default_factory=deque)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def wait_needed(self) -> float:
+        with self._lock:
+            now = self.clock()
+            while self._sent and self._sent[0] <= now - self.window:
+                self._sent.popleft()
+            return 0.0 if len(self._sent) < self.limit else self._sent[0] + self.window - now
+
+    def take(self, deadline: float | None, what: str) -> None:
+        while (wait := self.wait_needed()) > 0:
+            if deadline is not None and self.clock() + wait > deadline:
+                raise TransportError(f"{what}: this run has sent {self.limit:,} API requests in {self.window:g} s, "
+                                     f"the budget that keeps it under Cloudflare's 1,200 per 5 minutes; the next "
+                                     f"slot is in {wait:.0f} s, past the step's deadline (give the step more time)")
+            self.sleep(wait)
+        with self._lock:
+            self._sent.append(self.clock())
+
+    @property
+    def used(self) -> int:
+        with self._lock:
+            return len(self._sent)
+
+
+RUN_BUDGET = RequestBudget()  # one process is one run: every client of it shares the budget
 
 
 class CloudflareClient:
-    """A thin, typed client for the endpoints cfw-remedy uses. The token never leaves the Authorization header."""
+    """A thin, typed client for the endpoints cfw-remedy uses. The token never leaves the Authorization header.
+
+    ``deadline`` (a ``RetryPolicy.clock`` time, or None) bounds every wait: a
+    ``Retry-After`` or a budget wait that would end after it fails at once. The
+    engine sets it for each step with ``until``.
+    """
 
     def __init__(self, account_id: str, token: str, *, base_url: str = DEFAULT_BASE_URL,
                  timeout: httpx.Timeout | float = httpx.Timeout(15.0, connect=5.0),
                  retry: RetryPolicy | None = None, read_only: bool = False,
-                 transport: httpx.BaseTransport | None = None) -> None:
+                 transport: httpx.BaseTransport | None = None, budget: RequestBudget | None = None) -> None:
         self.account_id = account_id
         self.retry = retry or RetryPolicy()
+        self.budget = RUN_BUDGET if budget is None else budget
+        self.deadline: float | None = None
         from ops import http
 
         self._http = http.client(read_only=read_only, timeout=timeout, transport=transport, base_url=base_url.rstrip("/"),
@@ -60,6 +141,15 @@ class CloudflareClient:
 
     def __repr__(self) -> str:
         return f"CloudflareClient(account_id={self.account_id!r}, base_url={str(self._http.base_url)!r})"
+
+    @contextmanager
+    def until(self, seconds: float) -> Iterator[None]:
+        """Bound the waits of the requests made inside to ``seconds`` from now (a step's remaining time)."""
+        previous, self.deadline = self.deadline, self.retry.clock() + seconds
+        try:
+            yield
+        finally:
+            self.deadline = previous
 
     @classmethod
     def from_target(cls, target: Target, *, read_only: bool = False) -> CloudflareClient:
@@ -94,21 +184,33 @@ class CloudflareClient:
         """One API call; returns the whole envelope. Raises ApiError or TransportError."""
         url = f"/accounts/{self.account_id}{path}" if account_scoped else path
         retryable = method in IDEMPOTENT
-        attempts = self.retry.attempts if retryable else 1
-        for attempt in range(attempts):
+        for attempt in range(self.retry.attempts):
+            last = attempt + 1 == self.retry.attempts
+            self.budget.take(self.deadline, f"{method} {url}")
             try:
                 response = self._http.request(method, url, params=params, json=json, content=content, headers=headers)
             except httpx.TransportError as exc:
-                if attempt + 1 < attempts:
-                    self.retry.sleep(self.retry.delay(attempt, None))
+                wait = self.retry.backoff(attempt)
+                if retryable and not last and wait <= self._time_left():
+                    self.retry.sleep(wait)
                     continue
                 raise TransportError(f"{method} {url}: {type(exc).__name__}: {exc or 'connection failed'}"
                                      + ("" if retryable else " (not retried: not safe to repeat)")) from exc
-            if response.status_code in RETRY_STATUSES and attempt + 1 < attempts:
-                self.retry.sleep(self.retry.delay(attempt, response.headers.get("retry-after")))
-                continue
-            return _envelope(response, url)
+            status = response.status_code
+            if not last and (status == RATE_LIMITED or (retryable and status in RETRY_STATUSES)):
+                wait = self.retry.delay(attempt, response.headers.get("retry-after"))
+                left = self._time_left()
+                if wait <= left:
+                    self.retry.sleep(wait)
+                    continue
+                return _envelope(response, method, url, note=f" (not retried: the wait of {wait:g} s asked for is "
+                                                             f"longer than the {left:.0f} s left to this step)")
+            return _envelope(response, method, url)
         raise AssertionError("unreachable")
+
+    def _time_left(self) -> float:
+        """How long a retry may wait: to the step's deadline, or Cloudflare's 5-minute block without one."""
+        return UNBOUNDED_RETRY_AFTER if self.deadline is None else max(0.0, self.deadline - self.retry.clock())
 
     def result(self, method: str, path: str, **kwargs: Any) -> Any:
         return self.request(method, path, **kwargs).get("result")
@@ -139,15 +241,29 @@ class CloudflareClient:
                 return
 
 
-def _envelope(response: httpx.Response, url: str) -> dict[str, Any]:
+def _ray(response: httpx.Response) -> str:
+    ray = response.headers.get("cf-ray")
+    return f", cf-ray {ray}" if ray else ""
+
+
+def _envelope(response: httpx.Response, method: str, url: str, *, note: str = "") -> dict[str, Any]:
+    where = f"{method} {url}".strip()
+    status = response.status_code
+    if status == 204 or (not response.content and 200 <= status < 300):
+        return {"success": True, "errors": [], "messages": [], "result": None}
     try:
         body = response.json()
     except ValueError:
-        raise TransportError(f"{url}: HTTP {response.status_code} with a body that is not JSON") from None
+        kind = response.headers.get("content-type", "no content type").split(";")[0]
+        title = re.search(r"<title>(.*?)</title>", response.text, re.I | re.S)
+        shown = f": {' '.join(title.group(1).split())[:120]}" if title else ""
+        raise TransportError(f"{where}: HTTP {status} ({kind}{_ray(response)}) is not the API's JSON, "
+                             f"an answer from Cloudflare's edge{shown}{note}") from None
     if not isinstance(body, dict) or "success" not in body:
-        raise TransportError(f"{url}: HTTP {response.status_code} without the Cloudflare envelope")
+        raise TransportError(f"{where}: HTTP {status}{_ray(response)} without the Cloudflare envelope{note}")
     if not body["success"]:
-        errors = body.get("errors") or [{"code": 0, "message": f"HTTP {response.status_code}"}]
+        errors = body.get("errors") or [{"code": 0, "message": f"HTTP {status}"}]
         first = errors[0]
-        raise ApiError(int(first.get("code", 0)), str(first.get("message", "")), status=response.status_code, path=url)
+        raise ApiError(int(first.get("code", 0)), str(first.get("message", "")) + note, status=status,
+                       path=url + _ray(response))
     return body

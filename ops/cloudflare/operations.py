@@ -7,8 +7,11 @@ remediation decides on; ``queues.replay`` moves a dead-letter queue back.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable
 
 from ops.cloudflare import _api
@@ -92,11 +95,23 @@ def deploy_version(c: CloudflareClient, script: str, version_id: str, message: s
         raise
 
 
+def consumer_script(consumer: dict[str, Any]) -> str | None:
+    """The Worker a consumer runs: ``script_name`` in the API reference (cloudflare-typescript
+    src/resources/queues/consumers.ts ``MqWorkerConsumerResponse``), ``script`` or ``service``
+    in what wrangler reads (workers-sdk packages/deploy-helpers/src/triggers/queue-consumers.ts,
+    ``resolveWorkerConsumerByName`` matches either). Any of the three names it."""
+    for key in ("script_name", "script", "service"):
+        if consumer.get(key):
+            return str(consumer[key])
+    return None
+
+
 def find_queue(c: CloudflareClient, name: str, script: str = "") -> dict[str, Any]:
     for queue in _api.list_queues(c):
         if queue["queue_name"] == name:
             consumers = queue.get("consumers") or []
-            mine = [x for x in consumers if x.get("script") == script] if script else consumers
+            workers = [x for x in consumers if x.get("type", "worker") == "worker"]
+            mine = [x for x in workers if consumer_script(x) == script] if script else workers
             pull = [x for x in consumers if x.get("type") == "http_pull"]
             return {"exists": True, "queue_id": queue["queue_id"], "consumers": consumers,
                     "consumer_attached": bool(mine), "consumer_id": mine[0]["consumer_id"] if mine else None,
@@ -151,15 +166,64 @@ def replay_queue(c: CloudflareClient, source: str, destination: str, *, max_mess
 
 
 def _republished(message: dict[str, Any]) -> dict[str, Any] | None:
-    """A pulled message as a push, or None when the REST API cannot push its type (bytes, v8): it stays put."""
-    kind = (message.get("metadata") or {}).get("CF-Content-Type", "text")
+    """A pulled message as a push, or None when the REST API cannot push it (bytes, v8): it stays put.
+
+    A pull answers ``json`` and ``bytes`` bodies base64-encoded and ``text`` bodies as
+    they are; ``json`` is the default content type, and ``v8`` cannot be read over HTTP
+    (developers.cloudflare.com/queues/configuration/pull-consumers/, "Content types").
+    The REST API pushes only ``text`` and ``json`` (cloudflare-typescript
+    src/resources/queues/messages.ts ``MessageBulkPushParams``).
+    """
+    kind = (message.get("metadata") or {}).get("CF-Content-Type", "json")
     body = message.get("body", "")
-    if kind == "json":
-        try:
-            return {"body": json.loads(body), "content_type": "json"}
-        except (TypeError, ValueError):
-            return None
-    return {"body": body, "content_type": "text"} if kind == "text" else None
+    if kind == "text":
+        return {"body": body, "content_type": "text"} if isinstance(body, str) else None
+    if kind != "json" or not isinstance(body, str):
+        return None
+    try:
+        return {"body": json.loads(base64.b64decode(body, validate=True)), "content_type": "json"}
+    except (binascii.Error, ValueError):
+        return None
+
+
+def attach_consumer(c: CloudflareClient, queue_id: str, script: str, *, dead_letter_queue: str | None = None,
+                    config: str = "", queue: str = "", env: str = "") -> dict[str, Any]:
+    """Attach ``script`` as the queue's consumer with the settings its wrangler config gives that queue.
+
+    With ``config`` (``queue``, the queue's name, is looked up when not given), the consumer's entry under
+    ``queues.consumers`` (of ``[env.<env>]`` when ``env`` is set: queues are not
+    inherited by an environment) gives the settings as ``wrangler deploy`` sends them
+    (workers-sdk packages/deploy-helpers/src/triggers/queue-consumers.ts,
+    ``updateQueueConsumers``): max_batch_size, max_retries, max_batch_timeout (s, sent
+    as max_wait_time_ms), max_concurrency, retry_delay, and its dead_letter_queue.
+    """
+    settings: dict[str, Any] = {}
+    if config:
+        entry = _config_consumer(Path(config), queue or str(_api.get_queue(c, queue_id)["queue_name"]), env)
+        timeout = entry.get("max_batch_timeout")
+        settings = {"batch_size": entry.get("max_batch_size"), "max_retries": entry.get("max_retries"),
+                    "max_wait_time_ms": None if timeout is None else int(1000 * float(timeout)),
+                    "max_concurrency": entry.get("max_concurrency"), "retry_delay": entry.get("retry_delay")}
+        dead_letter_queue = dead_letter_queue or entry.get("dead_letter_queue")
+    return _api.create_consumer(c, queue_id, script, dead_letter_queue=dead_letter_queue or None, settings=settings)
+
+
+def _config_consumer(path: Path, queue: str, env: str) -> dict[str, Any]:
+    from ops.gates.load import load_config
+
+    data = load_config(path).data
+    scope: Any = data
+    if env:
+        scope = (data.get("env") or {}).get(env)
+        if not isinstance(scope, dict):
+            raise InputError(f"{path}: no [env.{env}] in the wrangler config; the target names env {env!r}")
+    consumers = (scope.get("queues") or {}).get("consumers") or []
+    entry = next((x for x in consumers if isinstance(x, dict) and x.get("queue") == queue), None)
+    if entry is None:
+        where = f"[env.{env}]" if env else "the top level"
+        raise InputError(f"{path}: {where} has no queues.consumers entry for queue {queue!r}; "
+                         "add one, or reattach without --config")
+    return entry
 
 
 def put_secret(c: CloudflareClient, script: str, name: str, text: str) -> dict[str, Any]:
@@ -220,9 +284,9 @@ OPERATIONS: dict[str, Operation] = {op.name: op for op in (
               record(source=STRING, destination=STRING, max_messages=optional(INTEGER), batch_size=optional(INTEGER)),
               record(moved=INTEGER, kept=INTEGER, remaining=INTEGER, source_queue_id=STRING,
                      destination_queue_id=STRING, pull_consumer_added=BOOLEAN)),
-    Operation("queues.consumers.create", "write", _api.create_consumer,
+    Operation("queues.consumers.create", "write", attach_consumer,
               record(queue_id=STRING, script=STRING, dead_letter_queue=optional(nullable(STRING)),
-                     settings=optional(mapping())), mapping()),
+                     settings=optional(mapping()), config=optional(STRING), env=optional(STRING)), mapping()),
     Operation("queues.consumers.delete", "write", _api.delete_consumer, record(queue_id=STRING, consumer_id=STRING), ANY),
     Operation("durable_objects.list", "read", _api.list_durable_objects, record(), OBJECTS),
 )}

@@ -25,7 +25,7 @@ __all__ = ["xref_problems"]
 
 ROOTS = ("params", "target", "steps")
 TARGET_KEYS = ("name", "worker", "worker_url", "account_id", "api_base_url", "wrangler_config", "popular_keys",
-               "health_url", "health_status")
+               "health_url", "health_status", "wrangler_environment")
 PARAM_SHAPES = {"string": STRING, "path": STRING, "secret": STRING, "integer": INTEGER, "number": NUMBER, "boolean": BOOLEAN}
 ORDERING = ("<", "<=", ">", ">=")
 Item = Check | Step | UndoStep

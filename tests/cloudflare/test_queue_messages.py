@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -51,10 +53,11 @@ def test_pull_leases_and_ack_removes(client: CloudflareClient) -> None:
     cf.create_pull_consumer(client, DLQ)
     first = cf.pull_messages(client, DLQ, batch_size=2, visibility_timeout_ms=60_000)
     assert first["message_backlog_count"] == 4 and len(first["messages"]) == 2
-    assert first["messages"][0]["body"] == '{"id": "job-0", "isbn": "9780000000000"}'
+    # The docs' "Content types" of pull consumers: json (the default) and bytes bodies come back base64-encoded.
+    assert json.loads(base64.b64decode(first["messages"][0]["body"], validate=True)) == {"id": "job-0", "isbn": "9780000000000"}
     assert first["messages"][0]["metadata"] == {"CF-Content-Type": "json"}
     second = cf.pull_messages(client, DLQ, batch_size=10)
-    assert [m["body"] for m in second["messages"]][-1] == "plain words"  # leased ones are not pulled again
+    assert [m["body"] for m in second["messages"]][-1] == "plain words"  # text as it is; leased ones are not pulled again
     acked = cf.ack_messages(client, DLQ, [m["lease_id"] for m in first["messages"]])
     assert acked["ackCount"] == 2 and acked["warnings"] == {}
     assert len(cf.peek_messages(client, DLQ)) == 2

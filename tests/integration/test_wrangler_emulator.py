@@ -1,4 +1,8 @@
-"""The emulator is faithful only if the real wrangler CLI works against it; our client must see the same state."""
+"""The emulator is faithful only if the real wrangler CLI works against it; our client must see the same state.
+
+Every test runs with the pinned wrangler and with the other end of the supported range
+(4.86, the oldest, and 4.164, the current; see ``wranglers``).
+"""
 
 from __future__ import annotations
 
@@ -15,14 +19,17 @@ from ops.cloudflare import CloudflareClient, list_deployments, list_kv_keys, lis
 from ops.sandbox.emulator import start_emulator
 from ops.sandbox.emulator.__main__ import load_seed
 from tests.conftest import REPO
+from tests.integration.wranglers import OLDEST, PINNED, VERSIONS, wrangler_bin
 
-WRANGLER = REPO / "node_modules" / ".bin" / "wrangler"
 ACCOUNT, TOKEN = "5a4db0c5000000000000000000000000", "sandbox-local-token"
-pytestmark = pytest.mark.skipif(not WRANGLER.exists(), reason="npm wrangler is not installed (./scripts/bootstrap; CI installs it)")
+pytestmark = pytest.mark.skipif(not wrangler_bin(PINNED).exists(),
+                                reason="npm wrangler is not installed (./scripts/bootstrap; CI installs it)")
 
 
 class World:
-    def __init__(self, tmp: Path) -> None:
+    def __init__(self, tmp: Path, version: str = PINNED) -> None:
+        self.version = version
+        self.bin = wrangler_bin(version)
         self.handle = start_emulator(tmp / "state.json", seed=load_seed("default"))
         self.worker = tmp / "worker"
         shutil.copytree(REPO / "examples" / "books-worker", self.worker, ignore=shutil.ignore_patterns(".wrangler"))
@@ -32,7 +39,7 @@ class World:
         self.client = CloudflareClient(ACCOUNT, TOKEN, base_url=self.handle.api_base_url)
 
     def wrangler(self, *args: str, input: str | None = None) -> str:
-        done = subprocess.run([str(WRANGLER), *args], cwd=self.worker, env=self.env, capture_output=True, text=True,
+        done = subprocess.run([str(self.bin), *args], cwd=self.worker, env=self.env, capture_output=True, text=True,
                               input=input, timeout=120)
         assert done.returncode == 0, done.stdout + done.stderr
         return done.stdout
@@ -42,9 +49,9 @@ class World:
         return json.loads(out[out.index("["):])
 
 
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    w = World(tmp_path_factory.mktemp("wrangler"))
+@pytest.fixture(scope="module", params=VERSIONS, ids=[f"wrangler-{v}" for v in VERSIONS])
+def world(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[World]:
+    w = World(tmp_path_factory.mktemp("wrangler"), request.param)
     w.wrangler("deploy")
     yield w
     w.client.close()
@@ -106,3 +113,55 @@ def test_queues_list_shows_the_consumer_wrangler_attached(world: World) -> None:
     assert "enrichment-jobs" in out and "enrichment-dlq" in out
     queues = {q["queue_name"]: q for q in list_queues(world.client)}
     assert [c["script"] for c in queues["enrichment-jobs"]["consumers"]] == ["books-api"]
+
+
+def test_a_durable_object_migration_deploys_and_its_tag_is_kept(world: World, tmp_path: Path) -> None:
+    worker = tmp_path / "counter"
+    (worker / "src").mkdir(parents=True)
+    (worker / "src" / "index.js").write_text(
+        "export class Counter { constructor(state) { this.state = state } async fetch() { return new Response('1') } }\n"
+        "export default { fetch(request, env) { return env.COUNTER.get(env.COUNTER.idFromName('a')).fetch(request) } }\n")
+    config = worker / "wrangler.toml"
+    config.write_text('name = "counter"\nmain = "src/index.js"\ncompatibility_date = "2026-04-01"\n\n'
+                      '[[durable_objects.bindings]]\nname = "COUNTER"\nclass_name = "Counter"\n\n'
+                      '[[migrations]]\ntag = "v1"\nnew_classes = ["Counter"]\n')
+    run = lambda *args: subprocess.run([str(world.bin), *args], cwd=worker, env=world.env, capture_output=True,  # noqa: E731
+                                       text=True, timeout=120)
+    first = run("deploy")
+    assert first.returncode == 0, first.stdout + first.stderr
+    config.write_text(config.read_text() + '\n[[migrations]]\ntag = "v2"\nnew_sqlite_classes = []\n')
+    second = run("deploy")  # sends old_tag v1, which the emulator checks against the script's tag
+    assert second.returncode == 0, second.stdout + second.stderr
+    state = json.loads(os.popen(f"curl -s {world.handle.url}/__emulator/state").read())
+    assert state["scripts"]["counter"]["migration_tag"] == "v2"
+    scripts = world.client.result("GET", "/workers/scripts")
+    assert {"id": "counter", "migration_tag": "v2"}.items() <= next(s for s in scripts if s["id"] == "counter").items()
+
+
+def test_the_everyday_commands_of_an_ordinary_worker_find_every_route(world: World) -> None:
+    ns = "b0b0cafe000000000000000000000001"
+    before = len(json.loads(os.popen(f"curl -s {world.handle.url}/__emulator/requests").read()))
+
+    def unrouted() -> list[str]:
+        requests = json.loads(os.popen(f"curl -s {world.handle.url}/__emulator/requests").read())[before:]
+        return [f"{r['method']} {r['path']}" for r in requests if r["status"] == 404]
+
+    world.wrangler("kv", "key", "put", "--namespace-id", ns, "greeting", "hello", "--remote")
+    assert "greeting" in world.wrangler("kv", "key", "list", "--namespace-id", ns, "--remote")
+    world.wrangler("kv", "key", "delete", "--namespace-id", ns, "greeting", "--remote")
+    world.wrangler("d1", "create", "books-db")
+    assert "books-db" in world.wrangler("d1", "list")
+    world.wrangler("d1", "delete", "books-db", "-y")
+    world.wrangler("queues", "create", "scratch-jobs")
+    world.wrangler("queues", "delete", "scratch-jobs")
+    assert "scratch-jobs" not in {q["queue_name"] for q in list_queues(world.client)}
+    assert unrouted() == []
+    if world.version == OLDEST:
+        # 4.86 copies the latest version through GET .../content/v2, a multipart answer the emulator's
+        # server cannot send yet (it answers every route in the JSON envelope): a known gap.
+        return
+    world.wrangler("versions", "secret", "put", "VERSIONED_SECRET", input="v-secret\n")  # PATCH .../versions/latest
+    newest = list_versions(world.client, "books-api")[0]  # a new version with the secret, not deployed
+    assert {"type": "secret_text", "name": "VERSIONED_SECRET"} in newest["resources"]["bindings"]
+    assert list_deployments(world.client, "books-api")[0]["versions"][0]["version_id"] != newest["id"]
+    assert unrouted() == []

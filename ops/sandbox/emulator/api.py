@@ -2,6 +2,14 @@
 
 Every handler reads the request; none returns a canned answer. Paths are
 relative to ``/client/v4/accounts/{account_id}``.
+
+The emulator is a witness, not an echo of our client: each route names where its
+request and response shapes come from (``SOURCES``): a type in cloudflare-typescript
+(generated from Cloudflare's OpenAPI schema), wrangler's own source in workers-sdk
+where wrangler reads what the OpenAPI types lack, or a docs page. What the emulator
+had to make up is listed in ``INVENTIONS``. tests/cloudflare/test_reference_shapes.py
+validates its answers, and our client's request bodies, against JSON Schemas
+transcribed from those types.
 """
 
 from __future__ import annotations
@@ -16,7 +24,23 @@ from typing import Any, Callable
 
 from ops.sandbox.emulator.state import State, hex_id, new_id, now
 
+TS = "cloudflare-typescript@faaaf89e src/resources/"
+WRANGLER = "workers-sdk@f8308360 packages/wrangler/src/"
+DEPLOY_HELPERS = "workers-sdk@f8308360 packages/deploy-helpers/src/"
+# Error codes the emulator answers that no reference documents: chosen here, so never match on them in ops.
+INVENTIONS = {
+    10224: "a deployment of a version outside the 10 most recent (Cloudflare refuses it; its code is not documented)",
+    11010: "a pull from a queue without an HTTP pull consumer",
+    11011: "a queue message over 128 KB or a batch over 256 KB (413; the limits are documented, the code is not)",
+    10040: "a KV bulk request over 100 MB (413; the limit is documented, the code is not)",
+    10041: "an unknown cf-r2-jurisdiction",
+    10079: "a Durable Object migration whose old_tag is not the script's migration tag",
+    7400: "a D1 database created without a name",
+    7404: "a D1 database that does not exist",
+    7502: "a D1 database name already taken",
+}
 NOT_FOUND_SCRIPT = (404, 10007, "This Worker does not exist on your account.")
+KV_BULK_BYTES = 100_000_000  # developers.cloudflare.com/kv/platform/limits/: 100 MB a bulk request
 MAX_ROLLBACK_VERSIONS = 10
 
 
@@ -52,10 +76,14 @@ deliver_hook: list[Deliver] = []  # called with (queue name, [{body, content_typ
 kv_hook: list[Deliver] = []  # called with (namespace id, [{key, value, expiration_ttl}]) after a bulk write
 
 
-def route(method: str, pattern: str) -> Callable[[Handler], Handler]:
+SOURCES: dict[tuple[str, str], str] = {}  # (method, pattern) -> where its shapes come from
+
+
+def route(method: str, pattern: str, source: str) -> Callable[[Handler], Handler]:
     def register(handler: Handler) -> Handler:
         regex = re.compile("^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", pattern) + "$")
         ROUTES.append((method, regex, handler))
+        SOURCES[(method, pattern)] = source
         return handler
     return register
 
@@ -107,7 +135,7 @@ def _new_version(state: State, name: str, *, main_module: str, modules: list[dic
     version = {
         "id": new_id(), "number": number,
         "metadata": {"created_on": now(), "modified_on": now(), "source": source,
-                     "author_id": "sandbox", "author_email": "oncall@sandbox.local", "has_preview": False},
+                     "author_id": "sandbox", "author_email": "oncall@sandbox.local", "hasPreview": False},
         "annotations": annotations,
         "resources": {"bindings": [b for b in bindings if b.get("type") != "secret_text"] +
                                   [{"type": "secret_text", "name": n} for n in sorted(secrets)],
@@ -165,6 +193,11 @@ def _store_upload(state: State, req: Request, triggered_by: str) -> dict[str, An
         raise ApiFailure(400, 10021, f"No such module \"{main_module}\" in the upload.")
     modules = [{"name": f, "content_type": ct, "digest": state.store_module(data)} for f, ct, data in files]
     existing = state.data["scripts"].get(name)
+    migrations = metadata.get("migrations") or {}
+    current_tag = (existing or {}).get("migration_tag")
+    if migrations and (migrations.get("old_tag") or None) != (current_tag or None):
+        raise ApiFailure(400, 10079, f"Migration tag precondition failed: the script's migration tag is "
+                                     f"{current_tag!r}, the upload's old_tag {migrations.get('old_tag')!r}.")
     secrets = dict(_current_version(existing)["_secrets"]) if existing and existing["deployments"] else {}
     for binding in metadata.get("bindings", []):
         if binding.get("type") == "secret_text":
@@ -172,12 +205,54 @@ def _store_upload(state: State, req: Request, triggered_by: str) -> dict[str, An
     runtime = {"compatibility_date": metadata.get("compatibility_date"),
                "compatibility_flags": metadata.get("compatibility_flags", []), "usage_model": "standard"}
     annotations = metadata.get("annotations") or {}
-    return _new_version(state, name, main_module=main_module, modules=modules, bindings=metadata.get("bindings", []),
-                        secrets=secrets, runtime=runtime, triggered_by=triggered_by,
-                        message=annotations.get("workers/message"), tag=annotations.get("workers/tag"))
+    version = _new_version(state, name, main_module=main_module, modules=modules, bindings=metadata.get("bindings", []),
+                           secrets=secrets, runtime=runtime, triggered_by=triggered_by,
+                           message=annotations.get("workers/message"), tag=annotations.get("workers/tag"))
+    if migrations.get("new_tag"):
+        state.data["scripts"][name]["migration_tag"] = migrations["new_tag"]
+    return version
 
 
-@route("PUT", "/workers/scripts/{script}")
+def _script_summary(name: str, script: dict[str, Any]) -> dict[str, Any]:
+    """A script as the scripts list and the service's default environment show it (``Script``)."""
+    runtime = script["versions"][0]["resources"]["script_runtime"] if script["versions"] else {}
+    summary = {"id": name, "tag": script["tag"], "tags": [], "created_on": script["created_on"],
+               "modified_on": script.get("modified_on", script["created_on"]), "handlers": ["fetch", "queue"],
+               "etag": script["versions"][0]["resources"]["script"]["etag"] if script["versions"] else "",
+               "has_modules": True, "last_deployed_from": "wrangler", "usage_model": "standard",
+               "compatibility_date": runtime.get("compatibility_date"),
+               "compatibility_flags": runtime.get("compatibility_flags", [])}
+    if script.get("migration_tag"):
+        summary["migration_tag"] = script["migration_tag"]
+    return summary
+
+
+@route("GET", "/workers/scripts",
+       f"{TS}workers/scripts/scripts.ts ScriptListResponse (wrangler 4.86 reads migration_tag from it before "
+       f"a Durable Object migration: {WRANGLER}deploy/deploy.ts getMigrationsToUpload)")
+def list_scripts(state: State, req: Request) -> Reply:
+    return 200, [_script_summary(name, script) for name, script in sorted(state.data["scripts"].items())], None
+
+
+@route("GET", "/workers/workers/{script}",
+       f"{TS}workers/beta/workers/workers.ts Worker (wrangler 4.164's deploy reads its subdomain)")
+def get_worker(state: State, req: Request) -> Reply:
+    script = _script(state, req.params["script"])
+    name = req.params["script"]
+    consumers = [{"queue_consumer_id": c["consumer_id"], "queue_id": qid, "queue_name": q["queue_name"]}
+                 for qid, q in state.data["queues"].items() for c in q["consumers"] if _consumer_script(c) == name]
+    return 200, {"id": script["tag"], "name": name, "created_on": script["created_on"],
+                 "updated_on": script.get("modified_on", script["created_on"]),
+                 "deployed_on": script["deployments"][0]["created_on"] if script["deployments"] else None,
+                 "logpush": False, "observability": {"enabled": False}, "tags": [], "tail_consumers": [],
+                 "references": {"dispatch_namespace_outbounds": [], "domains": [], "durable_objects": [],
+                                "queues": consumers, "workers": []},
+                 "subdomain": {"enabled": True, "previews_enabled": False,
+                               "url": f"https://{name}.{state.data['subdomain']}.workers.dev"}}, None
+
+
+@route("PUT", "/workers/scripts/{script}",
+       f"{TS}workers/scripts/scripts.ts ScriptUpdateParams/ScriptUpdateResponse; multipart as {WRANGLER}deployment-bundle/create-worker-upload-form.ts")
 def upload_script(state: State, req: Request) -> Reply:
     version = _store_upload(state, req, "upload")
     _deploy(state, req.params["script"], version["id"], triggered_by="upload")
@@ -189,14 +264,16 @@ def upload_script(state: State, req: Request) -> Reply:
                  "has_modules": True, "tag": script["tag"]}, None
 
 
-@route("POST", "/workers/scripts/{script}/versions")
+@route("POST", "/workers/scripts/{script}/versions",
+       f"{TS}workers/scripts/versions.ts VersionCreateParams/VersionCreateResponse; {WRANGLER}versions/upload.ts")
 def upload_version(state: State, req: Request) -> Reply:
     version = _store_upload(state, req, "version_upload")
     state.save()
     return 200, _public_version(version), None
 
 
-@route("DELETE", "/workers/scripts/{script}")
+@route("DELETE", "/workers/scripts/{script}",
+       f"{TS}workers/scripts/scripts.ts delete")
 def delete_script(state: State, req: Request) -> Reply:
     _script(state, req.params["script"])
     del state.data["scripts"][req.params["script"]]
@@ -204,18 +281,19 @@ def delete_script(state: State, req: Request) -> Reply:
     return 200, None, None
 
 
-@route("GET", "/workers/services/{script}")
+@route("GET", "/workers/services/{script}",
+       f"{DEPLOY_HELPERS}triggers/queue-consumers.ts WorkerService (not in the OpenAPI types); "
+       f"default_environment.script.migration_tag as {WRANGLER}deploy/deploy.ts getMigrationsToUpload (4.164)")
 def get_service(state: State, req: Request) -> Reply:
     script = _script(state, req.params["script"])
     return 200, {"id": req.params["script"], "created_on": script["created_on"], "modified_on": script.get("modified_on"),
                  "default_environment": {"environment": "production", "created_on": script["created_on"],
                                          "modified_on": script.get("modified_on"),
-                                         "script": {"id": req.params["script"], "tag": script["tag"], "tags": [],
-                                                    "etag": script["versions"][0]["resources"]["script"]["etag"],
-                                                    "handlers": ["fetch", "queue"], "last_deployed_from": "wrangler"}}}, None
+                                         "script": _script_summary(req.params["script"], script)}}, None
 
 
-@route("GET", "/workers/scripts/{script}/versions")
+@route("GET", "/workers/scripts/{script}/versions",
+       f"{TS}workers/scripts/versions.ts VersionListResponse; items as {WRANGLER}versions/types.ts ApiVersion")
 def list_versions(state: State, req: Request) -> Reply:
     script = _script(state, req.params["script"])
     items = [_public_version(v) for v in script["versions"]]
@@ -224,7 +302,8 @@ def list_versions(state: State, req: Request) -> Reply:
     return 200, {"items": window}, {"page": page, "per_page": per_page, "count": len(window), "total_count": len(items)}
 
 
-@route("GET", "/workers/scripts/{script}/versions/{version}")
+@route("GET", "/workers/scripts/{script}/versions/{version}",
+       f"{TS}workers/scripts/versions.ts VersionGetResponse; {WRANGLER}versions/types.ts ApiVersion")
 def get_version(state: State, req: Request) -> Reply:
     script = _script(state, req.params["script"])
     for version in script["versions"]:
@@ -233,13 +312,15 @@ def get_version(state: State, req: Request) -> Reply:
     raise ApiFailure(404, 10007, "The requested Worker Version does not exist.")
 
 
-@route("GET", "/workers/scripts/{script}/deployments")
+@route("GET", "/workers/scripts/{script}/deployments",
+       f"{TS}workers/scripts/deployments.ts DeploymentListResponse")
 def list_deployments(state: State, req: Request) -> Reply:
     script = _script(state, req.params["script"])
     return 200, {"deployments": script["deployments"][:10]}, None
 
 
-@route("POST", "/workers/scripts/{script}/deployments")
+@route("POST", "/workers/scripts/{script}/deployments",
+       f"{TS}workers/scripts/deployments.ts DeploymentCreateParams/Deployment; errors 10220, 10215 as {WRANGLER}versions/rollback/index.ts")
 def create_deployment(state: State, req: Request) -> Reply:
     name = req.params["script"]
     script = _script(state, name)
@@ -268,46 +349,79 @@ def create_deployment(state: State, req: Request) -> Reply:
     return 200, deployment, None
 
 
-@route("GET", "/workers/scripts/{script}/subdomain")
+@route("GET", "/workers/scripts/{script}/subdomain",
+       f"{TS}workers/scripts/subdomain.ts SubdomainGetResponse")
 def script_subdomain(state: State, req: Request) -> Reply:
     _script(state, req.params["script"])
     return 200, {"enabled": True, "previews_enabled": False}, None
 
 
-@route("POST", "/workers/scripts/{script}/subdomain")
+@route("POST", "/workers/scripts/{script}/subdomain",
+       f"{TS}workers/scripts/subdomain.ts SubdomainCreateParams")
 def set_script_subdomain(state: State, req: Request) -> Reply:
     _script(state, req.params["script"])
     body = req.json() or {}
     return 200, {"enabled": bool(body.get("enabled", True)), "previews_enabled": bool(body.get("previews_enabled", False))}, None
 
 
-@route("GET", "/workers/subdomain")
+@route("GET", "/workers/subdomain",
+       f"{TS}workers/subdomains.ts SubdomainGetResponse")
 def account_subdomain(state: State, req: Request) -> Reply:
     return 200, {"subdomain": state.data["subdomain"]}, None
 
 
-@route("PUT", "/workers/scripts/{script}/schedules")
+@route("PUT", "/workers/scripts/{script}/schedules",
+       f"{TS}workers/scripts/schedules.ts ScheduleUpdateParams")
 def put_schedules(state: State, req: Request) -> Reply:
     _script(state, req.params["script"])
     return 200, {"schedules": req.json() or []}, None
 
 
-@route("GET", "/workers/scripts/{script}/schedules")
+@route("GET", "/workers/scripts/{script}/schedules",
+       f"{TS}workers/scripts/schedules.ts ScheduleGetResponse")
 def get_schedules(state: State, req: Request) -> Reply:
     _script(state, req.params["script"])
     return 200, {"schedules": []}, None
 
 
-@route("PATCH", "/workers/scripts/{script}/script-settings")
+@route("PATCH", "/workers/scripts/{script}/script-settings",
+       f"{TS}workers/scripts/settings.ts SettingEditParams")
 def patch_settings(state: State, req: Request) -> Reply:
     _script(state, req.params["script"])
     return 200, req.json() or {}, None
 
 
-@route("GET", "/workers/scripts/{script}/settings")
+@route("GET", "/workers/scripts/{script}/settings",
+       f"{TS}workers/scripts/script-and-version-settings.ts ScriptAndVersionSettingGetResponse")
 def get_settings(state: State, req: Request) -> Reply:
     version = _current_version(_script(state, req.params["script"]))
     return 200, {"bindings": version["resources"]["bindings"], **version["resources"]["script_runtime"]}, None
+
+
+@route("PATCH", "/workers/workers/{script}/versions/latest",
+       f"{WRANGLER}versions/secrets/index.ts patchLatestWorkerVersionWithSecrets (a merge-patch of env and "
+       f"annotations; the result as {TS}workers/beta/workers/versions.ts Version)")
+def patch_latest_version(state: State, req: Request) -> Reply:
+    """A new version from the latest one with secrets put (or removed, as null); it is not deployed."""
+    script = _script(state, req.params["script"])
+    latest = script["versions"][0]
+    body = req.json() or {}
+    secrets = dict(latest["_secrets"])
+    for name, value in (body.get("env") or {}).items():
+        if value is None:
+            secrets.pop(name, None)
+        elif isinstance(value, dict) and value.get("type") == "secret_text":
+            secrets[name] = str(value.get("text", ""))
+        else:
+            raise ApiFailure(400, 10021, f"env.{name} must be {{type: secret_text, text}} or null")
+    annotations = body.get("annotations") or {}
+    version = _new_version(state, req.params["script"], main_module=latest["_main_module"], modules=latest["_modules"],
+                           bindings=[b for b in latest["resources"]["bindings"] if b.get("type") != "secret_text"],
+                           secrets=secrets, runtime=latest["resources"]["script_runtime"],
+                           triggered_by="secret", message=annotations.get("workers/message"),
+                           tag=annotations.get("workers/tag"))
+    state.save()
+    return 200, _public_version(version), None
 
 
 # --- secrets: each change is a new version, deployed at once --------------------------------
@@ -329,7 +443,8 @@ def _secret_change(state: State, name: str, secrets: dict[str, str], what: str) 
     return version
 
 
-@route("PUT", "/workers/scripts/{script}/secrets")
+@route("PUT", "/workers/scripts/{script}/secrets",
+       f"{TS}workers/scripts/secrets.ts SecretUpdateParams (secret_text); error 10215 as {WRANGLER}secret/index.ts")
 def put_secret(state: State, req: Request) -> Reply:
     body = req.json() or {}
     if not isinstance(body, dict) or not body.get("name") or body.get("type", "secret_text") != "secret_text":
@@ -340,13 +455,15 @@ def put_secret(state: State, req: Request) -> Reply:
     return 200, {"name": body["name"], "type": "secret_text"}, None
 
 
-@route("GET", "/workers/scripts/{script}/secrets")
+@route("GET", "/workers/scripts/{script}/secrets",
+       f"{TS}workers/scripts/secrets.ts SecretListResponse")
 def list_secrets(state: State, req: Request) -> Reply:
     current = _current_version(_script(state, req.params["script"]))
     return 200, [{"name": n, "type": "secret_text"} for n in sorted(current["_secrets"])], None
 
 
-@route("DELETE", "/workers/scripts/{script}/secrets/{name}")
+@route("DELETE", "/workers/scripts/{script}/secrets/{name}",
+       f"{TS}workers/scripts/secrets.ts delete")
 def delete_secret(state: State, req: Request) -> Reply:
     current = _current_version(_script(state, req.params["script"]))
     if req.params["name"] not in current["_secrets"]:
@@ -373,13 +490,15 @@ def _namespace(state: State, ns: str) -> dict[str, Any]:
     return namespace
 
 
-@route("GET", "/storage/kv/namespaces")
+@route("GET", "/storage/kv/namespaces",
+       f"{TS}kv/namespaces/namespaces.ts Namespace (page-numbered)")
 def list_namespaces(state: State, req: Request) -> Reply:
     items = [{"id": k, "title": v["title"], "supports_url_encoding": True} for k, v in state.data["kv"].items()]
     return _paged(items, req)
 
 
-@route("POST", "/storage/kv/namespaces")
+@route("POST", "/storage/kv/namespaces",
+       f"{TS}kv/namespaces/namespaces.ts NamespaceCreateParams/Namespace")
 def create_namespace(state: State, req: Request) -> Reply:
     title = (req.json() or {}).get("title")
     if not title:
@@ -392,7 +511,8 @@ def create_namespace(state: State, req: Request) -> Reply:
     return 200, {"id": ns, "title": title, "supports_url_encoding": True}, None
 
 
-@route("DELETE", "/storage/kv/namespaces/{ns}")
+@route("DELETE", "/storage/kv/namespaces/{ns}",
+       f"{TS}kv/namespaces/namespaces.ts delete")
 def delete_namespace(state: State, req: Request) -> Reply:
     _namespace(state, req.params["ns"])
     del state.data["kv"][req.params["ns"]]
@@ -400,9 +520,12 @@ def delete_namespace(state: State, req: Request) -> Reply:
     return 200, None, None
 
 
-@route("PUT", "/storage/kv/namespaces/{ns}/bulk")
+@route("PUT", "/storage/kv/namespaces/{ns}/bulk",
+       f"{TS}kv/namespaces/namespaces.ts NamespaceBulkUpdateParams/NamespaceBulkUpdateResponse; limits developers.cloudflare.com/kv/platform/limits/")
 def bulk_write(state: State, req: Request) -> Reply:
     namespace = _namespace(state, req.params["ns"])
+    if len(req.body) > KV_BULK_BYTES:
+        raise ApiFailure(413, 10040, f"the request is {len(req.body):,} bytes; a bulk write may be at most 100 MB")
     pairs = req.json()
     if not isinstance(pairs, list) or len(pairs) > 10_000:
         raise ApiFailure(400, 10001, "the body must be a list of at most 10,000 key-value pairs")
@@ -417,7 +540,8 @@ def bulk_write(state: State, req: Request) -> Reply:
     return 200, {"successful_key_count": len(pairs), "unsuccessful_keys": []}, None
 
 
-@route("GET", "/storage/kv/namespaces/{ns}/keys")
+@route("GET", "/storage/kv/namespaces/{ns}/keys",
+       f"{TS}kv/namespaces/keys.ts KeyListParams/Key (cursor-paged)")
 def list_keys(state: State, req: Request) -> Reply:
     namespace = _namespace(state, req.params["ns"])
     prefix = req.query.get("prefix", "")
@@ -431,7 +555,45 @@ def list_keys(state: State, req: Request) -> Reply:
     return 200, items, {"count": len(window), "cursor": cursor}
 
 
-@route("GET", "/storage/kv/namespaces/{ns}/values/{key}")
+@route("PUT", "/storage/kv/namespaces/{ns}/values/{key}",
+       f"{TS}kv/namespaces/values.ts ValueUpdateParams (multipart value and metadata, or the raw body; "
+       f"expiration and expiration_ttl in the query)")
+def put_value(state: State, req: Request) -> Reply:
+    namespace = _namespace(state, req.params["ns"])
+    metadata: Any = None
+    if "multipart/form-data" in req.headers.get("content-type", ""):
+        message = BytesParser(policy=HTTP).parsebytes(b"Content-Type: " + req.headers["content-type"].encode()
+                                                      + b"\r\n\r\n" + req.body)
+        parts = {part.get_param("name", header="content-disposition"): part.get_payload(decode=True)
+                 for part in message.iter_parts()}
+        raw = parts.get("value")
+        value = raw.decode(errors="replace") if isinstance(raw, bytes) else ""
+        meta = parts.get("metadata")
+        metadata = json.loads(meta) if isinstance(meta, bytes) and meta else None
+    else:
+        value = req.body.decode(errors="replace")
+    expiration = req.query.get("expiration")
+    namespace["keys"][req.params["key"]] = {"value": value, "metadata": metadata,
+                                            "expiration": int(expiration) if expiration else None}
+    state.save()
+    for hook in kv_hook:
+        hook(req.params["ns"], [{"key": req.params["key"], "value": value,
+                                 **({"expiration_ttl": int(req.query["expiration_ttl"])}
+                                    if req.query.get("expiration_ttl") else {})}])
+    return 200, {}, None
+
+
+@route("DELETE", "/storage/kv/namespaces/{ns}/values/{key}",
+       f"{TS}kv/namespaces/values.ts delete")
+def delete_value(state: State, req: Request) -> Reply:
+    namespace = _namespace(state, req.params["ns"])
+    namespace["keys"].pop(req.params["key"], None)
+    state.save()
+    return 200, {}, None
+
+
+@route("GET", "/storage/kv/namespaces/{ns}/values/{key}",
+       f"{TS}kv/namespaces/values.ts get")
 def get_value(state: State, req: Request) -> Reply:
     namespace = _namespace(state, req.params["ns"])
     if req.params["key"] not in namespace["keys"]:
@@ -441,14 +603,50 @@ def get_value(state: State, req: Request) -> Reply:
 
 # --- D1, R2, queues, Durable Objects -------------------------------------------------------
 
-@route("GET", "/d1/database")
+@route("GET", "/d1/database",
+       f"{TS}d1/database/database.ts DatabaseListResponse")
 def list_d1(state: State, req: Request) -> Reply:
-    return _paged(list(state.data["d1"]), req)
+    items = list(state.data["d1"])
+    if req.query.get("name"):
+        items = [d for d in items if d.get("name") == req.query["name"]]
+    return _paged(items, req)
 
 
-@route("GET", "/r2/buckets")
+def _jurisdiction(req: Request) -> str:
+    jurisdiction = req.headers.get("cf-r2-jurisdiction", "default") or "default"
+    if jurisdiction not in ("default", "eu", "fedramp"):
+        raise ApiFailure(400, 10041, f"Invalid jurisdiction {jurisdiction!r}")  # the code is the emulator's own
+    return jurisdiction
+
+
+@route("GET", "/r2/buckets",
+       f"{TS}r2/buckets/buckets.ts BucketListParams (cursor, per_page, cf-r2-jurisdiction)/BucketListResponse")
 def list_r2(state: State, req: Request) -> Reply:
-    return 200, {"buckets": list(state.data["r2"])}, None
+    jurisdiction = _jurisdiction(req)
+    names = sorted((b for b in state.data["r2"] if b.get("jurisdiction", "default") == jurisdiction),
+                   key=lambda b: str(b["name"]))
+    per_page = max(1, min(1000, int(req.query.get("per_page", 20))))
+    after = req.query.get("cursor") or req.query.get("start_after") or ""
+    rest = [b for b in names if str(b["name"]) > after]
+    window = rest[:per_page]
+    cursor = str(window[-1]["name"]) if len(rest) > per_page else ""
+    return 200, {"buckets": window}, {"cursor": cursor, "per_page": per_page}
+
+
+@route("POST", "/r2/buckets",
+       f"{TS}r2/buckets/buckets.ts BucketCreateParams/Bucket")
+def create_r2(state: State, req: Request) -> Reply:
+    jurisdiction = _jurisdiction(req)
+    name = str((req.json() or {}).get("name") or "")
+    if not re.fullmatch(r"[a-z0-9][a-z0-9-]{1,61}[a-z0-9]", name):
+        raise ApiFailure(400, 10005, "The bucket name is not valid.")
+    if any(b["name"] == name and b.get("jurisdiction", "default") == jurisdiction for b in state.data["r2"]):
+        raise ApiFailure(409, 10004, "The bucket you tried to create already exists, and you own it.")
+    bucket = {"name": name, "creation_date": now(), "location": "WNAM", "storage_class": "Standard",
+              "jurisdiction": jurisdiction}
+    state.data["r2"].append(bucket)
+    state.save()
+    return 200, bucket, None
 
 
 def _queue(state: State, queue_id: str) -> dict[str, Any]:
@@ -465,7 +663,8 @@ def _public_queue(queue_id: str, queue: dict[str, Any]) -> dict[str, Any]:
             "consumers_total_count": len(queue["consumers"]), "settings": {"delivery_delay": 0}}
 
 
-@route("GET", "/queues")
+@route("GET", "/queues",
+       f"{TS}queues/queues.ts Queue; paging and ?name= as {DEPLOY_HELPERS}triggers/queue-consumers.ts listQueues")
 def list_queues(state: State, req: Request) -> Reply:
     items = [_public_queue(k, v) for k, v in state.data["queues"].items()]
     if req.query.get("name"):
@@ -473,7 +672,8 @@ def list_queues(state: State, req: Request) -> Reply:
     return _paged(items, req)
 
 
-@route("POST", "/queues")
+@route("POST", "/queues",
+       f"{TS}queues/queues.ts QueueCreateParams/Queue")
 def create_queue(state: State, req: Request) -> Reply:
     name = (req.json() or {}).get("queue_name")
     if not name:
@@ -486,17 +686,33 @@ def create_queue(state: State, req: Request) -> Reply:
     return 200, _public_queue(queue_id, state.data["queues"][queue_id]), None
 
 
-@route("GET", "/queues/{queue}")
+@route("GET", "/queues/{queue}",
+       f"{TS}queues/queues.ts get/Queue")
 def get_queue(state: State, req: Request) -> Reply:
     return 200, _public_queue(req.params["queue"], _queue(state, req.params["queue"])), None
 
 
-@route("GET", "/queues/{queue}/consumers")
+def _consumer_script(consumer: dict[str, Any]) -> Any:
+    return consumer.get("script_name") or consumer.get("script")
+
+
+@route("DELETE", "/queues/{queue}",
+       f"{TS}queues/queues.ts delete")
+def delete_queue(state: State, req: Request) -> Reply:
+    _queue(state, req.params["queue"])
+    del state.data["queues"][req.params["queue"]]
+    state.save()
+    return 200, None, None
+
+
+@route("GET", "/queues/{queue}/consumers",
+       f"{TS}queues/consumers.ts Consumer (MqWorkerConsumerResponse | MqHTTPConsumerResponse)")
 def list_consumers(state: State, req: Request) -> Reply:
     return 200, _queue(state, req.params["queue"])["consumers"], None
 
 
-@route("POST", "/queues/{queue}/consumers")
+@route("POST", "/queues/{queue}/consumers",
+       f"{TS}queues/consumers.ts ConsumerCreateParams/Consumer; `script` as {DEPLOY_HELPERS}triggers/queue-consumers.ts ScriptReference")
 def create_consumer(state: State, req: Request) -> Reply:
     queue = _queue(state, req.params["queue"])
     body = req.json() or {}
@@ -506,12 +722,13 @@ def create_consumer(state: State, req: Request) -> Reply:
     if kind != "worker" or not (body.get("script_name") or body.get("script")):
         raise ApiFailure(400, 11004, "a worker consumer needs type \"worker\" and a script_name")
     script = str(body.get("script_name") or body.get("script"))
-    if any(c.get("script") == script for c in queue["consumers"]):
+    if any(_consumer_script(c) == script for c in queue["consumers"]):
         raise ApiFailure(400, 11008, f"Worker {script} is already a consumer of this queue")
     if any(c.get("type") == "http_pull" for c in queue["consumers"]):
         raise ApiFailure(400, 11004, "a queue cannot have both a Worker consumer and an HTTP pull consumer")
-    consumer = {"consumer_id": hex_id(), "type": "worker", "script": script, "created_on": now(),
-                "dead_letter_queue": body.get("dead_letter_queue"), "settings": body.get("settings") or {}}
+    consumer = {"consumer_id": hex_id(), "type": "worker", "script_name": script, "script": script, "created_on": now(),
+                "queue_name": queue["queue_name"], "settings": body.get("settings") or {},
+                **({"dead_letter_queue": body["dead_letter_queue"]} if body.get("dead_letter_queue") else {})}
     queue["consumers"].append(consumer)
     state.save()
     for hook in live_hook:
@@ -534,14 +751,16 @@ def deliver_waiting(state: State, queue: dict[str, Any]) -> None:
 def _create_pull_consumer(state: State, queue: dict[str, Any], body: dict[str, Any]) -> Reply:
     if queue["consumers"]:
         raise ApiFailure(400, 11004, "a queue cannot have both a Worker consumer and an HTTP pull consumer")
-    consumer = {"consumer_id": hex_id(), "type": "http_pull", "created_on": now(),
-                "dead_letter_queue": body.get("dead_letter_queue"), "settings": body.get("settings") or {}}
+    consumer = {"consumer_id": hex_id(), "type": "http_pull", "created_on": now(), "queue_name": queue["queue_name"],
+                "settings": body.get("settings") or {},
+                **({"dead_letter_queue": body["dead_letter_queue"]} if body.get("dead_letter_queue") else {})}
     queue["consumers"].append(consumer)
     state.save()
     return 200, consumer, None
 
 
-@route("PUT", "/queues/{queue}/consumers/{consumer}")
+@route("PUT", "/queues/{queue}/consumers/{consumer}",
+       f"{TS}queues/consumers.ts ConsumerUpdateParams")
 def update_consumer(state: State, req: Request) -> Reply:
     queue = _queue(state, req.params["queue"])
     consumer = next((c for c in queue["consumers"] if c["consumer_id"] == req.params["consumer"]), None)
@@ -554,21 +773,24 @@ def update_consumer(state: State, req: Request) -> Reply:
     return 200, consumer, None
 
 
-@route("DELETE", "/queues/{queue}/consumers/{consumer}")
+@route("DELETE", "/queues/{queue}/consumers/{consumer}",
+       f"{TS}queues/consumers.ts delete")
 def delete_consumer(state: State, req: Request) -> Reply:
     queue = _queue(state, req.params["queue"])
     consumer = next((c for c in queue["consumers"] if c["consumer_id"] == req.params["consumer"]
-                     or c.get("script") == req.params["consumer"]), None)
+                     or _consumer_script(c) == req.params["consumer"]), None)
     if consumer is None:
         raise ApiFailure(404, 11005, "Consumer does not exist")
     queue["consumers"].remove(consumer)
     state.save()
-    for hook in live_hook if consumer.get("script") else ():
-        hook(consumer["script"])
+    script = _consumer_script(consumer)
+    for hook in live_hook if script else ():
+        hook(str(script))
     return 200, None, None
 
 
-@route("GET", "/workers/durable_objects/namespaces")
+@route("GET", "/workers/durable_objects/namespaces",
+       f"{TS}durable-objects/namespaces/namespaces.ts Namespace")
 def list_durable_objects(state: State, req: Request) -> Reply:
     items = []
     for name, script in state.data["scripts"].items():

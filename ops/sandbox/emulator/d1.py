@@ -27,13 +27,13 @@ from pathlib import Path
 from typing import Any
 
 from ops.read_only_sql import NotARead, is_read, statement_texts
-from ops.sandbox.emulator.api import ApiFailure, Reply, Request, route
+from ops.sandbox.emulator.api import TS, ApiFailure, Reply, Request, route
 from ops.sandbox.emulator.state import State, new_id, now
 
 QueryJob = tuple[str, list[Any]]
 
 
-@route("POST", "/d1/database")
+@route("POST", "/d1/database", f"{TS}d1/database/database.ts DatabaseCreateParams; the answer as {TS}d1/d1.ts D1")
 def create_database(state: State, req: Request) -> Reply:
     body = req.json() or {}
     name = body.get("name")
@@ -50,7 +50,7 @@ def create_database(state: State, req: Request) -> Reply:
     return 200, {**database, "created_in_region": "ENAM", "num_tables": 0, "file_size": 0}, None
 
 
-@route("GET", "/d1/database/{db}")
+@route("GET", "/d1/database/{db}", f"{TS}d1/database/database.ts get (D1)")
 def get_database(state: State, req: Request) -> Reply:
     database = _database(state, req.params["db"])
     path = _file(state, database["uuid"])
@@ -58,7 +58,7 @@ def get_database(state: State, req: Request) -> Reply:
                  "read_replication": {"mode": "disabled"}}, None
 
 
-@route("DELETE", "/d1/database/{db}")
+@route("DELETE", "/d1/database/{db}", f"{TS}d1/database/database.ts delete")
 def delete_database(state: State, req: Request) -> Reply:
     database = _database(state, req.params["db"])
     state.data["d1"].remove(database)
@@ -67,12 +67,12 @@ def delete_database(state: State, req: Request) -> Reply:
     return 200, None, None
 
 
-@route("POST", "/d1/database/{db}/query")
+@route("POST", "/d1/database/{db}/query", f"{TS}d1/database/database.ts query (QueryResult)")
 def query(state: State, req: Request) -> Reply:
     return 200, _execute(state, req, raw=False), None
 
 
-@route("POST", "/d1/database/{db}/raw")
+@route("POST", "/d1/database/{db}/raw", f"{TS}d1/database/database.ts raw (RawResponse)")
 def raw(state: State, req: Request) -> Reply:
     return 200, _execute(state, req, raw=True), None
 

@@ -4,41 +4,52 @@ Shapes follow Cloudflare's OpenAPI schema (as generated into cloudflare-typescri
 ``queues/messages``): pull answers ``{message_backlog_count, messages: [{id,
 attempts, body, lease_id, metadata, timestamp_ms}]}``; ack takes ``{acks:
 [{lease_id}], retries: [...]}`` and answers ``{ackCount, retryCount, warnings}``;
-peek leases nothing. A message body comes back as a string: JSON bodies are
-serialized, and ``metadata["CF-Content-Type"]`` says which they were.
+peek leases nothing. A message body comes back as a string: ``text`` as it was
+pushed, ``json`` base64-encoded (the docs' "Content types" of pull consumers), and
+``metadata["CF-Content-Type"]`` says which.
 
-Pull needs an HTTP pull consumer on the queue, as on Cloudflare (error code
-11010 here is the emulator's own choice). A message pushed to a queue whose
+Pull needs an HTTP pull consumer on the queue, as on Cloudflare (error codes
+11010 and 11011 here are the emulator's own choice: ``api.INVENTIONS``). A message pushed to a queue whose
 consumer is a Worker is handed to ``api.deliver_hook``, which the sandbox points at
 the Worker on workerd; otherwise it waits in the queue until one is attached.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 from typing import Any
 
-from ops.sandbox.emulator.api import ApiFailure, Reply, Request, _queue, deliver_waiting, route
+from ops.sandbox.emulator.api import TS, ApiFailure, Reply, Request, _queue, deliver_waiting, route
 from ops.sandbox.emulator.state import State, hex_id
 
 MAX_BATCH = 100
+MAX_BATCH_BYTES = 256_000  # developers.cloudflare.com/queues/platform/limits/: 256 KB a batch, 128 KB a message
+MAX_MESSAGE_BYTES = 128_000
 
 
-@route("POST", "/queues/{queue}/messages")
+@route("POST", "/queues/{queue}/messages",
+       f"{TS}queues/messages.ts MessagePushParams/MessagePushResponse")
 def push(state: State, req: Request) -> Reply:
-    return _push(state, req.params["queue"], [req.json() or {}])
+    return _push(state, req.params["queue"], [_message(req.json() or {})])
 
 
-@route("POST", "/queues/{queue}/messages/batch")
+@route("POST", "/queues/{queue}/messages/batch",
+       f"{TS}queues/messages.ts MessageBulkPushParams/MessageBulkPushResponse; limits developers.cloudflare.com/queues/platform/limits/")
 def push_batch(state: State, req: Request) -> Reply:
     messages = (req.json() or {}).get("messages")
     if not isinstance(messages, list) or not messages or len(messages) > MAX_BATCH:
         raise ApiFailure(400, 11003, f"messages must be a list of 1 to {MAX_BATCH} messages")
-    return _push(state, req.params["queue"], messages)
+    stored = [_message(m) for m in messages]
+    total = sum(len(m["body"].encode()) for m in stored)
+    if total > MAX_BATCH_BYTES:
+        raise ApiFailure(413, 11011, f"the batch is {total:,} bytes; a batch may be at most 256 KB")
+    return _push(state, req.params["queue"], stored)
 
 
-@route("POST", "/queues/{queue}/messages/pull")
+@route("POST", "/queues/{queue}/messages/pull",
+       f"{TS}queues/messages.ts MessagePullParams/MessagePullResponse; bodies as developers.cloudflare.com/queues/configuration/pull-consumers/ (Content types)")
 def pull(state: State, req: Request) -> Reply:
     queue = _queue(state, req.params["queue"])
     if not any(c.get("type") == "http_pull" for c in queue["consumers"]):
@@ -58,7 +69,8 @@ def pull(state: State, req: Request) -> Reply:
     return 200, {"message_backlog_count": len(_stored(queue)), "messages": [_shown(m, lease=True) for m in taken]}, None
 
 
-@route("POST", "/queues/{queue}/messages/ack")
+@route("POST", "/queues/{queue}/messages/ack",
+       f"{TS}queues/messages.ts MessageAckParams/MessageAckResponse")
 def ack(state: State, req: Request) -> Reply:
     queue = _queue(state, req.params["queue"])
     body = req.json() or {}
@@ -76,16 +88,17 @@ def ack(state: State, req: Request) -> Reply:
                  "warnings": warnings}, None
 
 
-@route("POST", "/queues/{queue}/messages/peek")
+@route("POST", "/queues/{queue}/messages/peek",
+       f"{TS}queues/messages.ts MessagePeekParams/MessagePeekResponse")
 def peek(state: State, req: Request) -> Reply:
     queue = _queue(state, req.params["queue"])
     size = _bounded((req.json() or {}).get("batch_size", 5), "batch_size")
     return 200, {"messages": [_shown(m, lease=False) for m in _stored(queue)[:size]]}, None
 
 
-def _push(state: State, queue_id: str, messages: list[Any]) -> Reply:
+def _push(state: State, queue_id: str, messages: list[dict[str, Any]]) -> Reply:
     queue = _queue(state, queue_id)
-    _stored(queue).extend(_message(m) for m in messages)
+    _stored(queue).extend(messages)
     state.save()
     if any(c.get("type", "worker") == "worker" for c in queue["consumers"]):
         deliver_waiting(state, queue)
@@ -103,6 +116,8 @@ def _message(raw: Any) -> dict[str, Any]:
     if kind == "text" and not isinstance(raw["body"], str):
         raise ApiFailure(400, 11003, "a text message's body must be a string")
     body = raw["body"] if kind == "text" else json.dumps(raw["body"])
+    if len(body.encode()) > MAX_MESSAGE_BYTES:
+        raise ApiFailure(413, 11011, f"a message is {len(body.encode()):,} bytes; a message may be at most 128 KB")
     return {"id": hex_id(), "body": body, "content_type": kind, "attempts": 0,
             "timestamp_ms": int(time.time() * 1000), "lease_id": None, "leased_until": 0}
 
@@ -113,7 +128,10 @@ def _stored(queue: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _shown(message: dict[str, Any], *, lease: bool) -> dict[str, Any]:
-    shown = {"id": message["id"], "attempts": message["attempts"], "body": message["body"],
+    body = message["body"]
+    if message["content_type"] != "text":  # json (and bytes) bodies are base64-encoded over HTTP
+        body = base64.b64encode(body.encode()).decode()
+    shown = {"id": message["id"], "attempts": message["attempts"], "body": body,
              "metadata": {"CF-Content-Type": message["content_type"]}, "timestamp_ms": message["timestamp_ms"]}
     if lease:
         shown["lease_id"] = message["lease_id"]

@@ -1,0 +1,71 @@
+"""A target in a Worker's own repository: its wrangler env, its config found as wrangler finds it, no silent defaults."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ops.errors import InputError
+from ops.targets import load_target
+from tests.conftest import REPO
+
+ENV = {"CLOUDFLARE_API_TOKEN": "t", "CLOUDFLARE_ACCOUNT_ID": "a" * 32, "OPS_WORKER_NAME": "books-api-production",
+       "OPS_WORKER_URL": "https://books.example.com"}
+
+
+def worker_repo(tmp_path: Path, targets: str) -> Path:
+    (tmp_path / "wrangler.jsonc").write_text('{"name": "books-api", // the Worker\n "main": "src/index.ts",\n'
+                                             ' "env": {"staging": {}, "production": {}}}\n', encoding="utf-8")
+    ops = tmp_path / "ops"
+    ops.mkdir()
+    (ops / "targets.toml").write_text(targets, encoding="utf-8")
+    return ops / "targets.toml"
+
+
+PRODUCTION = (REPO / "targets.toml").read_text(encoding="utf-8")
+
+
+def test_the_shipped_production_target_names_its_env_and_the_config_wrangler_would_use(tmp_path: Path) -> None:
+    file = worker_repo(tmp_path, PRODUCTION)
+    target = load_target("production", path=file, environ=ENV)
+    assert target.wrangler_environment == "production"
+    assert target.wrangler_args() == ["--env", "production"]
+    assert target.wrangler_config == tmp_path / "wrangler.jsonc"  # from the targets file's folder upward
+    assert target.scope()["wrangler_environment"] == "production"
+    assert target.env == {}  # a string env names the wrangler environment, not variables
+
+
+def test_a_target_without_a_worker_name_names_the_variable_to_set(tmp_path: Path) -> None:
+    file = worker_repo(tmp_path, PRODUCTION)
+    with pytest.raises(InputError) as caught:
+        load_target("production", path=file, environ={k: v for k, v in ENV.items() if k != "OPS_WORKER_NAME"})
+    lines = PRODUCTION.splitlines()
+    table = lines.index("[targets.production]")
+    line = next(i for i, text in enumerate(lines[table:], table + 1) if text.startswith("worker = "))
+    assert str(caught.value) == (f"{file}:{line}: target 'production' has no worker: set the environment variable "
+                                 "OPS_WORKER_NAME (targets.toml reads it from there)")
+
+
+def test_every_shipped_target_names_only_files_that_exist() -> None:
+    for name in ("sandbox", "production"):
+        target = load_target(name, path=REPO / "targets.toml", environ=ENV)
+        for path in (target.wrangler_config, target.popular_keys):
+            assert path is None or path.exists(), f"target {name} names {path}, which does not exist"
+
+
+def test_a_named_file_that_does_not_exist_is_a_located_error(tmp_path: Path) -> None:
+    file = worker_repo(tmp_path, PRODUCTION + 'wrangler_config = "wrangler.toml"\n')
+    with pytest.raises(InputError, match=r"targets.toml:\d+: target 'production' names wrangler_config = 'wrangler.toml', "
+                                         r"which does not exist"):
+        load_target("production", path=file, environ=ENV)
+
+
+def test_the_env_can_come_from_the_environment_and_variables_stay_a_table(tmp_path: Path) -> None:
+    file = worker_repo(tmp_path, '[targets.staging]\napi_base_url = "http://127.0.0.1:1/client/v4"\naccount_id = "a"\n'
+                                 'token = "t"\nworker = "books-api-staging"\nworker_url = "http://127.0.0.1:2"\n'
+                                 'wrangler_env = { env = "OPS_WRANGLER_ENV", default = "staging" }\n'
+                                 'env = { CACHE_WARM_SECRET = "x" }\n')
+    target = load_target("staging", path=file, environ={})
+    assert (target.wrangler_environment, target.env) == ("staging", {"CACHE_WARM_SECRET": "x"})
+    assert load_target("staging", path=file, environ={"OPS_WRANGLER_ENV": "canary"}).wrangler_environment == "canary"
