@@ -154,6 +154,8 @@ SCRIPT = obj({"id": STR, "compatibility_date": {"type": ["string", "null"]},
               "last_deployed_from": STR, "logpush": BOOL, "migration_tag": STR, "modified_on": STR, "tag": STR,
               "tags": {"type": ["array", "null"], "items": STR},
               "usage_model": {"enum": ["standard", "bundled", "unbound"]}}, ("id",))
-# TS src/resources/d1/d1.ts: D1 (create and get); d1/database/database.ts DatabaseListResponse is its subset
-D1 = obj({"created_at": STR, "file_size": NUM, "jurisdiction": {"enum": ["eu", "fedramp", "us", None]}, "name": STR,
+# TS src/resources/d1/d1.ts: D1 (create and get); d1/database/database.ts DatabaseListResponse is its subset.
+# `created_in_region` is not in the type, but production answers it to a create: wrangler's d1 create
+# (workers-sdk packages/wrangler/src/d1/create.ts) prints "in region ${db.created_in_region}". Production wins.
+D1 = obj({"created_in_region": STR, "created_at": STR, "file_size": NUM, "jurisdiction": {"enum": ["eu", "fedramp", "us", None]}, "name": STR,
           "num_tables": NUM, "read_replication": {"type": "object"}, "uuid": STR, "version": STR}, ("uuid", "name"))
