@@ -163,8 +163,11 @@ def load_target(name: str | None = None, *, path: Path | None = None,
     root = Path(str(values["root"])) if values.get("root") else file.parent
     for key in _PATHS:
         if values.get(key) and not (root / str(values[key])).exists():
+            made_by_sandbox = Path(str(values[key])).parts[:1] == (".sandbox",)
+            fix = ("`inv sandbox.up` makes it (the sandbox works on its own copy of the example Workers)"
+                   if made_by_sandbox else "fix the path or remove the line")
             raise InputError(f"{file}:{_line_of(file, chosen, key)}: target {chosen!r} names {key} = "
-                             f"{values[key]!r}, which does not exist in {root}; fix the path or remove the line")
+                             f"{values[key]!r}, which does not exist in {root}; {fix}")
     config = values.get("wrangler_config") or _wrangler_lookup(root)
     popular = values.get("popular_keys")
     named_env = values.get("wrangler_env") or (values.get("env") if isinstance(values.get("env"), str) else "")

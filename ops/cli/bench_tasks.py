@@ -53,11 +53,13 @@ def summary() -> str:
       auto_shortflags=False)
 @guarded
 def soak(c: Any, runs: int = 50, seed: int = 1) -> None:
-    """The reliability suite's fault runs, longer: every remediation under emulator faults, many times."""
-    env = {"OPS_SOAK_RUNS": str(runs), "OPS_SOAK_SEED": str(seed)}
+    """The reliability suite's fault runs, longer (every remediation under emulator faults, many times),
+    and the redaction property test with 200 drawn secrets instead of CI's handful."""
+    env = {"OPS_SOAK_RUNS": str(runs), "OPS_SOAK_SEED": str(seed), "OPS_HYPOTHESIS_PROFILE": "soak"}
     import os
 
-    done = subprocess.run([sys.executable, "-m", "pytest", "tests/reliability", "-q", "-k", "faults"],
+    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "tests/reliability/test_faults.py",
+                           "tests/engine/test_redaction_property.py"],
                           cwd=REPO, env={**os.environ, **env}, check=False)
     if done.returncode:
         raise Exit(code=done.returncode)

@@ -19,10 +19,10 @@ from ops.cli.boundary import guarded, out
             "out": "Write here instead of stdout"},
       positional=["run"], auto_shortflags=False)
 @guarded
-def report(c: Any, run: str = "latest", since: str = "", until: str = "", severity: str = "", detected: str = "",
+def report(c: Any, run: str | None = None, since: str = "", until: str = "", severity: str = "", detected: str = "",
            out_: str = "") -> None:
     """Write a Markdown incident report in the runbook template's shape."""
-    text = incident_text(run, since=since, until=until, severity=severity, detected=detected)
+    text = incident_text(run or "latest", since=since, until=until, severity=severity, detected=detected)
     if out_:
         Path(out_).write_text(text, encoding="utf-8")
         out(f"wrote {out_}")

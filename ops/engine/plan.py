@@ -23,7 +23,8 @@ def plan_write(run: RunState, step: Step, record: Record) -> bool:
     record.args = resolved
     record.description = describe(action, resolved)
     record.status = "planned"
-    record.undo = undo_preview(run, step)
+    run.scope["steps"][step.name] = {"outputs": UNKNOWN, "status": UNKNOWN, "finished_at": UNKNOWN}
+    record.undo = undo_preview(run, step)  # after the step's own outputs are known to be unknown: its undo may use them
     run.step_args[step.name] = displayable(resolved)
     if not has_unknown(resolved):
         found = action.preflight(validate_args(action, step, resolved))

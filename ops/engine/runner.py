@@ -252,7 +252,7 @@ def _when(run: RunState, item: Precondition | Step, record: Record) -> bool:
         return True
     record.status = "skipped"
     record.message = f"skipped: {item.when} does not hold"
-    run.scope["steps"][item.name] = {"outputs": {}, "status": "skipped"}
+    run.scope["steps"][item.name] = {"outputs": {}, "status": "skipped", "finished_at": ""}  # "": nothing happened
     run.outcome.records.append(record)
     run.log("skipped", name=item.name, when=item.when)
     run.emit("end", record)

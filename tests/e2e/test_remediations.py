@@ -257,6 +257,7 @@ def test_emergency_rollback_works_with_a_broken_spec_and_no_terminal(rehearse: R
 
 @pytest.mark.parametrize("name", sorted(p.stem for p in (REPO / "remediations").glob("*.yaml")))
 def test_dry_run_makes_no_mutating_request_on_a_healthy_sandbox(rehearse: Rehearsal, name: str) -> None:
+    rehearse.reset()  # healthy: whatever the test before left
     before = len(rehearse.requests())
     done = rehearse.inv(f"remediate.{name}", "--dry-run", "--json", *HEALTHY_DRY_RUN_FLAGS.get(name, ()))
     result = json.loads(done.stdout)

@@ -47,11 +47,22 @@ def test_a_target_without_a_worker_name_names_the_variable_to_set(tmp_path: Path
                                  "OPS_WORKER_NAME (targets.toml reads it from there)")
 
 
-def test_every_shipped_target_names_only_files_that_exist() -> None:
-    for name in ("sandbox", "production"):
-        target = load_target(name, path=REPO / "targets.toml", environ=ENV)
-        for path in (target.wrangler_config, target.popular_keys):
-            assert path is None or path.exists(), f"target {name} names {path}, which does not exist"
+def test_every_shipped_target_names_only_files_that_exist_or_that_sandbox_up_makes(tmp_path: Path) -> None:
+    import shutil
+    import tomllib
+
+    shipped = tomllib.loads((REPO / "targets.toml").read_text(encoding="utf-8"))["targets"]
+    for name, raw in shipped.items():
+        for key in ("wrangler_config", "popular_keys"):
+            value = raw.get(key)
+            if isinstance(value, str) and not value.startswith(".sandbox/"):
+                assert (REPO / value).exists(), f"target {name} names {value}, which does not exist"
+    copy = tmp_path / "targets.toml"
+    shutil.copy(REPO / "targets.toml", copy)  # a fresh clone: no .sandbox/ yet
+    with pytest.raises(InputError, match=r"targets.toml:\d+: target 'sandbox' names wrangler_config = "
+                                         r"'.sandbox/workers/books-worker/wrangler.toml', which does not exist in .*; "
+                                         r"`inv sandbox.up` makes it"):
+        load_target("sandbox", path=copy, environ=ENV)
 
 
 def test_a_named_file_that_does_not_exist_is_a_located_error(tmp_path: Path) -> None:
