@@ -3,7 +3,8 @@
 Invoke has no variadic positionals, and it has already parsed its core options
 when it imports tasks.py; the task part of the command line is still unparsed
 then (``program.core.unparsed``). Bare words after `specs.check` that name a
-file or folder, or end in .yaml/.yml, become repeated `--paths` flags there.
+file or folder, or end in .yaml/.yml, become repeated `--paths` flags there, and a
+bare word after `incident.report` becomes `--run` (so `--since` needs no run).
 
 A remediation's `--flag=VALUE` whose VALUE starts with `--` is marked
 (``ops.flag_values``) so that invoke keeps it as the flag's value instead of
@@ -17,6 +18,8 @@ from pathlib import Path
 from ops.flag_values import protect
 
 VARIADIC = {"specs.check": "--paths"}
+# Invoke's positionals are required; these tasks take one optionally: a bare word after them becomes the flag.
+OPTIONAL_POSITIONAL = {"incident.report": "--run"}
 
 
 def command_line() -> list[str] | None:
@@ -34,8 +37,14 @@ def command_line() -> list[str] | None:
 def expand(argv: list[str]) -> list[str]:
     out: list[str] = []
     flag: str | None = None
+    optional: str | None = None
     remediation = False
     for word in argv:
+        if optional and not word.startswith("-") and not _is_task(word):
+            out += [optional, word]
+            optional = None
+            continue
+        optional = OPTIONAL_POSITIONAL.get(word)  # only the very next word can be the positional
         if word == "--":
             out.append(word)
             flag = None

@@ -17,7 +17,7 @@ from ops.cli.boundary import guarded, out
             "severity": "SEV1..SEV4, instead of the one the evidence gives",
             "detected": "When the incident was detected (e.g. the page), if earlier than the journal shows",
             "out": "Write here instead of stdout"},
-      positional=["run"], auto_shortflags=False)
+      auto_shortflags=False)
 @guarded
 def report(c: Any, run: str | None = None, since: str = "", until: str = "", severity: str = "", detected: str = "",
            out_: str = "") -> None:
