@@ -3,7 +3,6 @@ objects): the Cloudflare envelope, the jurisdiction header, and a missing bucket
 
 from __future__ import annotations
 
-import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Iterator
@@ -13,6 +12,7 @@ import pytest
 
 from ops.actions.base import Context
 from ops.actions.r2 import R2Action, R2Args
+from ops.sandbox.replies import send_json
 from ops.targets import Target
 
 ACCOUNT, TOKEN = "5a4db0c5000000000000000000000000", "r2-probe-token-0000"
@@ -35,12 +35,7 @@ class FakeR2:
                 fake.seen.append({k.lower(): v for k, v in self.headers.items()})
                 parts = urlsplit(self.path)
                 status, body = fake.answer(parts.path, parse_qs(parts.query), self.headers)
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("content-type", "application/json")
-                self.send_header("content-length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                send_json(self, status, body)
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()

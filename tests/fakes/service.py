@@ -10,6 +10,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from ops.sandbox.replies import send_json
+
 
 @dataclass
 class ServiceState:
@@ -60,12 +62,7 @@ def _handler(state: ServiceState) -> type[BaseHTTPRequestHandler]:
             return parts.path, parse_qs(parts.query)
 
         def _send(self, status: int, body: Any) -> None:
-            data = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("content-type", "application/json")
-            self.send_header("content-length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            send_json(self, status, body)
 
         def do_GET(self) -> None:
             path, _ = self._record()
