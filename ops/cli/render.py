@@ -41,7 +41,8 @@ class Progress:
             self._line(f"  ..   {record.kind} {record.name}: {record.description}")
         elif event == "end" and changes:
             self._line("  " + _record_line(record))
-        elif event == "end" and record.kind == "check" and record.status != "planned" and self._check_changed(record):
+        elif (event == "end" and record.kind == "check" and record.status not in ("planned", "skipped")
+              and self._check_changed(record)):  # a plan's checks are shown in the plan itself
             self._line("  " + _record_line(record))
 
     def _live(self, event: str, record: Record, changes: bool) -> None:
