@@ -77,7 +77,7 @@ def test_rollback_stops_on_changed_secrets_unless_accepted(rehearse: Rehearsal) 
     accepted = r.inv("remediate.rollback", "--yes", "--json", "--version", older, "--accept-secret-changes")
     assert accepted.returncode == 0, accepted.stdout
     assert r.health().json()["version_id"] == older
-    assert version  # the default target exists too
+    assert version != older  # the default target is the newest earlier version, not the one from before the rotation
 
 
 def test_secret_rotation_changes_what_the_worker_checks(rehearse: Rehearsal) -> None:

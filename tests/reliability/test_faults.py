@@ -11,10 +11,12 @@ import json
 import os
 import random
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import httpx
 import pytest
+
+from ops.sandbox.breaks import SCENARIOS, Scenario
 
 from tests.conftest import REPO
 from tests.e2e.conftest import Rehearsal
@@ -29,37 +31,14 @@ FAULTS: dict[str, dict[str, Any]] = {
     "deploy-error": {"forced": [{"method": "POST", "path": "/deployments$", "code": 10013, "status": 500, "message": "injected", "times": 1},
                                 {"method": "PUT", "path": "/workers/scripts/[^/]+$", "code": 10013, "status": 500, "message": "injected", "times": 1}]},
 }
-REMEDIATIONS: dict[str, tuple[str, list[str]]] = {
-    "rollback": ("bad-deploy", []),
-    "secret-rotation": ("secret-missing", ["--name", "CACHE_WARM_SECRET", "--create", "--value", "env:CACHE_WARM_SECRET"]),
-    "binding-check": ("binding-mismatch", ["--fix"]),
-    "cache-warm": ("cache-flush", []),
-    "provider-reorder": ("provider-slow", []),
-    "queue-redeploy": ("consumer-detached", []),
-}
+# One break scenario per remediation, from the sandbox's registry (the first it lists for each).
+SCENARIO_OF: dict[str, Scenario] = {s.remediation: s for s in reversed(SCENARIOS)}
 TALLY: dict[str, int] = {"runs": 0, "successes": 0, "clean_failures": 0, "false_successes": 0, "unclean": 0, "unrecorded_changes": 0}
 
 
 def truth(r: Rehearsal, name: str) -> bool:
-    """The sandbox's own view, independent of what the remediation claims."""
-    health = r.health()
-    if health.status_code != 200:
-        return False
-    worker = r.sb.worker_url
-    checks: dict[str, Callable[[], bool]] = {
-        "rollback": lambda: True,
-        "secret-rotation": lambda: health.json()["secrets"]["CACHE_WARM_SECRET"] is True,
-        "binding-check": lambda: r.inv("check.bindings", "--config", str(r.sb.worker_dir / "wrangler.toml"), "--remote").returncode == 0,
-        "cache-warm": lambda: httpx.get(f"{worker}/v1/books/9780000000042", timeout=10).headers.get("x-cache-status") == "HIT",
-        "provider-reorder": lambda: health.json()["provider_order"][0] != "google_books" or _provider_ok(r),
-        "queue-redeploy": lambda: httpx.get(f"{worker}/metrics/queue", timeout=10).json()["consumer_attached"] is True,
-    }
-    return checks[name]()
-
-
-def _provider_ok(r: Rehearsal) -> bool:
-    config = httpx.get(f"{r.sb.provider_url('google_books')}/__provider/config", timeout=5).json()
-    return float(config["latency_ms"]) < 1000
+    """The sandbox's own view (the registry's check of recovery), independent of what the remediation claims."""
+    return r.health().status_code == 200 and r.recovered(SCENARIO_OF[name].name)
 
 
 def unrecorded(r: Rehearsal, since: int, journal: Path | None) -> int:
@@ -77,10 +56,10 @@ def unrecorded(r: Rehearsal, since: int, journal: Path | None) -> int:
     return sum(1 for q in mutating if not any(a - 0.01 <= q["mono"] <= b + 0.01 for a, b in windows))
 
 
-@pytest.mark.parametrize("name", list(REMEDIATIONS))
+@pytest.mark.parametrize("name", sorted(SCENARIO_OF))
 def test_faults(sandbox: Any, name: str) -> None:
     r = Rehearsal(sandbox)
-    scenario, flags = REMEDIATIONS[name]
+    scenario, flags = SCENARIO_OF[name].name, SCENARIO_OF[name].flags
     rng = random.Random(f"{SEED}-{name}")
     for round_ in range(ROUNDS):
         for fault, settings in FAULTS.items():

@@ -54,13 +54,16 @@ def test_sigint_at_a_random_point_leaves_a_safe_rerun(workspace: Workspace, serv
     assert ("nothing to do: the value is already the target" in rerun.stdout) or ("result: ok" in rerun.stdout)
 
 
-def test_two_runs_at_the_same_moment_exactly_one_runs(workspace: Workspace, service: Service) -> None:
+def test_a_second_run_while_the_first_holds_the_lock_is_refused(workspace: Workspace, service: Service) -> None:
     service.state.slow_seconds = 1.5
     workspace.add_spec(SPECS / "converge.yaml")
-    first, second = workspace.popen("remediate.converge"), workspace.popen("remediate.converge")
+    first = workspace.popen("remediate.converge")
+    deadline = time.monotonic() + 30
+    while ("POST", "/slow") not in service.state.requests and time.monotonic() < deadline:
+        time.sleep(0.01)  # the first run is inside its slow write, holding the target's lock
+    second = workspace.popen("remediate.converge")
     results = [p.communicate(timeout=60) + (p.returncode,) for p in (first, second)]
-    codes = sorted(code for _, _, code in results)
-    assert codes == [0, 3], results
+    assert [code for _, _, code in results] == [0, 3], results
     refused = next(out for out, _, code in results if code == 3)
     assert "converge (pid " in refused and "is already running against this target" in refused
     assert [m for m, p in service.state.mutating()].count("POST") == 2  # one run's two writes, no more
