@@ -8,7 +8,6 @@ from typing import Any, Callable
 __all__ = ["MISSING", "OPERATORS", "Failure", "evaluate", "holds", "lookup", "pairs"]
 
 MISSING = object()
-_MISSING = MISSING
 
 OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
     "==": lambda a, b: a == b,
@@ -22,7 +21,7 @@ OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
     "matches": lambda a, b: isinstance(a, str) and re.search(b, a) is not None,
     "contains": lambda a, b: b in a,
     "not_contains": lambda a, b: b not in a,
-    "exists": lambda a, b: (a is not _MISSING) == bool(b),
+    "exists": lambda a, b: (a is not MISSING) == bool(b),
 }
 
 
@@ -38,7 +37,7 @@ def lookup(data: Any, dotted: str) -> Any:
         elif isinstance(current, list) and part.isdigit() and int(part) < len(current):
             current = current[int(part)]
         else:
-            return _MISSING
+            return MISSING
     return current
 
 
@@ -48,7 +47,7 @@ def evaluate(expect: dict[str, Any], outputs: dict[str, Any]) -> list[Failure]:
         actual = lookup(outputs, path)
         for op, wanted in pairs(matcher):
             if not holds(op, actual, wanted):
-                shown = "missing" if actual is _MISSING else repr(actual)
+                shown = "missing" if actual is MISSING else repr(actual)
                 failures.append(Failure(f"expected {path} {op} {wanted!r}, got {shown}"))
     return failures
 
@@ -62,7 +61,7 @@ def pairs(matcher: Any) -> list[tuple[str, Any]]:
 def holds(op: str, actual: Any, wanted: Any) -> bool:
     if op == "exists":
         return OPERATORS[op](actual, wanted)
-    if actual is _MISSING:
+    if actual is MISSING:
         return False
     try:
         return OPERATORS[op](actual, wanted)
