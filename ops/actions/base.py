@@ -114,6 +114,10 @@ class Action:
     def safe_to_retry(self, args: Any) -> bool:
         return self.effect(args) == "read"
 
+    def sends_in_plan(self, args: Any) -> bool:
+        """Whether a read of this call may run in a plan; False for one the read-only transport would refuse."""
+        return True
+
     def describe(self, args: Any) -> str:
         return self.name
 

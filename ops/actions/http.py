@@ -4,6 +4,13 @@ Outputs: status, headers, json, text, elapsed_ms, and ``failing`` with ``error``
 a refused connection, a timeout or a TLS error is an observation (``status``
 None, ``error`` naming it), not an exception, because "the Worker does not
 answer" is the most important thing a probe can see. A 5xx is failing too.
+
+A POST that changes nothing (a login that issues a session token) is a read
+only when the spec says why (``read_only_reason``); it is still never sent in a
+plan or by ``inv diagnose``, whose transport refuses every POST: its outputs are
+known after apply. ``secret_json`` names the response fields that are credentials
+(that token): they are registered with the redactor as they arrive, so a later
+check can send them while every output, the journal included, masks them.
 """
 
 from __future__ import annotations
@@ -30,6 +37,13 @@ class HttpArgs(Args):
     params: dict[str, str | int | float | bool] = Field(default_factory=dict, description="Query parameters, encoded as data.")
     json_body: Any = Field(None, alias="json", description="A JSON body.")
     timeout: float = Field(10.0, gt=0, le=600)
+    read_only_reason: str | None = Field(
+        None, min_length=8, pattern=r"\S",
+        description="Why a POST, PUT, PATCH or DELETE changes nothing (e.g. `a login issues a token and changes "
+                    "nothing`). It may then be a check or a read step; it is never sent in a plan or a diagnosis.")
+    secret_json: list[str] = Field(
+        default_factory=list,
+        description="Dotted paths of response JSON fields that are credentials (e.g. `token`): masked in every output.")
 
 
 class HttpAction(Action):
@@ -40,18 +54,36 @@ class HttpAction(Action):
                      failing=BOOLEAN, error=nullable(STRING))
 
     def effect(self, args: HttpArgs) -> str:
-        return "read" if args.method in SAFE_METHODS else "write"
+        return "read" if args.method in SAFE_METHODS or args.read_only_reason else "write"
+
+    def sends_in_plan(self, args: HttpArgs) -> bool:
+        return args.method in SAFE_METHODS
 
     def safe_to_retry(self, args: HttpArgs) -> bool:
         return args.method in SAFE_METHODS or args.method in {"PUT", "DELETE"}
 
     def describe(self, args: HttpArgs) -> str:
-        return f"{args.method} {args.url}"
+        line = f"{args.method} {args.url}"
+        return f"{line} (read-only: {args.read_only_reason})" if args.read_only_reason else line
 
     def run(self, args: HttpArgs, ctx: Context) -> Outputs:
-        return observe(ctx.http(), args.method, args.url, headers=args.headers, json_body=args.json_body,
+        seen = observe(ctx.http(), args.method, args.url, headers=args.headers, json_body=args.json_body,
                        params={k: str(v) for k, v in args.params.items()} or None,
                        timeout=min(args.timeout, ctx.remaining()))
+        register_credentials(seen.get("json"), args.secret_json)
+        return seen
+
+
+def register_credentials(body: Any, paths: list[str]) -> None:
+    """Register the credentials a response carries (``secret_json``) before anything can show them."""
+    from ops.redact import MIN_SECRET_LEN, register
+
+    for path in paths:
+        value = body
+        for part in path.split("."):
+            value = value.get(part) if isinstance(value, dict) else None
+        if isinstance(value, str) and len(value) >= MIN_SECRET_LEN:
+            register(value)
 
 
 def observe(client: httpx.Client, method: str, url: str, *, timeout: float, headers: dict[str, str] | None = None,

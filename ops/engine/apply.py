@@ -161,12 +161,18 @@ def _verify_once(run: RunState, checks: list[Check], attempt: int) -> dict[str, 
                 record.status, record.message = "skipped", f"skipped: {check.when} does not hold"
                 _replace_record(run, record)
                 continue
-        seen = observe(run, check, record, strict_failing=True)
+        try:
+            seen = observe(run, check, record, strict_failing=True)
+            outputs, verdict = seen.outputs, seen.verdict
+        except template.UnresolvedReference as exc:  # an earlier check of this poll saw nothing to pass on
+            outputs, verdict = None, Verdict.INCONCLUSIVE
+            record.status, record.message = verdict, f"could not observe: {exc}"
+            run.scope["steps"][check.name] = {"outputs": {}, "status": verdict}
         _replace_record(run, record)
         run.log("check", name=check.name, attempt=attempt, outcome=record.status, message=record.message,
-                outputs=seen.outputs)
+                outputs=outputs)
         run.emit("end", record)
-        verdicts[check.name] = (seen.verdict, record.message)
+        verdicts[check.name] = (verdict, record.message)
     return verdicts
 
 

@@ -69,6 +69,7 @@ def plan_checks(run: RunState) -> None:
             if holds is not UNKNOWN and not holds:
                 record.status = "skipped"
                 record.message = f"skipped: {check.when} does not hold"
+        run.scope["steps"][check.name] = {"outputs": UNKNOWN, "status": UNKNOWN, "finished_at": UNKNOWN}  # for later checks
         run.outcome.records.append(record)
         run.emit("end", record)
 

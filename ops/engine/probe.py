@@ -29,8 +29,9 @@ Item = Check | Step | UndoStep
 
 
 class KnownAfterApply(OpsError):
-    def __init__(self) -> None:
+    def __init__(self, why: str = "its inputs are not available (a secret source is not set?)") -> None:
         super().__init__("known after apply")
+        self.why = why
 
 
 class Observed:
@@ -75,6 +76,9 @@ def call(run: RunState, item: Item, record: Record, retries: int = 0) -> tuple[d
         raise InputError(f"step {item.name!r} is declared {declared!r} but {action.describe(args)} has effect {inherent!r}")
     if run.req.dry_run and EFFECT_RANK[declared] > 0:
         raise AssertionError("dry-run reached a mutating step")  # the engine's own invariant
+    if run.req.dry_run and not action.sends_in_plan(args):
+        record.status = "planned"
+        raise KnownAfterApply(f"{action.describe(args)} is never sent in a plan or a diagnosis")
     attempts = 1 + (retries if action.safe_to_retry(args) else 0)
     wanted = template.resolve(item.expect, run.scope)
     last: tuple[dict[str, Any] | None, str | None] = (None, None)
@@ -165,7 +169,7 @@ def probe_once(item: Check, scope: dict[str, Any], ctx: Any) -> Observed:
     record = record_for("check", item, "read")
     try:
         return observe(run, item, record, strict_failing=False)
-    except KnownAfterApply:
-        return Observed(None, Judgement(Verdict.INCONCLUSIVE, ["its inputs are not available (a secret source is not set?)"]))
+    except KnownAfterApply as exc:
+        return Observed(None, Judgement(Verdict.INCONCLUSIVE, [exc.why]))
     except OpsError as exc:
         return Observed(None, Judgement(Verdict.INCONCLUSIVE, [str(exc)]))

@@ -213,6 +213,8 @@ class _Xref:
         later_is_fine = isinstance(item, UndoStep) or path[0] == "verify"
         if self.order[name] >= index and not later_is_fine:
             return f"step {name!r} runs later; only earlier steps' outputs can be used"
+        if path[0] == "verify" and self.order[name] >= index and self.kind(name) == "verify":
+            return f"check {name!r} runs later in each poll; a check can use only earlier checks' outputs"
         if len(parts) < 3 or parts[2] not in ("outputs", "status", "finished_at") or (parts[2] != "outputs" and len(parts) > 3):
             return f"write steps.{name}.outputs.<key> (or steps.{name}.status, steps.{name}.finished_at)"
         action = actions.get(target.action)
@@ -225,6 +227,10 @@ class _Xref:
             return (f"action {target.action!r} has no output {'.'.join(parts[3:4 + found])!r}"
                     f"{_suggest(parts[3 + found], known)}")
         return ""
+
+    def kind(self, name: str) -> str:
+        """Where an item is listed: probes, preconditions, steps, undo or verify."""
+        return str(next(path[0] for path, item in self.listed if item.name == name))
 
     def typeof(self) -> Any:
         """The shape a string resolves to: None for literal text, a string for text with references in it."""

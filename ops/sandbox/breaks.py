@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 
 from ops.errors import InputError
-from ops.sandbox.constants import BOOKS, PLAIN, WorkerSpec, worker
+from ops.sandbox.constants import BOOKS, MANUSCRIPT, MANUSCRIPT_DB, PLAIN, WorkerSpec, worker
 
 if TYPE_CHECKING:
     from ops.sandbox.manager import Sandbox
@@ -24,6 +24,8 @@ Act = Callable[["Sandbox", WorkerSpec], None]
 Check = Callable[["Sandbox", WorkerSpec], bool]
 SANDBOX_MODULES = Path(__file__).with_name("workers")
 DLQ, JOBS = "enrichment-dlq", "enrichment-jobs"
+ANALYSIS_DLQ = "manuscript-analysis-dlq"
+STUCK_MANUSCRIPTS = (1, 2, 3)
 
 
 @dataclass(frozen=True)
@@ -130,6 +132,40 @@ def _dlq_empty(sb: Sandbox, spec: WorkerSpec) -> bool:
     return not with_client(sb, lambda c: peek_messages(c, str(dlq["queue_id"]), batch_size=1))
 
 
+def _d1(sb: Sandbox, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
+    from ops.sandbox.manager import with_client
+
+    body = {"sql": sql, **({"params": params} if params else {})}
+    answer = with_client(sb, lambda c: c.result("POST", f"/d1/database/{MANUSCRIPT_DB}/query", json=body))
+    rows: list[dict[str, Any]] = answer[0]["results"]
+    return rows
+
+
+def _analysis_dead_letters(sb: Sandbox, spec: WorkerSpec) -> None:
+    """What an analysis outage leaves: manuscripts waiting for their analysis, their jobs in the dead-letter queue."""
+    from ops.cloudflare import push_messages
+    from ops.sandbox.manager import with_client
+
+    marks = ", ".join("?" for _ in STUCK_MANUSCRIPTS)
+    _d1(sb, f"UPDATE manuscripts SET analysis_status = 'queued', word_count = NULL, analyzed_at = NULL WHERE id IN ({marks})",
+        list(STUCK_MANUSCRIPTS))
+    dlq = _queue(sb, ANALYSIS_DLQ)
+    jobs = [{"body": {"manuscript_id": i, "requested_at": 0}, "content_type": "json"} for i in STUCK_MANUSCRIPTS]
+    with_client(sb, lambda c: push_messages(c, str(dlq["queue_id"]), jobs))
+
+
+def _analysed(sb: Sandbox, spec: WorkerSpec) -> bool:
+    """The dead-letter queue is empty and the stuck manuscripts are analysed, as the D1 API shows them."""
+    from ops.cloudflare import peek_messages
+    from ops.sandbox.manager import with_client
+
+    dlq = _queue(sb, ANALYSIS_DLQ)
+    if with_client(sb, lambda c: peek_messages(c, str(dlq["queue_id"]), batch_size=1)):
+        return False
+    rows = _d1(sb, "SELECT id, analysis_status, word_count FROM manuscripts")
+    return all(r["analysis_status"] == "done" and r["word_count"] for r in rows if r["id"] in STUCK_MANUSCRIPTS)
+
+
 def _slow_first_provider(sb: Sandbox, spec: WorkerSpec) -> None:
     import httpx
 
@@ -172,9 +208,9 @@ def _config_namespaces_exist(sb: Sandbox, spec: WorkerSpec) -> bool:
 SCENARIOS: tuple[Scenario, ...] = (
     Scenario("cache-flush", "empty the Worker's KV cache: the hit rate drops", "cache-warm", (), _flush, _warm),
     Scenario("bad-deploy", "deploy a version that throws on every request, with the real wrangler deploy",
-             "rollback", (), _deploy_module("bad.mjs", "sandbox: a bad deploy"), _answers, (BOOKS, PLAIN)),
+             "rollback", (), _deploy_module("bad.mjs", "sandbox: a bad deploy"), _answers, (BOOKS, PLAIN, MANUSCRIPT)),
     Scenario("worker-hang", "deploy a version that accepts every request and never answers",
-             "rollback", (), _deploy_module("hang.mjs", "sandbox: a hung deploy"), _answers, (BOOKS, PLAIN)),
+             "rollback", (), _deploy_module("hang.mjs", "sandbox: a hung deploy"), _answers, (BOOKS, PLAIN, MANUSCRIPT)),
     Scenario("secret-missing", "delete CACHE_WARM_SECRET: cache warming is refused", "secret-rotation",
              ("--name", "CACHE_WARM_SECRET", "--create", "--value", "env:CACHE_WARM_SECRET"),
              _delete_warm_secret, _has_warm_secret),
@@ -182,6 +218,9 @@ SCENARIOS: tuple[Scenario, ...] = (
              _detach, lambda sb, spec: _metrics_queue(sb, spec).get("consumer_attached") is True),
     Scenario("dead-letters", f"put 8 failed enrichment jobs in the dead-letter queue ({DLQ})", "queue-redeploy",
              ("--replay-dlq",), _dead_letter, _dlq_empty),
+    Scenario("analysis-dead-letters", f"manuscripts stuck waiting for analysis, their jobs in {ANALYSIS_DLQ} "
+             "(what an analysis outage leaves after the queue's retries)", "queue-redeploy", ("--replay-dlq",),
+             _analysis_dead_letters, _analysed, (MANUSCRIPT,)),
     Scenario("provider-slow", "make the first provider in PROVIDER_ORDER slow and failing", "provider-reorder", (),
              _slow_first_provider, _first_provider_fine),
     Scenario("binding-mismatch", "recreate the books-cache KV namespace under a new id: the config's id no longer exists",
@@ -198,5 +237,7 @@ def find(name: str) -> Scenario:
 
 
 def help_text() -> str:
-    return "; ".join(f"{s.name} ({s.remediation}" + (", also --worker plain" if PLAIN in s.workers else "") + ")"
-                     for s in SCENARIOS)
+    def workers(s: Scenario) -> str:
+        others = "|".join(w.key for w in s.workers if w is not BOOKS)
+        return "" if not others else f", also --worker {others}" if BOOKS in s.workers else f", --worker {others}"
+    return "; ".join(f"{s.name} ({s.remediation}{workers(s)})" for s in SCENARIOS)

@@ -24,6 +24,9 @@ class WorkerSpec:
     secrets: dict[str, str] = field(default_factory=dict, hash=False)
     health_path: str = "/"   # what the sandbox asks to know the Worker answers
     health: str = ""         # the target's health contract, as a targets.toml inline table ("" = the default: / and 200)
+    health_status: int = 200  # what the health path answers when the Worker is up
+    credentials: dict[str, str] = field(default_factory=dict, hash=False)  # target env that is not a Worker secret
+    users: dict[str, str] = field(default_factory=dict, hash=False)  # email -> password of a D1 users table (hashed)
 
 
 BOOKS = WorkerSpec("books", "books-api", "books-worker", "sandbox",
@@ -32,7 +35,18 @@ BOOKS = WorkerSpec("books", "books-api", "books-worker", "sandbox",
                    health='{ path = "/health", status = 200, version_field = "version_id" }')
 PLAIN = WorkerSpec("plain", "plain-api", "plain-worker", "sandbox-plain",
                    {"API_KEY": "sandbox-api-key-0000"})
-WORKERS: tuple[WorkerSpec, ...] = (BOOKS, PLAIN)
+# The manuscript platform: no /health (an unauthenticated GET /manuscripts answers 401), JWT logins
+# checked against D1, and an analysis queue with a dead-letter queue. Its probe user logs in with
+# LOGIN_PROBE_PASSWORD (jwt-rotation's login probe); the sandbox seeds it into D1, hashed.
+MANUSCRIPT_PROBE_EMAIL = "probe@manuscripts.test"
+MANUSCRIPT = WorkerSpec("manuscript", "manuscript-api", "manuscript-worker", "sandbox-manuscript",
+                        {"JWT_SECRET": "sandbox-manuscript-jwt-0000"},
+                        health_path="/manuscripts", health_status=401,
+                        health='{ path = "/manuscripts", status = 401 }',
+                        credentials={"LOGIN_PROBE_PASSWORD": "sandbox-probe-password-0000"},
+                        users={MANUSCRIPT_PROBE_EMAIL: "LOGIN_PROBE_PASSWORD"})
+MANUSCRIPT_DB = "d1d1d1d1-0000-4000-8000-00000000a001"
+WORKERS: tuple[WorkerSpec, ...] = (BOOKS, PLAIN, MANUSCRIPT)
 # Kept for callers that mean the books Worker.
 WORKER = BOOKS.script
 SECRETS = BOOKS.secrets
@@ -44,6 +58,7 @@ PLAIN_KV_ID = "b0b0cafe000000000000000000000002"
 DEFAULT_PORTS: dict[str, int] = {
     "emulator": 18700, "google_books": 18701, "openlibrary": 18702, "isbndb": 18703,
     "books": 18787, "books_dev": 18788, "plain": 18789, "plain_dev": 18790,
+    "manuscript": 18795, "manuscript_dev": 18796,
 }
 PROVIDERS = ("google_books", "openlibrary", "isbndb")
 

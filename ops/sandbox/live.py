@@ -28,6 +28,7 @@ CONFIG = "wrangler.json"
 ENTRY = "__sandbox_entry.mjs"
 STAMP = "stamp"  # a digest of the config and secrets last written: a consumer change keeps the version id
 SHIM = Path(__file__).with_name("shim.mjs")
+EMULATOR_URL = "SANDBOX_EMULATOR_URL"  # in overrides.json: where the shim's D1 facade reaches the emulator's D1
 
 
 def materialize(live: LiveVersion, live_dir: Path, *, port_overrides: dict[str, str] | None = None) -> None:
@@ -80,10 +81,12 @@ def dotenv_quote(value: str) -> str:
 def config_for(live: LiveVersion, overrides: dict[str, str]) -> dict[str, Any]:
     variables = {b["name"]: b.get("text", "") for b in live.bindings if b.get("type") == "plain_text"}
     variables.update({b["name"]: b.get("json") for b in live.bindings if b.get("type") == "json"})
-    variables.update({k: v for k, v in overrides.items() if k in variables})  # provider URLs on other ports
+    variables.update({k: v for k, v in overrides.items() if k in variables and k != EMULATOR_URL})  # provider URLs on other ports
     variables["QUEUE_CONSUMER_ATTACHED"] = "true" if live.queue_consumers else "false"
     variables["SANDBOX_PRODUCERS"] = {b["queue_name"]: b["name"] for b in live.bindings if b.get("type") == "queue"}
     variables["SANDBOX_KV"] = {b["namespace_id"]: b["name"] for b in live.bindings if b.get("type") == "kv_namespace"}
+    emulator = overrides.get(EMULATOR_URL, "")
+    variables["SANDBOX_D1"] = {b["name"]: f"{emulator}/__emulator/d1/{b['id']}/query" for b in live.bindings if b.get("type") == "d1"}
     config: dict[str, Any] = {
         "name": live.script,
         "main": f"versions/{live.version_id}/{ENTRY}",

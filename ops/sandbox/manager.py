@@ -27,6 +27,7 @@ from typing import Any, Callable
 import httpx
 
 from ops.errors import SandboxError
+from ops.sandbox.live import EMULATOR_URL
 from ops.sandbox.constants import (ACCOUNT_ID, BOOKS, DEFAULT_PORTS, KV_ID, PROVIDERS, SECRETS, TOKEN, WORKER,
                                    WORKERS, WorkerSpec)
 
@@ -76,6 +77,7 @@ class Sandbox:
     secrets: dict[str, str] = field(default_factory=lambda: dict(SECRETS))  # the books Worker's
     workers: tuple[WorkerSpec, ...] = WORKERS
     other_secrets: dict[str, dict[str, str]] = field(default_factory=dict)  # by Worker key; default: its spec's
+    other_credentials: dict[str, dict[str, str]] = field(default_factory=dict)  # by Worker key; default: its spec's
 
     @classmethod
     def default(cls, say: Say | None = None) -> Sandbox:
@@ -115,6 +117,10 @@ class Sandbox:
     def secrets_of(self, spec: WorkerSpec) -> dict[str, str]:
         return self.secrets if spec is BOOKS else dict(self.other_secrets.get(spec.key) or spec.secrets)
 
+    def credentials_of(self, spec: WorkerSpec) -> dict[str, str]:
+        """The target's environment beyond the Worker's secrets (a login probe's password)."""
+        return dict(self.other_credentials.get(spec.key) or spec.credentials)
+
     def provider_url(self, name: str) -> str:
         return f"http://127.0.0.1:{self.ports.providers()[name]}"
 
@@ -135,11 +141,13 @@ class Sandbox:
         """A targets.toml with one target per sandbox Worker; the books Worker's is the default."""
         path = self.home / "targets.toml"
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(f'default = "{BOOKS.target}"\n' + "".join(self._target(spec) for spec in self.workers), encoding="utf-8")
+        default = BOOKS if BOOKS in self.workers else self.workers[0]
+        path.write_text(f'default = "{default.target}"\n' + "".join(self._target(spec) for spec in self.workers), encoding="utf-8")
         return path
 
     def _target(self, spec: WorkerSpec) -> str:
-        secrets = ", ".join(f"{k} = {json.dumps(v)}" for k, v in self.secrets_of(spec).items())
+        env = {**self.secrets_of(spec), **self.credentials_of(spec)}
+        secrets = ", ".join(f"{k} = {json.dumps(v)}" for k, v in env.items())
         popular = self.dir_of(spec) / "popular-keys.txt"
         return (f'[targets.{spec.target}]\nroot = {json.dumps(str(self.root))}\napi_base_url = "{self.api_base_url}"\n'
                 f'account_id = "{ACCOUNT_ID}"\ntoken = {json.dumps(self.token)}\ntoken_is_public = {str(self.token == TOKEN).lower()}\n'
@@ -162,6 +170,7 @@ class Sandbox:
         self._start("emulator", self._emulator_argv(), lambda: _ok(f"{self.emulator_url}/__emulator/health"))
         with ThreadPoolExecutor(len(self.workers)) as pool:  # two wrangler deploys, then two wrangler devs, side by side
             list(pool.map(self._deploy_first, [w for w in self.workers if not self.live_version(w)]))
+            list(pool.map(self._seed_d1, self.workers))
             list(pool.map(self._serve, self.workers))
         self.targets_file()  # for sandboxes on other ports or homes: OPS_TARGETS_FILE=<home>/targets.toml
         return self.status()
@@ -182,7 +191,7 @@ class Sandbox:
                          "log": str(self.log("emulator"))},
             "providers": {n: {"url": self.provider_url(n), "healthy": _ok(f"{self.provider_url(n)}/health"),
                               "config": _json(f"{self.provider_url(n)}/__provider/config")} for n in self.ports.providers()},
-            "worker": workers[BOOKS.key],
+            "worker": workers.get(BOOKS.key),
             "workers": workers,
         }
         parts["providers_healthy"] = all(p["healthy"] for p in parts["providers"].values())
@@ -259,7 +268,7 @@ class Sandbox:
         except ValueError:
             body = {}
         body = body if isinstance(body, dict) else {}
-        return {"healthy": response.status_code == 200, "status": response.status_code,
+        return {"healthy": response.status_code == spec.health_status, "status": response.status_code,
                 **({"provider_order": body.get("provider_order")} if "provider_order" in body else {}),
                 **({"secrets": body.get("secrets")} if "secrets" in body else {})}
 
@@ -272,7 +281,7 @@ class Sandbox:
     def _emulator_argv(self) -> list[str]:
         argv = [sys.executable, "-m", "ops.sandbox.emulator", "--port", str(self.ports.emulator),
                 "--state", str(self.home / "emulator" / "state.json"), "--live-dir", str(self.home / "live"),
-                "--token", self.token, "--account", ACCOUNT_ID, "--seed", "default,plain"]
+                "--token", self.token, "--account", ACCOUNT_ID, "--seed", "default,plain,manuscript"]
         for spec in self.workers:
             argv += ["--proxy", f"{spec.script}={self.ports[spec.key]}={self.dev_url_of(spec)}",
                      "--bridge-url", f"{self.dev_url_of(spec)}/__sandbox"]
@@ -284,6 +293,12 @@ class Sandbox:
         from ops.cloudflare import put_secret
 
         with_client(self, lambda c: [put_secret(c, spec.script, k, v) for k, v in self.secrets_of(spec).items()])
+
+    def _seed_d1(self, spec: WorkerSpec) -> None:
+        """Apply the example's migrations and its users to its D1 databases, through the D1 API (idempotent)."""
+        from ops.sandbox.d1_seed import seed
+
+        seed(self, spec)
 
     def _serve(self, spec: WorkerSpec) -> None:
         live = self.home / "live" / spec.script
@@ -317,7 +332,9 @@ class Sandbox:
         live = self.home / "live"
         live.mkdir(parents=True, exist_ok=True)
         urls = {"GOOGLE_BOOKS_URL": "google_books", "OPENLIBRARY_URL": "openlibrary", "ISBNDB_URL": "isbndb"}
-        (live / "overrides.json").write_text(json.dumps({k: self.provider_url(v) for k, v in urls.items()}))
+        overrides = {k: self.provider_url(v) for k, v in urls.items()}
+        overrides[EMULATOR_URL] = self.emulator_url
+        (live / "overrides.json").write_text(json.dumps(overrides))
 
     def _pid(self, part: str) -> int | None:
         path = self.home / "pids" / f"{part}.pid"

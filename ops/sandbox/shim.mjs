@@ -8,13 +8,55 @@
 //    threw (`wrangler dev` answers an uncaught exception with a bare 500, like any other 500),
 //    in two response headers the proxy removes.
 //  - KV bridge: KV pairs written through the sandbox's API land in the namespace the Worker binds.
+//  - D1 bridge: a D1 binding is a facade over the emulator's D1 (real SQLite, the database the D1
+//    API answers from), so the Worker and `wrangler d1 execute --remote` see the same rows.
+//  - queue bridge: messages pushed through the Queues API reach the Worker's producer binding
+//    (unless the Worker's own fetch takes /__sandbox/queues/deliver, as the books Worker does).
 import * as worker from "./__MAIN__";
 export * from "./__MAIN__";
 
 const META = __META__;
 const user = worker.default;
-const withVersion = (env) =>
-  META.binding ? { ...env, [META.binding]: { id: META.id, tag: META.tag, timestamp: META.timestamp } } : env;
+const withVersion = (env) => {
+  const extra = META.binding ? { [META.binding]: { id: META.id, tag: META.tag, timestamp: META.timestamp } } : {};
+  for (const [name, url] of Object.entries(env.SANDBOX_D1 || {})) extra[name] = d1(url);
+  return Object.keys(extra).length ? { ...env, ...extra } : env;
+};
+
+// The D1 binding's API (prepare/bind/first/all/run/raw, batch, exec) over the emulator's D1 bridge.
+function d1(url) {
+  const query = async (statements) => {
+    const response = await fetch(url, { method: "POST", headers: { "content-type": "application/json" },
+      body: JSON.stringify({ batch: statements.map((s) => ({ sql: s.sql, params: s.params })) }) });
+    const body = await response.json();
+    if (!response.ok) throw new Error(`D1_ERROR: ${body.error || response.status}`);
+    return body.results;
+  };
+  class Statement {
+    constructor(sql, params = []) { this.sql = sql; this.params = params; }
+    bind(...params) { return new Statement(this.sql, params); }
+    async all() { return (await query([this]))[0]; }
+    async run() { return this.all(); }
+    async first(column) {
+      const row = (await this.all()).results[0];
+      return row === undefined ? null : column === undefined ? row : row[column];
+    }
+    async raw() { return (await this.all()).results.map((row) => Object.values(row)); }
+  }
+  return {
+    prepare: (sql) => new Statement(sql),
+    batch: (statements) => query(statements),
+    exec: async (sql) => ({ count: (await query([new Statement(sql)])).length, duration: 0 }),
+  };
+}
+
+async function deliver(request, env) {
+  const { queue, messages } = await request.json();
+  const producer = env[(env.SANDBOX_PRODUCERS || {})[queue]];
+  if (!producer) return Response.json({ error: `no producer binding for ${queue}` }, { status: 404 });
+  for (const m of messages) await producer.send(m.content_type === "json" ? JSON.parse(m.body) : m.body);
+  return Response.json({ delivered: messages.length });
+}
 
 async function kvBulk(request, env) {
   const { namespace_id, pairs } = await request.json();
@@ -31,6 +73,7 @@ export default {
     const path = new URL(request.url).pathname;
     if (path === "/__sandbox/version") return Response.json({ version_id: META.id, stamp: META.stamp });
     if (path === "/__sandbox/kv/bulk" && request.method === "POST") return kvBulk(request, env);
+    const bridged = path === "/__sandbox/queues/deliver" && request.method === "POST" ? request.clone() : null;
     let response;
     let status = "success";
     try {
@@ -39,6 +82,7 @@ export default {
       status = "scriptThrewException";
       response = new Response(String((err && err.stack) || err), { status: 500, headers: { "content-type": "text/plain;charset=UTF-8" } });
     }
+    if (bridged && response.status === 404) return deliver(bridged, env);
     if (response.status === 101 || response.webSocket) return response;
     response = new Response(response.body, response);
     response.headers.set("x-sandbox-version-id", META.id);

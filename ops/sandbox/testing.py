@@ -8,6 +8,7 @@ import socket
 import tempfile
 from pathlib import Path
 
+from ops.sandbox.constants import WorkerSpec
 from ops.sandbox.manager import Ports, Sandbox
 
 REPO = Path(__file__).resolve().parents[2]
@@ -27,9 +28,15 @@ class SandboxHandle:
     """Its own home, ports and copies of the example Workers (under home/workers/): the repo stays untouched."""
 
     def __init__(self, home: Path | None = None, *, token: str | None = None, secrets: dict[str, str] | None = None,
-                 other_secrets: dict[str, dict[str, str]] | None = None) -> None:
+                 other_secrets: dict[str, dict[str, str]] | None = None,
+                 other_credentials: dict[str, dict[str, str]] | None = None,
+                 workers: tuple[WorkerSpec, ...] | None = None) -> None:
+        """``workers``: only these Workers (each is one more `wrangler dev`); default all of them."""
         self.home = home or Path(tempfile.mkdtemp(prefix="cfw-sandbox-"))
         self.sandbox = Sandbox(REPO, self.home, Ports.free())
+        if workers is not None:
+            self.sandbox.workers = tuple(workers)
+        self.sandbox.other_credentials = dict(other_credentials or {})
         if token is not None:
             self.sandbox.token = token
         if secrets is not None:

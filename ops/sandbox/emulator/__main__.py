@@ -19,14 +19,19 @@ SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 
 
 def load_seed(names: str | None) -> dict[str, Any] | None:
-    """One seed, or several joined with commas (their top-level tables merged, later ones winning per key)."""
+    """One seed, or several joined with commas (tables merged, later ones winning per key; lists joined)."""
     if not names:
         return None
     seed: dict[str, Any] = {}
     for name in names.split(","):
         path = Path(name) if name.endswith(".json") else SCENARIOS / f"{name}.json"
         for key, value in json.loads(path.read_text(encoding="utf-8")).items():
-            seed[key] = {**seed[key], **value} if isinstance(value, dict) and isinstance(seed.get(key), dict) else value
+            if isinstance(value, dict) and isinstance(seed.get(key), dict):
+                seed[key] = {**seed[key], **value}
+            elif isinstance(value, list) and isinstance(seed.get(key), list):
+                seed[key] = [*seed[key], *value]
+            else:
+                seed[key] = value
     return seed
 
 

@@ -174,3 +174,21 @@ def _table_count(path: Path) -> int:
         return count
     finally:
         connection.close()
+
+
+def bridge(state: State, what: str, body: bytes) -> tuple[int, Any]:
+    """The sandbox Workers' D1 binding (the shim's facade), on the same SQLite as the API: ``d1/<id>/query``.
+
+    Not a Cloudflare route: the data plane's own access, so neither authenticated, nor faulted,
+    nor recorded as an API request. It answers ``{results}`` (one per statement, as ``/query``)
+    or ``{error}`` with the message D1 would give, which the facade throws as ``D1_ERROR``.
+    """
+    parts = what.split("/")
+    if len(parts) != 3 or parts[2] != "query":
+        return 404, {"error": f"no D1 bridge route {what!r}"}
+    request = Request("POST", f"/d1/database/{parts[1]}/query", {}, {}, body, {"db": parts[1]})
+    try:
+        with state.lock:
+            return 200, {"results": _execute(state, request, raw=False)}
+    except ApiFailure as failure:
+        return failure.status, {"error": failure.message, "code": failure.code}
