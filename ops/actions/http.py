@@ -8,7 +8,7 @@ answer" is the most important thing a probe can see. A 5xx is failing too.
 A POST that changes nothing (a login that issues a session token) is a read
 only when the spec says why (``read_only_reason``); it is still never sent in a
 plan or by ``inv diagnose``, whose transport refuses every POST: its outputs are
-known after apply. ``secret_json`` names the response fields that are credentials
+known after apply. ``mask_json`` names the response fields that are credentials
 (that token): they are registered with the redactor as they arrive, so a later
 check can send them while every output, the journal included, masks them.
 """
@@ -41,7 +41,7 @@ class HttpArgs(Args):
         None, min_length=8, pattern=r"\S",
         description="Why a POST, PUT, PATCH or DELETE changes nothing (e.g. `a login issues a token and changes "
                     "nothing`). It may then be a check or a read step; it is never sent in a plan or a diagnosis.")
-    secret_json: list[str] = Field(
+    mask_json: list[str] = Field(
         default_factory=list,
         description="Dotted paths of response JSON fields that are credentials (e.g. `token`): masked in every output.")
 
@@ -70,12 +70,12 @@ class HttpAction(Action):
         seen = observe(ctx.http(), args.method, args.url, headers=args.headers, json_body=args.json_body,
                        params={k: str(v) for k, v in args.params.items()} or None,
                        timeout=min(args.timeout, ctx.remaining()))
-        register_credentials(seen.get("json"), args.secret_json)
+        register_credentials(seen.get("json"), args.mask_json)
         return seen
 
 
 def register_credentials(body: Any, paths: list[str]) -> None:
-    """Register the credentials a response carries (``secret_json``) before anything can show them."""
+    """Register the credentials a response carries (``mask_json``) before anything can show them."""
     from ops.redact import MIN_SECRET_LEN, register
 
     for path in paths:

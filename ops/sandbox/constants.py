@@ -26,7 +26,8 @@ class WorkerSpec:
     health: str = ""         # the target's health contract, as a targets.toml inline table ("" = the default: / and 200)
     health_status: int = 200  # what the health path answers when the Worker is up
     credentials: dict[str, str] = field(default_factory=dict, hash=False)  # target env that is not a Worker secret
-    users: dict[str, str] = field(default_factory=dict, hash=False)  # email -> password of a D1 users table (hashed)
+    users: dict[str, str] = field(default_factory=dict, hash=False)  # email -> its password's credential (seeded hashed)
+    settings: str = ""       # the target's further settings, as TOML after its keys (remediations, params tables)
 
 
 BOOKS = WorkerSpec("books", "books-api", "books-worker", "sandbox",
@@ -44,7 +45,16 @@ MANUSCRIPT = WorkerSpec("manuscript", "manuscript-api", "manuscript-worker", "sa
                         health_path="/manuscripts", health_status=401,
                         health='{ path = "/manuscripts", status = 401 }',
                         credentials={"LOGIN_PROBE_PASSWORD": "sandbox-probe-password-0000"},
-                        users={MANUSCRIPT_PROBE_EMAIL: "LOGIN_PROBE_PASSWORD"})
+                        users={MANUSCRIPT_PROBE_EMAIL: "LOGIN_PROBE_PASSWORD"},
+                        settings=f"""remediations = ["rollback", "jwt-rotation", "queue-redeploy"]
+[targets.sandbox-manuscript.params.jwt-rotation]
+probe_email = "{MANUSCRIPT_PROBE_EMAIL}"
+authed_path = "/manuscripts"
+users_database = "DB"
+[targets.sandbox-manuscript.params.queue-redeploy]
+queue = "manuscript-analysis"
+dead_letter_queue = "manuscript-analysis-dlq"
+""")
 MANUSCRIPT_DB = "d1d1d1d1-0000-4000-8000-00000000a001"
 WORKERS: tuple[WorkerSpec, ...] = (BOOKS, PLAIN, MANUSCRIPT)
 # Kept for callers that mean the books Worker.

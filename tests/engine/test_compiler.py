@@ -88,7 +88,7 @@ CASES: list[tuple[str, str, list[str]]] = [
      ["spec.yaml:40:5: $.steps[2].when: {{ steps.state.outputs.jsn }}: action 'http' has no output 'jsn'; "
       "did you mean 'json'?"]),
     ("polled-action", POLL,
-     ["spec.yaml:10:53: $.steps[0].with.with.verb: unknown key 'verb'; known: url, method, headers, params, json, timeout",
+     ["spec.yaml:10:53: $.steps[0].with.with.verb: unknown key 'verb'; known: url, method, headers, params, json, timeout, read_only_reason, mask_json",
       "spec.yaml:11:16: $.steps[0].with.expect.stauts: action 'http' has no output 'stauts'; did you mean 'status'?"]),
     # Arguments: each action's `with:` and each Cloudflare operation's `args`.
     ("step-missing-an-argument", POKE.replace(ADD_TEN_WITH, "with: {method: POST}"),
@@ -230,5 +230,5 @@ def test_a_name_belongs_to_one_file(tmp_path: Path) -> None:
 
 def test_the_shipped_specs_use_every_check_and_pass() -> None:
     shipped = sorted((SPECS.parents[2] / "remediations").glob("*.yaml"))
-    assert len(shipped) == 6
+    assert len(shipped) >= 7  # every system's specs; each team adds its own
     assert all(r.problems == [] for r in check_paths(shipped))
