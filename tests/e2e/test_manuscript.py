@@ -1,0 +1,117 @@
+"""The manuscript platform's runbook, rehearsed on its own lean sandbox (only the manuscript Worker on real workerd).
+
+API down → rollback; JWT_SECRET rotation with a login probe; analysis jobs stuck in the dead-letter
+queue → queue-redeploy --replay-dlq; `inv diagnose --target sandbox-manuscript` finds each symptom.
+The flags each remediation needs come from the target (targets.toml's params tables), not the command
+line. Every output and journal is scanned for the canaries planted in the token, JWT_SECRET and the
+probe user's password.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Iterator
+
+import httpx
+import pytest
+
+from ops.sandbox.constants import MANUSCRIPT, MANUSCRIPT_DB, MANUSCRIPT_PROBE_EMAIL
+from ops.sandbox.manager import with_client
+
+from tests.conftest import CANARY, REPO, SANDBOX_TOKEN
+from tests.e2e.conftest import Rehearsal
+
+PASSWORD = f"{CANARY}-probe-password"
+
+
+@pytest.fixture(scope="module")
+def rehearse() -> Iterator[Rehearsal]:
+    if not (REPO / "node_modules" / ".bin" / "wrangler").exists():
+        pytest.skip("the npm parts are not installed (run ./scripts/bootstrap); CI installs them")
+    from ops.sandbox.testing import SandboxHandle
+
+    handle = SandboxHandle(token=SANDBOX_TOKEN, workers=(MANUSCRIPT,),
+                           other_secrets={MANUSCRIPT.key: {"JWT_SECRET": f"{CANARY}-manuscript-jwt"}},
+                           other_credentials={MANUSCRIPT.key: {"LOGIN_PROBE_PASSWORD": PASSWORD}})
+    yield Rehearsal(handle, MANUSCRIPT)
+    handle.stop()
+
+
+def login(r: Rehearsal) -> str:
+    answer = httpx.post(f"{r.url}/auth/login", json={"email": MANUSCRIPT_PROBE_EMAIL, "password": PASSWORD}, timeout=10)
+    assert answer.status_code == 200, answer.text
+    return str(answer.json()["token"])
+
+
+def manuscripts(r: Rehearsal, token: str) -> int:
+    return httpx.get(f"{r.url}/manuscripts", headers={"Authorization": f"Bearer {token}"}, timeout=10).status_code
+
+
+def diagnose(r: Rehearsal) -> dict[tuple[str, str], dict[str, Any]]:
+    done = r.inv("diagnose", "--target", MANUSCRIPT.target, "--json")
+    report = json.loads(done.stdout)
+    return {(f["remediation"], f["probe"]): f for f in report["findings"]}
+
+
+def run(r: Rehearsal, name: str, *flags: str, env: dict[str, str] | None = None) -> dict[str, Any]:
+    done = r.inv(f"remediate.{name}", "--yes", "--json", *flags, env=env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return dict(json.loads(done.stdout))
+
+
+def test_the_worker_answers_401_without_a_token_and_lists_from_d1_with_one(rehearse: Rehearsal) -> None:
+    r = rehearse
+    assert r.health().status_code == 401
+    assert httpx.get(f"{r.url}/health", timeout=10).status_code == 404  # no /health
+    token = login(r)
+    listed = httpx.get(f"{r.url}/manuscripts", headers={"Authorization": f"Bearer {token}"}, timeout=10).json()
+    titles = [m["title"] for m in listed["manuscripts"]]
+    query = {"sql": "SELECT title FROM manuscripts ORDER BY id"}
+    rows = with_client(r.sb, lambda c: c.result("POST", f"/d1/database/{MANUSCRIPT_DB}/query", json=query))[0]["results"]
+    assert titles == [row["title"] for row in rows] and len(titles) == 3  # the Worker and the D1 API agree
+    found = diagnose(r)
+    assert found[("jwt-rotation", "users-table")]["status"] == "healthy"  # the d1 probe, through the API
+    assert {k[0] for k in found} == {"rollback", "jwt-rotation", "queue-redeploy"}  # the target's remediations only
+
+
+def test_jwt_rotation_logs_every_session_out_and_a_fresh_login_works(rehearse: Rehearsal) -> None:
+    r = rehearse
+    old = login(r)
+    assert manuscripts(r, old) == 200
+    new = f"{CANARY}-rotated-manuscript-jwt"
+    plan = r.inv("remediate.jwt-rotation", "--dry-run", "--value", "env:NEW_JWT", env={"NEW_JWT": new})
+    assert plan.returncode == 0, plan.stdout + plan.stderr
+    assert "every session is logged out" in " ".join(plan.stdout.split())
+    assert manuscripts(r, old) == 200  # the plan changed nothing
+    result = run(r, "jwt-rotation", "--value", "env:NEW_JWT", env={"NEW_JWT": new})
+    assert result["message"] == "verified: live-is-new-version, answers, login, fresh-session-works, old-session-refused"
+    assert manuscripts(r, old) == 401  # the session from before the rotation is refused
+    assert manuscripts(r, login(r)) == 200  # a fresh login works
+    for text in [json.dumps(result), *(p.read_text() for p in r.journal_files())]:
+        assert new not in text and old not in text and PASSWORD not in text
+
+
+def test_api_down_is_found_and_rolled_back(rehearse: Rehearsal) -> None:
+    r = rehearse
+    good = r.sb.live_version(MANUSCRIPT)
+    r.break_("bad-deploy")
+    assert r.health().status_code == 500
+    found = diagnose(r)
+    assert found[("rollback", "health")]["status"] == "symptom"
+    assert found[("rollback", "health")]["command"] == "inv remediate.rollback"
+    result = run(r, "rollback")
+    assert result["message"] == "verified: live-is-target, answers, sample, target-version-analytics"
+    assert r.recovered("bad-deploy") and r.sb.live_version(MANUSCRIPT) == good  # the rotation's version
+    assert r.health().status_code == 401
+
+
+def test_analysis_jobs_in_the_dead_letter_queue_are_replayed_and_analysed(rehearse: Rehearsal) -> None:
+    r = rehearse
+    r.break_("analysis-dead-letters")
+    assert not r.recovered("analysis-dead-letters")
+    found = diagnose(r)
+    assert found[("queue-redeploy", "dead-letter-queue")]["status"] == "symptom"
+    result = run(r, "queue-redeploy", "--replay-dlq")  # the queue and its DLQ come from the target's params
+    moved = next(x for x in result["records"] if x["name"] == "replay")["outputs"]["result"]
+    assert moved["moved"] == 3 and moved["remaining"] == 0
+    assert r.recovered("analysis-dead-letters")  # the DLQ is empty and D1 shows each manuscript analysed
