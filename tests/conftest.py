@@ -30,7 +30,11 @@ def sandbox() -> Iterator[Any]:
         pytest.skip("the npm parts are not installed (run ./scripts/bootstrap); CI installs them")
     from ops.sandbox.testing import SandboxHandle
 
-    handle = SandboxHandle(token=SANDBOX_TOKEN, secrets=SANDBOX_SECRETS, other_secrets=SANDBOX_OTHER_SECRETS)
+    from ops.sandbox.constants import BOOKS, PLAIN
+
+    # The books and plain Workers; the manuscript rehearsal has its own lean sandbox (tests/e2e/test_manuscript.py).
+    handle = SandboxHandle(token=SANDBOX_TOKEN, secrets=SANDBOX_SECRETS, other_secrets=SANDBOX_OTHER_SECRETS,
+                           workers=(BOOKS, PLAIN))
     yield handle
     handle.stop()
 
