@@ -57,6 +57,12 @@ def plan_checks(run: RunState) -> None:
     verify = run.req.spec.verify
     for check in verify.checks:
         record = record_for("check", check, "read")
+        holds = template.condition_holds(check.when, run.scope) if check.when else True
+        if holds is not UNKNOWN and not holds:  # skipped: what it would send may not even resolve
+            record.status, record.message = "skipped", f"skipped: {check.when} does not hold"
+            run.outcome.records.append(record)
+            run.emit("end", record)
+            continue
         resolved = template.resolve(check.with_, run.scope)
         record.args = resolved
         record.description = describe(action_for(check.action), resolved)
@@ -64,11 +70,6 @@ def plan_checks(run: RunState) -> None:
         wanted = ", ".join(f"{k} {v}" for k, v in template.resolve(check.expect, run.scope).items())
         deadline = run.req.deadline or verify.deadline
         record.message = f"polled every {verify.interval:g}s until {deadline:g}s" + (f": {wanted}" if wanted else "")
-        if check.when:
-            holds = template.condition_holds(check.when, run.scope)
-            if holds is not UNKNOWN and not holds:
-                record.status = "skipped"
-                record.message = f"skipped: {check.when} does not hold"
         run.scope["steps"][check.name] = {"outputs": UNKNOWN, "status": UNKNOWN, "finished_at": UNKNOWN}  # for later checks
         run.outcome.records.append(record)
         run.emit("end", record)

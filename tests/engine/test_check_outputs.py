@@ -168,3 +168,16 @@ def test_a_post_check_needs_a_reason_to_be_a_read(tmp_path: Path) -> None:
     path.write_text(SPEC.replace("      read_only_reason: a login issues a token and changes nothing\n", ""))
     problems = [str(p) for p in check_file(path, display="relogin.yaml").problems]
     assert len(problems) == 2 and all("must be read-only, but POST" in p for p in problems), problems
+
+
+def test_a_plan_skips_a_check_whose_condition_fails_without_resolving_what_it_would_send(ws: Workspace) -> None:
+    spec = (SPEC.replace("  password: {type: secret", "  relogin: {type: boolean, default: false, help: log in first}\n"
+                                                       "  password: {type: secret")
+            .replace("  - name: before\n", "  - name: before\n    when: params.relogin\n")
+            .replace("    - name: old\n", "    - name: old\n      when: params.relogin\n"))
+    ws.add_spec(spec, "relogin.yaml")
+    done = ws.inv("remediate.relogin", "--dry-run", "--json")
+    assert done.returncode == 0, done.stdout + done.stderr
+    records = {r["name"]: r for r in json.loads(done.stdout)["records"]}
+    assert records["before"]["status"] == records["old"]["status"] == "skipped"
+    assert records["fresh"]["status"] == "planned"
