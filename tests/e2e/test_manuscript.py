@@ -115,3 +115,6 @@ def test_analysis_jobs_in_the_dead_letter_queue_are_replayed_and_analysed(rehear
     moved = next(x for x in result["records"] if x["name"] == "replay")["outputs"]["result"]
     assert moved["moved"] == 3 and moved["remaining"] == 0
     assert r.recovered("analysis-dead-letters")  # the DLQ is empty and D1 shows each manuscript analysed
+    sql = "SELECT id, word_count FROM manuscripts WHERE analysis_status = 'done' ORDER BY id"
+    seen = json.loads(r.sb.wrangler("d1", "execute", "DB", "--remote", "--json", "--command", sql, worker=MANUSCRIPT))
+    assert [row["id"] for row in seen[0]["results"]] == [1, 2, 3]  # the real wrangler reads what the Worker wrote
