@@ -87,6 +87,8 @@ def config_for(live: LiveVersion, overrides: dict[str, str]) -> dict[str, Any]:
     variables["SANDBOX_KV"] = {b["namespace_id"]: b["name"] for b in live.bindings if b.get("type") == "kv_namespace"}
     emulator = overrides.get(EMULATOR_URL, "")
     variables["SANDBOX_D1"] = {b["name"]: f"{emulator}/__emulator/d1/{b['id']}/query" for b in live.bindings if b.get("type") == "d1"}
+    dead_letters = _dead_letter_queues(live)
+    variables["SANDBOX_DLQ"] = {name: f"{emulator}/__emulator/queues/{name}/messages" for name in dead_letters}
     config: dict[str, Any] = {
         "name": live.script,
         "main": f"versions/{live.version_id}/{ENTRY}",
@@ -99,12 +101,27 @@ def config_for(live: LiveVersion, overrides: dict[str, str]) -> dict[str, Any]:
             "producers": [{"binding": b["name"], "queue": b["queue_name"]} for b in live.bindings if b.get("type") == "queue"],
             "consumers": [{"queue": c.queue_name, "max_batch_size": int(c.settings.get("batch_size", 10)),
                            "max_batch_timeout": max(1, int(c.settings.get("max_wait_time_ms", 1000)) // 1000),
+                           **{key: int(c.settings[key]) for key in ("max_retries", "retry_delay")
+                              if c.settings.get(key) is not None},
                            **({"dead_letter_queue": c.dead_letter_queue} if c.dead_letter_queue else {})}
-                          for c in live.queue_consumers],
+                          for c in live.queue_consumers]
+                         + [{"queue": name, "max_batch_size": 100, "max_batch_timeout": 1} for name in dead_letters],
         },
         "rules": [{"type": "ESModule", "globs": ["**/*.js", "**/*.mjs"]}],
     }
     return config
+
+
+def _dead_letter_queues(live: LiveVersion) -> list[str]:
+    """The dead-letter queues of the Worker's consumers that nothing in it consumes.
+
+    Locally, `wrangler dev` moves a job that failed its retries to a queue of its own; the
+    sandbox consumes that queue in the shim, which hands each job to the emulator's queue of
+    the same name: where the Queues API (a DLQ replay, a peek) finds it, as on Cloudflare.
+    """
+    consumed = {c.queue_name for c in live.queue_consumers}
+    return sorted({c.dead_letter_queue for c in live.queue_consumers
+                   if c.dead_letter_queue and c.dead_letter_queue not in consumed})
 
 
 def read_overrides(live_root: Path) -> dict[str, str]:

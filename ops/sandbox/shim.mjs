@@ -11,7 +11,8 @@
 //  - D1 bridge: a D1 binding is a facade over the emulator's D1 (real SQLite, the database the D1
 //    API answers from), so the Worker and `wrangler d1 execute --remote` see the same rows.
 //  - queue bridge: messages pushed through the Queues API reach the Worker's producer binding
-//    (unless the Worker's own fetch takes /__sandbox/queues/deliver, as the books Worker does).
+//    (unless the Worker's own fetch takes /__sandbox/queues/deliver, as the books Worker does);
+//    jobs that failed their retries reach the emulator's dead-letter queue (SANDBOX_DLQ).
 import * as worker from "./__MAIN__";
 export * from "./__MAIN__";
 
@@ -48,6 +49,15 @@ function d1(url) {
     batch: (statements) => query(statements),
     exec: async (sql) => ({ count: (await query([new Statement(sql)])).length, duration: 0 }),
   };
+}
+
+async function deadLetter(url, batch) {
+  const messages = batch.messages.map((m) =>
+    typeof m.body === "string" ? { body: m.body, content_type: "text" } : { body: m.body, content_type: "json" });
+  const response = await fetch(url, { method: "POST", headers: { "content-type": "application/json" },
+    body: JSON.stringify({ messages }) });
+  if (!response.ok) throw new Error(`sandbox: the emulator took no dead letters (${response.status})`);
+  batch.ackAll();
 }
 
 async function deliver(request, env) {
@@ -90,6 +100,8 @@ export default {
     return response;
   },
   async queue(batch, env, ctx) {
+    const deadLetters = (env.SANDBOX_DLQ || {})[batch.queue];
+    if (deadLetters) return deadLetter(deadLetters, batch);
     return user.queue(batch, withVersion(env), ctx);
   },
   async scheduled(event, env, ctx) {

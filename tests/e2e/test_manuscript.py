@@ -9,7 +9,9 @@ probe user's password.
 
 from __future__ import annotations
 
+import base64
 import json
+import time
 from typing import Any, Iterator
 
 import httpx
@@ -118,3 +120,21 @@ def test_analysis_jobs_in_the_dead_letter_queue_are_replayed_and_analysed(rehear
     sql = "SELECT id, word_count FROM manuscripts WHERE analysis_status = 'done' ORDER BY id"
     seen = json.loads(r.sb.wrangler("d1", "execute", "DB", "--remote", "--json", "--command", sql, worker=MANUSCRIPT))
     assert [row["id"] for row in seen[0]["results"]] == [1, 2, 3]  # the real wrangler reads what the Worker wrote
+
+
+def test_a_job_that_keeps_failing_is_dead_lettered_by_the_queue_itself(rehearse: Rehearsal) -> None:
+    r = rehearse
+    from ops.cloudflare import peek_messages, push_messages
+    from ops.cloudflare.operations import find_queue
+
+    def queue_id(name: str) -> str:
+        return str(with_client(r.sb, lambda c: find_queue(c, name, ""))["queue_id"])
+
+    job = {"manuscript_id": 999, "requested_at": 0}  # no such manuscript: the Worker's consumer throws on it
+    with_client(r.sb, lambda c: push_messages(c, queue_id("manuscript-analysis"), [{"body": job, "content_type": "json"}]))
+    deadline = time.monotonic() + 30
+    dead: list[Any] = []
+    while not dead and time.monotonic() < deadline:  # 1 delivery + max_retries = 3 retries, then wrangler dev's DLQ
+        dead = with_client(r.sb, lambda c: peek_messages(c, queue_id("manuscript-analysis-dlq"), batch_size=5))
+        time.sleep(0.3)
+    assert [json.loads(base64.b64decode(m["body"])) for m in dead] == [job]

@@ -144,3 +144,24 @@ def _bounded(value: Any, name: str, *, high: int = MAX_BATCH) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= high:
         raise ApiFailure(400, 11003, f"{name} must be an integer from 1 to {high}")
     return value
+
+
+def bridge(state: State, what: str, body: bytes) -> tuple[int, Any]:
+    """Dead letters from a sandbox Worker's `wrangler dev` (the shim): ``queues/<name>/messages``.
+
+    Not a Cloudflare route: the data plane's own hand-over, so neither authenticated, nor
+    faulted, nor recorded as an API request. ``{"messages": [{body, content_type}]}`` joins
+    the named queue, where pull, peek and a DLQ replay find it.
+    """
+    parts = what.split("/")
+    with state.lock:
+        queue = next((q for q in state.data["queues"].values() if len(parts) == 3 and q["queue_name"] == parts[1]), None)
+        if queue is None or parts[2] != "messages":
+            return 404, {"error": f"no queue bridge route {what!r}"}
+        try:
+            messages = [_message(m) for m in (json.loads(body or b"{}").get("messages") or [])]
+        except (ApiFailure, ValueError, AttributeError) as exc:
+            return 400, {"error": str(exc)}
+        _stored(queue).extend(messages)
+        state.save()
+    return 200, {"queued": len(messages)}

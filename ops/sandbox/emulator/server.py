@@ -155,6 +155,8 @@ class Handler(BaseHTTPRequestHandler):
             self._send(200, {"ok": True})
         elif what.startswith("d1/") and method == "POST":
             self._send(*d1.bridge(emu.state, what, body))
+        elif what.startswith("queues/") and method == "POST":
+            self._send(*queue_messages.bridge(emu.state, what, body))
         elif what == "state":
             with emu.state.lock:
                 self._send(200, emu.state.data)
