@@ -42,7 +42,7 @@ def status(c: Any, json_: bool = False) -> None:
         raise Exit(code=1)
 
 
-@task(name="break", help={"scenario": _scenario_help(), "worker": "The sandbox Worker to break: books (default) or plain"},
+@task(name="break", help={"scenario": _scenario_help(), "worker": "The sandbox Worker to break: books, plain or manuscript (default: the scenario's first)"},
       positional=["scenario"], auto_shortflags=False)
 @guarded
 def break_(c: Any, scenario: str, worker: str = "") -> None:
