@@ -32,7 +32,11 @@ BOOKS = WorkerSpec("books", "books-api", "books-worker", "sandbox",
                    health='{ path = "/health", status = 200, version_field = "version_id" }')
 PLAIN = WorkerSpec("plain", "plain-api", "plain-worker", "sandbox-plain",
                    {"API_KEY": "sandbox-api-key-0000"})
-WORKERS: tuple[WorkerSpec, ...] = (BOOKS, PLAIN)
+AI = WorkerSpec("ai", "ai-api", "ai-worker", "sandbox-ai",
+                {"ADMIN_SECRET": "sandbox-ai-admin-0000", "CACHE_WARM_SECRET": "sandbox-ai-warm-0000"},
+                health_path="/health",
+                health='{ path = "/health", status = 200, json = { status = "healthy" }, version_field = "version_id" }')
+WORKERS: tuple[WorkerSpec, ...] = (BOOKS, PLAIN, AI)
 # Kept for callers that mean the books Worker.
 WORKER = BOOKS.script
 SECRETS = BOOKS.secrets
@@ -44,8 +48,10 @@ PLAIN_KV_ID = "b0b0cafe000000000000000000000002"
 DEFAULT_PORTS: dict[str, int] = {
     "emulator": 18700, "google_books": 18701, "openlibrary": 18702, "isbndb": 18703,
     "books": 18787, "books_dev": 18788, "plain": 18789, "plain_dev": 18790,
+    "openai": 18710, "anthropic": 18711, "mistral": 18712, "ai": 18797, "ai_dev": 18798,
 }
-PROVIDERS = ("google_books", "openlibrary", "isbndb")
+AI_PROVIDERS = ("openai", "anthropic", "mistral")  # the AI Worker's primary, then its fallbacks
+PROVIDERS = ("google_books", "openlibrary", "isbndb", *AI_PROVIDERS)
 
 
 def worker(key_or_script: str) -> WorkerSpec:

@@ -135,7 +135,8 @@ class Sandbox:
         """A targets.toml with one target per sandbox Worker; the books Worker's is the default."""
         path = self.home / "targets.toml"
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(f'default = "{BOOKS.target}"\n' + "".join(self._target(spec) for spec in self.workers), encoding="utf-8")
+        default = BOOKS if BOOKS in self.workers else self.workers[0]
+        path.write_text(f'default = "{default.target}"\n' + "".join(self._target(spec) for spec in self.workers), encoding="utf-8")
         return path
 
     def _target(self, spec: WorkerSpec) -> str:
@@ -157,7 +158,7 @@ class Sandbox:
         self._copy_examples()
         self._start("providers", [sys.executable, "-m", "ops.sandbox.providers",
                                   "--ports", ",".join(str(p) for p in self.ports.providers().values())],
-                     lambda: all(_ok(f"{self.provider_url(n)}/health") for n in self.ports.providers()))
+                     lambda: all(_ok(f"{self.provider_url(n)}/__provider/config") for n in self.ports.providers()))
         self._write_overrides()
         self._start("emulator", self._emulator_argv(), lambda: _ok(f"{self.emulator_url}/__emulator/health"))
         with ThreadPoolExecutor(len(self.workers)) as pool:  # two wrangler deploys, then two wrangler devs, side by side
@@ -182,7 +183,7 @@ class Sandbox:
                          "log": str(self.log("emulator"))},
             "providers": {n: {"url": self.provider_url(n), "healthy": _ok(f"{self.provider_url(n)}/health"),
                               "config": _json(f"{self.provider_url(n)}/__provider/config")} for n in self.ports.providers()},
-            "worker": workers[BOOKS.key],
+            "worker": workers.get(BOOKS.key) or next(iter(workers.values())),
             "workers": workers,
         }
         parts["providers_healthy"] = all(p["healthy"] for p in parts["providers"].values())
@@ -272,7 +273,7 @@ class Sandbox:
     def _emulator_argv(self) -> list[str]:
         argv = [sys.executable, "-m", "ops.sandbox.emulator", "--port", str(self.ports.emulator),
                 "--state", str(self.home / "emulator" / "state.json"), "--live-dir", str(self.home / "live"),
-                "--token", self.token, "--account", ACCOUNT_ID, "--seed", "default,plain"]
+                "--token", self.token, "--account", ACCOUNT_ID, "--seed", "default,plain,ai"]
         for spec in self.workers:
             argv += ["--proxy", f"{spec.script}={self.ports[spec.key]}={self.dev_url_of(spec)}",
                      "--bridge-url", f"{self.dev_url_of(spec)}/__sandbox"]
@@ -316,8 +317,9 @@ class Sandbox:
     def _write_overrides(self) -> None:
         live = self.home / "live"
         live.mkdir(parents=True, exist_ok=True)
-        urls = {"GOOGLE_BOOKS_URL": "google_books", "OPENLIBRARY_URL": "openlibrary", "ISBNDB_URL": "isbndb"}
-        (live / "overrides.json").write_text(json.dumps({k: self.provider_url(v) for k, v in urls.items()}))
+        # Each provider's URL var, as the Workers name them (GOOGLE_BOOKS_URL, OPENAI_URL, ...).
+        urls = {f"{name.upper()}_URL": self.provider_url(name) for name in PROVIDERS}
+        (live / "overrides.json").write_text(json.dumps(urls))
 
     def _pid(self, part: str) -> int | None:
         path = self.home / "pids" / f"{part}.pid"

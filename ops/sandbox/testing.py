@@ -8,6 +8,7 @@ import socket
 import tempfile
 from pathlib import Path
 
+from ops.sandbox.constants import WorkerSpec
 from ops.sandbox.manager import Ports, Sandbox
 
 REPO = Path(__file__).resolve().parents[2]
@@ -27,9 +28,12 @@ class SandboxHandle:
     """Its own home, ports and copies of the example Workers (under home/workers/): the repo stays untouched."""
 
     def __init__(self, home: Path | None = None, *, token: str | None = None, secrets: dict[str, str] | None = None,
-                 other_secrets: dict[str, dict[str, str]] | None = None) -> None:
+                 other_secrets: dict[str, dict[str, str]] | None = None,
+                 workers: tuple[WorkerSpec, ...] | None = None) -> None:
         self.home = home or Path(tempfile.mkdtemp(prefix="cfw-sandbox-"))
         self.sandbox = Sandbox(REPO, self.home, Ports.free())
+        if workers is not None:  # a lean sandbox: only these Workers (the emulator and providers always)
+            self.sandbox.workers = workers
         if token is not None:
             self.sandbox.token = token
         if secrets is not None:
