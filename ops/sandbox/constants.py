@@ -24,6 +24,7 @@ class WorkerSpec:
     secrets: dict[str, str] = field(default_factory=dict, hash=False)
     health_path: str = "/"   # what the sandbox asks to know the Worker answers
     health: str = ""         # the target's health contract, as a targets.toml inline table ("" = the default: / and 200)
+    settings: str = ""       # more of its target, as targets.toml lines: `remediations = [...]`, then [params] tables
 
 
 BOOKS = WorkerSpec("books", "books-api", "books-worker", "sandbox",
@@ -32,10 +33,20 @@ BOOKS = WorkerSpec("books", "books-api", "books-worker", "sandbox",
                    health='{ path = "/health", status = 200, version_field = "version_id" }')
 PLAIN = WorkerSpec("plain", "plain-api", "plain-worker", "sandbox-plain",
                    {"API_KEY": "sandbox-api-key-0000"})
+# The AI Worker's target settings; targets.toml's sandbox-ai repeats them (a test keeps them in step).
+AI_SETTINGS = """remediations = ["fallback-providers", "rollback", "cache-warm"]
+
+[targets.{target}.params.fallback-providers]
+admin_secret = "env:ADMIN_SECRET"
+config_path = "/config"
+status_path = "/providers/status"
+sample_path = "/ai/summarize?text=on-call+sample+{{n}}"
+"""
 AI = WorkerSpec("ai", "ai-api", "ai-worker", "sandbox-ai",
                 {"ADMIN_SECRET": "sandbox-ai-admin-0000", "CACHE_WARM_SECRET": "sandbox-ai-warm-0000"},
                 health_path="/health",
-                health='{ path = "/health", status = 200, json = { status = "healthy" }, version_field = "version_id" }')
+                health='{ path = "/health", status = 200, json = { status = "healthy" }, version_field = "version_id" }',
+                settings=AI_SETTINGS)
 WORKERS: tuple[WorkerSpec, ...] = (BOOKS, PLAIN, AI)
 # Kept for callers that mean the books Worker.
 WORKER = BOOKS.script

@@ -148,7 +148,8 @@ class Sandbox:
                 f'wrangler_config = {json.dumps(str(self.dir_of(spec) / "wrangler.toml"))}\n'
                 + (f'popular_keys = {json.dumps(str(popular))}\n' if (self.root / "examples" / spec.example / "popular-keys.txt").exists() else "")
                 + (f'health = {spec.health}\n' if spec.health else "")
-                + f'env = {{ {secrets} }}\n')
+                + f'env = {{ {secrets} }}\n'
+                + spec.settings.format(target=spec.target))
 
     # --- lifecycle --------------------------------------------------------------------------
 
