@@ -162,7 +162,7 @@ class Sandbox:
                      lambda: all(_ok(f"{self.provider_url(n)}/__provider/config") for n in self.ports.providers()))
         self._write_overrides()
         self._start("emulator", self._emulator_argv(), lambda: _ok(f"{self.emulator_url}/__emulator/health"))
-        with ThreadPoolExecutor(len(self.workers)) as pool:  # two wrangler deploys, then two wrangler devs, side by side
+        with ThreadPoolExecutor(len(self.workers)) as pool:  # a wrangler deploy, then a wrangler dev, per Worker, side by side
             list(pool.map(self._deploy_first, [w for w in self.workers if not self.live_version(w)]))
             list(pool.map(self._serve, self.workers))
         self.targets_file()  # for sandboxes on other ports or homes: OPS_TARGETS_FILE=<home>/targets.toml
