@@ -27,12 +27,14 @@ control plane's live version is the last resort.
 
 from __future__ import annotations
 
+import gzip
 import http.client
 import json
 import select
 import socket
 import threading
 import time
+import zlib
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable
@@ -130,7 +132,7 @@ class _Handler(BaseHTTPRequestHandler):
         marks = {k.lower(): v for k, v in answer_headers if k.lower() in SHIM_HEADERS}
         outcome = marks.get(STATUS_HEADER) or "success"
         self._record(started, t0, marks.get(VERSION_HEADER) or version, outcome, status,
-                     data.decode(errors="replace")[:4096] if outcome == "scriptThrewException" else None)
+                     _body_text(data, answer_headers)[:4096] if outcome == "scriptThrewException" else None)
         self._reply(status, reason, [(k, v) for k, v in answer_headers
                                      if k.lower() not in HOP_BY_HOP and k.lower() not in SHIM_HEADERS], data)
 
@@ -220,6 +222,19 @@ class _Call:
                 sock.shutdown(socket.SHUT_RDWR)
             except OSError:
                 pass
+
+
+def _body_text(data: bytes, headers: list[tuple[str, str]]) -> str:
+    """An answer's body as text, uncompressed (wrangler dev gzips when the client accepts it)."""
+    encoding = next((v.strip().lower() for k, v in headers if k.lower() == "content-encoding"), "")
+    try:
+        if encoding == "gzip":
+            data = gzip.decompress(data)
+        elif encoding == "deflate":
+            data = zlib.decompress(data)
+    except (OSError, zlib.error, EOFError):
+        pass
+    return data.decode(errors="replace")
 
 
 def _gone(sock: socket.socket) -> bool:
