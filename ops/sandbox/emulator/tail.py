@@ -14,7 +14,10 @@ What wrangler does (workers-sdk@f8308360 packages/wrangler/src/tail/, the same i
 - ``printing.ts``: each message is one JSON ``TailEventMessage`` (``tail_events``).
 
 The WebSocket is served on its own loopback port, as Cloudflare serves it on a host of
-its own. Filters are applied here, server-side, as Cloudflare applies them. Events are
+its own. Filters are applied here, server-side, as Cloudflare applies them. Past
+``expires_at`` a session gets no more events and its WebSocket stays open (index.ts: "The
+tail backend does not actively close this WebSocket when the expiration time is reached
+— log delivery just stops"). Events are
 built when the recording proxy sees an answer (``proxy.Exchange``), after
 ``CONSOLE_GRACE_S`` so that the Worker's console lines (``tail_console``) have reached
 its log. The emulator's own choices: a session lasts ``SESSION_S``, and events that
@@ -153,8 +156,9 @@ class TailHub:
                 later = [x.began for x in self._recent.get(exchange.invocation.script, ()) if x.began > exchange.ended]
             logs = console.take(exchange.began, min([exchange.ended + CONSOLE_GRACE_S, *later]))
         event = event_of(exchange, logs)
-        with self._lock:
-            sessions = [s for s in self.sessions.values() if s.script == exchange.invocation.script]
+        now = datetime.now(timezone.utc)
+        with self._lock:  # past its expiry a session gets nothing more, and Cloudflare does not close it either
+            sessions = [s for s in self.sessions.values() if s.script == exchange.invocation.script and s.expires > now]
         for session in sessions:
             tail_ip = str(session.connections[0].remote_address[0]) if session.connections else exchange.client_ip
             if passes(event, session.filters, client_ip=exchange.client_ip, tail_ip=tail_ip):
