@@ -121,7 +121,7 @@ class Output:
         return found
 
 
-def wait_for(condition: Callable[[], bool], what: str, timeout: float = 30) -> None:
+def wait_for(condition: Callable[[], bool], what: str, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
         assert time.monotonic() < deadline, f"timed out waiting for {what}"
@@ -145,8 +145,8 @@ def test_wrangler_tail_reads_the_emulators_events_and_its_filters_apply(world: W
     logs = None
     try:
         wait_for(lambda: world.tail_requests("POST") == len(tails), "wrangler's tail sessions")
-        if version == PINNED:  # inv logs watches for 10 s from now: it starts once wrangler's sessions are open
-            logs = world.workspace.popen("logs", "--json", "--seconds", "10")
+        if version == PINNED:  # inv logs watches for 12 s from now: it starts once wrangler's sessions are open
+            logs = world.workspace.popen("logs", "--json", "--seconds", "12")
             wait_for(lambda: world.tail_requests("POST") == len(tails) + 1, "inv logs' tail session")
         for path in ("/ok", "/missing", "/threw"):
             httpx.get(f"{world.proxy.url}{path}", timeout=10)
