@@ -129,10 +129,17 @@ class TailHub:
     # --- events -------------------------------------------------------------------------------
 
     def exchanged(self, exchange: Exchange) -> None:
-        """The recording proxy's observer: an event for this exchange is due once its console lines are in."""
+        """The recording proxy's observer: an event for this exchange is due once its console lines are in.
+
+        It runs before the proxy answers, so the lines in the log by now are read before the client can
+        send its next request (the follower's own polling may come later)."""
         with self._lock:
             if not any(s.script == exchange.invocation.script for s in self.sessions.values()):
                 return
+        console = self.consoles.get(exchange.invocation.script)
+        if console is not None:
+            console.read_now()
+        with self._lock:
             heapq.heappush(self._due, (time.monotonic() + CONSOLE_GRACE_S, next(self._order), exchange))
             self._recent.setdefault(exchange.invocation.script, deque(maxlen=RECENT)).append(exchange)
             self._wake.notify_all()

@@ -61,6 +61,7 @@ class ConsoleFollower:
         self.path = path
         self.lines: deque[ConsoleLine] = deque(maxlen=KEPT)
         self.lock = threading.Lock()
+        self._reading = threading.Lock()  # the follower thread and the hub both read
         self._clock = clock
         self._stopped = threading.Event()
         self._offset = path.stat().st_size if path.exists() else 0
@@ -73,6 +74,10 @@ class ConsoleFollower:
 
     def read_now(self) -> None:
         """Take in what the log has now (the follower also does so every ``POLL_S``)."""
+        with self._reading:
+            self._read()
+
+    def _read(self) -> None:
         try:
             with self.path.open("rb") as log:
                 size = log.seek(0, 2)
