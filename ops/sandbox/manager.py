@@ -277,6 +277,7 @@ class Sandbox:
                 "--token", self.token, "--account", ACCOUNT_ID, "--seed", "default,plain,ai"]
         for spec in self.workers:
             argv += ["--proxy", f"{spec.script}={self.ports[spec.key]}={self.dev_url_of(spec)}",
+                     "--console-log", f"{spec.script}={self.log('worker-' + spec.key)}",
                      "--bridge-url", f"{self.dev_url_of(spec)}/__sandbox"]
         return argv
 
