@@ -6,6 +6,11 @@ Actions, the Cloudflare client and cache warming's async batches all get their
 change state, whatever the caller believes it is doing. That is the second wall;
 the engine, which never runs a ``write`` step in a plan, is the first.
 
+A tail session (what `wrangler tail` opens to stream a Worker's events) is started with a
+POST and ended with a DELETE of that session; neither changes the Worker, so both pass
+the wall (``is_tail_session``), as a GraphQL query does. Any other POST or DELETE under a
+script is refused.
+
 D1 is the one place where a POST carries a read in its body: a client built with
 ``d1_reads=True`` (read-only, always) also lets through POSTs to a database's
 ``/query`` and ``/raw`` routes, and only when the JSON body is one ``sql`` (plus
@@ -25,8 +30,8 @@ import httpx
 
 from ops.errors import DryRunViolation
 
-__all__ = ["D1_QUERY", "DEFAULT_TIMEOUT", "READING_POSTS", "SAFE_METHODS", "async_client", "client",
-           "is_read_only_request", "read_only_transport"]
+__all__ = ["D1_QUERY", "DEFAULT_TIMEOUT", "READING_POSTS", "SAFE_METHODS", "TAIL_SESSIONS", "async_client", "client",
+           "is_read_only_request", "is_tail_session", "read_only_transport"]
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # POSTs that only read: Queues' peek returns messages without leasing them, and a
@@ -34,12 +39,22 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 READING_POSTS = re.compile(r"(/accounts/[^/]+/queues/[^/]+/messages/peek|/client/v4/graphql)$")
 # D1's query routes (cloudflare-typescript src/resources/d1/database/database.ts: `query`, `raw`).
 D1_QUERY = re.compile(r"/accounts/[^/]+/d1/database/[^/]+/(query|raw)$")
+# Tail sessions (cloudflare-typescript src/resources/workers/scripts/tail.ts: `create` POSTs the
+# collection, `delete` DELETEs one session).
+TAIL_SESSIONS = re.compile(r"/accounts/[^/]+/workers/scripts/[^/]+/tails$")
+TAIL_SESSION = re.compile(r"/accounts/[^/]+/workers/scripts/[^/]+/tails/[^/]+$")
 DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+
+
+def is_tail_session(method: str, path: str) -> bool:
+    """Starting (POST) or ending (DELETE) a tail session: it reads a Worker's events and changes nothing."""
+    return ((method == "POST" and TAIL_SESSIONS.search(path) is not None)
+            or (method == "DELETE" and TAIL_SESSION.search(path) is not None))
 
 
 def is_read_only_request(method: str, path: str, *, d1_reads: bool = False) -> bool:
     """Whether the method and path only read; a D1 query (``d1_reads``) still needs its body checked."""
-    if method in SAFE_METHODS:
+    if method in SAFE_METHODS or is_tail_session(method, path):
         return True
     return method == "POST" and (READING_POSTS.search(path) is not None
                                  or (d1_reads and D1_QUERY.search(path) is not None))

@@ -35,6 +35,7 @@ BUILTIN: dict[str, str] = {
     "d1": "ops.actions.d1:D1Action",
     "notify": "ops.actions.notify:NotifyAction",
     "r2": "ops.actions.r2:R2Action",
+    "logs": "ops.actions.logs:LogsAction",
 }
 ENTRY_POINT_GROUP = "cfw_remedy.actions"
 

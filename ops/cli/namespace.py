@@ -26,6 +26,7 @@ PARTS: tuple[tuple[str, str, str], ...] = (
 # (module, task attribute): tasks at the top level, e.g. `inv diagnose`.
 TOP_LEVEL: tuple[tuple[str, str], ...] = (
     ("ops.cli.diagnose_tasks", "diagnose_task"),
+    ("ops.cli.logs_tasks", "logs_task"),
     ("ops.cli.bench_tasks", "bench"),
     ("ops.cli.bench_tasks", "soak"),
 )

@@ -27,7 +27,7 @@ class WorkerSpec:
     health_status: int = 200  # what the health path answers when the Worker is up
     credentials: dict[str, str] = field(default_factory=dict, hash=False)  # target env that is not a Worker secret
     users: dict[str, str] = field(default_factory=dict, hash=False)  # email -> its password's credential (seeded hashed)
-    settings: str = ""       # the target's further settings, as TOML after its keys (remediations, params tables)
+    settings: str = ""       # more of its target, as targets.toml lines: `remediations = [...]`, then [params] tables
 
 
 BOOKS = WorkerSpec("books", "books-api", "books-worker", "sandbox",
@@ -36,27 +36,43 @@ BOOKS = WorkerSpec("books", "books-api", "books-worker", "sandbox",
                    health='{ path = "/health", status = 200, version_field = "version_id" }')
 PLAIN = WorkerSpec("plain", "plain-api", "plain-worker", "sandbox-plain",
                    {"API_KEY": "sandbox-api-key-0000"})
+# The AI Worker's target settings; targets.toml's sandbox-ai repeats them (a test keeps them in step).
+AI_SETTINGS = """remediations = ["fallback-providers", "rollback", "cache-warm"]
+
+[targets.{target}.params.fallback-providers]
+admin_secret = "env:ADMIN_SECRET"
+config_path = "/config"
+status_path = "/providers/status"
+sample_path = "/ai/summarize?text=on-call+sample+{{n}}"
+"""
+AI = WorkerSpec("ai", "ai-api", "ai-worker", "sandbox-ai",
+                {"ADMIN_SECRET": "sandbox-ai-admin-0000", "CACHE_WARM_SECRET": "sandbox-ai-warm-0000"},
+                health_path="/health",
+                health='{ path = "/health", status = 200, json = { status = "healthy" }, version_field = "version_id" }',
+                settings=AI_SETTINGS)
 # The manuscript platform: no /health (an unauthenticated GET /manuscripts answers 401), JWT logins
 # checked against D1, and an analysis queue with a dead-letter queue. Its probe user logs in with
 # LOGIN_PROBE_PASSWORD (jwt-rotation's login probe); the sandbox seeds it into D1, hashed.
+# targets.toml's sandbox-manuscript repeats its settings (a test keeps them in step).
 MANUSCRIPT_PROBE_EMAIL = "probe@manuscripts.test"
+MANUSCRIPT_SETTINGS = """remediations = ["rollback", "jwt-rotation", "queue-redeploy"]
+[targets.{target}.params.jwt-rotation]
+probe_email = "%s"
+authed_path = "/manuscripts"
+users_database = "DB"
+[targets.{target}.params.queue-redeploy]
+queue = "manuscript-analysis"
+dead_letter_queue = "manuscript-analysis-dlq"
+""" % MANUSCRIPT_PROBE_EMAIL
 MANUSCRIPT = WorkerSpec("manuscript", "manuscript-api", "manuscript-worker", "sandbox-manuscript",
                         {"JWT_SECRET": "sandbox-manuscript-jwt-0000"},
                         health_path="/manuscripts", health_status=401,
                         health='{ path = "/manuscripts", status = 401 }',
                         credentials={"LOGIN_PROBE_PASSWORD": "sandbox-probe-password-0000"},
                         users={MANUSCRIPT_PROBE_EMAIL: "LOGIN_PROBE_PASSWORD"},
-                        settings=f"""remediations = ["rollback", "jwt-rotation", "queue-redeploy"]
-[targets.sandbox-manuscript.params.jwt-rotation]
-probe_email = "{MANUSCRIPT_PROBE_EMAIL}"
-authed_path = "/manuscripts"
-users_database = "DB"
-[targets.sandbox-manuscript.params.queue-redeploy]
-queue = "manuscript-analysis"
-dead_letter_queue = "manuscript-analysis-dlq"
-""")
+                        settings=MANUSCRIPT_SETTINGS)
 MANUSCRIPT_DB = "d1d1d1d1-0000-4000-8000-00000000a001"
-WORKERS: tuple[WorkerSpec, ...] = (BOOKS, PLAIN, MANUSCRIPT)
+WORKERS: tuple[WorkerSpec, ...] = (BOOKS, PLAIN, AI, MANUSCRIPT)
 # Kept for callers that mean the books Worker.
 WORKER = BOOKS.script
 SECRETS = BOOKS.secrets
@@ -68,9 +84,11 @@ PLAIN_KV_ID = "b0b0cafe000000000000000000000002"
 DEFAULT_PORTS: dict[str, int] = {
     "emulator": 18700, "google_books": 18701, "openlibrary": 18702, "isbndb": 18703,
     "books": 18787, "books_dev": 18788, "plain": 18789, "plain_dev": 18790,
+    "openai": 18710, "anthropic": 18711, "mistral": 18712, "ai": 18797, "ai_dev": 18798,
     "manuscript": 18795, "manuscript_dev": 18796,
 }
-PROVIDERS = ("google_books", "openlibrary", "isbndb")
+AI_PROVIDERS = ("openai", "anthropic", "mistral")  # the AI Worker's primary, then its fallbacks
+PROVIDERS = ("google_books", "openlibrary", "isbndb", *AI_PROVIDERS)
 
 
 def worker(key_or_script: str) -> WorkerSpec:

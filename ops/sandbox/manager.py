@@ -155,7 +155,8 @@ class Sandbox:
                 f'wrangler_config = {json.dumps(str(self.dir_of(spec) / "wrangler.toml"))}\n'
                 + (f'popular_keys = {json.dumps(str(popular))}\n' if (self.root / "examples" / spec.example / "popular-keys.txt").exists() else "")
                 + (f'health = {spec.health}\n' if spec.health else "")
-                + f'env = {{ {secrets} }}\n' + spec.settings)
+                + f'env = {{ {secrets} }}\n'
+                + spec.settings.format(target=spec.target))
 
     # --- lifecycle --------------------------------------------------------------------------
 
@@ -165,10 +166,10 @@ class Sandbox:
         self._copy_examples()
         self._start("providers", [sys.executable, "-m", "ops.sandbox.providers",
                                   "--ports", ",".join(str(p) for p in self.ports.providers().values())],
-                     lambda: all(_ok(f"{self.provider_url(n)}/health") for n in self.ports.providers()))
+                     lambda: all(_ok(f"{self.provider_url(n)}/__provider/config") for n in self.ports.providers()))
         self._write_overrides()
         self._start("emulator", self._emulator_argv(), lambda: _ok(f"{self.emulator_url}/__emulator/health"))
-        with ThreadPoolExecutor(len(self.workers)) as pool:  # two wrangler deploys, then two wrangler devs, side by side
+        with ThreadPoolExecutor(len(self.workers)) as pool:  # a wrangler deploy, then a wrangler dev, per Worker, side by side
             list(pool.map(self._deploy_first, [w for w in self.workers if not self.live_version(w)]))
             list(pool.map(self._seed_d1, self.workers))
             list(pool.map(self._serve, self.workers))
@@ -191,7 +192,7 @@ class Sandbox:
                          "log": str(self.log("emulator"))},
             "providers": {n: {"url": self.provider_url(n), "healthy": _ok(f"{self.provider_url(n)}/health"),
                               "config": _json(f"{self.provider_url(n)}/__provider/config")} for n in self.ports.providers()},
-            "worker": workers.get(BOOKS.key),
+            "worker": workers.get(BOOKS.key) or next(iter(workers.values())),
             "workers": workers,
         }
         parts["providers_healthy"] = all(p["healthy"] for p in parts["providers"].values())
@@ -281,9 +282,10 @@ class Sandbox:
     def _emulator_argv(self) -> list[str]:
         argv = [sys.executable, "-m", "ops.sandbox.emulator", "--port", str(self.ports.emulator),
                 "--state", str(self.home / "emulator" / "state.json"), "--live-dir", str(self.home / "live"),
-                "--token", self.token, "--account", ACCOUNT_ID, "--seed", "default,plain,manuscript"]
+                "--token", self.token, "--account", ACCOUNT_ID, "--seed", "default,plain,ai,manuscript"]
         for spec in self.workers:
             argv += ["--proxy", f"{spec.script}={self.ports[spec.key]}={self.dev_url_of(spec)}",
+                     "--console-log", f"{spec.script}={self.log('worker-' + spec.key)}",
                      "--bridge-url", f"{self.dev_url_of(spec)}/__sandbox"]
         return argv
 
@@ -331,10 +333,10 @@ class Sandbox:
     def _write_overrides(self) -> None:
         live = self.home / "live"
         live.mkdir(parents=True, exist_ok=True)
-        urls = {"GOOGLE_BOOKS_URL": "google_books", "OPENLIBRARY_URL": "openlibrary", "ISBNDB_URL": "isbndb"}
-        overrides = {k: self.provider_url(v) for k, v in urls.items()}
-        overrides[EMULATOR_URL] = self.emulator_url
-        (live / "overrides.json").write_text(json.dumps(overrides))
+        # Each provider's URL var, as the Workers name them (GOOGLE_BOOKS_URL, OPENAI_URL, ...), and the emulator's.
+        urls = {f"{name.upper()}_URL": self.provider_url(name) for name in PROVIDERS}
+        urls[EMULATOR_URL] = self.emulator_url
+        (live / "overrides.json").write_text(json.dumps(urls))
 
     def _pid(self, part: str) -> int | None:
         path = self.home / "pids" / f"{part}.pid"

@@ -31,11 +31,10 @@ class SandboxHandle:
                  other_secrets: dict[str, dict[str, str]] | None = None,
                  other_credentials: dict[str, dict[str, str]] | None = None,
                  workers: tuple[WorkerSpec, ...] | None = None) -> None:
-        """``workers``: only these Workers (each is one more `wrangler dev`); default all of them."""
         self.home = home or Path(tempfile.mkdtemp(prefix="cfw-sandbox-"))
         self.sandbox = Sandbox(REPO, self.home, Ports.free())
-        if workers is not None:
-            self.sandbox.workers = tuple(workers)
+        if workers is not None:  # a lean sandbox: only these Workers (the emulator and providers always)
+            self.sandbox.workers = workers
         self.sandbox.other_credentials = dict(other_credentials or {})
         if token is not None:
             self.sandbox.token = token

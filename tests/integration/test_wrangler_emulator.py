@@ -19,7 +19,7 @@ from ops.cloudflare import CloudflareClient, list_deployments, list_kv_keys, lis
 from ops.sandbox.emulator import start_emulator
 from ops.sandbox.emulator.__main__ import load_seed
 from tests.conftest import REPO
-from tests.integration.wranglers import OLDEST, PINNED, VERSIONS, wrangler_bin
+from tests.integration.wranglers import PINNED, VERSIONS, wrangler_bin
 
 ACCOUNT, TOKEN = "5a4db0c5000000000000000000000000", "sandbox-local-token"
 pytestmark = pytest.mark.skipif(not wrangler_bin(PINNED).exists(),
@@ -147,6 +147,7 @@ def test_the_everyday_commands_of_an_ordinary_worker_find_every_route(world: Wor
         return [f"{r['method']} {r['path']}" for r in requests if r["status"] == 404]
 
     world.wrangler("kv", "key", "put", "--namespace-id", ns, "greeting", "hello", "--remote")
+    assert world.wrangler("kv", "key", "get", "--namespace-id", ns, "greeting", "--remote").strip() == "hello"  # raw
     assert "greeting" in world.wrangler("kv", "key", "list", "--namespace-id", ns, "--remote")
     world.wrangler("kv", "key", "delete", "--namespace-id", ns, "greeting", "--remote")
     world.wrangler("d1", "create", "books-db")
@@ -156,12 +157,12 @@ def test_the_everyday_commands_of_an_ordinary_worker_find_every_route(world: Wor
     world.wrangler("queues", "delete", "scratch-jobs")
     assert "scratch-jobs" not in {q["queue_name"] for q in list_queues(world.client)}
     assert unrouted() == []
-    if world.version == OLDEST:
-        # 4.86 copies the latest version through GET .../content/v2, a multipart answer the emulator's
-        # server cannot send yet (it answers every route in the JSON envelope): a known gap.
-        return
-    world.wrangler("versions", "secret", "put", "VERSIONED_SECRET", input="v-secret\n")  # PATCH .../versions/latest
+    # 4.164: PATCH .../versions/latest; 4.86: GET .../content/v2 (multipart), then POST .../versions with the
+    # unchanged bindings as "inherit" and the secrets kept.
+    kept = list_versions(world.client, "books-api")[0]["resources"]["bindings"]
+    world.wrangler("versions", "secret", "put", "VERSIONED_SECRET", input="v-secret\n")
     newest = list_versions(world.client, "books-api")[0]  # a new version with the secret, not deployed
     assert {"type": "secret_text", "name": "VERSIONED_SECRET"} in newest["resources"]["bindings"]
+    assert all(b in newest["resources"]["bindings"] for b in kept)  # the other bindings and secrets are kept
     assert list_deployments(world.client, "books-api")[0]["versions"][0]["version_id"] != newest["id"]
     assert unrouted() == []

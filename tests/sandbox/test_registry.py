@@ -49,7 +49,7 @@ def test_the_sandbox_targets_in_targets_toml_match_the_constants() -> None:
         assert target["worker_url"] == f"http://127.0.0.1:{DEFAULT_PORTS[spec.key]}"  # the recording proxy
         assert target["wrangler_config"] == f".sandbox/workers/{spec.example}/wrangler.toml"  # never the repo's copy
         assert target["env"] == {**spec.secrets, **spec.credentials}
-        settings = tomllib.loads(f"[targets.{spec.target}]\n{spec.settings}")["targets"][spec.target]
+        settings = tomllib.loads(f"[targets.{spec.target}]\n{spec.settings.format(target=spec.target)}")["targets"][spec.target]
         assert {k: target[k] for k in settings} == settings  # remediations and params tables, as the sandbox writes them
 
 

@@ -60,6 +60,15 @@ class Request:
             raise ApiFailure(400, 10026, f"Request body is not valid JSON: {exc.msg}") from None
 
 
+@dataclass(frozen=True)
+class Raw:
+    """An answer that is not the JSON envelope: a KV value, a version's modules."""
+
+    body: bytes
+    content_type: str
+    headers: dict[str, str] = field(default_factory=dict)
+
+
 class ApiFailure(Exception):
     def __init__(self, status: int, code: int, message: str) -> None:
         super().__init__(message)
@@ -199,18 +208,40 @@ def _store_upload(state: State, req: Request, triggered_by: str) -> dict[str, An
         raise ApiFailure(400, 10079, f"Migration tag precondition failed: the script's migration tag is "
                                      f"{current_tag!r}, the upload's old_tag {migrations.get('old_tag')!r}.")
     secrets = dict(_current_version(existing)["_secrets"]) if existing and existing["deployments"] else {}
+    latest = existing["versions"][0] if existing and existing["versions"] else None
+    if latest is not None and "secret_text" in (metadata.get("keep_bindings") or []):
+        secrets = {**secrets, **latest["_secrets"]}
+    bindings = _inherit(metadata.get("bindings", []), latest)
     for binding in metadata.get("bindings", []):
         if binding.get("type") == "secret_text":
             secrets[binding["name"]] = binding.get("text", "")
+        elif binding.get("type") == "inherit" and latest is not None and binding.get("name") in latest["_secrets"]:
+            secrets[binding["name"]] = latest["_secrets"][binding["name"]]
     runtime = {"compatibility_date": metadata.get("compatibility_date"),
                "compatibility_flags": metadata.get("compatibility_flags", []), "usage_model": "standard"}
     annotations = metadata.get("annotations") or {}
-    version = _new_version(state, name, main_module=main_module, modules=modules, bindings=metadata.get("bindings", []),
+    version = _new_version(state, name, main_module=main_module, modules=modules, bindings=bindings,
                            secrets=secrets, runtime=runtime, triggered_by=triggered_by,
                            message=annotations.get("workers/message"), tag=annotations.get("workers/tag"))
     if migrations.get("new_tag"):
         state.data["scripts"][name]["migration_tag"] = migrations["new_tag"]
     return version
+
+
+def _inherit(bindings: list[dict[str, Any]], latest: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """``{"name", "type": "inherit"}`` takes the latest version's binding of that name (a secret stays a secret),
+    as wrangler 4.86's `versions secret put` uploads every binding it does not change (wrangler-dist/cli.js
+    copyWorkerVersionWithNewSecrets; workers-sdk packages/deploy-helpers/src/deploy/helpers/create-worker-upload-form.ts)."""
+    previous = {b["name"]: b for b in (latest or {}).get("resources", {}).get("bindings", [])}
+    resolved = []
+    for binding in bindings:
+        if binding.get("type") != "inherit":
+            resolved.append(binding)
+        elif binding.get("name") in previous and previous[binding["name"]].get("type") != "secret_text":
+            resolved.append(previous[binding["name"]])
+        elif binding.get("name") not in (latest or {}).get("_secrets", {}):
+            raise ApiFailure(400, 10021, f"binding {binding.get('name')!r} cannot be inherited: the latest version has none")
+    return resolved
 
 
 def _script_summary(name: str, script: dict[str, Any]) -> dict[str, Any]:
@@ -396,6 +427,32 @@ def patch_settings(state: State, req: Request) -> Reply:
 def get_settings(state: State, req: Request) -> Reply:
     version = _current_version(_script(state, req.params["script"]))
     return 200, {"bindings": version["resources"]["bindings"], **version["resources"]["script_runtime"]}, None
+
+
+@route("GET", "/workers/scripts/{script}/content/v2",
+       f"{TS}workers/scripts/content.ts get (`__binaryResponse`); wrangler 4.86 reads it as multipart/form-data "
+       f"with the main module named in `cf-entrypoint` (wrangler-dist/cli.js parseModules, `versions secret put`)")
+def get_content(state: State, req: Request) -> Reply:
+    script = _script(state, req.params["script"])
+    wanted = req.query.get("version")
+    version = next((v for v in script["versions"] if v["id"] == wanted), None) if wanted else _current_version(script)
+    if version is None:
+        raise ApiFailure(404, 10007, "The requested Worker Version does not exist.")
+    boundary = hex_id()
+    parts = b"".join(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{m["name"]}"; filename="{m["name"]}"\r\n'
+        f'Content-Type: {m["content_type"]}\r\n\r\n'.encode() + state.module_bytes(m["digest"]) + b"\r\n"
+        for m in version["_modules"])
+    return 200, Raw(parts + f"--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}",
+                    {"cf-entrypoint": version["_main_module"]}), None
+
+
+@route("GET", "/workers/scripts/{script}/script-settings",
+       f"{TS}workers/scripts/settings.ts get (ScriptSetting in scripts.ts; wrangler 4.86's `versions secret put` reads "
+       f"logpush, tail_consumers and observability from it)")
+def get_script_settings(state: State, req: Request) -> Reply:
+    _script(state, req.params["script"])
+    return 200, {"logpush": False, "tail_consumers": [], "tags": [], "observability": {"enabled": False}}, None
 
 
 @route("PATCH", "/workers/workers/{script}/versions/latest",
@@ -593,12 +650,14 @@ def delete_value(state: State, req: Request) -> Reply:
 
 
 @route("GET", "/storage/kv/namespaces/{ns}/values/{key}",
-       f"{TS}kv/namespaces/values.ts get")
+       f"{TS}kv/namespaces/values.ts get (`__binaryResponse`: the raw value, not the envelope)")
 def get_value(state: State, req: Request) -> Reply:
     namespace = _namespace(state, req.params["ns"])
     if req.params["key"] not in namespace["keys"]:
         raise ApiFailure(404, 10009, "key not found")
-    return 200, namespace["keys"][req.params["key"]]["value"], None
+    value = namespace["keys"][req.params["key"]]["value"]
+    data = value.encode() if isinstance(value, str) else json.dumps(value).encode()
+    return 200, Raw(data, "application/octet-stream"), None
 
 
 # --- D1, R2, queues, Durable Objects -------------------------------------------------------

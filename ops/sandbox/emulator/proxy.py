@@ -27,12 +27,14 @@ control plane's live version is the last resort.
 
 from __future__ import annotations
 
+import gzip
 import http.client
 import json
 import select
 import socket
 import threading
 import time
+import zlib
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable
@@ -51,6 +53,20 @@ GIVE_UP_S = 600.0           # a request nobody hangs up on is ended here and rec
 POLL_S = 0.1
 
 
+@dataclass(frozen=True)
+class Exchange:
+    """One request through the proxy and what came of it, for the tail sessions (``ops.sandbox.emulator.tail``)."""
+
+    invocation: Invocation
+    method: str
+    url: str                   # as the client asked for it, with the Host it sent
+    headers: dict[str, str]    # the request's, lower-case names
+    client_ip: str
+    exception: str | None      # the stack the shim answered with, when the Worker threw
+    ended: float               # time.monotonic() when the answer (or the hang-up) came
+    began: float               # time.monotonic() when the request came in
+
+
 @dataclass
 class Upstream:
     script: str
@@ -60,6 +76,7 @@ class Upstream:
     invocations: Invocations
     running: str | None = None  # the version wrangler dev runs, as its shim last said
     stopped: threading.Event = field(default_factory=threading.Event)
+    observers: list[Callable[[Exchange], None]] = field(default_factory=list)
 
     def version_now(self) -> str | None:
         return self.running or self.live_version(self.script)
@@ -113,7 +130,9 @@ class _Handler(BaseHTTPRequestHandler):
             return
         status, reason, answer_headers, data = call.response
         marks = {k.lower(): v for k, v in answer_headers if k.lower() in SHIM_HEADERS}
-        self._record(started, t0, marks.get(VERSION_HEADER) or version, marks.get(STATUS_HEADER) or "success", status)
+        outcome = marks.get(STATUS_HEADER) or "success"
+        self._record(started, t0, marks.get(VERSION_HEADER) or version, outcome, status,
+                     _body_text(data, answer_headers)[:4096] if outcome == "scriptThrewException" else None)
         self._reply(status, reason, [(k, v) for k, v in answer_headers
                                      if k.lower() not in HOP_BY_HOP and k.lower() not in SHIM_HEADERS], data)
 
@@ -131,10 +150,18 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("content-length") or 0)
         return self.rfile.read(length) if length else b""
 
-    def _record(self, started: float, t0: float, version: str | None, status: str, http_status: int | None) -> None:
+    def _record(self, started: float, t0: float, version: str | None, status: str, http_status: int | None,
+                exception: str | None = None) -> None:
         up = self.server.upstream
-        wall_us = int((time.monotonic() - t0) * 1_000_000)
-        up.invocations.add(Invocation(started, up.script, version, status, http_status, wall_us))
+        ended = time.monotonic()
+        invocation = Invocation(started, up.script, version, status, http_status, int((ended - t0) * 1_000_000))
+        up.invocations.add(invocation)
+        if up.observers:
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            url = f"http://{headers.get('host') or up.host}{self.path}"
+            exchange = Exchange(invocation, self.command, url, headers, str(self.client_address[0]), exception, ended, t0)
+            for observe in up.observers:
+                observe(exchange)
 
     def _reply(self, status: int, reason: str, headers: list[tuple[str, str]], data: bytes) -> None:
         self.send_response_only(status, reason)  # the Worker's own Date, no Server of ours
@@ -195,6 +222,19 @@ class _Call:
                 sock.shutdown(socket.SHUT_RDWR)
             except OSError:
                 pass
+
+
+def _body_text(data: bytes, headers: list[tuple[str, str]]) -> str:
+    """An answer's body as text, uncompressed (wrangler dev gzips when the client accepts it)."""
+    encoding = next((v.strip().lower() for k, v in headers if k.lower() == "content-encoding"), "")
+    try:
+        if encoding == "gzip":
+            data = gzip.decompress(data)
+        elif encoding == "deflate":
+            data = zlib.decompress(data)
+    except (OSError, zlib.error, EOFError):
+        pass
+    return data.decode(errors="replace")
 
 
 def _gone(sock: socket.socket) -> bool:

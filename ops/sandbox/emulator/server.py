@@ -13,7 +13,7 @@ from typing import Any, Callable
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from ops.sandbox.constants import ACCOUNT_ID, TOKEN
-from ops.sandbox.emulator import api, d1, graphql, queue_messages  # noqa: F401 (d1, graphql and queue_messages register their routes)
+from ops.sandbox.emulator import api, d1, graphql, queue_messages, tail  # noqa: F401 (d1, graphql, queue_messages, tail register routes)
 from ops.sandbox.emulator.faults import Faults
 from ops.sandbox.emulator.invocations import Invocations
 from ops.sandbox.emulator.proxy import ProxyHandle, start_proxy
@@ -47,10 +47,10 @@ class Emulator:
 
 def mutates(method: str, path: str, body: bytes = b"") -> bool:
     """Whether a request can change state: not a GET or HEAD, and not a POST that only reads
-    (a queue peek, a GraphQL query, a D1 query of reads only)."""
-    from ops.http import D1_QUERY, READING_POSTS
+    (a queue peek, a GraphQL query, a D1 query of reads only), nor a tail session's start or end."""
+    from ops.http import D1_QUERY, READING_POSTS, is_tail_session
 
-    if method in ("GET", "HEAD") or (method == "POST" and READING_POSTS.search(path)):
+    if method in ("GET", "HEAD") or (method == "POST" and READING_POSTS.search(path)) or is_tail_session(method, path):
         return False
     return not (method == "POST" and D1_QUERY.search(path) and d1.only_reads(body))
 
@@ -92,6 +92,9 @@ class Handler(BaseHTTPRequestHandler):
                 pass
             return
         emu.record(self.command, parts.path, parts.query, status, body)
+        if isinstance(payload, api.Raw):
+            self._send_raw(status, payload)
+            return
         self._send(status, payload, extra)
 
     def _api(self, emu: Emulator, path: str, query: str, body: bytes) -> tuple[int, Any, dict[str, str]]:
@@ -117,7 +120,7 @@ class Handler(BaseHTTPRequestHandler):
             status, result, info = api.dispatch(emu.state, request)
         except api.ApiFailure as failure:
             return failure.status, _envelope(False, None, [(failure.code, failure.message)]), {}
-        return status, _envelope(True, result, [], info), {}
+        return status, (result if isinstance(result, api.Raw) else _envelope(True, result, [], info)), {}
 
     def _admin(self, emu: Emulator, what: str, body: bytes) -> None:
         method = self.command
@@ -182,6 +185,15 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
+    def _send_raw(self, status: int, raw: api.Raw) -> None:
+        self.send_response(status)
+        self.send_header("content-type", raw.content_type)
+        self.send_header("content-length", str(len(raw.body)))
+        for key, value in raw.headers.items():
+            self.send_header(key, value)
+        self.end_headers()
+        self.wfile.write(raw.body)
+
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _handle
 
 
@@ -200,9 +212,18 @@ class EmulatorHandle:
     emulator: Emulator
     proxies: dict[str, ProxyHandle] = field(default_factory=dict)
 
-    def add_proxy(self, script: str, upstream_url: str, *, port: int = 0, host: str = "127.0.0.1") -> ProxyHandle:
-        """Start a recording proxy in front of a Worker; its records answer the GraphQL Analytics API."""
+    @property
+    def tails(self) -> tail.TailHub:
+        return tail.attach(self.emulator.state, str(self.server.server_address[0]))
+
+    def add_proxy(self, script: str, upstream_url: str, *, port: int = 0, host: str = "127.0.0.1",
+                  console_log: Path | None = None) -> ProxyHandle:
+        """Start a recording proxy in front of a Worker; its records answer the GraphQL Analytics API and
+        make the tail sessions' events, with the Worker's console lines from ``console_log`` (its wrangler dev log)."""
         proxy = start_proxy(script, upstream_url, self.emulator.invocations, self.emulator.live_version, host=host, port=port)
+        proxy.server.upstream.observers.append(self.tails.exchanged)
+        if console_log is not None:
+            self.tails.follow_console(script, console_log)
         self.proxies[script] = proxy
         return proxy
 
@@ -218,6 +239,7 @@ class EmulatorHandle:
     def stop(self) -> None:
         for proxy in self.proxies.values():
             proxy.stop()
+        tail.detach(self.emulator.state)
         self.server.shutdown()
         self.server.server_close()
 
