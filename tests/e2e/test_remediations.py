@@ -272,12 +272,13 @@ def test_dry_run_makes_no_mutating_request_on_a_healthy_sandbox(rehearse: Rehear
     assert rehearse.mutating(before) == []
 
 
-# On a healthy sandbox: rollback is forced (it would be a no-op), and queue-redeploy finds its consumer attached.
+# On a healthy sandbox: rollback is forced (it would be a no-op), and queue-redeploy finds its consumer attached;
+# fallback-providers refuses the books Worker, which has no config endpoint (its target is sandbox-ai).
 HEALTHY_DRY_RUN_FLAGS = {"rollback": ("--force",)}
 EXPECTED_ON_A_HEALTHY_SANDBOX = {"rollback": (0, "planned"), "secret-rotation": (0, "planned"),
                                  "binding-check": (0, "planned"), "cache-warm": (0, "planned"),
                                  "provider-reorder": (0, "planned"), "queue-redeploy": (0, "noop"),
-                                 "jwt-rotation": (0, "planned")}
+                                 "jwt-rotation": (0, "planned"), "fallback-providers": (3, "precondition-failed")}
 
 
 def test_diagnose_finds_the_symptoms_and_suggests_the_fix(rehearse: Rehearsal) -> None:
