@@ -29,9 +29,9 @@ Item = Check | Step | UndoStep
 
 
 class KnownAfterApply(OpsError):
-    def __init__(self, why: str = "its inputs are not available (a secret source is not set?)") -> None:
+    def __init__(self, why: str = "") -> None:
         super().__init__("known after apply")
-        self.why = why
+        self.why = why  # "" when an input is unknown; else why the call is never made in a plan
 
 
 class Observed:
@@ -170,6 +170,6 @@ def probe_once(item: Check, scope: dict[str, Any], ctx: Any) -> Observed:
     try:
         return observe(run, item, record, strict_failing=False)
     except KnownAfterApply as exc:
-        return Observed(None, Judgement(Verdict.INCONCLUSIVE, [exc.why]))
+        return Observed(None, Judgement(Verdict.INCONCLUSIVE, [exc.why or "its inputs are not available (a secret source is not set?)"]))
     except OpsError as exc:
         return Observed(None, Judgement(Verdict.INCONCLUSIVE, [str(exc)]))

@@ -153,8 +153,8 @@ def _precondition(run: RunState, pre: Precondition) -> bool:
     run.emit("start", record)
     try:
         seen = observe(run, pre, record, strict_failing=False)
-    except KnownAfterApply:
-        return _known_after_apply(run, pre, record)
+    except KnownAfterApply as exc:
+        return _known_after_apply(run, pre, record, exc.why)
     run.outcome.records.append(record)
     run.facts[pre.name] = facts(seen.outputs)
     run.log("precondition", name=pre.name, action=pre.action, args=record.args, outputs=seen.outputs,
@@ -197,11 +197,11 @@ def _abort(run: RunState, pre: Precondition, why: str) -> bool:
     return False
 
 
-def _known_after_apply(run: RunState, item: Precondition | Step, record: Record) -> bool:
+def _known_after_apply(run: RunState, item: Precondition | Step, record: Record, why: str = "") -> bool:
     from ops.engine.template import UNKNOWN
 
     record.status = "planned"
-    record.message = "inputs known after apply"
+    record.message = f"known after apply: {why}" if why else "inputs known after apply"
     run.scope["steps"][item.name] = {"outputs": UNKNOWN, "status": UNKNOWN, "finished_at": UNKNOWN}
     run.outcome.records.append(record)
     run.emit("end", record)
@@ -229,8 +229,8 @@ def _step(run: RunState, step: Step) -> bool:
     run.emit("start", record)
     try:
         seen = observe(run, step, record, strict_failing=False)
-    except KnownAfterApply:
-        return _known_after_apply(run, step, record)
+    except KnownAfterApply as exc:
+        return _known_after_apply(run, step, record, exc.why)
     run.outcome.records.append(record)
     run.log(record.kind, name=step.name, action=step.action, args=record.args, outputs=seen.outputs,
             outcome=record.status, message=record.message, duration_ms=record.duration_ms)

@@ -139,6 +139,7 @@ def test_a_plan_never_sends_a_post_that_reads_by_declaration(ws: Workspace, logi
     assert login.requests == []  # the login is known after apply; the checks using its token are planned
     assert "(read-only: a login issues a token and changes nothing)" in done.stdout
     assert "(known after apply)" in done.stdout
+    assert "known after apply: POST " in done.stdout and "is never sent in a plan or a diagnosis" in done.stdout
 
 
 def test_a_check_whose_source_saw_nothing_is_inconclusive_not_a_crash(ws: Workspace, login: LoginService) -> None:
