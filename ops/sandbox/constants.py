@@ -8,6 +8,7 @@ a test checks that they agree.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 ACCOUNT_ID = "5a4db0c5000000000000000000000000"
 TOKEN = "sandbox-local-token"
@@ -24,6 +25,12 @@ class WorkerSpec:
     secrets: dict[str, str] = field(default_factory=dict, hash=False)
     health_path: str = "/"   # what the sandbox asks to know the Worker answers
     health: str = ""         # the target's health contract, as a targets.toml inline table ("" = the default: / and 200)
+    source: Path | None = None   # a Worker's own folder (a team's repository, ops.sandbox.own); None: examples/<example>
+    config: str = "wrangler.toml"  # its wrangler config, in that folder
+    env: str = ""            # the wrangler environment deployed (--env); "" for the top level
+
+    def wrangler_args(self) -> list[str]:
+        return ["--env", self.env] if self.env else []
 
 
 BOOKS = WorkerSpec("books", "books-api", "books-worker", "sandbox",
@@ -45,6 +52,8 @@ DEFAULT_PORTS: dict[str, int] = {
     "emulator": 18700, "google_books": 18701, "openlibrary": 18702, "isbndb": 18703,
     "books": 18787, "books_dev": 18788, "plain": 18789, "plain_dev": 18790,
 }
+# The team's own Worker (ops.sandbox.own), when the sandbox runs in a Worker's repository.
+OWN_PORTS: dict[str, int] = {"own": 18797, "own_dev": 18798}
 PROVIDERS = ("google_books", "openlibrary", "isbndb")
 
 
