@@ -53,6 +53,16 @@ class Scenario:
             return f"detach the consumer of {consumed_queue(spec)}"
         return self.breaks
 
+    def flags_for(self, sb: Sandbox, spec: WorkerSpec) -> tuple[str, ...]:
+        """What a rehearsal passes to the remediation on this Worker (the registry's flags are the books Worker's)."""
+        if spec.source is not None and self.name == "secret-missing":
+            secret = broken_secret(sb, spec)
+            return ("--name", secret, "--create", "--value", f"env:{secret}")
+        if spec.source is not None and self.name == "consumer-detached":
+            found = _own_consumer(spec)
+            return ("--queue", str(found["queue"]), "--dead-letter-queue", str(found.get("dead_letter_queue") or ""))
+        return self.flags
+
     def worker_for(self, name: str | None, served: tuple[WorkerSpec, ...] = WORKERS) -> WorkerSpec:
         """The Worker to break: the one named, else the scenario's first; in a Worker's repository, that Worker."""
         own = [w for w in served if w.source is not None]
@@ -159,13 +169,17 @@ def consumed_queue(spec: WorkerSpec) -> str:
     """The queue consumer-detached detaches: the books Worker's jobs, else the first queue the Worker consumes."""
     if spec.source is None:
         return JOBS
-    from ops.sandbox.own import consumed_queue as first_consumed
+    return str(_own_consumer(spec)["queue"])
 
-    name = first_consumed(spec)
-    if name is None:
-        raise InputError(f"{spec.script} consumes no queue in {spec.source / spec.config}"
+
+def _own_consumer(spec: WorkerSpec) -> dict[str, Any]:
+    from ops.sandbox.own import consumer
+
+    found = consumer(spec)
+    if found is None:
+        raise InputError(f"{spec.script} consumes no queue in {spec.source}/{spec.config}"
                          + (f" [env.{spec.env}]" if spec.env else "") + "; consumer-detached needs a queue consumer")
-    return name
+    return found
 
 
 def _detach(sb: Sandbox, spec: WorkerSpec) -> None:

@@ -93,7 +93,12 @@ class Sandbox:
         if is_checkout(Path.cwd(), REPO):
             home = Path(os.environ.get("OPS_SANDBOX_HOME") or REPO / ".sandbox")
             return cls(REPO, home, Ports.from_env(), say)
-        home = Path(os.environ.get("OPS_SANDBOX_HOME") or find_config(Path.cwd()).parent / ".sandbox")
+        try:
+            config = find_config(Path.cwd())
+        except InputError:
+            raise InputError(f"{Path.cwd()}: no wrangler.json, wrangler.jsonc or wrangler.toml here or above; run the "
+                             "sandbox in your Worker's repository (or in a checkout of cfw-remedy for its examples)") from None
+        home = Path(os.environ.get("OPS_SANDBOX_HOME") or config.parent / ".sandbox")
         env, target = remembered(home, env, target)
         return cls(REPO, home, Ports.from_env(), say, secrets={}, workers=(own_worker(Path.cwd(), env, target=target),))
 

@@ -120,12 +120,12 @@ def queue_names(data: dict[str, Any]) -> list[str]:
     return found
 
 
-def consumed_queue(spec: WorkerSpec) -> str | None:
-    """The first queue the Worker consumes in its env, if any."""
+def consumer(spec: WorkerSpec) -> dict[str, Any] | None:
+    """The Worker's first queue consumer in its env (queue, dead_letter_queue, settings), if any."""
     if spec.source is None:
         return None
     queues = _queues(_env_data(spec))
-    return next((str(c["queue"]) for c in items(queues.get("consumers")) if isinstance(c, dict) and c.get("queue")), None)
+    return next((dict(c) for c in items(queues.get("consumers")) if isinstance(c, dict) and c.get("queue")), None)
 
 
 def _queues(data: dict[str, Any]) -> dict[str, Any]:

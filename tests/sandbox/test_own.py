@@ -130,6 +130,11 @@ def test_only_the_scenarios_that_need_no_example_apply_to_a_teams_worker(tmp_pat
     with pytest.raises(InputError, match="this sandbox serves own, not 'books'"):
         breaks.find("bad-deploy").worker_for("books", (spec,))
     assert breaks.consumed_queue(spec) == "jobs-staging"
+    sb = Sandbox(REPO, tmp_path / ".sandbox", Ports.free(), workers=(spec,), secrets={}, other_secrets={"own": {"B": "2", "A": "1"}})
+    assert breaks.find("consumer-detached").flags_for(sb, spec) == ("--queue", "jobs-staging", "--dead-letter-queue",
+                                                                    "jobs-dlq-staging")
+    assert breaks.find("secret-missing").flags_for(sb, spec) == ("--name", "A", "--create", "--value", "env:A")
+    assert breaks.find("bad-deploy").flags_for(sb, spec) == ()
 
 
 def test_a_bad_deploy_wraps_the_workers_own_entry_in_the_sandboxs_copy(tmp_path: Path) -> None:
