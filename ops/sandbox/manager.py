@@ -367,10 +367,11 @@ class Sandbox:
             if self.config_of(spec).exists():
                 continue
             source = self.source_of(spec)
-            shutil.copytree(source, self.dir_of(spec), dirs_exist_ok=True,
-                            ignore=shutil.ignore_patterns(*NOT_COPIED) if spec.source else shutil.ignore_patterns(".wrangler", ".dev.vars*"))
-            if (source / "node_modules").is_dir():  # what the Worker imports, when the home is outside the repository
-                (self.dir_of(spec) / "node_modules").symlink_to(source / "node_modules")
+            skipped = NOT_COPIED if spec.source else (".wrangler", ".dev.vars*")
+            shutil.copytree(source, self.dir_of(spec), dirs_exist_ok=True, ignore=shutil.ignore_patterns(*skipped))
+            link = self.dir_of(spec) / "node_modules"
+            if (source / "node_modules").is_dir() and not link.is_symlink():  # what the Worker imports
+                link.symlink_to(source / "node_modules")
 
     def _wrangler_bin(self, spec: WorkerSpec = BOOKS) -> str:
         """A Worker's repository's own wrangler (node_modules, OPS_WRANGLER, PATH); else this checkout's pinned one."""

@@ -8,6 +8,7 @@ import socket
 import tempfile
 from pathlib import Path
 
+from ops.sandbox.constants import WorkerSpec
 from ops.sandbox.manager import Ports, Sandbox
 
 REPO = Path(__file__).resolve().parents[2]
@@ -24,12 +25,18 @@ def free_ports(count: int) -> list[int]:
 
 
 class SandboxHandle:
-    """Its own home, ports and copies of the example Workers (under home/workers/): the repo stays untouched."""
+    """Its own home, ports and copies of the example Workers (under home/workers/): the repo stays untouched.
+
+    ``workers`` serves other Workers instead, e.g. a team's own (``ops.sandbox.own.own_worker``).
+    """
 
     def __init__(self, home: Path | None = None, *, token: str | None = None, secrets: dict[str, str] | None = None,
-                 other_secrets: dict[str, dict[str, str]] | None = None) -> None:
+                 other_secrets: dict[str, dict[str, str]] | None = None,
+                 workers: tuple[WorkerSpec, ...] | None = None) -> None:
         self.home = home or Path(tempfile.mkdtemp(prefix="cfw-sandbox-"))
         self.sandbox = Sandbox(REPO, self.home, Ports.free())
+        if workers is not None:
+            self.sandbox.workers = workers
         if token is not None:
             self.sandbox.token = token
         if secrets is not None:

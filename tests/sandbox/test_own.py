@@ -146,3 +146,10 @@ def test_a_bad_deploy_wraps_the_workers_own_entry_in_the_sandboxs_copy(tmp_path:
     text = entry.read_text(encoding="utf-8")
     assert 'import * as worker from "./src/prod.js";' in text and 'export * from "./src/prod.js";' in text
     assert sorted(p.name for p in tmp_path.iterdir()) == [".sandbox", "src", "wrangler.toml"]  # the team's files as they were
+
+
+def test_a_jsonc_config_is_read_and_deployed_by_its_own_name(tmp_path: Path) -> None:
+    (tmp_path / "wrangler.jsonc").write_text('{\n  // the Worker\n  "name": "api", "main": "src/index.ts",\n'
+                                             '  "env": {"staging": {"vars": {"A": "1"}}},\n}\n', encoding="utf-8")
+    spec = own_worker(tmp_path)
+    assert (spec.config, spec.env, spec.script) == ("wrangler.jsonc", "staging", "api-staging")
