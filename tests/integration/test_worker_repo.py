@@ -146,6 +146,8 @@ def test_the_installed_tool_rehearses_the_teams_own_worker_on_its_staging_env(in
         up = run([cli, "sandbox.up"], repo, env)
         assert up.returncode == 0, up.stdout + up.stderr
         assert "greeter-staging (target sandbox-own; healthy" in up.stdout  # the name wrangler gives [env.staging]
+        state = json.loads((repo / ".sandbox" / "emulator" / "state.json").read_text(encoding="utf-8"))
+        assert list(state["scripts"]) == ["greeter-staging"]  # the staging env alone, never the production Worker
         assert httpx.get(url, timeout=10).json() == {"greeting": "hello from staging"}
         assert httpx.get(f"{url}/private", headers={"authorization": "Bearer greeter-staging-key"}, timeout=10).status_code == 200
 
