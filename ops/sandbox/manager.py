@@ -340,6 +340,9 @@ class Sandbox:
         return str(path)
 
     def _deploy_first(self, spec: WorkerSpec) -> None:
+        if spec.source is not None:  # a team's Worker that is not deployed yet: from its latest files
+            _rmtree(self.dir_of(spec))
+            self._copy(spec)
         self.say(f"deploying {spec.script} to the emulator with wrangler deploy {' '.join(spec.wrangler_args())}".rstrip())
         self.wrangler("deploy", worker=spec)
         if self.live_version(spec) is None:
@@ -364,14 +367,16 @@ class Sandbox:
     def _copy_examples(self) -> None:
         """Copy each Worker's folder (never edited: remediations and breaks work on the copy)."""
         for spec in self.workers:
-            if self.config_of(spec).exists():
-                continue
-            source = self.source_of(spec)
-            skipped = NOT_COPIED if spec.source else (".wrangler", ".dev.vars*")
-            shutil.copytree(source, self.dir_of(spec), dirs_exist_ok=True, ignore=shutil.ignore_patterns(*skipped))
-            link = self.dir_of(spec) / "node_modules"
-            if (source / "node_modules").is_dir() and not link.is_symlink():  # what the Worker imports
-                link.symlink_to(source / "node_modules")
+            if not self.config_of(spec).exists():
+                self._copy(spec)
+
+    def _copy(self, spec: WorkerSpec) -> None:
+        source = self.source_of(spec)
+        skipped = NOT_COPIED if spec.source else (".wrangler", ".dev.vars*")
+        shutil.copytree(source, self.dir_of(spec), dirs_exist_ok=True, ignore=shutil.ignore_patterns(*skipped))
+        link = self.dir_of(spec) / "node_modules"
+        if (source / "node_modules").is_dir() and not link.is_symlink():  # what the Worker imports
+            link.symlink_to(source / "node_modules")
 
     def _wrangler_bin(self, spec: WorkerSpec = BOOKS) -> str:
         """A Worker's repository's own wrangler (node_modules, OPS_WRANGLER, PATH); else this checkout's pinned one."""
