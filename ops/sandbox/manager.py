@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -274,7 +275,8 @@ class Sandbox:
         done = subprocess.run([self._wrangler_bin(worker), *args, *worker.wrangler_args()], cwd=self.dir_of(worker),
                               env=self.wrangler_env(), capture_output=True, text=True, timeout=120, check=False)
         if done.returncode != 0:
-            raise SandboxError(f"wrangler {' '.join(args)} failed ({done.returncode}): {(done.stderr or done.stdout)[-600:]}")
+            said = re.sub(r"\x1b\[[0-9;]*m", "", done.stderr or done.stdout)  # wrangler colours its errors even in a pipe
+            raise SandboxError(f"wrangler {' '.join(args)} failed ({done.returncode}): {said[-600:]}")
         return done.stdout
 
     def live_version(self, spec: WorkerSpec = BOOKS) -> str | None:
@@ -332,10 +334,13 @@ class Sandbox:
 
         path = self.home / "emulator" / "seed.json"
         path.parent.mkdir(parents=True, exist_ok=True)
-        merged: dict[str, dict[str, Any]] = {"kv": {}, "queues": {}}
+        merged: dict[str, Any] = {"kv": {}, "queues": {}, "d1": [], "r2": []}
         for spec in own:
             for key, value in seed(spec).items():
-                merged[key].update(value)
+                if isinstance(value, list):
+                    merged[key].extend(value)
+                else:
+                    merged[key].update(value)
         path.write_text(json.dumps(merged, indent=1), encoding="utf-8")
         return str(path)
 

@@ -27,6 +27,7 @@ from ops.sandbox.constants import WorkerSpec
 KEY = "own"
 TARGET = "sandbox-own"
 DEFAULT_ENV = "staging"
+CREATED = "2026-01-01T00:00:00Z"
 
 # dotenv 16's LINE pattern (motdotla/dotenv lib/main.js), which `wrangler dev` uses to read .dev.vars.
 _LINE = re.compile(r"^\s*(?:export\s+)?([\w.-]+)(?:\s*=\s*?|:\s+?)(\s*'(?:\\'|[^'])*'|\s*\"(?:\\\"|[^\"])*\"|\s*`(?:\\`|[^`])*`"
@@ -100,14 +101,21 @@ def parse_dotenv(text: str) -> dict[str, str]:
 
 
 def seed(spec: WorkerSpec) -> dict[str, Any]:
-    """What the emulator must hold for `wrangler deploy` of this env: its KV namespaces (by id) and queues (by name)."""
+    """What the emulator must hold for this env: its KV namespaces (by id), queues (by name), D1 databases and R2
+    buckets, in the emulator's own state shapes (ops/sandbox/emulator: api.py, d1.py)."""
     data = _env_data(spec)
     kv = {str(ns["id"]): {"title": str(ns.get("binding", ns["id"])), "keys": {}}
           for ns in items(data.get("kv_namespaces")) if isinstance(ns, dict) and ns.get("id")}
     names = dict.fromkeys(queue_names(data))
-    queues = {f"{i + 1:032x}": {"queue_name": name, "created_on": "2026-01-01T00:00:00Z", "consumers": [], "producers": []}
+    queues = {f"{i + 1:032x}": {"queue_name": name, "created_on": CREATED, "consumers": [], "producers": []}
               for i, name in enumerate(names)}
-    return {"kv": kv, "queues": queues}
+    d1 = [{"uuid": str(db["database_id"]), "name": str(db.get("database_name") or db["binding"]), "version": "production",
+           "created_at": CREATED, "jurisdiction": None}
+          for db in items(data.get("d1_databases")) if isinstance(db, dict) and db.get("database_id")]
+    r2 = [{"name": str(b["bucket_name"]), "creation_date": CREATED, "location": "WNAM", "storage_class": "Standard",
+           "jurisdiction": str(b.get("jurisdiction") or "default")}
+          for b in items(data.get("r2_buckets")) if isinstance(b, dict) and b.get("bucket_name")]
+    return {"kv": kv, "queues": queues, "d1": d1, "r2": r2}
 
 
 def queue_names(data: dict[str, Any]) -> list[str]:

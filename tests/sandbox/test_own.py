@@ -9,9 +9,14 @@ from pathlib import Path
 
 import pytest
 
+from ops.cloudflare import list_kv_namespaces
+from ops.cloudflare._api import list_d1, list_r2
+from ops.cloudflare.operations import find_queue
 from ops.errors import InputError
 from ops.sandbox import breaks
-from ops.sandbox.manager import Ports, Sandbox
+from ops.sandbox.emulator import start_emulator
+from ops.sandbox.emulator.__main__ import load_seed
+from ops.sandbox.manager import Ports, Sandbox, with_client
 from ops.sandbox.own import is_checkout, own_worker, parse_dotenv, remembered, seed
 from ops.targets import load_target
 
@@ -24,6 +29,8 @@ kv_namespaces = [{ binding = "TOP_ONLY", id = "00000000000000000000000000000009"
 
 [env.staging]
 kv_namespaces = [{ binding = "NOTES", id = "5ca1ab1e000000000000000000000001" }]
+d1_databases = [{ binding = "DB", database_name = "notes-staging", database_id = "0e0e0e0e-0000-4000-8000-000000000001" }]
+r2_buckets = [{ binding = "FILES", bucket_name = "files-staging", jurisdiction = "eu" }]
 queues.producers = [{ binding = "JOBS", queue = "jobs-staging" }]
 queues.consumers = [{ queue = "jobs-staging", dead_letter_queue = "jobs-dlq-staging" }]
 
@@ -93,6 +100,25 @@ def test_the_emulator_is_seeded_with_what_the_env_binds_and_nothing_else(tmp_pat
     made = seed(own_worker(repo(tmp_path)))
     assert made["kv"] == {"5ca1ab1e000000000000000000000001": {"title": "NOTES", "keys": {}}}  # not inherited from the top
     assert sorted(q["queue_name"] for q in made["queues"].values()) == ["jobs-dlq-staging", "jobs-staging"]
+    assert [(d["uuid"], d["name"]) for d in made["d1"]] == [("0e0e0e0e-0000-4000-8000-000000000001", "notes-staging")]
+    assert [(b["name"], b["jurisdiction"]) for b in made["r2"]] == [("files-staging", "eu")]
+
+
+def test_the_seed_is_what_the_emulator_serves(tmp_path: Path) -> None:
+    from ops.sandbox.emulator import start_emulator
+    from ops.sandbox.emulator.__main__ import load_seed
+    from ops.sandbox.manager import with_client
+    from ops.cloudflare import list_kv_namespaces
+    from ops.cloudflare._api import list_d1, list_r2
+    sb = Sandbox(REPO, tmp_path / ".sandbox", Ports.free(), workers=(own_worker(repo(tmp_path)),), secrets={})
+    handle = start_emulator(tmp_path / "state.json", port=sb.ports.emulator, seed=load_seed(sb._seed()))
+    try:
+        assert [ns["id"] for ns in with_client(sb, list_kv_namespaces)] == ["5ca1ab1e000000000000000000000001"]
+        assert with_client(sb, lambda c: find_queue(c, "jobs-staging"))["exists"] is True
+        assert [d["name"] for d in with_client(sb, list_d1)] == ["notes-staging"]
+        assert [(b["name"], b["jurisdiction"]) for b in with_client(sb, list_r2)] == [("files-staging", "eu")]
+    finally:
+        handle.stop()
 
 
 def test_in_a_worker_repository_the_sandbox_serves_that_worker_and_remembers_its_env(
