@@ -8,6 +8,10 @@ dev`, supervised by a follower. The Workers are deployed to the emulator with
 the real `wrangler deploy`, from the sandbox's own copies under
 ``.sandbox/workers/`` (remediations edit those, never the repo), and follow the
 emulator's live version from then on.
+
+Run in a Worker's repository instead (``Sandbox.default``), the sandbox serves that
+repository's Worker (``ops.sandbox.own``): the same parts and the same machinery, with
+its home in the repository's ``.sandbox/`` and no fake providers.
 """
 
 from __future__ import annotations
@@ -148,10 +152,6 @@ class Sandbox:
         """The Worker whose target is the generated targets file's default."""
         return self.workers[0]
 
-    def spec(self, name: str | None) -> WorkerSpec | None:
-        """A Worker this sandbox serves, by key, script, target or folder; None for none."""
-        return next((w for w in self.workers if name in (w.key, w.script, w.target, w.example)), None)
-
     def provider_url(self, name: str) -> str:
         return f"http://127.0.0.1:{self.ports.providers()[name]}"
 
@@ -169,7 +169,7 @@ class Sandbox:
         return CloudflareClient(ACCOUNT_ID, self.token, base_url=self.api_base_url)
 
     def targets_file(self) -> Path:
-        """A targets.toml with one target per sandbox Worker; the books Worker's is the default."""
+        """A targets.toml with one target per sandbox Worker; the first Worker's (books, or a team's own) is the default."""
         path = self.home / "targets.toml"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(f'default = "{self.first.target}"\n' + "".join(self._target(spec) for spec in self.workers), encoding="utf-8")
