@@ -293,5 +293,6 @@ def find(name: str) -> Scenario:
 
 
 def help_text() -> str:
-    return "; ".join(f"{s.name} ({s.remediation}" + (", also --worker plain" if PLAIN in s.workers else "") + ")"
-                     for s in SCENARIOS)
+    return ("; ".join(f"{s.name} ({s.remediation}" + (", also --worker plain" if PLAIN in s.workers else "") + ")"
+                      for s in SCENARIOS)
+            + f". In a Worker's repository, on its own Worker: {', '.join(ANY_WORKER)}")
