@@ -6,8 +6,8 @@ the env the one asked for (``--env``, a named target's, else ``staging`` when th
 config has it, else the top level), the deployed name the one wrangler computes
 for it, the secrets those of ``.dev.vars.<env>`` or ``.dev.vars`` (as `wrangler dev`
 reads them) under a named target's ``env`` table, and the emulator is seeded with
-the KV namespaces and queues the env binds, so that the real `wrangler deploy`
-finds them.
+the KV namespaces, queues, D1 databases and R2 buckets the env binds, so that the
+real `wrangler deploy` finds them.
 """
 
 from __future__ import annotations
@@ -15,14 +15,17 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ops.errors import InputError
 from ops.gates.bindings import effective, envs_of
-from ops.gates.load import load_config
+from ops.gates.load import Config, load_config
 from ops.gates.lookup import find_config
 from ops.gates.wrangler_rules import TOP, items
 from ops.sandbox.constants import WorkerSpec
+
+if TYPE_CHECKING:
+    from ops.targets import Target
 
 KEY = "own"
 TARGET = "sandbox-own"
@@ -147,7 +150,7 @@ def _env_data(spec: WorkerSpec) -> dict[str, Any]:
     return data
 
 
-def _env(config: Any, path: Path, asked: str | None) -> str:
+def _env(config: Config, path: Path, asked: str | None) -> str:
     names = envs_of(config)[1:]
     if asked is None:
         return DEFAULT_ENV if DEFAULT_ENV in names else ""
@@ -157,7 +160,7 @@ def _env(config: Any, path: Path, asked: str | None) -> str:
     return asked
 
 
-def _target(name: str) -> Any:
+def _target(name: str) -> Target:
     from ops.targets import load_target
 
     return load_target(name)
