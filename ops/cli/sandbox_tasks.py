@@ -40,6 +40,8 @@ def up(c: Any, env: str | None = None, target: str = "") -> None:
     """
     status = _sandbox(env, target).up()
     out(_summary(status))
+    if not status["healthy"]:
+        raise Exit(code=1)
 
 
 @task(help={"json": "Print the status as JSON"}, auto_shortflags=False)

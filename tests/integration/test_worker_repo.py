@@ -59,20 +59,25 @@ name = "greeter-prod"
 vars = { GREETING = "hello from production" }
 """
 
+# A class default export (WorkerEntrypoint): the sandbox's entry shim constructs it per event, as workerd does.
 INDEX_JS = """\
-export default {
-  async fetch(request, env) {
+import { WorkerEntrypoint } from "cloudflare:workers";
+
+export default class Greeter extends WorkerEntrypoint {
+  async fetch(request) {
     if (new URL(request.url).pathname === "/private") {
-      const ok = request.headers.get("authorization") === `Bearer ${env.API_KEY}`;
+      const ok = request.headers.get("authorization") === `Bearer ${this.env.API_KEY}`;
       return new Response(ok ? "ok\\n" : "no\\n", { status: ok ? 200 : 401 });
     }
-    return Response.json({ greeting: env.GREETING });
-  },
+    return Response.json({ greeting: this.env.GREETING });
+  }
+
   async queue(batch) {
     for (const message of batch.messages) message.ack();
-  },
-};
+  }
+}
 """
+
 
 TARGETS_TOML = """\
 default = "production"
