@@ -53,7 +53,7 @@ DEFAULT_PORTS: dict[str, int] = {
     "books": 18787, "books_dev": 18788, "plain": 18789, "plain_dev": 18790,
 }
 # The team's own Worker (ops.sandbox.own), when the sandbox runs in a Worker's repository.
-OWN_PORTS: dict[str, int] = {"own": 18797, "own_dev": 18798}
+OWN_PORTS: dict[str, int] = {"own": 18785, "own_dev": 18786}
 PROVIDERS = ("google_books", "openlibrary", "isbndb")
 
 
