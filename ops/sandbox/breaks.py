@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 
 from ops.errors import InputError
-from ops.sandbox.constants import BOOKS, PLAIN, WORKERS, WorkerSpec, worker
+from ops.sandbox.constants import AI, BOOKS, PLAIN, WORKERS, WorkerSpec, worker
 
 if TYPE_CHECKING:
     from ops.sandbox.manager import Sandbox
@@ -264,6 +264,24 @@ def _config_namespaces_exist(sb: Sandbox, spec: WorkerSpec) -> bool:
     return wanted <= have
 
 
+def _fail_primary_ai_provider(sb: Sandbox, spec: WorkerSpec) -> None:
+    import httpx
+
+    primary = httpx.get(f"{sb.dev_url_of(spec)}/config", timeout=10).json()["primaryProvider"]
+    httpx.put(f"{sb.provider_url(primary)}/__provider/config", json={"failure_rate": 1.0}, timeout=10).raise_for_status()
+
+
+def _ai_answers(sb: Sandbox, spec: WorkerSpec) -> bool:
+    """Uncached questions (fresh texts) to the main endpoint all answer 200, whoever the provider."""
+    import uuid
+
+    import httpx
+
+    texts = [f"recovery check {uuid.uuid4().hex}" for _ in range(5)]
+    return all(httpx.get(f"{sb.dev_url_of(spec)}/ai/summarize", params={"text": t}, timeout=10).status_code == 200
+               for t in texts)
+
+
 SCENARIOS: tuple[Scenario, ...] = (
     Scenario("cache-flush", "empty the Worker's KV cache: the hit rate drops", "cache-warm", (), _flush, _warm),
     Scenario("bad-deploy", "deploy a version that throws on every request, with the real wrangler deploy",
@@ -281,6 +299,8 @@ SCENARIOS: tuple[Scenario, ...] = (
              _slow_first_provider, _first_provider_fine),
     Scenario("binding-mismatch", "recreate the books-cache KV namespace under a new id: the config's id no longer exists",
              "binding-check", ("--fix",), _recreate_namespace, _config_namespaces_exist),
+    Scenario("ai-provider-errors", "make the AI Worker's primary provider answer 503 to every request",
+             "fallback-providers", (), _fail_primary_ai_provider, _ai_answers, (AI,)),
 )
 NAMES = tuple(s.name for s in SCENARIOS)
 

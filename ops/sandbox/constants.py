@@ -25,6 +25,7 @@ class WorkerSpec:
     secrets: dict[str, str] = field(default_factory=dict, hash=False)
     health_path: str = "/"   # what the sandbox asks to know the Worker answers
     health: str = ""         # the target's health contract, as a targets.toml inline table ("" = the default: / and 200)
+    settings: str = ""       # more of its target, as targets.toml lines: `remediations = [...]`, then [params] tables
     source: Path | None = None   # a Worker's own folder (a team's repository, ops.sandbox.own); None: examples/<example>
     config: str = "wrangler.toml"  # its wrangler config, in that folder
     env: str = ""            # the wrangler environment deployed (--env); "" for the top level
@@ -39,7 +40,21 @@ BOOKS = WorkerSpec("books", "books-api", "books-worker", "sandbox",
                    health='{ path = "/health", status = 200, version_field = "version_id" }')
 PLAIN = WorkerSpec("plain", "plain-api", "plain-worker", "sandbox-plain",
                    {"API_KEY": "sandbox-api-key-0000"})
-WORKERS: tuple[WorkerSpec, ...] = (BOOKS, PLAIN)
+# The AI Worker's target settings; targets.toml's sandbox-ai repeats them (a test keeps them in step).
+AI_SETTINGS = """remediations = ["fallback-providers", "rollback", "cache-warm"]
+
+[targets.{target}.params.fallback-providers]
+admin_secret = "env:ADMIN_SECRET"
+config_path = "/config"
+status_path = "/providers/status"
+sample_path = "/ai/summarize?text=on-call+sample+{{n}}"
+"""
+AI = WorkerSpec("ai", "ai-api", "ai-worker", "sandbox-ai",
+                {"ADMIN_SECRET": "sandbox-ai-admin-0000", "CACHE_WARM_SECRET": "sandbox-ai-warm-0000"},
+                health_path="/health",
+                health='{ path = "/health", status = 200, json = { status = "healthy" }, version_field = "version_id" }',
+                settings=AI_SETTINGS)
+WORKERS: tuple[WorkerSpec, ...] = (BOOKS, PLAIN, AI)
 # Kept for callers that mean the books Worker.
 WORKER = BOOKS.script
 SECRETS = BOOKS.secrets
@@ -51,10 +66,12 @@ PLAIN_KV_ID = "b0b0cafe000000000000000000000002"
 DEFAULT_PORTS: dict[str, int] = {
     "emulator": 18700, "google_books": 18701, "openlibrary": 18702, "isbndb": 18703,
     "books": 18787, "books_dev": 18788, "plain": 18789, "plain_dev": 18790,
+    "openai": 18710, "anthropic": 18711, "mistral": 18712, "ai": 18797, "ai_dev": 18798,
 }
 # The team's own Worker (ops.sandbox.own), when the sandbox runs in a Worker's repository.
 OWN_PORTS: dict[str, int] = {"own": 18785, "own_dev": 18786}
-PROVIDERS = ("google_books", "openlibrary", "isbndb")
+AI_PROVIDERS = ("openai", "anthropic", "mistral")  # the AI Worker's primary, then its fallbacks
+PROVIDERS = ("google_books", "openlibrary", "isbndb", *AI_PROVIDERS)
 
 
 def worker(key_or_script: str) -> WorkerSpec:

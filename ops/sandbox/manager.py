@@ -149,8 +149,8 @@ class Sandbox:
 
     @property
     def first(self) -> WorkerSpec:
-        """The Worker whose target is the generated targets file's default."""
-        return self.workers[0]
+        """The Worker whose target is the generated targets file's default: books when served, else the first."""
+        return BOOKS if BOOKS in self.workers else self.workers[0]
 
     def provider_url(self, name: str) -> str:
         return f"http://127.0.0.1:{self.ports.providers()[name]}"
@@ -185,7 +185,8 @@ class Sandbox:
                 + (f'wrangler_env = {json.dumps(spec.env)}\n' if spec.env else "")
                 + (f'popular_keys = {json.dumps(str(popular))}\n' if (self.source_of(spec) / "popular-keys.txt").exists() else "")
                 + (f'health = {spec.health}\n' if spec.health else "")
-                + f'env = {{ {secrets} }}\n')
+                + f'env = {{ {secrets} }}\n'
+                + spec.settings.format(target=spec.target))
 
     # --- lifecycle --------------------------------------------------------------------------
 
@@ -196,10 +197,10 @@ class Sandbox:
         if self.providers():
             self._start("providers", [sys.executable, "-m", "ops.sandbox.providers",
                                       "--ports", ",".join(str(p) for p in self.ports.providers().values())],
-                        lambda: all(_ok(f"{self.provider_url(n)}/health") for n in self.ports.providers()))
+                        lambda: all(_ok(f"{self.provider_url(n)}/__provider/config") for n in self.ports.providers()))
         self._write_overrides()
         self._start("emulator", self._emulator_argv(), lambda: _ok(f"{self.emulator_url}/__emulator/health"))
-        with ThreadPoolExecutor(len(self.workers)) as pool:  # two wrangler deploys, then two wrangler devs, side by side
+        with ThreadPoolExecutor(len(self.workers)) as pool:  # a wrangler deploy, then a wrangler dev, per Worker, side by side
             list(pool.map(self._deploy_first, [w for w in self.workers if not self.live_version(w)]))
             list(pool.map(self._serve, self.workers))
         self.targets_file()  # for sandboxes on other ports or homes: OPS_TARGETS_FILE=<home>/targets.toml
@@ -329,7 +330,7 @@ class Sandbox:
         """The emulator's seed: the examples' scenarios, or what a team's Worker binds (ops.sandbox.own)."""
         own = [w for w in self.workers if w.source is not None]
         if not own:
-            return "default,plain"
+            return "default,plain,ai"
         from ops.sandbox.own import seed
 
         path = self.home / "emulator" / "seed.json"
@@ -408,8 +409,9 @@ class Sandbox:
     def _write_overrides(self) -> None:
         live = self.home / "live"
         live.mkdir(parents=True, exist_ok=True)
-        urls = {"GOOGLE_BOOKS_URL": "google_books", "OPENLIBRARY_URL": "openlibrary", "ISBNDB_URL": "isbndb"}
-        (live / "overrides.json").write_text(json.dumps({k: self.provider_url(v) for k, v in urls.items()}))
+        # Each provider's URL var, as the Workers name them (GOOGLE_BOOKS_URL, OPENAI_URL, ...).
+        urls = {f"{name.upper()}_URL": self.provider_url(name) for name in PROVIDERS}
+        (live / "overrides.json").write_text(json.dumps(urls))
 
     def _pid(self, part: str) -> int | None:
         path = self.home / "pids" / f"{part}.pid"

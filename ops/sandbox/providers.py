@@ -1,8 +1,10 @@
-"""Fake upstream book providers on loopback, with latency and failure rate settable at run time.
+"""Fake upstream providers on loopback, with latency and failure rate settable at run time.
 
-One process serves google_books, openlibrary and isbndb on three ports.
-``GET /books/{isbn}`` answers deterministic book data; ``GET /health``;
-``GET|PUT /__provider/config`` reads or sets ``{"latency_ms", "failure_rate"}``.
+One process serves the books Worker's providers (google_books, openlibrary, isbndb) and the
+AI Worker's (openai, anthropic, mistral), each on its own port. ``GET /books/{isbn}``
+answers deterministic book data; ``POST /v1/summarize`` (``{"text"}``) a deterministic
+summary; ``GET /health``; ``GET|PUT /__provider/config`` reads or sets
+``{"latency_ms", "failure_rate"}`` (a failure is a 503; at 1.0 ``/health`` is 503 too).
 """
 
 from __future__ import annotations
@@ -18,9 +20,10 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from ops.sandbox.constants import PROVIDERS
 from ops.sandbox.replies import send_json
 
-NAMES = ("google_books", "openlibrary", "isbndb")
+NAMES = PROVIDERS  # the books Worker's, then the AI Worker's
 
 
 @dataclass
@@ -73,6 +76,26 @@ class Handler(BaseHTTPRequestHandler):
         else:
             self._send(404, {"error": "not found"})
 
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers.get("content-length") or 0))
+        if self.path != "/v1/summarize":
+            self._send(404, {"error": "not found"})
+            return
+        config = self.server.config
+        if config.latency_ms:
+            time.sleep(config.latency_ms / 1000)
+        if config.fails():
+            self._send(503, {"error": "upstream failure (injected)"})
+            return
+        try:
+            text = str(json.loads(body or b"{}").get("text", ""))
+        except (ValueError, AttributeError):
+            self._send(400, {"error": "send {\"text\": ...}"})
+            return
+        words = text.split()
+        self._send(200, {"summary": " ".join(words[:8]) + ("..." if len(words) > 8 else ""),
+                         "model": f"{self.server.provider}-small", "source": self.server.provider})
+
     def do_PUT(self) -> None:
         if self.path != "/__provider/config":
             self._send(404, {"error": "not found"})
@@ -96,7 +119,7 @@ def serve(ports: dict[str, int], host: str = "127.0.0.1") -> list[_Server]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m ops.sandbox.providers")
-    parser.add_argument("--ports", default="18701,18702,18703", help="google_books,openlibrary,isbndb")
+    parser.add_argument("--ports", default="18701,18702,18703,18710,18711,18712", help=",".join(NAMES))
     args = parser.parse_args()
     ports = dict(zip(NAMES, (int(p) for p in args.ports.split(","))))
     servers = serve(ports)

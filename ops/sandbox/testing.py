@@ -35,7 +35,7 @@ class SandboxHandle:
                  workers: tuple[WorkerSpec, ...] | None = None) -> None:
         self.home = home or Path(tempfile.mkdtemp(prefix="cfw-sandbox-"))
         self.sandbox = Sandbox(REPO, self.home, Ports.free())
-        if workers is not None:
+        if workers is not None:  # a lean sandbox: only these Workers (the emulator and providers always)
             self.sandbox.workers = workers
         if token is not None:
             self.sandbox.token = token

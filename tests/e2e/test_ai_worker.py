@@ -1,0 +1,108 @@
+"""The AI-enhanced Worker's runbook, rehearsed on its own lean sandbox (the emulator, the fake providers and
+only the AI Worker on real workerd): provider errors → diagnose → fallback providers on, verified; a
+verification that fails → the undo puts back the setting that was read; rollback and cache warm planned
+through the target's settings.
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from typing import Any, Iterator
+
+import httpx
+import pytest
+
+from ops.sandbox.constants import AI, AI_PROVIDERS
+
+from tests.conftest import CANARY, REPO, SANDBOX_TOKEN
+from tests.e2e.conftest import Rehearsal
+
+AI_SECRETS = {"ADMIN_SECRET": f"{CANARY}-ai-admin", "CACHE_WARM_SECRET": f"{CANARY}-ai-warm"}
+
+
+@pytest.fixture(scope="module")
+def ai_sandbox() -> Iterator[Any]:
+    if not (REPO / "node_modules" / ".bin" / "wrangler").exists():
+        pytest.skip("the npm parts are not installed (run ./scripts/bootstrap); CI installs them")
+    from ops.sandbox.testing import SandboxHandle
+
+    handle = SandboxHandle(token=SANDBOX_TOKEN, other_secrets={AI.key: AI_SECRETS}, workers=(AI,))
+    yield handle
+    handle.stop()
+
+
+@pytest.fixture
+def r(ai_sandbox: Any) -> Rehearsal:
+    """The AI Worker with every provider answering and the fallback providers off, as the runbook starts."""
+    rehearsal = Rehearsal(ai_sandbox, AI)
+    for name in AI_PROVIDERS:
+        httpx.put(f"{rehearsal.sb.provider_url(name)}/__provider/config", json={"failure_rate": 0}, timeout=10).raise_for_status()
+    set_fallbacks(rehearsal, False)
+    return rehearsal
+
+
+def set_fallbacks(r: Rehearsal, on: bool) -> None:
+    httpx.put(f"{r.url}/config", json={"enableFallbackProviders": on},
+              headers={"Authorization": f"Bearer {AI_SECRETS['ADMIN_SECRET']}"}, timeout=10).raise_for_status()
+
+
+def fallbacks_on(r: Rehearsal) -> bool:
+    return bool(httpx.get(f"{r.url}/config", timeout=10).json()["enableFallbackProviders"])
+
+
+def remediate(r: Rehearsal, *flags: str) -> tuple[int, dict[str, Any]]:
+    done = r.inv("remediate.fallback-providers", "--json", *flags)
+    return done.returncode, json.loads(done.stdout)
+
+
+def test_provider_errors_are_found_and_answered_by_the_fallback_providers(r: Rehearsal) -> None:
+    health = r.health().json()
+    assert health["status"] == "healthy" and health["version"].count(".") == 2 and "uptime" in health and "memoryUsage" in health
+    r.break_("ai-provider-errors")
+    assert not r.recovered("ai-provider-errors")
+
+    diagnosis = r.inv("diagnose", "--json")
+    assert diagnosis.returncode == 1, diagnosis.stdout + diagnosis.stderr
+    findings = json.loads(diagnosis.stdout)["findings"]
+    assert {f["remediation"] for f in findings} == {"fallback-providers", "rollback", "cache-warm"}  # the target's list
+    symptoms = {f["probe"]: f["command"] for f in findings if f["status"] == "symptom"}
+    assert symptoms == {"primary-provider": "inv remediate.fallback-providers", "error-rate": "inv remediate.fallback-providers"}
+
+    plan_code, plan = remediate(r, "--dry-run")
+    assert (plan_code, plan["status"]) == (0, "planned") and not fallbacks_on(r)
+    code, result = remediate(r, "--yes")
+    assert (code, result["status"]) == (0, "ok"), result
+    assert result["message"] == "verified: errors-stop, a-provider-serves, setting-on"
+    assert result["state_left"] == "changed: enable-fallbacks"
+    assert fallbacks_on(r) and r.recovered("ai-provider-errors")  # the sandbox's own check, not the run's claim
+    again_code, again = remediate(r, "--yes")
+    assert (again_code, again["status"]) == (0, "noop") and "already on" in again["message"]
+
+
+def test_a_failed_verification_puts_back_the_setting_that_was_read(r: Rehearsal) -> None:
+    for name in AI_PROVIDERS:  # every provider fails: the fallbacks cannot help
+        httpx.put(f"{r.sb.provider_url(name)}/__provider/config", json={"failure_rate": 1}, timeout=10).raise_for_status()
+    code, result = remediate(r, "--yes", "--deadline", "3")
+    assert (code, result["status"], result["failed_step"]) == (1, "undone", "verify"), result
+    assert "errors-stop" in result["message"] and result["undone"] == ["enable-fallbacks"]
+    assert result["state_left"] == "restored: undid enable-fallbacks"
+    assert not fallbacks_on(r)
+    events = [json.loads(line) for line in r.journal_files()[-1].read_text().splitlines()]
+    read = next(e for e in events if e["event"] == "precondition" and e["name"] == "read-config")
+    undo = next(e for e in events if e["event"] == "undo-start")
+    assert undo["args"]["json"] == {"enableFallbackProviders": read["outputs"]["json"]["enableFallbackProviders"]}
+
+
+def test_rollback_and_cache_warm_plan_through_the_target_settings(r: Rehearsal) -> None:
+    before = len(r.requests())
+    for name, flags in (("rollback", ("--force",)), ("cache-warm", ())):
+        done = r.inv(f"remediate.{name}", "--dry-run", "--json", *flags)
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert json.loads(done.stdout)["status"] == "planned"
+    refused = r.inv("remediate.provider-reorder", "--dry-run")
+    assert refused.returncode == 2 and "does not apply to target 'sandbox-ai'" in refused.stderr
+    assert r.mutating(before) == []
+    shipped = tomllib.loads((REPO / "targets.toml").read_text())["targets"][AI.target]
+    generated = tomllib.loads(r.handle.targets.read_text())["targets"][AI.target]
+    assert (generated["remediations"], generated["params"]) == (shipped["remediations"], shipped["params"])
