@@ -8,6 +8,7 @@ a test checks that they agree.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 ACCOUNT_ID = "5a4db0c5000000000000000000000000"
 TOKEN = "sandbox-local-token"
@@ -25,6 +26,12 @@ class WorkerSpec:
     health_path: str = "/"   # what the sandbox asks to know the Worker answers
     health: str = ""         # the target's health contract, as a targets.toml inline table ("" = the default: / and 200)
     settings: str = ""       # more of its target, as targets.toml lines: `remediations = [...]`, then [params] tables
+    source: Path | None = None   # a Worker's own folder (a team's repository, ops.sandbox.own); None: examples/<example>
+    config: str = "wrangler.toml"  # its wrangler config, in that folder
+    env: str = ""            # the wrangler environment deployed (--env); "" for the top level
+
+    def wrangler_args(self) -> list[str]:
+        return ["--env", self.env] if self.env else []
 
 
 BOOKS = WorkerSpec("books", "books-api", "books-worker", "sandbox",
@@ -61,6 +68,8 @@ DEFAULT_PORTS: dict[str, int] = {
     "books": 18787, "books_dev": 18788, "plain": 18789, "plain_dev": 18790,
     "openai": 18710, "anthropic": 18711, "mistral": 18712, "ai": 18797, "ai_dev": 18798,
 }
+# The team's own Worker (ops.sandbox.own), when the sandbox runs in a Worker's repository.
+OWN_PORTS: dict[str, int] = {"own": 18785, "own_dev": 18786}
 AI_PROVIDERS = ("openai", "anthropic", "mistral")  # the AI Worker's primary, then its fallbacks
 PROVIDERS = ("google_books", "openlibrary", "isbndb", *AI_PROVIDERS)
 

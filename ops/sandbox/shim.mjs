@@ -15,6 +15,10 @@ const META = __META__;
 const user = worker.default;
 const withVersion = (env) =>
   META.binding ? { ...env, [META.binding]: { id: META.id, tag: META.tag, timestamp: META.timestamp } } : env;
+// The Worker's handler: an object's method takes (arg, env, ctx); a class default export (WorkerEntrypoint) is
+// constructed per event with (ctx, env), as workerd does, and its method takes the arg alone.
+const call = (method, arg, env, ctx) =>
+  typeof user === "function" ? new user(ctx, withVersion(env))[method](arg) : user[method](arg, withVersion(env), ctx);
 
 async function kvBulk(request, env) {
   const { namespace_id, pairs } = await request.json();
@@ -34,7 +38,7 @@ export default {
     let response;
     let status = "success";
     try {
-      response = await user.fetch(request, withVersion(env), ctx);
+      response = await call("fetch", request, env, ctx);
     } catch (err) {
       status = "scriptThrewException";
       response = new Response(String((err && err.stack) || err), { status: 500, headers: { "content-type": "text/plain;charset=UTF-8" } });
@@ -46,9 +50,9 @@ export default {
     return response;
   },
   async queue(batch, env, ctx) {
-    return user.queue(batch, withVersion(env), ctx);
+    return call("queue", batch, env, ctx);
   },
   async scheduled(event, env, ctx) {
-    return user.scheduled(event, withVersion(env), ctx);
+    return call("scheduled", event, env, ctx);
   },
 };
