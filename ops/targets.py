@@ -15,11 +15,11 @@ file's folder upward.
 from __future__ import annotations
 
 import os
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
+from ops.documents.config import Config, load_config
 from ops.errors import InputError
 
 __all__ = ["HealthContract", "Target", "find_targets_file", "load_target"]
@@ -27,6 +27,7 @@ __all__ = ["HealthContract", "Target", "find_targets_file", "load_target"]
 TARGETS_FILE = "targets.toml"
 _REQUIRED = ("api_base_url", "account_id", "token", "worker", "worker_url")
 _PATHS = ("wrangler_config", "popular_keys")
+MAX_BYTES = 1024 * 1024  # a targets file lists a few targets
 
 
 @dataclass(frozen=True)
@@ -143,12 +144,8 @@ def load_target(name: str | None = None, *, path: Path | None = None,
                 environ: Mapping[str, str] | None = None) -> Target:
     file = path or find_targets_file()
     env = os.environ if environ is None else environ
-    try:
-        doc = tomllib.loads(file.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise InputError(f"{file}: cannot read the targets file: {exc.strerror}") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"{file}: {exc}; fix the TOML syntax") from exc
+    loaded = load_config(file, what="targets file", max_bytes=MAX_BYTES)
+    doc = loaded.data
     chosen = name or env.get("OPS_TARGET") or doc.get("default", "sandbox")
     targets = doc.get("targets", {})
     if chosen not in targets:
@@ -158,7 +155,7 @@ def load_target(name: str | None = None, *, path: Path | None = None,
     values = {key: _resolve(file, chosen, key, value, env) for key, value in raw.items()}
     missing = [key for key in _REQUIRED if not values.get(key)]
     if missing:
-        raise InputError(f"{file}:{_line_of(file, chosen, missing[0])}: target {chosen!r} has no "
+        raise InputError(f"{file}:{_line_of(loaded, chosen, missing[0])}: target {chosen!r} has no "
                          + "; no ".join(_how_to_set(key, raw.get(key)) for key in missing))
     root = Path(str(values["root"])) if values.get("root") else file.parent
     for key in _PATHS:
@@ -166,7 +163,7 @@ def load_target(name: str | None = None, *, path: Path | None = None,
             made_by_sandbox = Path(str(values[key])).parts[:1] == (".sandbox",)
             fix = ("`inv sandbox.up` makes it (the sandbox works on its own copy of the example Workers)"
                    if made_by_sandbox else "fix the path or remove the line")
-            raise InputError(f"{file}:{_line_of(file, chosen, key)}: target {chosen!r} names {key} = "
+            raise InputError(f"{file}:{_line_of(loaded, chosen, key)}: target {chosen!r} names {key} = "
                              f"{values[key]!r}, which does not exist in {root}; {fix}")
     config = values.get("wrangler_config") or _wrangler_lookup(root)
     popular = values.get("popular_keys")
@@ -216,21 +213,9 @@ def _how_to_set(key: str, raw: Any) -> str:
     return f"{key}: set {key} = \"...\" in the target, or {key} = {{ env = \"VARIABLE\" }} to read it from the environment"
 
 
-def _line_of(file: Path, target: str, key: str) -> int:
+def _line_of(loaded: Config, target: str, key: str) -> int:
     """The line of ``key`` in ``[targets.<target>]`` (or of that table), for located messages."""
-    try:
-        lines = file.read_text(encoding="utf-8").splitlines()
-    except OSError:
-        return 1
-    table = next((i for i, line in enumerate(lines) if line.strip() == f"[targets.{target}]"), None)
-    if table is None:
-        return 1
-    for i in range(table + 1, len(lines)):
-        if lines[i].lstrip().startswith("["):
-            break
-        if lines[i].split("=", 1)[0].strip() == key:
-            return i + 1
-    return table + 1
+    return loaded.where(("targets", target, key))[0]
 
 
 def _resolve(file: Path, target: str, key: str, value: Any, env: Mapping[str, str]) -> Any:

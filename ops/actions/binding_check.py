@@ -34,7 +34,7 @@ class BindingCheckAction(Action):
 
     def run(self, args: BindingCheckArgs, ctx: Context) -> Outputs:
         from ops.gates.bindings import TOP, ClientLister, check
-        from ops.gates.load import load_config
+        from ops.documents.config import load_config
 
         config = load_config(Path(args.config))
         result = check(config, env=args.env or TOP, remote=ClientLister(ctx.cloudflare()) if args.remote else None)

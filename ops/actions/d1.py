@@ -103,7 +103,7 @@ def _from_wrangler_config(ctx: Context, key: str) -> str | None:
     path = ctx.target.wrangler_config
     if path is None or not path.is_file():
         return None
-    from ops.gates.load import load_config
+    from ops.documents.config import load_config
 
     for entry in load_config(path).data.get("d1_databases") or []:
         if isinstance(entry, dict) and key in (entry.get("binding"), entry.get("database_name")) and entry.get("database_id"):

@@ -65,7 +65,7 @@ def _pair(raw: bytes, where: str, kv_key: str) -> tuple[str, dict[str, Any]]:
 def namespace_of(config_path: str, binding: str, env: str | None) -> str:
     """The KV namespace id bound to ``binding`` in the wrangler config (for ``env``)."""
     from ops.gates.bindings import TOP, effective
-    from ops.gates.load import load_config
+    from ops.documents.config import load_config
 
     config = load_config(Path(config_path))
     section, _ = effective(config, env or TOP)
@@ -79,7 +79,7 @@ def namespace_of(config_path: str, binding: str, env: str | None) -> str:
 def config_vars(config_path: str, env: str | None = None) -> dict[str, Any]:
     """The `vars` of the wrangler config (for ``env``), as wrangler resolves them."""
     from ops.gates.bindings import TOP, effective
-    from ops.gates.load import load_config
+    from ops.documents.config import load_config
 
     section, _ = effective(load_config(Path(config_path)), env or TOP)
     found = section.get("vars") or {}

@@ -26,7 +26,7 @@ FORMATS = ("text", "json", "github")
 def run_bindings(config: str | None, env: str | None, all_envs: bool, remote: bool, target: str | None,
                  wrangler_version: str | None = None) -> Result:
     from ops.gates.bindings import ClientLister, check
-    from ops.gates.load import load_config
+    from ops.documents.config import load_config
     from ops.gates.lookup import find_config
     from ops.gates.schema import choose_schema
 

@@ -209,7 +209,7 @@ def attach_consumer(c: CloudflareClient, queue_id: str, script: str, *, dead_let
 
 
 def _config_consumer(path: Path, queue: str, env: str) -> dict[str, Any]:
-    from ops.gates.load import load_config
+    from ops.documents.config import load_config
 
     data = load_config(path).data
     scope: Any = data

@@ -1,8 +1,8 @@
 """Pre-deploy gates: the wrangler config (bindings gate) and the bundle size.
 
 The pipeline reads from the file names: ``lookup`` (find the config the way
-wrangler does) → ``load`` (TOML, JSON or JSONC, with the line and column of every
-key) → the bindings gate's three layers, ``schema`` (wrangler's published
+wrangler does) → ``ops.documents.config`` (TOML, JSON or JSONC, with the line and
+column of every key) → the bindings gate's three layers, ``schema`` (wrangler's published
 config-schema.json, per wrangler version), ``wrangler_rules`` (wrangler's semantic
 validation) and ``bindings`` (our own checks, and the entry point) / ``bundle`` →
 ``result`` (one Result for every gate) → ``report`` (text, JSON, GitHub annotations).

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Protocol
 
-from ops.gates.load import Config, Key
+from ops.documents.config import Config, Key
 from ops.gates.result import Finding, Result
 from ops.gates.schema import SchemaChoice, choose_schema, schema_findings
 from ops.gates.wrangler_rules import NOT_INHERITED, items as _items, rule_findings

@@ -11,7 +11,7 @@ import json
 import re
 from typing import Any, Iterator
 
-from ops.gates.load import Config, Key
+from ops.documents.config import Config, Key
 from ops.gates.result import Finding
 from ops.gates.schema import version_key
 
