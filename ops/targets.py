@@ -199,7 +199,7 @@ def _notify_source(file: Path, target: str, raw: Any) -> str | None:
 
 def _wrangler_lookup(root: Path) -> Path | None:
     from ops.errors import ConfigError
-    from ops.gates.lookup import find_config
+    from ops.documents.wrangler_config import find_config
 
     try:
         return find_config(root)

@@ -66,12 +66,25 @@ class EditAction(Action):
     def run(self, args: EditArgs, ctx: Context) -> Outputs:
         path = _resolve(ctx.target.root, args.file, ctx.target.wrangler_config)
         doc, dump = _load(path)
-        wanted = {(f"env.{args.env}.{key}" if args.env else key): value for key, value in args.set.items()}
+        prefix = _env_prefix(path, args.env) if args.env else ""
+        wanted = {prefix + key: value for key, value in args.set.items()}
         previous = {key: _set(doc, key, value, path) for key, value in wanted.items()}
         changed = any(previous[k] != v for k, v in wanted.items())
         if changed:
             _write_atomically(path, dump(doc))
         return {"file": str(path), "previous": previous, "changed": changed}
+
+
+def _env_prefix(path: Path, env: str) -> str:
+    """Where wrangler reads ``env``'s fields: ``env.<name>.``, or the top level when the config defines no
+    environments at all (wrangler then deploys the top level as ``<name>-<env>``); an env the config does
+    not define, when it defines others, is a located error."""
+    if path.suffix not in (".toml", ".json", ".jsonc"):
+        raise InputError(f"edit: {path}: env applies to a wrangler config (.toml, .json or .jsonc)")
+    from ops.documents.wrangler_config import effective, load_config
+
+    resolved = effective(load_config(path), env)
+    return "".join(f"{part}." for part in resolved.prefix)
 
 
 def _resolve(root: Path, file: str, config: Path | None = None) -> Path:

@@ -9,41 +9,27 @@ from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Protocol
 
 from ops.documents.config import Config, Key
+from ops.documents.wrangler_config import TOP as TOP
+from ops.documents.wrangler_config import Binding, effective, envs_of, section
 from ops.gates.result import Finding, Result
 from ops.gates.schema import SchemaChoice, choose_schema, schema_findings
-from ops.gates.wrangler_rules import NOT_INHERITED, items as _items, rule_findings
-from ops.gates.wrangler_rules import TOP as TOP
+from ops.gates.wrangler_rules import items as _items, rule_findings
 
 HEX32 = re.compile(r"^[0-9a-f]{32}$")
 PLACEHOLDER = re.compile(r"^(|x+|<.*>|\$\{.*\}|your[-_].*|.*placeholder.*|todo|changeme|__.*__)$", re.IGNORECASE)
 
 
 class ResourceLister(Protocol):
-    """One paged list per resource kind (the Cloudflare client satisfies it)."""
+    """One paged list per resource kind (``ClientLister`` gives it over the Cloudflare client)."""
 
     def kv_namespaces(self) -> list[dict[str, Any]]: ...
     def d1_databases(self) -> list[dict[str, Any]]: ...
     def r2_buckets(self) -> list[dict[str, Any]]: ...
     def queues(self) -> list[dict[str, Any]]: ...
     def durable_objects(self) -> list[dict[str, Any]]: ...
-
-
-@dataclass(frozen=True)
-class Binding:
-    kind: str            # kv | d1 | r2 | queue-producer | durable-object | ...
-    name: str
-    resource: str        # the id or name it points at
-    key: Key             # where it is written
-    env: str
-
-
-def envs_of(config: Config) -> list[str]:
-    env = config.data.get("env")
-    return [TOP, *sorted(env)] if isinstance(env, dict) else [TOP]
 
 
 def check(config: Config, *, env: str | None = None, all_envs: bool = False, remote: ResourceLister | None = None,
@@ -87,53 +73,14 @@ def _finding(config: Config, severity: str, code: str, key: Key, message: str, e
     return Finding(severity, code, message, str(config.path), line, col, env, {"layer": "ours", **detail})
 
 
-def section(config: Config, env: str) -> tuple[dict[str, Any], Key]:
-    if env == TOP:
-        return config.data, ()
-    raw = config.data["env"][env]
-    return (raw if isinstance(raw, dict) else {}), ("env", env)
-
-
-def effective(config: Config, env: str) -> tuple[dict[str, Any], dict[str, Key]]:
-    """The config wrangler uses for ``env``: inherited keys from the top, the rest from the env only."""
-    top = config.data
-    if env == TOP:
-        return top, {k: (str(k),) for k in top}
-    raw, prefix = section(config, env)
-    merged = {k: v for k, v in top.items() if k != "env" and k not in NOT_INHERITED}
-    where: dict[str, Key] = {k: (k,) for k in merged}
-    for k, v in raw.items():
-        merged[k] = v
-        where[k] = (*prefix, k)
-    return merged, where
-
-
 def _env_findings(config: Config, env: str, version: str) -> Iterator[Finding]:
-    data, where = effective(config, env)
+    resolved = effective(config, env)
+    data, where = resolved.data, resolved.where
     yield from rule_findings(config, env, data, where, version)
-    for binding in bindings_of(config, env):
+    for binding in resolved.bindings():
         yield from _id_rules(config, binding)
     yield from _durable_object_rules(config, env, data, where)
     yield from _queue_rules(config, env, data, where)
-
-
-def bindings_of(config: Config, env: str) -> list[Binding]:
-    data, where = effective(config, env)
-    found: list[Binding] = []
-    for key, kind, ref in (("kv_namespaces", "kv", "id"), ("d1_databases", "d1", "database_id"), ("r2_buckets", "r2", "bucket_name")):
-        for index, item in enumerate(_items(data.get(key))):
-            if isinstance(item, dict) and ref in item:
-                found.append(Binding(kind, str(item.get("binding", "")), str(item[ref]), (*where.get(key, (key,)), index, ref), env))
-    for index, item in enumerate(_items(_queues(data).get("producers"))):
-        if isinstance(item, dict):
-            found.append(Binding("queue", str(item.get("binding", "")), str(item.get("queue", "")),
-                                 (*where.get("queues", ("queues",)), "producers", index, "queue"), env))
-    durable = data.get("durable_objects")
-    for index, item in enumerate(_items(durable.get("bindings")) if isinstance(durable, dict) else []):
-        if isinstance(item, dict):
-            found.append(Binding("durable-object", str(item.get("name", "")), str(item.get("class_name", "")),
-                                 (*where.get("durable_objects", ("durable_objects",)), "bindings", index), env))
-    return found
 
 
 def _id_rules(config: Config, binding: Binding) -> Iterator[Finding]:
@@ -206,7 +153,7 @@ def _all_producers(config: Config) -> list[Any]:
 def _cross_env_findings(config: Config) -> Iterator[Finding]:
     owners: dict[tuple[str, str], list[Binding]] = {}
     for env in envs_of(config):
-        for binding in bindings_of(config, env):
+        for binding in effective(config, env).bindings():
             if binding.kind in ("kv", "d1") and binding.resource and not PLACEHOLDER.match(binding.resource):
                 owners.setdefault((binding.kind, binding.resource), []).append(binding)
     for (kind, resource), bound in owners.items():
@@ -226,7 +173,7 @@ def _cross_env_findings(config: Config) -> Iterator[Finding]:
 
 def remote_findings(config: Config, envs: list[str], remote: ResourceLister) -> Iterator[Finding]:
     """Every referenced resource must exist: one list call per kind, never one per binding."""
-    wanted = [b for env in envs for b in bindings_of(config, env)]
+    wanted = [b for env in envs for b in effective(config, env).bindings()]
     kinds = {b.kind for b in wanted}
     lists: dict[str, tuple[set[str], dict[str, str]]] = {}
     loaders: dict[str, Callable[[], list[dict[str, Any]]]] = {
