@@ -7,7 +7,6 @@ the binding-check remediation.
 
 from __future__ import annotations
 
-import difflib
 import re
 from typing import Any, Callable, Iterator, Protocol
 
@@ -16,6 +15,7 @@ from ops.documents.wrangler_config import TOP as TOP
 from ops.documents.wrangler_config import Binding, effective, envs_of, section
 from ops.gates.result import Finding, Result
 from ops.gates.schema import SchemaChoice, choose_schema, schema_findings
+from ops.gates.suggest import suggest
 from ops.gates.wrangler_rules import items as _items, rule_findings
 
 HEX32 = re.compile(r"^[0-9a-f]{32}$")
@@ -185,32 +185,19 @@ def remote_findings(config: Config, envs: list[str], remote: ResourceLister) -> 
         items = loaders[kind]()
         ident, label = fields[kind]
         lists[kind] = ({str(i.get(ident)) for i in items}, {str(i.get(label)): str(i.get(ident)) for i in items})
-    worker = str(config.data.get("name") or "")
+    top_name = config.data.get("name") if isinstance(config.data.get("name"), str) else None
     for binding in wanted:
         if binding.kind == "durable-object" or PLACEHOLDER.match(binding.resource):
             continue
         ids, by_label = lists[binding.kind]
         if binding.resource in ids:
             continue
-        guess = suggest(binding, by_label, worker)
-        hint = f'; the {_noun(binding.kind)} "{guess[0]}" ({guess[1]}) looks like the one meant: use its id' if guess else ""
+        guess = suggest(binding, by_label, effective(config, binding.env).worker_name, top_name)
         yield _finding(config, "error", f"missing-{binding.kind}", binding.key,
-                       f'{_noun(binding.kind)} {binding.resource} bound as "{binding.name}" does not exist in the account{hint}',
-                       binding.env, binding=binding.name, kind=binding.kind, missing=binding.resource, location=list(binding.key),
-                       suggested=guess[1] if guess else None, suggested_title=guess[0] if guess else None)
-
-
-def suggest(binding: Binding, by_label: dict[str, str], worker: str) -> tuple[str, str] | None:
-    if binding.kind in ("r2", "queue"):
-        close = difflib.get_close_matches(binding.resource, list(by_label), n=1, cutoff=0.6)
-        return (close[0], by_label[close[0]]) if close else None
-    name = binding.name.lower().replace("_", "-")
-    candidates = [f"{worker}-{binding.name}", f"{worker}-{name}", name, binding.name]
-    for label in by_label:
-        if label in candidates or label.lower().endswith(name) or name in label.lower():
-            return label, by_label[label]
-    close = difflib.get_close_matches(candidates[0], list(by_label), n=1, cutoff=0.5)
-    return (close[0], by_label[close[0]]) if close else None
+                       f'{_noun(binding.kind)} {binding.resource} bound as "{binding.name}" does not exist in the account'
+                       f"{guess.hint}", binding.env, binding=binding.name, kind=binding.kind, missing=binding.resource,
+                       location=list(binding.key), suggested=guess.id, suggested_title=guess.title,
+                       candidates=list(guess.candidates))
 
 
 def _noun(kind: str) -> str:
