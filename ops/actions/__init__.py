@@ -1,8 +1,8 @@
 """The open registry of action types.
 
-Built-in types are imported plainly by ``ops.actions.builtin`` (the import graph
-shows each one); the registry imports that module the first time a type is
-asked for, so listing tasks imports no action. Third parties add types through
+Built-in types are plain imports in ``ops.actions.builtin`` (the import graph
+shows each one), each run the first time its type is asked for, so listing
+tasks imports no action and a plan only the ones its spec uses. Third parties add types through
 the ``cfw_remedy.actions`` entry point group, in their own package's
 pyproject.toml::
 
@@ -31,16 +31,17 @@ ENTRY_POINT_GROUP = "cfw_remedy.actions"
 
 
 @lru_cache(maxsize=1)
-def _types() -> dict[str, type[Action]]:
+def _plugins() -> dict[str, EntryPoint]:
+    """The entry points of the group, by name; read only when a name is not a built-in type's."""
     from ops.actions.builtin import BUILTIN
 
-    types = {cls.name: cls for cls in BUILTIN}
+    found: dict[str, EntryPoint] = {}
     for entry in _entry_points():
-        if entry.name in types:
+        if entry.name in BUILTIN:
             raise InputError(f"{_origin(entry)}: the entry point {entry.name!r} in {ENTRY_POINT_GROUP} takes the name "
                              "of a built-in action type; rename it")
-        types[entry.name] = _load(entry)
-    return types
+        found[entry.name] = entry
+    return found
 
 
 def _entry_points() -> list[EntryPoint]:
@@ -71,10 +72,18 @@ def _origin(entry: EntryPoint) -> str:
 
 
 def known_names() -> list[str]:
-    return sorted(_types())
+    from ops.actions.builtin import BUILTIN
+
+    return sorted({*BUILTIN, *_plugins()})
 
 
 @lru_cache(maxsize=None)
 def get(name: str) -> Action | None:
-    cls = _types().get(name)
-    return cls() if cls is not None else None
+    """An instance of the action type ``name``; its module is imported now, the first time it is asked for."""
+    from ops.actions.builtin import BUILTIN
+
+    loader = BUILTIN.get(name)
+    if loader is not None:
+        return loader()()
+    entry = _plugins().get(name)
+    return _load(entry)() if entry is not None else None
