@@ -12,7 +12,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import httpx
 from pydantic import Field
 
 from ops.actions.base import Action, Args, Context, Outputs
@@ -57,6 +56,8 @@ class ProviderOrderAction(Action):
 
     def _status(self, ctx: Context, url: str) -> dict[str, Any] | None:
         """The Worker's provider status, or None when it has no such endpoint (404)."""
+        import httpx
+
         try:
             response = ctx.http().get(f"{url}/v1/providers/status", timeout=10)
         except httpx.HTTPError as exc:

@@ -143,3 +143,14 @@ def test_a_broken_entry_point_is_an_error_naming_the_package(installed: Path, li
         name = line.split(" = ")[0]
         actions.known_names() if name == "http" else actions.get(name)
     assert str(caught.value) == message
+
+
+def test_the_config_reading_actions_import_no_http_client_until_they_send() -> None:
+    import subprocess
+    import sys
+
+    modules = ["cache_warm", "provider_order", "binding_check", "edit", "noop"]
+    probe = (f"import sys; from ops import actions; [actions.get(n) for n in {modules!r}]; "
+             "print(sorted(m for m in ('httpx', 'ops.http', 'ops.cloudflare._client') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=REPO, check=True)
+    assert done.stdout.strip() == "[]"
