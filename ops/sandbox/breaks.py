@@ -91,11 +91,10 @@ def _deploy_module(module: str, message: str) -> Act:
 
 def wrap_entry(sb: Sandbox, spec: WorkerSpec, module: str) -> Path:
     """Write the sandbox's `module` beside the copy's config, importing the Worker's main module (never the team's files)."""
-    from ops.gates.bindings import effective
-    from ops.gates.load import load_config
-    from ops.gates.wrangler_rules import TOP
+    from ops.documents.config import load_config
+    from ops.documents.wrangler_config import TOP, effective
 
-    data, _ = effective(load_config(sb.config_of(spec)), spec.env or TOP)
+    data = effective(load_config(sb.config_of(spec)), spec.env or TOP).data
     main = data.get("main")
     if not isinstance(main, str) or not main:
         raise InputError(f"{sb.config_of(spec)}: the Worker has no main module; set main = \"src/index.js\" (or yours)")

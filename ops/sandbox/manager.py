@@ -91,7 +91,7 @@ class Sandbox:
 
         ``env`` and ``target`` choose the wrangler environment of a repository's Worker (ops.sandbox.own).
         """
-        from ops.gates.lookup import find_config
+        from ops.documents.wrangler_config import find_config
         from ops.sandbox.own import is_checkout, own_worker, remembered
 
         say = say or (lambda _: None)

@@ -18,10 +18,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ops.errors import InputError
-from ops.gates.bindings import effective, envs_of
-from ops.gates.load import Config, load_config
-from ops.gates.lookup import find_config
-from ops.gates.wrangler_rules import TOP, items
+from ops.documents.config import Config, load_config
+from ops.documents.wrangler_config import TOP, effective, envs_of, find_config
+from ops.gates.wrangler_rules import items
 from ops.sandbox.constants import WorkerSpec
 
 if TYPE_CHECKING:
@@ -48,10 +47,9 @@ def own_worker(start: Path, env: str | None = None, *, target: str | None = None
     config = load_config(path)
     named = _target(target) if target else None
     chosen = _env(config, path, env if env is not None else (named.wrangler_environment if named else None))
-    data, _ = effective(config, chosen or TOP)
     health = named.health if named else None
     secrets = {**dev_vars(path.parent, chosen), **(named.env if named else {})}
-    return WorkerSpec(KEY, deployed_name(data, config.data, chosen, path), KEY, TARGET, secrets,
+    return WorkerSpec(KEY, deployed_name(config, chosen, path), KEY, TARGET, secrets,
                       health_path=health.path if health else "/", source=path.parent, config=path.name, env=chosen)
 
 
@@ -69,15 +67,11 @@ def remembered(home: Path, env: str | None, target: str | None) -> tuple[str | N
     return env, target
 
 
-def deployed_name(data: dict[str, Any], top: dict[str, Any], env: str, path: Path) -> str:
-    """The Worker's name as wrangler computes it for `env`.
-
-    wrangler 4.86 to 4.164 (config/validation.ts, ``inheritable(..., "name", ..., appendEnvName(envName))``):
-    an env's own ``name`` wins; otherwise the top-level name gets ``-<env>``.
-    """
-    own = (top.get("env") or {}).get(env, {}).get("name") if env else None
-    name = own or (f"{top['name']}-{env}" if env and top.get("name") else data.get("name"))
-    if not isinstance(name, str) or not name:
+def deployed_name(config: Config, env: str, path: Path) -> str:
+    """The Worker's name as wrangler computes it for `env` (ops.documents.wrangler_config: the env's own
+    ``name`` wins; otherwise the top-level name gets ``-<env>``)."""
+    name = effective(config, env or TOP).worker_name
+    if not name:
         raise InputError(f"{path}:1: the Worker has no name; set name = \"...\" in the config")
     return name
 
@@ -146,7 +140,7 @@ def _queues(data: dict[str, Any]) -> dict[str, Any]:
 
 def _env_data(spec: WorkerSpec) -> dict[str, Any]:
     assert spec.source is not None
-    data, _ = effective(load_config(spec.source / spec.config), spec.env or TOP)
+    data = effective(load_config(spec.source / spec.config), spec.env or TOP).data
     return data
 
 
