@@ -110,15 +110,35 @@ class AsyncReadOnlyTransport(httpx.AsyncBaseTransport):
         await self._inner.aclose()
 
 
+class _ByScheme(httpx.BaseTransport):
+    """httpx's transport, built for the scheme asked for: a plain ``http://`` request (a loopback sandbox, the
+    tests) never pays for TLS settings, whose CA bundle takes tens of milliseconds to load; ``https://`` gets
+    httpx's verifying default, built on its first request."""
+
+    def __init__(self) -> None:
+        self._by_scheme: dict[str, httpx.HTTPTransport] = {}
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        scheme = request.url.scheme
+        if scheme not in self._by_scheme:
+            # verify=False only where no TLS can happen: the https transport always verifies
+            self._by_scheme[scheme] = httpx.HTTPTransport(retries=0, verify=scheme != "http")
+        return self._by_scheme[scheme].handle_request(request)
+
+    def close(self) -> None:
+        for transport in self._by_scheme.values():
+            transport.close()
+
+
 def read_only_transport(inner: httpx.BaseTransport | None = None, *, d1_reads: bool = False) -> httpx.BaseTransport:
     """The read-only wall around ``inner``; with ``d1_reads`` it also passes D1 queries whose SQL is one read."""
-    return ReadOnlyTransport(inner or httpx.HTTPTransport(retries=0), d1_reads=d1_reads)
+    return ReadOnlyTransport(inner or _ByScheme(), d1_reads=d1_reads)
 
 
 def client(*, read_only: bool, timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
            transport: httpx.BaseTransport | None = None, d1_reads: bool = False, **options: Any) -> httpx.Client:
     """A sync client; ``options`` go to ``httpx.Client`` (base_url, headers, …). ``d1_reads`` implies read-only."""
-    inner = transport or httpx.HTTPTransport(retries=0)
+    inner = transport or _ByScheme()
     wall: httpx.BaseTransport = ReadOnlyTransport(inner, d1_reads=d1_reads) if read_only or d1_reads else inner
     return httpx.Client(transport=wall, timeout=timeout, follow_redirects=False, **options)
 

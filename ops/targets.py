@@ -15,11 +15,11 @@ file's folder upward.
 from __future__ import annotations
 
 import os
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
+from ops.documents.config import Config, load_config
 from ops.errors import InputError
 
 __all__ = ["HealthContract", "Target", "find_targets_file", "load_target"]
@@ -27,6 +27,7 @@ __all__ = ["HealthContract", "Target", "find_targets_file", "load_target"]
 TARGETS_FILE = "targets.toml"
 _REQUIRED = ("api_base_url", "account_id", "token", "worker", "worker_url")
 _PATHS = ("wrangler_config", "popular_keys")
+MAX_BYTES = 1024 * 1024  # a targets file lists a few targets
 
 
 @dataclass(frozen=True)
@@ -132,7 +133,7 @@ class Target:
         for key, value in table.items():
             name = key.replace("-", "_")
             if name not in param_types:
-                where = f"{self.source}:{_line_of(self.source, f'{self.name}.params.{remediation}', key)}" if self.source else "targets.toml"
+                where = f"{self.source}:{_line_of(self.source, self.name, 'params', remediation, key)}" if self.source else "targets.toml"
                 known = ", ".join(sorted(n.replace("_", "-") for n in param_types)) or "none"
                 raise InputError(f"{where}: targets.{self.name}.params.{remediation}: remediate.{remediation} has no "
                                  f"param {key!r} (known: {known}); fix or remove the line")
@@ -179,12 +180,8 @@ def load_target(name: str | None = None, *, path: Path | None = None,
                 environ: Mapping[str, str] | None = None) -> Target:
     file = path or find_targets_file()
     env = os.environ if environ is None else environ
-    try:
-        doc = tomllib.loads(file.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise InputError(f"{file}: cannot read the targets file: {exc.strerror}") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"{file}: {exc}; fix the TOML syntax") from exc
+    loaded = load_config(file, what="targets file", max_bytes=MAX_BYTES)
+    doc = loaded.data
     chosen = name or env.get("OPS_TARGET") or doc.get("default", "sandbox")
     targets = doc.get("targets", {})
     if chosen not in targets:
@@ -194,7 +191,7 @@ def load_target(name: str | None = None, *, path: Path | None = None,
     values = {key: _resolve(file, chosen, key, value, env) for key, value in raw.items()}
     missing = [key for key in _REQUIRED if not values.get(key)]
     if missing:
-        raise InputError(f"{file}:{_line_of(file, chosen, missing[0])}: target {chosen!r} has no "
+        raise InputError(f"{file}:{_line_of(loaded, chosen, missing[0])}: target {chosen!r} has no "
                          + "; no ".join(_how_to_set(key, raw.get(key)) for key in missing))
     root = Path(str(values["root"])) if values.get("root") else file.parent
     for key in _PATHS:
@@ -202,7 +199,7 @@ def load_target(name: str | None = None, *, path: Path | None = None,
             made_by_sandbox = Path(str(values[key])).parts[:1] == (".sandbox",)
             fix = ("`inv sandbox.up` makes it (the sandbox works on its own copy of the example Workers)"
                    if made_by_sandbox else "fix the path or remove the line")
-            raise InputError(f"{file}:{_line_of(file, chosen, key)}: target {chosen!r} names {key} = "
+            raise InputError(f"{file}:{_line_of(loaded, chosen, key)}: target {chosen!r} names {key} = "
                              f"{values[key]!r}, which does not exist in {root}; {fix}")
     config = values.get("wrangler_config") or _wrangler_lookup(root)
     popular = values.get("popular_keys")
@@ -223,32 +220,32 @@ def load_target(name: str | None = None, *, path: Path | None = None,
         health=HealthContract.parse(file, chosen, values.get("health")),
         notify=_notify_source(file, chosen, values.get("notify")),
         wrangler_environment=str(named_env or ""),
-        remediations=_remediations(file, chosen, raw.get("remediations")),
-        params=_params(file, chosen, raw.get("params")),
+        remediations=_remediations(file, loaded, chosen, raw.get("remediations")),
+        params=_params(file, loaded, chosen, raw.get("params")),
         source=file,
     )
 
 
-def _remediations(file: Path, target: str, raw: Any) -> tuple[str, ...] | None:
+def _remediations(file: Path, loaded: Config, target: str, raw: Any) -> tuple[str, ...] | None:
     if raw is None:
         return None
     if not isinstance(raw, list) or not all(isinstance(name, str) and name for name in raw):
-        raise InputError(f"{file}:{_line_of(file, target, 'remediations')}: targets.{target}.remediations: "
+        raise InputError(f"{file}:{_line_of(loaded, target, 'remediations')}: targets.{target}.remediations: "
                          'write a list of remediation names, e.g. remediations = ["rollback", "secret-rotation"]')
     return tuple(raw)
 
 
-def _params(file: Path, target: str, raw: Any) -> dict[str, dict[str, Any]]:
+def _params(file: Path, loaded: Config, target: str, raw: Any) -> dict[str, dict[str, Any]]:
     if raw is None:
         return {}
     tables = raw if isinstance(raw, dict) else None
     if tables is None or not all(isinstance(table, dict) for table in tables.values()):
-        raise InputError(f"{file}:{_line_of(file, target, 'params')}: targets.{target}.params: write one table per "
+        raise InputError(f"{file}:{_line_of(loaded, target, 'params')}: targets.{target}.params: write one table per "
                          f"remediation, e.g. [targets.{target}.params.queue-redeploy] with queue = \"jobs\"")
     for table in tables.values():
         for key, value in table.items():
             if not isinstance(value, (str, int, float, bool)):
-                raise InputError(f"{file}:{_line_of(file, target, 'params')}: targets.{target}.params: {key} must be "
+                raise InputError(f"{file}:{_line_of(loaded, target, 'params')}: targets.{target}.params: {key} must be "
                                  "a string, number or boolean, as its flag would take")
     return {str(name): dict(table) for name, table in tables.items()}
 
@@ -265,7 +262,7 @@ def _notify_source(file: Path, target: str, raw: Any) -> str | None:
 
 def _wrangler_lookup(root: Path) -> Path | None:
     from ops.errors import ConfigError
-    from ops.gates.lookup import find_config
+    from ops.documents.wrangler_config import find_config
 
     try:
         return find_config(root)
@@ -279,22 +276,16 @@ def _how_to_set(key: str, raw: Any) -> str:
     return f"{key}: set {key} = \"...\" in the target, or {key} = {{ env = \"VARIABLE\" }} to read it from the environment"
 
 
-def _line_of(file: Path, target: str, key: str) -> int:
-    """The line of ``key`` in ``[targets.<target>]`` (or of that table), for located messages."""
-    try:
-        lines = file.read_text(encoding="utf-8").splitlines()
-    except OSError:
-        return 1
-    headers = (f"[targets.{target}]", f'[targets."{target}"]')
-    table = next((i for i, line in enumerate(lines) if line.strip() in headers), None)
-    if table is None:
-        return 1
-    for i in range(table + 1, len(lines)):
-        if lines[i].lstrip().startswith("["):
-            break
-        if lines[i].split("=", 1)[0].strip() == key:
-            return i + 1
-    return table + 1
+def _line_of(source: Path | Config, target: str, *key: str) -> int:
+    """The line of ``targets.<target>.<key…>`` (or of its nearest written parent), for located messages."""
+    if isinstance(source, Path):
+        from ops.documents.problem import DocumentError
+
+        try:
+            source = load_config(source, what="targets file", max_bytes=MAX_BYTES)
+        except DocumentError:
+            return 1
+    return source.where(("targets", target, *key))[0]
 
 
 def _resolve(file: Path, target: str, key: str, value: Any, env: Mapping[str, str]) -> Any:

@@ -33,8 +33,8 @@ class BindingCheckAction(Action):
         return f"check bindings of {args.config}" + (f" (env {args.env})" if args.env else "") + (" against the account" if args.remote else "")
 
     def run(self, args: BindingCheckArgs, ctx: Context) -> Outputs:
-        from ops.gates.bindings import TOP, ClientLister, check
-        from ops.gates.load import load_config
+        from ops.documents.wrangler_config import TOP, load_config
+        from ops.gates.bindings import ClientLister, check
 
         config = load_config(Path(args.config))
         result = check(config, env=args.env or TOP, remote=ClientLister(ctx.cloudflare()) if args.remote else None)

@@ -15,18 +15,19 @@ import random
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 from urllib.parse import quote
 
-import httpx
 from pydantic import Field
 
-from ops.actions import kv_fill
 from ops.actions.base import Action, Args, Context, Outputs
 from ops.actions.lines import numbered_lines
 from ops.batching import batched
 from ops.documents.shape import INTEGER, NUMBER, STRING, array, nullable, optional, record
 from ops.errors import InputError, RemediationFailed
+
+if TYPE_CHECKING:
+    import httpx
 
 MAX_KEY_LEN = 512
 FATAL = {401: "the Worker refused the warm secret (401): check CACHE_WARM_SECRET",
@@ -94,6 +95,8 @@ class CacheWarmAction(Action):
 
     def preflight(self, args: CacheWarmArgs) -> Outputs:
         if args.kv_bulk:
+            from ops.actions import kv_fill  # the API's path, and only it, needs the Cloudflare client
+
             total = kv_fill.count_pairs(_values_file(args))
             return {"keys": total, "batches": -(-total // kv_fill.KV_BULK_BATCH),
                     "namespace_id": kv_fill.namespace_of(_config(args), args.binding, args.env)}
@@ -104,6 +107,8 @@ class CacheWarmAction(Action):
         return {"keys": total, "batches": -(-total // args.batch_size)}
 
     def run(self, args: CacheWarmArgs, ctx: Context) -> Outputs:
+        from ops.actions import kv_fill
+
         started = time.perf_counter()
         if args.kv_bulk:
             total = kv_fill.count_pairs(_values_file(args))
@@ -139,6 +144,8 @@ def _config(args: CacheWarmArgs) -> str:
 
 
 def _fill(args: CacheWarmArgs, ctx: Context, total: int) -> _Tally:
+    from ops.actions import kv_fill
+
     tally = _Tally(total=total)
     sampler = _Sampler(args.sample_size, args.seed)
     last_report = [0.0]
@@ -233,6 +240,8 @@ async def _warm(args: CacheWarmArgs, ctx: Context, total: int) -> _Tally:
     tally = _Tally(total=total)
     sampler = _Sampler(args.sample_size, args.seed)
     gate = asyncio.Semaphore(args.concurrency)
+    import httpx
+
     limits = httpx.Limits(max_connections=args.concurrency, max_keepalive_connections=args.concurrency)
     if not args.secret:
         raise InputError("the Worker's warm secret is not set: pass --secret (env:NAME, stdin, file:PATH) "
@@ -279,6 +288,8 @@ async def _send(client: httpx.AsyncClient, args: CacheWarmArgs, batch: list[str]
 
 async def _post(client: httpx.AsyncClient, args: CacheWarmArgs, keys: list[str], tally: _Tally) -> list[str]:
     """Send one batch; return the keys still to retry."""
+    import httpx
+
     try:
         response = await client.post(args.url + args.path, json={"keys": keys})
     except httpx.HTTPError:

@@ -103,9 +103,9 @@ def _from_wrangler_config(ctx: Context, key: str) -> str | None:
     path = ctx.target.wrangler_config
     if path is None or not path.is_file():
         return None
-    from ops.gates.load import load_config
+    from ops.documents.wrangler_config import effective, load_config
 
-    for entry in load_config(path).data.get("d1_databases") or []:
+    for entry in effective(load_config(path), ctx.target.wrangler_environment).data.get("d1_databases") or []:
         if isinstance(entry, dict) and key in (entry.get("binding"), entry.get("database_name")) and entry.get("database_id"):
             return str(entry["database_id"])
     return None

@@ -2,8 +2,8 @@
 
 TOML goes through tomlkit and YAML through ruamel.yaml's round-trip mode, so
 only the edited values change. JSON and JSONC (wrangler.json, wrangler.jsonc)
-have no well-kept round-trip library in Python, so the gates' position-keeping
-parser finds each value's span and only that text is replaced; a JSON config can
+have no well-kept round-trip library in Python, so ``ops.documents.jsonc``'s
+position-keeping parser finds each value's span and only that text is replaced; a JSON config can
 have existing values changed, not new keys added. The previous values are the
 outputs, and the undo this action supplies writes them back.
 """
@@ -16,15 +16,21 @@ import os
 import stat
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
 
 from ops.actions.base import Action, Args, Context, Outputs, UndoCall
 from ops.documents.shape import BOOLEAN, STRING, mapping, record
+from ops.documents.problem import DocumentError, Problem
 from ops.errors import InputError
 
+if TYPE_CHECKING:
+    from ops.documents.config import Config
+    from ops.documents.source import Source
+
 ABSENT = {"$absent": True}
+_YAML_NODES = 1_000_000  # a config to edit, not a spec: only the byte limit should bind
 EDITABLE = (".toml", ".yaml", ".yml", ".json", ".jsonc")
 
 
@@ -60,12 +66,25 @@ class EditAction(Action):
     def run(self, args: EditArgs, ctx: Context) -> Outputs:
         path = _resolve(ctx.target.root, args.file, ctx.target.wrangler_config)
         doc, dump = _load(path)
-        wanted = {(f"env.{args.env}.{key}" if args.env else key): value for key, value in args.set.items()}
+        prefix = _env_prefix(path, args.env) if args.env else ""
+        wanted = {prefix + key: value for key, value in args.set.items()}
         previous = {key: _set(doc, key, value, path) for key, value in wanted.items()}
         changed = any(previous[k] != v for k, v in wanted.items())
         if changed:
             _write_atomically(path, dump(doc))
         return {"file": str(path), "previous": previous, "changed": changed}
+
+
+def _env_prefix(path: Path, env: str) -> str:
+    """Where wrangler reads ``env``'s fields: ``env.<name>.``, or the top level when the config defines no
+    environments at all (wrangler then deploys the top level as ``<name>-<env>``); an env the config does
+    not define, when it defines others, is a located error."""
+    if path.suffix not in (".toml", ".json", ".jsonc"):
+        raise InputError(f"edit: {path}: env applies to a wrangler config (.toml, .json or .jsonc)")
+    from ops.documents.wrangler_config import effective, load_config
+
+    resolved = effective(load_config(path), env)
+    return "".join(f"{part}." for part in resolved.prefix)
 
 
 def _resolve(root: Path, file: str, config: Path | None = None) -> Path:
@@ -78,28 +97,28 @@ def _resolve(root: Path, file: str, config: Path | None = None) -> Path:
 
 
 def _load(path: Path) -> tuple[Any, Any]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"edit: {path}: {exc.strerror}") from exc
+    """The round-trip document and its renderer; the text is read and checked by ``ops.documents`` first,
+    so a bad file gets the same located error as everywhere else."""
+    from ops.documents.config import MAX_BYTES, parse_config
+    from ops.documents.source import read_text
+
+    source = read_text(path, max_bytes=MAX_BYTES, what="config", root=Path(path.anchor))
     if path.suffix in (".json", ".jsonc"):
-        return _JsonDoc.parse(text, path), _JsonDoc.render
+        return _JsonDoc(parse_config(path, source, what="config")), _JsonDoc.render
     if path.suffix == ".toml":
         import tomlkit
 
-        try:
-            return tomlkit.parse(text), tomlkit.dumps
-        except tomlkit.exceptions.ParseError as exc:
-            raise InputError(f"{path}:{exc.line}:{exc.col}: {exc}; fix the TOML before editing") from exc
+        parse_config(path, source, what="config")
+        return tomlkit.parse(source.text), tomlkit.dumps
     from ruamel.yaml import YAML
     from ruamel.yaml.error import YAMLError
 
     yaml = YAML(typ="rt")
     yaml.preserve_quotes = True
     try:
-        doc = yaml.load(text)
+        doc = yaml.load(source.text)
     except YAMLError as exc:
-        raise InputError(f"{path}: {exc}; fix the YAML before editing") from exc
+        raise _located_yaml_error(source, exc) from None
 
     def dump(data: Any) -> str:
         out = io.StringIO()
@@ -109,20 +128,25 @@ def _load(path: Path) -> tuple[Any, Any]:
     return doc, dump
 
 
+def _located_yaml_error(source: Source, exc: Exception) -> DocumentError:
+    """The error ``ops.documents.yaml`` gives for the same text (custom tags aside, it reads what round-trip reads)."""
+    from ops.documents.yaml import Budget, parse_yaml
+
+    try:
+        parse_yaml(source, Budget(len(source.text.encode()), _YAML_NODES, 10_000))
+    except DocumentError as located:
+        return located
+    mark = getattr(exc, "problem_mark", None)
+    line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+    return DocumentError(Problem(source.name, line, col, "$", f"YAML syntax: {exc}; fix the YAML before editing"))
+
+
 class _JsonDoc:
     """A JSON(C) text with the span of every value; edits replace spans, so comments and layout stay."""
 
-    def __init__(self, text: str, data: Any, spans: dict[tuple[str | int, ...], tuple[int, int]]) -> None:
-        self.text, self.data, self.spans = text, data, spans
+    def __init__(self, config: Config) -> None:
+        self.text, self.data, self.spans = config.text, config.data, config.spans
         self.edits: dict[tuple[str | int, ...], Any] = {}
-
-    @classmethod
-    def parse(cls, text: str, path: Path) -> _JsonDoc:
-        from ops.gates.load import JsoncParser
-
-        parser = JsoncParser(text, path)
-        data, _ = parser.parse()
-        return cls(text, data, parser.spans)
 
     def set(self, dotted: str, value: Any, path: Path) -> Any:
         key: tuple[str | int, ...] = ()

@@ -63,27 +63,10 @@ def _pair(raw: bytes, where: str, kv_key: str) -> tuple[str, dict[str, Any]]:
 
 
 def namespace_of(config_path: str, binding: str, env: str | None) -> str:
-    """The KV namespace id bound to ``binding`` in the wrangler config (for ``env``)."""
-    from ops.gates.bindings import TOP, effective
-    from ops.gates.load import load_config
+    """The KV namespace id bound to ``binding`` in the wrangler config, for ``env`` as wrangler resolves it."""
+    from ops.documents.wrangler_config import effective, load_config
 
-    config = load_config(Path(config_path))
-    section, _ = effective(config, env or TOP)
-    for entry in section.get("kv_namespaces") or []:
-        if isinstance(entry, dict) and entry.get("binding") == binding and entry.get("id"):
-            return str(entry["id"])
-    raise InputError(f"{config_path}: no KV namespace bound as {binding!r}{f' in env {env!r}' if env else ''}; "
-                     "check the binding name")
-
-
-def config_vars(config_path: str, env: str | None = None) -> dict[str, Any]:
-    """The `vars` of the wrangler config (for ``env``), as wrangler resolves them."""
-    from ops.gates.bindings import TOP, effective
-    from ops.gates.load import load_config
-
-    section, _ = effective(load_config(Path(config_path)), env or TOP)
-    found = section.get("vars") or {}
-    return dict(found) if isinstance(found, dict) else {}
+    return effective(load_config(Path(config_path)), env).kv_namespace(binding)
 
 
 def fill(client: Any, namespace_id: str, pairs: Iterator[tuple[str, dict[str, Any]]], *, concurrency: int,

@@ -9,9 +9,9 @@ would change.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-import httpx
 from pydantic import Field
 
 from ops.actions.base import Action, Args, Context, Outputs
@@ -44,7 +44,7 @@ class ProviderOrderAction(Action):
     def run(self, args: ProviderOrderArgs, ctx: Context) -> Outputs:
         first = self._status(ctx, args.url)
         if first is None:
-            return _from_config(args)
+            return _from_config(args, ctx.target.wrangler_environment)
         rounds = [first, *(self._status(ctx, args.url) or first for _ in range(args.samples - 1))]
         current: list[str] = rounds[0]["order"]
         stats = _stats(rounds)
@@ -56,6 +56,8 @@ class ProviderOrderAction(Action):
 
     def _status(self, ctx: Context, url: str) -> dict[str, Any] | None:
         """The Worker's provider status, or None when it has no such endpoint (404)."""
+        import httpx
+
         try:
             response = ctx.http().get(f"{url}/v1/providers/status", timeout=10)
         except httpx.HTTPError as exc:
@@ -71,14 +73,16 @@ class ProviderOrderAction(Action):
         return body
 
 
-def _from_config(args: ProviderOrderArgs) -> Outputs:
-    """A Worker that does not report its providers: the current order from the config, the new one given."""
+def _from_config(args: ProviderOrderArgs, env: str) -> Outputs:
+    """A Worker that does not report its providers: the current order from the config (the vars of the
+    target's env: an env does not inherit the top level's), the new one given."""
     if not args.order or not args.config:
         raise InputError(f"{args.url} does not report provider status (/v1/providers/status is 404): "
                          "pass --order a,b,c; the current order is then read from the wrangler config")
-    from ops.actions.kv_fill import config_vars
+    from ops.documents.wrangler_config import effective, load_config
 
-    current = [n.strip() for n in str(config_vars(args.config).get(args.var, "")).split(",") if n.strip()]
+    resolved = effective(load_config(Path(args.config)), env)
+    current = [n.strip() for n in str(resolved.vars().get(args.var, "")).split(",") if n.strip()]
     proposed = _given(args.order, {name: {} for name in current} or {n: {} for n in args.order.split(",")})
     table = [{"position": i + 1, "old": current[i] if i < len(current) else "", "new": name}
              for i, name in enumerate(proposed)]

@@ -26,8 +26,8 @@ FORMATS = ("text", "json", "github")
 def run_bindings(config: str | None, env: str | None, all_envs: bool, remote: bool, target: str | None,
                  wrangler_version: str | None = None) -> Result:
     from ops.gates.bindings import ClientLister, check
-    from ops.gates.load import load_config
-    from ops.gates.lookup import find_config
+    from ops.documents.config import load_config
+    from ops.documents.wrangler_config import find_config
     from ops.gates.schema import choose_schema
 
     path = Path(config) if config else find_config()
@@ -146,7 +146,7 @@ def _build(config: str | None) -> Path:
 
     from ops.actions.wrangler import wrangler_bin
     from ops.errors import InputError
-    from ops.gates.lookup import find_config
+    from ops.documents.wrangler_config import find_config
 
     path = (Path(config) if config else find_config()).resolve()
     outdir = Path(tempfile.mkdtemp(prefix="bundle-"))

@@ -1,4 +1,8 @@
-"""`inv sandbox.up|status|break|reset|down`: the local sandbox."""
+"""`inv sandbox.up|status|break|reset|down`: the local sandbox.
+
+In this repo it serves the example Workers; run in a Worker's repository
+(``cfw-remedy sandbox.up``) it serves that repository's Worker (ops.sandbox.own).
+"""
 
 from __future__ import annotations
 
@@ -18,18 +22,26 @@ def _scenario_help() -> str:
     return "one of (the remediation that answers it): " + help_text()
 
 
-def _sandbox() -> Any:
+def _sandbox(env: str | None = None, target: str = "") -> Any:
     from ops.sandbox.manager import Sandbox
 
-    return Sandbox.default(say=lambda text: err(f"==> {text}"))
+    return Sandbox.default(say=lambda text: err(f"==> {text}"), env=env, target=target or None)
 
 
-@task(auto_shortflags=False)
+@task(help={"env": "In a Worker's repository: the wrangler env to deploy (default: staging when the config has it; "
+                   "\"\" for the top level)",
+            "target": "In a Worker's repository: take the env, the secrets (its env table) and the health path of this target"},
+      auto_shortflags=False)
 @guarded
-def up(c: Any) -> None:
-    """Start the sandbox (idempotent): emulator, providers, and the Worker on workerd; wait until healthy."""
-    status = _sandbox().up()
+def up(c: Any, env: str | None = None, target: str = "") -> None:
+    """Start the sandbox (idempotent): emulator, providers, and the Worker(s) on workerd; wait until healthy.
+
+    In this repo: the example Workers. In a Worker's repository: that Worker, from its own wrangler config and env.
+    """
+    status = _sandbox(env, target).up()
     out(_summary(status))
+    if not status["healthy"]:
+        raise Exit(code=1)
 
 
 @task(help={"json": "Print the status as JSON"}, auto_shortflags=False)
@@ -42,7 +54,8 @@ def status(c: Any, json_: bool = False) -> None:
         raise Exit(code=1)
 
 
-@task(name="break", help={"scenario": _scenario_help(), "worker": "The sandbox Worker to break: books, plain or manuscript (default: the scenario's first)"},
+@task(name="break", help={"scenario": _scenario_help(), "worker": "The sandbox Worker to break: books, plain or manuscript "
+                                                                  "(default: the scenario's first); in a Worker's repository, its own"},
       positional=["scenario"], auto_shortflags=False)
 @guarded
 def break_(c: Any, scenario: str, worker: str = "") -> None:
@@ -77,6 +90,8 @@ def _summary(state: dict[str, Any]) -> str:
         f"  account        {state['account_id']}",
         f"  token          {state['token']}   (the sandbox's; it guards nothing)",
         "  use with wrangler: " + " ".join(f"{k}={v}" for k, v in state["env"].items()),
+        f"  targets        {state['targets_file']}   (use with OPS_TARGETS_FILE={state['targets_file']} --target "
+        f"{state['parts']['worker']['target']})",
     ]
     return "\n".join(lines)
 

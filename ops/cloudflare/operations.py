@@ -209,15 +209,11 @@ def attach_consumer(c: CloudflareClient, queue_id: str, script: str, *, dead_let
 
 
 def _config_consumer(path: Path, queue: str, env: str) -> dict[str, Any]:
-    from ops.gates.load import load_config
+    from ops.documents.wrangler_config import effective, load_config
 
-    data = load_config(path).data
-    scope: Any = data
-    if env:
-        scope = (data.get("env") or {}).get(env)
-        if not isinstance(scope, dict):
-            raise InputError(f"{path}: no [env.{env}] in the wrangler config; the target names env {env!r}")
-    consumers = (scope.get("queues") or {}).get("consumers") or []
+    resolved = effective(load_config(path), env)  # queues are not inherited: the env's own, or none
+    queues = resolved.data.get("queues")
+    consumers = (queues.get("consumers") if isinstance(queues, dict) else None) or []
     entry = next((x for x in consumers if isinstance(x, dict) and x.get("queue") == queue), None)
     if entry is None:
         where = f"[env.{env}]" if env else "the top level"

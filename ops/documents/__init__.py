@@ -5,10 +5,14 @@
   inside the project), read at most a byte budget, decode strict UTF-8.
 - ``yaml``: YAML to plain data plus the position of every node, walking the event
   stream under a node and depth budget; unknown tags are errors.
+- ``toml``: TOML (tomllib) plus the position of every key, from a small lexer.
+- ``jsonc``: JSON and JSONC (comments, trailing commas) with every key's position
+  and every value's span (``edit`` replaces spans in place).
+- ``config``: a TOML, JSON or JSONC config by its suffix: data, key positions, spans.
 - ``shape``: a small structural type vocabulary, for declaring what an action's
   arguments and outputs look like without importing pydantic.
 
-The gates' TOML and JSONC readers (``ops.gates.load``) can join as siblings of
-``yaml``: read with ``source.read_text`` and report ``DocumentError(Problem)``.
+Every reader reports a bad document the same way: ``DocumentError(Problem)``,
+an ``InputError`` (exit 2) reading ``file:line:col: $.path: what to do``.
 Submodules are imported where used, so this package costs nothing to import.
 """

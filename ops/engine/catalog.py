@@ -66,10 +66,11 @@ def default_dir() -> Path:
     env = os.environ.get("OPS_REMEDIATIONS_DIR")
     if env:
         return Path(env)
+    from ops.resources import shipped
     from ops.targets import find_targets_file
 
     beside = find_targets_file().parent / "remediations"
-    return beside if beside.is_dir() else Path(__file__).resolve().parents[2] / "remediations"
+    return beside if beside.is_dir() else shipped("remediations")
 
 
 def discover(folder: Path | None = None, only: set[str] | None = None) -> list[Entry]:

@@ -12,10 +12,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from ops.resources import shipped
+
 __all__ = ["SCHEMA_ID", "SCHEMA_PATH", "generate", "validator"]
 
 SCHEMA_ID = "https://github.com/cfw-remedy/cfw-remedy/schemas/remediation.schema.json"
-SCHEMA_PATH = Path(__file__).resolve().parents[2] / "schemas" / "remediation.schema.json"
+SCHEMA_PATH = shipped("schemas") / "remediation.schema.json"
 STEP_LIKE = ("Check", "Precondition", "Probe", "Step", "UndoStep")
 TEMPLATE = {"type": "string", "pattern": r"^\s*\{\{.*\}\}\s*$", "description": "A `{{ … }}` reference."}
 

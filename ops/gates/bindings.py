@@ -7,43 +7,29 @@ the binding-check remediation.
 
 from __future__ import annotations
 
-import difflib
 import re
-from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Protocol
 
-from ops.gates.load import Config, Key
+from ops.documents.config import Config, Key
+from ops.documents.wrangler_config import TOP as TOP
+from ops.documents.wrangler_config import Binding, effective, envs_of, section
 from ops.gates.result import Finding, Result
 from ops.gates.schema import SchemaChoice, choose_schema, schema_findings
-from ops.gates.wrangler_rules import NOT_INHERITED, items as _items, rule_findings
-from ops.gates.wrangler_rules import TOP as TOP
+from ops.gates.suggest import suggest
+from ops.gates.wrangler_rules import items as _items, rule_findings
 
 HEX32 = re.compile(r"^[0-9a-f]{32}$")
 PLACEHOLDER = re.compile(r"^(|x+|<.*>|\$\{.*\}|your[-_].*|.*placeholder.*|todo|changeme|__.*__)$", re.IGNORECASE)
 
 
 class ResourceLister(Protocol):
-    """One paged list per resource kind (the Cloudflare client satisfies it)."""
+    """One paged list per resource kind (``ClientLister`` gives it over the Cloudflare client)."""
 
     def kv_namespaces(self) -> list[dict[str, Any]]: ...
     def d1_databases(self) -> list[dict[str, Any]]: ...
     def r2_buckets(self) -> list[dict[str, Any]]: ...
     def queues(self) -> list[dict[str, Any]]: ...
     def durable_objects(self) -> list[dict[str, Any]]: ...
-
-
-@dataclass(frozen=True)
-class Binding:
-    kind: str            # kv | d1 | r2 | queue-producer | durable-object | ...
-    name: str
-    resource: str        # the id or name it points at
-    key: Key             # where it is written
-    env: str
-
-
-def envs_of(config: Config) -> list[str]:
-    env = config.data.get("env")
-    return [TOP, *sorted(env)] if isinstance(env, dict) else [TOP]
 
 
 def check(config: Config, *, env: str | None = None, all_envs: bool = False, remote: ResourceLister | None = None,
@@ -87,53 +73,14 @@ def _finding(config: Config, severity: str, code: str, key: Key, message: str, e
     return Finding(severity, code, message, str(config.path), line, col, env, {"layer": "ours", **detail})
 
 
-def section(config: Config, env: str) -> tuple[dict[str, Any], Key]:
-    if env == TOP:
-        return config.data, ()
-    raw = config.data["env"][env]
-    return (raw if isinstance(raw, dict) else {}), ("env", env)
-
-
-def effective(config: Config, env: str) -> tuple[dict[str, Any], dict[str, Key]]:
-    """The config wrangler uses for ``env``: inherited keys from the top, the rest from the env only."""
-    top = config.data
-    if env == TOP:
-        return top, {k: (str(k),) for k in top}
-    raw, prefix = section(config, env)
-    merged = {k: v for k, v in top.items() if k != "env" and k not in NOT_INHERITED}
-    where: dict[str, Key] = {k: (k,) for k in merged}
-    for k, v in raw.items():
-        merged[k] = v
-        where[k] = (*prefix, k)
-    return merged, where
-
-
 def _env_findings(config: Config, env: str, version: str) -> Iterator[Finding]:
-    data, where = effective(config, env)
+    resolved = effective(config, env)
+    data, where = resolved.data, resolved.where
     yield from rule_findings(config, env, data, where, version)
-    for binding in bindings_of(config, env):
+    for binding in resolved.bindings():
         yield from _id_rules(config, binding)
     yield from _durable_object_rules(config, env, data, where)
     yield from _queue_rules(config, env, data, where)
-
-
-def bindings_of(config: Config, env: str) -> list[Binding]:
-    data, where = effective(config, env)
-    found: list[Binding] = []
-    for key, kind, ref in (("kv_namespaces", "kv", "id"), ("d1_databases", "d1", "database_id"), ("r2_buckets", "r2", "bucket_name")):
-        for index, item in enumerate(_items(data.get(key))):
-            if isinstance(item, dict) and ref in item:
-                found.append(Binding(kind, str(item.get("binding", "")), str(item[ref]), (*where.get(key, (key,)), index, ref), env))
-    for index, item in enumerate(_items(_queues(data).get("producers"))):
-        if isinstance(item, dict):
-            found.append(Binding("queue", str(item.get("binding", "")), str(item.get("queue", "")),
-                                 (*where.get("queues", ("queues",)), "producers", index, "queue"), env))
-    durable = data.get("durable_objects")
-    for index, item in enumerate(_items(durable.get("bindings")) if isinstance(durable, dict) else []):
-        if isinstance(item, dict):
-            found.append(Binding("durable-object", str(item.get("name", "")), str(item.get("class_name", "")),
-                                 (*where.get("durable_objects", ("durable_objects",)), "bindings", index), env))
-    return found
 
 
 def _id_rules(config: Config, binding: Binding) -> Iterator[Finding]:
@@ -206,7 +153,7 @@ def _all_producers(config: Config) -> list[Any]:
 def _cross_env_findings(config: Config) -> Iterator[Finding]:
     owners: dict[tuple[str, str], list[Binding]] = {}
     for env in envs_of(config):
-        for binding in bindings_of(config, env):
+        for binding in effective(config, env).bindings():
             if binding.kind in ("kv", "d1") and binding.resource and not PLACEHOLDER.match(binding.resource):
                 owners.setdefault((binding.kind, binding.resource), []).append(binding)
     for (kind, resource), bound in owners.items():
@@ -226,7 +173,7 @@ def _cross_env_findings(config: Config) -> Iterator[Finding]:
 
 def remote_findings(config: Config, envs: list[str], remote: ResourceLister) -> Iterator[Finding]:
     """Every referenced resource must exist: one list call per kind, never one per binding."""
-    wanted = [b for env in envs for b in bindings_of(config, env)]
+    wanted = [b for env in envs for b in effective(config, env).bindings()]
     kinds = {b.kind for b in wanted}
     lists: dict[str, tuple[set[str], dict[str, str]]] = {}
     loaders: dict[str, Callable[[], list[dict[str, Any]]]] = {
@@ -238,32 +185,19 @@ def remote_findings(config: Config, envs: list[str], remote: ResourceLister) -> 
         items = loaders[kind]()
         ident, label = fields[kind]
         lists[kind] = ({str(i.get(ident)) for i in items}, {str(i.get(label)): str(i.get(ident)) for i in items})
-    worker = str(config.data.get("name") or "")
+    top_name = config.data.get("name") if isinstance(config.data.get("name"), str) else None
     for binding in wanted:
         if binding.kind == "durable-object" or PLACEHOLDER.match(binding.resource):
             continue
         ids, by_label = lists[binding.kind]
         if binding.resource in ids:
             continue
-        guess = suggest(binding, by_label, worker)
-        hint = f'; the {_noun(binding.kind)} "{guess[0]}" ({guess[1]}) looks like the one meant: use its id' if guess else ""
+        guess = suggest(binding, by_label, effective(config, binding.env).worker_name, top_name)
         yield _finding(config, "error", f"missing-{binding.kind}", binding.key,
-                       f'{_noun(binding.kind)} {binding.resource} bound as "{binding.name}" does not exist in the account{hint}',
-                       binding.env, binding=binding.name, kind=binding.kind, missing=binding.resource, location=list(binding.key),
-                       suggested=guess[1] if guess else None, suggested_title=guess[0] if guess else None)
-
-
-def suggest(binding: Binding, by_label: dict[str, str], worker: str) -> tuple[str, str] | None:
-    if binding.kind in ("r2", "queue"):
-        close = difflib.get_close_matches(binding.resource, list(by_label), n=1, cutoff=0.6)
-        return (close[0], by_label[close[0]]) if close else None
-    name = binding.name.lower().replace("_", "-")
-    candidates = [f"{worker}-{binding.name}", f"{worker}-{name}", name, binding.name]
-    for label in by_label:
-        if label in candidates or label.lower().endswith(name) or name in label.lower():
-            return label, by_label[label]
-    close = difflib.get_close_matches(candidates[0], list(by_label), n=1, cutoff=0.5)
-    return (close[0], by_label[close[0]]) if close else None
+                       f'{_noun(binding.kind)} {binding.resource} bound as "{binding.name}" does not exist in the account'
+                       f"{guess.hint}", binding.env, binding=binding.name, kind=binding.kind, missing=binding.resource,
+                       location=list(binding.key), suggested=guess.id, suggested_title=guess.title,
+                       candidates=list(guess.candidates))
 
 
 def _noun(kind: str) -> str:

@@ -23,7 +23,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterator
 
-from ops.gates.load import Config, Key
+from ops.documents.config import Config, Key
 from ops.gates.result import Finding
 
 SHIPPED = Path(__file__).parent / "wrangler"

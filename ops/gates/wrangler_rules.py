@@ -11,20 +11,11 @@ import json
 import re
 from typing import Any, Iterator
 
-from ops.gates.load import Config, Key
+from ops.documents.config import Config, Key
+from ops.documents.wrangler_config import NOT_INHERITED, TOP, section
 from ops.gates.result import Finding
 from ops.gates.schema import version_key
 
-TOP = "<top>"
-# notInheritable(...) fields of normalizeAndValidateEnvironment (validation.ts, wrangler 4.86)
-NOT_INHERITED = (
-    "ai", "ai_search", "ai_search_namespaces", "analytics_engine_datasets", "artifacts", "browser", "cloudchamber",
-    "containers", "d1_databases", "define", "dispatch_namespaces", "durable_objects", "flagship", "hyperdrive", "images",
-    "kv_namespaces", "media", "mtls_certificates", "pipelines", "queues", "r2_buckets", "ratelimits", "secrets",
-    "secrets_store_secrets", "send_email", "services", "stream", "streaming_tail_consumers", "tail_consumers", "unsafe",
-    "unsafe_hello_world", "vars", "vectorize", "version_metadata", "vpc_networks", "vpc_services", "worker_loaders",
-    "workflows",
-)
 # friendlyBindingNames (validation.ts): the fields validateBindingsHaveUniqueNames reads names from
 FRIENDLY = {
     "data_blobs": "Data Blob", "durable_objects": "Durable Object", "kv_namespaces": "KV Namespace", "send_email": "Send Email",
@@ -57,7 +48,7 @@ EXPERIMENTAL = {"unsafe": None, "secrets": "4.164.0"}
 
 def rule_findings(config: Config, env: str, data: dict[str, Any], where: dict[str, Key], version: str) -> Iterator[Finding]:
     """wrangler's semantic rules for one environment (``data`` is what wrangler uses for it) in wrangler ``version``."""
-    raw, prefix = _raw(config, env)
+    raw, prefix = section(config, env)
     yield from _name(config, env, data, where)
     yield from _date(config, env, data, where)
     yield from _removed_and_experimental(config, env, raw, prefix, version)
@@ -70,14 +61,6 @@ def rule_findings(config: Config, env: str, data: dict[str, Any], where: dict[st
     yield from _unique_names(config, env, data, where)
     yield from _durable_objects_without_migrations(config, env, data, where)
     yield from not_inherited(config, env)
-
-
-def _raw(config: Config, env: str) -> tuple[dict[str, Any], Key]:
-    if env == TOP:
-        return config.data, ()
-    envs = config.data.get("env")
-    section = envs.get(env) if isinstance(envs, dict) else None
-    return (section if isinstance(section, dict) else {}), ("env", env)
 
 
 def items(value: Any) -> list[Any]:
@@ -95,9 +78,11 @@ def _js(value: Any) -> str:
 
 
 def _name(config: Config, env: str, data: dict[str, Any], where: dict[str, Key]) -> Iterator[Finding]:
-    name = data.get("name")
+    """inheritable() validates the name written in the env, not the ``<name>-<env>`` it computes from the top's."""
+    raw, prefix = section(config, env)
+    name = raw.get("name")
     if name is not None and (not isinstance(name, str) or not NAME_RE.match(name)):
-        yield _finding(config, "error", "invalid-name", where.get("name", ()),
+        yield _finding(config, "error", "invalid-name", (*prefix, "name"),
                        f'Expected "name" to be of type string, alphanumeric and lowercase with dashes only but got {_js(name)}.', env)
 
 
@@ -266,7 +251,7 @@ def not_inherited(config: Config, env: str) -> Iterator[Finding]:
     """notInheritable: a field (or a binding, or a var) at the top level but not in the env."""
     if env == TOP:
         return
-    raw, prefix = _raw(config, env)
+    raw, prefix = section(config, env)
     for key in NOT_INHERITED:
         top = config.data.get(key)
         if top is None:

@@ -4,10 +4,14 @@ Each scenario says what it breaks, which remediation answers it (with the
 flags a rehearsal passes), how to induce it on a sandbox Worker, and how the
 sandbox itself checks recovery, independently of what a remediation claims.
 ``inv sandbox.break`` takes its help from here; tests iterate ``SCENARIOS``.
+
+In a Worker's repository the sandbox serves that team's Worker (``ops.sandbox.own``),
+and the scenarios that need nothing of the example Workers (``ANY_WORKER``) apply to it.
 """
 
 from __future__ import annotations
 
+import json
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 
 from ops.errors import InputError
-from ops.sandbox.constants import AI, BOOKS, MANUSCRIPT, MANUSCRIPT_DB, PLAIN, WorkerSpec, worker
+from ops.sandbox.constants import AI, BOOKS, MANUSCRIPT, MANUSCRIPT_DB, PLAIN, WORKERS, WorkerSpec, worker
 
 if TYPE_CHECKING:
     from ops.sandbox.manager import Sandbox
@@ -24,6 +28,9 @@ Act = Callable[["Sandbox", WorkerSpec], None]
 Check = Callable[["Sandbox", WorkerSpec], bool]
 SANDBOX_MODULES = Path(__file__).with_name("workers")
 DLQ, JOBS = "enrichment-dlq", "enrichment-jobs"
+WORKER_PLACEHOLDER = '"__WORKER__"'
+# The scenarios that work on any Worker: a team's own one gets these.
+ANY_WORKER = ("bad-deploy", "worker-hang", "secret-missing", "consumer-detached")
 ANALYSIS_DLQ = "manuscript-analysis-dlq"
 STUCK_MANUSCRIPTS = (1, 2, 3)
 
@@ -38,7 +45,37 @@ class Scenario:
     recovered: Check                    # the sandbox's own view: is the harm gone?
     workers: tuple[WorkerSpec, ...] = (BOOKS,)
 
-    def worker_for(self, name: str | None) -> WorkerSpec:
+    def describe(self, sb: Sandbox, spec: WorkerSpec) -> str:
+        """What it breaks, in the words of the Worker it breaks (the registry's words are the books Worker's)."""
+        if spec.source is None:
+            return self.breaks
+        if self.name == "secret-missing":
+            return f"delete the secret {broken_secret(sb, spec)}"
+        if self.name == "consumer-detached":
+            return f"detach the consumer of {consumed_queue(spec)}"
+        return self.breaks
+
+    def flags_for(self, sb: Sandbox, spec: WorkerSpec) -> tuple[str, ...]:
+        """What a rehearsal passes to the remediation on this Worker (the registry's flags are the books Worker's)."""
+        if spec.source is not None and self.name == "secret-missing":
+            secret = broken_secret(sb, spec)
+            return ("--name", secret, "--create", "--value", f"env:{secret}")
+        if spec.source is not None and self.name == "consumer-detached":
+            found = _own_consumer(spec)
+            return ("--queue", str(found["queue"]), "--dead-letter-queue", str(found.get("dead_letter_queue") or ""))
+        return self.flags
+
+    def worker_for(self, name: str | None, served: tuple[WorkerSpec, ...] = WORKERS) -> WorkerSpec:
+        """The Worker to break: the one named, else the scenario's first; in a Worker's repository, that Worker."""
+        own = [w for w in served if w.source is not None]
+        if own:
+            spec = next((w for w in own if name in (None, w.key, w.script, w.target)), None)
+            if spec is None:
+                raise InputError(f"this sandbox serves {', '.join(w.key for w in own)}, not {name!r}")
+            if self.name not in ANY_WORKER:
+                raise InputError(f"scenario {self.name!r} needs the example books Worker; on your own Worker: "
+                                 + ", ".join(ANY_WORKER))
+            return spec
         spec = worker(name) if name else self.workers[0]
         if spec not in self.workers:
             raise InputError(f"scenario {self.name!r} applies to {', '.join(w.key for w in self.workers)}, not {spec.key!r}")
@@ -47,10 +84,27 @@ class Scenario:
 
 def _deploy_module(module: str, message: str) -> Act:
     def deploy(sb: Sandbox, spec: WorkerSpec) -> None:
-        # The Worker's own config and bindings, with the sandbox's module as its code.
-        sb.wrangler("deploy", "--config", "wrangler.toml", str(SANDBOX_MODULES / module), "--message", message, worker=spec)
+        # The Worker's own config, bindings and code, entered through the sandbox's wrapper of its main module.
+        entry = wrap_entry(sb, spec, module)
+        sb.wrangler("deploy", "--config", spec.config, entry.name, "--message", message, worker=spec)
         sb.wait_live(spec)
     return deploy
+
+
+def wrap_entry(sb: Sandbox, spec: WorkerSpec, module: str) -> Path:
+    """Write the sandbox's `module` beside the copy's config, importing the Worker's main module (never the team's files)."""
+    from ops.documents.config import load_config
+    from ops.documents.wrangler_config import TOP, effective
+
+    data = effective(load_config(sb.config_of(spec)), spec.env or TOP).data
+    main = data.get("main")
+    if not isinstance(main, str) or not main:
+        raise InputError(f"{sb.config_of(spec)}: the Worker has no main module; set main = \"src/index.js\" (or yours)")
+    entry = sb.dir_of(spec) / f"__sandbox_{module}"
+    text = (SANDBOX_MODULES / module).read_text(encoding="utf-8")
+    entry.write_text(text.replace(WORKER_PLACEHOLDER, json.dumps("./" + Path(main).as_posix().removeprefix("./"))),
+                     encoding="utf-8")
+    return entry
 
 
 def _answers(sb: Sandbox, spec: WorkerSpec) -> bool:
@@ -75,16 +129,33 @@ def _warm(sb: Sandbox, spec: WorkerSpec) -> bool:
     return str(httpx.get(f"{sb.dev_url_of(spec)}/v1/books/{keys[0]}", timeout=10).headers.get("x-cache-status")) == "HIT"
 
 
-def _delete_warm_secret(sb: Sandbox, spec: WorkerSpec) -> None:
+def broken_secret(sb: Sandbox, spec: WorkerSpec) -> str:
+    """The secret secret-missing deletes: the books Worker's warm secret (cache-warm needs it), else the Worker's first."""
+    names = sorted(sb.secrets_of(spec))
+    if "CACHE_WARM_SECRET" in names:
+        return "CACHE_WARM_SECRET"
+    if not names:
+        raise InputError(f"{spec.script} has no secrets to delete: give it some in .dev.vars (or .dev.vars.<env>), "
+                         "then sandbox.reset")
+    return names[0]
+
+
+def _delete_secret(sb: Sandbox, spec: WorkerSpec) -> None:
     from ops.cloudflare import delete_secret
     from ops.sandbox.manager import with_client
 
-    with_client(sb, lambda c: delete_secret(c, spec.script, "CACHE_WARM_SECRET"))
+    with_client(sb, lambda c: delete_secret(c, spec.script, broken_secret(sb, spec)))
     sb.wait_live(spec)
 
 
-def _has_warm_secret(sb: Sandbox, spec: WorkerSpec) -> bool:
-    return (sb.health(spec).get("secrets") or {}).get("CACHE_WARM_SECRET") is True
+def _has_secret(sb: Sandbox, spec: WorkerSpec) -> bool:
+    if spec is BOOKS:  # the Worker itself says which secrets it sees
+        return (sb.health(spec).get("secrets") or {}).get("CACHE_WARM_SECRET") is True
+    from ops.cloudflare import list_secrets
+    from ops.sandbox.manager import with_client
+
+    names = {s.get("name") for s in with_client(sb, lambda c: list_secrets(c, spec.script))}
+    return broken_secret(sb, spec) in names and _answers(sb, spec)
 
 
 def _queue(sb: Sandbox, name: str, script: str = "") -> dict[str, object]:
@@ -95,14 +166,37 @@ def _queue(sb: Sandbox, name: str, script: str = "") -> dict[str, object]:
     return queue
 
 
+def consumed_queue(spec: WorkerSpec) -> str:
+    """The queue consumer-detached detaches: the books Worker's jobs, else the first queue the Worker consumes."""
+    if spec.source is None:
+        return JOBS
+    return str(_own_consumer(spec)["queue"])
+
+
+def _own_consumer(spec: WorkerSpec) -> dict[str, Any]:
+    from ops.sandbox.own import consumer
+
+    found = consumer(spec)
+    if found is None:
+        raise InputError(f"{spec.script} consumes no queue in {spec.source}/{spec.config}"
+                         + (f" [env.{spec.env}]" if spec.env else "") + "; consumer-detached needs a queue consumer")
+    return found
+
+
 def _detach(sb: Sandbox, spec: WorkerSpec) -> None:
     from ops.cloudflare import delete_consumer
     from ops.sandbox.manager import with_client
 
-    queue = _queue(sb, JOBS, spec.script)
+    queue = _queue(sb, consumed_queue(spec), spec.script)
     if queue["consumer_id"]:
         with_client(sb, lambda c: delete_consumer(c, str(queue["queue_id"]), str(queue["consumer_id"])))
     sb.wait_live(spec)  # the same version, reloaded without its consumer
+
+
+def _consumer_attached(sb: Sandbox, spec: WorkerSpec) -> bool:
+    if spec.source is None:  # the example Worker reports it on /metrics/queue
+        return _metrics_queue(sb, spec).get("consumer_attached") is True
+    return _queue(sb, consumed_queue(spec), spec.script)["consumer_attached"] is True
 
 
 def _metrics_queue(sb: Sandbox, spec: WorkerSpec) -> dict[str, object]:
@@ -231,9 +325,9 @@ SCENARIOS: tuple[Scenario, ...] = (
              "rollback", (), _deploy_module("hang.mjs", "sandbox: a hung deploy"), _answers, (BOOKS, PLAIN, MANUSCRIPT)),
     Scenario("secret-missing", "delete CACHE_WARM_SECRET: cache warming is refused", "secret-rotation",
              ("--name", "CACHE_WARM_SECRET", "--create", "--value", "env:CACHE_WARM_SECRET"),
-             _delete_warm_secret, _has_warm_secret),
+             _delete_secret, _has_secret),
     Scenario("consumer-detached", "detach the queue consumer: the enrichment backlog grows", "queue-redeploy", (),
-             _detach, lambda sb, spec: _metrics_queue(sb, spec).get("consumer_attached") is True),
+             _detach, _consumer_attached),
     Scenario("dead-letters", f"put 8 failed enrichment jobs in the dead-letter queue ({DLQ})", "queue-redeploy",
              ("--replay-dlq",), _dead_letter, _dlq_empty),
     Scenario("analysis-dead-letters", f"manuscripts stuck waiting for analysis, their jobs in {ANALYSIS_DLQ} "
@@ -260,4 +354,5 @@ def help_text() -> str:
     def workers(s: Scenario) -> str:
         others = "|".join(w.key for w in s.workers if w is not BOOKS)
         return "" if not others else f", also --worker {others}" if BOOKS in s.workers else f", --worker {others}"
-    return "; ".join(f"{s.name} ({s.remediation}{workers(s)})" for s in SCENARIOS)
+    return ("; ".join(f"{s.name} ({s.remediation}{workers(s)})" for s in SCENARIOS)
+            + f". In a Worker's repository, on its own Worker: {', '.join(ANY_WORKER)}")

@@ -8,6 +8,7 @@ a test checks that they agree.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 ACCOUNT_ID = "5a4db0c5000000000000000000000000"
 TOKEN = "sandbox-local-token"
@@ -28,6 +29,12 @@ class WorkerSpec:
     credentials: dict[str, str] = field(default_factory=dict, hash=False)  # target env that is not a Worker secret
     users: dict[str, str] = field(default_factory=dict, hash=False)  # email -> its password's credential (seeded hashed)
     settings: str = ""       # more of its target, as targets.toml lines: `remediations = [...]`, then [params] tables
+    source: Path | None = None   # a Worker's own folder (a team's repository, ops.sandbox.own); None: examples/<example>
+    config: str = "wrangler.toml"  # its wrangler config, in that folder
+    env: str = ""            # the wrangler environment deployed (--env); "" for the top level
+
+    def wrangler_args(self) -> list[str]:
+        return ["--env", self.env] if self.env else []
 
 
 BOOKS = WorkerSpec("books", "books-api", "books-worker", "sandbox",
@@ -87,6 +94,8 @@ DEFAULT_PORTS: dict[str, int] = {
     "openai": 18710, "anthropic": 18711, "mistral": 18712, "ai": 18797, "ai_dev": 18798,
     "manuscript": 18795, "manuscript_dev": 18796,
 }
+# The team's own Worker (ops.sandbox.own), when the sandbox runs in a Worker's repository.
+OWN_PORTS: dict[str, int] = {"own": 18785, "own_dev": 18786}
 AI_PROVIDERS = ("openai", "anthropic", "mistral")  # the AI Worker's primary, then its fallbacks
 PROVIDERS = ("google_books", "openlibrary", "isbndb", *AI_PROVIDERS)
 

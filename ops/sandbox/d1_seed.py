@@ -47,7 +47,10 @@ def seed(sandbox: Sandbox, spec: WorkerSpec) -> None:
 
 
 def _databases(sandbox: Sandbox, spec: WorkerSpec) -> list[str]:
-    config = tomllib.loads((sandbox.dir_of(spec) / "wrangler.toml").read_text(encoding="utf-8"))
+    """The D1 ids an example binds; none for a team's own Worker (its data is its own business)."""
+    if spec.source is not None or sandbox.config_of(spec).suffix != ".toml":
+        return []
+    config = tomllib.loads(sandbox.config_of(spec).read_text(encoding="utf-8"))
     return [str(d["database_id"]) for d in config.get("d1_databases", []) if d.get("database_id")]
 
 

@@ -8,12 +8,17 @@ dev`, supervised by a follower. The Workers are deployed to the emulator with
 the real `wrangler deploy`, from the sandbox's own copies under
 ``.sandbox/workers/`` (remediations edit those, never the repo), and follow the
 emulator's live version from then on.
+
+Run in a Worker's repository instead (``Sandbox.default``), the sandbox serves that
+repository's Worker (``ops.sandbox.own``): the same parts and the same machinery, with
+its home in the repository's ``.sandbox/`` and no fake providers.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -26,26 +31,29 @@ from typing import Any, Callable
 
 import httpx
 
-from ops.errors import SandboxError
+from ops.errors import InputError, SandboxError
+from ops.sandbox.constants import (ACCOUNT_ID, BOOKS, DEFAULT_PORTS, KV_ID, OWN_PORTS, PROVIDERS, SECRETS, TOKEN,
+                                   WORKER, WORKERS, WorkerSpec)
 from ops.sandbox.live import EMULATOR_URL
-from ops.sandbox.constants import (ACCOUNT_ID, BOOKS, DEFAULT_PORTS, KV_ID, PROVIDERS, SECRETS, TOKEN, WORKER,
-                                   WORKERS, WorkerSpec)
 
 __all__ = ["ACCOUNT_ID", "KV_ID", "SECRETS", "TOKEN", "WORKER", "Ports", "Sandbox", "with_client"]
 Say = Callable[[str], None]
 REPO = Path(__file__).resolve().parents[2]
+ALL_PORTS = {**DEFAULT_PORTS, **OWN_PORTS}
+# Not copied into the sandbox's copy of a team's Worker (node_modules is linked instead).
+NOT_COPIED = (".git", ".sandbox", ".journal", ".wrangler", ".dev.vars*", ".venv", "node_modules", "__pycache__")
 
 
 @dataclass(frozen=True)
 class Ports:
     """Every port of one sandbox; ``<key>`` is a Worker's public port (its proxy), ``<key>_dev`` its wrangler dev."""
 
-    ports: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_PORTS))
+    ports: dict[str, int] = field(default_factory=lambda: dict(ALL_PORTS))
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Ports:
         env = os.environ if environ is None else environ
-        chosen = {name: int(env.get(f"OPS_SANDBOX_{name.upper()}_PORT") or default) for name, default in DEFAULT_PORTS.items()}
+        chosen = {name: int(env.get(f"OPS_SANDBOX_{name.upper()}_PORT") or default) for name, default in ALL_PORTS.items()}
         if env.get("OPS_SANDBOX_WORKER_PORT") and not env.get("OPS_SANDBOX_BOOKS_PORT"):
             chosen["books"] = int(env["OPS_SANDBOX_WORKER_PORT"])  # the name before there were two Workers
         return cls(chosen)
@@ -54,7 +62,7 @@ class Ports:
     def free(cls) -> Ports:
         from ops.sandbox.testing import free_ports
 
-        return cls(dict(zip(DEFAULT_PORTS, free_ports(len(DEFAULT_PORTS)))))
+        return cls(dict(zip(ALL_PORTS, free_ports(len(ALL_PORTS)))))
 
     def __getitem__(self, name: str) -> int:
         return self.ports[name]
@@ -80,9 +88,26 @@ class Sandbox:
     other_credentials: dict[str, dict[str, str]] = field(default_factory=dict)  # by Worker key; default: its spec's
 
     @classmethod
-    def default(cls, say: Say | None = None) -> Sandbox:
-        home = Path(os.environ.get("OPS_SANDBOX_HOME") or REPO / ".sandbox")
-        return cls(REPO, home, Ports.from_env(), say or (lambda _: None))
+    def default(cls, say: Say | None = None, *, env: str | None = None, target: str | None = None) -> Sandbox:
+        """This checkout's sandbox (the example Workers); run in a Worker's repository, that repository's Worker.
+
+        ``env`` and ``target`` choose the wrangler environment of a repository's Worker (ops.sandbox.own).
+        """
+        from ops.documents.wrangler_config import find_config
+        from ops.sandbox.own import is_checkout, own_worker, remembered
+
+        say = say or (lambda _: None)
+        if is_checkout(Path.cwd(), REPO):
+            home = Path(os.environ.get("OPS_SANDBOX_HOME") or REPO / ".sandbox")
+            return cls(REPO, home, Ports.from_env(), say)
+        try:
+            config = find_config(Path.cwd())
+        except InputError:
+            raise InputError(f"{Path.cwd()}: no wrangler.json, wrangler.jsonc or wrangler.toml here or above; run the "
+                             "sandbox in your Worker's repository (or in a checkout of cfw-remedy for its examples)") from None
+        home = Path(os.environ.get("OPS_SANDBOX_HOME") or config.parent / ".sandbox")
+        env, target = remembered(home, env, target)
+        return cls(REPO, home, Ports.from_env(), say, secrets={}, workers=(own_worker(Path.cwd(), env, target=target),))
 
     # --- addresses ------------------------------------------------------------------------
 
@@ -114,12 +139,24 @@ class Sandbox:
     def dir_of(self, spec: WorkerSpec) -> Path:
         return self.home / "workers" / spec.example
 
+    def config_of(self, spec: WorkerSpec) -> Path:
+        """The sandbox's copy of the Worker's wrangler config (remediations edit this one)."""
+        return self.dir_of(spec) / spec.config
+
+    def source_of(self, spec: WorkerSpec) -> Path:
+        return spec.source or self.root / "examples" / spec.example
+
     def secrets_of(self, spec: WorkerSpec) -> dict[str, str]:
         return self.secrets if spec is BOOKS else dict(self.other_secrets.get(spec.key) or spec.secrets)
 
     def credentials_of(self, spec: WorkerSpec) -> dict[str, str]:
         """The target's environment beyond the Worker's secrets (a login probe's password)."""
         return dict(self.other_credentials.get(spec.key) or spec.credentials)
+
+    @property
+    def first(self) -> WorkerSpec:
+        """The Worker whose target is the generated targets file's default: books when served, else the first."""
+        return BOOKS if BOOKS in self.workers else self.workers[0]
 
     def provider_url(self, name: str) -> str:
         return f"http://127.0.0.1:{self.ports.providers()[name]}"
@@ -138,22 +175,22 @@ class Sandbox:
         return CloudflareClient(ACCOUNT_ID, self.token, base_url=self.api_base_url)
 
     def targets_file(self) -> Path:
-        """A targets.toml with one target per sandbox Worker; the books Worker's is the default."""
+        """A targets.toml with one target per sandbox Worker; the first Worker's (books, or a team's own) is the default."""
         path = self.home / "targets.toml"
         path.parent.mkdir(parents=True, exist_ok=True)
-        default = BOOKS if BOOKS in self.workers else self.workers[0]
-        path.write_text(f'default = "{default.target}"\n' + "".join(self._target(spec) for spec in self.workers), encoding="utf-8")
+        path.write_text(f'default = "{self.first.target}"\n' + "".join(self._target(spec) for spec in self.workers), encoding="utf-8")
         return path
 
     def _target(self, spec: WorkerSpec) -> str:
         env = {**self.secrets_of(spec), **self.credentials_of(spec)}
         secrets = ", ".join(f"{k} = {json.dumps(v)}" for k, v in env.items())
         popular = self.dir_of(spec) / "popular-keys.txt"
-        return (f'[targets.{spec.target}]\nroot = {json.dumps(str(self.root))}\napi_base_url = "{self.api_base_url}"\n'
+        return (f'[targets.{spec.target}]\nroot = {json.dumps(str(spec.source or self.root))}\napi_base_url = "{self.api_base_url}"\n'
                 f'account_id = "{ACCOUNT_ID}"\ntoken = {json.dumps(self.token)}\ntoken_is_public = {str(self.token == TOKEN).lower()}\n'
                 f'worker = "{spec.script}"\nworker_url = "{self.url_of(spec)}"\n'
-                f'wrangler_config = {json.dumps(str(self.dir_of(spec) / "wrangler.toml"))}\n'
-                + (f'popular_keys = {json.dumps(str(popular))}\n' if (self.root / "examples" / spec.example / "popular-keys.txt").exists() else "")
+                f'wrangler_config = {json.dumps(str(self.config_of(spec)))}\n'
+                + (f'wrangler_env = {json.dumps(spec.env)}\n' if spec.env else "")
+                + (f'popular_keys = {json.dumps(str(popular))}\n' if (self.source_of(spec) / "popular-keys.txt").exists() else "")
                 + (f'health = {spec.health}\n' if spec.health else "")
                 + f'env = {{ {secrets} }}\n'
                 + spec.settings.format(target=spec.target))
@@ -164,9 +201,10 @@ class Sandbox:
         (self.home / "logs").mkdir(parents=True, exist_ok=True)
         self._ensure_npm()
         self._copy_examples()
-        self._start("providers", [sys.executable, "-m", "ops.sandbox.providers",
-                                  "--ports", ",".join(str(p) for p in self.ports.providers().values())],
-                     lambda: all(_ok(f"{self.provider_url(n)}/__provider/config") for n in self.ports.providers()))
+        if self.providers():
+            self._start("providers", [sys.executable, "-m", "ops.sandbox.providers",
+                                      "--ports", ",".join(str(p) for p in self.ports.providers().values())],
+                        lambda: all(_ok(f"{self.provider_url(n)}/__provider/config") for n in self.ports.providers()))
         self._write_overrides()
         self._start("emulator", self._emulator_argv(), lambda: _ok(f"{self.emulator_url}/__emulator/health"))
         with ThreadPoolExecutor(len(self.workers)) as pool:  # a wrangler deploy, then a wrangler dev, per Worker, side by side
@@ -177,7 +215,12 @@ class Sandbox:
         return self.status()
 
     def down(self) -> None:
-        self._stop(*(f"worker-{w.key}" for w in self.workers), "worker", "emulator", "providers")  # "worker": older homes
+        """Stop every part this home started, whichever Workers it served."""
+        self._stop(*sorted(p.stem for p in (self.home / "pids").glob("*.pid")))
+
+    def providers(self) -> list[str]:
+        """The fake upstreams, which only the example Workers call."""
+        return list(self.ports.providers()) if any(w.source is None for w in self.workers) else []
 
     def reset(self) -> dict[str, Any]:
         self.down()
@@ -191,14 +234,15 @@ class Sandbox:
             "emulator": {"url": self.api_base_url, "healthy": _ok(f"{self.emulator_url}/__emulator/health"),
                          "log": str(self.log("emulator"))},
             "providers": {n: {"url": self.provider_url(n), "healthy": _ok(f"{self.provider_url(n)}/health"),
-                              "config": _json(f"{self.provider_url(n)}/__provider/config")} for n in self.ports.providers()},
-            "worker": workers.get(BOOKS.key) or next(iter(workers.values())),
+                              "config": _json(f"{self.provider_url(n)}/__provider/config")} for n in self.providers()},
+            "worker": workers[self.first.key],
             "workers": workers,
         }
         parts["providers_healthy"] = all(p["healthy"] for p in parts["providers"].values())
         healthy = parts["emulator"]["healthy"] and parts["providers_healthy"] and all(w["healthy"] for w in workers.values())
         return {"healthy": bool(healthy), "account_id": ACCOUNT_ID, "token": self.token, "api_base_url": self.api_base_url,
-                "worker_url": self.worker_url, "worker": WORKER, "parts": parts,
+                "worker_url": self.url_of(self.first), "worker": self.first.script, "parts": parts,
+                "targets_file": str(self.home / "targets.toml"),
                 "env": {"CLOUDFLARE_API_BASE_URL": self.api_base_url, "CLOUDFLARE_ACCOUNT_ID": ACCOUNT_ID,
                         "CLOUDFLARE_API_TOKEN": self.token}}
 
@@ -222,24 +266,26 @@ class Sandbox:
         from ops.sandbox.breaks import find
 
         chosen = find(scenario)
-        spec = chosen.worker_for(worker)
+        spec = chosen.worker_for(worker, self.workers)
         chosen.induce(self, spec)
-        return f"{chosen.breaks} ({spec.script}; answered by inv remediate.{chosen.remediation})"
+        return f"{chosen.describe(self, spec)} ({spec.script}; answered by inv remediate.{chosen.remediation})"
 
     def recovered(self, scenario: str, worker: str | None = None) -> bool:
         """The sandbox's own check that a scenario's harm is gone, independent of any remediation's claim."""
         from ops.sandbox.breaks import find
 
         chosen = find(scenario)
-        return chosen.recovered(self, chosen.worker_for(worker))
+        return chosen.recovered(self, chosen.worker_for(worker, self.workers))
 
     # --- helpers ------------------------------------------------------------------------------
 
     def wrangler(self, *args: str, worker: WorkerSpec = BOOKS) -> str:
-        done = subprocess.run([self._wrangler_bin(), *args], cwd=self.dir_of(worker),
+        """Run wrangler in the sandbox's copy of the Worker, on its env (``--env``), against the emulator."""
+        done = subprocess.run([self._wrangler_bin(worker), *args, *worker.wrangler_args()], cwd=self.dir_of(worker),
                               env=self.wrangler_env(), capture_output=True, text=True, timeout=120, check=False)
         if done.returncode != 0:
-            raise SandboxError(f"wrangler {' '.join(args)} failed ({done.returncode}): {(done.stderr or done.stdout)[-600:]}")
+            said = re.sub(r"\x1b\[[0-9;]*m", "", done.stderr or done.stdout)  # wrangler colours its errors even in a pipe
+            raise SandboxError(f"wrangler {' '.join(args)} failed ({done.returncode}): {said[-600:]}")
         return done.stdout
 
     def live_version(self, spec: WorkerSpec = BOOKS) -> str | None:
@@ -282,16 +328,42 @@ class Sandbox:
     def _emulator_argv(self) -> list[str]:
         argv = [sys.executable, "-m", "ops.sandbox.emulator", "--port", str(self.ports.emulator),
                 "--state", str(self.home / "emulator" / "state.json"), "--live-dir", str(self.home / "live"),
-                "--token", self.token, "--account", ACCOUNT_ID, "--seed", "default,plain,ai,manuscript"]
+                "--token", self.token, "--account", ACCOUNT_ID, "--seed", self._seed()]
         for spec in self.workers:
             argv += ["--proxy", f"{spec.script}={self.ports[spec.key]}={self.dev_url_of(spec)}",
                      "--console-log", f"{spec.script}={self.log('worker-' + spec.key)}",
                      "--bridge-url", f"{self.dev_url_of(spec)}/__sandbox"]
         return argv
 
+    def _seed(self) -> str:
+        """The emulator's seed: the examples' scenarios, or what a team's Worker binds (ops.sandbox.own)."""
+        own = [w for w in self.workers if w.source is not None]
+        if not own:
+            return "default,plain,ai,manuscript"
+        from ops.sandbox.own import seed
+
+        path = self.home / "emulator" / "seed.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        merged: dict[str, Any] = {"kv": {}, "queues": {}, "d1": [], "r2": []}
+        for spec in own:
+            for key, value in seed(spec).items():
+                if isinstance(value, list):
+                    merged[key].extend(value)
+                else:
+                    merged[key].update(value)
+        path.write_text(json.dumps(merged, indent=1), encoding="utf-8")
+        return str(path)
+
     def _deploy_first(self, spec: WorkerSpec) -> None:
-        self.say(f"deploying {spec.script} to the emulator with wrangler deploy")
+        if spec.source is not None:  # a team's Worker that is not deployed yet: from its latest files
+            _rmtree(self.dir_of(spec))
+            self._copy(spec)
+        self.say(f"deploying {spec.script} to the emulator with wrangler deploy {' '.join(spec.wrangler_args())}".rstrip())
         self.wrangler("deploy", worker=spec)
+        if self.live_version(spec) is None:
+            state = _json(f"{self.emulator_url}/__emulator/state") or {}
+            raise SandboxError(f"wrangler deployed {', '.join(state.get('scripts', {})) or 'nothing'}, not {spec.script}; "
+                               f"see {self.config_of(spec)}")
         from ops.cloudflare import put_secret
 
         with_client(self, lambda c: [put_secret(c, spec.script, k, v) for k, v in self.secrets_of(spec).items()])
@@ -307,24 +379,43 @@ class Sandbox:
         self._start(f"worker-{spec.key}", [
             sys.executable, "-m", "ops.sandbox.follower", "--emulator", self.emulator_url,
             "--worker", self.dev_url_of(spec), "--script", spec.script, "--live-dir", str(live), "--",
-            self._wrangler_bin(), "dev", "--config", str(live / "wrangler.json"),
+            self._wrangler_bin(spec), "dev", "--config", str(live / "wrangler.json"),
             "--ip", "127.0.0.1", "--port", str(self.ports[spec.key + "_dev"]),
             "--persist-to", str(self.home / "persist" / spec.key), "--show-interactive-dev-session=false",
             "--log-level", "warn"], lambda: self.served_version(spec) is not None, timeout=90, cwd=live)
         self.wait_live(spec)
 
     def _copy_examples(self) -> None:
+        """Copy each Worker's folder (never edited: remediations and breaks work on the copy)."""
         for spec in self.workers:
-            if not (self.dir_of(spec) / "wrangler.toml").exists():
-                shutil.copytree(self.root / "examples" / spec.example, self.dir_of(spec),
-                                ignore=shutil.ignore_patterns(".wrangler", ".dev.vars*"), dirs_exist_ok=True)
+            if not self.config_of(spec).exists():
+                self._copy(spec)
 
-    def _wrangler_bin(self) -> str:
+    def _copy(self, spec: WorkerSpec) -> None:
+        source = self.source_of(spec)
+        skipped = NOT_COPIED if spec.source else (".wrangler", ".dev.vars*")
+        shutil.copytree(source, self.dir_of(spec), dirs_exist_ok=True, ignore=shutil.ignore_patterns(*skipped))
+        link = self.dir_of(spec) / "node_modules"
+        if (source / "node_modules").is_dir() and not link.is_symlink():  # what the Worker imports
+            link.symlink_to(source / "node_modules")
+
+    def _wrangler_bin(self, spec: WorkerSpec = BOOKS) -> str:
+        """A Worker's repository's own wrangler (node_modules, OPS_WRANGLER, PATH); else this checkout's pinned one."""
+        if spec.source is not None:
+            from ops.actions.wrangler import wrangler_bin
+
+            try:
+                return wrangler_bin(spec.source)
+            except InputError:
+                pass
         return str(self.root / "node_modules" / ".bin" / "wrangler")
 
     def _ensure_npm(self) -> None:
-        if (self.root / "node_modules" / ".bin" / "wrangler").exists():
+        if all(Path(self._wrangler_bin(spec)).exists() for spec in self.workers):
             return
+        if not (self.root / "package.json").exists():
+            raise SandboxError("wrangler is not installed: add it to your Worker's repository (npm install --save-dev "
+                               "wrangler) or point OPS_WRANGLER at one")
         self.say("installing the npm parts (wrangler, workerd) with npm ci; this happens once")
         done = subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=self.root, check=False)
         if done.returncode != 0:

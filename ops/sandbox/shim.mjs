@@ -51,6 +51,11 @@ function d1(url) {
   };
 }
 
+// The Worker's handler: an object's method takes (arg, env, ctx); a class default export (WorkerEntrypoint) is
+// constructed per event with (ctx, env), as workerd does, and its method takes the arg alone.
+const call = (method, arg, env, ctx) =>
+  typeof user === "function" ? new user(ctx, withVersion(env))[method](arg) : user[method](arg, withVersion(env), ctx);
+
 async function deadLetter(url, batch) {
   const messages = batch.messages.map((m) =>
     typeof m.body === "string" ? { body: m.body, content_type: "text" } : { body: m.body, content_type: "json" });
@@ -87,7 +92,7 @@ export default {
     let response;
     let status = "success";
     try {
-      response = await user.fetch(request, withVersion(env), ctx);
+      response = await call("fetch", request, env, ctx);
     } catch (err) {
       status = "scriptThrewException";
       response = new Response(String((err && err.stack) || err), { status: 500, headers: { "content-type": "text/plain;charset=UTF-8" } });
@@ -102,9 +107,9 @@ export default {
   async queue(batch, env, ctx) {
     const deadLetters = (env.SANDBOX_DLQ || {})[batch.queue];
     if (deadLetters) return deadLetter(deadLetters, batch);
-    return user.queue(batch, withVersion(env), ctx);
+    return call("queue", batch, env, ctx);
   },
   async scheduled(event, env, ctx) {
-    return user.scheduled(event, withVersion(env), ctx);
+    return call("scheduled", event, env, ctx);
   },
 };

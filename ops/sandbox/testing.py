@@ -25,7 +25,10 @@ def free_ports(count: int) -> list[int]:
 
 
 class SandboxHandle:
-    """Its own home, ports and copies of the example Workers (under home/workers/): the repo stays untouched."""
+    """Its own home, ports and copies of the example Workers (under home/workers/): the repo stays untouched.
+
+    ``workers`` serves other Workers instead, e.g. a team's own (``ops.sandbox.own.own_worker``).
+    """
 
     def __init__(self, home: Path | None = None, *, token: str | None = None, secrets: dict[str, str] | None = None,
                  other_secrets: dict[str, dict[str, str]] | None = None,

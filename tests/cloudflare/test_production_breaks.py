@@ -251,7 +251,7 @@ def test_reattaching_sends_the_configs_consumer_settings(emulator: Any, clock: F
     assert consumer["settings"] == {"batch_size": 25, "max_wait_time_ms": 2500, "max_retries": 7,
                                     "retry_delay": 30, "max_concurrency": 4}
     assert consumer["dead_letter_queue"] == "enrichment-dlq"
-    with pytest.raises(InputError, match=r"no \[env.staging\]"):
+    with pytest.raises(InputError, match=r"no environment 'staging' in the wrangler config"):
         attach_consumer(c, JOBS, "books-api", config=str(config), env="staging")
 
 

@@ -100,3 +100,61 @@ def test_a_value_is_checked_against_a_declared_shape() -> None:
         (("with", "nmae"), "unknown key 'nmae'; did you mean 'name'?"),
         (("with",), "missing required key 'count'"),
     ]
+
+
+def test_toml_positions_of_tables_arrays_of_tables_and_inline_members() -> None:
+    from ops.documents.toml import parse_toml
+
+    text = 'name = "w"\n[vars]\nA = "1"\n[[kv_namespaces]]\nbinding = "KV"\n[env.prod]\nkv_namespaces = [\n  { binding = "P", id = "x" },\n]\n'
+    parsed = parse_toml(Source("w.toml", text))
+    assert parsed.data["env"]["prod"]["kv_namespaces"] == [{"binding": "P", "id": "x"}]
+    assert parsed.positions[("vars", "A")] == (3, 1)
+    assert parsed.positions[("kv_namespaces", 0, "binding")] == (5, 1)
+    assert parsed.positions[("env", "prod", "kv_namespaces", 0)] == (8, 3)
+    assert parsed.positions[("env", "prod", "kv_namespaces", 0, "id")] == (8, 20)
+
+
+def test_jsonc_keeps_positions_and_the_span_of_every_value() -> None:
+    from ops.documents.jsonc import parse_jsonc
+
+    text = '{\n  // the Worker\n  "name": "w", /* inline */\n  "vars": {"A": [1, 2,],},\n}'
+    parsed = parse_jsonc(Source("w.jsonc", text))
+    assert parsed.data == {"name": "w", "vars": {"A": [1, 2]}}
+    assert parsed.positions[("vars", "A")] == (4, 12)
+    start, end = parsed.spans[("vars", "A")]
+    assert text[start:end] == "[1, 2,]"
+
+
+@pytest.mark.parametrize("name, text, message", [
+    ("t.toml", "a = 1\na = 2\n", "t.toml:2:6: $: Cannot overwrite a value; fix the TOML syntax"),
+    ("t.json", '{"a": {"b": [1, }}', "t.json:1:17: $.a.b[1]: unexpected '}': expected a value"),
+    ("t.json", '{"a": "x\n"}', 't.json:1:7: $.a: a string is never closed; close it with " on the same line'),
+    ("t.json", "[" * 70, "t.json:1:66: $" + "[0]" * 65 + ": nested more than 64 levels deep; flatten the structure"),
+])
+def test_config_syntax_errors_are_located_problems(tmp_path: Path, name: str, text: str, message: str) -> None:
+    from ops.documents.config import load_config
+
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(DocumentError) as raised:
+        load_config(path, display=name)
+    assert str(raised.value.problem) == message
+
+
+def test_a_config_is_read_under_the_same_policy_as_a_spec(tmp_path: Path) -> None:
+    from ops.documents.config import load_config
+
+    fifo = tmp_path / "wrangler.toml"
+    os.mkfifo(fifo)
+    with pytest.raises(DocumentError) as raised:
+        load_config(fifo, display="wrangler.toml")
+    assert str(raised.value.problem) == ("wrangler.toml:1:1: $: not a regular file (a FIFO); "
+                                         "a wrangler config must be a plain file")
+    big = tmp_path / "big.json"
+    big.write_bytes(b'{"a": "' + b"x" * 2048 + b'"}')
+    with pytest.raises(DocumentError) as raised:
+        load_config(big, max_bytes=1024, display="big.json")
+    assert "a wrangler config may be at most 1,024 bytes" in str(raised.value.problem)
+    bom = tmp_path / "bom.json"
+    bom.write_bytes(b'\xef\xbb\xbf{"name": "w"}')  # wrangler reads a BOM'd config
+    assert load_config(bom).data == {"name": "w"}

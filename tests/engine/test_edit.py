@@ -57,3 +57,18 @@ def test_a_json_config_does_not_grow_new_keys(tmp_path: Path) -> None:
     assert str(caught.value).endswith("'vars.PROVIDER_ORDER' is not in the config; a JSON config can have values "
                                       "changed in place, not keys added: add it by hand")
     assert (tmp_path / "wrangler.json").read_text() == '{"name": "books-api", "vars": {}}\n'
+
+
+@pytest.mark.parametrize("name, text, message", [
+    ("wrangler.jsonc", '{"vars": {"A": 1 "B": 2}}', "wrangler.jsonc:1:18: $.vars: expected ',' or '}'"),
+    ("wrangler.toml", 'name = "w"\n[vars\n', "wrangler.toml:2:6: $: Expected ']' at the end of a table declaration; "
+                                            "fix the TOML syntax"),
+    ("config.yaml", "vars:\n  A: [1, 2\nname: w\n", "config.yaml:2:6: $: YAML syntax: a flow sequence opens here and is "
+                                                    "never closed; the parser gave up at 3:5:"),
+])
+def test_a_broken_file_is_a_located_error_and_stays_as_it_was(tmp_path: Path, name: str, text: str, message: str) -> None:
+    (tmp_path / name).write_text(text)
+    with pytest.raises(InputError) as caught:
+        edit(tmp_path, name, {"vars.A": "x"})
+    assert str(caught.value).replace(f"{tmp_path}/", "").startswith(message) and caught.value.exit_code == 2
+    assert (tmp_path / name).read_text() == text

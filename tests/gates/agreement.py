@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ops.errors import ConfigError
+from ops.documents.problem import DocumentError
 from ops.gates.bindings import TOP, check
-from ops.gates.load import load_config
+from ops.documents.config import load_config
 from ops.gates.result import Finding
 from ops.gates.schema import SchemaChoice, choose_schema
 
@@ -113,7 +113,7 @@ def measure(corpus: Path, verdicts: Path) -> Agreement:
 def _case(agreement: Agreement, path: Path, case: str, envs: dict[str, Any], schema: SchemaChoice) -> None:
     try:
         findings = check(load_config(path), all_envs=True, schema=schema).findings
-    except ConfigError as exc:
+    except DocumentError as exc:
         findings = [Finding("error", "unparseable", str(exc), str(path), 1, 1, TOP, {"layer": "wrangler"})]
     for env, verdict in envs.items():
         agreement.envs += 1

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from ops.errors import ConfigError
+from ops.documents.problem import DocumentError
 from ops.gates.bindings import check
-from ops.gates.load import load_config
+from ops.documents.config import load_config
 from tests.conftest import Workspace
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -52,16 +52,19 @@ def test_unknown_env_is_an_error() -> None:
 
 
 @pytest.mark.parametrize("name, text, message", [
-    ("bad.toml", 'name = "x"\n[vars\n', "bad.toml: Expected ']' at the end of a table declaration (at line 2, column 6); fix the TOML syntax"),
-    ("bad.jsonc", '{\n  "name": "x",\n  "vars": { "A": 1 \n}', "bad.jsonc:4:2: expected ',' or '}'"),
-    ("bad.json", '{"name": "x", /* open', "bad.json:1:15: a /* comment is never closed"),
-    ("empty.json", "", "empty.json:1:1: the config is empty; it must be a JSON object"),
-    ("list.json", "[1, 2]", "list.json:1:1: a wrangler config is an object at the top level"),
+    ("bad.toml", 'name = "x"\n[vars\n', "bad.toml:2:6: $: Expected ']' at the end of a table declaration; fix the TOML syntax"),
+    ("open.toml", 'name = "x', "open.toml:1:10: $: Unterminated string at the end of the file; fix the TOML syntax"),
+    ("bad.jsonc", '{\n  "name": "x",\n  "vars": { "A": 1 \n}', "bad.jsonc:4:2: $: expected ',' or '}'"),
+    ("key.jsonc", '{"vars": {"A": tru}}', "key.jsonc:1:16: $.vars.A: unexpected 'tru': expected a value"),
+    ("bad.json", '{"name": "x", /* open', "bad.json:1:15: $: a /* comment is never closed; close it with */"),
+    ("empty.json", "", "empty.json:1:1: $: the wrangler config is empty; it must be a JSON object"),
+    ("list.json", "[1, 2]", "list.json:1:1: $: a wrangler config is an object at the top level: wrap it in { }"),
+    ("latin1.toml", b'name = "caf\xe9"\n', "latin1.toml:1:12: $: invalid UTF-8 (byte 0xe9); save the wrangler config as UTF-8"),
 ])
-def test_unparseable_configs_name_line_and_column(tmp_path: Path, name: str, text: str, message: str) -> None:
+def test_unparseable_configs_name_line_and_column(tmp_path: Path, name: str, text: str | bytes, message: str) -> None:
     path = tmp_path / name
-    path.write_text(text)
-    with pytest.raises(ConfigError) as caught:
+    path.write_bytes(text if isinstance(text, bytes) else text.encode())
+    with pytest.raises(DocumentError) as caught:
         load_config(path)
     assert str(caught.value).replace(str(tmp_path) + "/", "") == message
 

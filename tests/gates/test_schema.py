@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from ops.gates.bindings import check
-from ops.gates.load import load_config
+from ops.documents.config import load_config
 from ops.gates.schema import SHIPPED, choose_schema, declared_wrangler, shipped_versions
 from tests.conftest import REPO
 

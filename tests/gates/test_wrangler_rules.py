@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from ops.gates.bindings import check
-from ops.gates.load import load_config
+from ops.documents.config import load_config
 from ops.gates.schema import choose_schema
 
 HEAD = 'name = "app"\nmain = "i.js"\n'

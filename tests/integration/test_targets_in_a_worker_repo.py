@@ -80,3 +80,16 @@ def test_the_env_can_come_from_the_environment_and_variables_stay_a_table(tmp_pa
     target = load_target("staging", path=file, environ={})
     assert (target.wrangler_environment, target.env) == ("staging", {"CACHE_WARM_SECRET": "x"})
     assert load_target("staging", path=file, environ={"OPS_WRANGLER_ENV": "canary"}).wrangler_environment == "canary"
+
+
+@pytest.mark.parametrize("text, message", [
+    ('[targets.x]\nworker = "w\n', "targets.toml:2:12: $: Illegal character '\\n'; fix the TOML syntax"),
+    (b'[targets.x]\nworker = "caf\xe9"\n', "targets.toml:2:14: $: invalid UTF-8 (byte 0xe9); save the targets file as UTF-8"),
+])
+def test_an_unreadable_targets_file_is_a_located_document_error(tmp_path: Path, text: str | bytes, message: str) -> None:
+    file = tmp_path / "targets.toml"
+    file.write_bytes(text if isinstance(text, bytes) else text.encode())
+    with pytest.raises(InputError) as caught:
+        load_target("x", path=file, environ=ENV)
+    assert str(caught.value) == f"{tmp_path}/{message}"
+    assert caught.value.exit_code == 2

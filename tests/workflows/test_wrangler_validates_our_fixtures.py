@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from ops.gates.bindings import check
-from ops.gates.load import load_config
+from ops.documents.config import load_config
 from tests.conftest import REPO
 
 SCRIPT = Path(__file__).with_name("wrangler_validate.cjs")

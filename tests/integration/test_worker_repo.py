@@ -1,0 +1,189 @@
+"""The tool installed into a team's own Worker repository, rehearsing that Worker on the sandbox.
+
+A Worker repository is built in a temporary folder: its own wrangler.toml with
+[env.staging] and [env.production] (different names and vars), src/index.js, a
+targets.toml and .dev.vars.staging. The tool is installed from this checkout into a
+fresh venv, non-editable (a wheel built from a copy of the checkout; the venv reuses
+this venv's installed dependencies through a .pth, so no index is asked). In that
+repository, `cfw-remedy` deploys the staging Worker to the emulator with the current
+pinned wrangler, breaks it with a bad deploy, rolls it back (verified) and stops; the
+team's files are never touched: `git status` shows only `.sandbox/`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import sysconfig
+import time
+import tomllib
+from pathlib import Path
+from typing import Iterator
+
+import httpx
+import pytest
+
+from ops.sandbox.manager import ALL_PORTS
+from ops.sandbox.testing import free_ports
+
+from tests.conftest import REPO
+
+WRANGLER = REPO / "node_modules" / ".bin" / "wrangler"
+pytestmark = [pytest.mark.sandbox,
+              pytest.mark.skipif(not WRANGLER.exists(), reason="the npm parts are not installed (./scripts/bootstrap)")]
+
+WRANGLER_TOML = """\
+name = "greeter"
+main = "src/index.js"
+compatibility_date = "2026-04-01"
+
+[vars]
+GREETING = "hello from the top level"
+
+[env.staging]
+vars = { GREETING = "hello from staging" }
+kv_namespaces = [{ binding = "NOTES", id = "5ca1ab1e000000000000000000000001" }]
+
+[[env.staging.queues.producers]]
+binding = "JOBS"
+queue = "greeter-jobs-staging"
+
+[[env.staging.queues.consumers]]
+queue = "greeter-jobs-staging"
+
+[env.production]
+name = "greeter-prod"
+vars = { GREETING = "hello from production" }
+"""
+
+# A class default export (WorkerEntrypoint): the sandbox's entry shim constructs it per event, as workerd does.
+INDEX_JS = """\
+import { WorkerEntrypoint } from "cloudflare:workers";
+
+export default class Greeter extends WorkerEntrypoint {
+  async fetch(request) {
+    if (new URL(request.url).pathname === "/private") {
+      const ok = request.headers.get("authorization") === `Bearer ${this.env.API_KEY}`;
+      return new Response(ok ? "ok\\n" : "no\\n", { status: ok ? 200 : 401 });
+    }
+    return Response.json({ greeting: this.env.GREETING });
+  }
+
+  async queue(batch) {
+    for (const message of batch.messages) message.ack();
+  }
+}
+"""
+
+
+TARGETS_TOML = """\
+default = "production"
+
+[targets.production]
+api_base_url = "https://api.cloudflare.com/client/v4"
+account_id = { env = "CLOUDFLARE_ACCOUNT_ID" }
+token = { env = "CLOUDFLARE_API_TOKEN" }
+worker = "greeter-prod"
+worker_url = "https://greeter.example.com"
+env = "production"
+"""
+
+
+def run(argv: list[str], cwd: Path, env: dict[str, str], timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False)
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A fresh venv with the tool installed from a copy of this checkout (non-editable): its bin folder."""
+    root = tmp_path_factory.mktemp("install")
+    started = time.monotonic()
+    listed = run(["git", "ls-files", "-co", "--exclude-standard", "-z"], REPO, dict(os.environ)).stdout.split("\0")
+    source = root / "cfw-remedy"
+    for name in filter(None, listed):
+        if (REPO / name).is_file():
+            (source / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(REPO / name, source / name)
+    venv = root / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=60)
+    python = venv / "bin" / "python"
+    purelib = run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], root, _clean_env()).stdout
+    Path(purelib.strip(), "_cfw_remedy_deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n", encoding="utf-8")
+    done = run([str(python), "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation", "--no-index",
+                str(source)], root, _clean_env())
+    assert done.returncode == 0, (done.stdout + done.stderr
+                                  + "\n(the build needs setuptools>=70.1 in this venv, from the test extras: ./scripts/bootstrap)")
+    print(f"installed the tool into a fresh venv in {time.monotonic() - started:.1f}s")
+    yield venv / "bin"
+
+
+def _clean_env(**extra: str) -> dict[str, str]:
+    """This process's environment without the tool's own variables and without this checkout on the path."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPS_", "PYTHON", "VIRTUAL_ENV"))}
+    return {**env, **extra}
+
+
+def worker_repo(root: Path) -> Path:
+    repo = root / "greeter"
+    (repo / "src").mkdir(parents=True)
+    (repo / "wrangler.toml").write_text(WRANGLER_TOML, encoding="utf-8")
+    (repo / "src" / "index.js").write_text(INDEX_JS, encoding="utf-8")
+    (repo / "targets.toml").write_text(TARGETS_TOML, encoding="utf-8")
+    (repo / ".dev.vars.staging").write_text('API_KEY="greeter-staging-key"\n', encoding="utf-8")
+    (repo / ".gitignore").write_text(".dev.vars*\nnode_modules/\n", encoding="utf-8")
+    for argv in (["git", "init", "-q"], ["git", "add", "-A"],
+                 ["git", "-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-qm", "a Worker"]):
+        subprocess.run(argv, cwd=repo, check=True, timeout=60)
+    return repo
+
+
+def test_the_installed_tool_rehearses_the_teams_own_worker_on_its_staging_env(installed: Path, tmp_path: Path) -> None:
+    repo = worker_repo(tmp_path)
+    ports = dict(zip(ALL_PORTS, free_ports(len(ALL_PORTS))))
+    env = _clean_env(OPS_WRANGLER=str(WRANGLER), PATH=f"{installed}{os.pathsep}{os.environ['PATH']}",
+                     **{f"OPS_SANDBOX_{name.upper()}_PORT": str(port) for name, port in ports.items()})
+    cli = str(installed / "cfw-remedy")
+    url = f"http://127.0.0.1:{ports['own']}"
+    try:
+        up = run([cli, "sandbox.up"], repo, env)
+        assert up.returncode == 0, up.stdout + up.stderr
+        assert "greeter-staging (target sandbox-own; healthy" in up.stdout  # the name wrangler gives [env.staging]
+        state = json.loads((repo / ".sandbox" / "emulator" / "state.json").read_text(encoding="utf-8"))
+        assert list(state["scripts"]) == ["greeter-staging"]  # the staging env alone, never the production Worker
+        assert httpx.get(url, timeout=10).json() == {"greeting": "hello from staging"}
+        assert httpx.get(f"{url}/private", headers={"authorization": "Bearer greeter-staging-key"}, timeout=10).status_code == 200
+
+        broke = run([cli, "sandbox.break", "bad-deploy"], repo, env)
+        assert broke.returncode == 0 and "(greeter-staging;" in broke.stdout, broke.stdout + broke.stderr
+        assert httpx.get(url, timeout=10).status_code == 500
+
+        rehearsal = {**env, "OPS_TARGETS_FILE": str(repo / ".sandbox" / "targets.toml")}
+        rollback = run([cli, "remediate.rollback", "--target", "sandbox-own", "--yes", "--json"], repo, rehearsal)
+        assert rollback.returncode == 0, rollback.stdout + rollback.stderr
+        result = json.loads(rollback.stdout)
+        assert result["status"] == "ok" and result["message"].startswith("verified: live-is-target, answers")
+        assert httpx.get(url, timeout=10).json() == {"greeting": "hello from staging"}
+    finally:
+        down = run([cli, "sandbox.down"], repo, env)
+    assert down.returncode == 0, down.stdout + down.stderr
+    assert not list((repo / ".sandbox" / "pids").glob("*.pid"))
+    status = run(["git", "status", "--porcelain", "--untracked-files=normal"], repo, env).stdout.splitlines()
+    assert status == ["?? .sandbox/"]  # the team's files untouched; the sandbox's own folder, which .gitignore can hold
+
+
+def test_a_two_line_tasks_py_gives_inv_the_same_tasks(installed: Path, tmp_path: Path) -> None:
+    (tmp_path / "tasks.py").write_text("from ops.cli.program import tasks_namespace\nns = tasks_namespace()\n",
+                                       encoding="utf-8")
+    env = _clean_env()
+    version = run([str(installed / "cfw-remedy"), "--version"], tmp_path, env)
+    shipped = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]["version"]
+    assert version.returncode == 0 and version.stdout.strip() == f"cfw-remedy {shipped}"
+    by_inv = run([str(installed / "python"), "-m", "invoke", "--list"], tmp_path, env)
+    by_script = run([str(installed / "cfw-remedy"), "--list"], tmp_path, env)
+    assert by_inv.returncode == 0 and "remediate.rollback" in by_inv.stdout, by_inv.stderr
+    assert by_inv.stdout.splitlines()[1:] == by_script.stdout.splitlines()[1:]  # below "Available tasks:" / "Subcommands:"
+    where = run([str(installed / "python"), "-c", "import ops.engine.catalog as c; print(c.default_dir())"], tmp_path, env)
+    assert "/site-packages/ops/shipped/remediations" in where.stdout  # the shipped specs, from the package

@@ -1,0 +1,38 @@
+"""`cfw-remedy` (ops.cli.program): the task tree of tasks.py, with the same command-line rewriting, in any folder."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+from tests.conftest import REPO
+
+SCRIPT = "import sys; sys.argv[0] = 'cfw-remedy'; from ops.cli.program import main; main()"
+
+
+def cfw_remedy(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OPS_")}
+    return subprocess.run([sys.executable, "-c", SCRIPT, *args], cwd=cwd, env=env, capture_output=True, text=True,
+                          timeout=120)
+
+
+def test_version_is_the_packages(tmp_path: Path) -> None:
+    shipped = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]["version"]
+    done = cfw_remedy("--version", cwd=tmp_path)
+    assert (done.returncode, done.stdout.strip()) == (0, f"cfw-remedy {shipped}")
+
+
+def test_help_of_a_remediation_loads_it_by_name(tmp_path: Path) -> None:
+    done = cfw_remedy("--help", "remediate.rollback", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("Usage: cfw-remedy [--core-opts] remediate.rollback") and "--accept-secret-changes" in done.stdout
+
+
+def test_bare_paths_after_specs_check_are_rewritten_as_in_tasks_py(tmp_path: Path) -> None:
+    (tmp_path / "remediations").mkdir()
+    (tmp_path / "remediations" / "broken.yaml").write_text("name: broken\n", encoding="utf-8")
+    done = cfw_remedy("specs.check", "remediations/broken.yaml", cwd=tmp_path)
+    assert done.returncode == 2 and "broken.yaml" in done.stdout + done.stderr, done.stdout + done.stderr
