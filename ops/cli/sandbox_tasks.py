@@ -90,8 +90,8 @@ def _summary(state: dict[str, Any]) -> str:
         f"  account        {state['account_id']}",
         f"  token          {state['token']}   (the sandbox's; it guards nothing)",
         "  use with wrangler: " + " ".join(f"{k}={v}" for k, v in state["env"].items()),
-        f"  targets        {state['targets_file']}   (use with OPS_TARGETS_FILE={state['targets_file']} --target "
-        f"{state['parts']['worker']['target']})",
+        f"  targets        {state['targets_file']}   (--target {state['parts']['worker']['target']}: found there when "
+        "the targets.toml beside it does not name it)",
     ]
     return "\n".join(lines)
 

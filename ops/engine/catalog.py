@@ -178,9 +178,18 @@ def _free(name: str, taken: set[str]) -> str:
     return candidate
 
 
+def _default_cache_root(folder: Path) -> Path:
+    """Beside a repo's own specs; for the specs an installed package ships, the user's cache (never site-packages)."""
+    from ops.resources import PACKAGE
+
+    if folder.resolve().is_relative_to(PACKAGE):
+        return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "cfw-remedy"
+    return folder.parent / ".cache" / "cfw-remedy"
+
+
 class _Cache:
     def __init__(self, folder: Path) -> None:
-        root = Path(os.environ.get("OPS_CACHE_DIR") or folder.parent / ".cache" / "cfw-remedy")
+        root = Path(os.environ.get("OPS_CACHE_DIR") or _default_cache_root(folder))
         key = hashlib.sha256(str(folder.resolve()).encode()).hexdigest()[:16]
         self.file = root / f"specs-{key}.json"
         self.engine = _engine_fingerprint()

@@ -160,8 +160,8 @@ def test_the_installed_tool_rehearses_the_teams_own_worker_on_its_staging_env(in
         assert broke.returncode == 0 and "(greeter-staging;" in broke.stdout, broke.stdout + broke.stderr
         assert httpx.get(url, timeout=10).status_code == 500
 
-        rehearsal = {**env, "OPS_TARGETS_FILE": str(repo / ".sandbox" / "targets.toml")}
-        rollback = run([cli, "remediate.rollback", "--target", "sandbox-own", "--yes", "--json"], repo, rehearsal)
+        # The repo's targets.toml has no sandbox-own: it is found in .sandbox/targets.toml, which sandbox.up wrote.
+        rollback = run([cli, "remediate.rollback", "--target", "sandbox-own", "--yes", "--json"], repo, env)
         assert rollback.returncode == 0, rollback.stdout + rollback.stderr
         result = json.loads(rollback.stdout)
         assert result["status"] == "ok" and result["message"].startswith("verified: live-is-target, answers")
@@ -171,7 +171,8 @@ def test_the_installed_tool_rehearses_the_teams_own_worker_on_its_staging_env(in
     assert down.returncode == 0, down.stdout + down.stderr
     assert not list((repo / ".sandbox" / "pids").glob("*.pid"))
     status = run(["git", "status", "--porcelain", "--untracked-files=normal"], repo, env).stdout.splitlines()
-    assert status == ["?? .sandbox/"]  # the team's files untouched; the sandbox's own folder, which .gitignore can hold
+    # The team's files untouched: only the sandbox's folder and the run's journal, which .gitignore can hold.
+    assert status == ["?? .journal/", "?? .sandbox/"]
 
 
 def test_a_two_line_tasks_py_gives_inv_the_same_tasks(installed: Path, tmp_path: Path) -> None:
