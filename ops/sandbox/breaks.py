@@ -283,9 +283,9 @@ def _recreate_namespace(sb: Sandbox, spec: WorkerSpec) -> None:
 
     def swap(c: Any) -> None:
         for namespace in list_kv_namespaces(c):
-            if namespace["title"] == "books-cache":
+            if namespace["title"] == "books-api-CACHE":
                 delete_kv_namespace(c, namespace["id"])
-        create_kv_namespace(c, "books-cache")
+        create_kv_namespace(c, "books-api-CACHE")
     with_client(sb, swap)
 
 
@@ -335,7 +335,7 @@ SCENARIOS: tuple[Scenario, ...] = (
              _analysis_dead_letters, _analysed, (MANUSCRIPT,)),
     Scenario("provider-slow", "make the first provider in PROVIDER_ORDER slow and failing", "provider-reorder", (),
              _slow_first_provider, _first_provider_fine),
-    Scenario("binding-mismatch", "recreate the books-cache KV namespace under a new id: the config's id no longer exists",
+    Scenario("binding-mismatch", "recreate the books-api-CACHE KV namespace under a new id: the config's id no longer exists",
              "binding-check", ("--fix",), _recreate_namespace, _config_namespaces_exist),
     Scenario("ai-provider-errors", "make the AI Worker's primary provider answer 503 to every request",
              "fallback-providers", (), _fail_primary_ai_provider, _ai_answers, (AI,)),

@@ -43,7 +43,7 @@ def test_page_number_paging_reads_every_page(emulator: Any) -> None:
     for i in range(7):
         cf.create_kv_namespace(c, f"ns-{i}")
     titles = [n["title"] for n in c.pages("/storage/kv/namespaces", per_page=3)]
-    assert len(titles) == 8 and "books-cache" in titles
+    assert len(titles) == 8 and "books-api-CACHE" in titles
     assert [r["query"] for r in requests(emulator) if r["method"] == "GET"] == [
         "page=1&per_page=3", "page=2&per_page=3", "page=3&per_page=3"]
 

@@ -229,12 +229,12 @@ def test_binding_check_finds_and_fixes_a_recreated_namespace(rehearse: Rehearsal
     r = rehearse
     r.reset()
     r.sb.break_("binding-mismatch")
-    new_id = next(k for k, v in r.state()["kv"].items() if v["title"] == "books-cache")
+    new_id = next(k for k, v in r.state()["kv"].items() if v["title"] == "books-api-CACHE")
     plan = dry_run_changes_nothing(r, "binding-check", "--fix")
     check = next(x for x in plan["records"] if x["name"] == "check")
     assert check["outputs"]["missing"] == ["b0b0cafe000000000000000000000001"]
     assert check["outputs"]["fix_set"] == {"kv_namespaces.0.id": new_id}
-    assert 'KV namespace b0b0cafe000000000000000000000001 bound as "CACHE" does not exist in the account; the KV namespace "books-cache"' in check["outputs"]["findings"][0]
+    assert 'KV namespace b0b0cafe000000000000000000000001 bound as "CACHE" does not exist in the account; the KV namespace "books-api-CACHE"' in check["outputs"]["findings"][0]
     gate = r.inv("check.bindings", "--config", str(r.sb.worker_dir / "wrangler.toml"), "--remote", "--format", "json")
     assert gate.returncode == 1 and json.loads(gate.stdout)["findings"][0]["code"] == "missing-kv"  # one checker for both
     run_and_report(r, "binding-check", "--fix")

@@ -99,7 +99,7 @@ def test_rollback_across_changed_secrets_takes_the_10220_path(world: World) -> N
 
 def test_kv_namespace_list_and_bulk_put(world: World, tmp_path: Path) -> None:
     namespaces = world.wrangler_json("kv", "namespace", "list")
-    assert {"id": "b0b0cafe000000000000000000000001", "title": "books-cache", "supports_url_encoding": True} in namespaces
+    assert {"id": "b0b0cafe000000000000000000000001", "title": "books-api-CACHE", "supports_url_encoding": True} in namespaces
     pairs = tmp_path / "pairs.json"
     pairs.write_text(json.dumps([{"key": f"book:{i}", "value": f"v{i}"} for i in range(25)]))
     out = world.wrangler("kv", "bulk", "put", str(pairs), "--namespace-id", "b0b0cafe000000000000000000000001", "--remote")
