@@ -97,6 +97,9 @@ def config_for(live: LiveVersion, overrides: dict[str, str]) -> dict[str, Any]:
         "no_bundle": True,
         "vars": variables,
         "kv_namespaces": [{"binding": b["name"], "id": b["namespace_id"]} for b in live.bindings if b.get("type") == "kv_namespace"],
+        # R2 objects live in wrangler dev's local store: the emulator lists buckets, it holds no objects.
+        "r2_buckets": [{"binding": b["name"], "bucket_name": b["bucket_name"]} for b in live.bindings
+                       if b.get("type") == "r2_bucket" and b.get("bucket_name")],
         "queues": {
             "producers": [{"binding": b["name"], "queue": b["queue_name"]} for b in live.bindings if b.get("type") == "queue"],
             "consumers": [{"queue": c.queue_name, "max_batch_size": int(c.settings.get("batch_size", 10)),

@@ -115,3 +115,10 @@ def test_a_seeded_password_hash_is_pbkdf2_as_the_worker_checks_it() -> None:
     scheme, iterations, salt, digest = stored.split("$")
     expected = hashlib.pbkdf2_hmac("sha256", b"hunter2-but-longer", b"\0" * 16, 1000)
     assert (scheme, iterations, base64.b64decode(salt), base64.b64decode(digest)) == ("pbkdf2", "1000", b"\0" * 16, expected)
+
+
+def test_the_live_config_binds_r2_buckets_as_wrangler_uploaded_them() -> None:
+    live = LiveVersion("team-api", "v1", "r2", "index.js", (), (
+        {"type": "r2_bucket", "name": "UPLOADS", "bucket_name": "team-uploads", "jurisdiction": "eu"},), {})
+    config = config_for(live, {EMULATOR_URL: "http://127.0.0.1:1"})
+    assert config["r2_buckets"] == [{"binding": "UPLOADS", "bucket_name": "team-uploads"}]
