@@ -61,6 +61,7 @@ class Binding:
     resource: str        # the id or name it points at
     key: Key             # where it is written
     env: str
+    jurisdiction: str = ""  # an R2 bucket's (eu, fedramp); "" for the default one
 
 
 def find_config(start: Path | None = None) -> Path:
@@ -123,7 +124,8 @@ class Effective:
             for index, item in enumerate(_items(data.get(field))):
                 if isinstance(item, dict) and ref in item:
                     found.append(Binding(kind, str(item.get("binding", "")), str(item[ref]),
-                                         (*where.get(field, (field,)), index, ref), env))
+                                         (*where.get(field, (field,)), index, ref), env,
+                                         str(item.get("jurisdiction") or "") if kind == "r2" else ""))
         queues = data.get("queues")
         for index, item in enumerate(_items(queues.get("producers")) if isinstance(queues, dict) else []):
             if isinstance(item, dict):

@@ -7,6 +7,8 @@ the binding-check remediation.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import re
 from typing import Any, Callable, Iterator, Protocol
 
@@ -184,20 +186,42 @@ def remote_findings(config: Config, envs: list[str], remote: ResourceLister) -> 
     for kind in sorted(kinds):
         items = loaders[kind]()
         ident, label = fields[kind]
-        lists[kind] = ({str(i.get(ident)) for i in items}, {str(i.get(label)): str(i.get(ident)) for i in items})
+        lists[kind] = ({_remote_id(kind, i, ident) for i in items}, {str(i.get(label)): str(i.get(ident)) for i in items})
     top_name = config.data.get("name") if isinstance(config.data.get("name"), str) else None
     for binding in wanted:
         if binding.kind == "durable-object" or PLACEHOLDER.match(binding.resource):
             continue
         ids, by_label = lists[binding.kind]
-        if binding.resource in ids:
+        if _bound_id(binding) in ids:
             continue
         guess = suggest(binding, by_label, effective(config, binding.env).worker_name, top_name)
+        if binding.kind == "r2" and binding.resource in by_label:
+            elsewhere = sorted(i.split("/")[0] if "/" in i else "default" for i in ids
+                               if i.rsplit("/", 1)[-1] == binding.resource)
+            guess = replace(guess, hint=f'; a bucket "{binding.resource}" exists in the {", ".join(elsewhere)} '
+                                        "jurisdiction: set the binding's jurisdiction to match, or create the bucket "
+                                        "where it is bound")
         yield _finding(config, "error", f"missing-{binding.kind}", binding.key,
-                       f'{_noun(binding.kind)} {binding.resource} bound as "{binding.name}" does not exist in the account'
+                       f'{_noun(binding.kind)} {binding.resource}{_in_jurisdiction(binding)} bound as "{binding.name}" '
+                       "does not exist in the account"
                        f"{guess.hint}", binding.env, binding=binding.name, kind=binding.kind, missing=binding.resource,
                        location=list(binding.key), suggested=guess.id, suggested_title=guess.title,
                        candidates=list(guess.candidates))
+
+
+def _remote_id(kind: str, item: dict[str, Any], ident: str) -> str:
+    """An R2 bucket is one jurisdiction's: ``eu/name`` is not ``name`` (list_r2 tags each with its own)."""
+    if kind == "r2" and item.get("jurisdiction") not in (None, "", "default"):
+        return f"{item['jurisdiction']}/{item.get(ident)}"
+    return str(item.get(ident))
+
+
+def _bound_id(binding: Binding) -> str:
+    return f"{binding.jurisdiction}/{binding.resource}" if binding.jurisdiction else binding.resource
+
+
+def _in_jurisdiction(binding: Binding) -> str:
+    return f" (jurisdiction {binding.jurisdiction})" if binding.jurisdiction else ""
 
 
 def _noun(kind: str) -> str:
