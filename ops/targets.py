@@ -89,6 +89,9 @@ class Target:
     health: HealthContract = field(default_factory=HealthContract)
     notify: str | None = None  # where a webhook URL comes from (`env:NAME`, `file:PATH`): run start and end are posted there
     wrangler_environment: str = ""  # the [env.<name>] the Worker is deployed as; "" for the top level
+    remediations: tuple[str, ...] | None = None  # the specs that apply to this Worker; None: all of them
+    params: dict[str, dict[str, Any]] = field(default_factory=dict)  # remediation -> param -> default for this target
+    source: Path | None = None  # the targets file it came from, for located messages
 
     @property
     def health_url(self) -> str:
@@ -105,6 +108,39 @@ class Target:
                 "wrangler_environment": self.wrangler_environment,
                 "popular_keys": str(self.popular_keys or ""), "health_url": self.health_url,
                 "health_status": self.health.status}
+
+    def applies(self, remediation: str) -> bool:
+        return self.remediations is None or remediation in self.remediations
+
+    def check_applies(self, remediation: str) -> None:
+        """Refuse a remediation that the target's `remediations` list leaves out (exit 2)."""
+        if not self.applies(remediation):
+            where = f"{self.source}:{_line_of(self.source, self.name, 'remediations')}" if self.source else "targets.toml"
+            raise InputError(f"{where}: remediate.{remediation} does not apply to target {self.name!r} "
+                             f"(its remediations: {', '.join(self.remediations or ()) or 'none'}); add it to that "
+                             "list if this Worker has what it needs")
+
+    def param_defaults(self, remediation: str, param_types: Mapping[str, str],
+                       given: Mapping[str, Any], spec_defaults: Mapping[str, Any]) -> dict[str, Any]:
+        """``given`` with the target's defaults for ``remediation`` filled in; a flag on the command line wins.
+
+        A boolean flag cannot say "not given", so the target's value applies while
+        the flag still holds the spec's default.
+        """
+        table = self.params.get(remediation) or {}
+        merged = dict(given)
+        for key, value in table.items():
+            name = key.replace("-", "_")
+            if name not in param_types:
+                where = f"{self.source}:{_line_of(self.source, f'{self.name}.params.{remediation}', key)}" if self.source else "targets.toml"
+                known = ", ".join(sorted(n.replace("_", "-") for n in param_types)) or "none"
+                raise InputError(f"{where}: targets.{self.name}.params.{remediation}: remediate.{remediation} has no "
+                                 f"param {key!r} (known: {known}); fix or remove the line")
+            current = merged.get(name)
+            unset = current in (None, "") or (param_types[name] == "boolean" and current == bool(spec_defaults.get(name)))
+            if unset:
+                merged[name] = value
+        return merged
 
     def header(self) -> str:
         """One line that every plan and run prints first."""
@@ -187,7 +223,34 @@ def load_target(name: str | None = None, *, path: Path | None = None,
         health=HealthContract.parse(file, chosen, values.get("health")),
         notify=_notify_source(file, chosen, values.get("notify")),
         wrangler_environment=str(named_env or ""),
+        remediations=_remediations(file, chosen, raw.get("remediations")),
+        params=_params(file, chosen, raw.get("params")),
+        source=file,
     )
+
+
+def _remediations(file: Path, target: str, raw: Any) -> tuple[str, ...] | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, list) or not all(isinstance(name, str) and name for name in raw):
+        raise InputError(f"{file}:{_line_of(file, target, 'remediations')}: targets.{target}.remediations: "
+                         'write a list of remediation names, e.g. remediations = ["rollback", "secret-rotation"]')
+    return tuple(raw)
+
+
+def _params(file: Path, target: str, raw: Any) -> dict[str, dict[str, Any]]:
+    if raw is None:
+        return {}
+    tables = raw if isinstance(raw, dict) else None
+    if tables is None or not all(isinstance(table, dict) for table in tables.values()):
+        raise InputError(f"{file}:{_line_of(file, target, 'params')}: targets.{target}.params: write one table per "
+                         f"remediation, e.g. [targets.{target}.params.queue-redeploy] with queue = \"jobs\"")
+    for table in tables.values():
+        for key, value in table.items():
+            if not isinstance(value, (str, int, float, bool)):
+                raise InputError(f"{file}:{_line_of(file, target, 'params')}: targets.{target}.params: {key} must be "
+                                 "a string, number or boolean, as its flag would take")
+    return {str(name): dict(table) for name, table in tables.items()}
 
 
 def _notify_source(file: Path, target: str, raw: Any) -> str | None:
@@ -222,7 +285,8 @@ def _line_of(file: Path, target: str, key: str) -> int:
         lines = file.read_text(encoding="utf-8").splitlines()
     except OSError:
         return 1
-    table = next((i for i, line in enumerate(lines) if line.strip() == f"[targets.{target}]"), None)
+    headers = (f"[targets.{target}]", f'[targets."{target}"]')
+    table = next((i for i, line in enumerate(lines) if line.strip() in headers), None)
     if table is None:
         return 1
     for i in range(table + 1, len(lines)):
@@ -234,7 +298,7 @@ def _line_of(file: Path, target: str, key: str) -> int:
 
 
 def _resolve(file: Path, target: str, key: str, value: Any, env: Mapping[str, str]) -> Any:
-    if not isinstance(value, dict) or key in ("env", "health", "notify"):
+    if not isinstance(value, dict) or key in ("env", "health", "notify", "params"):
         return value
     var = value.get("env")
     if not isinstance(var, str):

@@ -53,8 +53,10 @@ def summary() -> str:
       auto_shortflags=False)
 @guarded
 def soak(c: Any, runs: int = 50, seed: int = 1) -> None:
-    """The reliability suite's fault runs, longer (every remediation under emulator faults, many times),
-    and the redaction property test with 200 drawn secrets instead of CI's handful."""
+    """The long reliability soak: many seeded fault runs of every remediation, and 200 drawn secrets.
+
+    CI runs a seeded handful of each; this is the same suite, longer.
+    """
     env = {"OPS_SOAK_RUNS": str(runs), "OPS_SOAK_SEED": str(seed), "OPS_HYPOTHESIS_PROFILE": "soak"}
     import os
 

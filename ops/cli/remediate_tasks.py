@@ -143,7 +143,10 @@ def run_entry(entry: Entry, flags: dict[str, Any]) -> None:
     if builtin["plan_out"] and not builtin["dry_run"]:
         raise InputError("--plan-out goes with --dry-run: a plan is made without changing anything")
     target = load_target(builtin["target"])
+    target.check_applies(spec.name)
     target.apply_env()
+    flags = target.param_defaults(spec.name, {n: p.type for n, p in spec.params.items()}, flags,
+                                  {n: p.default for n, p in spec.params.items()})
     params = resolve_params(spec.params, flags, dry_run=bool(builtin["dry_run"]))
     save = SaveValue.parse(str(builtin["save_value"]), params) if builtin["save_value"] else None
     quiet = bool(builtin["json"])

@@ -37,12 +37,14 @@ def diagnose(entries: list[Entry], target: Target) -> list[Finding]:
     jobs: list[tuple[Spec, Probe, dict[str, Any]]] = []
     findings: list[Finding] = []
     for entry in entries:
+        if not target.applies(entry.name):
+            continue
         if not entry.ok:
             findings.append(Finding(entry.name, "-", "broken-spec", "the spec does not validate", entry.problems[0],
                                     "inv specs.check"))
             continue
         spec = Spec.model_validate(entry.data)
-        params = _default_params(spec)
+        params = _default_params(spec, target)
         jobs.extend((spec, probe, params) for probe in spec.probes)
     ctx = Context(target, dry_run=True)
     try:
@@ -54,11 +56,14 @@ def diagnose(entries: list[Entry], target: Target) -> list[Finding]:
     return sorted(findings, key=lambda f: (order[f.status], f.remediation, f.probe))
 
 
-def _default_params(spec: Spec) -> dict[str, Any]:
+def _default_params(spec: Spec, target: Target) -> dict[str, Any]:
+    """The values a run with no flags would take on this target (its own defaults first)."""
+    given = target.param_defaults(spec.name, {n: p.type for n, p in spec.params.items()}, {},
+                                  {n: p.default for n, p in spec.params.items()})
     values: dict[str, Any] = {}
     for name, param in spec.params.items():
         try:
-            values.update(resolve_params({name: param}, {}, dry_run=True))
+            values.update(resolve_params({name: param}, given, dry_run=True))
         except InputError:
             values[name] = UNKNOWN
     return values
