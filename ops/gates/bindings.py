@@ -30,6 +30,7 @@ class ResourceLister(Protocol):
     def r2_buckets(self) -> list[dict[str, Any]]: ...
     def queues(self) -> list[dict[str, Any]]: ...
     def durable_objects(self) -> list[dict[str, Any]]: ...
+    def worker_secrets(self, script: str) -> list[str] | None: ...  # None: no such Worker
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,7 @@ def check(config: Config, *, env: str | None = None, all_envs: bool = False, rem
         result.findings.extend(_cross_env_findings(config))
     if remote is not None:
         result.findings.extend(remote_findings(config, chosen, remote))
+        result.findings.extend(required_secret_findings(config, chosen, remote))
     result.checked.append(str(config.path))
     return _dedupe(result)
 
@@ -253,6 +255,39 @@ def remote_findings(config: Config, envs: list[str], remote: ResourceLister) -> 
                        suggested=guess[1] if guess else None, suggested_title=guess[0] if guess else None)
 
 
+def required_secret_findings(config: Config, envs: list[str], remote: ResourceLister) -> Iterator[Finding]:
+    """``secrets.required`` names what the Worker cannot run without. wrangler deploys each one not given as an
+    ``inherit`` binding, and the API refuses the upload while the Worker lacks it ("The following required
+    secrets have not been set": workers-sdk packages/deploy-helpers/src/deploy/helpers/secrets-validation.ts);
+    for a Worker that does not exist yet, wrangler refuses before uploading. One secrets list per Worker."""
+    for env in envs:
+        data, where = effective(config, env)
+        secrets = data.get("secrets")
+        required = [n for n in _items(secrets.get("required")) if isinstance(n, str)] if isinstance(secrets, dict) else []
+        if not required:
+            continue
+        script = deployed_name(config, env)
+        have = remote.worker_secrets(script)
+        missing = [n for n in required if have is None or n not in have]
+        if not missing:
+            continue
+        why = f"Worker {script} does not exist yet" if have is None else f"Worker {script} lacks them"
+        yield _finding(config, "error", "missing-secret", (*where.get("secrets", ("secrets",)), "required"),
+                       f"secrets.required names {', '.join(missing)}, and {why}: wrangler deploy would fail "
+                       f'("The following required secrets have not been set"); set each first with '
+                       f"wrangler secret put NAME{' --env ' + env if env != TOP else ''}", env,
+                       missing=missing, script=script)
+
+
+def deployed_name(config: Config, env: str) -> str:
+    """The Worker wrangler deploys for ``env``: the env's own name, else ``<name>-<env>``."""
+    top = str(config.data.get("name") or "")
+    if env == TOP:
+        return top
+    own = section(config, env)[0].get("name")
+    return str(own) if own else f"{top}-{env}"
+
+
 def suggest(binding: Binding, by_label: dict[str, str], worker: str) -> tuple[str, str] | None:
     if binding.kind in ("r2", "queue"):
         close = difflib.get_close_matches(binding.resource, list(by_label), n=1, cutoff=0.6)
@@ -306,3 +341,14 @@ class ClientLister:
         from ops.cloudflare import list_durable_objects
 
         return list_durable_objects(self.client)
+
+    def worker_secrets(self, script: str) -> list[str] | None:
+        from ops.cloudflare import list_secrets
+        from ops.errors import ApiError
+
+        try:
+            return [str(s["name"]) for s in list_secrets(self.client, script)]
+        except ApiError as exc:
+            if exc.code == 10007:  # "This Worker does not exist on your account."
+                return None
+            raise

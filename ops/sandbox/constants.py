@@ -24,6 +24,8 @@ class WorkerSpec:
     secrets: dict[str, str] = field(default_factory=dict, hash=False)
     health_path: str = "/"   # what the sandbox asks to know the Worker answers
     health: str = ""         # the target's health contract, as a targets.toml inline table ("" = the default: / and 200)
+    served: bool = True      # on workerd through wrangler dev; else only deployed when a rehearsal needs it
+    remediations: str = ""   # the target's remediations list, as a TOML array ("" = all of them)
 
 
 BOOKS = WorkerSpec("books", "books-api", "books-worker", "sandbox",
@@ -32,18 +34,22 @@ BOOKS = WorkerSpec("books", "books-api", "books-worker", "sandbox",
                    health='{ path = "/health", status = 200, version_field = "version_id" }')
 PLAIN = WorkerSpec("plain", "plain-api", "plain-worker", "sandbox-plain",
                    {"API_KEY": "sandbox-api-key-0000"})
-WORKERS: tuple[WorkerSpec, ...] = (BOOKS, PLAIN)
+# Not served: its rehearsals are deploys (tests/e2e/test_infra.py), which need the control plane only.
+INFRA = WorkerSpec("infra", "infra-api", "infra-worker", "sandbox-infra", {"ORIGIN_TOKEN": "sandbox-origin-token-0000"},
+                   served=False, remediations='["binding-check"]')
+WORKERS: tuple[WorkerSpec, ...] = (BOOKS, PLAIN, INFRA)
 # Kept for callers that mean the books Worker.
 WORKER = BOOKS.script
 SECRETS = BOOKS.secrets
 KV_ID = "b0b0cafe000000000000000000000001"
 PLAIN_KV_ID = "b0b0cafe000000000000000000000002"
+INFRA_KV_ID = "b0b0cafe000000000000000000000003"
 
 # name -> default port. The Worker's public port is its recording proxy (the target's
 # worker_url); `<key>_dev` is the `wrangler dev` behind it, which only the sandbox calls.
 DEFAULT_PORTS: dict[str, int] = {
     "emulator": 18700, "google_books": 18701, "openlibrary": 18702, "isbndb": 18703,
-    "books": 18787, "books_dev": 18788, "plain": 18789, "plain_dev": 18790,
+    "books": 18787, "books_dev": 18788, "plain": 18789, "plain_dev": 18790, "infra": 18791, "infra_dev": 18792,
 }
 PROVIDERS = ("google_books", "openlibrary", "isbndb")
 

@@ -147,6 +147,7 @@ class Sandbox:
                 f'wrangler_config = {json.dumps(str(self.dir_of(spec) / "wrangler.toml"))}\n'
                 + (f'popular_keys = {json.dumps(str(popular))}\n' if (self.root / "examples" / spec.example / "popular-keys.txt").exists() else "")
                 + (f'health = {spec.health}\n' if spec.health else "")
+                + (f'remediations = {spec.remediations}\n' if spec.remediations else "")
                 + f'env = {{ {secrets} }}\n')
 
     # --- lifecycle --------------------------------------------------------------------------
@@ -160,9 +161,10 @@ class Sandbox:
                      lambda: all(_ok(f"{self.provider_url(n)}/health") for n in self.ports.providers()))
         self._write_overrides()
         self._start("emulator", self._emulator_argv(), lambda: _ok(f"{self.emulator_url}/__emulator/health"))
-        with ThreadPoolExecutor(len(self.workers)) as pool:  # two wrangler deploys, then two wrangler devs, side by side
-            list(pool.map(self._deploy_first, [w for w in self.workers if not self.live_version(w)]))
-            list(pool.map(self._serve, self.workers))
+        served = self.served_workers
+        with ThreadPoolExecutor(len(served)) as pool:  # the wrangler deploys, then the wrangler devs, side by side
+            list(pool.map(self._deploy_first, [w for w in served if not self.live_version(w)]))
+            list(pool.map(self._serve, served))
         self.targets_file()  # for sandboxes on other ports or homes: OPS_TARGETS_FILE=<home>/targets.toml
         return self.status()
 
@@ -175,8 +177,12 @@ class Sandbox:
             _rmtree(self.home / sub)
         return self.up()
 
+    @property
+    def served_workers(self) -> tuple[WorkerSpec, ...]:
+        return tuple(w for w in self.workers if w.served)
+
     def status(self) -> dict[str, Any]:
-        workers = {spec.key: self._worker_status(spec) for spec in self.workers}
+        workers = {spec.key: self._worker_status(spec) for spec in self.served_workers}
         parts: dict[str, Any] = {
             "emulator": {"url": self.api_base_url, "healthy": _ok(f"{self.emulator_url}/__emulator/health"),
                          "log": str(self.log("emulator"))},
@@ -272,8 +278,8 @@ class Sandbox:
     def _emulator_argv(self) -> list[str]:
         argv = [sys.executable, "-m", "ops.sandbox.emulator", "--port", str(self.ports.emulator),
                 "--state", str(self.home / "emulator" / "state.json"), "--live-dir", str(self.home / "live"),
-                "--token", self.token, "--account", ACCOUNT_ID, "--seed", "default,plain"]
-        for spec in self.workers:
+                "--token", self.token, "--account", ACCOUNT_ID, "--seed", "default,plain,infra"]
+        for spec in self.served_workers:
             argv += ["--proxy", f"{spec.script}={self.ports[spec.key]}={self.dev_url_of(spec)}",
                      "--bridge-url", f"{self.dev_url_of(spec)}/__sandbox"]
         return argv

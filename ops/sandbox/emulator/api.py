@@ -44,6 +44,7 @@ INVENTIONS = {
 NOT_FOUND_SCRIPT = (404, 10007, "This Worker does not exist on your account.")
 KV_BULK_BYTES = 100_000_000  # developers.cloudflare.com/kv/platform/limits/: 100 MB a bulk request
 MAX_ROLLBACK_VERSIONS = 10
+SCRIPT_SIZE_LIMIT = 64 * 2**20
 # Documented elsewhere than in the API reference: 10079 as the API answers it (workers-sdk issues #705
 # and #6953 quote it), 10211 as cloudflare-docs issue #32982 quotes it.
 VERSION_UPLOAD_WITH_MIGRATION = (400, 10211, "Version upload failed. You attempted to upload a version of a Worker "
@@ -68,9 +69,10 @@ class Request:
 
 
 class ApiFailure(Exception):
-    def __init__(self, status: int, code: int, message: str) -> None:
+    def __init__(self, status: int, code: int, message: str, more: list[tuple[int, str]] | None = None) -> None:
         super().__init__(message)
         self.status, self.code, self.message = status, code, message
+        self.errors = [(code, message), *(more or [])]  # the envelope's errors, the first being (code, message)
 
 
 Reply = tuple[int, Any, dict[str, Any] | None]  # status, result, result_info
@@ -198,8 +200,10 @@ def _store_upload(state: State, req: Request, triggered_by: str) -> dict[str, An
     main_module = metadata.get("main_module") or metadata.get("body_part") or (files[0][0] if files else "")
     if not any(f[0] == main_module for f in files):
         raise ApiFailure(400, 10021, f"No such module \"{main_module}\" in the upload.")
-    modules = [{"name": f, "content_type": ct, "digest": state.store_module(data)} for f, ct, data in files]
+    _check_size(files)
     existing = state.data["scripts"].get(name)
+    bindings = _resolve_bindings(state, existing, metadata.get("bindings", []), strict=req.query.get("bindings_inherit") == "strict")
+    modules = [{"name": f, "content_type": ct, "digest": state.store_module(data)} for f, ct, data in files]
     migrations = metadata.get("migrations") or {}
     if migrations and triggered_by == "version_upload":
         raise ApiFailure(*VERSION_UPLOAD_WITH_MIGRATION)
@@ -207,7 +211,7 @@ def _store_upload(state: State, req: Request, triggered_by: str) -> dict[str, An
     if migrations and (migrations.get("old_tag") or None) != (current_tag or None):
         raise ApiFailure(400, 10079, f"Migration tag precondition failed; current tag is {current_tag!r}")
     secrets = dict(_current_version(existing)["_secrets"]) if existing and existing["deployments"] else {}
-    for binding in metadata.get("bindings", []):
+    for binding in bindings:
         if binding.get("type") == "secret_text":
             secrets[binding["name"]] = binding.get("text", "")
     runtime = {"compatibility_date": metadata.get("compatibility_date"),
@@ -216,12 +220,46 @@ def _store_upload(state: State, req: Request, triggered_by: str) -> dict[str, An
     if migration_tag:  # VersionGetResponse.resources.script_runtime.migration_tag: omitted without Durable Objects
         runtime["migration_tag"] = migration_tag
     annotations = metadata.get("annotations") or {}
-    version = _new_version(state, name, main_module=main_module, modules=modules, bindings=metadata.get("bindings", []),
+    version = _new_version(state, name, main_module=main_module, modules=modules, bindings=bindings,
                            secrets=secrets, runtime=runtime, triggered_by=triggered_by,
                            message=annotations.get("workers/message"), tag=annotations.get("workers/tag"))
     if migrations.get("new_tag"):
         state.data["scripts"][name]["migration_tag"] = migrations["new_tag"]
     return version
+
+
+def _check_size(files: list[tuple[str, str, bytes]]) -> None:
+    """The Worker size limit: 64 MiB uncompressed on every plan since 2026-09-04 (cloudflare-docs #33241), counted
+    over the modules without source maps as wrangler's Total Upload counts them. The message is the API's
+    (workers-sdk issue #9101 quotes it for the 3 MiB limit of the time), with today's limit."""
+    size = sum(len(data) for _, ctype, data in files if ctype != "application/source-map")
+    if size > SCRIPT_SIZE_LIMIT:
+        raise ApiFailure(400, 10027, f"Your Worker exceeded the size limit of {SCRIPT_SIZE_LIMIT // 2**20} MiB. Refer to the "
+                                     "Workers documentation (https://developers.cloudflare.com/workers/observability/errors/"
+                                     "#errors-on-worker-upload) for more details.")
+
+
+def _resolve_bindings(state: State, existing: dict[str, Any] | None, bindings: list[dict[str, Any]], *,
+                      strict: bool) -> list[dict[str, Any]]:
+    """A KV binding must name a namespace of the account (10042, worded as workers-sdk issue #14249 quotes
+    the API). An ``inherit`` binding (cloudflare-typescript src/resources/workers/scripts/versions.ts
+    ``WorkersBindingKindInherit``; wrangler sends one per ``secrets.required`` name it was not given)
+    resolves against the latest version: with ``bindings_inherit=strict`` one that does not resolve fails
+    the upload with 10057, one error per binding, in the words wrangler parses
+    (workers-sdk packages/deploy-helpers/src/deploy/helpers/secrets-validation.ts
+    ``handleMissingSecretsError``); without it, it is dropped."""
+    for binding in bindings:
+        if binding.get("type") == "kv_namespace" and binding.get("namespace_id") not in state.data["kv"]:
+            raise ApiFailure(400, 10042, f"KV namespace '{binding.get('namespace_id')}' is not valid. "
+                                         "Please verify the namespace_id in your configuration.")
+    latest = existing["versions"][0] if existing and existing["versions"] else None
+    have = set(latest["_secrets"]) | {b["name"] for b in latest["resources"]["bindings"]} if latest else set()
+    unresolved = [str(b.get("name")) for b in bindings if b.get("type") == "inherit" and b.get("name") not in have]
+    if unresolved and strict:
+        errors = [(10057, f"inherit binding '{n}' is invalid: the latest version has no binding of that name")
+                  for n in unresolved]
+        raise ApiFailure(400, *errors[0], more=errors[1:])
+    return [b for b in bindings if b.get("type") != "inherit"]
 
 
 def _script_summary(name: str, script: dict[str, Any]) -> dict[str, Any]:

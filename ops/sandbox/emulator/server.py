@@ -116,7 +116,7 @@ class Handler(BaseHTTPRequestHandler):
         try:
             status, result, info = api.dispatch(emu.state, request)
         except api.ApiFailure as failure:
-            return failure.status, _envelope(False, None, [(failure.code, failure.message)]), {}
+            return failure.status, _envelope(False, None, failure.errors), {}
         return status, _envelope(True, result, [], info), {}
 
     def _admin(self, emu: Emulator, what: str, body: bytes) -> None:
