@@ -256,14 +256,16 @@ def remote_findings(config: Config, envs: list[str], remote: ResourceLister) -> 
 
 
 def required_secret_findings(config: Config, envs: list[str], remote: ResourceLister) -> Iterator[Finding]:
-    """``secrets.required`` names what the Worker cannot run without. wrangler deploys each one not given as an
-    ``inherit`` binding, and the API refuses the upload while the Worker lacks it ("The following required
-    secrets have not been set": workers-sdk packages/deploy-helpers/src/deploy/helpers/secrets-validation.ts);
+    """``secrets.required`` names what the Worker cannot run without. wrangler sends each one that is not already
+    a binding of the upload (a var of the same name is) as an ``inherit`` binding, and the API refuses the upload
+    while the Worker lacks it ("The following required secrets have not been set": workers-sdk
+    packages/deploy-helpers/src/deploy/helpers/secrets-validation.ts ``addRequiredSecretsInheritBindings``);
     for a Worker that does not exist yet, wrangler refuses before uploading. One secrets list per Worker."""
     for env in envs:
         data, where = effective(config, env)
-        secrets = data.get("secrets")
+        secrets, plain = data.get("secrets"), data.get("vars")
         required = [n for n in _items(secrets.get("required")) if isinstance(n, str)] if isinstance(secrets, dict) else []
+        required = [n for n in required if not (isinstance(plain, dict) and n in plain)]
         if not required:
             continue
         script = deployed_name(config, env)
