@@ -17,7 +17,7 @@ import pytest
 
 from ops.cloudflare.operations import OPERATIONS
 from tests.integration.test_wrangler_emulator import World
-from tests.integration.wranglers import PINNED, VERSIONS, wrangler_bin
+from tests.integration.wranglers import OLDEST, PINNED, VERSIONS, wrangler_bin
 
 pytestmark = pytest.mark.skipif(not wrangler_bin(PINNED).exists(),
                                 reason="npm wrangler is not installed (./scripts/bootstrap; CI installs it)")
@@ -40,6 +40,11 @@ def world(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[World]:
     w.handle.stop()
 
 
+def _run(world: World, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(world.bin), *args], cwd=world.worker, env=world.env, capture_output=True, text=True,
+                          timeout=120)
+
+
 def _deployed_version(out: str) -> str:
     return out.split("Current Version ID: ")[1].split()[0]
 
@@ -47,6 +52,11 @@ def _deployed_version(out: str) -> str:
 def test_a_rollback_across_a_migration_is_refused_and_seen_coming(world: World) -> None:
     before = _deployed_version(world.wrangler("deploy"))
     (world.worker / "wrangler.toml").write_text(CONFIG + '\n[[migrations]]\ntag = "v2"\nnew_sqlite_classes = []\n')
+    uploaded = _run(world, "versions", "upload")  # a migration is applied by a deploy, never by a version upload
+    said = uploaded.stdout + uploaded.stderr
+    # 4.86 sends it and the API refuses (10211); 4.164 refuses first, having read the Worker's migration tag
+    assert uploaded.returncode != 0
+    assert ("[code: 10211]" if world.version == OLDEST else "pending Durable Object migration") in said, said
     migrated = _deployed_version(world.wrangler("deploy"))  # sends old_tag v1, new_tag v2
 
     out = world.wrangler("versions", "view", before, "--json")
@@ -56,8 +66,7 @@ def test_a_rollback_across_a_migration_is_refused_and_seen_coming(world: World) 
                                                    target_version=before)
     assert check == {"current_migration_tag": "v2", "target_migration_tag": "v1", "crosses_migration": True}
 
-    refused = subprocess.run([str(world.bin), "rollback", "--yes", "--message", "back"], cwd=world.worker,
-                             env=world.env, capture_output=True, text=True, timeout=120)
+    refused = _run(world, "rollback", "--yes", "--message", "back")
     assert refused.returncode != 0
     assert "a Durable Object migration has occurred since it" in refused.stdout + refused.stderr
     assert "[code: 10226]" in refused.stdout + refused.stderr
