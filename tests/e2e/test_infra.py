@@ -81,6 +81,10 @@ def test_the_worker_as_written_passes_every_gate(infra: Infra) -> None:
     assert bindings["ok"] and size["ok"], (bindings, size)
     assert infra.deploy().returncode == 0
 
+    diagnosed = infra.inv("diagnose", "--json")  # the target's remediations: binding-check, whose probe reads the API
+    assert diagnosed.returncode == 0, diagnosed.stdout + diagnosed.stderr
+    assert [(f["remediation"], f["status"]) for f in json.loads(diagnosed.stdout)["findings"]] == [("binding-check", "healthy")]
+
 
 def test_a_bundle_over_the_size_limit_is_caught_before_deploying(infra: Infra) -> None:
     (infra.dir / "src" / "table.bin").write_bytes(b"\0" * (64 * 2**20 + 1024))  # a routing table grown past 64 MiB
