@@ -245,9 +245,9 @@ def _resolve_bindings(state: State, existing: dict[str, Any] | None, bindings: l
     the API). An ``inherit`` binding (cloudflare-typescript src/resources/workers/scripts/versions.ts
     ``WorkersBindingKindInherit``; wrangler sends one per ``secrets.required`` name it was not given)
     resolves against the latest version: with ``bindings_inherit=strict`` one that does not resolve fails
-    the upload with 10057, one error per binding, in the words wrangler parses
+    the upload with 10057, one error per binding, beginning with the words wrangler parses
     (workers-sdk packages/deploy-helpers/src/deploy/helpers/secrets-validation.ts
-    ``handleMissingSecretsError``); without it, it is dropped."""
+    ``handleMissingSecretsError``; the rest of each message is ours); without it, it is dropped."""
     for binding in bindings:
         if binding.get("type") == "kv_namespace" and binding.get("namespace_id") not in state.data["kv"]:
             raise ApiFailure(400, 10042, f"KV namespace '{binding.get('namespace_id')}' is not valid. "
