@@ -117,6 +117,20 @@ def _migration_tag(version: dict[str, Any]) -> str | None:
     return str(tag) if tag else None
 
 
+def worker_binding_names(c: CloudflareClient, script: str) -> list[str] | None:
+    """The names a Worker binds (vars and secrets included; None when there is no such Worker): what an
+    ``inherit`` binding of its next upload can resolve against. From ``GET .../settings`` (cloudflare-typescript
+    src/resources/workers/scripts/script-and-version-settings.ts ``ScriptAndVersionSettingGetResponse.bindings``;
+    a secret shows as ``{name, type: secret_text}``, without its value)."""
+    try:
+        settings = c.result("GET", f"/workers/scripts/{script}/settings") or {}
+    except ApiError as exc:
+        if exc.code == 10007:  # "This Worker does not exist on your account."
+            return None
+        raise
+    return [str(b["name"]) for b in settings.get("bindings") or [] if isinstance(b, dict) and b.get("name")]
+
+
 def consumer_script(consumer: dict[str, Any]) -> str | None:
     """The Worker a consumer runs: ``script_name`` in the API reference (cloudflare-typescript
     src/resources/queues/consumers.ts ``MqWorkerConsumerResponse``), ``script`` or ``service``

@@ -30,7 +30,7 @@ class ResourceLister(Protocol):
     def r2_buckets(self) -> list[dict[str, Any]]: ...
     def queues(self) -> list[dict[str, Any]]: ...
     def durable_objects(self) -> list[dict[str, Any]]: ...
-    def worker_secrets(self, script: str) -> list[str] | None: ...  # None: no such Worker
+    def worker_bindings(self, script: str) -> list[str] | None: ...  # its binding names; None: no such Worker
 
 
 @dataclass(frozen=True)
@@ -258,9 +258,10 @@ def remote_findings(config: Config, envs: list[str], remote: ResourceLister) -> 
 def required_secret_findings(config: Config, envs: list[str], remote: ResourceLister) -> Iterator[Finding]:
     """``secrets.required`` names what the Worker cannot run without. wrangler sends each one that is not already
     a binding of the upload (a var of the same name is) as an ``inherit`` binding, and the API refuses the upload
-    while the Worker lacks it ("The following required secrets have not been set": workers-sdk
-    packages/deploy-helpers/src/deploy/helpers/secrets-validation.ts ``addRequiredSecretsInheritBindings``);
-    for a Worker that does not exist yet, wrangler refuses before uploading. One secrets list per Worker."""
+    while the Worker has no binding of that name to inherit, a secret or a var of its current version ("The
+    following required secrets have not been set": workers-sdk packages/deploy-helpers/src/deploy/helpers/
+    secrets-validation.ts ``addRequiredSecretsInheritBindings``); for a Worker that does not exist yet, wrangler
+    refuses before uploading. One settings read per Worker."""
     for env in envs:
         data, where = effective(config, env)
         secrets, plain = data.get("secrets"), data.get("vars")
@@ -269,7 +270,7 @@ def required_secret_findings(config: Config, envs: list[str], remote: ResourceLi
         if not required:
             continue
         script = deployed_name(config, env)
-        have = remote.worker_secrets(script)
+        have = remote.worker_bindings(script)
         missing = [n for n in required if have is None or n not in have]
         if not missing:
             continue
@@ -344,13 +345,7 @@ class ClientLister:
 
         return list_durable_objects(self.client)
 
-    def worker_secrets(self, script: str) -> list[str] | None:
-        from ops.cloudflare import list_secrets
-        from ops.errors import ApiError
+    def worker_bindings(self, script: str) -> list[str] | None:
+        from ops.cloudflare.operations import worker_binding_names
 
-        try:
-            return [str(s["name"]) for s in list_secrets(self.client, script)]
-        except ApiError as exc:
-            if exc.code == 10007:  # "This Worker does not exist on your account."
-                return None
-            raise
+        return worker_binding_names(self.client, script)

@@ -1,7 +1,8 @@
 """`check.bindings --remote`: a name in `secrets.required` that the Worker lacks fails before `wrangler deploy` does.
 
-Against the emulator's secrets list, one request per Worker, with wrangler's rules: a var of the same
-name satisfies it, and each env deploys its own Worker (`<name>-<env>` unless the env names one).
+Against the emulator's script settings (the Worker's bindings), one request per Worker, with wrangler's
+rules: a var of the same name satisfies it, a binding of the Worker is inherited, and each env deploys
+its own Worker (`<name>-<env>` unless the env names one).
 """
 
 from __future__ import annotations
@@ -41,8 +42,8 @@ def emulator(tmp_path: Path) -> Iterator[EmulatorHandle]:
     handle.stop()
 
 
-def _deploy_with_secret(emulator: EmulatorHandle, script: str, name: str) -> None:
-    metadata = {"main_module": "index.js", "bindings": [{"type": "secret_text", "name": name, "text": "s3cret"}]}
+def _deploy_with_secret(emulator: EmulatorHandle, script: str, name: str, kind: str = "secret_text") -> None:
+    metadata = {"main_module": "index.js", "bindings": [{"type": kind, "name": name, "text": "s3cret"}]}
     response = httpx.put(f"{emulator.api_base_url}/accounts/{ACCOUNT}/workers/scripts/{script}",
                          headers={"Authorization": f"Bearer {TOKEN}"},
                          files={"metadata": (None, json.dumps(metadata), "application/json"),
@@ -80,8 +81,16 @@ def test_an_env_deploys_its_own_worker_and_its_vars_satisfy_wrangler(emulator: E
     assert [(code, line, env) for code, line, env, _ in _missing(emulator, config, "production")] == [
         ("missing-secret", 6, "<top>"), ("missing-secret", 12, "production")]
     assert "Worker infra-api-production does not exist yet" in _missing(emulator, config, "production")[1][3]
-    secret_lists = [r["path"] for r in emulator.emulator.requests[before:] if r["path"].endswith("/secrets")]
-    assert len(secret_lists) == 4  # two checks, one list per Worker each
+    reads = [r["path"] for r in emulator.emulator.requests[before:] if r["path"].endswith("/settings")]
+    assert len(reads) == 4  # two checks, one settings read per Worker each
 
     _deploy_with_secret(emulator, "infra-api-production", "ORIGIN_TOKEN")  # ORIGIN_URL is a var of the env
     assert [env for _, _, env, _ in _missing(emulator, config, "production")] == ["<top>"]
+
+
+def test_a_var_the_worker_already_binds_is_inherited_not_missing(emulator: EmulatorHandle, tmp_path: Path) -> None:
+    config = tmp_path / "wrangler.toml"
+    config.write_text(CONFIG, encoding="utf-8")
+    _deploy_with_secret(emulator, "infra-api", "ORIGIN_TOKEN")
+    _deploy_with_secret(emulator, "infra-api", "ORIGIN_URL", kind="plain_text")  # the version before had it as a var
+    assert _missing(emulator, config, "<top>") == []
