@@ -253,13 +253,23 @@ def _resolve_bindings(state: State, existing: dict[str, Any] | None, bindings: l
             raise ApiFailure(400, 10042, f"KV namespace '{binding.get('namespace_id')}' is not valid. "
                                          "Please verify the namespace_id in your configuration.")
     latest = existing["versions"][0] if existing and existing["versions"] else None
-    have = set(latest["_secrets"]) | {b["name"] for b in latest["resources"]["bindings"]} if latest else set()
-    unresolved = [str(b.get("name")) for b in bindings if b.get("type") == "inherit" and b.get("name") not in have]
+    secrets = set(latest["_secrets"]) if latest else set()
+    kept = {b["name"]: b for b in latest["resources"]["bindings"] if b.get("type") != "secret_text"} if latest else {}
+    resolved, unresolved = [], []
+    for binding in bindings:
+        if binding.get("type") != "inherit":
+            resolved.append(binding)
+            continue
+        source = str(binding.get("old_name") or binding.get("name"))
+        if source in kept:  # the latest version's binding, under the name asked for
+            resolved.append({**kept[source], "name": binding.get("name")})
+        elif source not in secrets:  # a secret is carried with the version's secrets
+            unresolved.append(str(binding.get("name")))
     if unresolved and strict:
         errors = [(10057, f"inherit binding '{n}' is invalid: the latest version has no binding of that name")
                   for n in unresolved]
         raise ApiFailure(400, *errors[0], more=errors[1:])
-    return [b for b in bindings if b.get("type") != "inherit"]
+    return resolved
 
 
 def _script_summary(name: str, script: dict[str, Any]) -> dict[str, Any]:
