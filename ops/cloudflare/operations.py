@@ -95,6 +95,42 @@ def deploy_version(c: CloudflareClient, script: str, version_id: str, message: s
         raise
 
 
+def migrations_between(c: CloudflareClient, script: str, current_version: str, target_version: str) -> dict[str, Any]:
+    """Whether a Durable Object migration lies between two versions, which Cloudflare refuses to roll back
+    across ("rollbacks will not be allowed if a Durable Object migration has occurred between the version
+    in the active deployment and the version selected to roll back to": developers.cloudflare.com/workers/
+    configuration/versions-and-deployments/rollbacks/, Limits).
+
+    Each version carries the tag of the migration most recently applied when it was made
+    (cloudflare-typescript src/resources/workers/scripts/versions.ts
+    ``VersionGetResponse.resources.script_runtime.migration_tag``; omitted for a Worker without
+    Durable Objects). Two versions with different tags have a migration between them.
+    """
+    tags = {which: _migration_tag(_api.get_version(c, script, version_id))
+            for which, version_id in (("current", current_version), ("target", target_version))}
+    return {"current_migration_tag": tags["current"], "target_migration_tag": tags["target"],
+            "crosses_migration": tags["current"] != tags["target"]}
+
+
+def _migration_tag(version: dict[str, Any]) -> str | None:
+    tag = ((version.get("resources") or {}).get("script_runtime") or {}).get("migration_tag")
+    return str(tag) if tag else None
+
+
+def worker_binding_names(c: CloudflareClient, script: str) -> list[str] | None:
+    """The names a Worker binds (vars and secrets included; None when there is no such Worker): what an
+    ``inherit`` binding of its next upload can resolve against. From ``GET .../settings`` (cloudflare-typescript
+    src/resources/workers/scripts/script-and-version-settings.ts ``ScriptAndVersionSettingGetResponse.bindings``;
+    a secret shows as ``{name, type: secret_text}``, without its value)."""
+    try:
+        settings = c.result("GET", f"/workers/scripts/{script}/settings") or {}
+    except ApiError as exc:
+        if exc.code == 10007:  # "This Worker does not exist on your account."
+            return None
+        raise
+    return [str(b["name"]) for b in settings.get("bindings") or [] if isinstance(b, dict) and b.get("name")]
+
+
 def consumer_script(consumer: dict[str, Any]) -> str | None:
     """The Worker a consumer runs: ``script_name`` in the API reference (cloudflare-typescript
     src/resources/queues/consumers.ts ``MqWorkerConsumerResponse``), ``script`` or ``service``
@@ -257,6 +293,10 @@ OPERATIONS: dict[str, Operation] = {op.name: op for op in (
     Operation("worker.state", "read", worker_state, record(script=STRING, version=optional(STRING)), WORKER_STATE),
     Operation("versions.list", "read", _api.list_versions, SCRIPT, OBJECTS),
     Operation("versions.get", "read", _api.get_version, record(script=STRING, version_id=STRING), mapping()),
+    Operation("versions.migrations", "read", migrations_between,
+              record(script=STRING, current_version=STRING, target_version=STRING),
+              record(current_migration_tag=nullable(STRING), target_migration_tag=nullable(STRING),
+                     crosses_migration=BOOLEAN)),
     Operation("deployments.list", "read", _api.list_deployments, SCRIPT, OBJECTS),
     Operation("deployments.create", "write", deploy_version,
               record(script=STRING, version_id=STRING, message=optional(STRING), force=optional(BOOLEAN)), mapping()),

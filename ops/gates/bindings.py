@@ -32,6 +32,7 @@ class ResourceLister(Protocol):
     def r2_buckets(self) -> list[dict[str, Any]]: ...
     def queues(self) -> list[dict[str, Any]]: ...
     def durable_objects(self) -> list[dict[str, Any]]: ...
+    def worker_bindings(self, script: str) -> list[str] | None: ...  # its binding names; None: no such Worker
 
 
 def check(config: Config, *, env: str | None = None, all_envs: bool = False, remote: ResourceLister | None = None,
@@ -54,6 +55,7 @@ def check(config: Config, *, env: str | None = None, all_envs: bool = False, rem
         result.findings.extend(_cross_env_findings(config))
     if remote is not None:
         result.findings.extend(remote_findings(config, chosen, remote))
+        result.findings.extend(required_secret_findings(config, chosen, remote))
     result.checked.append(str(config.path))
     return _dedupe(result)
 
@@ -224,6 +226,34 @@ def _in_jurisdiction(binding: Binding) -> str:
     return f" (jurisdiction {binding.jurisdiction})" if binding.jurisdiction else ""
 
 
+def required_secret_findings(config: Config, envs: list[str], remote: ResourceLister) -> Iterator[Finding]:
+    """``secrets.required`` names what the Worker cannot run without. wrangler sends each one that is not already
+    a binding of the upload (a var of the same name is) as an ``inherit`` binding, and the API refuses the upload
+    while the Worker has no binding of that name to inherit, a secret or a var of its current version ("The
+    following required secrets have not been set": workers-sdk packages/deploy-helpers/src/deploy/helpers/
+    secrets-validation.ts ``addRequiredSecretsInheritBindings``); for a Worker that does not exist yet, wrangler
+    refuses before uploading. One settings read per Worker."""
+    for env in envs:
+        resolved = effective(config, env)
+        data, where = resolved.data, resolved.where
+        secrets, plain = data.get("secrets"), data.get("vars")
+        required = [n for n in _items(secrets.get("required")) if isinstance(n, str)] if isinstance(secrets, dict) else []
+        required = [n for n in required if not (isinstance(plain, dict) and n in plain)]
+        if not required:
+            continue
+        script = resolved.worker_name or ""
+        have = remote.worker_bindings(script)
+        missing = [n for n in required if have is None or n not in have]
+        if not missing:
+            continue
+        why = f"Worker {script} does not exist yet" if have is None else f"Worker {script} lacks them"
+        yield _finding(config, "error", "missing-secret", (*where.get("secrets", ("secrets",)), "required"),
+                       f"secrets.required names {', '.join(missing)}, and {why}: wrangler deploy would fail "
+                       f'("The following required secrets have not been set"); set each first with '
+                       f"wrangler secret put NAME{' --env ' + env if env != TOP else ''}", env,
+                       missing=missing, script=script)
+
+
 def _noun(kind: str) -> str:
     return {"kv": "KV namespace", "d1": "D1 database", "r2": "R2 bucket", "queue": "queue"}.get(kind, kind)
 
@@ -264,3 +294,8 @@ class ClientLister:
         from ops.cloudflare import list_durable_objects
 
         return list_durable_objects(self.client)
+
+    def worker_bindings(self, script: str) -> list[str] | None:
+        from ops.cloudflare.operations import worker_binding_names
+
+        return worker_binding_names(self.client, script)

@@ -35,6 +35,7 @@ class WorkerSpec:
 
     def wrangler_args(self) -> list[str]:
         return ["--env", self.env] if self.env else []
+    served: bool = True      # on workerd through wrangler dev; else only deployed when a rehearsal needs it
 
 
 BOOKS = WorkerSpec("books", "books-api", "books-worker", "sandbox",
@@ -79,12 +80,16 @@ MANUSCRIPT = WorkerSpec("manuscript", "manuscript-api", "manuscript-worker", "sa
                         users={MANUSCRIPT_PROBE_EMAIL: "LOGIN_PROBE_PASSWORD"},
                         settings=MANUSCRIPT_SETTINGS)
 MANUSCRIPT_DB = "d1d1d1d1-0000-4000-8000-00000000a001"
-WORKERS: tuple[WorkerSpec, ...] = (BOOKS, PLAIN, AI, MANUSCRIPT)
+# Not served: its rehearsals are deploys (tests/e2e/test_infra.py), which need the control plane only.
+INFRA = WorkerSpec("infra", "infra-api", "infra-worker", "sandbox-infra", {"ORIGIN_TOKEN": "sandbox-origin-token-0000"},
+                   served=False, settings='remediations = ["binding-check"]\n')
+WORKERS: tuple[WorkerSpec, ...] = (BOOKS, PLAIN, AI, MANUSCRIPT, INFRA)
 # Kept for callers that mean the books Worker.
 WORKER = BOOKS.script
 SECRETS = BOOKS.secrets
 KV_ID = "b0b0cafe000000000000000000000001"
 PLAIN_KV_ID = "b0b0cafe000000000000000000000002"
+INFRA_KV_ID = "b0b0cafe000000000000000000000003"
 
 # name -> default port. The Worker's public port is its recording proxy (the target's
 # worker_url); `<key>_dev` is the `wrangler dev` behind it, which only the sandbox calls.
@@ -93,6 +98,7 @@ DEFAULT_PORTS: dict[str, int] = {
     "books": 18787, "books_dev": 18788, "plain": 18789, "plain_dev": 18790,
     "openai": 18710, "anthropic": 18711, "mistral": 18712, "ai": 18797, "ai_dev": 18798,
     "manuscript": 18795, "manuscript_dev": 18796,
+    "infra": 18791, "infra_dev": 18792,
 }
 # The team's own Worker (ops.sandbox.own), when the sandbox runs in a Worker's repository.
 OWN_PORTS: dict[str, int] = {"own": 18785, "own_dev": 18786}

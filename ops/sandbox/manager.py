@@ -207,10 +207,11 @@ class Sandbox:
                         lambda: all(_ok(f"{self.provider_url(n)}/__provider/config") for n in self.ports.providers()))
         self._write_overrides()
         self._start("emulator", self._emulator_argv(), lambda: _ok(f"{self.emulator_url}/__emulator/health"))
-        with ThreadPoolExecutor(len(self.workers)) as pool:  # a wrangler deploy, then a wrangler dev, per Worker, side by side
-            list(pool.map(self._deploy_first, [w for w in self.workers if not self.live_version(w)]))
-            list(pool.map(self._seed_d1, self.workers))
-            list(pool.map(self._serve, self.workers))
+        served = self.served_workers
+        with ThreadPoolExecutor(max(1, len(served))) as pool:  # a wrangler deploy, then a wrangler dev, per Worker, side by side
+            list(pool.map(self._deploy_first, [w for w in served if not self.live_version(w)]))
+            list(pool.map(self._seed_d1, served))
+            list(pool.map(self._serve, served))
         self.targets_file()  # for sandboxes on other ports or homes: OPS_TARGETS_FILE=<home>/targets.toml
         return self.status()
 
@@ -228,8 +229,12 @@ class Sandbox:
             _rmtree(self.home / sub)
         return self.up()
 
+    @property
+    def served_workers(self) -> tuple[WorkerSpec, ...]:
+        return tuple(w for w in self.workers if w.served)
+
     def status(self) -> dict[str, Any]:
-        workers = {spec.key: self._worker_status(spec) for spec in self.workers}
+        workers = {spec.key: self._worker_status(spec) for spec in self.served_workers}
         parts: dict[str, Any] = {
             "emulator": {"url": self.api_base_url, "healthy": _ok(f"{self.emulator_url}/__emulator/health"),
                          "log": str(self.log("emulator"))},
@@ -329,7 +334,7 @@ class Sandbox:
         argv = [sys.executable, "-m", "ops.sandbox.emulator", "--port", str(self.ports.emulator),
                 "--state", str(self.home / "emulator" / "state.json"), "--live-dir", str(self.home / "live"),
                 "--token", self.token, "--account", ACCOUNT_ID, "--seed", self._seed()]
-        for spec in self.workers:
+        for spec in self.served_workers:
             argv += ["--proxy", f"{spec.script}={self.ports[spec.key]}={self.dev_url_of(spec)}",
                      "--console-log", f"{spec.script}={self.log('worker-' + spec.key)}",
                      "--bridge-url", f"{self.dev_url_of(spec)}/__sandbox"]
@@ -339,7 +344,7 @@ class Sandbox:
         """The emulator's seed: the examples' scenarios, or what a team's Worker binds (ops.sandbox.own)."""
         own = [w for w in self.workers if w.source is not None]
         if not own:
-            return "default,plain,ai,manuscript"
+            return "default,plain,ai,manuscript,infra"
         from ops.sandbox.own import seed
 
         path = self.home / "emulator" / "seed.json"

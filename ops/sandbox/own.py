@@ -1,7 +1,7 @@
 """The team's own Worker in the sandbox: read from its repository's wrangler config, as wrangler reads it.
 
 Run in a Worker's repository, `sandbox.up` rehearses that Worker instead of this
-repo's examples: the config is the one wrangler would use (``ops.gates.lookup``),
+repo's examples: the config is the one wrangler would use (``ops.documents.wrangler_config.find_config``),
 the env the one asked for (``--env``, a named target's, else ``staging`` when the
 config has it, else the top level), the deployed name the one wrangler computes
 for it, the secrets those of ``.dev.vars.<env>`` or ``.dev.vars`` (as `wrangler dev`

@@ -51,7 +51,9 @@ VERSION = obj({
                       "script_runtime": obj({"compatibility_date": {"type": ["string", "null"]},
                                              "compatibility_flags": {"type": "array", "items": STR},
                                              "usage_model": {"enum": ["bundled", "unbound", "standard"]},
-                                             "limits": {"type": "object"}}, ("usage_model",))},
+                                             "limits": {"type": "object"},
+                                             # TS versions.ts VersionGetResponse.Resources.ScriptRuntime
+                                             "migration_tag": STR}, ("usage_model",))},
                      ("bindings", "script", "script_runtime")),
     "startup_time_ms": NUM,
 }, ("id", "number", "metadata", "resources"))

@@ -34,7 +34,9 @@ INVENTIONS = {
     11011: "a queue message over 128 KB or a batch over 256 KB (413; the limits are documented, the code is not)",
     10040: "a KV bulk request over 100 MB (413; the limit is documented, the code is not)",
     10041: "an unknown cf-r2-jurisdiction",
-    10079: "a Durable Object migration whose old_tag is not the script's migration tag",
+    10226: "a deployment of a version across a Durable Object migration (Cloudflare refuses it: "
+           "developers.cloudflare.com/workers/configuration/versions-and-deployments/rollbacks/, Limits; "
+           "its code and message are not documented)",
     7400: "a D1 database created without a name",
     7404: "a D1 database that does not exist",
     7502: "a D1 database name already taken",
@@ -42,6 +44,12 @@ INVENTIONS = {
 NOT_FOUND_SCRIPT = (404, 10007, "This Worker does not exist on your account.")
 KV_BULK_BYTES = 100_000_000  # developers.cloudflare.com/kv/platform/limits/: 100 MB a bulk request
 MAX_ROLLBACK_VERSIONS = 10
+SCRIPT_SIZE_LIMIT = 64 * 2**20
+# Documented elsewhere than in the API reference: 10079 as the API answers it (workers-sdk issues #705
+# and #6953 quote it), 10211 as cloudflare-docs issue #32982 quotes it.
+VERSION_UPLOAD_WITH_MIGRATION = (400, 10211, "Version upload failed. You attempted to upload a version of a Worker "
+                                 "that includes a Durable Object migration, but migrations must be fully applied via "
+                                 "a non-versioned deployment. Refer to the documentation for more information.")
 
 
 @dataclass
@@ -70,9 +78,10 @@ class Raw:
 
 
 class ApiFailure(Exception):
-    def __init__(self, status: int, code: int, message: str) -> None:
+    def __init__(self, status: int, code: int, message: str, more: list[tuple[int, str]] | None = None) -> None:
         super().__init__(message)
         self.status, self.code, self.message = status, code, message
+        self.errors = [(code, message), *(more or [])]  # the envelope's errors, the first being (code, message)
 
 
 Reply = tuple[int, Any, dict[str, Any] | None]  # status, result, result_info
@@ -200,18 +209,20 @@ def _store_upload(state: State, req: Request, triggered_by: str) -> dict[str, An
     main_module = metadata.get("main_module") or metadata.get("body_part") or (files[0][0] if files else "")
     if not any(f[0] == main_module for f in files):
         raise ApiFailure(400, 10021, f"No such module \"{main_module}\" in the upload.")
-    modules = [{"name": f, "content_type": ct, "digest": state.store_module(data)} for f, ct, data in files]
+    _check_size(files)
     existing = state.data["scripts"].get(name)
+    bindings = _resolve_bindings(state, existing, metadata.get("bindings", []), strict=req.query.get("bindings_inherit") == "strict")
+    modules = [{"name": f, "content_type": ct, "digest": state.store_module(data)} for f, ct, data in files]
     migrations = metadata.get("migrations") or {}
+    if migrations and triggered_by == "version_upload":
+        raise ApiFailure(*VERSION_UPLOAD_WITH_MIGRATION)
     current_tag = (existing or {}).get("migration_tag")
     if migrations and (migrations.get("old_tag") or None) != (current_tag or None):
-        raise ApiFailure(400, 10079, f"Migration tag precondition failed: the script's migration tag is "
-                                     f"{current_tag!r}, the upload's old_tag {migrations.get('old_tag')!r}.")
+        raise ApiFailure(400, 10079, f"Migration tag precondition failed; current tag is {current_tag!r}")
     secrets = dict(_current_version(existing)["_secrets"]) if existing and existing["deployments"] else {}
     latest = existing["versions"][0] if existing and existing["versions"] else None
     if latest is not None and "secret_text" in (metadata.get("keep_bindings") or []):
         secrets = {**secrets, **latest["_secrets"]}
-    bindings = _inherit(metadata.get("bindings", []), latest)
     for binding in metadata.get("bindings", []):
         if binding.get("type") == "secret_text":
             secrets[binding["name"]] = binding.get("text", "")
@@ -219,6 +230,9 @@ def _store_upload(state: State, req: Request, triggered_by: str) -> dict[str, An
             secrets[binding["name"]] = latest["_secrets"][binding["name"]]
     runtime = {"compatibility_date": metadata.get("compatibility_date"),
                "compatibility_flags": metadata.get("compatibility_flags", []), "usage_model": "standard"}
+    migration_tag = migrations.get("new_tag") or current_tag
+    if migration_tag:  # VersionGetResponse.resources.script_runtime.migration_tag: omitted without Durable Objects
+        runtime["migration_tag"] = migration_tag
     annotations = metadata.get("annotations") or {}
     version = _new_version(state, name, main_module=main_module, modules=modules, bindings=bindings,
                            secrets=secrets, runtime=runtime, triggered_by=triggered_by,
@@ -228,19 +242,47 @@ def _store_upload(state: State, req: Request, triggered_by: str) -> dict[str, An
     return version
 
 
-def _inherit(bindings: list[dict[str, Any]], latest: dict[str, Any] | None) -> list[dict[str, Any]]:
-    """``{"name", "type": "inherit"}`` takes the latest version's binding of that name (a secret stays a secret),
-    as wrangler 4.86's `versions secret put` uploads every binding it does not change (wrangler-dist/cli.js
-    copyWorkerVersionWithNewSecrets; workers-sdk packages/deploy-helpers/src/deploy/helpers/create-worker-upload-form.ts)."""
-    previous = {b["name"]: b for b in (latest or {}).get("resources", {}).get("bindings", [])}
-    resolved = []
+def _check_size(files: list[tuple[str, str, bytes]]) -> None:
+    """The Worker size limit: 64 MiB uncompressed on every plan since 2026-09-04 (cloudflare-docs #33241), counted
+    over the modules without source maps as wrangler's Total Upload counts them. The message is the API's
+    (workers-sdk issue #9101 quotes it for the 3 MiB limit of the time), with today's limit."""
+    size = sum(len(data) for _, ctype, data in files if ctype != "application/source-map")
+    if size > SCRIPT_SIZE_LIMIT:
+        raise ApiFailure(400, 10027, f"Your Worker exceeded the size limit of {SCRIPT_SIZE_LIMIT // 2**20} MiB. Refer to the "
+                                     "Workers documentation (https://developers.cloudflare.com/workers/observability/errors/"
+                                     "#errors-on-worker-upload) for more details.")
+
+
+def _resolve_bindings(state: State, existing: dict[str, Any] | None, bindings: list[dict[str, Any]], *,
+                      strict: bool) -> list[dict[str, Any]]:
+    """A KV binding must name a namespace of the account (10042, worded as workers-sdk issue #14249 quotes
+    the API). An ``inherit`` binding (cloudflare-typescript src/resources/workers/scripts/versions.ts
+    ``WorkersBindingKindInherit``; wrangler sends one per ``secrets.required`` name it was not given)
+    resolves against the latest version: with ``bindings_inherit=strict`` one that does not resolve fails
+    the upload with 10057, one error per binding, beginning with the words wrangler parses
+    (workers-sdk packages/deploy-helpers/src/deploy/helpers/secrets-validation.ts
+    ``handleMissingSecretsError``; the rest of each message is ours); without it, it is dropped."""
+    for binding in bindings:
+        if binding.get("type") == "kv_namespace" and binding.get("namespace_id") not in state.data["kv"]:
+            raise ApiFailure(400, 10042, f"KV namespace '{binding.get('namespace_id')}' is not valid. "
+                                         "Please verify the namespace_id in your configuration.")
+    latest = existing["versions"][0] if existing and existing["versions"] else None
+    secrets = set(latest["_secrets"]) if latest else set()
+    kept = {b["name"]: b for b in latest["resources"]["bindings"] if b.get("type") != "secret_text"} if latest else {}
+    resolved, unresolved = [], []
     for binding in bindings:
         if binding.get("type") != "inherit":
             resolved.append(binding)
-        elif binding.get("name") in previous and previous[binding["name"]].get("type") != "secret_text":
-            resolved.append(previous[binding["name"]])
-        elif binding.get("name") not in (latest or {}).get("_secrets", {}):
-            raise ApiFailure(400, 10021, f"binding {binding.get('name')!r} cannot be inherited: the latest version has none")
+            continue
+        source = str(binding.get("old_name") or binding.get("name"))
+        if source in kept:  # the latest version's binding, under the name asked for
+            resolved.append({**kept[source], "name": binding.get("name")})
+        elif source not in secrets:  # a secret is carried with the version's secrets
+            unresolved.append(str(binding.get("name")))
+    if unresolved and strict:
+        errors = [(10057, f"inherit binding '{n}' is invalid: the latest version has no binding of that name")
+                  for n in unresolved]
+        raise ApiFailure(400, *errors[0], more=errors[1:])
     return resolved
 
 
@@ -296,7 +338,8 @@ def upload_script(state: State, req: Request) -> Reply:
 
 
 @route("POST", "/workers/scripts/{script}/versions",
-       f"{TS}workers/scripts/versions.ts VersionCreateParams/VersionCreateResponse; {WRANGLER}versions/upload.ts")
+       f"{TS}workers/scripts/versions.ts VersionCreateParams/VersionCreateResponse; {WRANGLER}versions/upload.ts; "
+       "error 10211 for a migration as cloudflare-docs issue #32982 quotes it")
 def upload_version(state: State, req: Request) -> Reply:
     version = _store_upload(state, req, "version_upload")
     state.save()
@@ -351,7 +394,9 @@ def list_deployments(state: State, req: Request) -> Reply:
 
 
 @route("POST", "/workers/scripts/{script}/deployments",
-       f"{TS}workers/scripts/deployments.ts DeploymentCreateParams/Deployment; errors 10220, 10215 as {WRANGLER}versions/rollback/index.ts")
+       f"{TS}workers/scripts/deployments.ts DeploymentCreateParams/Deployment; errors 10220, 10215 as {WRANGLER}versions/rollback/index.ts; "
+       "no rollback across a Durable Object migration as developers.cloudflare.com/workers/configuration/"
+       "versions-and-deployments/rollbacks/ (Limits)")
 def create_deployment(state: State, req: Request) -> Reply:
     name = req.params["script"]
     script = _script(state, name)
@@ -368,6 +413,7 @@ def create_deployment(state: State, req: Request) -> Reply:
         raise ApiFailure(404, 10007, "The requested Worker Version does not exist.")
     if version not in recent:
         raise ApiFailure(400, 10224, f"Version {version_id} is not among the {MAX_ROLLBACK_VERSIONS} most recent versions and cannot be deployed.")
+    _refuse_across_migration(script, version)
     current = _current_version(script)
     changed = sorted(k for k in set(current["_secrets"]) | set(version["_secrets"])
                      if current["_secrets"].get(k) != version["_secrets"].get(k))
@@ -378,6 +424,21 @@ def create_deployment(state: State, req: Request) -> Reply:
     triggered = "rollback" if version["number"] < script["versions"][0]["number"] else "deployment"
     deployment = _deploy(state, name, version_id, triggered_by=triggered, message=message)
     return 200, deployment, None
+
+
+def _refuse_across_migration(script: dict[str, Any], version: dict[str, Any]) -> None:
+    """Cloudflare refuses a rollback when "a Durable Object migration has occurred between the version in
+    the active deployment and the version selected to roll back to" (developers.cloudflare.com/workers/
+    configuration/versions-and-deployments/rollbacks/, Limits). Each version carries the migration tag
+    that was the Worker's when it was created (cloudflare-typescript src/resources/workers/scripts/
+    versions.ts ``VersionGetResponse.resources.script_runtime.migration_tag``); one that differs from
+    the Worker's own predates (or skips) a migration. The code and message are the emulator's own."""
+    live = script.get("migration_tag")
+    tag = version["resources"]["script_runtime"].get("migration_tag")
+    if (tag or None) != (live or None):
+        raise ApiFailure(400, 10226,
+                         f"Cannot deploy version {version['id']}: a Durable Object migration has occurred since it "
+                         f"(its migration tag is {tag!r}, the Worker's is {live!r}). Deploy forward with wrangler deploy.")
 
 
 @route("GET", "/workers/scripts/{script}/subdomain",

@@ -119,7 +119,7 @@ class Handler(BaseHTTPRequestHandler):
         try:
             status, result, info = api.dispatch(emu.state, request)
         except api.ApiFailure as failure:
-            return failure.status, _envelope(False, None, [(failure.code, failure.message)]), {}
+            return failure.status, _envelope(False, None, failure.errors), {}
         return status, (result if isinstance(result, api.Raw) else _envelope(True, result, [], info)), {}
 
     def _admin(self, emu: Emulator, what: str, body: bytes) -> None:
