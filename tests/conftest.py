@@ -30,11 +30,12 @@ def sandbox() -> Iterator[Any]:
         pytest.skip("the npm parts are not installed (run ./scripts/bootstrap); CI installs them")
     from ops.sandbox.testing import SandboxHandle
 
-    from ops.sandbox.constants import BOOKS, PLAIN
+    from ops.sandbox.constants import BOOKS, INFRA, PLAIN
 
-    # The books and plain Workers; the manuscript rehearsal has its own lean sandbox (tests/e2e/test_manuscript.py).
+    # The books and plain Workers served, the infrastructure Worker copied (its rehearsals deploy it); the AI and
+    # manuscript rehearsals have their own lean sandboxes.
     handle = SandboxHandle(token=SANDBOX_TOKEN, secrets=SANDBOX_SECRETS, other_secrets=SANDBOX_OTHER_SECRETS,
-                           workers=(BOOKS, PLAIN))
+                           workers=(BOOKS, PLAIN, INFRA))
     yield handle
     handle.stop()
 

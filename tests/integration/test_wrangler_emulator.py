@@ -85,6 +85,9 @@ def test_secret_put_on_stdin_and_secret_list(world: World) -> None:
 
 
 def test_rollback_across_changed_secrets_takes_the_10220_path(world: World) -> None:
+    # Its own history, whatever ran before it on this worker: a deploy, then a secret that changes after it.
+    world.wrangler("deploy", "--message", "before the secret changed")
+    world.wrangler("secret", "put", "JWT_SECRET", input="a-secret-changed-after-the-deploy\n")
     before = list_deployments(world.client, "books-api")[0]["versions"][0]["version_id"]
     out = world.wrangler("rollback", "--yes", "--message", "test rollback")
     assert "The following secrets have changed since version" in out  # wrangler parsed our 10220 message
