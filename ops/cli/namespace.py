@@ -10,6 +10,7 @@ import importlib
 from typing import Any
 
 from invoke.collection import Collection
+from invoke.parser.context import ParserContext
 from invoke.tasks import Task
 
 # (collection name, module, function returning the Collection)
@@ -36,7 +37,7 @@ def build_namespace(argv: list[str] | None = None) -> Collection:
     """The root collection; ``argv`` (the command line) lets unnamed remediations load lazily."""
     if argv is not None:
         argv = [*argv, *_help_target()]
-    ns = Collection()
+    ns = _Root()
     for name, module_name, attr in PARTS:
         try:
             build = getattr(importlib.import_module(module_name), attr)
@@ -50,6 +51,23 @@ def build_namespace(argv: list[str] | None = None) -> Collection:
         except Exception:  # noqa: S112 - a missing top-level task must not hide the others
             continue
     return ns
+
+
+class _FlaglessContext(ParserContext):
+    """The parser context of a task without flags: nothing in it changes while parsing, so no copy is made.
+
+    invoke's parser deep-copies every task's context on every command; with hundreds of
+    remediations listed (flagless until named) that copy is most of `inv --list`'s extra time.
+    """
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> _FlaglessContext:
+        return self
+
+
+class _Root(Collection):
+    def to_contexts(self, ignore_unknown_help: bool | None = None) -> list[ParserContext]:
+        contexts = super().to_contexts(ignore_unknown_help=ignore_unknown_help)
+        return [c if c.args else _FlaglessContext(name=c.name, aliases=c.aliases) for c in contexts]
 
 
 def _help_target() -> list[str]:
