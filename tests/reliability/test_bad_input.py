@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import os
-import resource
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -19,15 +18,13 @@ RSS_LIMIT_MB = 200
 
 
 def run_measured(ws: Workspace, *args: str) -> tuple[int, str, float, float]:
-    env = {**ws.env, "SHORT_SECRET": "abc"}
-    proc = subprocess.Popen([sys.executable, "-m", "invoke", "--search-root", str(REPO), *args], env=env,
-                            cwd=ws.root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    output = proc.stdout.read() if proc.stdout else ""
-    _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    cpu = usage.ru_utime + usage.ru_stime
-    rss_mb = usage.ru_maxrss / 1024
-    return proc.returncode, output, cpu, rss_mb
+    report = ws.root / "measured.json"
+    env = {**ws.env, "SHORT_SECRET": "abc", "MEASURED_TO": str(report)}
+    done = subprocess.run([sys.executable, str(REPO / "tests" / "reliability" / "measured.py"),
+                           sys.executable, "-m", "invoke", "--search-root", str(REPO), *args], env=env,
+                          cwd=ws.root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=120)
+    measured = json.loads(report.read_text(encoding="utf-8"))
+    return measured["code"], done.stdout, measured["cpu"], measured["rss_mb"]
 
 
 def assert_clean(code: int, output: str, cpu: float, rss: float, *, where: str) -> None:

@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 from ops.sandbox.breaks import SCENARIOS, Scenario
+from ops.sandbox.constants import BOOKS
 
 from tests.conftest import REPO
 from tests.e2e.conftest import Rehearsal
@@ -31,8 +32,9 @@ FAULTS: dict[str, dict[str, Any]] = {
     "deploy-error": {"forced": [{"method": "POST", "path": "/deployments$", "code": 10013, "status": 500, "message": "injected", "times": 1},
                                 {"method": "PUT", "path": "/workers/scripts/[^/]+$", "code": 10013, "status": 500, "message": "injected", "times": 1}]},
 }
-# One break scenario per remediation, from the sandbox's registry (the first it lists for each).
-SCENARIO_OF: dict[str, Scenario] = {s.remediation: s for s in reversed(SCENARIOS)}
+# One break scenario per remediation, from the sandbox's registry (the first it lists for each), among those the
+# session sandbox's books Worker can take; the AI and manuscript Workers' rehearsals have sandboxes of their own.
+SCENARIO_OF: dict[str, Scenario] = {s.remediation: s for s in reversed(SCENARIOS) if BOOKS in s.workers}
 TALLY: dict[str, int] = {"runs": 0, "successes": 0, "clean_failures": 0, "false_successes": 0, "unclean": 0, "unrecorded_changes": 0}
 
 
