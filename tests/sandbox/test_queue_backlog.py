@@ -59,18 +59,23 @@ def test_messages_pushed_through_the_api_are_the_backlog(world: tuple[Any, Cloud
     assert seen["messages"] == 3 and seen["bytes"] == 3 * len('{"id": 0}')
     assert seen["sampled_at"].endswith("Z")
     found = backlog(c)
-    assert found["consumer_attached"] is False and found["backlog"] == 3
+    assert found["consumer_attached"] is False and (found["backlog"], found["backlog_source"]) == (3, "analytics")
     assert judge({"result": found}, DRAINED, strict_failing=True).verdict is Verdict.FAILED
 
 
 def test_no_sample_in_the_window_is_no_data_and_the_check_is_inconclusive(world: tuple[Any, CloudflareClient]) -> None:
-    _, c = world
+    emulator, c = world
     an_hour_ago = now() - timedelta(hours=1)
     assert queue_backlog(c, JOBS, since=an_hour_ago - timedelta(hours=1), until=an_hour_ago)["messages"] is None
     assert queue_backlog(c, "f" * 32, since=now() - timedelta(minutes=5), until=now())["messages"] is None
     _api.create_consumer(c, JOBS, "books-api", dead_letter_queue=None, settings={})
-    found = backlog(c, since=(now() + timedelta(minutes=1)).isoformat())  # nothing sampled since then yet
+    later = (now() + timedelta(minutes=1)).isoformat()  # nothing sampled since then yet
+    forbidden = {"forced": [{"method": "GET", "path": "/queues/[^/]+/metrics$", "code": 10000, "status": 403,
+                             "message": "Authentication error"}]}
+    httpx.put(f"{emulator.url}/__emulator/faults", json=forbidden, timeout=5).raise_for_status()
+    found = backlog(c, since=later)  # and the Queues API's metrics are refused (a token without Queues Read)
     assert "backlog" not in found and "no backlog sample" in found["backlog_unknown"]
+    assert "Authentication error" in found["backlog_unknown"]
     judged = judge({"result": found}, DRAINED, strict_failing=True)
     assert judged.verdict is Verdict.INCONCLUSIVE and "result.backlog" in judged.message
     detached = {**found, "consumer_attached": False}  # no backlog data never hides a missing consumer
@@ -97,6 +102,17 @@ def test_a_local_count_names_its_script_and_queue(world: tuple[Any, CloudflareCl
     assert unnamed.status_code == 400 and "names its script" in unnamed.json()["error"]
     assert httpx.post(f"{emulator.url}/__emulator/queues/no-such-queue/local", json={}, timeout=5).status_code == 404
     assert backlog(c)["backlog"] == 0
+
+
+def test_with_no_analytics_sample_yet_the_queues_api_metrics_answer(world: tuple[Any, CloudflareClient]) -> None:
+    _, c = world
+    push_messages(c, JOBS, [{"body": {"id": i}, "content_type": "json"} for i in range(2)])
+    metrics = c.result("GET", f"/queues/{JOBS}/metrics")  # QueueGetMetricsResponse
+    assert metrics["backlog_count"] == 2 and metrics["backlog_bytes"] == 2 * len('{"id": 0}')
+    assert metrics["oldest_message_timestamp_ms"] > 0
+    found = backlog(c, since=(now() + timedelta(minutes=1)).isoformat())
+    assert (found["backlog"], found["backlog_source"]) == (2, "queues-api")
+    assert backlog(c)["backlog_source"] == "analytics"
 
 
 def test_other_fields_of_the_dataset_are_graphql_errors(world: tuple[Any, CloudflareClient]) -> None:

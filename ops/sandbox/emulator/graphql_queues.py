@@ -64,16 +64,21 @@ AVERAGES = ("messages", "bytes")
 def samples(state: State, at: float | None = None) -> list[Sample]:
     """Each queue's backlog now: the messages the emulator holds plus its Worker's bridged local count."""
     moment = time.time() if at is None else at
-    out: list[Sample] = []
     with state.lock:
-        for queue_id, queue in state.data["queues"].items():
-            held = queue.get("messages") or []
-            messages = len(held)
-            size = sum(len(str(m.get("body", "")).encode()) for m in held)
-            local = current_local(state, queue)
-            out.append({"queue_id": queue_id, "at": int(moment) - 1, "messages": messages + local["messages"],
-                        "bytes": size + local["bytes"]})
-    return out
+        return [{"queue_id": queue_id, "at": int(moment) - 1, **backlog_of(state, queue)}
+                for queue_id, queue in state.data["queues"].items()]
+
+
+def backlog_of(state: State, queue: dict[str, Any]) -> dict[str, int]:
+    """One queue's unacked messages and their bytes: what the emulator holds plus the bridged local count.
+
+    ``oldest_ms`` is the oldest held message's timestamp, 0 when unknown (the local count has none).
+    """
+    held = queue.get("messages") or []
+    local = current_local(state, queue)
+    return {"messages": len(held) + local["messages"],
+            "bytes": sum(len(str(m.get("body", "")).encode()) for m in held) + local["bytes"],
+            "oldest_ms": min((int(m.get("timestamp_ms", 0)) for m in held), default=0)}
 
 
 def current_local(state: State, queue: dict[str, Any]) -> dict[str, Any]:

@@ -22,7 +22,7 @@ import time
 from typing import Any
 
 from ops.sandbox.emulator.api import TS, ApiFailure, Reply, Request, _queue, deliver_waiting, route
-from ops.sandbox.emulator.graphql_queues import LOCAL, current_local, fingerprint
+from ops.sandbox.emulator.graphql_queues import LOCAL, backlog_of, current_local, fingerprint
 from ops.sandbox.emulator.state import State, hex_id
 
 MAX_BATCH = 100
@@ -103,9 +103,20 @@ def _push(state: State, queue_id: str, messages: list[dict[str, Any]]) -> Reply:
     state.save()
     if any(c.get("type", "worker") == "worker" for c in queue["consumers"]):
         deliver_waiting(state, queue)
-    metrics = {"backlog_count": len(_stored(queue)), "backlog_bytes": sum(len(m["body"]) for m in _stored(queue)),
-               "oldest_message_timestamp_ms": min((m["timestamp_ms"] for m in _stored(queue)), default=0)}
-    return 200, {"metadata": {"metrics": metrics}}, None
+    return 200, {"metadata": {"metrics": _metrics(state, queue)}}, None
+
+
+@route("GET", "/queues/{queue}/metrics",
+       f"{TS}queues/queues.ts getMetrics/QueueGetMetricsResponse")
+def metrics(state: State, req: Request) -> Reply:
+    """Best-effort backlog metrics; the backlog counts as ``graphql_queues.backlog_of`` says (sandbox-only local part included)."""
+    return 200, _metrics(state, _queue(state, req.params["queue"])), None
+
+
+def _metrics(state: State, queue: dict[str, Any]) -> dict[str, int]:
+    backlog = backlog_of(state, queue)
+    return {"backlog_count": backlog["messages"], "backlog_bytes": backlog["bytes"],
+            "oldest_message_timestamp_ms": backlog["oldest_ms"]}
 
 
 def _message(raw: Any) -> dict[str, Any]:
