@@ -1,5 +1,8 @@
 """The ``queueBacklogAdaptiveGroups`` dataset of the GraphQL Analytics API, from the emulator's queues.
 
+``backlog_of`` is also what the Queues API's ``GET /queues/{id}/metrics`` reports
+(``queue_messages.metrics``): one backlog, two of Cloudflare's ways to read it.
+
 Where the shapes come from: Cloudflare docs, Queues "Metrics"
 (developers.cloudflare.com/queues/observability/metrics/): the dataset gives
 ``avg { messages bytes }`` (the average backlog in messages and bytes), is filtered
