@@ -48,13 +48,13 @@ class AnalyticsAction(Action):
 
 
 def stats(args: AnalyticsArgs, ctx: Context) -> Outputs:
-    from ops.cloudflare.analytics import invocations
+    from ops.cloudflare.analytics import invocations, parse_since
     from ops.cloudflare.operations import worker_state
 
     client = ctx.cloudflare()
     version = args.version or worker_state(client, args.script).get("current_version_id") or ""
     until = datetime.now(timezone.utc)
-    since = _parse(args.since) or until - timedelta(seconds=args.window_seconds)
+    since = parse_since(args.since, "analytics") or until - timedelta(seconds=args.window_seconds)
     seen: dict[str, Any] = invocations(client, args.script, version=version or None, since=since, until=until)
     requests = int(seen.get("requests") or 0)
     wall = seen.get("wall_ms") or {}
@@ -82,15 +82,3 @@ def _rate(count: Any, total: int) -> float | None:
     if count is None or not total:
         return None
     return round(float(count) / total, 4)
-
-
-def _parse(text: str) -> datetime | None:
-    if not text:
-        return None
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        from ops.errors import InputError
-
-        raise InputError(f"analytics: since {text!r} is not an ISO time") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)

@@ -16,6 +16,14 @@ What the dataset can and cannot tell (sources in ``ops.sandbox.emulator.graphql`
   Quantiles of several groups cannot be merged exactly: the overall figures
   are the worst group's (an upper bound), per version in ``by_version``.
 - Data arrives minutes late in production: few requests means "cannot tell yet".
+
+``queue_backlog`` asks the ``queueBacklogAdaptiveGroups`` dataset for one queue's
+backlog (``avg { messages bytes }``, filter ``queueId`` and ``datetime_geq/leq``), the
+query of the Queues docs ("Metrics", developers.cloudflare.com/queues/observability/metrics/,
+"Get average Queue backlog over time period"; the dataset's dimensions there: queueId,
+datetime, date, datetimeHour, datetimeMinute). It groups by ``datetime`` and keeps the
+newest group: the backlog as last sampled in the window. No group in the window is
+no data (``messages`` is ``None``), never a backlog of 0.
 """
 
 from __future__ import annotations
@@ -26,9 +34,9 @@ from typing import Any
 import httpx
 
 from ops.cloudflare._client import RETRY_STATUSES, CloudflareClient
-from ops.errors import ApiError, TransportError
+from ops.errors import ApiError, InputError, TransportError
 
-__all__ = ["QUERY", "invocations"]
+__all__ = ["BACKLOG_QUERY", "QUERY", "invocations", "parse_since", "queue_backlog"]
 
 QUERY = """query WorkerInvocations($accountTag: string!, $filter: AccountWorkersInvocationsAdaptiveFilter_InputObject) {
   viewer {
@@ -37,6 +45,16 @@ QUERY = """query WorkerInvocations($accountTag: string!, $filter: AccountWorkers
         sum { requests errors subrequests }
         quantiles { wallTimeP50 wallTimeP95 wallTimeP99 }
         dimensions { scriptVersion status }
+      }
+    }
+  }
+}"""
+BACKLOG_QUERY = """query QueueBacklog($accountTag: string!, $queueId: string!, $datetimeStart: Time!, $datetimeEnd: Time!) {
+  viewer {
+    accounts(filter: {accountTag: $accountTag}) {
+      queueBacklogAdaptiveGroups(limit: 1, filter: {queueId: $queueId, datetime_geq: $datetimeStart, datetime_leq: $datetimeEnd}, orderBy: [datetime_DESC]) {
+        avg { messages bytes }
+        dimensions { datetime }
       }
     }
   }
@@ -54,6 +72,29 @@ def invocations(client: CloudflareClient, script: str, *, version: str | None, s
     accounts = (data.get("viewer") or {}).get("accounts") or []
     groups: list[dict[str, Any]] = (accounts[0].get("workersInvocationsAdaptive") or []) if accounts else []
     return summarize(groups, since=since, until=until)
+
+
+def queue_backlog(client: CloudflareClient, queue_id: str, *, since: datetime, until: datetime) -> dict[str, Any]:
+    """The newest backlog sample of queue ``queue_id`` between ``since`` and ``until``: messages, bytes, when.
+
+    ``messages``, ``bytes`` and ``sampled_at`` are ``None`` when Cloudflare has no sample in the window.
+    """
+    variables = {"accountTag": client.account_id, "queueId": queue_id,
+                 "datetimeStart": _rfc3339(since), "datetimeEnd": _rfc3339(until)}
+    data = _post(client, {"query": BACKLOG_QUERY, "variables": variables})
+    accounts = (data.get("viewer") or {}).get("accounts") or []
+    groups: list[dict[str, Any]] = (accounts[0].get("queueBacklogAdaptiveGroups") or []) if accounts else []
+    window = {"since": _rfc3339(since), "until": _rfc3339(until)}
+    if not groups:
+        return {"messages": None, "bytes": None, "sampled_at": None, "window": window}
+    newest = max(groups, key=lambda g: str((g.get("dimensions") or {}).get("datetime") or ""))
+    avg = newest.get("avg") or {}
+    return {"messages": _number(avg.get("messages")), "bytes": _number(avg.get("bytes")),
+            "sampled_at": (newest.get("dimensions") or {}).get("datetime"), "window": window}
+
+
+def _number(value: Any) -> float | None:
+    return None if value is None else float(value)
 
 
 def summarize(groups: list[dict[str, Any]], *, since: datetime, until: datetime) -> dict[str, Any]:
@@ -138,3 +179,14 @@ def _rfc3339(moment: datetime) -> str:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
     return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def parse_since(text: str, who: str) -> datetime | None:
+    """An ISO time a spec gives as the start of a window (UTC when it names no zone); empty: None."""
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise InputError(f"{who}: since {text!r} is not an ISO time") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)

@@ -38,10 +38,14 @@ class WorkerSpec:
     served: bool = True      # on workerd through wrangler dev; else only deployed when a rehearsal needs it
 
 
+# The example Workers report their own queue backlog on /metrics/queue: queue-redeploy checks it
+# beside Cloudflare's signals (targets.toml repeats these settings; a test keeps them in step).
+QUEUE_METRICS = 'metrics_path = "/metrics/queue"\n'
 BOOKS = WorkerSpec("books", "books-api", "books-worker", "sandbox",
                    {"CACHE_WARM_SECRET": "sandbox-warm-secret-0000", "JWT_SECRET": "sandbox-jwt-secret-0000"},
                    health_path="/health",
-                   health='{ path = "/health", status = 200, version_field = "version_id" }')
+                   health='{ path = "/health", status = 200, version_field = "version_id" }',
+                   settings="[targets.{target}.params.queue-redeploy]\n" + QUEUE_METRICS)
 PLAIN = WorkerSpec("plain", "plain-api", "plain-worker", "sandbox-plain",
                    {"API_KEY": "sandbox-api-key-0000"})
 # The AI Worker's target settings; targets.toml's sandbox-ai repeats them (a test keeps them in step).
@@ -71,7 +75,7 @@ users_database = "DB"
 [targets.{target}.params.queue-redeploy]
 queue = "manuscript-analysis"
 dead_letter_queue = "manuscript-analysis-dlq"
-""" % MANUSCRIPT_PROBE_EMAIL
+""" % MANUSCRIPT_PROBE_EMAIL + QUEUE_METRICS
 MANUSCRIPT = WorkerSpec("manuscript", "manuscript-api", "manuscript-worker", "sandbox-manuscript",
                         {"JWT_SECRET": "sandbox-manuscript-jwt-0000"},
                         health_path="/manuscripts", health_status=401,

@@ -56,7 +56,7 @@ def materialized_stamp(live_dir: Path) -> str | None:
 
 def entry_module(live: LiveVersion, stamp: str) -> str:
     binding = next((b["name"] for b in live.bindings if b.get("type") == "version_metadata"), None)
-    meta = {"binding": binding, "id": live.version_id, "tag": live.tag, "timestamp": live.created_on, "stamp": stamp}
+    meta = {"binding": binding, "script": live.script, "id": live.version_id, "tag": live.tag, "timestamp": live.created_on, "stamp": stamp}
     main = "./" + live.main_module
     return SHIM.read_text(encoding="utf-8").replace('"./__MAIN__"', json.dumps(main)).replace("__META__", json.dumps(meta))
 
@@ -89,6 +89,8 @@ def config_for(live: LiveVersion, overrides: dict[str, str]) -> dict[str, Any]:
     variables["SANDBOX_D1"] = {b["name"]: f"{emulator}/__emulator/d1/{b['id']}/query" for b in live.bindings if b.get("type") == "d1"}
     dead_letters = _dead_letter_queues(live)
     variables["SANDBOX_DLQ"] = {name: f"{emulator}/__emulator/queues/{name}/messages" for name in dead_letters}
+    # Sandbox only: where the shim reports what the Worker's local queues hold (graphql_queues).
+    variables["SANDBOX_QUEUE_LOCAL"] = f"{emulator}/__emulator/queues" if emulator else ""
     config: dict[str, Any] = {
         "name": live.script,
         "main": f"versions/{live.version_id}/{ENTRY}",

@@ -13,6 +13,10 @@
 //  - queue bridge: messages pushed through the Queues API reach the Worker's producer binding
 //    (unless the Worker's own fetch takes /__sandbox/queues/deliver, as the books Worker does);
 //    jobs that failed their retries reach the emulator's dead-letter queue (SANDBOX_DLQ).
+//  - queue backlog (sandbox only): the emulator cannot see `wrangler dev`'s local queues, so the shim
+//    reports what the Worker sends through its producer bindings and what its consumer settles
+//    (SANDBOX_QUEUE_LOCAL); the emulator answers Cloudflare's queue backlog dataset with it
+//    (ops/sandbox/emulator/graphql_queues.py).
 import * as worker from "./__MAIN__";
 export * from "./__MAIN__";
 
@@ -21,8 +25,56 @@ const user = worker.default;
 const withVersion = (env) => {
   const extra = META.binding ? { [META.binding]: { id: META.id, tag: META.tag, timestamp: META.timestamp } } : {};
   for (const [name, url] of Object.entries(env.SANDBOX_D1 || {})) extra[name] = d1(url);
+  for (const [queue, name] of Object.entries(env.SANDBOX_PRODUCERS || {})) {
+    if (env[name] && env.SANDBOX_QUEUE_LOCAL) extra[name] = counted(env, queue, env[name]);
+  }
   return Object.keys(extra).length ? { ...env, ...extra } : env;
 };
+
+// Sandbox only: tell the emulator what the Worker's local queue gained or settled.
+async function reportLocal(env, queue, counts) {
+  if (!env.SANDBOX_QUEUE_LOCAL) return;
+  try {
+    await fetch(`${env.SANDBOX_QUEUE_LOCAL}/${queue}/local`, { method: "POST", headers: { "content-type": "application/json" },
+      body: JSON.stringify({ script: META.script, ...counts }) });
+  } catch (err) {
+    console.warn(`sandbox: the emulator did not take the local queue count of ${queue}: ${err}`);
+  }
+}
+
+const size = (body) => (typeof body === "string" ? body : JSON.stringify(body) || "").length;
+
+// A producer binding that reports each message it sends.
+function counted(env, queue, producer) {
+  return {
+    async send(body, options) {
+      await producer.send(body, options);
+      await reportLocal(env, queue, { sent: 1, sent_bytes: size(body) });
+    },
+    async sendBatch(messages, options) {
+      await producer.sendBatch(messages, options);
+      await reportLocal(env, queue, { sent: messages.length, sent_bytes: messages.reduce((n, m) => n + size(m.body), 0) });
+    },
+  };
+}
+
+// The batch the Worker's queue() sees, keeping track of which messages it acks or retries.
+function tracked(batch) {
+  const acked = new Set(), retried = new Set();
+  let all = null;
+  const messages = batch.messages.map((m) => ({
+    get id() { return m.id; }, get timestamp() { return m.timestamp; }, get body() { return m.body; },
+    get attempts() { return m.attempts; },
+    ack() { acked.add(m.id); m.ack(); },
+    retry(options) { retried.add(m.id); m.retry(options); },
+  }));
+  const view = { queue: batch.queue, messages,
+    ackAll() { all = "ack"; batch.ackAll(); }, retryAll(options) { all = "retry"; batch.retryAll(options); } };
+  // A message is settled when acked, explicitly or implicitly (the handler returned without retrying it).
+  const settled = (threw) => batch.messages.filter((m) =>
+    !retried.has(m.id) && (acked.has(m.id) || all === "ack" || (all === null && !threw)));
+  return { view, settled };
+}
 
 // The D1 binding's API (prepare/bind/first/all/run/raw, batch, exec) over the emulator's D1 bridge.
 function d1(url) {
@@ -67,7 +119,7 @@ async function deadLetter(url, batch) {
 
 async function deliver(request, env) {
   const { queue, messages } = await request.json();
-  const producer = env[(env.SANDBOX_PRODUCERS || {})[queue]];
+  const producer = withVersion(env)[(env.SANDBOX_PRODUCERS || {})[queue]];
   if (!producer) return Response.json({ error: `no producer binding for ${queue}` }, { status: 404 });
   for (const m of messages) await producer.send(m.content_type === "json" ? JSON.parse(m.body) : m.body);
   return Response.json({ delivered: messages.length });
@@ -107,7 +159,17 @@ export default {
   async queue(batch, env, ctx) {
     const deadLetters = (env.SANDBOX_DLQ || {})[batch.queue];
     if (deadLetters) return deadLetter(deadLetters, batch);
-    return call("queue", batch, env, ctx);
+    if (!env.SANDBOX_QUEUE_LOCAL) return call("queue", batch, env, ctx);
+    const { view, settled } = tracked(batch);
+    let failure = null;
+    try {
+      await call("queue", view, env, ctx);
+    } catch (err) {
+      failure = err;
+    }
+    const done = settled(failure !== null);
+    await reportLocal(env, batch.queue, { settled: done.length, settled_bytes: done.reduce((n, m) => n + size(m.body), 0) });
+    if (failure !== null) throw failure;
   },
   async scheduled(event, env, ctx) {
     return call("scheduled", event, env, ctx);

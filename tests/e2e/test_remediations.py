@@ -198,10 +198,22 @@ def test_queue_redeploy(rehearse: Rehearsal) -> None:
     for i in range(6):
         httpx.get(f"{r.sb.worker_url}/v1/books/job-{i}", timeout=10)
     assert httpx.get(f"{r.sb.worker_url}/metrics/queue", timeout=10).json()["backlog"] == 6
+    assert cloudflare_backlog(r) == {"consumer_attached": False, "backlog": 6}  # the Worker's sends, seen by the shim
     dry_run_changes_nothing(r, "queue-redeploy")
-    run_and_report(r, "queue-redeploy")
+    result = run_and_report(r, "queue-redeploy")
+    assert result["message"].startswith("verified: attached, draining, worker-draining;")
     metrics = httpx.get(f"{r.sb.worker_url}/metrics/queue", timeout=10).json()
     assert metrics == {**metrics, "backlog": 0, "consumer_attached": True}
+    assert cloudflare_backlog(r) == {"consumer_attached": True, "backlog": 0}
+
+
+def cloudflare_backlog(r: Rehearsal) -> dict[str, object]:
+    """The books queue as Cloudflare's signals show it: the consumer (Queues API), the backlog (GraphQL Analytics)."""
+    from ops.cloudflare.operations import OPERATIONS
+    from ops.sandbox.manager import with_client
+
+    seen = with_client(r.sb, lambda c: OPERATIONS["queues.backlog"].call(c, name="enrichment-jobs", script="books-api"))
+    return {"consumer_attached": seen["consumer_attached"], "backlog": seen.get("backlog")}
 
 
 def test_queue_redeploy_replays_the_dead_letter_queue(rehearse: Rehearsal) -> None:
@@ -218,7 +230,7 @@ def test_queue_redeploy_replays_the_dead_letter_queue(rehearse: Rehearsal) -> No
     result = run_and_report(r, "queue-redeploy", "--replay-dlq")
     moved = next(x for x in result["records"] if x["name"] == "replay")["outputs"]["result"]
     assert moved["moved"] == 8 and moved["remaining"] == 0
-    assert result["message"] == "verified: attached, draining, dead-letters-empty"
+    assert result["message"] == "verified: attached, draining, worker-draining, dead-letters-empty"
     after = httpx.get(f"{r.sb.worker_url}/metrics/queue", timeout=10).json()
     assert after["delivered"] - before["delivered"] == 8
     assert after["backlog"] == 0 and after["consumer_attached"] is True

@@ -166,6 +166,18 @@ def test_the_installed_tool_rehearses_the_teams_own_worker_on_its_staging_env(in
         result = json.loads(rollback.stdout)
         assert result["status"] == "ok" and result["message"].startswith("verified: live-is-target, answers")
         assert httpx.get(url, timeout=10).json() == {"greeting": "hello from staging"}
+
+        # Queue recovery on Cloudflare's signals alone (Queues API, GraphQL Analytics): this Worker serves no
+        # backlog endpoint of its own, and its target sets no metrics_path.
+        detached = run([cli, "sandbox.break", "consumer-detached"], repo, env)
+        assert detached.returncode == 0, detached.stdout + detached.stderr
+        started = time.monotonic()
+        redeploy = run([cli, "remediate.queue-redeploy", "--target", "sandbox-own", "--yes", "--json",
+                        "--queue", "greeter-jobs-staging", "--dead-letter-queue", ""], repo, env)
+        assert redeploy.returncode == 0, redeploy.stdout + redeploy.stderr
+        reattached = json.loads(redeploy.stdout)
+        assert reattached["status"] == "ok" and reattached["message"].startswith("verified: attached, draining;")
+        print(f"queue-redeploy on the team's Worker: {time.monotonic() - started:.1f}s")
     finally:
         down = run([cli, "sandbox.down"], repo, env)
     assert down.returncode == 0, down.stdout + down.stderr

@@ -1,8 +1,10 @@
-"""``POST /client/v4/graphql``: Cloudflare's GraphQL Analytics API, for Workers invocations only.
+"""``POST /client/v4/graphql``: Cloudflare's GraphQL Analytics API, for Workers invocations and queue backlogs.
 
 It answers the ``workersInvocationsAdaptive`` dataset under
 ``viewer.accounts(filter: {accountTag})`` from what the recording proxies saw
-(``ops.sandbox.emulator.invocations``), and returns a GraphQL error for every
+(``ops.sandbox.emulator.invocations``), ``queueBacklogAdaptiveGroups`` from the
+emulator's queues (``ops.sandbox.emulator.graphql_queues``, where that data comes
+from), and returns a GraphQL error for every
 other field, dataset, filter or ordering, so that a query the real API might
 read differently fails here instead of passing.
 
@@ -40,11 +42,15 @@ Where the shapes come from:
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Callable
 
-from ops.sandbox.emulator.graphql_parse import Field, GraphQLSyntaxError, parse, resolve
+from ops.sandbox.emulator import graphql_queues
+from ops.sandbox.emulator.graphql_parse import (Field, GraphQLSyntaxError, QueryError, dataset_args, epoch, only, order, parse,
+                                                resolve, stamp)
 from ops.sandbox.emulator.invocations import Invocation, Invocations
+from ops.sandbox.emulator.state import State
 
 DATASET = "workersInvocationsAdaptive"
 MAX_LIMIT = 10_000
@@ -59,10 +65,10 @@ DIMENSIONS: dict[str, Callable[[Invocation], Any]] = {
     "scriptName": lambda i: i.script,
     "scriptVersion": lambda i: i.version or "",
     "status": lambda i: i.status,
-    "date": lambda i: _iso(i.started)[:10],
-    **{name: (lambda cut: lambda i: _stamp(i.started, cut))(cut) for name, cut in _TRUNCATE.items()},
-    "datetimeFiveMinutes": lambda i: _stamp(i.started - i.started % 300, 16),
-    "datetimeFifteenMinutes": lambda i: _stamp(i.started - i.started % 900, 16),
+    "date": lambda i: stamp(i.started, 10),
+    **{name: (lambda cut: lambda i: stamp(i.started, cut))(cut) for name, cut in _TRUNCATE.items()},
+    "datetimeFiveMinutes": lambda i: stamp(i.started - i.started % 300, 16),
+    "datetimeFifteenMinutes": lambda i: stamp(i.started - i.started % 900, 16),
 }
 FILTERS: dict[str, Callable[[Invocation, Any], bool]] = {
     "scriptName": lambda i, v: i.script == v,
@@ -71,28 +77,27 @@ FILTERS: dict[str, Callable[[Invocation, Any], bool]] = {
     "scriptVersion_in": lambda i, v: i.version in (v or []),
     "status": lambda i, v: i.status == v,
     "status_in": lambda i, v: i.status in (v or []),
-    "datetime_geq": lambda i, v: i.started >= _epoch(v),
-    "datetime_gt": lambda i, v: i.started > _epoch(v),
-    "datetime_leq": lambda i, v: i.started <= _epoch(v),
-    "datetime_lt": lambda i, v: i.started < _epoch(v),
+    "datetime_geq": lambda i, v: i.started >= epoch(v),
+    "datetime_gt": lambda i, v: i.started > epoch(v),
+    "datetime_leq": lambda i, v: i.started <= epoch(v),
+    "datetime_lt": lambda i, v: i.started < epoch(v),
 }
 
 
-class QueryError(Exception):
-    def __init__(self, message: str, path: list[str | int] | None = None) -> None:
-        super().__init__(message)
-        self.path = path
+def handle(body: bytes, *, account_id: str, authorized: bool, invocations: Invocations,
+           queues: State | None = None) -> dict[str, Any]:
+    """The JSON answer to one GraphQL request (always sent with HTTP 200, as Cloudflare does).
 
-
-def handle(body: bytes, *, account_id: str, authorized: bool, invocations: Invocations) -> dict[str, Any]:
-    """The JSON answer to one GraphQL request (always sent with HTTP 200, as Cloudflare does)."""
+    ``queues``: the state whose queues answer ``queueBacklogAdaptiveGroups`` (None: no queue has data).
+    """
     try:
         if not authorized:
             raise QueryError("not authorized: the API token is missing or invalid")
         request = _request(body)
         fields, defaults = parse(request["query"])
         variables = {**defaults, **(request.get("variables") or {})}
-        return {"data": _root(fields, variables, account_id, invocations.visible()), "errors": None}
+        seen = Seen(invocations.visible(), (lambda: graphql_queues.samples(queues)) if queues is not None else list)
+        return {"data": _root(fields, variables, account_id, seen), "errors": None}
     except GraphQLSyntaxError as exc:
         return _error(f"error parsing the query: {exc}", None)
     except QueryError as exc:
@@ -116,16 +121,24 @@ def _error(message: str, path: list[str | int] | None) -> dict[str, Any]:
     return {"data": None, "errors": [{"message": message, "path": path, "extensions": {"timestamp": stamp}}]}
 
 
-def _root(fields: list[Field], variables: dict[str, Any], account_id: str, seen: list[Invocation]) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Seen:
+    """What the datasets answer from: the recorded invocations, and each queue's backlog sampled when asked."""
+
+    invocations: list[Invocation]
+    backlog: Callable[[], list[graphql_queues.Sample]]
+
+
+def _root(fields: list[Field], variables: dict[str, Any], account_id: str, seen: Seen) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for f in fields:
         if f.name != "viewer":
             raise QueryError(f'unknown field "{f.name}" on type "Query"', [f.key])
-        out[f.key] = {a.key: _accounts(a, variables, account_id, seen) for a in _only(f, "viewer", {"accounts"}, [f.key])}
+        out[f.key] = {a.key: _accounts(a, variables, account_id, seen) for a in only(f, "viewer", {"accounts"}, [f.key])}
     return out
 
 
-def _accounts(f: Field, variables: dict[str, Any], account_id: str, seen: list[Invocation]) -> list[dict[str, Any]]:
+def _accounts(f: Field, variables: dict[str, Any], account_id: str, seen: Seen) -> list[dict[str, Any]]:
     path: list[str | int] = ["viewer", f.key]
     account_filter = resolve(f.args.get("filter"), variables) or {}
     if set(f.args) - {"filter"} or not isinstance(account_filter, dict) or set(account_filter) != {"accountTag"}:
@@ -133,33 +146,21 @@ def _accounts(f: Field, variables: dict[str, Any], account_id: str, seen: list[I
     if account_filter["accountTag"] != account_id:
         raise QueryError("does not have access to the path", path)
     account: dict[str, Any] = {}
-    for dataset in _only(f, "accounts", {DATASET}, [*path, 0]):
-        account[dataset.key] = _dataset(dataset, variables, seen, [*path, 0, dataset.key])
+    for dataset in only(f, "accounts", {DATASET, graphql_queues.DATASET}, [*path, 0]):
+        where: list[str | int] = [*path, 0, dataset.key]
+        if dataset.name == DATASET:
+            account[dataset.key] = _dataset(dataset, variables, seen.invocations, where)
+        else:
+            account[dataset.key] = graphql_queues.dataset(dataset, variables, seen.backlog(), where)
     return [account]
 
 
-def _only(f: Field, parent: str, allowed: set[str], path: list[str | int]) -> list[Field]:
-    for child in f.selections:
-        if child.name not in allowed:
-            raise QueryError(f'unknown field "{child.name}" on "{parent}" (the sandbox answers {", ".join(sorted(allowed))})',
-                             [*path, child.key])
-    if not f.selections:
-        raise QueryError(f'"{parent}" needs a selection', path)
-    return f.selections
-
-
 def _dataset(f: Field, variables: dict[str, Any], seen: list[Invocation], path: list[str | int]) -> list[dict[str, Any]]:
-    args = resolve(f.args, variables)
-    unknown = set(args) - {"limit", "filter", "orderBy"}
-    if unknown:
-        raise QueryError(f'unknown argument "{sorted(unknown)[0]}" on "{DATASET}"', path)
-    limit = args.get("limit")
-    if not isinstance(limit, int) or not 0 < limit <= MAX_LIMIT:
-        raise QueryError(f"limit must be an integer from 1 to {MAX_LIMIT}", path)
+    args = dataset_args(f, variables, DATASET, MAX_LIMIT, path)
     where = args.get("filter") or {}
     _check_filter(where, path)
     rows = [i for i in seen if _matches(i, where)]
-    blocks = {s.name: s for s in _only(f, DATASET, {"sum", "quantiles", "dimensions"}, path)}
+    blocks = {s.name: s for s in only(f, DATASET, {"sum", "quantiles", "dimensions"}, path)}
     dims = [d.name for d in blocks["dimensions"].selections] if "dimensions" in blocks else []
     for block, known in (("sum", SUMS), ("quantiles", QUANTILES), ("dimensions", DIMENSIONS)):
         for child in blocks[block].selections if block in blocks else []:
@@ -170,7 +171,7 @@ def _dataset(f: Field, variables: dict[str, Any], seen: list[Invocation], path: 
     for i in rows:
         groups.setdefault(tuple(DIMENSIONS[d](i) for d in dims), []).append(i)
     answer = [_group(f, group) for group in groups.values()]
-    return _order(answer, args.get("orderBy") or [], blocks, path)[:limit]
+    return order(answer, args.get("orderBy") or [], blocks, ("sum", "quantiles"), path)[:args["limit"]]
 
 
 def _check_filter(where: Any, path: list[str | int]) -> None:
@@ -183,7 +184,7 @@ def _check_filter(where: Any, path: list[str | int]) -> None:
         elif key not in FILTERS:
             raise QueryError(f'unknown filter field "{key}" (the sandbox filters on {", ".join(FILTERS)}, AND)', path)
         elif key.startswith("datetime") and value is not None:
-            _epoch(value)
+            epoch(value)
 
 
 def _matches(i: Invocation, where: dict[str, Any]) -> bool:
@@ -211,38 +212,9 @@ def _group(f: Field, group: list[Invocation]) -> dict[str, Any]:
     return out
 
 
-def _order(rows: list[dict[str, Any]], order_by: Any, blocks: dict[str, Field], path: list[str | int]) -> list[dict[str, Any]]:
-    """Sort by ``orderBy: [datetime_ASC, sum_requests_DESC, …]``: selected dimensions, sums or quantiles only."""
-    for key in reversed(order_by if isinstance(order_by, list) else [order_by]):
-        spec, _, direction = str(key).rpartition("_")
-        block, _, name = spec.partition("_") if spec.startswith(("sum_", "quantiles_")) else ("dimensions", "", spec)
-        chosen = {c.name: c.key for c in blocks[block].selections} if block in blocks else {}
-        if direction not in ("ASC", "DESC") or name not in chosen:
-            raise QueryError(f'cannot order by "{key}": order by a selected dimension, sum or quantile, with _ASC or _DESC', path)
-        out_block, out_name = blocks[block].key, chosen[name]
-        rows.sort(key=lambda r: r[out_block][out_name], reverse=direction == "DESC")
-    return rows
-
-
 def _quantile(sorted_values: list[int], q: float) -> float:
     """Linear interpolation between closest ranks (Cloudflare estimates from samples; this is exact)."""
     position = (len(sorted_values) - 1) * q
     low = int(position)
     high = min(low + 1, len(sorted_values) - 1)
     return round(sorted_values[low] + (sorted_values[high] - sorted_values[low]) * (position - low), 2)
-
-
-def _epoch(value: Any) -> float:
-    try:
-        return datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp()
-    except ValueError:
-        raise QueryError(f"{value!r} is not a Time (RFC 3339, e.g. 2026-01-01T00:00:00Z)") from None
-
-
-def _iso(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, timezone.utc).isoformat()
-
-
-def _stamp(epoch: float, cut: int) -> str:
-    text = _iso(epoch)[:cut]
-    return text + {19: "", 16: ":00", 13: ":00:00"}[cut] + "Z"

@@ -1,4 +1,5 @@
-"""A small GraphQL reader for the queries the analytics emulator answers: one query operation.
+"""A small GraphQL reader for the queries the analytics emulator answers (one query operation),
+and what its datasets share: arguments, ordering, times.
 
 It reads the executable subset of the GraphQL grammar (June 2018 spec, section
 2): an optional ``query Name($var: Type = default, …)`` header, fields with
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import datetime, timezone
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,6 +29,14 @@ _TOKEN = re.compile(r'''
 
 class GraphQLSyntaxError(ValueError):
     pass
+
+
+class QueryError(Exception):
+    """A query the API would refuse: answered as a GraphQL error at ``path``."""
+
+    def __init__(self, message: str, path: list[str | int] | None = None) -> None:
+        super().__init__(message)
+        self.path = path
 
 
 @dataclass
@@ -186,3 +196,55 @@ def resolve(value: Any, variables: dict[str, Any]) -> Any:
         return {k: resolve(v, variables) for k, v in value.items()
                 if not (isinstance(v, Variable) and v.name not in variables)}
     return value
+
+
+def only(f: Field, parent: str, allowed: set[str], path: list[str | int]) -> list[Field]:
+    """``f``'s selections, each one of ``allowed``; else a QueryError naming the first other one."""
+    for child in f.selections:
+        if child.name not in allowed:
+            raise QueryError(f'unknown field "{child.name}" on "{parent}" (the sandbox answers {", ".join(sorted(allowed))})',
+                             [*path, child.key])
+    if not f.selections:
+        raise QueryError(f'"{parent}" needs a selection', path)
+    return f.selections
+
+
+def dataset_args(f: Field, variables: dict[str, Any], dataset: str, max_limit: int,
+                 path: list[str | int]) -> dict[str, Any]:
+    """A dataset's arguments (limit, filter, orderBy), resolved; a QueryError for any other or a bad limit."""
+    args: dict[str, Any] = resolve(f.args, variables)
+    unknown = set(args) - {"limit", "filter", "orderBy"}
+    if unknown:
+        raise QueryError(f'unknown argument "{sorted(unknown)[0]}" on "{dataset}"', path)
+    limit = args.get("limit")
+    if not isinstance(limit, int) or not 0 < limit <= max_limit:
+        raise QueryError(f"limit must be an integer from 1 to {max_limit}", path)
+    return args
+
+
+def order(rows: list[dict[str, Any]], order_by: Any, blocks: dict[str, Field], aggregates: tuple[str, ...],
+          path: list[str | int]) -> list[dict[str, Any]]:
+    """Sort by ``orderBy: [datetime_ASC, sum_requests_DESC, …]``: selected dimensions or ``aggregates`` blocks' fields only."""
+    for key in reversed(order_by if isinstance(order_by, list) else [order_by]):
+        spec, _, direction = str(key).rpartition("_")
+        block, _, name = spec.partition("_") if spec.startswith(tuple(f"{a}_" for a in aggregates)) else ("dimensions", "", spec)
+        chosen = {c.name: c.key for c in blocks[block].selections} if block in blocks else {}
+        if direction not in ("ASC", "DESC") or name not in chosen:
+            raise QueryError(f'cannot order by "{key}": order by a selected dimension or '
+                             f'{" or ".join(aggregates)} field, with _ASC or _DESC', path)
+        out_block, out_name = blocks[block].key, chosen[name]
+        rows.sort(key=lambda r: r[out_block][out_name], reverse=direction == "DESC")
+    return rows
+
+
+def epoch(value: Any) -> float:
+    try:
+        return datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        raise QueryError(f"{value!r} is not a Time (RFC 3339, e.g. 2026-01-01T00:00:00Z)") from None
+
+
+def stamp(moment: float, cut: int) -> str:
+    """A time as the datasets' ``datetime`` (19), ``datetimeMinute`` (16), ``datetimeHour`` (13) or ``date`` (10)."""
+    text = datetime.fromtimestamp(moment, timezone.utc).isoformat()[:cut]
+    return text + {19: "Z", 16: ":00Z", 13: ":00:00Z", 10: ""}[cut]

@@ -22,6 +22,7 @@ import time
 from typing import Any
 
 from ops.sandbox.emulator.api import TS, ApiFailure, Reply, Request, _queue, deliver_waiting, route
+from ops.sandbox.emulator.graphql_queues import LOCAL, backlog_of, current_local, fingerprint
 from ops.sandbox.emulator.state import State, hex_id
 
 MAX_BATCH = 100
@@ -102,9 +103,20 @@ def _push(state: State, queue_id: str, messages: list[dict[str, Any]]) -> Reply:
     state.save()
     if any(c.get("type", "worker") == "worker" for c in queue["consumers"]):
         deliver_waiting(state, queue)
-    metrics = {"backlog_count": len(_stored(queue)), "backlog_bytes": sum(len(m["body"]) for m in _stored(queue)),
-               "oldest_message_timestamp_ms": min((m["timestamp_ms"] for m in _stored(queue)), default=0)}
-    return 200, {"metadata": {"metrics": metrics}}, None
+    return 200, {"metadata": {"metrics": _metrics(state, queue)}}, None
+
+
+@route("GET", "/queues/{queue}/metrics",
+       f"{TS}queues/queues.ts getMetrics/QueueGetMetricsResponse")
+def metrics(state: State, req: Request) -> Reply:
+    """Best-effort backlog metrics; the backlog counts as ``graphql_queues.backlog_of`` says (sandbox-only local part included)."""
+    return 200, _metrics(state, _queue(state, req.params["queue"])), None
+
+
+def _metrics(state: State, queue: dict[str, Any]) -> dict[str, int]:
+    backlog = backlog_of(state, queue)
+    return {"backlog_count": backlog["messages"], "backlog_bytes": backlog["bytes"],
+            "oldest_message_timestamp_ms": backlog["oldest_ms"]}
 
 
 def _message(raw: Any) -> dict[str, Any]:
@@ -147,21 +159,54 @@ def _bounded(value: Any, name: str, *, high: int = MAX_BATCH) -> int:
 
 
 def bridge(state: State, what: str, body: bytes) -> tuple[int, Any]:
-    """Dead letters from a sandbox Worker's `wrangler dev` (the shim): ``queues/<name>/messages``.
+    """A sandbox Worker's `wrangler dev` (the shim) hands over: ``queues/<name>/messages`` and ``queues/<name>/local``.
 
-    Not a Cloudflare route: the data plane's own hand-over, so neither authenticated, nor
-    faulted, nor recorded as an API request. ``{"messages": [{body, content_type}]}`` joins
-    the named queue, where pull, peek and a DLQ replay find it.
+    Not Cloudflare routes: the data plane's own hand-over, so neither authenticated, nor
+    faulted, nor recorded as API requests.
+
+    - ``messages``: dead letters, ``{"messages": [{body, content_type}]}``, join the named
+      queue, where pull, peek and a DLQ replay find them; they leave the local backlog of
+      the queues whose consumer names this one as its dead-letter queue.
+    - ``local`` (sandbox only): ``{"script", "sent", "sent_bytes", "settled", "settled_bytes"}``,
+      what the Worker sent to the named queue through its producer binding and what its
+      consumer settled, since the last report. The emulator cannot see the local queue of
+      `wrangler dev`; this count is its backlog in ``queueBacklogAdaptiveGroups``
+      (``graphql_queues``, which says how a reload resets it).
     """
     parts = what.split("/")
     with state.lock:
         queue = next((q for q in state.data["queues"].values() if len(parts) == 3 and q["queue_name"] == parts[1]), None)
-        if queue is None or parts[2] != "messages":
+        if queue is None or parts[2] not in ("messages", "local"):
             return 404, {"error": f"no queue bridge route {what!r}"}
         try:
-            messages = [_message(m) for m in (json.loads(body or b"{}").get("messages") or [])]
-        except (ApiFailure, ValueError, AttributeError) as exc:
+            payload = json.loads(body or b"{}")
+            if parts[2] == "local":
+                return 200, _local(state, queue, payload)
+            messages = [_message(m) for m in (payload.get("messages") or [])]
+        except (ApiFailure, ValueError, AttributeError, TypeError) as exc:
             return 400, {"error": str(exc)}
         _stored(queue).extend(messages)
+        for source in state.data["queues"].values():
+            if any(c.get("dead_letter_queue") == queue["queue_name"] for c in source.get("consumers") or []):
+                _settle(state, source, len(messages), sum(len(m["body"].encode()) for m in messages))
         state.save()
     return 200, {"queued": len(messages)}
+
+
+def _local(state: State, queue: dict[str, Any], report: dict[str, Any]) -> dict[str, Any]:
+    script = str(report.get("script") or "")
+    if not script:
+        raise ValueError("a local count names its script")
+    counted = current_local(state, queue)  # zeros once the Worker has reloaded: the runtime dropped them
+    counted["messages"] += int(report.get("sent", 0)) - int(report.get("settled", 0))
+    counted["bytes"] += int(report.get("sent_bytes", 0)) - int(report.get("settled_bytes", 0))
+    queue[LOCAL] = {"script": script, "fingerprint": fingerprint(state, queue, script),
+                    "messages": max(0, counted["messages"]), "bytes": max(0, counted["bytes"])}
+    state.save()
+    return {"backlog": queue[LOCAL]["messages"]}
+
+
+def _settle(state: State, queue: dict[str, Any], messages: int, size: int) -> None:
+    local = queue.get(LOCAL)
+    if isinstance(local, dict):
+        _local(state, queue, {"script": local["script"], "settled": messages, "settled_bytes": size})

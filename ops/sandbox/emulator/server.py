@@ -77,7 +77,7 @@ class Handler(BaseHTTPRequestHandler):
             self._admin(emu, parts.path[len(ADMIN):], body)
             return
         if parts.path == GRAPHQL and self.command == "POST":
-            answer = graphql.handle(body, account_id=emu.account_id, invocations=emu.invocations,
+            answer = graphql.handle(body, account_id=emu.account_id, invocations=emu.invocations, queues=emu.state,
                                     authorized=self.headers.get("authorization", "") == f"Bearer {emu.token}")
             emu.record(self.command, parts.path, parts.query, 200)
             self._send(200, answer)
