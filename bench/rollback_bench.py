@@ -64,7 +64,7 @@ def main() -> None:
     mine, theirs = [], []
     try:
         for i in range(runs):
-            if i:  # each round deploys two bad versions; a rollback may only reach the 10 most recent
+            if i:  # each round deploys two bad versions; a fresh sandbox per round keeps the rounds alike
                 handle.sandbox.reset()
             handle.sandbox.break_("bad-deploy")
             mine.append(ours(handle))

@@ -46,9 +46,21 @@ def json_size(value: Any) -> int:
     return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
 
 
-def list_versions(c: CloudflareClient, script: str) -> list[dict[str, Any]]:
-    result = c.result("GET", f"/workers/scripts/{script}/versions", params={"deployable": "true"})
-    return list(result.get("items") or [])
+def list_versions(c: CloudflareClient, script: str, limit: int = 100) -> list[dict[str, Any]]:
+    """The newest ``limit`` deployable versions, newest first, page by page (cloudflare-typescript
+    src/resources/workers/scripts/versions.ts ``VersionListParams``: ``page``, ``per_page``, ``deployable``)."""
+    found: list[dict[str, Any]] = []
+    page = 1
+    while len(found) < limit:
+        envelope = c.request("GET", f"/workers/scripts/{script}/versions",
+                             params={"deployable": "true", "page": page, "per_page": 50})
+        items = list((envelope.get("result") or {}).get("items") or [])
+        found.extend(items)
+        total = (envelope.get("result_info") or {}).get("total_count")
+        if not items or (isinstance(total, int) and len(found) >= total):
+            break
+        page += 1
+    return found[:limit]
 
 
 def get_version(c: CloudflareClient, script: str, version_id: str) -> dict[str, Any]:

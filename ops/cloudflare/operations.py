@@ -22,7 +22,9 @@ from ops.cloudflare._client import CloudflareClient
 from ops.documents.shape import ANY, BOOLEAN, INTEGER, NUMBER, STRING, Shape, array, mapping, nullable, optional, record, secret
 from ops.errors import ApiError, InputError
 
-ROLLBACK_WINDOW = 10
+# The versions a deployment may name: the 100 most recent since 2025-09-11 (developers.cloudflare.com/changelog/
+# 2025-09-11-increased-version-rollback-limit/; the rollbacks page still says 10: the newer changelog wins).
+ROLLBACK_WINDOW = 100
 
 
 @dataclass(frozen=True)
@@ -44,7 +46,7 @@ class Operation:
 def worker_state(c: CloudflareClient, script: str, version: str = "") -> dict[str, Any]:
     """The live deployment, the recent versions, the rollback target (``version`` or wrangler's pick), secret names."""
     deployments = _api.list_deployments(c, script)
-    versions = _api.list_versions(c, script)
+    versions = _api.list_versions(c, script, ROLLBACK_WINDOW)
     current = deployments[0] if deployments else None
     current_version = _single_version(current)
     numbers = {v["id"]: v["number"] for v in versions}

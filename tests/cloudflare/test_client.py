@@ -121,3 +121,19 @@ def test_public_names_are_curated() -> None:
     public = {name for name in dir(cf) if not name.startswith("_") and name not in ("operations", "analytics", "tail", "tail_summary")}  # submodules
     assert sorted(cf.__all__) == cf.__all__
     assert set(cf.__all__) == public
+
+
+def test_versions_are_read_page_by_page_up_to_the_rollback_window(emulator: Any) -> None:
+    """A rollback may reach the 100 most recent versions (changelog 2025-09-11): the list pages past the first 50."""
+    from ops.cloudflare import list_versions, put_secret
+    from ops.cloudflare.operations import ROLLBACK_WINDOW
+    from tests.cloudflare.test_reference_shapes import upload
+
+    client = client_for(emulator, [])
+    upload(client, "books-api", "export default {fetch() { return new Response('v1') }}")
+    for i in range(ROLLBACK_WINDOW + 5):  # each secret put is a version
+        put_secret(client, "books-api", "ROUND", str(i))
+    versions = list_versions(client, "books-api")
+    assert len(versions) == ROLLBACK_WINDOW
+    numbers = [v["number"] for v in versions]
+    assert numbers == sorted(numbers, reverse=True) and len(set(numbers)) == ROLLBACK_WINDOW

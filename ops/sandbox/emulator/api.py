@@ -29,7 +29,7 @@ WRANGLER = "workers-sdk@f8308360 packages/wrangler/src/"
 DEPLOY_HELPERS = "workers-sdk@f8308360 packages/deploy-helpers/src/"
 # Error codes the emulator answers that no reference documents: chosen here, so never match on them in ops.
 INVENTIONS = {
-    10224: "a deployment of a version outside the 10 most recent (Cloudflare refuses it; its code is not documented)",
+    10224: "a deployment of a version outside the 100 most recent (Cloudflare refuses it; its code is not documented)",
     11010: "a pull from a queue without an HTTP pull consumer",
     11011: "a queue message over 128 KB or a batch over 256 KB (413; the limits are documented, the code is not)",
     10040: "a KV bulk request over 100 MB (413; the limit is documented, the code is not)",
@@ -43,7 +43,7 @@ INVENTIONS = {
 }
 NOT_FOUND_SCRIPT = (404, 10007, "This Worker does not exist on your account.")
 KV_BULK_BYTES = 100_000_000  # developers.cloudflare.com/kv/platform/limits/: 100 MB a bulk request
-MAX_ROLLBACK_VERSIONS = 10
+MAX_ROLLBACK_VERSIONS = 100  # since 2025-09-11 (Cloudflare changelog, "increased version rollback limit")
 SCRIPT_SIZE_LIMIT = 64 * 2**20
 # Documented elsewhere than in the API reference: 10079 as the API answers it (workers-sdk issues #705
 # and #6953 quote it), 10211 as cloudflare-docs issue #32982 quotes it.
