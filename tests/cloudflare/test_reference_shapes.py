@@ -18,6 +18,7 @@ import pytest
 import ops.cloudflare as cf
 from ops.cloudflare import CloudflareClient, RetryPolicy
 from ops.cloudflare.operations import attach_consumer
+from ops.errors import ApiError
 from ops.sandbox.emulator import api, start_emulator
 from ops.sandbox.emulator.__main__ import load_seed
 from tests.cloudflare import reference_schemas as ref
@@ -127,6 +128,10 @@ def test_queues_consumers_and_messages_answer_the_reference_shapes(client: Cloud
 def test_r2_answers_the_reference_shapes(client: CloudflareClient) -> None:
     client.request("POST", "/r2/buckets", json={"name": "books-archive"}, headers={"cf-r2-jurisdiction": "eu"})
     valid(ref.R2_LIST, client.result("GET", "/r2/buckets", headers={"cf-r2-jurisdiction": "eu"}))
+    valid(ref.R2_BUCKET, client.result("GET", "/r2/buckets/books-archive", headers={"cf-r2-jurisdiction": "eu"}))
+    with pytest.raises(ApiError) as missing:  # a bucket is one jurisdiction's
+        client.result("GET", "/r2/buckets/books-archive")
+    assert missing.value.code == 10006
 
 
 # --- our client's requests ----------------------------------------------------------------------------------

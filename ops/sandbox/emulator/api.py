@@ -753,6 +753,19 @@ def list_r2(state: State, req: Request) -> Reply:
     return 200, {"buckets": window}, {"cursor": cursor, "per_page": per_page}
 
 
+@route("GET", "/r2/buckets/{bucket}",
+       f"{TS}r2/buckets/buckets.ts BucketGetParams (cf-r2-jurisdiction)/Bucket; wrangler deploy reads each bound "
+       "bucket; 10006 is R2's NoSuchBucket (developers.cloudflare.com/r2/api/error-codes/)")
+def get_r2(state: State, req: Request) -> Reply:
+    jurisdiction = _jurisdiction(req)
+    name = req.params["bucket"]
+    bucket = next((b for b in state.data["r2"] if b["name"] == name and b.get("jurisdiction", "default") == jurisdiction),
+                  None)
+    if bucket is None:
+        raise ApiFailure(404, 10006, "The specified bucket does not exist.")
+    return 200, bucket, None
+
+
 @route("POST", "/r2/buckets",
        f"{TS}r2/buckets/buckets.ts BucketCreateParams/Bucket")
 def create_r2(state: State, req: Request) -> Reply:
