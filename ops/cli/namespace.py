@@ -57,7 +57,9 @@ class _FlaglessContext(ParserContext):
     """The parser context of a task without flags: nothing in it changes while parsing, so no copy is made.
 
     invoke's parser deep-copies every task's context on every command; with hundreds of
-    remediations listed (flagless until named) that copy is most of `inv --list`'s extra time.
+    remediations listed (flagless until named) that copy is a large part of the extra time.
+    It applies where the root collection is used as built (`cfw-remedy`, whose Program is
+    given it); `inv` rebuilds the root of a tasks.py as a plain Collection and copies anyway.
     """
 
     def __deepcopy__(self, memo: dict[int, Any]) -> _FlaglessContext:
