@@ -219,11 +219,10 @@ def _dead_letter(sb: Sandbox, spec: WorkerSpec) -> None:
 
 
 def _dlq_empty(sb: Sandbox, spec: WorkerSpec) -> bool:
-    from ops.cloudflare import peek_messages
+    from ops.cloudflare.operations import peek_queue
     from ops.sandbox.manager import with_client
 
-    dlq = _queue(sb, DLQ)
-    return not with_client(sb, lambda c: peek_messages(c, str(dlq["queue_id"]), batch_size=1))
+    return bool(with_client(sb, lambda c: peek_queue(c, DLQ, 1))["count"] == 0)
 
 
 def _d1(sb: Sandbox, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
@@ -250,11 +249,10 @@ def _analysis_dead_letters(sb: Sandbox, spec: WorkerSpec) -> None:
 
 def _analysed(sb: Sandbox, spec: WorkerSpec) -> bool:
     """The dead-letter queue is empty and the stuck manuscripts are analysed, as the D1 API shows them."""
-    from ops.cloudflare import peek_messages
+    from ops.cloudflare.operations import peek_queue
     from ops.sandbox.manager import with_client
 
-    dlq = _queue(sb, ANALYSIS_DLQ)
-    if with_client(sb, lambda c: peek_messages(c, str(dlq["queue_id"]), batch_size=1)):
+    if with_client(sb, lambda c: peek_queue(c, ANALYSIS_DLQ, 1))["count"]:
         return False
     rows = _d1(sb, "SELECT id, analysis_status, word_count FROM manuscripts")
     return all(r["analysis_status"] == "done" and r["word_count"] for r in rows if r["id"] in STUCK_MANUSCRIPTS)

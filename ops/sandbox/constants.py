@@ -92,8 +92,6 @@ WORKERS: tuple[WorkerSpec, ...] = (BOOKS, PLAIN, AI, MANUSCRIPT, INFRA)
 WORKER = BOOKS.script
 SECRETS = BOOKS.secrets
 KV_ID = "b0b0cafe000000000000000000000001"
-PLAIN_KV_ID = "b0b0cafe000000000000000000000002"
-INFRA_KV_ID = "b0b0cafe000000000000000000000003"
 
 # name -> default port. The Worker's public port is its recording proxy (the target's
 # worker_url); `<key>_dev` is the `wrangler dev` behind it, which only the sandbox calls.

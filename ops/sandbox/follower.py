@@ -31,9 +31,9 @@ _client = httpx.Client(timeout=3)  # one keep-alive client: a new one per poll c
 
 def live_version(emulator: str, script: str) -> str | None:
     try:
-        state = _client.get(f"{emulator}/__emulator/state").json()
-        return str(state["scripts"][script]["deployments"][0]["versions"][0]["version_id"])
-    except (httpx.HTTPError, ValueError, KeyError, IndexError, TypeError):
+        live = _client.get(f"{emulator}/__emulator/live/{script}").json()["version_id"]
+        return str(live) if live else None
+    except (httpx.HTTPError, ValueError, KeyError, TypeError):
         return None
 
 

@@ -294,11 +294,8 @@ class Sandbox:
         return done.stdout
 
     def live_version(self, spec: WorkerSpec = BOOKS) -> str | None:
-        state = _json(f"{self.emulator_url}/__emulator/state")
-        script = (state or {}).get("scripts", {}).get(spec.script)
-        if not script or not script.get("deployments"):
-            return None
-        return str(script["deployments"][0]["versions"][0]["version_id"])
+        live = (_json(f"{self.emulator_url}/__emulator/live/{spec.script}") or {}).get("version_id")
+        return str(live) if live else None
 
     def served_version(self, spec: WorkerSpec = BOOKS) -> str | None:
         """The version the Worker's wrangler dev runs, from the sandbox's entry shim (not the Worker's code)."""

@@ -129,8 +129,14 @@ def _public_version(version: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in version.items() if not k.startswith("_")}
 
 
+def live_version_id(script: dict[str, Any] | None) -> str | None:
+    """The version the script's latest deployment serves (the sandbox deploys one version at 100%)."""
+    deployments = (script or {}).get("deployments") or []
+    return str(deployments[0]["versions"][0]["version_id"]) if deployments else None
+
+
 def _current_version(script: dict[str, Any]) -> dict[str, Any]:
-    live = script["deployments"][0]["versions"][0]["version_id"]
+    live = live_version_id(script)
     return next(v for v in script["versions"] if v["id"] == live)
 
 

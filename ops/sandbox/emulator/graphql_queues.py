@@ -40,6 +40,7 @@ from __future__ import annotations
 import time
 from typing import Any, Callable
 
+from ops.sandbox.emulator.api import live_version_id
 from ops.sandbox.emulator.graphql_parse import Field, QueryError, dataset_args, epoch, only, order, stamp
 from ops.sandbox.emulator.state import State
 
@@ -94,8 +95,7 @@ def current_local(state: State, queue: dict[str, Any]) -> dict[str, Any]:
 
 def fingerprint(state: State, queue: dict[str, Any], script: str) -> list[str]:
     """What reloads the Worker's `wrangler dev` when it changes: its live version and the queue's consumers."""
-    deployments = (state.data["scripts"].get(script) or {}).get("deployments") or []
-    live = str(deployments[0]["versions"][0]["version_id"]) if deployments else ""
+    live = live_version_id(state.data["scripts"].get(script)) or ""
     return [live, *sorted(str(c.get("consumer_id")) for c in queue.get("consumers") or [])]
 
 

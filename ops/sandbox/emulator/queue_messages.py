@@ -181,7 +181,9 @@ def bridge(state: State, what: str, body: bytes) -> tuple[int, Any]:
         try:
             payload = json.loads(body or b"{}")
             if parts[2] == "local":
-                return 200, _local(state, queue, payload)
+                counted = _local(state, queue, payload)
+                state.save()
+                return 200, counted
             messages = [_message(m) for m in (payload.get("messages") or [])]
         except (ApiFailure, ValueError, AttributeError, TypeError) as exc:
             return 400, {"error": str(exc)}
@@ -202,7 +204,6 @@ def _local(state: State, queue: dict[str, Any], report: dict[str, Any]) -> dict[
     counted["bytes"] += int(report.get("sent_bytes", 0)) - int(report.get("settled_bytes", 0))
     queue[LOCAL] = {"script": script, "fingerprint": fingerprint(state, queue, script),
                     "messages": max(0, counted["messages"]), "bytes": max(0, counted["bytes"])}
-    state.save()
     return {"backlog": queue[LOCAL]["messages"]}
 
 

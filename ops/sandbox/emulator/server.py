@@ -36,8 +36,7 @@ class Emulator:
 
     def live_version(self, script: str) -> str | None:
         with self.state.lock:
-            deployments = (self.state.data["scripts"].get(script) or {}).get("deployments") or []
-            return str(deployments[0]["versions"][0]["version_id"]) if deployments else None
+            return api.live_version_id(self.state.data["scripts"].get(script))
 
     def record(self, method: str, path: str, query: str, status: int, body: bytes = b"") -> None:
         with self.lock:
@@ -160,6 +159,8 @@ class Handler(BaseHTTPRequestHandler):
             self._send(*d1.bridge(emu.state, what, body))
         elif what.startswith("queues/") and method == "POST":
             self._send(*queue_messages.bridge(emu.state, what, body))
+        elif what.startswith("live/") and method == "GET":
+            self._send(200, {"version_id": emu.live_version(what.removeprefix("live/"))})
         elif what == "state":
             with emu.state.lock:
                 self._send(200, emu.state.data)

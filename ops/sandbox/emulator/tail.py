@@ -263,10 +263,6 @@ def detach(state: State) -> None:
         hub.stop()
 
 
-def _hub(state: State) -> TailHub:
-    return attach(state)
-
-
 @route("POST", "/workers/scripts/{script}/tails",
        f"{TS}workers/scripts/tail.ts TailCreateParams/TailCreateResponse; the body is the TailFilterMessage of "
        f"{WRANGLER}tail/createTail.ts createTail and tail/filters.ts")
@@ -275,13 +271,13 @@ def create_tail(state: State, req: Request) -> Reply:
     filters = valid_filters(req.json())
     if isinstance(filters, str):
         raise ApiFailure(400, 10080, f"Invalid tail filters: {filters}")
-    return 200, _hub(state).create(req.params["script"], filters), None
+    return 200, attach(state).create(req.params["script"], filters), None
 
 
 @route("DELETE", "/workers/scripts/{script}/tails/{tail}",
        f"{TS}workers/scripts/tail.ts delete/TailDeleteResponse; {WRANGLER}tail/createTail.ts deleteTail")
 def delete_tail(state: State, req: Request) -> Reply:
     api._script(state, req.params["script"])
-    if not _hub(state).delete(req.params["script"], req.params["tail"]):
+    if not attach(state).delete(req.params["script"], req.params["tail"]):
         raise ApiFailure(404, 10081, "Tail not found")
     return 200, None, None
