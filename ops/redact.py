@@ -53,7 +53,7 @@ def encodings(value: str) -> set[str]:
             core = encoded[-(-8 * lead // 6):(8 * (lead + len(raw))) // 6]
             if len(core) >= MIN_ENCODED_LEN:
                 forms.add(core)
-        forms.add(base64.b64encode(raw).decode("ascii"))
+    forms.add(base64.b64encode(raw).decode("ascii"))
     return {f for f in forms if f}
 
 

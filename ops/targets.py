@@ -187,9 +187,9 @@ def load_target(name: str | None = None, *, path: Path | None = None,
     sandbox_file = file.parent / ".sandbox" / TARGETS_FILE
     if chosen not in targets and path is None and sandbox_file.is_file() and sandbox_file != file:
         # `sandbox.up` in a Worker's repository writes its target (sandbox-own) there, beside the team's own file.
-        sandboxed = load_config(sandbox_file, what="targets file", max_bytes=MAX_BYTES).data.get("targets", {})
-        if chosen in sandboxed:
-            return load_target(chosen, path=sandbox_file, environ=environ)
+        sandboxed = load_config(sandbox_file, what="targets file", max_bytes=MAX_BYTES)
+        if chosen in sandboxed.data.get("targets", {}):
+            file, loaded, doc, targets = sandbox_file, sandboxed, sandboxed.data, sandboxed.data["targets"]
     if chosen not in targets:
         known = ", ".join(sorted(targets)) or "none"
         raise InputError(f"{file}: no target named {chosen!r} (known: {known}); pick one with --target or OPS_TARGET")

@@ -10,6 +10,7 @@ messages and 256 KB, a message at most 128 KB (developers.cloudflare.com/queues/
 
 from __future__ import annotations
 
+import itertools
 import json
 from typing import Any, Callable, Iterable, Iterator, TypeVar
 
@@ -46,21 +47,16 @@ def json_size(value: Any) -> int:
     return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
 
 
-def list_versions(c: CloudflareClient, script: str, limit: int = 100) -> list[dict[str, Any]]:
+# The versions a deployment may name: the 100 most recent since 2025-09-11 (developers.cloudflare.com/changelog/
+# 2025-09-11-increased-version-rollback-limit/; the rollbacks page still says 10: the newer changelog wins).
+ROLLBACK_WINDOW = 100
+
+
+def list_versions(c: CloudflareClient, script: str, limit: int = ROLLBACK_WINDOW) -> list[dict[str, Any]]:
     """The newest ``limit`` deployable versions, newest first, page by page (cloudflare-typescript
     src/resources/workers/scripts/versions.ts ``VersionListParams``: ``page``, ``per_page``, ``deployable``)."""
-    found: list[dict[str, Any]] = []
-    page = 1
-    while len(found) < limit:
-        envelope = c.request("GET", f"/workers/scripts/{script}/versions",
-                             params={"deployable": "true", "page": page, "per_page": 50})
-        items = list((envelope.get("result") or {}).get("items") or [])
-        found.extend(items)
-        total = (envelope.get("result_info") or {}).get("total_count")
-        if not items or (isinstance(total, int) and len(found) >= total):
-            break
-        page += 1
-    return found[:limit]
+    versions = c.pages(f"/workers/scripts/{script}/versions", params={"deployable": "true"}, per_page=50, key="items")
+    return list(itertools.islice(versions, limit))
 
 
 def get_version(c: CloudflareClient, script: str, version_id: str) -> dict[str, Any]:

@@ -183,12 +183,18 @@ class CloudflareClient:
                 account_scoped: bool = True) -> dict[str, Any]:
         """One API call; returns the whole envelope. Raises ApiError or TransportError."""
         url = f"/accounts/{self.account_id}{path}" if account_scoped else path
-        retryable = method in IDEMPOTENT
+        response, note = self.send(method, url, retryable=method in IDEMPOTENT, params=params, json=json,
+                                   content=content, headers=headers)
+        return _envelope(response, method, url, note=note)
+
+    def send(self, method: str, url: str, *, retryable: bool, **kwargs: Any) -> tuple[httpx.Response, str]:
+        """One request under the run's budget and deadline, retried as it is safe to: the answer, and a note
+        when a retry was not made. The GraphQL API (no REST envelope) goes through here too."""
         for attempt in range(self.retry.attempts):
             last = attempt + 1 == self.retry.attempts
             self.budget.take(self.deadline, f"{method} {url}")
             try:
-                response = self._http.request(method, url, params=params, json=json, content=content, headers=headers)
+                response = self._http.request(method, url, **kwargs)
             except httpx.TransportError as exc:
                 wait = self.retry.backoff(attempt)
                 if retryable and not last and wait <= self._time_left():
@@ -203,9 +209,9 @@ class CloudflareClient:
                 if wait <= left:
                     self.retry.sleep(wait)
                     continue
-                return _envelope(response, method, url, note=f" (not retried: the wait of {wait:g} s asked for is "
-                                                             f"longer than the {left:.0f} s left to this step)")
-            return _envelope(response, method, url)
+                return response, (f" (not retried: the wait of {wait:g} s asked for is "
+                                  f"longer than the {left:.0f} s left to this step)")
+            return response, ""
         raise AssertionError("unreachable")
 
     def _time_left(self) -> float:
@@ -215,12 +221,15 @@ class CloudflareClient:
     def result(self, method: str, path: str, **kwargs: Any) -> Any:
         return self.request(method, path, **kwargs).get("result")
 
-    def pages(self, path: str, *, params: dict[str, Any] | None = None, per_page: int = 100) -> Iterator[Any]:
-        """Every item of a page-numbered list (result_info.page / total_pages / total_count)."""
+    def pages(self, path: str, *, params: dict[str, Any] | None = None, per_page: int = 100,
+              key: str | None = None) -> Iterator[Any]:
+        """Every item of a page-numbered list (result_info.page / total_pages / total_count); ``key`` names the
+        list inside the result when the result is an object (the versions list's ``items``)."""
         page = 1
         while True:
             envelope = self.request("GET", path, params={**(params or {}), "page": page, "per_page": per_page})
-            items = envelope.get("result") or []
+            result = envelope.get("result")
+            items = (result or {}).get(key) or [] if key else result or []
             yield from items
             info = envelope.get("result_info") or {}
             total_pages = info.get("total_pages") or (

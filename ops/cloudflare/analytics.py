@@ -33,7 +33,7 @@ from typing import Any
 
 import httpx
 
-from ops.cloudflare._client import RETRY_STATUSES, CloudflareClient
+from ops.cloudflare._client import CloudflareClient
 from ops.errors import ApiError, InputError, TransportError
 
 __all__ = ["BACKLOG_QUERY", "QUERY", "invocations", "parse_since", "queue_backlog"]
@@ -124,23 +124,9 @@ def summarize(groups: list[dict[str, Any]], *, since: datetime, until: datetime)
 
 def _post(client: CloudflareClient, payload: dict[str, Any]) -> dict[str, Any]:
     # The GraphQL endpoint answers GraphQL documents, not the REST envelope that
-    # CloudflareClient.request unwraps, so this goes through the client's own
-    # httpx client (its base URL, token, timeouts and read-only wall) directly.
-    http = client._http  # noqa: SLF001
-    attempts = client.retry.attempts  # a query changes nothing: safe to repeat
-    for attempt in range(attempts):
-        try:
-            response = http.post("/graphql", json=payload)
-        except httpx.TransportError as exc:
-            if attempt + 1 < attempts:
-                client.retry.sleep(client.retry.delay(attempt, None))
-                continue
-            raise TransportError(f"POST /graphql: {type(exc).__name__}: {exc or 'connection failed'}") from exc
-        if response.status_code in RETRY_STATUSES and attempt + 1 < attempts:
-            client.retry.sleep(client.retry.delay(attempt, response.headers.get("retry-after")))
-            continue
-        return _data(response)
-    raise AssertionError("unreachable")
+    # CloudflareClient.request unwraps: the same request path (budget, deadline, retries), its own reading.
+    response, _ = client.send("POST", "/graphql", retryable=True, json=payload)  # a query changes nothing
+    return _data(response)
 
 
 def _data(response: httpx.Response) -> dict[str, Any]:

@@ -16,15 +16,13 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ops.cloudflare import _api
+from ops.cloudflare._api import ROLLBACK_WINDOW
 from ops.cloudflare.analytics import parse_since
 from ops.cloudflare.analytics import queue_backlog as sampled
 from ops.cloudflare._client import CloudflareClient
 from ops.documents.shape import ANY, BOOLEAN, INTEGER, NUMBER, STRING, Shape, array, mapping, nullable, optional, record, secret
 from ops.errors import ApiError, InputError
 
-# The versions a deployment may name: the 100 most recent since 2025-09-11 (developers.cloudflare.com/changelog/
-# 2025-09-11-increased-version-rollback-limit/; the rollbacks page still says 10: the newer changelog wins).
-ROLLBACK_WINDOW = 100
 
 
 @dataclass(frozen=True)

@@ -121,18 +121,18 @@ class Effective:
         data, where, env = self.data, self.where, self.env
         found: list[Binding] = []
         for field, kind, ref in _RESOURCES:
-            for index, item in enumerate(_items(data.get(field))):
+            for index, item in enumerate(items(data.get(field))):
                 if isinstance(item, dict) and ref in item:
                     found.append(Binding(kind, str(item.get("binding", "")), str(item[ref]),
                                          (*where.get(field, (field,)), index, ref), env,
                                          str(item.get("jurisdiction") or "") if kind == "r2" else ""))
         queues = data.get("queues")
-        for index, item in enumerate(_items(queues.get("producers")) if isinstance(queues, dict) else []):
+        for index, item in enumerate(items(queues.get("producers")) if isinstance(queues, dict) else []):
             if isinstance(item, dict):
                 found.append(Binding("queue", str(item.get("binding", "")), str(item.get("queue", "")),
                                      (*where.get("queues", ("queues",)), "producers", index, "queue"), env))
         durable = data.get("durable_objects")
-        for index, item in enumerate(_items(durable.get("bindings")) if isinstance(durable, dict) else []):
+        for index, item in enumerate(items(durable.get("bindings")) if isinstance(durable, dict) else []):
             if isinstance(item, dict):
                 found.append(Binding("durable-object", str(item.get("name", "")), str(item.get("class_name", "")),
                                      (*where.get("durable_objects", ("durable_objects",)), "bindings", index), env))
@@ -189,5 +189,12 @@ def _env_name(top: Any, env: str) -> Any:
     return f"{top}-{env}" if isinstance(top, str) and top else None
 
 
-def _items(value: Any) -> list[Any]:
+def items(value: Any) -> list[Any]:
+    """``value`` when it is a list, else nothing: configs nobody has seen put anything anywhere."""
     return value if isinstance(value, list) else []
+
+
+def queues_of(data: dict[str, Any]) -> dict[str, Any]:
+    """The ``queues`` table of a resolved config, or an empty one."""
+    queues = data.get("queues")
+    return queues if isinstance(queues, dict) else {}

@@ -14,11 +14,11 @@ from typing import Any, Callable, Iterator, Protocol
 
 from ops.documents.config import Config, Key
 from ops.documents.wrangler_config import TOP as TOP
-from ops.documents.wrangler_config import Binding, effective, envs_of, section
+from ops.documents.wrangler_config import Binding, effective, envs_of, items, queues_of, section
 from ops.gates.result import Finding, Result
 from ops.gates.schema import SchemaChoice, choose_schema, schema_findings
-from ops.gates.suggest import suggest
-from ops.gates.wrangler_rules import items as _items, rule_findings
+from ops.gates.suggest import NOUN, suggest
+from ops.gates.wrangler_rules import _js, rule_findings
 
 HEX32 = re.compile(r"^[0-9a-f]{32}$")
 PLACEHOLDER = re.compile(r"^(|x+|<.*>|\$\{.*\}|your[-_].*|.*placeholder.*|todo|changeme|__.*__)$", re.IGNORECASE)
@@ -102,16 +102,16 @@ def _id_rules(config: Config, binding: Binding) -> Iterator[Finding]:
 
 def _durable_object_rules(config: Config, env: str, data: dict[str, Any], where: dict[str, Key]) -> Iterator[Finding]:
     durable = data.get("durable_objects")
-    bound = {b.get("class_name") for b in _items(durable.get("bindings")) if isinstance(b, dict) and not b.get("script_name")} if isinstance(durable, dict) else set()
+    bound = {b.get("class_name") for b in items(durable.get("bindings")) if isinstance(b, dict) and not b.get("script_name")} if isinstance(durable, dict) else set()
     migrated: set[str] = set()
-    for migration in _items(data.get("migrations")):
+    for migration in items(data.get("migrations")):
         if isinstance(migration, dict):
             for field in ("new_classes", "new_sqlite_classes"):
-                migrated.update(c for c in _items(migration.get(field)) if isinstance(c, str))
-            for rename in _items(migration.get("renamed_classes")):
+                migrated.update(c for c in items(migration.get(field)) if isinstance(c, str))
+            for rename in items(migration.get("renamed_classes")):
                 if isinstance(rename, dict) and rename.get("to"):
                     migrated.add(rename["to"])
-            for gone in _items(migration.get("deleted_classes")):
+            for gone in items(migration.get("deleted_classes")):
                 migrated.discard(gone)
     if not data.get("migrations"):
         return  # no migrations at all: wrangler's own durable-object-without-migration warning (layer 2)
@@ -124,21 +124,16 @@ def _durable_object_rules(config: Config, env: str, data: dict[str, Any], where:
                            f'migrations create class "{cls}" but no durable_objects binding uses it; bind it or delete it in a migration', env)
 
 
-def _queues(data: dict[str, Any]) -> dict[str, Any]:
-    queues = data.get("queues")
-    return queues if isinstance(queues, dict) else {}
-
-
 def _queue_rules(config: Config, env: str, data: dict[str, Any], where: dict[str, Key]) -> Iterator[Finding]:
     consumers = {c.get("queue") for c in _all_consumers(config) if isinstance(c, dict)}
     declared = {p.get("queue") for p in _all_producers(config) if isinstance(p, dict)} | consumers
     base = where.get("queues", ("queues",))
-    for index, producer in enumerate(_items(_queues(data).get("producers"))):
+    for index, producer in enumerate(items(queues_of(data).get("producers"))):
         if isinstance(producer, dict) and producer.get("queue") not in consumers:
             yield _finding(config, "warning", "queue-without-consumer", (*base, "producers", index),
                            f'queue "{producer.get("queue")}" has a producer but no consumer anywhere in this config; '
                            "make sure another Worker consumes it", env)
-    for index, consumer in enumerate(_items(_queues(data).get("consumers"))):
+    for index, consumer in enumerate(items(queues_of(data).get("consumers"))):
         dlq = consumer.get("dead_letter_queue") if isinstance(consumer, dict) else None
         if dlq and dlq not in declared:
             yield _finding(config, "warning", "dead-letter-queue-undeclared", (*base, "consumers", index, "dead_letter_queue"),
@@ -147,11 +142,11 @@ def _queue_rules(config: Config, env: str, data: dict[str, Any], where: dict[str
 
 
 def _all_consumers(config: Config) -> list[Any]:
-    return [c for env in envs_of(config) for c in _items(_queues(section(config, env)[0]).get("consumers"))]
+    return [c for env in envs_of(config) for c in items(queues_of(section(config, env)[0]).get("consumers"))]
 
 
 def _all_producers(config: Config) -> list[Any]:
-    return [p for env in envs_of(config) for p in _items(_queues(section(config, env)[0]).get("producers"))]
+    return [p for env in envs_of(config) for p in items(queues_of(section(config, env)[0]).get("producers"))]
 
 
 def _cross_env_findings(config: Config) -> Iterator[Finding]:
@@ -237,7 +232,7 @@ def required_secret_findings(config: Config, envs: list[str], remote: ResourceLi
         resolved = effective(config, env)
         data, where = resolved.data, resolved.where
         secrets, plain = data.get("secrets"), data.get("vars")
-        required = [n for n in _items(secrets.get("required")) if isinstance(n, str)] if isinstance(secrets, dict) else []
+        required = [n for n in items(secrets.get("required")) if isinstance(n, str)] if isinstance(secrets, dict) else []
         required = [n for n in required if not (isinstance(plain, dict) and n in plain)]
         if not required:
             continue
@@ -255,13 +250,7 @@ def required_secret_findings(config: Config, envs: list[str], remote: ResourceLi
 
 
 def _noun(kind: str) -> str:
-    return {"kv": "KV namespace", "d1": "D1 database", "r2": "R2 bucket", "queue": "queue"}.get(kind, kind)
-
-
-def _js(value: Any) -> str:
-    import json
-
-    return json.dumps(value)
+    return NOUN.get(kind, kind)
 
 
 class ClientLister:

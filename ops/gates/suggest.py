@@ -26,9 +26,9 @@ from dataclasses import dataclass
 
 from ops.documents.wrangler_config import TOP, Binding
 
-__all__ = ["Suggestion", "suggest"]
+__all__ = ["NOUN", "Suggestion", "suggest"]
 
-_NOUN = {"kv": "KV namespace", "d1": "D1 database", "r2": "R2 bucket", "queue": "queue"}
+NOUN = {"kv": "KV namespace", "d1": "D1 database", "r2": "R2 bucket", "queue": "queue"}
 _LIST = {"kv": "wrangler kv namespace list", "d1": "wrangler d1 list"}
 _CREATE = {"kv": "wrangler kv namespace create {binding}{env}", "d1": "wrangler d1 create <name>{env}"}
 
@@ -43,7 +43,7 @@ class Suggestion:
 
 def suggest(binding: Binding, by_title: dict[str, str], worker: str | None, top_name: str | None) -> Suggestion:
     """The resource ``binding`` most likely meant among ``by_title`` (title → id)."""
-    noun = _NOUN.get(binding.kind, binding.kind)
+    noun = NOUN.get(binding.kind, binding.kind)
     if binding.kind not in ("kv", "d1"):
         close = difflib.get_close_matches(binding.resource, list(by_title), n=1, cutoff=0.6)
         if not close:

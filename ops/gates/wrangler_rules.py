@@ -12,7 +12,7 @@ import re
 from typing import Any, Iterator
 
 from ops.documents.config import Config, Key
-from ops.documents.wrangler_config import NOT_INHERITED, TOP, section
+from ops.documents.wrangler_config import NOT_INHERITED, TOP, items, queues_of, section
 from ops.gates.result import Finding
 from ops.gates.schema import version_key
 
@@ -61,11 +61,6 @@ def rule_findings(config: Config, env: str, data: dict[str, Any], where: dict[st
     yield from _unique_names(config, env, data, where)
     yield from _durable_objects_without_migrations(config, env, data, where)
     yield from not_inherited(config, env)
-
-
-def items(value: Any) -> list[Any]:
-    """``value`` when it is a list, else nothing: configs nobody has seen put anything anywhere."""
-    return value if isinstance(value, list) else []
 
 
 def _finding(config: Config, severity: str, code: str, key: Key, message: str, env: str, **detail: Any) -> Finding:
@@ -132,13 +127,8 @@ def _migrations(config: Config, env: str, data: dict[str, Any], where: dict[str,
                                f'Expected "migrations[{index}].{field}" to be an array of "{{{shape}}}" objects but got {_js(value)}.', env)
 
 
-def _queues(data: dict[str, Any]) -> dict[str, Any]:
-    queues = data.get("queues")
-    return queues if isinstance(queues, dict) else {}
-
-
 def _queue_consumers(config: Config, env: str, data: dict[str, Any], where: dict[str, Key]) -> Iterator[Finding]:
-    for index, consumer in enumerate(items(_queues(data).get("consumers"))):
+    for index, consumer in enumerate(items(queues_of(data).get("consumers"))):
         if isinstance(consumer, dict) and consumer.get("type", "worker") not in ("worker", "http_pull"):
             yield _finding(config, "error", "queue-consumer-type", (*where.get("queues", ("queues",)), "consumers", index, "type"),
                            f'queue consumer "type" must be "worker" or "http_pull" (got {_js(consumer.get("type"))})', env)

@@ -19,8 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from ops.errors import InputError
 from ops.documents.config import Config, load_config
-from ops.documents.wrangler_config import TOP, effective, envs_of, find_config
-from ops.gates.wrangler_rules import items
+from ops.documents.wrangler_config import TOP, effective, envs_of, find_config, items
 from ops.sandbox.constants import WorkerSpec
 
 if TYPE_CHECKING:
