@@ -12,9 +12,6 @@ import sys
 # ops and its dependencies are packages like any other: cache them unless Python itself was told not to (-B).
 sys.dont_write_bytecode = sys.flags.dont_write_bytecode
 
-from ops.cli.argv import command_line  # noqa: E402
-from ops.cli.boundary import quiet_broken_pipe  # noqa: E402
-from ops.cli.namespace import build_namespace  # noqa: E402
+from ops.cli.namespace import tasks_namespace  # noqa: E402
 
-quiet_broken_pipe()  # invoke prints --list and --help itself, outside every task's boundary
-ns = build_namespace(command_line())
+ns = tasks_namespace()

@@ -33,6 +33,15 @@ TOP_LEVEL: tuple[tuple[str, str], ...] = (
 )
 
 
+def tasks_namespace() -> Collection:
+    """The namespace for a tasks.py run by `inv` (this repo's own tasks.py is one)."""
+    from ops.cli.argv import command_line
+    from ops.cli.boundary import quiet_broken_pipe
+
+    quiet_broken_pipe()  # invoke prints --list and --help itself, outside every task's boundary
+    return build_namespace(command_line())
+
+
 def build_namespace(argv: list[str] | None = None) -> Collection:
     """The root collection; ``argv`` (the command line) lets unnamed remediations load lazily."""
     if argv is not None:

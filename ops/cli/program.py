@@ -4,7 +4,7 @@
 in this repo: the same namespace (``ops.cli.namespace``), the same command-line
 rewriting (``ops.cli.argv``). A team that prefers ``inv`` keeps a two-line tasks.py::
 
-    from ops.cli.program import tasks_namespace
+    from ops.cli.namespace import tasks_namespace
     ns = tasks_namespace()
 """
 
@@ -13,10 +13,9 @@ from __future__ import annotations
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
-from invoke.collection import Collection
 from invoke.program import Program
 
-from ops.cli.argv import command_line, expand
+from ops.cli.argv import expand
 from ops.cli.boundary import quiet_broken_pipe
 from ops.cli.namespace import build_namespace
 
@@ -55,8 +54,3 @@ def main() -> None:
     quiet_broken_pipe()  # invoke prints --list and --help itself, outside every task's boundary
     program.run()
 
-
-def tasks_namespace() -> Collection:
-    """The namespace for a tasks.py run by `inv` (this repo's own tasks.py is one)."""
-    quiet_broken_pipe()
-    return build_namespace(command_line())

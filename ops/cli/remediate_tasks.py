@@ -209,9 +209,9 @@ def _save_plan(path: Path, entry: Entry, outcome: Any, flags: dict[str, Any], ta
            "target": outcome.target, "target_name": target_name,
            "flags": {k: v for k, v in flags.items() if v is not None}, "contract": outcome.contract,
            "plan": outcome.as_dict()}
-    from ops.redact import redact
+    from ops.redact import dumps
 
-    path.write_text(redact(json.dumps(doc, indent=2, default=str)) + "\n", encoding="utf-8")
+    path.write_text(dumps(doc, indent=2) + "\n", encoding="utf-8")
 
 
 def _load_plan(path: Path, entry: Entry, target: str | None) -> tuple[dict[str, Any], dict[str, Any], str | None]:

@@ -139,10 +139,9 @@ def _conclude(run: RunState, result: VerifyResult) -> None:
 
 def _verified_summary(run: RunState) -> str:
     checks = run.req.spec.verify.checks
-    records = {r.name: r for r in run.outcome.records if r.kind == "check"}
-    passed = [c.name for c in checks if records.get(c.name) and records[c.name].status == Verdict.PASSED]
-    skipped = [f"{c.name} ({c.when} does not hold)" for c in checks
-               if records.get(c.name) and records[c.name].status == "skipped"]
+    status = {r.name: r.status for r in run.outcome.records if r.kind == "check"}
+    passed = [c.name for c in checks if status.get(c.name) == Verdict.PASSED]
+    skipped = [f"{c.name} ({c.when} does not hold)" for c in checks if status.get(c.name) == "skipped"]
     return "verified: " + ", ".join(passed) + (f"; skipped: {', '.join(skipped)}" if skipped else "")
 
 
@@ -175,7 +174,7 @@ def _precondition(run: RunState, pre: Precondition) -> bool:
     return True
 
 
-def _noop(run: RunState, pre: Precondition, record: crecord_type, why: str) -> bool:  # type: ignore[name-defined]
+def _noop(run: RunState, pre: Precondition, record: Record, why: str) -> bool:
     record.status = "noop"
     outcome = run.outcome
     outcome.status = Status.NOOP

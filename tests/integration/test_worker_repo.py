@@ -188,7 +188,7 @@ def test_the_installed_tool_rehearses_the_teams_own_worker_on_its_staging_env(in
 
 
 def test_a_two_line_tasks_py_gives_inv_the_same_tasks(installed: Path, tmp_path: Path) -> None:
-    (tmp_path / "tasks.py").write_text("from ops.cli.program import tasks_namespace\nns = tasks_namespace()\n",
+    (tmp_path / "tasks.py").write_text("from ops.cli.namespace import tasks_namespace\nns = tasks_namespace()\n",
                                        encoding="utf-8")
     env = _clean_env()
     version = run([str(installed / "cfw-remedy"), "--version"], tmp_path, env)
