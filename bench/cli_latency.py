@@ -1,7 +1,8 @@
 """CLI latency: `inv --list` and a cache-warm plan, against the floor `python -c "import invoke"`.
 
 Targets: a dry-run plan within 2x the floor; `--list` with 500 specs within 1.5x of
-`--list` with the shipped specs. The plan runs against the sandbox's control
+`--list` with the shipped specs; a rollback plan beside hostile files (an endless
+symlink, a megabyte flow list, 20,000 levels of nesting) within 1.1x of one without. The plan runs against the sandbox's control
 plane and Worker (started here if it is not already up).
 
 Every command, the floor included, runs with Python's bytecode cache on, as an
@@ -38,16 +39,28 @@ def make_specs(folder: Path, count: int) -> None:
         (folder / f"{name}-{i}.yaml").write_text(text.replace(f"\nname: {name}\n", f"\nname: {name}-{i}\n", 1))
 
 
+def make_hostile(folder: Path) -> None:
+    for source in (REPO / "remediations").glob("*.yaml"):
+        shutil.copy(source, folder / source.name)
+    (folder / "zero.yaml").symlink_to("/dev/zero")
+    (folder / "flow.yaml").write_text("name: flow\nsummary: [" + ", ".join(["a"] * 333_000) + "]\n")
+    (folder / "deep.yaml").write_text("name: deep\nsummary: " + "[" * 20_000 + "]" * 20_000 + "\n")
+
+
 def main() -> None:
     runs = 5 if quick() else 15
     work = Path(tempfile.mkdtemp(prefix="bench-cli-"))
     many = work / "many"
     many.mkdir()
     make_specs(many, 500)
+    hostile = work / "hostile"
+    hostile.mkdir()
+    make_hostile(hostile)
     base = _cached(env_with(), work)
     shipped_env = {**base, "OPS_CACHE_DIR": str(work / "cache-shipped")}
     many_env = {**base, "OPS_REMEDIATIONS_DIR": str(many), "OPS_CACHE_DIR": str(work / "cache-many")}
-    for env in (shipped_env, many_env):  # first listing validates and caches; measured runs are warm
+    hostile_env = {**base, "OPS_REMEDIATIONS_DIR": str(hostile), "OPS_CACHE_DIR": str(work / "cache-hostile")}
+    for env in (shipped_env, many_env, hostile_env):  # first listing validates and caches; measured runs are warm
         time_command([*INV, "--list"], runs=1, env=env, warmup=0)
 
     sandbox = _sandbox()
@@ -58,13 +71,16 @@ def main() -> None:
         "cli_list_shipped": ([*CLI, "--list"], shipped_env),
         "cli_list_500": ([*CLI, "--list"], many_env),
         "plan_cache_warm": ([*INV, "remediate.cache-warm", "--dry-run"], _cached({**shipped_env, **sandbox.env}, work)),
+        "plan_rollback": ([*INV, "remediate.rollback", "--dry-run"], _cached({**sandbox.env, **shipped_env}, work)),
+        "plan_rollback_hostile": ([*INV, "remediate.rollback", "--dry-run"], _cached({**sandbox.env, **hostile_env}, work)),
     }
     try:
         measured = _interleaved(commands, runs)
     finally:
         sandbox.stop()
         shutil.rmtree(work, ignore_errors=True)
-    floor, list_shipped, list_many, cli_shipped, cli_many, plan = (measured[name] for name in commands)
+    floor, list_shipped, list_many, cli_shipped, cli_many, plan, rollback, rollback_hostile = (
+        measured[name] for name in commands)
     plan_ratio = ratio(plan["median_ms"], floor["median_ms"])
     list_ratio = ratio(list_many["median_ms"], list_shipped["median_ms"])
     figures: list[dict[str, Any]] = [
@@ -76,6 +92,10 @@ def main() -> None:
          "value": f"{ratio(cli_many['median_ms'], cli_shipped['median_ms'])}x",
          "met": ratio(cli_many["median_ms"], cli_shipped["median_ms"]) <= 1.5,
          "cpu": f"{ratio(cli_many['cpu_median_ms'], cli_shipped['cpu_median_ms'])}x"},
+        {"what": "rollback --dry-run beside hostile specs / without them",
+         "value": f"{ratio(rollback_hostile['median_ms'], rollback['median_ms'])}x",
+         "met": ratio(rollback_hostile["median_ms"], rollback["median_ms"]) <= 1.1,
+         "cpu": f"{ratio(rollback_hostile['cpu_median_ms'], rollback['cpu_median_ms'])}x"},
     ]
     print(write_result("cli_latency", {**measured, "figures": figures}))
     for figure in figures:
