@@ -1,6 +1,6 @@
 """`http`: one request with httpx, observed whatever happens.
 
-Outputs: status, headers, json, text, elapsed_ms, and ``failing`` with ``error``:
+Outputs: status, headers, json, text, elapsed_ms, ``picked`` (with ``pick``), and ``failing`` with ``error``:
 a refused connection, a timeout or a TLS error is an observation (``status``
 None, ``error`` naming it), not an exception, because "the Worker does not
 answer" is the most important thing a probe can see. A 5xx is failing too.
@@ -23,7 +23,8 @@ import httpx
 from pydantic import Field
 
 from ops.actions.base import Action, Args, Context, Outputs
-from ops.documents.shape import ANY, BOOLEAN, INTEGER, NUMBER, STRING, mapping, nullable, record
+from ops.documents.shape import ANY, BOOLEAN, INTEGER, NUMBER, STRING, mapping, nullable, optional, record
+from ops.engine.expect import MISSING, lookup
 from ops.http import SAFE_METHODS
 from ops.redact import redact
 
@@ -44,6 +45,11 @@ class HttpArgs(Args):
     mask_json: list[str] = Field(
         default_factory=list,
         description="Dotted paths of response JSON fields that are credentials (e.g. `token`): masked in every output.")
+    pick: str | None = Field(
+        None, min_length=1,
+        description="A dotted path into the response JSON (`hit_rate`, `cache.hitRate`) whose value becomes the output "
+                    "`picked`: for a Worker's contract whose field a param names. Absent from the answer, `picked` is "
+                    "absent too, so an expectation on it cannot decide.")
 
 
 class HttpAction(Action):
@@ -51,7 +57,7 @@ class HttpAction(Action):
     Args = HttpArgs
     summary = "One HTTP request; expectations on status, headers and JSON."
     outputs = record(status=nullable(INTEGER), headers=mapping(STRING), json=ANY, text=STRING, elapsed_ms=NUMBER,
-                     failing=BOOLEAN, error=nullable(STRING))
+                     failing=BOOLEAN, error=nullable(STRING), picked=optional(ANY))
 
     def effect(self, args: HttpArgs) -> str:
         return "read" if args.method in SAFE_METHODS or args.read_only_reason else "write"
@@ -71,6 +77,10 @@ class HttpAction(Action):
                        params={k: str(v) for k, v in args.params.items()} or None,
                        timeout=min(args.timeout, ctx.remaining()))
         register_credentials(seen.get("json"), args.mask_json)
+        if args.pick:
+            picked = lookup(seen.get("json"), args.pick)
+            if picked is not MISSING:
+                seen["picked"] = picked
         return seen
 
 

@@ -90,15 +90,19 @@ def compile_entry(entry: Entry) -> Task:  # type: ignore[type-arg]
     return Task(body, name=entry.name, help=helps, auto_shortflags=False)
 
 
+def _number(value: Any) -> str:
+    return "" if value is None else f"{value:g}"
+
+
 def _param_help(param: dict[str, Any]) -> str:
     bits = [param["type"]]
     if param["type"] == "secret":
         bits = ["secret source: " + ", ".join({"env": "env:NAME", "stdin": "stdin", "file": "file:PATH",
                                                 "generate": "generate"}[s] for s in param["sources"])]
-    if param.get("default") is not None:
+    if param.get("default") not in (None, ""):
         bits.append(f"default {param['default']}")
     if param.get("minimum") is not None or param.get("maximum") is not None:
-        bits.append(f"range {param.get('minimum', '')}..{param.get('maximum', '')}")
+        bits.append(f"range {_number(param.get('minimum'))}..{_number(param.get('maximum'))}")
     if param.get("choices"):
         bits.append("one of " + "|".join(param["choices"]))
     if param.get("required"):

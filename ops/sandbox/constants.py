@@ -56,6 +56,11 @@ admin_secret = "env:ADMIN_SECRET"
 config_path = "/config"
 status_path = "/providers/status"
 sample_path = "/ai/summarize?text=on-call+sample+{{n}}"
+
+[targets.{target}.params.cache-warm]
+check_path = "/ai/summarize?text={{key}}"
+hit_rate_path = "/cache/status"
+hit_rate_field = "hitRate"
 """
 AI = WorkerSpec("ai", "ai-api", "ai-worker", "sandbox-ai",
                 {"ADMIN_SECRET": "sandbox-ai-admin-0000", "CACHE_WARM_SECRET": "sandbox-ai-warm-0000"},

@@ -88,7 +88,7 @@ CASES: list[tuple[str, str, list[str]]] = [
      ["spec.yaml:40:5: $.steps[2].when: {{ steps.state.outputs.jsn }}: action 'http' has no output 'jsn'; "
       "did you mean 'json'?"]),
     ("polled-action", POLL,
-     ["spec.yaml:10:53: $.steps[0].with.with.verb: unknown key 'verb'; known: url, method, headers, params, json, timeout, read_only_reason, mask_json",
+     ["spec.yaml:10:53: $.steps[0].with.with.verb: unknown key 'verb'; known: url, method, headers, params, json, timeout, read_only_reason, mask_json, pick",
       "spec.yaml:11:16: $.steps[0].with.expect.stauts: action 'http' has no output 'stauts'; did you mean 'status'?"]),
     # Arguments: each action's `with:` and each Cloudflare operation's `args`.
     ("step-missing-an-argument", POKE.replace(ADD_TEN_WITH, "with: {method: POST}"),

@@ -150,7 +150,7 @@ def test_only_the_scenarios_that_need_no_example_apply_to_a_teams_worker(tmp_pat
     spec = own_worker(repo(tmp_path))
     assert breaks.find("bad-deploy").worker_for(None, (spec,)) is spec
     assert breaks.find("consumer-detached").worker_for("own", (spec,)) is spec
-    with pytest.raises(InputError, match="scenario 'cache-flush' needs the example books Worker; on your own Worker: "
+    with pytest.raises(InputError, match="scenario 'cache-flush' needs an example Worker \\(books, ai\\); on your own Worker: "
                                          "bad-deploy, worker-hang, secret-missing, consumer-detached"):
         breaks.find("cache-flush").worker_for(None, (spec,))
     with pytest.raises(InputError, match="this sandbox serves own, not 'books'"):

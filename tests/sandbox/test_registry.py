@@ -36,7 +36,7 @@ def test_the_break_help_comes_from_the_registry() -> None:
 def test_an_unknown_scenario_or_worker_is_named_with_the_choices() -> None:
     with pytest.raises(InputError, match="no scenario 'flood'; choose one of: cache-flush, bad-deploy, worker-hang"):
         breaks.find("flood")
-    with pytest.raises(InputError, match="scenario 'cache-flush' applies to books, not 'plain'"):
+    with pytest.raises(InputError, match=r"scenario 'cache-flush' applies to books, ai, not 'plain'"):
         breaks.find("cache-flush").worker_for("plain")
 
 

@@ -1,6 +1,6 @@
 // The AI-enhanced Worker of the on-call runbooks, small enough to read in one sitting.
 // Routes: /health, /providers/status, POST|GET /ai/summarize, /cache/status, GET|PUT /config,
-// /metrics/requests, POST /admin/cache/warm.
+// /metrics/requests, POST /admin/cache/warm, POST /admin/cache/flush.
 import { readConfig, writeConfig, fallbacks } from "./config.js";
 import { summarize, health as providerHealth } from "./providers.js";
 
@@ -39,6 +39,7 @@ async function route(request, env) {
   if (path === "/config" && request.method === "PUT") return putConfig(request, env);
   if (path === "/metrics/requests") return json(requests(Number(url.searchParams.get("window") || 60)));
   if (path === "/admin/cache/warm" && request.method === "POST") return warm(request, env);
+  if (path === "/admin/cache/flush" && request.method === "POST") return flush(request, env);
   return json({ error: "not found" }, 404);
 }
 
@@ -125,6 +126,23 @@ async function warm(request, env) {
     if ((await answer(text, env)).status !== 200) failed.push(text);
   }
   return json({ warmed: keys.length - failed.length, failed: failed.length, failed_keys: failed });
+}
+
+// Empties the answer cache and its counts (what a cache purge or a KV namespace change does).
+async function flush(request, env) {
+  if (!env.CACHE_WARM_SECRET || request.headers.get("X-Cache-Warm-Secret") !== env.CACHE_WARM_SECRET) {
+    return json({ error: "bad secret" }, 401);
+  }
+  let cursor, deleted = 0;
+  do {
+    const page = await env.CACHE.list({ prefix: "summary:", cursor });
+    await Promise.all(page.keys.map((k) => env.CACHE.delete(k.name)));
+    deleted += page.keys.length;
+    cursor = page.list_complete ? undefined : page.cursor;
+  } while (cursor);
+  counts.hits = 0;
+  counts.misses = 0;
+  return json({ deleted });
 }
 
 async function digest(text) {

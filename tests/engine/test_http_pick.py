@@ -1,0 +1,37 @@
+"""`http`'s `pick`: a field a param names, judged like any output (a null is evidence; an absent field is not)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from ops.actions.base import Context
+from ops.actions.http import HttpAction, HttpArgs
+from ops.engine.outcome import Verdict
+from ops.engine.verdict import judge
+from ops.targets import Target
+
+LOW = {"picked": {">=": 0.5}}
+
+
+def _observed(body: Any, pick: str) -> dict[str, Any]:
+    client = httpx.Client(transport=httpx.MockTransport(lambda request: httpx.Response(200, json=body)))
+    target = Target("test", "http://127.0.0.1:9/client/v4", "a" * 32, "ai-api", "http://worker.test", token="t" * 40)
+    ctx = Context(target, dry_run=False, _http=client)
+    return dict(HttpAction().run(HttpArgs(url="http://worker.test/cache/status", pick=pick), ctx))
+
+
+def test_a_nested_field_is_picked_and_judged() -> None:
+    seen = _observed({"cache": {"hitRate": 0.25, "entries": 3}}, "cache.hitRate")
+    assert seen["picked"] == 0.25
+    assert judge(seen, LOW, strict_failing=False).verdict is Verdict.FAILED
+    assert judge(_observed({"hitRate": 0.75}, "hitRate"), LOW, strict_failing=False).verdict is Verdict.PASSED
+
+
+def test_a_null_is_evidence_and_an_absent_field_cannot_decide() -> None:
+    assert judge(_observed({"hitRate": None}, "hitRate"), LOW, strict_failing=False).verdict is Verdict.FAILED
+    absent = _observed({"hit_rate": 0.9}, "hitRate")  # the param names a field this Worker lacks
+    assert "picked" not in absent
+    judged = judge(absent, LOW, strict_failing=False)
+    assert judged.verdict is Verdict.INCONCLUSIVE and "picked is missing" in judged.message
