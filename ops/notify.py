@@ -33,22 +33,13 @@ def webhook_from(source: str, *, where: str) -> Any:
     None when the variable is unset or empty: notifications are optional. For a target
     setting such as ``notify = { webhook = "env:OPS_NOTIFY_URL" }``; ``where`` names it in errors.
     """
-    import os
-    from pathlib import Path
-
-    from ops.engine.params import SecretValue
+    from ops.engine.params import SecretValue, read_source
     from ops.errors import InputError
 
     kind, _, rest = source.partition(":")
-    if kind == "env" and rest:
-        value = os.environ.get(rest, "").strip()
-    elif kind == "file" and rest:
-        try:
-            value = Path(rest).read_text(encoding="utf-8").strip()
-        except OSError as exc:
-            raise InputError(f"{where}: cannot read {rest}: {exc.strerror}") from None
-    else:
+    if kind not in ("env", "file") or not rest:
         raise InputError(f"{where}: write env:NAME or file:PATH (a webhook URL is a secret; never put it here)")
+    value = (read_source(source, where, optional=True) or "").strip()
     if not value:
         return None
     _register(value)

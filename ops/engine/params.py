@@ -22,7 +22,7 @@ from ops.engine.template import UNKNOWN
 from ops.errors import InputError
 from ops.flag_values import unprotect
 
-__all__ = ["SecretValue", "resolve_params"]
+__all__ = ["SecretValue", "read_source", "resolve_params"]
 
 
 @dataclass(frozen=True)
@@ -127,12 +127,8 @@ def _secret(param: Param, source: str, flag: str, dry_run: bool, stdin: Callable
     kind, _, rest = source.partition(":")
     if kind not in param.sources:
         raise InputError(f"{flag}: give a source ({', '.join(_forms(param))}), never the secret itself")
-    if kind == "env":
-        value = os.environ.get(rest, "")
-        if not rest or not value:
-            raise InputError(f"{flag}: environment variable {rest or '(none named)'} is not set; export it or pick another source")
-    elif kind == "file":
-        value = _read_secret_file(rest, flag)
+    if kind in ("env", "file"):
+        value = str(read_source(source, flag))
     elif kind == "stdin":
         if dry_run:
             return UNKNOWN  # read only when applying, so a dry-run never consumes it
@@ -153,16 +149,27 @@ def _forms(param: Param) -> list[str]:
     return [forms[s] for s in param.sources]
 
 
-def _read_secret_file(name: str, flag: str) -> str:
-    if not name:
-        raise InputError(f"{flag}: write file:PATH")
+def read_source(source: str, where: str, *, optional: bool = False) -> str | None:
+    """The value an ``env:NAME`` or ``file:PATH`` source names (the file's last line break dropped).
+
+    An unset variable or an empty file is an error naming ``where``, or None when ``optional``.
+    """
+    kind, _, rest = source.partition(":")
+    if kind == "env":
+        value = os.environ.get(rest, "") if rest else ""
+        if not value and not optional:
+            raise InputError(f"{where}: environment variable {rest or '(none named)'} is not set; "
+                             "export it or pick another source")
+        return value or None
+    if not rest:
+        raise InputError(f"{where}: write file:PATH")
     try:
-        value = Path(name).read_text(encoding="utf-8").rstrip("\r\n")
+        value = Path(rest).read_text(encoding="utf-8").rstrip("\r\n")
     except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{flag}: cannot read {name}: {getattr(exc, 'strerror', None) or exc}") from None
-    if not value:
-        raise InputError(f"{flag}: {name} is empty")
-    return value
+        raise InputError(f"{where}: cannot read {rest}: {getattr(exc, 'strerror', None) or exc}") from None
+    if not value and not optional:
+        raise InputError(f"{where}: {rest} is empty")
+    return value or None
 
 
 def _generate(param: Param) -> str:

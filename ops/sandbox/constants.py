@@ -32,10 +32,10 @@ class WorkerSpec:
     source: Path | None = None   # a Worker's own folder (a team's repository, ops.sandbox.own); None: examples/<example>
     config: str = "wrangler.toml"  # its wrangler config, in that folder
     env: str = ""            # the wrangler environment deployed (--env); "" for the top level
+    served: bool = True      # on workerd through wrangler dev; else only deployed when a rehearsal needs it
 
     def wrangler_args(self) -> list[str]:
         return ["--env", self.env] if self.env else []
-    served: bool = True      # on workerd through wrangler dev; else only deployed when a rehearsal needs it
 
 
 # The example Workers report their own queue backlog on /metrics/queue: queue-redeploy checks it
