@@ -4,7 +4,8 @@ Invoke has no variadic positionals, and it has already parsed its core options
 when it imports tasks.py; the task part of the command line is still unparsed
 then (``program.core.unparsed``). Bare words after `specs.check` that name a
 file or folder, or end in .yaml/.yml, become repeated `--paths` flags there, and a
-bare word after `incident.report` becomes `--run` (so `--since` needs no run).
+bare word after `incident.report` or `journal.show` becomes `--run` (so either runs
+without one), and after `sandbox.break`, `--scenario`.
 
 A remediation's `--flag=VALUE` whose VALUE starts with `--` is marked
 (``ops.flag_values``) so that invoke keeps it as the flag's value instead of
@@ -18,8 +19,11 @@ from pathlib import Path
 from ops.flag_values import protect
 
 VARIADIC = {"specs.check": "--paths"}
-# Invoke's positionals are required; these tasks take one optionally: a bare word after them becomes the flag.
-OPTIONAL_POSITIONAL = {"incident.report": "--run"}
+# Invoke's positionals are required, and one waiting for its word takes `--help` as that word; these tasks
+# take their word as a flag instead: a bare word right after the task becomes the flag, and `--help` stays help.
+OPTIONAL_POSITIONAL = {"incident.report": "--run", "journal.show": "--run", "sandbox.break": "--scenario"}
+# Their flags that take a value: the bare word after one is that value, not the positional.
+VALUE_FLAGS = {"--run", "--scenario", "--worker", "--since", "--until", "--severity", "--detected", "--out"}
 
 
 def command_line() -> list[str] | None:
@@ -37,14 +41,19 @@ def command_line() -> list[str] | None:
 def expand(argv: list[str]) -> list[str]:
     out: list[str] = []
     flag: str | None = None
-    optional: str | None = None
+    optional: str | None = None  # the positional's flag, while its task's words last and it is not given
+    value_next = False
     remediation = False
     for word in argv:
-        if optional and not word.startswith("-") and not _is_task(word):
+        if optional and not word.startswith("-") and not _is_task(word) and not value_next:
             out += [optional, word]
             optional = None
             continue
-        optional = OPTIONAL_POSITIONAL.get(word)  # only the very next word can be the positional
+        value_next = optional is not None and word in VALUE_FLAGS
+        if word in OPTIONAL_POSITIONAL:
+            optional = OPTIONAL_POSITIONAL[word]
+        elif optional and (_is_task(word) or word == "--" or word.partition("=")[0] == optional):
+            optional = None  # the next task, or the positional given as its flag
         if word == "--":
             out.append(word)
             flag = None

@@ -21,8 +21,8 @@ def list_(c: Any) -> None:
     out("\n".join(runs) if runs else f"no runs yet in {default_dir()}")
 
 
-@task(help={"run": "A run id, a unique part of one, or `latest`", "json": "Print raw JSONL events"},
-      positional=["run"], auto_shortflags=False)
+@task(help={"run": "A run id, a unique part of one, or `latest` (the default)", "json": "Print raw JSONL events"},
+      auto_shortflags=False)
 @guarded
 def show(c: Any, run: str | None = None, json_: bool = False) -> None:
     """Print a run from the journal."""

@@ -22,6 +22,13 @@ def _scenario_help() -> str:
     return "one of (the remediation that answers it): " + help_text()
 
 
+def _breakable() -> str:
+    from ops.sandbox.breaks import breakable
+
+    *first, last = breakable()
+    return f"{', '.join(first)} or {last}" if first else last
+
+
 def _sandbox(env: str | None = None, target: str = "") -> Any:
     from ops.sandbox.manager import Sandbox
 
@@ -54,12 +61,15 @@ def status(c: Any, json_: bool = False) -> None:
         raise Exit(code=1)
 
 
-@task(name="break", help={"scenario": _scenario_help(), "worker": "The sandbox Worker to break: books, plain or manuscript "
+@task(name="break", help={"scenario": _scenario_help(), "worker": f"The sandbox Worker to break: {_breakable()} "
                                                                   "(default: the scenario's first); in a Worker's repository, its own"},
-      positional=["scenario"], auto_shortflags=False)
+      auto_shortflags=False)
 @guarded
-def break_(c: Any, scenario: str, worker: str = "") -> None:
+def break_(c: Any, scenario: str = "", worker: str = "") -> None:
     """Induce one documented failure in the sandbox."""
+    from ops.sandbox.breaks import find
+
+    find(scenario)  # a missing or unknown name is told before any sandbox is looked for
     out(f"broke the sandbox: {scenario}: {_sandbox().break_(scenario, worker or None)}")
 
 

@@ -156,7 +156,7 @@ def find_run(folder: Path, run: str | None) -> Path:
     matches = [r for r in runs if r == run] or [r for r in runs if run and run in r]
     if len(matches) != 1:
         hint = "no run matches" if not matches else f"{len(matches)} runs match"
-        raise InputError(f"{folder}: {hint} {run!r}; `inv journal.show` lists them")
+        raise InputError(f"{folder}: {hint} {run!r}; `inv journal.list` lists them")
     return folder / f"{matches[0]}.jsonl"
 
 

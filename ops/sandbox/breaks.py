@@ -352,10 +352,17 @@ NAMES = tuple(s.name for s in SCENARIOS)
 
 
 def find(name: str) -> Scenario:
+    if not name:
+        raise InputError(f"name a scenario (inv sandbox.break SCENARIO): one of {', '.join(NAMES)}")
     for scenario in SCENARIOS:
         if scenario.name == name:
             return scenario
     raise InputError(f"no scenario {name!r}; choose one of: {', '.join(NAMES)}")
+
+
+def breakable() -> list[str]:
+    """The example Workers some scenario breaks, in the registry's order."""
+    return list(dict.fromkeys(w.key for s in SCENARIOS for w in s.workers))
 
 
 def help_text() -> str:

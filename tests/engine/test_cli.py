@@ -199,3 +199,30 @@ def test_progress_off_a_terminal_is_plain_lines_for_changes_only(workspace: Work
     assert [line.split(":")[0].strip() for line in progress] == [
         "..   step add-one", "done step add-one", "..   step add-ten", "done step add-ten", "ok   check value"]
     assert done.stdout.count("step add-one") == 1
+
+
+@pytest.mark.parametrize("task, listed", [("sandbox.break", "--scenario=STRING"), ("journal.show", "--run=STRING")])
+def test_help_after_a_task_that_takes_a_word_is_help(workspace: Workspace, task: str, listed: str) -> None:
+    done = workspace.inv(task, "--help")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"Usage: inv[oke] [--core-opts] {task}" in done.stdout and listed in done.stdout
+
+
+def test_a_break_without_a_scenario_names_them(workspace: Workspace) -> None:
+    done = workspace.inv("sandbox.break", "--worker", "ai")
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "name a scenario (inv sandbox.break SCENARIO): one of cache-flush, bad-deploy" in done.stderr
+
+
+@pytest.mark.parametrize("argv, expanded", [
+    (["sandbox.break", "cache-flush", "--worker", "ai"], ["sandbox.break", "--scenario", "cache-flush", "--worker", "ai"]),
+    (["sandbox.break", "--worker", "ai", "cache-flush"], ["sandbox.break", "--worker", "ai", "--scenario", "cache-flush"]),
+    (["journal.show", "--json", "latest"], ["journal.show", "--json", "--run", "latest"]),
+    (["incident.report", "--since", "2026-11-23T20:00", "--out", "r.md"],
+     ["incident.report", "--since", "2026-11-23T20:00", "--out", "r.md"]),
+    (["journal.show", "--run", "x", "sandbox.status"], ["journal.show", "--run", "x", "sandbox.status"]),
+])
+def test_the_word_a_task_takes_may_come_anywhere_among_its_flags(argv: list[str], expanded: list[str]) -> None:
+    from ops.cli.argv import expand
+
+    assert expand(argv) == expanded
