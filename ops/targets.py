@@ -123,25 +123,29 @@ class Target:
 
     def param_defaults(self, remediation: str, param_types: Mapping[str, str],
                        given: Mapping[str, Any], spec_defaults: Mapping[str, Any]) -> dict[str, Any]:
-        """``given`` with the target's defaults for ``remediation`` filled in; a flag on the command line wins.
+        """``given`` with the target's defaults for ``remediation`` filled in; a flag on the command line wins."""
+        settings = self.param_settings(remediation, param_types, given, spec_defaults)
+        return {**given, **{name: value for name, (value, _) in settings.items()}}
 
-        A boolean flag cannot say "not given", so the target's value applies while
-        the flag still holds the spec's default.
+    def param_settings(self, remediation: str, param_types: Mapping[str, str], given: Mapping[str, Any],
+                       spec_defaults: Mapping[str, Any]) -> dict[str, tuple[Any, str]]:
+        """The target's values for ``remediation`` that this run takes, each with where it is written.
+
+        A flag on the command line wins. A boolean flag cannot say "not given", so the
+        target's value applies while the flag still holds the spec's default.
         """
-        table = self.params.get(remediation) or {}
-        merged = dict(given)
-        for key, value in table.items():
+        taken: dict[str, tuple[Any, str]] = {}
+        for key, value in (self.params.get(remediation) or {}).items():
             name = key.replace("-", "_")
+            where = f"{self.source}:{_line_of(self.source, self.name, 'params', remediation, key)}" if self.source else "targets.toml"
             if name not in param_types:
-                where = f"{self.source}:{_line_of(self.source, self.name, 'params', remediation, key)}" if self.source else "targets.toml"
                 known = ", ".join(sorted(n.replace("_", "-") for n in param_types)) or "none"
                 raise InputError(f"{where}: targets.{self.name}.params.{remediation}: remediate.{remediation} has no "
                                  f"param {key!r} (known: {known}); fix or remove the line")
-            current = merged.get(name)
-            unset = current in (None, "") or (param_types[name] == "boolean" and current == bool(spec_defaults.get(name)))
-            if unset:
-                merged[name] = value
-        return merged
+            current = given.get(name)
+            if current in (None, "") or (param_types[name] == "boolean" and current == bool(spec_defaults.get(name))):
+                taken[name] = (value, f"{where}: targets.{self.name}.params.{remediation}.{key}")
+        return taken
 
     def header(self) -> str:
         """One line that every plan and run prints first."""

@@ -149,9 +149,11 @@ def run_entry(entry: Entry, flags: dict[str, Any]) -> None:
     target = load_target(builtin["target"])
     target.check_applies(spec.name)
     target.apply_env()
-    flags = target.param_defaults(spec.name, {n: p.type for n, p in spec.params.items()}, flags,
-                                  {n: p.default for n, p in spec.params.items()})
-    params = resolve_params(spec.params, flags, dry_run=bool(builtin["dry_run"]))
+    settings = target.param_settings(spec.name, {n: p.type for n, p in spec.params.items()}, flags,
+                                     {n: p.default for n, p in spec.params.items()})
+    flags.update({name: value for name, (value, _) in settings.items()})
+    params = resolve_params(spec.params, flags, dry_run=bool(builtin["dry_run"]),
+                            origins={name: where for name, (_, where) in settings.items()})
     save = SaveValue.parse(str(builtin["save_value"]), params) if builtin["save_value"] else None
     quiet = bool(builtin["json"])
     request = Request(

@@ -55,7 +55,9 @@ class SecretValue:
 
 
 def resolve_params(spec_params: Mapping[str, Param], given: Mapping[str, Any], *, dry_run: bool,
-                   stdin: Callable[[], str] | None = None) -> dict[str, Any]:
+                   stdin: Callable[[], str] | None = None, origins: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Typed values from the flags; ``origins`` names where a value came from when not from a flag
+    (a target's `params` line), and a bad value's error names that line instead of the flag."""
     values: dict[str, Any] = {}
     problems: list[str] = []
     for name, param in spec_params.items():
@@ -64,7 +66,7 @@ def resolve_params(spec_params: Mapping[str, Param], given: Mapping[str, Any], *
             raw = unprotect(raw)  # a value given as `--flag=--text` (see ops.cli.argv)
         if raw is None or raw == "":
             raw = param.default
-        flag = "--" + name.replace("_", "-")
+        flag = (origins or {}).get(name) or "--" + name.replace("_", "-")
         if raw is None:
             if param.required:
                 problems.append(f"{flag} is required: {param.help}")

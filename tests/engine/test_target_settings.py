@@ -71,11 +71,14 @@ def test_an_unknown_param_in_the_targets_table_names_its_line_and_the_known_ones
             "(known: batch, queue, replay)") in result.stderr
 
 
-def test_a_wrong_value_type_is_the_flags_own_error(workspace: Workspace) -> None:
+def test_a_wrong_value_in_the_targets_table_names_its_line_and_a_flag_names_itself(workspace: Workspace) -> None:
     _settings(workspace, '\n[targets.test.params.tune]\nbatch = "many"\n')
     result = workspace.inv("remediate.tune", "--dry-run")
-    assert result.returncode == 2
-    assert "--batch: expected an integer, got 'many'" in result.stderr
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "targets.toml:10: targets.test.params.tune.batch: expected an integer, got 'many'" in result.stderr
+    flagged = workspace.inv("remediate.tune", "--dry-run", "--batch", "lots")
+    assert flagged.returncode == 2 and "--batch: expected an integer, got 'lots'" in flagged.stderr
+    assert _params(workspace, "--batch", "4")["batch"] == 4  # a good flag replaces the bad line
 
 
 def test_diagnose_runs_only_the_probes_of_the_targets_remediations(workspace: Workspace) -> None:
