@@ -14,6 +14,8 @@ file's folder upward.
 
 from __future__ import annotations
 
+import functools
+
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -120,12 +122,6 @@ class Target:
             raise InputError(f"{where}: remediate.{remediation} does not apply to target {self.name!r} "
                              f"(its remediations: {', '.join(self.remediations or ()) or 'none'}); add it to that "
                              "list if this Worker has what it needs")
-
-    def param_defaults(self, remediation: str, param_types: Mapping[str, str],
-                       given: Mapping[str, Any], spec_defaults: Mapping[str, Any]) -> dict[str, Any]:
-        """``given`` with the target's defaults for ``remediation`` filled in; a flag on the command line wins."""
-        settings = self.param_settings(remediation, param_types, given, spec_defaults)
-        return {**given, **{name: value for name, (value, _) in settings.items()}}
 
     def param_settings(self, remediation: str, param_types: Mapping[str, str], given: Mapping[str, Any],
                        spec_defaults: Mapping[str, Any]) -> dict[str, tuple[Any, str]]:
@@ -289,13 +285,25 @@ def _how_to_set(key: str, raw: Any) -> str:
 def _line_of(source: Path | Config, target: str, *key: str) -> int:
     """The line of ``targets.<target>.<key…>`` (or of its nearest written parent), for located messages."""
     if isinstance(source, Path):
-        from ops.documents.problem import DocumentError
-
         try:
-            source = load_config(source, what="targets file", max_bytes=MAX_BYTES)
-        except DocumentError:
+            loaded = _located(str(source), source.stat().st_mtime_ns)
+        except OSError:
             return 1
+        if loaded is None:
+            return 1
+        source = loaded
     return source.where(("targets", target, *key))[0]
+
+
+@functools.lru_cache(maxsize=4)
+def _located(path: str, mtime_ns: int) -> Config | None:
+    """A targets file parsed with positions, once per version of it (every params line of a run asks)."""
+    from ops.documents.problem import DocumentError
+
+    try:
+        return load_config(Path(path), what="targets file", max_bytes=MAX_BYTES)
+    except DocumentError:
+        return None
 
 
 def _resolve(file: Path, target: str, key: str, value: Any, env: Mapping[str, str]) -> Any:

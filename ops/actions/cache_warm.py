@@ -201,7 +201,7 @@ def _files(args: CacheWarmArgs) -> list[str]:
 def iter_keys(args: CacheWarmArgs) -> Iterator[str]:
     yield from _inline(args.keys)
     for name in _files(args):
-        for _, key in _file_keys(Path(name)):
+        for _, key in file_keys(Path(name)):
             yield key
 
 
@@ -212,13 +212,14 @@ def count_keys(args: CacheWarmArgs) -> int:
         _check_key(key, "--keys")
         count += 1
     for name in _files(args):
-        count += sum(1 for _ in _file_keys(Path(name)))
+        count += sum(1 for _ in file_keys(Path(name)))
     if count == 0:
         raise InputError("no keys to warm: give --keys, --keys-file, or a popular-keys file in the target")
     return count
 
 
-def _file_keys(path: Path) -> Iterator[tuple[int, str]]:
+def file_keys(path: Path) -> Iterator[tuple[int, str]]:
+    """The keys of a key file with their line numbers: one a line, blanks and # comments skipped."""
     for number, raw in numbered_lines(path, "key file"):
         try:
             line = raw.decode("utf-8").strip()

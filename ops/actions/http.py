@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any, Literal
+from typing import Any, Literal, Mapping
 
 import httpx
 from pydantic import Field
 
 from ops.actions.base import Action, Args, Context, Outputs
-from ops.documents.shape import ANY, BOOLEAN, INTEGER, NUMBER, STRING, mapping, nullable, optional, record
+from ops.documents.shape import ANY, BOOLEAN, INTEGER, NUMBER, STRING, Shape, mapping, nullable, optional, record
 from ops.engine.expect import MISSING, lookup
 from ops.http import SAFE_METHODS
 from ops.redact import redact
@@ -52,12 +52,19 @@ class HttpArgs(Args):
                     "absent too, so an expectation on it cannot decide.")
 
 
+_OBSERVED: dict[str, Shape] = dict(status=nullable(INTEGER), headers=mapping(STRING), json=ANY, text=STRING,
+                                   elapsed_ms=NUMBER, failing=BOOLEAN, error=nullable(STRING))
+_UNPICKED = record(**_OBSERVED)
+
+
 class HttpAction(Action):
     name = "http"
     Args = HttpArgs
     summary = "One HTTP request; expectations on status, headers and JSON."
-    outputs = record(status=nullable(INTEGER), headers=mapping(STRING), json=ANY, text=STRING, elapsed_ms=NUMBER,
-                     failing=BOOLEAN, error=nullable(STRING), picked=optional(ANY))
+    outputs = record(**_OBSERVED, picked=optional(ANY))
+
+    def outputs_for(self, with_: Mapping[str, Any]) -> Shape:
+        return self.outputs if with_.get("pick") else _UNPICKED  # `picked` only where `pick` names a field
 
     def effect(self, args: HttpArgs) -> str:
         return "read" if args.method in SAFE_METHODS or args.read_only_reason else "write"

@@ -52,7 +52,8 @@ def expand(argv: list[str]) -> list[str]:
         value_next = optional is not None and word in VALUE_FLAGS
         if word in OPTIONAL_POSITIONAL:
             optional = OPTIONAL_POSITIONAL[word]
-        elif optional and (_is_task(word) or word == "--" or word.partition("=")[0] == optional):
+        elif optional and ((not word.startswith("-") and _is_task(word)) or word == "--"
+                           or word.partition("=")[0] == optional):
             optional = None  # the next task, or the positional given as its flag
         if word == "--":
             out.append(word)

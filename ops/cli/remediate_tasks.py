@@ -91,7 +91,10 @@ def compile_entry(entry: Entry) -> Task:  # type: ignore[type-arg]
 
 
 def _number(value: Any) -> str:
-    return "" if value is None else f"{value:g}"
+    """A bound as written: 1000 and 0.9, never 1000.0 or 1e+06."""
+    if value is None:
+        return ""
+    return str(int(value)) if float(value).is_integer() else str(value)
 
 
 def _param_help(param: dict[str, Any]) -> str:

@@ -44,7 +44,12 @@ def diagnose(entries: list[Entry], target: Target) -> list[Finding]:
                                     "inv specs.check"))
             continue
         spec = Spec.model_validate(entry.data)
-        params = _default_params(spec, target)
+        try:
+            params = _default_params(spec, target)
+        except InputError as exc:  # a bad line in the target's params table for it: located, and the rest still runs
+            findings.append(Finding(entry.name, "-", "broken-spec", "the target's settings for it do not validate",
+                                    str(exc), "fix the line in the targets file"))
+            continue
         jobs.extend((spec, probe, params) for probe in spec.probes)
     ctx = Context(target, dry_run=True)
     try:
@@ -58,13 +63,17 @@ def diagnose(entries: list[Entry], target: Target) -> list[Finding]:
 
 def _default_params(spec: Spec, target: Target) -> dict[str, Any]:
     """The values a run with no flags would take on this target (its own defaults first)."""
-    given = target.param_defaults(spec.name, {n: p.type for n, p in spec.params.items()}, {},
-                                  {n: p.default for n, p in spec.params.items()})
+    settings = target.param_settings(spec.name, {n: p.type for n, p in spec.params.items()}, {},
+                                     {n: p.default for n, p in spec.params.items()})
+    given = {name: value for name, (value, _) in settings.items()}
+    origins = {name: where for name, (_, where) in settings.items()}
     values: dict[str, Any] = {}
     for name, param in spec.params.items():
         try:
-            values.update(resolve_params({name: param}, given, dry_run=True))
+            values.update(resolve_params({name: param}, given, dry_run=True, origins=origins))
         except InputError:
+            if name in origins:  # a bad line in the target's params table: told, not hidden behind "unknown"
+                raise
             values[name] = UNKNOWN
     return values
 

@@ -75,8 +75,8 @@ def resolve_params(spec_params: Mapping[str, Param], given: Mapping[str, Any], *
         try:
             values[name] = _coerce(param, raw, flag, dry_run, stdin)
         except InputError as exc:
-            if param.type == "secret" and given.get(name) in (None, "") and not param.required:
-                values[name] = MissingSecret(str(exc))  # its default source: an error only where it is used
+            if param.type == "secret" and not param.required and (given.get(name) in (None, "") or name in (origins or {})):
+                values[name] = MissingSecret(str(exc))  # a default source (the spec's or the target's): an error only where used
             else:
                 problems.append(str(exc))
     if problems:
@@ -157,6 +157,8 @@ def read_source(source: str, where: str, *, optional: bool = False) -> str | Non
     An unset variable or an empty file is an error naming ``where``, or None when ``optional``.
     """
     kind, _, rest = source.partition(":")
+    if kind not in ("env", "file"):
+        raise InputError(f"{where}: write env:NAME or file:PATH, not {source!r}")
     if kind == "env":
         value = os.environ.get(rest, "") if rest else ""
         if not value and not optional:

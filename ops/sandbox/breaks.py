@@ -128,14 +128,17 @@ CACHED_READ = {BOOKS.key: "/v1/books/{key}", AI.key: "/ai/summarize?text={key}"}
 
 
 def _warm(sb: Sandbox, spec: WorkerSpec) -> bool:
-    """The first popular key answers from the cache (a MISS caches it: ask once)."""
+    """The last popular key answers from the cache (a MISS caches it: ask once after each remediation)."""
     from urllib.parse import quote
 
     import httpx
 
-    lines = (sb.root / "examples" / spec.example / "popular-keys.txt").read_text().splitlines()
-    first = next(line.strip() for line in lines if line.strip() and not line.startswith("#"))
-    url = sb.dev_url_of(spec) + CACHED_READ[spec.key].format(key=quote(first, safe=""))
+    from ops.actions.cache_warm import file_keys
+
+    keys = [key for _, key in file_keys(sb.root / "examples" / spec.example / "popular-keys.txt")]
+    if not keys:
+        return False
+    url = sb.dev_url_of(spec) + CACHED_READ[spec.key].format(key=quote(keys[-1], safe=""))
     return str(httpx.get(url, timeout=30).headers.get("x-cache-status")) == "HIT"
 
 

@@ -221,8 +221,21 @@ def test_a_break_without_a_scenario_names_them(workspace: Workspace) -> None:
     (["incident.report", "--since", "2026-11-23T20:00", "--out", "r.md"],
      ["incident.report", "--since", "2026-11-23T20:00", "--out", "r.md"]),
     (["journal.show", "--run", "x", "sandbox.status"], ["journal.show", "--run", "x", "sandbox.status"]),
+    (["incident.report", "--out=r.md", "latest"], ["incident.report", "--out=r.md", "--run", "latest"]),
+    (["journal.show", "x", "remediate.rollback", "--dry-run"], ["journal.show", "--run", "x", "remediate.rollback", "--dry-run"]),
 ])
 def test_the_word_a_task_takes_may_come_anywhere_among_its_flags(argv: list[str], expanded: list[str]) -> None:
     from ops.cli.argv import expand
 
     assert expand(argv) == expanded
+
+
+def test_the_rewriter_knows_every_flag_that_takes_a_value_in_those_tasks() -> None:
+    from ops.cli.argv import OPTIONAL_POSITIONAL, VALUE_FLAGS
+    from ops.cli.namespace import build_namespace
+
+    contexts = {c.name: c for c in build_namespace([]).to_contexts()}
+    for name in OPTIONAL_POSITIONAL:
+        takes_value = {flag for flag, arg in contexts[name].flags.items() if arg.takes_value}
+        assert "--help" not in takes_value and len(takes_value) >= 1
+        assert takes_value <= VALUE_FLAGS, (name, takes_value - VALUE_FLAGS)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import textwrap
+from pathlib import Path
 from typing import Any
 
 import httpx
 
 from ops.actions.base import Context
 from ops.actions.http import HttpAction, HttpArgs
+from ops.engine.check import check_file
 from ops.engine.outcome import Verdict
 from ops.engine.verdict import judge
 from ops.targets import Target
@@ -35,3 +38,33 @@ def test_a_null_is_evidence_and_an_absent_field_cannot_decide() -> None:
     assert "picked" not in absent
     judged = judge(absent, LOW, strict_failing=False)
     assert judged.verdict is Verdict.INCONCLUSIVE and "picked is missing" in judged.message
+
+
+def test_an_expectation_on_picked_needs_a_pick(tmp_path: Path) -> None:
+    spec = textwrap.dedent("""\
+        name: pick-less
+        summary: Expect on a field nobody picked.
+        symptoms: [none]
+        probes:
+          - name: rate
+            action: http
+            with: {url: "{{ target.worker_url }}/cache/status"}
+            expect: {picked: {">=": 0.5}}
+            finding: low
+        steps:
+          - name: look
+            action: noop
+            effect: read
+            with: {reason: looking}
+        verify:
+          checks:
+            - name: up
+              action: http
+              with: {url: "{{ target.worker_url }}/health", pick: status}
+              expect: {picked: ok}
+        """)
+    path = tmp_path / "pick-less.yaml"
+    path.write_text(spec, encoding="utf-8")
+    problems = [str(p) for p in check_file(path, display="pick-less.yaml").problems]
+    assert len(problems) == 1 and problems[0].startswith("pick-less.yaml:8:14:"), problems
+    assert "$.probes[0].expect.picked: action 'http' has no output 'picked'" in problems[0]

@@ -89,3 +89,22 @@ def test_diagnose_runs_only_the_probes_of_the_targets_remediations(workspace: Wo
     result = workspace.inv("diagnose", "--json")
     names = {f["remediation"] for f in json.loads(result.stdout)["findings"]}
     assert names == {"tune"}, result.stderr
+
+
+def test_diagnose_names_a_bad_line_in_the_targets_table_and_runs_the_other_probes(workspace: Workspace) -> None:
+    probed = SPEC.replace("\nsteps:", """
+probes:
+  - name: queue-known
+    action: noop
+    with: {reason: "looks at {{ params.queue }}"}
+    finding: the queue is unknown
+steps:""")
+    assert "queue-known" in probed
+    _settings(workspace, '\n[targets.test.params.tune]\nbatch = "many"\n')
+    workspace.add_spec(probed, "tune.yaml")
+    workspace.add_spec(probed.replace("name: tune", "name: other"), "other.yaml")
+    result = workspace.inv("diagnose", "--json")
+    findings = {f["remediation"]: f for f in json.loads(result.stdout)["findings"]}
+    assert findings["tune"]["status"] == "broken-spec"
+    assert "targets.toml:10: targets.test.params.tune.batch: expected an integer, got 'many'" in findings["tune"]["detail"]
+    assert findings["other"]["status"] == "healthy", findings

@@ -66,15 +66,16 @@ async function providerStatus(env) {
   };
 }
 
-async function answer(text, env) {
+// `counted`: a user's question counts toward the hit rate; a warm request does not.
+async function answer(text, env, counted = true) {
   if (typeof text !== "string" || !text) return json({ error: "send {\"text\": \"...\"} (or ?text=)" }, 400);
   const key = `summary:${await digest(text)}`;
   const cached = await env.CACHE.get(key, "json");
   if (cached) {
-    counts.hits++;
+    if (counted) counts.hits++;
     return json(cached, 200, { "X-Cache-Status": "HIT", "X-Provider": cached.provider });
   }
-  counts.misses++;
+  if (counted) counts.misses++;
   const config = await readConfig(env);
   const chain = [config.primaryProvider, ...(config.enableFallbackProviders ? config.fallbackProviders : [])];
   const { answer: found, tried } = await summarize(text, chain, env);
@@ -123,16 +124,15 @@ async function warm(request, env) {
   if (!keys || keys.length > 1000) return json({ error: "send {\"keys\": [...]} with at most 1000 keys" }, 400);
   const failed = [];
   for (const text of keys) {
-    if ((await answer(text, env)).status !== 200) failed.push(text);
+    if ((await answer(text, env, false)).status !== 200) failed.push(text);
   }
   return json({ warmed: keys.length - failed.length, failed: failed.length, failed_keys: failed });
 }
 
 // Empties the answer cache and its counts (what a cache purge or a KV namespace change does).
 async function flush(request, env) {
-  if (!env.CACHE_WARM_SECRET || request.headers.get("X-Cache-Warm-Secret") !== env.CACHE_WARM_SECRET) {
-    return json({ error: "bad secret" }, 401);
-  }
+  if (!env.CACHE_WARM_SECRET) return json({ error: "CACHE_WARM_SECRET is not set on this Worker: flushing is disabled" }, 503);
+  if (request.headers.get("X-Cache-Warm-Secret") !== env.CACHE_WARM_SECRET) return json({ error: "bad secret" }, 401);
   let cursor, deleted = 0;
   do {
     const page = await env.CACHE.list({ prefix: "summary:", cursor });
