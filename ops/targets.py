@@ -124,13 +124,14 @@ class Target:
                              "list if this Worker has what it needs")
 
     def param_settings(self, remediation: str, param_types: Mapping[str, str], given: Mapping[str, Any],
-                       spec_defaults: Mapping[str, Any]) -> dict[str, tuple[Any, str]]:
-        """The target's values for ``remediation`` that this run takes, each with where it is written.
+                       spec_defaults: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+        """The target's values for ``remediation`` that this run takes, and where each is written.
 
         A flag on the command line wins. A boolean flag cannot say "not given", so the
         target's value applies while the flag still holds the spec's default.
         """
-        taken: dict[str, tuple[Any, str]] = {}
+        values: dict[str, Any] = {}
+        origins: dict[str, str] = {}
         for key, value in (self.params.get(remediation) or {}).items():
             name = key.replace("-", "_")
             where = f"{self.source}:{_line_of(self.source, self.name, 'params', remediation, key)}" if self.source else "targets.toml"
@@ -140,8 +141,9 @@ class Target:
                                  f"param {key!r} (known: {known}); fix or remove the line")
             current = given.get(name)
             if current in (None, "") or (param_types[name] == "boolean" and current == bool(spec_defaults.get(name))):
-                taken[name] = (value, f"{where}: targets.{self.name}.params.{remediation}.{key}")
-        return taken
+                values[name] = value
+                origins[name] = f"{where}: targets.{self.name}.params.{remediation}.{key}"
+        return values, origins
 
     def header(self) -> str:
         """One line that every plan and run prints first."""

@@ -152,11 +152,10 @@ def run_entry(entry: Entry, flags: dict[str, Any]) -> None:
     target = load_target(builtin["target"])
     target.check_applies(spec.name)
     target.apply_env()
-    settings = target.param_settings(spec.name, {n: p.type for n, p in spec.params.items()}, flags,
-                                     {n: p.default for n, p in spec.params.items()})
-    flags.update({name: value for name, (value, _) in settings.items()})
-    params = resolve_params(spec.params, flags, dry_run=bool(builtin["dry_run"]),
-                            origins={name: where for name, (_, where) in settings.items()})
+    settings, origins = target.param_settings(spec.name, {n: p.type for n, p in spec.params.items()}, flags,
+                                              {n: p.default for n, p in spec.params.items()})
+    flags.update(settings)
+    params = resolve_params(spec.params, flags, dry_run=bool(builtin["dry_run"]), origins=origins)
     save = SaveValue.parse(str(builtin["save_value"]), params) if builtin["save_value"] else None
     quiet = bool(builtin["json"])
     request = Request(

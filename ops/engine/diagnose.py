@@ -63,10 +63,8 @@ def diagnose(entries: list[Entry], target: Target) -> list[Finding]:
 
 def _default_params(spec: Spec, target: Target) -> dict[str, Any]:
     """The values a run with no flags would take on this target (its own defaults first)."""
-    settings = target.param_settings(spec.name, {n: p.type for n, p in spec.params.items()}, {},
-                                     {n: p.default for n, p in spec.params.items()})
-    given = {name: value for name, (value, _) in settings.items()}
-    origins = {name: where for name, (_, where) in settings.items()}
+    given, origins = target.param_settings(spec.name, {n: p.type for n, p in spec.params.items()}, {},
+                                           {n: p.default for n, p in spec.params.items()})
     values: dict[str, Any] = {}
     for name, param in spec.params.items():
         try:

@@ -58,6 +58,7 @@ def resolve_params(spec_params: Mapping[str, Param], given: Mapping[str, Any], *
                    stdin: Callable[[], str] | None = None, origins: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Typed values from the flags; ``origins`` names where a value came from when not from a flag
     (a target's `params` line), and a bad value's error names that line instead of the flag."""
+    origins = origins or {}
     values: dict[str, Any] = {}
     problems: list[str] = []
     for name, param in spec_params.items():
@@ -66,7 +67,7 @@ def resolve_params(spec_params: Mapping[str, Param], given: Mapping[str, Any], *
             raw = unprotect(raw)  # a value given as `--flag=--text` (see ops.cli.argv)
         if raw is None or raw == "":
             raw = param.default
-        flag = (origins or {}).get(name) or "--" + name.replace("_", "-")
+        flag = origins.get(name) or "--" + name.replace("_", "-")
         if raw is None:
             if param.required:
                 problems.append(f"{flag} is required: {param.help}")
@@ -75,7 +76,7 @@ def resolve_params(spec_params: Mapping[str, Param], given: Mapping[str, Any], *
         try:
             values[name] = _coerce(param, raw, flag, dry_run, stdin)
         except InputError as exc:
-            if param.type == "secret" and not param.required and (given.get(name) in (None, "") or name in (origins or {})):
+            if param.type == "secret" and not param.required and (given.get(name) in (None, "") or name in origins):
                 values[name] = MissingSecret(str(exc))  # a default source (the spec's or the target's): an error only where used
             else:
                 problems.append(str(exc))
@@ -130,7 +131,7 @@ def _secret(param: Param, source: str, flag: str, dry_run: bool, stdin: Callable
     if kind not in param.sources:
         raise InputError(f"{flag}: give a source ({', '.join(_forms(param))}), never the secret itself")
     if kind in ("env", "file"):
-        value = str(read_source(source, flag))
+        value = read_source(source, flag) or ""  # never empty: not optional, so an empty source is an error
     elif kind == "stdin":
         if dry_run:
             return UNKNOWN  # read only when applying, so a dry-run never consumes it
