@@ -10,6 +10,7 @@ import os
 import re
 import subprocess
 import sys
+import tomllib
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -100,3 +101,21 @@ def test_every_example_spec_passes_specs_check(where: str, text: str, tmp_path: 
 
 def test_the_spec_format_page_has_an_example_spec() -> None:
     assert any(where.startswith("docs/spec-format.md:") for where, _ in _example_specs())
+
+
+def test_every_toml_and_yaml_block_parses() -> None:
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import YAMLError
+
+    problems = []
+    for page in pages():
+        for block in blocks(page):
+            where = f"{page.relative_to(REPO)}:{block.line}"
+            try:
+                if block.lang == "toml":
+                    tomllib.loads(block.text)
+                elif block.lang == "yaml":
+                    YAML(typ="safe").load(block.text)
+            except (tomllib.TOMLDecodeError, YAMLError) as exc:
+                problems.append(f"{where}: {exc}")
+    assert not problems, "\n".join(problems)
