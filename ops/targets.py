@@ -24,12 +24,13 @@ from typing import Any, Mapping
 from ops.documents.config import Config, load_config
 from ops.errors import InputError
 
-__all__ = ["HealthContract", "Target", "find_targets_file", "load_target"]
+__all__ = ["SEVERITY_LEVELS", "HealthContract", "Target", "find_targets_file", "load_target"]
 
 TARGETS_FILE = "targets.toml"
 _REQUIRED = ("api_base_url", "account_id", "token", "worker", "worker_url")
 _PATHS = ("wrangler_config", "popular_keys")
 MAX_BYTES = 1024 * 1024  # a targets file lists a few targets
+SEVERITY_LEVELS = ("SEV1", "SEV2", "SEV3", "SEV4")
 
 
 @dataclass(frozen=True)
@@ -95,6 +96,7 @@ class Target:
     remediations: tuple[str, ...] | None = None  # the specs that apply to this Worker; None: all of them
     params: dict[str, dict[str, Any]] = field(default_factory=dict)  # remediation -> param -> default for this target
     source: Path | None = None  # the targets file it came from, for located messages
+    severity_names: tuple[str, ...] = SEVERITY_LEVELS  # the incident template's names, most severe first
 
     @property
     def health_url(self) -> str:
@@ -231,7 +233,18 @@ def load_target(name: str | None = None, *, path: Path | None = None,
         remediations=_remediations(file, loaded, chosen, raw.get("remediations")),
         params=_params(file, loaded, chosen, raw.get("params")),
         source=file,
+        severity_names=_severity_names(file, loaded, chosen, raw.get("severity_names")),
     )
+
+
+def _severity_names(file: Path, loaded: Config, target: str, raw: Any) -> tuple[str, ...]:
+    if raw is None:
+        return SEVERITY_LEVELS
+    if not (isinstance(raw, list) and len(raw) == len(SEVERITY_LEVELS) and all(isinstance(n, str) and n.strip() for n in raw)
+            and len({n.strip().lower() for n in raw}) == len(raw)):
+        raise InputError(f"{file}:{_line_of(loaded, target, 'severity_names')}: targets.{target}.severity_names: "
+                         'write four distinct names, most severe first, e.g. ["Critical", "High", "Medium", "Low"]')
+    return tuple(n.strip() for n in raw)
 
 
 def _remediations(file: Path, loaded: Config, target: str, raw: Any) -> tuple[str, ...] | None:
