@@ -36,7 +36,7 @@ EXAMPLES_AT_IMPORT = examples()  # before any sandbox of this run deployed, brok
 
 def analytics(handle: Any, script: str, version: str | None, since: datetime) -> dict[str, Any]:
     now = datetime.now(timezone.utc) + timedelta(seconds=1)
-    result: dict[str, Any] = with_client(handle.sandbox, lambda c: invocations(c, script, version=version, since=since, until=now))
+    result: dict[str, Any] = with_client(handle.sandbox, lambda c: invocations(c, script, versions=[version] if version else None, since=since, until=now))
     return result
 
 
