@@ -93,6 +93,8 @@ def handle(body: bytes, *, account_id: str, authorized: bool, invocations: Invoc
     try:
         if not authorized:
             raise QueryError("not authorized: the API token is missing or invalid")
+        if (failure := invocations.next_failure()) is not None:
+            raise QueryError(failure)
         request = _request(body)
         fields, defaults = parse(request["query"])
         variables = {**defaults, **(request.get("variables") or {})}

@@ -12,6 +12,9 @@ An ingestion lag, settable at run time, hides records younger than ``lag``
 seconds, as production analytics arrive late. ``wall_time_p95`` chooses which
 schema the GraphQL API answers with: with a ``wallTimeP95`` quantile or without
 one (the default; ``OPS_EMULATOR_WALL_TIME_P95=1`` or the admin setting turns it on).
+``fail_next`` queues GraphQL error messages: each of the next queries is answered
+with one of them (e.g. Cloudflare's "rate limiter budget depleted, please try
+again later"), as a fault to rehearse.
 """
 
 from __future__ import annotations
@@ -51,6 +54,11 @@ class Invocations:
         self._lock = threading.Lock()
         self.lag_seconds = 0.0
         self.wall_time_p95 = wall_time_p95_default()
+        self.fail_next: deque[str] = deque()
+
+    def next_failure(self) -> str | None:
+        with self._lock:
+            return self.fail_next.popleft() if self.fail_next else None
 
     def add(self, invocation: Invocation) -> None:
         with self._lock:

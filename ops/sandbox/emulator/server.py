@@ -151,6 +151,7 @@ class Handler(BaseHTTPRequestHandler):
             emu.invocations.clear()
             emu.invocations.lag_seconds = 0.0
             emu.invocations.wall_time_p95 = wall_time_p95_default()
+            emu.invocations.fail_next.clear()
             emu.state.reset()
             with emu.lock:
                 emu.requests.clear()
@@ -180,6 +181,11 @@ class Handler(BaseHTTPRequestHandler):
                 self._send(400, {"error": "wall_time_p95 must be true or false"})
                 return
             emu.invocations.wall_time_p95 = change["wall_time_p95"]
+        if "fail_next" in change:
+            if not isinstance(change["fail_next"], list) or not all(isinstance(m, str) for m in change["fail_next"]):
+                self._send(400, {"error": "fail_next must be a list of GraphQL error messages"})
+                return
+            emu.invocations.fail_next.extend(change["fail_next"])
         self._send(200, {"lag_seconds": emu.invocations.lag_seconds, "recorded": len(emu.invocations.all()),
                          "wall_time_p95": emu.invocations.wall_time_p95})
 
