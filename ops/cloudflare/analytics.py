@@ -84,7 +84,7 @@ RATE_LIMITED = re.compile(r"rate.?limit|too many requests", re.I)
 MIN_INTERVAL = 15.0  # seconds between two identical analytics reads of one run: the data is minutes late anyway
 
 _schemas: dict[tuple[str, str], frozenset[str]] = {}
-_schemas_lock = threading.Lock()
+_lock = threading.Lock()
 _recent: weakref.WeakKeyDictionary[CloudflareClient, dict[Hashable, tuple[float, dict[str, Any]]]] = weakref.WeakKeyDictionary()
 
 
@@ -93,12 +93,12 @@ def recent(client: CloudflareClient, key: Hashable, read: Callable[[], dict[str,
     """``read()``, or the answer it gave for ``key`` less than ``min_interval`` seconds ago to this client (one run):
     a verification polling every 2 s asks GraphQL at most every 15 s."""
     now = client.retry.clock()
-    with _schemas_lock:
+    with _lock:
         kept = _recent.setdefault(client, {}).get(key)
     if kept is not None and now - kept[0] < min_interval:
         return kept[1]
     answer = read()
-    with _schemas_lock:
+    with _lock:
         _recent.setdefault(client, {})[key] = (now, answer)
     return answer
 
@@ -106,12 +106,12 @@ def recent(client: CloudflareClient, key: Hashable, read: Callable[[], dict[str,
 def wall_quantiles(client: CloudflareClient) -> dict[str, str]:
     """The wall-time quantiles this account's schema has, as {"p50": "wallTimeP50", …}: asked once per account and process."""
     key = (client.base_url, client.account_id)
-    with _schemas_lock:
+    with _lock:
         fields = _schemas.get(key)
     if fields is None:
         kind = _post(client, {"query": SCHEMA_QUERY}).get("__type") or {}
         fields = frozenset(str(f.get("name")) for f in kind.get("fields") or [] if isinstance(f, dict)) or _DOCUMENTED
-        with _schemas_lock:
+        with _lock:
             _schemas[key] = fields
     return {short: name for short, name in _WALL.items() if name in fields}
 
