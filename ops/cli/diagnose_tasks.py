@@ -17,30 +17,50 @@ from ops.cli.boundary import err, guarded, out
 def diagnose_task(c: Any, json_: bool = False, target: str | None = None, all_: bool = False) -> None:
     """Run every remediation's symptom probes (read-only) and suggest what to run."""
     from ops.engine.catalog import discover
-    from ops.engine.diagnose import diagnose
+    from ops.engine.diagnose import diagnose, diagnosis
     from ops.targets import load_target
 
     from ops.engine.diagnose_journal import journal_diagnosis
     from ops.errors import JournalError
 
     chosen = load_target(target)
-    findings = diagnose(discover(), chosen)
+    entries = discover()
+    findings = diagnose(entries, chosen)
+    ranked = diagnosis(findings, entries, chosen)
     try:
-        journal_diagnosis(findings, chosen)  # so a diagnosis shows on the incident's timeline
+        journal_diagnosis(findings, chosen, diagnosis=ranked)  # so a diagnosis shows on the incident's timeline
     except JournalError as exc:
         err(f"warning: this diagnosis is not journaled: {exc}")
     symptoms = [f for f in findings if f.status == "symptom"]
     if json_:
-        out(json.dumps({"target": chosen.header(), "ok": not symptoms,
+        out(json.dumps({"target": chosen.header(), "ok": not symptoms, "diagnosis": ranked.as_dict(),
                         "findings": [f.as_dict() for f in findings]}, indent=2))
     else:
         out(chosen.header())
-        out(_table([f for f in findings if all_ or f.status != "healthy"]))
+        out(render_diagnosis(ranked))
+        shown = [f for f in findings if all_ or f.status not in ("healthy", "not-applicable")]
+        if shown:
+            out(_table(shown))
         healthy = sum(1 for f in findings if f.status == "healthy")
+        skipped = sum(1 for f in findings if f.status == "not-applicable")
         out(f"\n{len(symptoms)} symptom(s), {healthy} probe(s) healthy, "
-            f"{sum(1 for f in findings if f.status in ('unknown', 'broken-spec'))} unknown")
+            f"{sum(1 for f in findings if f.status in ('unknown', 'broken-spec'))} unknown"
+            + (f", {skipped} not applicable to this target (--all lists them)" if skipped and not all_ else ""))
     if symptoms:
         raise Exit(code=1)
+
+
+def render_diagnosis(d: Any) -> str:
+    if d.remediation is None:
+        head = ("\nNothing wrong found." if d.verdict == "nothing-wrong"
+                else "\nNothing wrong found, but no probe could tell either: see the unknowns below.")
+        lines = [head, *(f"  evidence: {e}" for e in d.evidence)]
+    else:
+        lines = [f"\nRun first: {d.command}", *(f"  evidence: {e}" for e in d.evidence)]
+    lines += [f"  because: {r}" for r in d.reasoning]
+    lines += [f"  consequence ({c['remediation']}/{c['probe']}): {c['finding']}; {c['why']}" for c in d.consequences]
+    lines += [f"  also found ({o['remediation']}/{o['probe']}): {o['finding']}; then {o['command']}" for o in d.others]
+    return "\n".join(lines)
 
 
 def _table(findings: list[Any]) -> str:

@@ -1,7 +1,15 @@
-"""Triage: run every spec's read-only symptom probes and suggest the remediation for each finding."""
+"""Triage: run every spec's read-only symptom probes, then rank what they found into one diagnosis.
+
+A probe's finding is ``healthy``, ``symptom`` or ``unknown`` (no traffic, no sample, a
+missing field: no evidence either way), or ``not-applicable`` when the target lacks
+what it reads (a param it names is empty for this target, or its ``when:`` does not
+hold): such a probe is not run. ``ops.engine.triage`` ranks the symptoms.
+"""
 
 from __future__ import annotations
 
+import json
+import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -14,20 +22,27 @@ from ops.engine.outcome import Verdict
 from ops.engine.probe import probe_once
 from ops.engine.state import scope_for
 from ops.engine.template import UNKNOWN
-from ops.errors import InputError
+from ops.engine.triage import Change, Diagnosis, rank
+from ops.errors import InputError, OpsError
 from ops.targets import Target
 
-__all__ = ["Finding", "diagnose"]
+__all__ = ["ACCOUNT_ACTIONS", "Finding", "diagnose", "diagnosis"]
+
+# Actions that read the account's own state through the API: what they find is a fact about
+# the account, not an answer seen through a Worker that may itself be failing.
+ACCOUNT_ACTIONS = frozenset({"cloudflare", "d1", "r2", "binding_check", "analytics"})
+PARAM_REFERENCE = re.compile(r"\{\{\s*params\.([A-Za-z0-9_]+)\s*\}\}")
 
 
 @dataclass
 class Finding:
     remediation: str
     probe: str
-    status: str       # symptom | healthy | unknown | broken-spec
+    status: str       # symptom | healthy | unknown | not-applicable | broken-spec
     finding: str
     detail: str
     command: str
+    via: str = "worker"  # worker: seen through the Worker's answers; account: read from the account's state
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -57,8 +72,26 @@ def diagnose(entries: list[Entry], target: Target) -> list[Finding]:
             findings.extend(pool.map(lambda job: _run(job, ctx, target), jobs))
     finally:
         ctx.close()
-    order = {"symptom": 0, "unknown": 1, "broken-spec": 2, "healthy": 3}
+    order = {"symptom": 0, "unknown": 1, "broken-spec": 2, "healthy": 3, "not-applicable": 4}
     return sorted(findings, key=lambda f: (order[f.status], f.remediation, f.probe))
+
+
+def diagnosis(findings: list[Finding], entries: list[Entry], target: Target) -> Diagnosis:
+    """The findings ranked into one diagnosis, with the live deployment as the evidence of what changed last."""
+    causes = {e.name: str((e.data or {}).get("cause") or "resource") for e in entries if e.ok}
+    return rank(findings, causes, _live_change(target))
+
+
+def _live_change(target: Target) -> Change | None:
+    from ops.cloudflare import CloudflareClient, list_deployments
+
+    client = CloudflareClient.from_target(target, read_only=True)
+    try:
+        return Change.from_deployments(list_deployments(client, target.worker))
+    except OpsError:
+        return None
+    finally:
+        client.close()
 
 
 def _default_params(spec: Spec, target: Target) -> dict[str, Any]:
@@ -78,12 +111,34 @@ def _default_params(spec: Spec, target: Target) -> dict[str, Any]:
 
 def _run(job: tuple[Spec, Probe, dict[str, Any]], ctx: Context, target: Target) -> Finding:
     spec, probe, params = job
-    seen = probe_once(probe, scope_for(target, params), ctx.for_step(probe.timeout))
     command = f"inv remediate.{spec.name}" + (f" {probe.suggest}" if probe.suggest else "")
+    via = "account" if probe.action in ACCOUNT_ACTIONS else "worker"
+    lacking = _lacking(spec, probe, params, target)
+    if lacking:
+        return Finding(spec.name, probe.name, "not-applicable", probe.finding, lacking, "", via)
+    seen = probe_once(probe, scope_for(target, params), ctx.for_step(probe.timeout))
     if seen.verdict is Verdict.INCONCLUSIVE:
-        return Finding(spec.name, probe.name, "unknown", probe.finding, seen.judgement.message, command)
+        return Finding(spec.name, probe.name, "unknown", probe.finding, seen.judgement.message, command, via)
     if seen.verdict is Verdict.FAILED:
-        return Finding(spec.name, probe.name, "symptom", probe.finding, seen.judgement.message, command)
-    return Finding(spec.name, probe.name, "healthy", probe.finding, "", "")
+        return Finding(spec.name, probe.name, "symptom", probe.finding, seen.judgement.message, command, via)
+    return Finding(spec.name, probe.name, "healthy", probe.finding, "", "", via)
+
+
+def _lacking(spec: Spec, probe: Probe, params: dict[str, Any], target: Target) -> str:
+    """Why the probe does not apply to this target ("" when it does): an input it reads is not set here."""
+    if probe.when:
+        from ops.engine.template import condition_holds
+
+        try:
+            if condition_holds(probe.when, scope_for(target, params)) is False:
+                return f"its condition `{probe.when}` does not hold for target {target.name}"
+        except InputError:
+            pass
+    text = json.dumps(probe.with_, default=str)
+    for name in dict.fromkeys(PARAM_REFERENCE.findall(text)):
+        if params.get(name) in ("", None):
+            return (f"it reads params.{name}, which target {target.name} does not set "
+                    f"({name} in [targets.{target.name}.params.{spec.name}])")
+    return ""
 
 

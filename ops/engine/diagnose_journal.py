@@ -16,6 +16,7 @@ from ops.engine.journal import Journal, default_dir, new_run_id
 
 if TYPE_CHECKING:
     from ops.engine.diagnose import Finding
+    from ops.engine.triage import Diagnosis
     from ops.targets import Target
 
 __all__ = ["DIAGNOSE", "journal_diagnosis"]
@@ -23,7 +24,8 @@ __all__ = ["DIAGNOSE", "journal_diagnosis"]
 DIAGNOSE = "diagnose"
 
 
-def journal_diagnosis(findings: list[Finding], target: Target, folder: Path | None = None) -> Path:
+def journal_diagnosis(findings: list[Finding], target: Target, folder: Path | None = None, *,
+                      diagnosis: Diagnosis | None = None) -> Path:
     """Write one diagnosis to the journal; returns the file. Raises JournalError if it cannot be written."""
     journal = Journal(folder or default_dir(), new_run_id(DIAGNOSE))
     journal.event("run-start", spec=DIAGNOSE, mode=DIAGNOSE, target=target.header(), params={})
@@ -33,6 +35,10 @@ def journal_diagnosis(findings: list[Finding], target: Target, folder: Path | No
         if finding.status != "healthy":
             journal.event("finding", name=finding.probe, remediation=finding.remediation, outcome=finding.status,
                           message=finding.finding, detail=finding.detail, command=finding.command)
+    if diagnosis is not None:
+        journal.event("diagnosis", outcome=diagnosis.verdict, remediation=diagnosis.remediation,
+                      command=diagnosis.command, evidence=diagnosis.evidence, reasoning=diagnosis.reasoning,
+                      consequences=[c["remediation"] for c in diagnosis.consequences])
     symptoms = counts["symptom"]
     journal.event("run-end", mode=DIAGNOSE, status="symptoms" if symptoms else "healthy", exit_code=1 if symptoms else 0,
                   message=f"{symptoms} symptom(s), {counts['healthy']} probe(s) healthy, "

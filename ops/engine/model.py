@@ -162,4 +162,8 @@ class Spec(_Strict):
     verify: Verify = Field(description="How recovery is proven.")
     undo: list[UndoStep] = Field(default_factory=list, description="Named reversals for `write` steps.")
     lock: bool = Field(True, description="Hold the target's lock while running (one remediation at a time).")
+    cause: Literal["live-version", "secret", "resource"] = Field(
+        "resource", description="What this remediation fixes, for `inv diagnose`'s ranking: `live-version` (its symptoms "
+                                "explain every symptom seen through a failing Worker), `secret` (the cause when the "
+                                "last deployment changed a secret), or `resource` (anything else).")
 

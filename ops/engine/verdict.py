@@ -14,7 +14,8 @@ reports a refused connection, a timeout or a 5xx as ``failing: true`` with the
   outputs, e.g. too few requests in the analytics window): *inconclusive*.
 - Otherwise each expectation is evaluated. A value that fails its operator is
   evidence: *failed*. A path the observation lacks is no evidence either way:
-  *inconclusive* (``exists`` decides on presence itself).
+  *inconclusive* (``exists`` decides on presence itself), and so is a null where a
+  number is compared (``hit_rate >= 0.5`` with ``hit_rate: null``: no traffic, no data).
 - Failed wins over inconclusive, which wins over passed.
 """
 
@@ -30,6 +31,7 @@ __all__ = ["INCONCLUSIVE_KEY", "NEGATIVE_OPERATORS", "Judgement", "judge"]
 
 INCONCLUSIVE_KEY = "inconclusive"
 NEGATIVE_OPERATORS = frozenset({"!=", "not_in", "not_contains"})
+ORDERING_OPERATORS = frozenset({"<", "<=", ">", ">="})
 
 
 @dataclass
@@ -58,7 +60,9 @@ def judge(outputs: dict[str, Any] | None, expect: dict[str, Any], *, strict_fail
     for path, matcher in expect.items():
         actual = lookup(outputs, path)
         for op, wanted in pairs(matcher):
-            if op == "exists" or actual is not MISSING:
+            if actual is None and op in ORDERING_OPERATORS and not failing:
+                unknown.append(f"{path} is null (no data), so {path} {op} {wanted!r} cannot be checked")
+            elif op == "exists" or actual is not MISSING:
                 if not holds(op, actual, wanted):
                     seen = _evidence(outputs) if failing else f"got {_shown(actual)}"
                     failed.append(f"expected {path} {op} {wanted!r}, {'but ' if failing else ''}{seen}")

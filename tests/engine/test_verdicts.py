@@ -62,3 +62,11 @@ def test_a_failed_check_carries_its_evidence() -> None:
 def test_failed_wins_over_inconclusive() -> None:
     judgement = judge(ANSWER_200, {"json.version_id": "v2", "json.missing": 1}, strict_failing=True)
     assert judgement.verdict is Verdict.FAILED
+
+
+@pytest.mark.parametrize("op", ["<", "<=", ">", ">="])
+def test_a_null_where_a_number_is_compared_is_no_evidence(op: str) -> None:
+    seen = judge({"status": 200, "picked": None}, {"picked": {op: 0.5}}, strict_failing=False)
+    assert seen.verdict is Verdict.INCONCLUSIVE and seen.message == f"picked is null (no data), so picked {op} 0.5 cannot be checked"
+    assert judge({"picked": None}, {"picked": None}, strict_failing=False).verdict is Verdict.PASSED  # == still compares
+    assert judge({"picked": 0.2}, {"picked": {op: 0.5}}, strict_failing=False).verdict in (Verdict.FAILED, Verdict.PASSED)
