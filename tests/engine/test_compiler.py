@@ -224,8 +224,8 @@ def test_a_name_belongs_to_one_file(tmp_path: Path) -> None:
     results = {r.path.name: [str(p) for p in r.problems] for r in check_paths([tmp_path])}
     assert results["poke.yaml"] == []
     assert results["another.yaml"] == [
-        f"{tmp_path}/another.yaml:2:1: $.name: 'poke' is already the name of {tmp_path}/poke.yaml (line 2); "
-        "names must be unique across remediations: rename one"]
+        f"{tmp_path}/another.yaml:2:1: $.name: 'poke' is already the name of {tmp_path}/poke.yaml (line 2), "
+        "which keeps it; names must be unique across remediations: rename this one"]
 
 
 MERGED = CLOUDFLARE.replace(
