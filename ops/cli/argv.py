@@ -22,7 +22,8 @@ its parser, so ``rewrite`` settles them in between, with the tree at hand:
 
 Under `inv`, tasks.py is imported after the core options are parsed, and the
 task words wait in ``invoke.main.program.core.unparsed`` (what followed a `--`
-in ``program.argv``): ``rewrite`` is the only code that reads or changes them.
+in ``program.argv``); ``ops.cli.namespace.tasks_namespace`` hands that program
+here, and ``rewrite`` is the only code that reads or changes its words.
 Which remediations to compile in full is read from the same command line
 (``named``), so `inv --list` compiles none.
 """
