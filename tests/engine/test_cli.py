@@ -250,3 +250,11 @@ def test_the_word_a_task_takes_may_come_anywhere_among_its_flags(argv: list[str]
     ns = build_namespace(["remediate.rollback"])
     contexts = {name: ParserContext(name=name, args=ns[name].get_arguments()) for name in ns.task_names}
     assert read(argv, contexts)[0] == expanded
+
+
+@pytest.mark.parametrize("flag", [["--run", "--json"], ["--run=--json"]])
+def test_any_value_flag_takes_a_word_that_is_one_of_its_tasks_flags(workspace: Workspace, flag: list[str]) -> None:
+    (workspace.root / "journal").mkdir(exist_ok=True)
+    (workspace.root / "journal" / "20261123T025000Z-rollback-0001.jsonl").write_text("")
+    done = workspace.inv("journal.show", *flag)
+    assert done.returncode == 2 and "no run matches '--json'" in done.stderr and "Traceback" not in done.stderr, done.stderr
