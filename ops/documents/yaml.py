@@ -205,6 +205,7 @@ class _Builder:
             inside = [(where[len(scratch):], scalar, at) for where, scalar, at in self.placed[start:]]
             for where, scalar, _ in self.placed[start:]:
                 (self.scalars if scalar else self.positions).pop(where, None)
+            del self.placed[start:]  # placed again where its keys are merged
             source = _Anchor(value, size, height, _at(event), inside)
         if not isinstance(source.value, dict):
             found = "a list" if isinstance(source.value, list) else "a plain value"

@@ -193,3 +193,10 @@ def test_a_merge_key_is_held_to_the_same_rules(text: str, message: str) -> None:
     with pytest.raises(DocumentError) as raised:
         parse_yaml(Source("x.yaml", text), BUDGET)
     assert str(raised.value.problem) == message
+
+
+def test_an_inline_merge_inside_an_anchor_is_placed_only_where_its_keys_land() -> None:
+    document = parse_yaml(Source("x.yaml", "a: &a\n  b: {<<: {q: 1}, r: 2}\nc: *a\n"), BUDGET)
+    assert document.data["c"] == {"b": {"r": 2, "q": 1}}
+    assert document.positions[("c", "b", "q")] == (2, 12)
+    assert not [path for path in document.positions if "<<" in path]
