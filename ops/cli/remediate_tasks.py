@@ -57,19 +57,12 @@ def _named(argv: list[str] | None) -> set[str]:
     return {w.replace("_", "-") for w in words if w}
 
 
-class _ListingTask(Task):  # type: ignore[type-arg]
-    """A task with no flags, shown by `--list`; never mutated, so invoke's copies can share it."""
-
-    def __deepcopy__(self, memo: dict[int, Any]) -> _ListingTask:
-        return self
-
-
 def _listing_task(entry: Entry) -> Task:  # type: ignore[type-arg]
     def body(c: Any) -> None:
         raise InputError(f"remediate.{entry.name} was loaded for listing only; call it by name")
 
     body.__doc__ = entry.summary if entry.ok else f"BROKEN spec {Path(entry.path).name}: run `inv specs.check`"
-    return _ListingTask(body, name=entry.name, auto_shortflags=False)
+    return Task(body, name=entry.name, auto_shortflags=False)
 
 
 def compile_entry(entry: Entry) -> Task:  # type: ignore[type-arg]
