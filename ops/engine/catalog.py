@@ -124,26 +124,26 @@ def _entry(path: Path, cache: _Cache) -> Entry:
     except DocumentError as exc:
         return Entry(path.stem, str(path), "", problems=[str(exc.problem)])
     digest = hashlib.sha256(raw).hexdigest()
-    cached = cache.get(str(path), digest)
+    cached, data = cache.get(str(path), digest), None
     if cached is None:
-        cached = _validate(path, digest)
+        cached, data = _validate(path, digest)
     cached.stat = stat
-    cache.put(cached)
+    cache.put(cached, data)
     return cached
 
 
-def _validate(path: Path, digest: str) -> Entry:
+def _validate(path: Path, digest: str) -> tuple[Entry, dict[str, Any] | None]:
+    """The entry, and the validated spec's data to cache beside it (None for a broken spec)."""
     from ops.engine.check import check_file
 
     display = _display(path)
     checked = check_file(path, display=display)
     if not checked.ok:
-        return Entry(path.stem, str(path), digest, problems=[str(p) for p in checked.problems])
+        return Entry(path.stem, str(path), digest, problems=[str(p) for p in checked.problems]), None
     spec = checked.spec
     params = {name: p.model_dump(mode="json") for name, p in spec.params.items()}
     entry = Entry(spec.name, str(path), digest, spec.summary, params, [], True, name_at=list(checked.name_at))
-    entry._fresh_data = checked.data  # type: ignore[attr-defined]
-    return entry
+    return entry, checked.data
 
 
 def _display(path: Path) -> str:
@@ -216,11 +216,10 @@ class _Cache:
             return None
         return Entry(**raw)
 
-    def put(self, entry: Entry) -> None:
+    def put(self, entry: Entry, fresh: dict[str, Any] | None = None) -> None:
         if self.entries.get(entry.path) == entry.__dict__:
             self.dirty = True  # hashed but unchanged: rewrite, so the file stops looking racy
             return
-        fresh = entry.__dict__.pop("_fresh_data", None)
         if fresh is not None:
             data_file = self.file.parent / "data" / f"{entry.digest}.json"
             if _write(data_file, json.dumps(fresh)):
