@@ -22,7 +22,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from ops.errors import InputError, PlanStale
+from ops.errors import InputError, JournalError, PlanStale
 from ops.targets import Target
 
 __all__ = ["DEFAULT_TTL", "FORMAT", "MAX_BYTES", "SavedPlan", "claim", "parse_ttl", "read", "signature",
@@ -144,10 +144,9 @@ def claim(journal_dir: Path, nonce: str, run_id: str | None) -> bool:
 
     The record is created with O_EXCL, so of two runs applying one plan at once, one wins.
     """
-    folder = journal_dir / "plans-applied"
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     record = {"applied_at": _iso(datetime.now(timezone.utc)), "run": run_id}
     try:
+        (journal_dir / "plans-applied").mkdir(mode=0o700, parents=True, exist_ok=True)
         fd = os.open(_ledger(journal_dir, nonce), os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0),
                      0o600)
     except FileExistsError:
@@ -155,8 +154,14 @@ def claim(journal_dir: Path, nonce: str, run_id: str | None) -> bool:
         if first.get("run") == run_id:
             return False
         raise PlanStale(_applied_message(None, first)) from None
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(json.dumps(record) + "\n")
+    except OSError as exc:
+        raise JournalError(f"cannot record that the plan was applied ({_ledger(journal_dir, nonce)}): "
+                           f"{exc.strerror}") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(json.dumps(record) + "\n")
+    except OSError as exc:  # the claim stands (the file exists): the plan is used up, which is the safe side
+        raise JournalError(f"cannot record when the plan was applied: {exc.strerror}") from None
     return True
 
 
