@@ -100,7 +100,7 @@ def guard(run: RunState, step: Step) -> None:
 def _claim_plan(run: RunState) -> None:
     """A saved plan's first write claims it: no other run (nor this one, later) applies it again."""
     nonce = run.req.plan_nonce
-    if nonce is not None and claim(run.req.journal_dir, nonce, run.outcome.run_id):
+    if nonce is not None and claim(run.req.journal_dir, nonce, run.outcome.run_id, run.req.plan_expires_at):
         run.log("plan-applied", nonce=nonce)
 
 

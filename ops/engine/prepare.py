@@ -83,7 +83,8 @@ def prepare(entry: Entry, flags: dict[str, Any], target: str | None, plan_file: 
     save = SaveValue.parse(str(options.save_value), params) if options.save_value else None
     request = Request(spec=spec, spec_digest=entry.digest, params=params, target=tgt, journal_dir=journal_dir,
                       dry_run=options.dry_run, yes=options.yes, deadline=deadline,
-                      plan=plan.contract if plan else None, plan_nonce=plan.nonce if plan else None)
+                      plan=plan.contract if plan else None, plan_nonce=plan.nonce if plan else None,
+                      plan_expires_at=plan.expires_at if plan else None)
     return Prepared(entry, request, flags, save, options.plan_out, ttl, plan)
 
 

@@ -139,11 +139,16 @@ def applied(journal_dir: Path, nonce: str) -> dict[str, Any] | None:
     return first
 
 
-def claim(journal_dir: Path, nonce: str, run_id: str | None) -> bool:
-    """Record that this run applies the plan; False when this run already had; PlanStale when another did.
+def claim(journal_dir: Path, nonce: str, run_id: str | None, expires_at: str | None = None) -> bool:
+    """Record that this run applies the plan; False when this run already had; PlanStale when another did,
+    or when the plan expired since the run started (a confirmation can wait).
 
     The record is created with O_EXCL, so of two runs applying one plan at once, one wins.
     """
+    if expires_at is not None and datetime.now(timezone.utc) > _parse_iso(expires_at, journal_dir):
+        if applied(journal_dir, nonce) is None:
+            raise PlanStale(f"the plan expired at {expires_at}, before its first write; make a new plan "
+                            "with --dry-run --plan-out")
     record = {"applied_at": _iso(datetime.now(timezone.utc)), "run": run_id}
     try:
         (journal_dir / "plans-applied").mkdir(mode=0o700, parents=True, exist_ok=True)

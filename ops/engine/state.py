@@ -31,6 +31,7 @@ class Request:
     observer: Observer | None = None
     plan: dict[str, Any] | None = None  # a saved plan's contract (`--plan`): the run applies exactly it, or refuses
     plan_nonce: str | None = None  # the saved plan's nonce, claimed before its first write (ops.engine.saved_plan)
+    plan_expires_at: str | None = None  # and when it expires: checked again at that claim
     progress: Callable[[str], None] | None = None
     deadline: float | None = None  # the verification's deadline, instead of the spec's (--deadline)
 

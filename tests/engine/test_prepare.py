@@ -54,3 +54,10 @@ def test_a_nonce_is_claimed_once(tmp_path: Path) -> None:
     with pytest.raises(PlanStale, match=r"already applied at 20\S+ \(run run-1\)"):
         saved_plan.claim(tmp_path, nonce, "run-2")
     assert oct((tmp_path / "plans-applied").stat().st_mode & 0o777) == "0o700"
+
+
+def test_a_plan_that_expires_before_its_first_write_is_not_claimed(tmp_path: Path) -> None:
+    nonce = "1" * 32
+    with pytest.raises(PlanStale, match="the plan expired at 2020-01-01T00:00:00Z, before its first write"):
+        saved_plan.claim(tmp_path, nonce, "run-1", "2020-01-01T00:00:00Z")
+    assert saved_plan.applied(tmp_path, nonce) is None
