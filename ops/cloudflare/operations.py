@@ -19,6 +19,7 @@ from ops.cloudflare import _api
 from ops.cloudflare._api import ROLLBACK_WINDOW
 from ops.cloudflare.analytics import parse_since
 from ops.cloudflare.analytics import queue_backlog as sampled
+from ops.cloudflare._overwrites import deployments_around
 from ops.cloudflare._client import CloudflareClient
 from ops.documents.shape import ANY, BOOLEAN, INTEGER, NUMBER, STRING, Shape, array, mapping, nullable, optional, record, secret
 from ops.errors import ApiError, InputError
@@ -85,17 +86,21 @@ def rollback_target(deployments: list[dict[str, Any]], versions: list[dict[str, 
     return None
 
 
-def deploy_version(c: CloudflareClient, script: str, version_id: str, message: str = "", force: bool = False) -> dict[str, Any]:
+def deploy_version(c: CloudflareClient, script: str, version_id: str, message: str = "", force: bool = False,
+                   replacing: str | None = None) -> dict[str, Any]:
+    """Deploy ``version_id`` at 100%; with ``replacing`` (the deployment it is meant to replace), the list is
+    re-read afterwards and any deployment made in between is named in ``overwrote`` (ops.cloudflare._overwrites)."""
     if not version_id:
         raise InputError("no version to deploy: there is no earlier stable version; give one with --version")
     try:
-        return _api.create_deployment(c, script, version_id, message=message, force=force)
+        ours = _api.create_deployment(c, script, version_id, message=message, force=force)
     except ApiError as exc:
         if exc.code == 10220:
             changed = exc.message.split("The following secrets have changed:", 1)[-1].strip()
             raise ApiError(exc.code, f"the target version's secrets differ from the current ones ({changed}); "
                                      "rerun with --accept-secret-changes to roll back anyway", status=exc.status, path=exc.path) from None
         raise
+    return {**ours, **deployments_around(c, script, ours, replacing)} if replacing else ours
 
 
 def migrations_between(c: CloudflareClient, script: str, current_version: str, target_version: str) -> dict[str, Any]:
@@ -334,7 +339,8 @@ OPERATIONS: dict[str, Operation] = {op.name: op for op in (
                      crosses_migration=BOOLEAN)),
     Operation("deployments.list", "read", _api.list_deployments, SCRIPT, OBJECTS),
     Operation("deployments.create", "write", deploy_version,
-              record(script=STRING, version_id=STRING, message=optional(STRING), force=optional(BOOLEAN)), mapping()),
+              record(script=STRING, version_id=STRING, message=optional(STRING), force=optional(BOOLEAN),
+                     replacing=optional(nullable(STRING))), mapping()),
     Operation("secrets.list", "read", lambda c, script: [s["name"] for s in _api.list_secrets(c, script)], SCRIPT,
               array(STRING)),
     Operation("secrets.put", "write", put_secret, record(script=STRING, name=STRING, text=secret(STRING)), mapping()),

@@ -15,7 +15,7 @@ from __future__ import annotations
 from ops.actions.base import Context
 from ops.engine import template
 from ops.engine.apply import VerifyResult, apply_write, fail, undo_all, verify
-from ops.engine.contract import diff, facts, target_identity
+from ops.engine.contract import bound_facts, diff, target_identity
 from ops.engine.journal import Journal, new_run_id
 from ops.engine.lock import TargetLock
 from ops.engine.model import Precondition, Step
@@ -115,6 +115,8 @@ def _drive(run: RunState) -> None:
         run.outcome.message = plan_summary(run)
         return
     _conclude(run, verify(run))
+    if run.notices:  # never "verified" alone when the run overwrote someone else's change
+        run.outcome.message += f"; BUT {'; '.join(run.notices)}: check that their change is not lost"
 
 
 def _conclude(run: RunState, result: VerifyResult) -> None:
@@ -155,7 +157,7 @@ def _precondition(run: RunState, pre: Precondition) -> bool:
     except KnownAfterApply as exc:
         return _known_after_apply(run, pre, record, exc.why)
     run.outcome.records.append(record)
-    run.facts[pre.name] = facts(seen.outputs)
+    run.facts[pre.name] = bound_facts(run.req.spec, pre.name, seen.outputs, seen.verdict)
     run.log("precondition", name=pre.name, action=pre.action, args=record.args, outputs=seen.outputs,
             outcome=record.status, message=record.message, duration_ms=record.duration_ms)
     _check_plan_facts(run, pre.name)
