@@ -19,12 +19,11 @@ from ops.engine.contract import diff, facts, target_identity
 from ops.engine.journal import Journal, new_run_id
 from ops.engine.lock import TargetLock
 from ops.engine.model import Precondition, Step
-from ops.engine.outcome import Outcome, Record, Status, Verdict, displayable
+from ops.engine.outcome import Outcome, Record, Status, Verdict, displayable, status_of
 from ops.engine.plan import contract, hash_of, plan_checks, plan_summary, plan_write
 from ops.engine.probe import KnownAfterApply, observe, record_for
 from ops.engine.state import Request, RunState, scope_for
-from ops.errors import (ConfirmationRefused, InputError, JournalError, LockHeld, OpsError, PlanStale,
-                        PreconditionFailed, Terminated)
+from ops.errors import ConfirmationRefused, JournalError, OpsError, PlanStale, Terminated
 
 __all__ = ["Request", "execute", "scope_for"]
 
@@ -342,9 +341,7 @@ def _journal_failed(run: RunState, exc: JournalError) -> None:
 
 def _refused(run: RunState, exc: OpsError) -> None:
     outcome = run.outcome
-    kinds = ((LockHeld, Status.LOCKED), (PlanStale, Status.STALE_PLAN), (ConfirmationRefused, Status.REFUSED),
-             (PreconditionFailed, Status.PRECONDITION_FAILED), (InputError, Status.BAD_INPUT))
-    outcome.status = next((status for kind, status in kinds if isinstance(exc, kind)), Status.FAILED)
+    outcome.status = status_of(exc)
     outcome.message = str(exc)
     _undo_by_phase(run, str(exc))
 
