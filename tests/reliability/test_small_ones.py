@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
+import httpx
 import pytest
 
-from tests.conftest import Workspace
+from tests.conftest import CANARY, Workspace
 from tests.engine.test_runs import SPECS
 from tests.fakes.service import Service
 from tests.reliability.bad_inputs import PARAMS
@@ -62,3 +64,23 @@ def test_a_journal_folder_beside_targets_is_used(workspace: Workspace, service: 
     del workspace.env["OPS_JOURNAL_DIR"]
     assert workspace.inv("remediate.poke").returncode == 0
     assert len(list((workspace.root / ".journal").glob("*.jsonl"))) == 1
+
+
+@pytest.mark.parametrize("method, route", [("GET", "state"), ("GET", "requests"), ("DELETE", "requests"),
+                                           ("GET", "faults"), ("PUT", "faults"), ("DELETE", "faults"),
+                                           ("GET", "analytics"), ("PUT", "analytics"), ("GET", "invocations"),
+                                           ("DELETE", "invocations"), ("POST", "reset")])
+def test_the_emulators_admin_routes_need_the_sandbox_token(tmp_path: Path, method: str, route: str) -> None:
+    from ops.sandbox.emulator import start_emulator
+
+    handle = start_emulator(tmp_path / "state.json", token=f"{CANARY}-emulator-token")
+    try:
+        url = f"{handle.url}/__emulator/{route}"
+        for headers in ({}, {"Authorization": "Bearer sandbox-local-token"}):
+            refused = httpx.request(method, url, headers=headers, json={}, timeout=5)
+            assert refused.status_code == 401, refused.text
+            assert "need the sandbox token" in refused.json()["error"] and CANARY not in refused.text
+        assert httpx.request(method, url, headers=handle.admin_headers, json={}, timeout=5).status_code == 200
+        assert httpx.get(f"{handle.url}/__emulator/health", timeout=5).status_code == 200  # liveness stays open
+    finally:
+        handle.stop()
