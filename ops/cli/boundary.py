@@ -106,10 +106,10 @@ def guarded(body: F) -> F:
             err(said)
             _json_error(as_json, said, code, said)
             raise Exit(code=code) from None
-        except Exception:  # a bug: keep the traceback out of the terminal, but keep it
+        except Exception as exc:  # a bug: keep the traceback out of the terminal, but keep it
             code = 1
-            said = (f"internal error: {traceback.format_exc().strip().splitlines()[-1]}; {_save_crash_log()}; "
-                    "please report it")
+            what = "; ".join(line.strip() for line in traceback.format_exception_only(exc) if line.strip())
+            said = f"internal error: {what}; {_save_crash_log()}; please report it"
             err(said)
             _json_error(as_json, "internal-error", code, said)
             raise Exit(code=code) from None

@@ -71,6 +71,7 @@ def execute(req: Request) -> Outcome:
         _interrupted(run, isinstance(exc, Terminated), undo=False)
         _log_end(run)
     if crash is not None:
+        crash.add_note(f"state left: {outcome.state_left}")
         raise crash
     return outcome
 
@@ -350,7 +351,10 @@ def _crashed(run: RunState, exc: Exception) -> None:
     outcome = run.outcome
     outcome.status, outcome.failed_step = Status.FAILED, run.current or outcome.failed_step
     outcome.message = f"internal error: {type(exc).__name__}: {exc}"
+    current = run.current
     _undo_by_phase(run, "internal error")
+    if current:
+        outcome.state_left += f"; {current!r} may be partly applied"
 
 
 def _in_verification(run: RunState) -> bool:

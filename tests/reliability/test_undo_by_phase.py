@@ -24,6 +24,7 @@ from ops.engine.state import Completed, Request, RunState, scope_for
 from ops.errors import JournalError, PlanStale
 from ops.targets import load_target
 from tests.conftest import REPO
+from tests.fakes.service import Service
 
 SPECS = sorted((REPO / "remediations").glob("*.yaml"))
 # spec -> (undos after a failure in the steps, undos after a failed verification); a stop during verification: none
@@ -124,3 +125,37 @@ def test_a_failed_verification_undoes_only_by_verify_failed(tmp_path: Path, trig
     runner._conclude(run, VerifyResult(Verdict.FAILED, "not recovered"))
     assert triggers == ["verify-failed"]
     assert run.outcome.undone == TABLE[spec.name][1]
+
+
+@pytest.mark.parametrize("where, state_left, requests", [
+    ("add-ten", "restored: undid add-one", [("POST", "/inc"), ("POST", "/dec")]),
+    ("value", "CHANGED: kept add-one, add-ten (the run stopped during verification", [("POST", "/inc"), ("POST", "/add10")]),
+])
+def test_a_bug_ends_the_run_by_phase_and_says_what_it_left(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                           service: Service, where: str, state_left: str,
+                                                           requests: list[tuple[str, str]]) -> None:
+    from ops.engine.journal import read_events
+    from ops.engine.params import resolve_params
+    from tests.conftest import CANARY, make_workspace
+    from tests.engine.test_runs import SPECS as TEST_SPECS
+
+    ws = make_workspace(tmp_path, service.url)
+    monkeypatch.setenv("TEST_TOKEN", CANARY)
+    spec = Spec.model_validate(load_yaml(TEST_SPECS / "poke.yaml").data)
+    target = load_target(path=Path(ws.env["OPS_TARGETS_FILE"]))
+
+    def observer(event: str, record: Record) -> None:  # a bug in the code the run calls, as it reaches `where`
+        if record.name == where and (event == "start" or record.kind == "check"):
+            raise RuntimeError("a bug")
+
+    params = resolve_params(spec.params, {"expect_value": 11}, dry_run=False)
+    req = Request(spec=spec, spec_digest="", params=params, target=target, journal_dir=ws.journal, yes=True,
+                  observer=observer)
+    with pytest.raises(RuntimeError) as raised:
+        runner.execute(req)
+    assert f"state left: {state_left}" in "".join(getattr(raised.value, "__notes__", []))
+    assert service.state.mutating() == requests
+    [journal] = ws.journal.glob("*.jsonl")
+    end = list(read_events(journal))[-1]
+    assert end["event"] == "run-end" and end["status"] == "failed" and end["message"] == "internal error: RuntimeError: a bug"
+    assert end["state_left"].startswith(state_left)
