@@ -61,7 +61,7 @@ def test_a_second_run_while_the_first_holds_the_lock_is_refused(workspace: Works
 
     workspace.env["WORKER_URL"] = service.url
     add_target(workspace, "alias")
-    service.state.slow_seconds = 1.5
+    service.state.slow_seconds = 6  # long enough for the second run to start on a loaded machine
     workspace.add_spec(SPECS / "converge.yaml")
     first = workspace.popen("remediate.converge")
     deadline = time.monotonic() + 30
