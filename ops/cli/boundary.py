@@ -78,7 +78,7 @@ def guarded(body: F) -> F:
     @functools.wraps(body)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         code = 0
-        as_json = bool(kwargs.get("json"))
+        as_json = bool(kwargs.get("json") or kwargs.get("json_"))  # invoke names it json_ where json would shadow
         _printed.clear()
         _on_signals(_raise_terminated)
         try:

@@ -84,3 +84,13 @@ def test_the_emulators_admin_routes_need_the_sandbox_token(tmp_path: Path, metho
         assert httpx.get(f"{handle.url}/__emulator/health", timeout=5).status_code == 200  # liveness stays open
     finally:
         handle.stop()
+
+
+@pytest.mark.parametrize("argv", [["journal.show", "no-such-run", "--json"], ["logs", "--status", "7xx", "--json"]])
+def test_json_prints_one_document_for_any_tasks_error(workspace: Workspace, argv: list[str]) -> None:
+    workspace.journal.mkdir()
+    (workspace.journal / "20261205T000000000Z-poke-1.jsonl").write_text("")
+    done = workspace.inv(*argv)
+    assert done.returncode == 2, done.stdout + done.stderr
+    doc = json.loads(done.stdout)
+    assert doc["status"] == "bad-input" and doc["exit_code"] == 2 and doc["message"] in done.stderr
