@@ -55,6 +55,8 @@ class RunState:
     completed: list[Completed] = field(default_factory=list)
     current: str | None = None
     uncertain: str | None = None  # a write that failed without an answer: it may have applied
+    refused: dict[str, str] = field(default_factory=dict)  # writes the API definitely refused (a 4xx): not applied
+    verifying: bool = False  # the steps are over: whatever ends the run now is no step's failure
     facts: dict[str, Any] = field(default_factory=dict)        # what each precondition saw (the plan's contract)
     step_args: dict[str, Any] = field(default_factory=dict)    # each write's resolved arguments, as shown
     journal_error: str | None = None

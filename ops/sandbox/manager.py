@@ -120,6 +120,13 @@ class Sandbox:
         return f"http://127.0.0.1:{self.ports.emulator}"
 
     @property
+    def admin_headers(self) -> dict[str, str]:
+        """What the emulator's admin routes (/__emulator/…) need: this sandbox's API token."""
+        from ops.sandbox.emulator.server import admin_headers
+
+        return admin_headers(self.token)
+
+    @property
     def worker_url(self) -> str:
         """The books Worker, through its recording proxy (what the `sandbox` target calls)."""
         return self.url_of(BOOKS)
@@ -363,7 +370,7 @@ class Sandbox:
         self.say(f"deploying {spec.script} to the emulator with wrangler deploy {' '.join(spec.wrangler_args())}".rstrip())
         self.wrangler("deploy", worker=spec)
         if self.live_version(spec) is None:
-            state = _json(f"{self.emulator_url}/__emulator/state") or {}
+            state = _json(f"{self.emulator_url}/__emulator/state", self.admin_headers) or {}
             raise SandboxError(f"wrangler deployed {', '.join(state.get('scripts', {})) or 'nothing'}, not {spec.script}; "
                                f"see {self.config_of(spec)}")
         from ops.cloudflare import put_secret
@@ -508,9 +515,9 @@ def _ok(url: str, any_status: bool = False) -> bool:
         return False
 
 
-def _json(url: str) -> Any:
+def _json(url: str, headers: dict[str, str] | None = None) -> Any:
     try:
-        return httpx.get(url, timeout=3).json()
+        return httpx.get(url, headers=headers, timeout=3).json()
     except (httpx.HTTPError, ValueError):
         return None
 

@@ -58,7 +58,8 @@ class SandboxHandle:
         """Make the GraphQL Analytics API hide invocations younger than ``seconds`` (0: none), as production's delay."""
         import httpx
 
-        httpx.put(f"{self.sandbox.emulator_url}/__emulator/analytics", json={"lag_seconds": seconds}, timeout=10).raise_for_status()
+        httpx.put(f"{self.sandbox.emulator_url}/__emulator/analytics", json={"lag_seconds": seconds},
+                  headers=self.sandbox.admin_headers, timeout=10).raise_for_status()
 
     def stop(self) -> None:
         self.sandbox.down()

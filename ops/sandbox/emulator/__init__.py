@@ -7,7 +7,9 @@ accepts ``wrangler deploy``'s multipart upload, keeps the modules, and creates
 versions and deployments the way the API does. The real wrangler CLI, pointed
 at it with ``CLOUDFLARE_API_BASE_URL``, is the test of its faithfulness.
 
-Admin endpoints (not Cloudflare's), under ``/__emulator/``:
+Admin endpoints (not Cloudflare's), under ``/__emulator/``, need the sandbox's API token
+(``Authorization: Bearer <token>``: the state holds secret values), except ``GET health``,
+``GET live/SCRIPT`` and the Workers' own D1 and queue bridges (``d1/…``, ``queues/…``):
 
 - ``GET health``
 - ``GET requests`` (every request: ts, method, path, query, status), ``DELETE requests``
