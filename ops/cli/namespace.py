@@ -19,7 +19,7 @@ PARTS: tuple[tuple[str, str, str], ...] = (
     ("specs", "ops.cli.specs_tasks", "collection"),
     ("journal", "ops.cli.journal_tasks", "journal_collection"),
     ("incident", "ops.cli.incident_tasks", "incident_collection"),
-    ("sandbox", "ops.cli.sandbox_tasks", "collection"),
+    ("sandbox", "ops.sandbox.tasks", "collection"),
     ("check", "ops.cli.check_tasks", "collection"),
 )
 
