@@ -25,7 +25,7 @@ class SandboxHandle:
                  other_credentials: dict[str, dict[str, str]] | None = None,
                  workers: tuple[WorkerSpec, ...] | None = None) -> None:
         self.home = home or Path(tempfile.mkdtemp(prefix="cfw-sandbox-"))
-        self.sandbox = Sandbox(REPO, self.home, Ports.choose())
+        self.sandbox = Sandbox(REPO, self.home, Ports(Ports.choose().base))  # held: a reset never moves it
         if workers is not None:  # a lean sandbox: only these Workers (the emulator and providers always)
             self.sandbox.workers = workers
         self.sandbox.other_credentials = dict(other_credentials or {})

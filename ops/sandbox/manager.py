@@ -22,6 +22,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -185,6 +186,10 @@ class Sandbox(Layout):
         """Check that this up's ports are free: a sandbox that chose its own chooses again when they are not."""
         needed = self._ports_to_bind()
         taken = self.ports.taken(needed)
+        deadline = time.monotonic() + 5
+        while taken and time.monotonic() < deadline:  # a part just stopped may still be letting go of its port
+            time.sleep(0.2)
+            taken = self.ports.taken(needed)
         if taken and self.ports.chosen and needed == self._ports_to_bind(everything=True):  # nothing of ours runs
             self.ports = Ports.choose()
             taken = self.ports.taken(needed)
