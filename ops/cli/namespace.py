@@ -13,7 +13,8 @@ from invoke.collection import Collection
 from invoke.parser.context import ParserContext
 from invoke.tasks import Task
 
-# (collection name, module, function returning the Collection)
+# (collection name, module, function returning the Collection). Named, never imported here: the sandbox's
+# tasks live in its own wing (docs/sandbox-internals.md), which no product module imports.
 PARTS: tuple[tuple[str, str, str], ...] = (
     ("remediate", "ops.cli.remediate_tasks", "collection"),
     ("specs", "ops.cli.specs_tasks", "collection"),

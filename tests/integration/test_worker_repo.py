@@ -199,3 +199,6 @@ def test_a_two_line_tasks_py_gives_inv_the_same_tasks(installed: Path, tmp_path:
     assert by_inv.stdout.splitlines()[1:] == by_script.stdout.splitlines()[1:]  # below "Available tasks:" / "Subcommands:"
     where = run([str(installed / "python"), "-c", "import ops.engine.catalog as c; print(c.default_dir())"], tmp_path, env)
     assert "/site-packages/ops/shipped/remediations" in where.stdout  # the shipped specs, from the package
+    site = Path(where.stdout.strip()).parents[2]
+    assert (site / "ops" / "sandbox" / "manager.py").is_file()  # the sandbox ships; its test harness does not
+    assert not (site / "testing").exists() and not (site / "ops" / "sandbox" / "testing.py").exists()
