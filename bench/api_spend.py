@@ -51,7 +51,7 @@ def rollback(handle: Any) -> dict[str, Any]:
 
 def main() -> None:
     from ops.sandbox.constants import BOOKS, PLAIN
-    from ops.sandbox.testing import SandboxHandle
+    from testing.sandbox import SandboxHandle
 
     handle = SandboxHandle(workers=(BOOKS, PLAIN))
     try:

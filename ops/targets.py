@@ -197,6 +197,9 @@ def load_target(name: str | None = None, *, path: Path | None = None,
             file, loaded, doc, targets = sandbox_file, sandboxed, sandboxed.data, sandboxed.data["targets"]
     if chosen not in targets:
         known = ", ".join(sorted(targets)) or "none"
+        if chosen.startswith("sandbox") and not sandbox_file.is_file():
+            raise InputError(f"{file}: no target named {chosen!r} (known: {known}); `inv sandbox.up` writes the "
+                             f"sandbox's targets into {sandbox_file}, or pick another with --target or OPS_TARGET")
         raise InputError(f"{file}: no target named {chosen!r} (known: {known}); pick one with --target or OPS_TARGET")
     raw = targets[chosen]
     values = {key: _resolve(file, chosen, key, value, env) for key, value in raw.items()}

@@ -9,12 +9,12 @@ from ops.actions.base import UndoCall
 from ops.engine import template
 from ops.engine.contract import diff
 from ops.engine.model import Check, Step, UndoStep
-from ops.engine.outcome import Record, Status, Verdict, displayable
+from ops.engine.outcome import Record, Status, displayable
 from ops.engine.saved_plan import claim
 from ops.engine.probe import action_for, call, describe, observe, record_for, validate_args
 from ops.engine.state import Completed, RunState
-from ops.engine.verdict import judge
 from ops.errors import InputError, PlanStale
+from ops.judge.verdict import Verdict, judge
 
 __all__ = ["VerifyResult", "apply_write", "undo_all", "verify"]
 

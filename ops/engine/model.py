@@ -52,7 +52,7 @@ class Param(_Strict):
 
 
 UndoTrigger = Literal["step-failed", "verify-failed"]
-Matcher = Any  # a literal (equality) or {op: value}; ops in ops.engine.expect
+Matcher = Any  # a literal (equality) or {op: value}; ops in ops.judge.expect
 
 
 class Check(_Strict):

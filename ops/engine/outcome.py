@@ -8,15 +8,7 @@ from typing import Any
 
 from ops.engine.template import UNKNOWN
 
-__all__ = ["EXIT", "Outcome", "Record", "Status", "Verdict", "displayable", "status_of"]
-
-
-class Verdict(StrEnum):
-    """What one check concluded from its observation."""
-
-    PASSED = "passed"              # evidence that all is well
-    FAILED = "failed"              # evidence that something is bad
-    INCONCLUSIVE = "inconclusive"  # no evidence either way: a field missing, analytics not caught up
+__all__ = ["EXIT", "Outcome", "Record", "Status", "displayable", "status_of"]
 
 
 class Status(StrEnum):

@@ -1,7 +1,7 @@
 """Calling an action: resolve its arguments, check its effect, observe, and judge.
 
 Every item (precondition, step, check, undo) goes through ``call``. Read-only
-items then get a verdict from ``ops.engine.verdict``; writes pass when their
+items then get a verdict from ``ops.judge.verdict``; writes pass when their
 expectations hold.
 """
 
@@ -15,12 +15,12 @@ from ops import actions
 from ops.actions.base import Action
 from ops.engine import template
 from ops.engine.model import EFFECT_RANK, Check, Step, UndoStep
-from ops.engine.outcome import Outcome, Record, Verdict, displayable
+from ops.engine.outcome import Outcome, Record, displayable
 from ops.engine.params import MissingSecret, SecretValue
 from ops.engine.state import Request, RunState
 from ops.engine.template import UNKNOWN
-from ops.engine.verdict import Judgement, judge
 from ops.errors import InputError, OpsError
+from ops.judge.verdict import Judgement, Verdict, judge
 
 __all__ = ["KnownAfterApply", "Observed", "action_for", "call", "describe", "has_unknown", "observe", "probe_once",
            "record_for", "validate_args"]

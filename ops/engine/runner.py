@@ -5,7 +5,7 @@ is never executed in a plan, and the HTTP clients of a plan refuse mutating
 requests at the transport. Nothing here prints; progress goes to an observer.
 
     runner    the run's lifecycle: lock, journal, preconditions, the outcome
-    probe     calling an action, and judging what it saw (ops.engine.verdict)
+    probe     calling an action, and judging what it saw (ops.judge.verdict)
     plan      dry-run: writes resolved and shown with their undo; the contract
     apply     real run: guarded writes, verification to a deadline, undo by policy
 """
@@ -19,11 +19,12 @@ from ops.engine.contract import bound_facts, diff, target_identity
 from ops.engine.journal import Journal, new_run_id
 from ops.engine.lock import TargetLock
 from ops.engine.model import Precondition, Step
-from ops.engine.outcome import Outcome, Record, Status, Verdict, displayable, status_of
+from ops.engine.outcome import Outcome, Record, Status, displayable, status_of
 from ops.engine.plan import contract, hash_of, plan_checks, plan_summary, plan_write
 from ops.engine.probe import KnownAfterApply, observe, record_for
 from ops.engine.state import Request, RunState, scope_for
 from ops.errors import ConfirmationRefused, JournalError, OpsError, PlanStale, Terminated
+from ops.judge.verdict import Verdict
 
 __all__ = ["Request", "execute", "scope_for"]
 
@@ -81,7 +82,8 @@ def _notify(run: RunState, event: str) -> None:
     source = run.req.target.notify
     if run.req.dry_run or not source:
         return
-    from ops.notify import post_quietly, webhook_from
+    from ops.engine.webhook import webhook_from
+    from ops.notify import post_quietly
 
     url = webhook_from(source, where=f"targets.{run.req.target.name}.notify.webhook")
     if url is None:

@@ -19,7 +19,8 @@ from ops.engine import runner
 from ops.engine.apply import VerifyResult
 from ops.engine.load import load_yaml
 from ops.engine.model import Spec
-from ops.engine.outcome import Outcome, Record, Verdict
+from ops.engine.outcome import Outcome, Record
+from ops.judge.verdict import Verdict
 from ops.engine.state import Completed, Request, RunState, scope_for
 from ops.errors import JournalError, PlanStale
 from ops.targets import load_target

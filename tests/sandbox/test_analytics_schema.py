@@ -23,8 +23,8 @@ from ops.actions.base import Context
 from ops.actions.worker_health import WorkerHealthAction, WorkerHealthArgs
 from ops.cloudflare import CloudflareClient, RetryPolicy
 from ops.cloudflare.analytics import SCHEMA_QUERY, invocations
-from ops.engine.outcome import Verdict
-from ops.engine.verdict import judge
+from ops.judge.verdict import Verdict
+from ops.judge.verdict import judge
 from ops.sandbox.emulator import EmulatorHandle, start_emulator
 from ops.sandbox.emulator.invocations import Invocation
 from ops.targets import Target

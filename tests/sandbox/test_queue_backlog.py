@@ -18,8 +18,7 @@ from ops.cloudflare import CloudflareClient, RetryPolicy, push_messages
 from ops.cloudflare import _api
 from ops.cloudflare.analytics import queue_backlog
 from ops.cloudflare.operations import OPERATIONS
-from ops.engine.outcome import Verdict
-from ops.engine.verdict import judge
+from ops.judge.verdict import Verdict, judge
 from ops.sandbox.constants import ACCOUNT_ID
 from ops.sandbox.emulator import start_emulator
 from ops.sandbox.emulator.__main__ import load_seed

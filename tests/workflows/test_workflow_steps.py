@@ -170,7 +170,7 @@ def test_the_reusable_workflow_names_the_action_so_another_repository_can_call_i
 @pytest.fixture(scope="module")
 def sandbox() -> Iterator[Any]:
     from ops.sandbox.constants import BOOKS, PLAIN
-    from ops.sandbox.testing import SandboxHandle
+    from testing.sandbox import SandboxHandle
 
     handle = SandboxHandle(workers=(BOOKS, PLAIN))
     yield handle

@@ -25,7 +25,7 @@ Admin endpoints (not Cloudflare's), under ``/__emulator/``, need the sandbox's A
 (``ops.sandbox.emulator.proxy``) that the emulator runs in front of each
 sandbox Worker (``--proxy SCRIPT=PORT=UPSTREAM_URL``).
 
-Run it with ``python -m ops.sandbox.emulator --port 18700 --state FILE [--seed default] [--live-dir DIR]``.
+Run it with ``python -m ops.sandbox.emulator --port PORT --state FILE [--seed default] [--live-dir DIR]``.
 """
 
 from ops.sandbox.emulator.server import EmulatorHandle, start_emulator
