@@ -10,14 +10,14 @@ bug) undoes nothing, and its state left says what it kept.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 import pytest
 
 from ops.actions.base import Context
 from ops.engine import runner
 from ops.engine.apply import VerifyResult
-from ops.engine.load import load_yaml
+from ops.engine.load import parse_spec, read_spec
 from ops.engine.model import Spec
 from ops.engine.outcome import Outcome, Record
 from ops.judge.verdict import Verdict
@@ -108,7 +108,7 @@ def test_the_table_covers_every_shipped_spec() -> None:
 @pytest.mark.parametrize("phase", ["steps", "verification"])
 @pytest.mark.parametrize("file", SPECS, ids=[p.stem for p in SPECS])
 def test_which_undos_run(tmp_path: Path, triggers: list[str], file: Path, phase: str, path: str) -> None:
-    spec = Spec.model_validate(load_yaml(file).data)
+    spec = Spec.model_validate(_spec_data(file))
     run = _run(tmp_path, spec, phase)
     PATHS[path](run)
     want = TABLE[spec.name][0] if phase == "steps" else []
@@ -121,7 +121,7 @@ def test_which_undos_run(tmp_path: Path, triggers: list[str], file: Path, phase:
 
 @pytest.mark.parametrize("file", SPECS, ids=[p.stem for p in SPECS])
 def test_a_failed_verification_undoes_only_by_verify_failed(tmp_path: Path, triggers: list[str], file: Path) -> None:
-    spec = Spec.model_validate(load_yaml(file).data)
+    spec = Spec.model_validate(_spec_data(file))
     run = _run(tmp_path, spec, "verification")
     runner._conclude(run, VerifyResult(Verdict.FAILED, "not recovered"))
     assert triggers == ["verify-failed"]
@@ -142,7 +142,7 @@ def test_a_bug_ends_the_run_by_phase_and_says_what_it_left(tmp_path: Path, monke
 
     ws = make_workspace(tmp_path, service.url)
     monkeypatch.setenv("TEST_TOKEN", CANARY)
-    spec = Spec.model_validate(load_yaml(TEST_SPECS / "poke.yaml").data)
+    spec = Spec.model_validate(_spec_data(TEST_SPECS / "poke.yaml"))
     target = load_target(path=Path(ws.env["OPS_TARGETS_FILE"]))
 
     def observer(event: str, record: Record) -> None:  # a bug in the code the run calls, as it reaches `where`
@@ -160,3 +160,7 @@ def test_a_bug_ends_the_run_by_phase_and_says_what_it_left(tmp_path: Path, monke
     end = list(read_events(journal))[-1]
     assert end["event"] == "run-end" and end["status"] == "failed" and end["message"] == "internal error: RuntimeError: a bug"
     assert end["state_left"].startswith(state_left)
+
+
+def _spec_data(path: Path) -> Any:
+    return parse_spec(read_spec(path), str(path)).data
