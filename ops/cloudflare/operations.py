@@ -204,7 +204,13 @@ def rollback_bindings(c: CloudflareClient, script: str, version_id: str) -> dict
                             **({"jurisdiction": ref[1]} if kind == "r2_bucket" and ref[1] != "default" else {}),
                             "recreate": _recreate(kind, ref)})
     return {"version_id": version_id, "checked": len(wanted), "missing": missing, "all_exist": not missing,
-            "refused_by_cloudflare": [m["binding"] for m in missing if m["type"] != "d1"]}
+            "refused_by_cloudflare": [m["binding"] for m in missing if m["type"] != "d1"],
+            "to_recreate": [f"binding {m['binding']}: {KINDS[m['type']]} {m['resource']}"
+                            f"{' (jurisdiction ' + m['jurisdiction'] + ')' if m.get('jurisdiction') else ''} no longer exists; "
+                            f"{m['recreate']}" for m in missing]}
+
+
+KINDS = {"kv_namespace": "KV namespace", "r2_bucket": "R2 bucket", "queue": "queue", "d1": "D1 database"}
 
 
 def _resource_of(binding: dict[str, Any]) -> tuple[str, tuple[str, str]]:
@@ -237,15 +243,15 @@ def _existing(c: CloudflareClient, wanted: list[dict[str, Any]]) -> dict[str, se
 def _recreate(kind: str, ref: tuple[str, str]) -> str:
     name, jurisdiction = ref
     if kind == "kv_namespace":
-        return (f"KV namespace {name} is gone and an id cannot be recreated: create a namespace "
-                "(`wrangler kv namespace create`), bind it, and deploy forward")
+        return ("a namespace id cannot be recreated: create a namespace (`wrangler kv namespace create`), "
+                "bind it, and deploy forward")
     if kind == "r2_bucket":
         where = f" --jurisdiction {jurisdiction}" if jurisdiction != "default" else ""
         return f"`wrangler r2 bucket create {name}{where}`, then roll back again"
     if kind == "queue":
         return f"`wrangler queues create {name}`, then roll back again"
-    return (f"D1 database {name} is gone and an id cannot be recreated: create one (`wrangler d1 create`), "
-            "restore its data (`wrangler d1 time-travel` works only on the deleted database's id), bind it, and deploy forward")
+    return ("a database id cannot be recreated: create one (`wrangler d1 create`), restore its data into it, "
+            "bind it, and deploy forward")
 
 
 def worker_binding_names(c: CloudflareClient, script: str) -> list[str] | None:
@@ -465,7 +471,7 @@ OPERATIONS: dict[str, Operation] = {op.name: op for op in (
                      crosses_migration=BOOLEAN, compared=STRING)),
     Operation("versions.bindings", "read", rollback_bindings, record(script=STRING, version_id=STRING),
               record(version_id=STRING, checked=INTEGER, missing=OBJECTS, all_exist=BOOLEAN,
-                     refused_by_cloudflare=array(STRING))),
+                     refused_by_cloudflare=array(STRING), to_recreate=array(STRING))),
     Operation("deployments.list", "read", _api.list_deployments, SCRIPT, OBJECTS),
     Operation("deployments.live", "read", live_versions, SCRIPT, array(LIVE_VERSION)),
     Operation("deployments.create", "write", deploy_version,
