@@ -12,14 +12,14 @@ CODE = b"export default { fetch() { return new Response('ok') } }\n"
 
 
 def upload(api_base_url: str, script: str, *, deploy: bool = True, bindings: list[dict[str, Any]] | None = None,
-           compatibility_date: str = "2026-04-01", flags: list[str] | None = None) -> str:
+           compatibility_date: str = "2026-04-01", flags: list[str] | None = None, token: str = TOKEN) -> str:
     """A new version of ``script`` (deployed at 100% when ``deploy``); returns its id."""
     metadata = {"main_module": "index.js", "compatibility_date": compatibility_date,
                 "compatibility_flags": flags or [], "bindings": bindings or []}
     files = {"metadata": (None, json.dumps(metadata), "application/json"),
              "index.js": ("index.js", CODE, "application/javascript+module")}
     base = f"{api_base_url}/accounts/{ACCOUNT}/workers/scripts/{script}"
-    headers = {"Authorization": f"Bearer {TOKEN}"}
+    headers = {"Authorization": f"Bearer {token}"}
     if deploy:
         answer = httpx.put(base, headers=headers, files=files).json()
         assert answer["success"], answer
@@ -29,11 +29,12 @@ def upload(api_base_url: str, script: str, *, deploy: bool = True, bindings: lis
     return str(answer["result"]["id"])
 
 
-def deploy(api_base_url: str, script: str, versions: list[tuple[str, float]], message: str = "") -> httpx.Response:
+def deploy(api_base_url: str, script: str, versions: list[tuple[str, float]], message: str = "",
+           token: str = TOKEN) -> httpx.Response:
     """POST a deployment as ``DeploymentCreateParams``: ``[(version_id, percentage)]``."""
     body: dict[str, Any] = {"strategy": "percentage",
                             "versions": [{"version_id": v, "percentage": p} for v, p in versions]}
     if message:
         body["annotations"] = {"workers/message": message}
     return httpx.post(f"{api_base_url}/accounts/{ACCOUNT}/workers/scripts/{script}/deployments",
-                      headers={"Authorization": f"Bearer {TOKEN}"}, json=body)
+                      headers={"Authorization": f"Bearer {token}"}, json=body)
