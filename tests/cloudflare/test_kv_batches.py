@@ -7,7 +7,6 @@ kv/subresources/namespaces/methods/bulk_update/); here it is scaled down so that
 from __future__ import annotations
 
 import json
-import random
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -15,20 +14,22 @@ import httpx
 import pytest
 
 from ops.actions import kv_fill
-from ops.cloudflare import CloudflareClient, RetryPolicy, _api
+from ops.cloudflare import CloudflareClient, _api
 from ops.errors import InputError
-from ops.sandbox.emulator import EmulatorHandle, start_emulator
-from ops.sandbox.emulator.__main__ import load_seed
-from tests.cloudflare.uploads import ACCOUNT, TOKEN
+from ops.sandbox.emulator import EmulatorHandle
+from tests.cloudflare.uploads import client_of, emulator_in
 
 CACHE = "b0b0cafe000000000000000000000001"
 
 
 @pytest.fixture
 def emulator(tmp_path: Path) -> Iterator[EmulatorHandle]:
-    handle = start_emulator(tmp_path / "state.json", seed=load_seed("default"), account_id=ACCOUNT, token=TOKEN)
-    yield handle
-    handle.stop()
+    yield from emulator_in(tmp_path, seeded=True)
+
+
+@pytest.fixture
+def client(emulator: EmulatorHandle) -> Iterator[CloudflareClient]:
+    yield from client_of(emulator)
 
 
 def bulk_bodies(emulator: EmulatorHandle) -> list[dict[str, Any]]:
@@ -37,13 +38,11 @@ def bulk_bodies(emulator: EmulatorHandle) -> list[dict[str, Any]]:
 
 
 def test_the_cache_warms_api_path_splits_by_bytes_not_only_by_count(
-        emulator: EmulatorHandle, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        emulator: EmulatorHandle, client: CloudflareClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(_api, "KV_BULK_BYTES", 50_000)  # 100 MB, scaled down: 12 values of 10 KB need 3 requests
     values = tmp_path / "values.jsonl"
     values.write_text("".join(json.dumps({"key": f"k{i}", "value": "v" * 10_000}) + "\n" for i in range(12)))
     done: list[tuple[list[str], list[str]]] = []
-    client = CloudflareClient(ACCOUNT, TOKEN, base_url=emulator.api_base_url, timeout=5,
-                              retry=RetryPolicy(attempts=1, rng=random.Random(1)))
     kv_fill.fill(client, CACHE, kv_fill.iter_pairs(str(values), "book:{key}"), concurrency=2,
                  on_batch=lambda keys, failed: done.append((keys, failed)))
 

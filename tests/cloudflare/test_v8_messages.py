@@ -10,7 +10,6 @@ must leave them in the dead-letter queue.
 
 from __future__ import annotations
 
-import random
 from pathlib import Path
 from typing import Iterator
 
@@ -18,28 +17,22 @@ import httpx
 import pytest
 
 import ops.cloudflare as cf
-from ops.cloudflare import CloudflareClient, RetryPolicy
+from ops.cloudflare import CloudflareClient
 from ops.cloudflare.operations import peek_queue, replay_queue
-from ops.sandbox.emulator import EmulatorHandle, start_emulator
-from ops.sandbox.emulator.__main__ import load_seed
-from tests.cloudflare.uploads import ACCOUNT, TOKEN, upload
+from ops.sandbox.emulator import EmulatorHandle
+from tests.cloudflare.uploads import client_of, emulator_in, upload
 
 JOBS = "e0a0000000000000000000000000a001"
 
 
 @pytest.fixture
 def emulator(tmp_path: Path) -> Iterator[EmulatorHandle]:
-    handle = start_emulator(tmp_path / "state.json", seed=load_seed("default"), account_id=ACCOUNT, token=TOKEN)
-    yield handle
-    handle.stop()
+    yield from emulator_in(tmp_path, seeded=True)
 
 
 @pytest.fixture
 def client(emulator: EmulatorHandle) -> Iterator[CloudflareClient]:
-    c = CloudflareClient(ACCOUNT, TOKEN, base_url=emulator.api_base_url, timeout=5,
-                         retry=RetryPolicy(attempts=1, rng=random.Random(1)))
-    yield c
-    c.close()
+    yield from client_of(emulator)
 
 
 def dead_letters(emulator: EmulatorHandle, client: CloudflareClient, *, date: str, flags: list[str]) -> None:

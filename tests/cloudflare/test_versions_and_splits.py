@@ -14,10 +14,10 @@ import httpx
 import pytest
 
 import ops.cloudflare as cf
-from ops.cloudflare import CloudflareClient, RetryPolicy
+from ops.cloudflare import CloudflareClient
 from ops.cloudflare.operations import OPERATIONS, live_versions, rollback_target, worker_state
-from ops.sandbox.emulator import EmulatorHandle, start_emulator
-from tests.cloudflare.uploads import ACCOUNT, TOKEN, deploy, upload
+from ops.sandbox.emulator import EmulatorHandle
+from tests.cloudflare.uploads import client_of, deploy, emulator_in, upload
 
 SCRIPT = "books-api"
 ORDERS = ["newest", "oldest"]
@@ -25,17 +25,12 @@ ORDERS = ["newest", "oldest"]
 
 @pytest.fixture
 def emulator(tmp_path: Path) -> Iterator[EmulatorHandle]:
-    handle = start_emulator(tmp_path / "state.json", account_id=ACCOUNT, token=TOKEN)
-    yield handle
-    handle.stop()
+    yield from emulator_in(tmp_path)
 
 
 @pytest.fixture
 def client(emulator: EmulatorHandle) -> Iterator[CloudflareClient]:
-    c = CloudflareClient(ACCOUNT, TOKEN, base_url=emulator.api_base_url, timeout=5,
-                         retry=RetryPolicy(attempts=1, rng=random.Random(1)))
-    yield c
-    c.close()
+    yield from client_of(emulator)
 
 
 def ordered(emulator: EmulatorHandle, order: str) -> None:

@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+import random
+from pathlib import Path
+from typing import Any, Iterator
 
 import httpx
+
+from ops.cloudflare import CloudflareClient, RetryPolicy
+from ops.sandbox.emulator import EmulatorHandle, start_emulator
+from ops.sandbox.emulator.__main__ import load_seed
 
 ACCOUNT, TOKEN = "5a4db0c5000000000000000000000000", "sandbox-local-token"
 CODE = b"export default { fetch() { return new Response('ok') } }\n"
@@ -16,7 +22,7 @@ def upload(api_base_url: str, script: str, *, deploy: bool = True, bindings: lis
     """A new version of ``script`` (deployed at 100% when ``deploy``); returns its id."""
     metadata = {"main_module": "index.js", "compatibility_date": compatibility_date,
                 "compatibility_flags": flags or [], "bindings": bindings or []}
-    files = {"metadata": (None, json.dumps(metadata), "application/json"),
+    files: dict[str, tuple[str | None, bytes | str, str]] = {"metadata": (None, json.dumps(metadata), "application/json"),
              "index.js": ("index.js", CODE, "application/javascript+module")}
     base = f"{api_base_url}/accounts/{ACCOUNT}/workers/scripts/{script}"
     headers = {"Authorization": f"Bearer {token}"}
@@ -38,3 +44,18 @@ def deploy(api_base_url: str, script: str, versions: list[tuple[str, float]], me
         body["annotations"] = {"workers/message": message}
     return httpx.post(f"{api_base_url}/accounts/{ACCOUNT}/workers/scripts/{script}/deployments",
                       headers={"Authorization": f"Bearer {token}"}, json=body)
+
+
+def emulator_in(tmp_path: Path, *, seeded: bool = False, token: str = TOKEN) -> Iterator[EmulatorHandle]:
+    """An emulator for one test (with the default scenario's KV namespace and queues when ``seeded``)."""
+    handle = start_emulator(tmp_path / "state.json", seed=load_seed("default") if seeded else None,
+                            account_id=ACCOUNT, token=token)
+    yield handle
+    handle.stop()
+
+
+def client_of(handle: EmulatorHandle) -> Iterator[CloudflareClient]:
+    c = CloudflareClient(ACCOUNT, TOKEN, base_url=handle.api_base_url, timeout=5,
+                         retry=RetryPolicy(attempts=1, rng=random.Random(1)))
+    yield c
+    c.close()

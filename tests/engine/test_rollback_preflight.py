@@ -15,8 +15,8 @@ from typing import Any, Iterator
 import httpx
 import pytest
 
-from ops.sandbox.emulator import EmulatorHandle, start_emulator
-from tests.cloudflare.uploads import deploy, upload
+from ops.sandbox.emulator import EmulatorHandle
+from tests.cloudflare.uploads import deploy, emulator_in, upload
 from tests.conftest import CANARY, REPO, Workspace, make_workspace
 from tests.fakes.service import Service
 
@@ -26,9 +26,7 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 @pytest.fixture
 def emulator(tmp_path: Path) -> Iterator[EmulatorHandle]:
-    handle = start_emulator(tmp_path / "state.json", account_id=ACCOUNT, token=TOKEN)
-    yield handle
-    handle.stop()
+    yield from emulator_in(tmp_path, token=TOKEN)
 
 
 @pytest.fixture
