@@ -18,6 +18,7 @@ Admin endpoints (not Cloudflare's), under ``/__emulator/``, need the sandbox's A
   ``DELETE faults``
 - ``POST reset`` (back to the seed scenario; clears the invocations and the lag), ``GET state``
 - ``GET analytics``, ``PUT analytics {"lag_seconds": N}``: the GraphQL Analytics ingestion lag
+- ``GET versions``, ``PUT versions {"order": "newest" | "oldest"}``: the order of the deployable versions list
 - ``GET invocations`` (what the recording proxies saw), ``DELETE invocations``
 
 ``POST /client/v4/graphql`` answers the ``workersInvocationsAdaptive`` dataset

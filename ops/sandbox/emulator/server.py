@@ -161,6 +161,8 @@ class Handler(BaseHTTPRequestHandler):
             self._send(200, emu.faults.as_json())
         elif what == "analytics" and method in ("GET", "PUT"):
             self._analytics(emu, json.loads(body or b"{}") if method == "PUT" else {})
+        elif what == "versions" and method in ("GET", "PUT"):
+            self._send(*api.versions_listing(emu.state, json.loads(body or b"{}") if method == "PUT" else {}))
         elif what == "invocations" and method == "GET":
             self._send(200, emu.invocations.all())
         elif what == "invocations" and method == "DELETE":
