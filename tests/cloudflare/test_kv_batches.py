@@ -33,7 +33,7 @@ def client(emulator: EmulatorHandle) -> Iterator[CloudflareClient]:
 
 
 def bulk_bodies(emulator: EmulatorHandle) -> list[dict[str, Any]]:
-    return [r for r in httpx.get(f"{emulator.url}/__emulator/requests").json()
+    return [r for r in httpx.get(f"{emulator.url}/__emulator/requests", headers=emulator.admin_headers).json()
             if r["method"] == "PUT" and r["path"].endswith("/bulk")]
 
 

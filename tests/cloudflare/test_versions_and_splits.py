@@ -34,11 +34,11 @@ def client(emulator: EmulatorHandle) -> Iterator[CloudflareClient]:
 
 
 def ordered(emulator: EmulatorHandle, order: str) -> None:
-    httpx.put(f"{emulator.url}/__emulator/versions", json={"order": order}).raise_for_status()
+    httpx.put(f"{emulator.url}/__emulator/versions", headers=emulator.admin_headers, json={"order": order}).raise_for_status()
 
 
 def version_requests(emulator: EmulatorHandle) -> list[dict[str, Any]]:
-    return [r for r in httpx.get(f"{emulator.url}/__emulator/requests").json()
+    return [r for r in httpx.get(f"{emulator.url}/__emulator/requests", headers=emulator.admin_headers).json()
             if r["method"] == "GET" and r["path"].endswith(f"/workers/scripts/{SCRIPT}/versions")]
 
 
@@ -51,7 +51,7 @@ def test_sixty_versions_come_back_once_each_newest_first_in_one_request(
         upload(emulator.api_base_url, SCRIPT, deploy=False)
     latest = upload(emulator.api_base_url, SCRIPT)  # the 60th, deployed
     ordered(emulator, order)
-    httpx.delete(f"{emulator.url}/__emulator/requests")
+    httpx.delete(f"{emulator.url}/__emulator/requests", headers=emulator.admin_headers)
 
     versions = cf.list_versions(client, SCRIPT)
     assert len(versions) == len({v["id"] for v in versions}) == 60

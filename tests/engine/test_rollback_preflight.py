@@ -122,7 +122,7 @@ def test_cloudflares_refusal_is_the_final_answer_and_is_journaled_as_such(
         rollback: Workspace, emulator: EmulatorHandle) -> None:
     target = upload(emulator.api_base_url, SCRIPT, token=TOKEN)
     live = upload(emulator.api_base_url, SCRIPT, token=TOKEN)
-    httpx.put(f"{emulator.url}/__emulator/faults", json={"forced": [
+    httpx.put(f"{emulator.url}/__emulator/faults", headers=emulator.admin_headers, json={"forced": [
         {"method": "POST", "path": "/deployments$", "code": 10226, "status": 400, "times": 1,
          "message": "Cannot deploy: a Durable Object migration has occurred since this version"}]}).raise_for_status()
 
