@@ -198,17 +198,10 @@ def rollback_bindings(c: CloudflareClient, script: str, version_id: str) -> dict
     cloudflare-typescript src/resources/workers/scripts/versions.ts (a D1 binding's ``database_id``, or
     the deprecated ``id``; an R2 binding's optional ``jurisdiction``).
     """
-    bindings = _bindings(_api.get_version(c, script, version_id))
-    wanted = [b for b in bindings if b.get("type") in ("kv_namespace", "r2_bucket", "queue", "d1")]
-    exists = _existing(c, wanted)
-    missing = []
-    for binding in wanted:
-        kind, ref = _resource_of(binding)
-        if ref not in exists[kind]:
-            missing.append({"binding": str(binding.get("name")), "type": kind, "resource": ref[0],
-                            **({"jurisdiction": ref[1]} if kind == "r2_bucket" and ref[1] != "default" else {}),
-                            "recreate": _recreate(kind, ref)})
-    return {"version_id": version_id, "checked": len(wanted), "missing": missing, "all_exist": not missing,
+    present = bindings_presence(c, _bindings(_api.get_version(c, script, version_id)))
+    missing = [{k: v for k, v in b.items() if k != "exists"} for b in present if b.get("exists") is False]
+    return {"version_id": version_id, "checked": sum("exists" in b for b in present), "missing": missing,
+            "all_exist": not missing,
             "refused_by_cloudflare": [m["binding"] for m in missing if m["type"] != "d1"],
             "to_recreate": [f"binding {m['binding']}: {KINDS[m['type']]} {m['resource']}"
                             f"{' (jurisdiction ' + m['jurisdiction'] + ')' if m.get('jurisdiction') else ''} no longer exists; "
@@ -216,6 +209,24 @@ def rollback_bindings(c: CloudflareClient, script: str, version_id: str) -> dict
 
 
 KINDS = {"kv_namespace": "KV namespace", "r2_bucket": "R2 bucket", "queue": "queue", "d1": "D1 database"}
+
+
+def bindings_presence(c: CloudflareClient, bindings: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each binding; a KV namespace, R2 bucket (in its jurisdiction), queue or D1 database one also says whether
+    the resource ``exists`` in the account, and when it does not, how to ``recreate`` it."""
+    wanted = [b for b in bindings if b.get("type") in KINDS]
+    exists = _existing(c, wanted)
+    rows: list[dict[str, Any]] = []
+    for binding in bindings:
+        row: dict[str, Any] = {"binding": str(binding.get("name")), "type": str(binding.get("type"))}
+        if binding in wanted:
+            kind, ref = _resource_of(binding)
+            row.update({"resource": ref[0], "exists": ref in exists[kind],
+                        **({"jurisdiction": ref[1]} if kind == "r2_bucket" and ref[1] != "default" else {})})
+            if not row["exists"]:
+                row["recreate"] = _recreate(kind, ref)
+        rows.append(row)
+    return rows
 
 
 def _resource_of(binding: dict[str, Any]) -> tuple[str, tuple[str, str]]:
