@@ -27,8 +27,8 @@ REST_QUOTA, GRAPHQL_QUOTA, TARGET_SHARE = 1200, 300, 0.25
 GRAPHQL = "/client/v4/graphql"
 
 
-def recorded(emulator_url: str) -> list[dict[str, Any]]:
-    return list(httpx.get(f"{emulator_url}/__emulator/requests", timeout=10).json())
+def recorded(emulator_url: str, headers: dict[str, str]) -> list[dict[str, Any]]:
+    return list(httpx.get(f"{emulator_url}/__emulator/requests", headers=headers, timeout=10).json())
 
 
 def spent(requests: list[dict[str, Any]]) -> dict[str, Any]:
@@ -51,16 +51,16 @@ def rollback(handle: Any) -> dict[str, Any]:
 
 def main() -> None:
     from ops.sandbox.constants import BOOKS, PLAIN
-    from ops.sandbox.testing import SandboxHandle
+    from testing.sandbox import SandboxHandle
 
     handle = SandboxHandle(workers=(BOOKS, PLAIN))
     try:
         emulator = handle.sandbox.emulator_url
-        before_break = len(recorded(emulator))
+        before_break = len(recorded(emulator, handle.sandbox.admin_headers))
         handle.sandbox.break_("bad-deploy")
-        before_rollback = len(recorded(emulator))
+        before_rollback = len(recorded(emulator, handle.sandbox.admin_headers))
         result = rollback(handle)
-        seen = recorded(emulator)
+        seen = recorded(emulator, handle.sandbox.admin_headers)
     finally:
         handle.stop()
     ours, whole = spent(seen[before_rollback:]), spent(seen[before_break:])

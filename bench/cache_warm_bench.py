@@ -74,7 +74,7 @@ async def capacity(url: str, seconds: float, concurrency: int, tag: str) -> floa
 
 def main() -> None:
     from ops.sandbox.constants import BOOKS, PLAIN
-    from ops.sandbox.testing import SandboxHandle
+    from testing.sandbox import SandboxHandle
 
     sizes = (2_000, 10_000) if quick() else (10_000, 100_000)
     handle = SandboxHandle(workers=(BOOKS, PLAIN))  # the Workers it measured before the manuscript one

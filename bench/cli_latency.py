@@ -134,7 +134,7 @@ class _Sandbox:
 
 
 def _sandbox() -> _Sandbox:
-    from ops.sandbox.testing import start_sandbox  # the whole sandbox on free ports in a temp dir
+    from testing.sandbox import start_sandbox  # the whole sandbox on free ports in a temp dir
 
     handle = start_sandbox()
     return _Sandbox(handle.ops_env(), handle.stop)

@@ -57,7 +57,7 @@ def baseline(handle: object) -> dict[str, float]:
 
 def main() -> None:
     from ops.sandbox.constants import BOOKS, PLAIN
-    from ops.sandbox.testing import SandboxHandle
+    from testing.sandbox import SandboxHandle
 
     runs = 2 if quick() else 5
     handle = SandboxHandle(workers=(BOOKS, PLAIN))  # the Workers it measured before the manuscript one

@@ -21,29 +21,10 @@ from typing import Any, Mapping
 from ops import redact
 from ops.errors import TransportError
 
-__all__ = ["TIMEOUT", "payload", "post", "post_quietly", "webhook_from"]
+__all__ = ["TIMEOUT", "payload", "post", "post_quietly"]
 
 TIMEOUT = 5.0  # seconds: a 3 a.m. rollback must not wait on a chat server
 HEADER_MAX, SECTION_MAX, FIELD_MAX, FIELDS_MAX = 150, 3000, 2000, 10
-
-
-def webhook_from(source: str, *, where: str) -> Any:
-    """The webhook a setting names (`env:NAME` or `file:PATH`, never the URL itself), registered as a secret.
-
-    None when the variable is unset or empty: notifications are optional. For a target
-    setting such as ``notify = { webhook = "env:OPS_NOTIFY_URL" }``; ``where`` names it in errors.
-    """
-    from ops.engine.params import SecretValue, read_source
-    from ops.errors import InputError
-
-    kind, _, rest = source.partition(":")
-    if kind not in ("env", "file") or not rest:
-        raise InputError(f"{where}: write env:NAME or file:PATH (a webhook URL is a secret; never put it here)")
-    value = (read_source(source, where, optional=True) or "").strip()
-    if not value:
-        return None
-    _register(value)
-    return SecretValue(value, source)
 
 
 def post(url: Any, event: str, summary: Mapping[str, Any]) -> None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
@@ -196,6 +197,9 @@ def load_target(name: str | None = None, *, path: Path | None = None,
             file, loaded, doc, targets = sandbox_file, sandboxed, sandboxed.data, sandboxed.data["targets"]
     if chosen not in targets:
         known = ", ".join(sorted(targets)) or "none"
+        if chosen.startswith("sandbox") and not sandbox_file.is_file():
+            raise InputError(f"{file}: no target named {chosen!r} (known: {known}); `inv sandbox.up` writes the "
+                             f"sandbox's targets into {sandbox_file}, or pick another with --target or OPS_TARGET")
         raise InputError(f"{file}: no target named {chosen!r} (known: {known}); pick one with --target or OPS_TARGET")
     raw = targets[chosen]
     values = {key: _resolve(file, chosen, key, value, env) for key, value in raw.items()}
@@ -203,6 +207,7 @@ def load_target(name: str | None = None, *, path: Path | None = None,
     if missing:
         raise InputError(f"{file}:{_line_of(loaded, chosen, missing[0])}: target {chosen!r} has no "
                          + "; no ".join(_how_to_set(key, raw.get(key)) for key in missing))
+    _check_worker_name(str(values["worker"]), f"{file}:{_line_of(loaded, chosen, 'worker')}", chosen)
     root = Path(str(values["root"])) if values.get("root") else file.parent
     for key in _PATHS:
         if values.get(key) and not (root / str(values[key])).exists():
@@ -295,6 +300,19 @@ def _how_to_set(key: str, raw: Any) -> str:
     if isinstance(raw, dict) and isinstance(raw.get("env"), str):
         return f"{key}: set the environment variable {raw['env']} (targets.toml reads it from there)"
     return f"{key}: set {key} = \"...\" in the target, or {key} = {{ env = \"VARIABLE\" }} to read it from the environment"
+
+
+WORKER_NAME = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
+
+
+def _check_worker_name(name: str, where: str, target: str) -> None:
+    """Cloudflare's rule for a Worker's name (workers-sdk's checkWorkerNameValidity, the workers.dev label)."""
+    if WORKER_NAME.fullmatch(name):
+        return
+    why = ("is longer than 63 characters" if len(name) > 63 else "starts or ends with a dash"
+           if name.strip("-") != name else "may hold only lowercase letters, digits and dashes")
+    raise InputError(f"{where}: target {target!r}: worker = {name!r} is not a Worker name: it {why}; "
+                     "write the Worker's name as Cloudflare shows it (the `name` in its wrangler config)")
 
 
 def _line_of(source: Path | Config, target: str, *key: str) -> int:

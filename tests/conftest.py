@@ -28,7 +28,7 @@ def sandbox() -> Iterator[Any]:
     """One whole sandbox (emulator, providers, both Workers on real workerd behind their proxies) on free ports."""
     if not (REPO / "node_modules" / ".bin" / "wrangler").exists():
         pytest.skip("the npm parts are not installed (run ./scripts/bootstrap); CI installs them")
-    from ops.sandbox.testing import SandboxHandle
+    from testing.sandbox import SandboxHandle
 
     from ops.sandbox.constants import BOOKS, INFRA, PLAIN
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import subprocess
 import sys
 import tomllib
 from pathlib import Path
 
-from tests.conftest import REPO
+from tests.conftest import REPO, Workspace
 
 SCRIPT = "import sys; sys.argv[0] = 'cfw-remedy'; from ops.cli.program import main; main()"
 
@@ -36,3 +38,12 @@ def test_bare_paths_after_specs_check_are_rewritten_as_in_tasks_py(tmp_path: Pat
     (tmp_path / "remediations" / "broken.yaml").write_text("name: broken\n", encoding="utf-8")
     done = cfw_remedy("specs.check", "remediations/broken.yaml", cwd=tmp_path)
     assert done.returncode == 2 and "broken.yaml" in done.stdout + done.stderr, done.stdout + done.stderr
+
+
+def test_a_value_that_is_one_of_the_tasks_flags_is_data_as_under_inv(workspace: Workspace) -> None:
+    shutil.copy(REPO / "remediations" / "rollback.yaml", workspace.specs / "rollback.yaml")
+    for flag in (["--message", "--force"], ["--message=--force"], ["--message", "--"]):
+        done = subprocess.run([sys.executable, "-c", SCRIPT, "remediate.rollback", "--dry-run", "--json", *flag],
+                              cwd=workspace.root, env=workspace.env, capture_output=True, text=True, timeout=120)
+        result = json.loads(done.stdout)
+        assert result["params"]["message"] == flag[-1].removeprefix("--message=") and result["params"]["force"] is False

@@ -24,8 +24,8 @@ from pydantic import Field
 
 from ops.actions.base import Action, Args, Context, Outputs
 from ops.documents.shape import ANY, BOOLEAN, INTEGER, NUMBER, STRING, Shape, mapping, nullable, optional, record
-from ops.engine.expect import MISSING, lookup
 from ops.http import SAFE_METHODS
+from ops.judge.expect import MISSING, lookup
 from ops.redact import redact
 
 MAX_TEXT = 4096

@@ -4,7 +4,8 @@ For when the Worker cannot warm (its warm endpoint is down or refuses) but the
 values are at hand, e.g. exported from the origin. ``--values-file`` holds one
 JSON object a line, ``{"key": ..., "value": ..., "expiration_ttl": ...}`` (the
 fields of ``wrangler kv bulk put``'s pairs), so it streams: it is validated in
-one pass, then read again while sending. Pairs go 1,000 a request, a bounded
+one pass, then read again while sending. Pairs go in ``kv_batches`` (1,000 pairs and
+under 100 MB a request, the API's request limit), a bounded
 number of requests in flight; a bulk write is a PUT, so the client retries it.
 The KV key is ``kv_key`` with ``{key}`` filled in (``book:{key}`` for the
 example Worker); the namespace is the id bound to ``binding`` in the wrangler
@@ -19,8 +20,8 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from ops.actions.lines import numbered_lines
-from ops.batching import batched
 from ops.cloudflare._api import KV_BULK_BATCH as KV_BULK_BATCH
+from ops.cloudflare._api import kv_batches
 from ops.errors import InputError
 
 MAX_LINE = 25 * 1024 * 1024  # a KV value may be up to 25 MiB
@@ -81,7 +82,7 @@ def fill(client: Any, namespace_id: str, pairs: Iterator[tuple[str, dict[str, An
 
     in_flight: set[Future[tuple[list[str], list[str]]]] = set()
     with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="kv-bulk") as pool:
-        for batch in batched(pairs, KV_BULK_BATCH):
+        for batch in kv_batches(pairs, lambda item: item[1]):
             if len(in_flight) >= concurrency:
                 in_flight = _settle(in_flight, on_batch)
             in_flight.add(pool.submit(send, batch))

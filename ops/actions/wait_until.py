@@ -11,8 +11,8 @@ from pydantic import Field
 from ops import actions
 from ops.actions.base import Action, Args, Context, Outputs
 from ops.documents.shape import ANY, INTEGER, NUMBER, Shape, record
-from ops.engine.expect import evaluate
 from ops.errors import InputError, OpsError, RemediationFailed
+from ops.judge.expect import evaluate
 
 
 class WaitUntilArgs(Args):

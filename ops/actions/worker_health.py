@@ -32,8 +32,8 @@ from ops.actions.analytics import AnalyticsArgs, stats
 from ops.actions.base import Action, Args, Context, Outputs
 from ops.actions.http import observe
 from ops.documents.shape import BOOLEAN, INTEGER, STRING, array, mapping, nullable, record
-from ops.engine.verdict import judge
 from ops.errors import CloudflareError
+from ops.judge.verdict import judge
 
 
 class WorkerHealthArgs(Args):

@@ -49,19 +49,24 @@ def summary() -> str:
     return "\n".join(lines) or "no results yet"
 
 
-@task(name="soak", help={"runs": "Runs per remediation and fault mix", "seed": "Seed of the fault schedule"},
+@task(name="soak", help={"runs": "Runs per remediation and fault mix", "seed": "Seed of the fault schedule",
+                         "disk_runs": "Runs per remediation with a full disk at a seeded point of its journal"},
       auto_shortflags=False)
 @guarded
-def soak(c: Any, runs: int = 50, seed: int = 1) -> None:
-    """The long reliability soak: many seeded fault runs of every remediation, and 200 drawn secrets.
+def soak(c: Any, runs: int = 50, seed: int = 1, disk_runs: int = 10) -> None:
+    """The long reliability soak: many seeded fault runs of every remediation, a full disk injected at
+    seeded points, and 200 drawn secrets.
 
-    CI runs a seeded handful of each; this is the same suite, longer.
+    CI runs a seeded handful of each; this is the same suite, longer. It reports false successes,
+    unrecorded changes, and undos that re-deployed the version a run replaced (all must be 0).
     """
-    env = {"OPS_SOAK_RUNS": str(runs), "OPS_SOAK_SEED": str(seed), "OPS_HYPOTHESIS_PROFILE": "soak"}
+    env = {"OPS_SOAK_RUNS": str(runs), "OPS_SOAK_SEED": str(seed), "OPS_SOAK_DISK_RUNS": str(disk_runs),
+           "OPS_HYPOTHESIS_PROFILE": "soak"}
     import os
 
     done = subprocess.run([sys.executable, "-m", "pytest", "-q", "tests/reliability/test_faults.py",
                            "tests/engine/test_redaction_property.py"],
                           cwd=REPO, env={**os.environ, **env}, check=False)
+    out(summary())
     if done.returncode:
         raise Exit(code=done.returncode)

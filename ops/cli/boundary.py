@@ -1,7 +1,8 @@
 """The one error boundary: every task body runs inside it.
 
 Expected failures (``OpsError``) print one redacted paragraph and exit with
-their code; Ctrl-C exits 130 and SIGTERM 143 (the handler installed here raises
+their code (under ``--json``, stdout also gets one JSON document saying so, unless
+the body already printed its own); Ctrl-C exits 130 and SIGTERM 143 (the handler installed here raises
 ``Terminated``, a ``KeyboardInterrupt``, so the engine's interrupt path journals
 how far the run got); anything else is a bug: the traceback goes to a crash log
 that lives with the runs (never a shared, predictable /tmp name), not to the
@@ -37,6 +38,7 @@ _ignore_at_exit = threading.Event()
 
 
 _live: dict[str, TextIO] = {}  # the stream holding a live status line, if any
+_printed = threading.Event()  # the body has printed its result on stdout
 
 
 def err(message: str) -> None:
@@ -46,12 +48,14 @@ def err(message: str) -> None:
 
 def out(message: str) -> None:
     clear_live()
+    _printed.set()
     print(redact(message), flush=True)
 
 
 def out_json(data: Any, **options: Any) -> None:
     """One JSON document on stdout, masked at the value level so that masking cannot break it."""
     clear_live()
+    _printed.set()
     print(dumps(data, **options), flush=True)
 
 
@@ -74,6 +78,8 @@ def guarded(body: F) -> F:
     @functools.wraps(body)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         code = 0
+        as_json = bool(kwargs.get("json") or kwargs.get("json_"))  # invoke names it json_ where json would shadow
+        _printed.clear()
         _on_signals(_raise_terminated)
         try:
             return body(*args, **kwargs)
@@ -86,6 +92,9 @@ def guarded(body: F) -> F:
         except OpsError as exc:
             code = exc.exit_code
             err(f"error: {exc}")
+            from ops.engine.outcome import status_of
+
+            _json_error(as_json, status_of(exc), code, str(exc))
             raise Exit(code=code) from None
         except BrokenPipeError:  # the reader (e.g. `head`) went away: nothing more to say
             code = BROKEN_PIPE_EXIT
@@ -93,17 +102,31 @@ def guarded(body: F) -> F:
             raise Exit(code=code) from None
         except KeyboardInterrupt as exc:
             code = SIGTERM_EXIT if isinstance(exc, Terminated) else 130
-            err("terminated" if code == SIGTERM_EXIT else "interrupted")
+            said = "terminated" if code == SIGTERM_EXIT else "interrupted"
+            err(said)
+            _json_error(as_json, said, code, said)
             raise Exit(code=code) from None
-        except Exception:  # a bug: keep the traceback out of the terminal, but keep it
+        except Exception as exc:  # a bug: keep the traceback out of the terminal, but keep it
             code = 1
-            err(f"internal error: {traceback.format_exc().strip().splitlines()[-1]}; {_save_crash_log()}; "
-                "please report it")
+            what = "; ".join(line.strip() for line in traceback.format_exception_only(exc) if line.strip())
+            said = f"internal error: {what}; {_save_crash_log()}; please report it"
+            err(said)
+            _json_error(as_json, "internal-error", code, said)
             raise Exit(code=code) from None
         finally:
             _on_signals(_exit_quietly(code))
 
     return wrapper  # type: ignore[return-value]
+
+
+def _json_error(as_json: bool, status: str, code: int, message: str) -> None:
+    """Under --json, stdout holds exactly one JSON document: the error's, if the body printed none."""
+    if not as_json or _printed.is_set():
+        return
+    try:
+        out_json({"status": status, "exit_code": code, "message": redact(message)}, indent=2)
+    except OSError:
+        pass  # stdout is gone; stderr has said it
 
 
 def _on_signals(handler: Callable[[int, FrameType | None], None] | signal.Handlers) -> None:

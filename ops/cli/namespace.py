@@ -10,16 +10,16 @@ import importlib
 from typing import Any
 
 from invoke.collection import Collection
-from invoke.parser.context import ParserContext
 from invoke.tasks import Task
 
-# (collection name, module, function returning the Collection)
+# (collection name, module, function returning the Collection). Named, never imported here: the sandbox's
+# tasks live in its own wing (docs/sandbox-internals.md), which no product module imports.
 PARTS: tuple[tuple[str, str, str], ...] = (
     ("remediate", "ops.cli.remediate_tasks", "collection"),
     ("specs", "ops.cli.specs_tasks", "collection"),
     ("journal", "ops.cli.journal_tasks", "journal_collection"),
     ("incident", "ops.cli.incident_tasks", "incident_collection"),
-    ("sandbox", "ops.cli.sandbox_tasks", "collection"),
+    ("sandbox", "ops.sandbox.tasks", "collection"),
     ("check", "ops.cli.check_tasks", "collection"),
     ("d1", "ops.cli.status_tasks", "d1_collection"),
 )
@@ -36,23 +36,28 @@ TOP_LEVEL: tuple[tuple[str, str], ...] = (
 
 
 def tasks_namespace() -> Collection:
-    """The namespace for a tasks.py run by `inv` (this repo's own tasks.py is one)."""
-    from ops.cli.argv import command_line
+    """The namespace for a tasks.py run by `inv` (this repo's own tasks.py is one), its command line settled."""
+    from invoke import main
+
+    from ops.cli.argv import named, rewrite
     from ops.cli.boundary import quiet_broken_pipe
 
     quiet_broken_pipe()  # invoke prints --list and --help itself, outside every task's boundary
-    return build_namespace(command_line())
+    program = main.program
+    running = isinstance(getattr(program, "argv", None), list)  # else tasks.py is imported, not run by `inv`
+    ns = build_namespace(named(program.argv) if running else None)
+    if running:
+        rewrite(program, ns)
+    return ns
 
 
-def build_namespace(argv: list[str] | None = None) -> Collection:
-    """The root collection; ``argv`` (the command line) lets unnamed remediations load lazily."""
-    if argv is not None:
-        argv = [*argv, *_help_target()]
-    ns = _Root()
+def build_namespace(remediations: list[str] | None = None) -> Collection:
+    """The root collection; with ``remediations`` (words such as `remediate.rollback`), only those are compiled."""
+    ns = Collection()
     for name, module_name, attr in PARTS:
         try:
             build = getattr(importlib.import_module(module_name), attr)
-            part = build(argv=argv) if name == "remediate" else build()
+            part = build(argv=remediations) if name == "remediate" else build()
         except Exception as exc:  # one broken part must not hide the others
             part = _unavailable(name, exc)
         ns.add_collection(part, name=name)
@@ -62,37 +67,6 @@ def build_namespace(argv: list[str] | None = None) -> Collection:
         except Exception:  # noqa: S112 - a missing top-level task must not hide the others
             continue
     return ns
-
-
-class _FlaglessContext(ParserContext):
-    """The parser context of a task without flags: nothing in it changes while parsing, so no copy is made.
-
-    invoke's parser deep-copies every task's context on every command; with hundreds of
-    remediations listed (flagless until named) that copy is a large part of the extra time.
-    It applies where the root collection is used as built (`cfw-remedy`, whose Program is
-    given it); `inv` rebuilds the root of a tasks.py as a plain Collection and copies anyway.
-    """
-
-    def __deepcopy__(self, memo: dict[int, Any]) -> _FlaglessContext:
-        return self
-
-
-class _Root(Collection):
-    def to_contexts(self, ignore_unknown_help: bool | None = None) -> list[ParserContext]:
-        contexts = super().to_contexts(ignore_unknown_help=ignore_unknown_help)
-        return [c if c.args else _FlaglessContext(name=c.name, aliases=c.aliases) for c in contexts]
-
-
-def _help_target() -> list[str]:
-    """The task of `inv --help TASK`: invoke's core parser has taken it as the value of --help."""
-    from invoke import main
-
-    core = getattr(main.program, "core", None)
-    try:
-        value = core[0].args.help.value if core else None
-    except (AttributeError, IndexError, KeyError):
-        return []
-    return [value] if isinstance(value, str) else []
 
 
 def _unavailable(name: str, exc: Exception) -> Collection:

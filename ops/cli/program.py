@@ -11,11 +11,10 @@ rewriting (``ops.cli.argv``). A team that prefers ``inv`` keeps a two-line tasks
 from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
-from typing import Any
 
 from invoke.program import Program
 
-from ops.cli.argv import expand
+from ops.cli.argv import named, rewrite
 from ops.cli.boundary import quiet_broken_pipe
 from ops.cli.namespace import build_namespace
 
@@ -26,18 +25,9 @@ class RemedyProgram(Program):
     """An invoke Program whose namespace is built once the core options are parsed, as tasks.py builds it."""
 
     def parse_collection(self) -> None:
-        self.namespace = build_namespace(self._task_words())
+        self.namespace = build_namespace(named(self.argv))
+        rewrite(self, self.namespace)
         super().parse_collection()
-
-    def _task_words(self) -> list[str]:
-        """The unparsed task words, rewritten in place (``ops.cli.argv``), plus the task of `--help TASK`."""
-        core: Any = self.core
-        unparsed = getattr(core, "unparsed", None)
-        if not isinstance(unparsed, list):
-            return []
-        unparsed[:] = expand(unparsed)
-        help_value = self.args.help.value
-        return [*unparsed, *([help_value] if isinstance(help_value, str) else [])]
 
 
 def _version() -> str:

@@ -8,7 +8,6 @@ its task, which reports the problems and exits 2; the others are unaffected.
 from __future__ import annotations
 
 import inspect
-import json
 import sys
 from pathlib import Path
 from typing import Any, Callable
@@ -26,7 +25,8 @@ BUILTIN_FLAGS: dict[str, tuple[Any, str]] = {
     "yes": (False, "Confirm destructive steps without asking (needed without a terminal)."),
     "json": (False, "Print one JSON result instead of text."),
     "plan_out": (None, "With --dry-run: write the plan (and the state it was computed from) to this file."),
-    "plan": (None, "Apply exactly the plan saved in this file; refused if the state has changed since."),
+    "plan_ttl": (None, "With --plan-out: how long the plan may be applied (seconds, or 90m, 2h; default 1h)."),
+    "plan": (None, "Apply exactly the plan saved in this file, once; refused if edited, expired, applied or stale."),
     "target": (None, "Target from targets.toml (default: $OPS_TARGET or the file's default, the sandbox)."),
     "deadline": (None, "Seconds the verification may take, instead of the spec's deadline (it must exceed its hold)."),
     "save_value": (None, "Deliver a generated secret, never printed: file:PATH (0600) or cmd:COMMAND ARGS (on its stdin)."),
@@ -57,19 +57,12 @@ def _named(argv: list[str] | None) -> set[str]:
     return {w.replace("_", "-") for w in words if w}
 
 
-class _ListingTask(Task):  # type: ignore[type-arg]
-    """A task with no flags, shown by `--list`; never mutated, so invoke's copies can share it."""
-
-    def __deepcopy__(self, memo: dict[int, Any]) -> _ListingTask:
-        return self
-
-
 def _listing_task(entry: Entry) -> Task:  # type: ignore[type-arg]
     def body(c: Any) -> None:
         raise InputError(f"remediate.{entry.name} was loaded for listing only; call it by name")
 
     body.__doc__ = entry.summary if entry.ok else f"BROKEN spec {Path(entry.path).name}: run `inv specs.check`"
-    return _ListingTask(body, name=entry.name, auto_shortflags=False)
+    return Task(body, name=entry.name, auto_shortflags=False)
 
 
 def compile_entry(entry: Entry) -> Task:  # type: ignore[type-arg]
@@ -133,40 +126,26 @@ def _body(entry: Entry) -> Callable[..., None]:
 
 
 def run_entry(entry: Entry, flags: dict[str, Any]) -> None:
+    """The task's flags to ``ops.engine.prepare``, then the outcome to the terminal."""
+    from dataclasses import replace
+
     from ops.cli.render import Progress, render_json, render_text
-    from ops.engine.journal import default_dir
-    from ops.engine.model import Spec
     from ops.engine.journal import unrecorded
-    from ops.engine.params import resolve_params
-    from ops.engine.runner import Request, execute
-    from ops.engine.secret_delivery import SaveValue
-    from ops.targets import load_target
+    from ops.engine.prepare import Options, prepare
+    from ops.engine.runner import execute
 
     builtin = {name: flags.pop(name, default) for name, (default, _) in BUILTIN_FLAGS.items()}
-    spec = Spec.model_validate(entry.data)
-    plan = None
-    if builtin["plan"]:
-        flags, plan, builtin["target"] = _load_plan(Path(builtin["plan"]), entry, builtin["target"])
-    if builtin["plan_out"] and not builtin["dry_run"]:
-        raise InputError("--plan-out goes with --dry-run: a plan is made without changing anything")
-    target = load_target(builtin["target"])
-    target.check_applies(spec.name)
-    target.apply_env()
-    settings, origins = target.param_settings(spec.name, {n: p.type for n, p in spec.params.items()}, flags,
-                                              {n: p.default for n, p in spec.params.items()})
-    flags.update(settings)
-    params = resolve_params(spec.params, flags, dry_run=bool(builtin["dry_run"]), origins=origins)
-    save = SaveValue.parse(str(builtin["save_value"]), params) if builtin["save_value"] else None
+    options = Options(dry_run=bool(builtin["dry_run"]), yes=bool(builtin["yes"]), deadline=builtin["deadline"],
+                      plan_out=Path(builtin["plan_out"]) if builtin["plan_out"] else None,
+                      plan_ttl=builtin["plan_ttl"], save_value=builtin["save_value"] or None)
+    prepared = prepare(entry, flags, builtin["target"], Path(builtin["plan"]) if builtin["plan"] else None, options)
     quiet = bool(builtin["json"])
-    request = Request(
-        spec=spec, spec_digest=entry.digest, params=params, target=target, journal_dir=default_dir(),
-        dry_run=bool(builtin["dry_run"]), yes=bool(builtin["yes"]),
-        confirm=None if quiet or not sys.stdin.isatty() else _ask,
-        observer=None if quiet else Progress(), plan=plan, deadline=_deadline(builtin["deadline"], spec),
-        progress=_progress_line() if not quiet and sys.stderr.isatty() else None,
-    )
+    request = replace(prepared.request, confirm=None if quiet or not sys.stdin.isatty() else _ask,
+                      observer=None if quiet else Progress(),
+                      progress=_progress_line() if not quiet and sys.stderr.isatty() else None)
+    save = prepared.save
     if not quiet:
-        err(target.header())
+        err(request.target.header())
     if save is not None and not request.dry_run and (said := save.before_run()):
         err(said)
     outcome = execute(request)
@@ -174,24 +153,10 @@ def run_entry(entry: Entry, flags: dict[str, Any]) -> None:
         unrecorded(outcome.state_left, outcome.journal_error)
     if save is not None and not request.dry_run and (said := save.after_run(outcome.status, outcome.state_left)):
         err(said)
-    if builtin["plan_out"] and outcome.status == "planned":
-        _save_plan(Path(builtin["plan_out"]), entry, outcome, flags, target.name)
+    prepared.save_plan(outcome)
     out(render_json(outcome) if quiet else render_text(outcome))
     if outcome.exit_code:
         raise Exit(code=outcome.exit_code)
-
-
-def _deadline(value: Any, spec: Any) -> float | None:
-    if value in (None, ""):
-        return None
-    try:
-        seconds = float(value)
-    except ValueError:
-        raise InputError(f"--deadline: {value!r} is not a number of seconds") from None
-    if not spec.verify.hold < seconds <= 3600:
-        raise InputError(f"--deadline: {seconds:g}s must exceed the verification's hold ({spec.verify.hold:g}s) "
-                         "and be at most 3600")
-    return seconds
 
 
 def _progress_line() -> Callable[[str], None]:
@@ -210,35 +175,3 @@ def _ask(question: str) -> bool:
         return input("type 'yes' to go on: ").strip().lower() == "yes"
     except EOFError:
         return False
-
-
-def _save_plan(path: Path, entry: Entry, outcome: Any, flags: dict[str, Any], target_name: str) -> None:
-    doc = {"format": 2, "spec": entry.name, "digest": entry.digest, "plan_hash": outcome.plan_hash,
-           "target": outcome.target, "target_name": target_name,
-           "flags": {k: v for k, v in flags.items() if v is not None}, "contract": outcome.contract,
-           "plan": outcome.as_dict()}
-    from ops.redact import dumps
-
-    path.write_text(dumps(doc, indent=2) + "\n", encoding="utf-8")
-
-
-def _load_plan(path: Path, entry: Entry, target: str | None) -> tuple[dict[str, Any], dict[str, Any], str | None]:
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read the plan: {exc.strerror}") from None
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{path}:{exc.lineno}:{exc.colno}: not a plan file: {exc.msg}") from None
-    if not isinstance(doc, dict) or doc.get("format") != 2 or not isinstance(doc.get("contract"), dict):
-        raise InputError(f"{path}: not a plan file written by this version's --plan-out; make a new plan")
-    if doc.get("spec") != entry.name:
-        raise InputError(f"{path}: the plan is for remediate.{doc.get('spec')}, not remediate.{entry.name}")
-    if doc.get("digest") != entry.digest:
-        from ops.errors import PlanStale
-
-        raise PlanStale(f"{path}: {Path(entry.path).name} changed since the plan was made; make a new plan")
-    from ops.engine.contract import verify_hash
-
-    contract = doc["contract"]
-    verify_hash(contract, str(doc.get("plan_hash")), str(path))
-    return dict(doc.get("flags", {})), contract, target or doc.get("target_name")

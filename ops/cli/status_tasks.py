@@ -49,8 +49,9 @@ def render_status(status: dict[str, Any]) -> str:
     lines.append("\nsecrets: " + (", ".join(status["secrets"]) or "none"))
     lines.append("bindings of the live version(s):")
     for b in status["bindings"]:
-        exists = "" if "exists" not in b else ("  exists" if b["exists"] else "  MISSING")
-        lines.append(f"  {b['name']}  {b['type']}" + (f"  {b['resource']}" if "resource" in b else "") + exists)
+        exists = "" if "exists" not in b else ("  exists" if b["exists"] else "  MISSING: " + b["recreate"])
+        where = f" ({b['jurisdiction']})" if b.get("jurisdiction") else ""
+        lines.append(f"  {b['binding']}  {b['type']}" + (f"  {b['resource']}{where}" if "resource" in b else "") + exists)
     if not status["bindings"]:
         lines.append("  none")
     lines.append("\nlast runs in the journal:")

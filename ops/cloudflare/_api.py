@@ -10,10 +10,10 @@ messages and 256 KB, a message at most 128 KB (developers.cloudflare.com/queues/
 
 from __future__ import annotations
 
-import itertools
 import json
 from typing import Any, Callable, Iterable, Iterator, TypeVar
 
+from ops.batching import sized_batches
 from ops.cloudflare._client import CloudflareClient
 from ops.errors import InputError
 
@@ -26,37 +26,24 @@ QUEUE_MESSAGE_BYTES = 128_000
 R2_JURISDICTIONS = ("default", "eu")  # "fedramp" only exists for FedRAMP accounts; ask for it by name
 
 
-def sized_batches(items: Iterable[T], *, count: int, max_bytes: int, size: Callable[[T], int]) -> Iterator[list[T]]:
-    """Batches in order of at most ``count`` items and ``max_bytes`` bytes; a single item larger than that is an error."""
-    batch: list[T] = []
-    used = 0
-    for item in items:
-        n = size(item)
-        if n > max_bytes:
-            raise InputError(f"one item is {n:,} bytes, more than the {max_bytes:,} a request may carry")
-        if batch and (len(batch) == count or used + n > max_bytes):
-            yield batch
-            batch, used = [], 0
-        batch.append(item)
-        used += n
-    if batch:
-        yield batch
-
-
 def json_size(value: Any) -> int:
     return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
 
 
 # The versions a deployment may name: the 100 most recent since 2025-09-11 (developers.cloudflare.com/changelog/
-# 2025-09-11-increased-version-rollback-limit/; the rollbacks page still says 10: the newer changelog wins).
+# 2025-09-11-increased-version-rollback-limit/; the rollbacks page says 100 too, Limits, "Rollbacks limit").
 ROLLBACK_WINDOW = 100
 
 
 def list_versions(c: CloudflareClient, script: str, limit: int = ROLLBACK_WINDOW) -> list[dict[str, Any]]:
-    """The newest ``limit`` deployable versions, newest first, page by page (cloudflare-typescript
-    src/resources/workers/scripts/versions.ts ``VersionListParams``: ``page``, ``per_page``, ``deployable``)."""
-    versions = c.pages(f"/workers/scripts/{script}/versions", params={"deployable": "true"}, per_page=50, key="items")
-    return list(itertools.islice(versions, limit))
+    """The newest ``limit`` deployable versions, newest first, as wrangler reads them: one request with
+    ``deployable=true``, which "ignores pagination" (cloudflare-typescript src/resources/workers/scripts/versions.ts
+    ``VersionListParams.deployable``; workers-sdk packages/deploy-helpers/src/deploy/helpers/versions-api.ts
+    ``fetchDeployableVersions``). The answer's order is not documented (wrangler's versions/list.ts sorts it
+    itself), so the versions are deduplicated by id and sorted by ``number``, which grows with each version."""
+    answer = c.result("GET", f"/workers/scripts/{script}/versions", params={"deployable": "true"}) or {}
+    unique = {str(v["id"]): v for v in answer.get("items") or [] if isinstance(v, dict) and v.get("id")}
+    return sorted(unique.values(), key=lambda v: int(v.get("number") or 0), reverse=True)[:limit]
 
 
 def get_version(c: CloudflareClient, script: str, version_id: str) -> dict[str, Any]:
@@ -113,10 +100,15 @@ def list_kv_keys(c: CloudflareClient, namespace_id: str, prefix: str = "") -> It
     return c.cursor(f"/storage/kv/namespaces/{namespace_id}/keys", params={"prefix": prefix} if prefix else None)
 
 
+def kv_batches(items: Iterable[T], pair: Callable[[T], dict[str, Any]]) -> Iterator[list[T]]:
+    """The batches every KV bulk write goes in: at most 1,000 pairs and ``KV_BULK_BYTES`` of JSON a request.
+    ``pair`` picks the pair out of an item (kv_fill carries the key it was given beside each pair)."""
+    return sized_batches(items, count=KV_BULK_BATCH, max_bytes=KV_BULK_BYTES, size=lambda item: json_size(pair(item)) + 1)
+
+
 def kv_bulk_put(c: CloudflareClient, namespace_id: str, pairs: Iterable[dict[str, Any]]) -> int:
-    """Write pairs in order, 1,000 a request and under the 100 MB request limit; returns how many were written."""
-    batches = sized_batches(pairs, count=KV_BULK_BATCH, max_bytes=KV_BULK_BYTES, size=lambda p: json_size(p) + 1)
-    return sum(len(batch) - len(kv_bulk_write(c, namespace_id, batch)) for batch in batches)
+    """Write pairs in order, in ``kv_batches``; returns how many were written."""
+    return sum(len(batch) - len(kv_bulk_write(c, namespace_id, batch)) for batch in kv_batches(pairs, lambda p: p))
 
 
 def kv_bulk_write(c: CloudflareClient, namespace_id: str, batch: list[dict[str, Any]]) -> list[str]:

@@ -19,6 +19,7 @@ from ops.cloudflare import _api
 from ops.cloudflare._api import ROLLBACK_WINDOW
 from ops.cloudflare.analytics import parse_since
 from ops.cloudflare.analytics import queue_backlog as sampled
+from ops.cloudflare._overwrites import deployments_around
 from ops.cloudflare._client import CloudflareClient
 from ops.documents.shape import ANY, BOOLEAN, INTEGER, NUMBER, STRING, Shape, array, mapping, nullable, optional, record, secret
 from ops.errors import ApiError, InputError
@@ -42,82 +43,231 @@ class Operation:
 
 
 def worker_state(c: CloudflareClient, script: str, version: str = "") -> dict[str, Any]:
-    """The live deployment, the recent versions, the rollback target (``version`` or wrangler's pick), secret names."""
-    deployments = _api.list_deployments(c, script)
+    """The live deployment, the recent versions, the rollback target (``version`` or wrangler's pick), secret names.
+
+    Every version of the live deployment is current (``current_version_ids``, ``live_versions`` with
+    each one's share); ``current_version_id`` is the one serving the largest share (all of it, unless
+    the deployment is a split)."""
+    deployments = newest_first(_api.list_deployments(c, script))
     versions = _api.list_versions(c, script, ROLLBACK_WINDOW)
-    current = deployments[0] if deployments else None
-    current_version = _single_version(current)
+    live = _live_of(deployments[0] if deployments else None)
     numbers = {v["id"]: v["number"] for v in versions}
+    current_version = live[0]["version_id"] if live else None
     recent = [v["id"] for v in versions[:ROLLBACK_WINDOW]]
-    target = version or rollback_target(deployments, versions)
+    default_target = rollback_target(deployments)
+    target = version or default_target
+    latest = versions[0]["id"] if versions else None
     return {
         "script": script,
-        "current_deployment_id": current["id"] if current else None,
+        "current_deployment_id": deployments[0]["id"] if deployments else None,
         "current_version_id": current_version,
         "current_version_number": numbers.get(current_version or ""),
-        "latest_version_id": versions[0]["id"] if versions else None,
-        "latest_is_deployed": bool(versions) and versions[0]["id"] == current_version,
+        "current_version_ids": [v["version_id"] for v in live],
+        "live_versions": [{**v, "number": numbers.get(v["version_id"])} for v in live],
+        "latest_version_id": latest,
+        "latest_is_deployed": any(v["version_id"] == latest and v["percentage"] == 100 for v in live),
         "recent_version_ids": recent,
-        "rollback_target": rollback_target(deployments, versions),
+        "rollback_target": default_target,
         "target_version_id": target,
         "target_version_number": numbers.get(target or ""),
         "target_in_window": bool(target) and target in recent,
-        "secrets": sorted(s["name"] for s in _api.list_secrets(c, script)) if current else [],
+        "target_is_live": any(v["version_id"] == target for v in live),
+        "secrets": sorted(s["name"] for s in _api.list_secrets(c, script)) if live else [],
     }
 
 
-def _single_version(deployment: dict[str, Any] | None) -> str | None:
-    if not deployment:
-        return None
-    full = [str(v["version_id"]) for v in deployment.get("versions", []) if float(v.get("percentage", 0)) == 100]
-    return full[0] if full else str(deployment["versions"][0]["version_id"])
+def newest_first(deployments: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Deployments newest first by ``created_on``, as wrangler sorts them (the API's order is not documented)."""
+    return sorted(deployments, key=lambda d: str(d.get("created_on") or ""), reverse=True)
 
 
-def rollback_target(deployments: list[dict[str, Any]], versions: list[dict[str, Any]]) -> str | None:
-    """wrangler's rule: the newest earlier deployment with one version at 100%, among the recent versions."""
-    ordered = sorted(deployments, key=lambda d: d["created_on"], reverse=True)
-    current = _single_version(ordered[0]) if ordered else None
-    recent = {v["id"] for v in versions[:ROLLBACK_WINDOW]}
-    for deployment in ordered[1:]:
-        stable = next((v["version_id"] for v in deployment.get("versions", []) if float(v.get("percentage", 0)) == 100), None)
-        if stable and stable != current and stable in recent:
+def _live_of(deployment: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """A deployment's versions with their shares, the largest share first."""
+    versions = [{"version_id": str(v["version_id"]), "percentage": float(v.get("percentage") or 0)}
+                for v in (deployment or {}).get("versions") or []]
+    return sorted(versions, key=lambda v: -v["percentage"])
+
+
+def live_versions(c: CloudflareClient, script: str) -> list[dict[str, Any]]:
+    """The versions the live deployment serves, each ``{version_id, percentage}``, the largest share first:
+    one entry at 100% for an ordinary deployment, several for a split (gradual) deployment
+    (cloudflare-typescript src/resources/workers/scripts/deployments.ts ``Deployment.versions``).
+    Empty when the Worker has no deployment."""
+    deployments = newest_first(_api.list_deployments(c, script))
+    return _live_of(deployments[0] if deployments else None)
+
+
+def rollback_target(deployments: list[dict[str, Any]]) -> str | None:
+    """wrangler's default rollback target, rule for rule (workers-sdk packages/wrangler/src/versions/rollback/
+    index.ts ``fetchDefaultRollbackVersionId``): sort the deployments newest first by ``created_on``, drop
+    the newest (the live one), and take the first version deployed at 100% in the rest. It does not
+    exclude a version of the live deployment, nor one outside the 100 most recent (``target_in_window``
+    and ``target_is_live`` say so)."""
+    for deployment in newest_first(deployments)[1:]:
+        stable = next((v["version_id"] for v in deployment.get("versions") or [] if float(v.get("percentage") or 0) == 100),
+                      None)
+        if stable:
             return str(stable)
     return None
 
 
-def deploy_version(c: CloudflareClient, script: str, version_id: str, message: str = "", force: bool = False) -> dict[str, Any]:
+def deploy_version(c: CloudflareClient, script: str, version_id: str, message: str = "", force: bool = False,
+                   replacing: str | None = None) -> dict[str, Any]:
+    """Deploy ``version_id`` at 100%; with ``replacing`` (the deployment it is meant to replace), the list is
+    re-read afterwards and any deployment made in between is named in ``overwrote`` (ops.cloudflare._overwrites)."""
     if not version_id:
         raise InputError("no version to deploy: there is no earlier stable version; give one with --version")
     try:
-        return _api.create_deployment(c, script, version_id, message=message, force=force)
+        ours = _api.create_deployment(c, script, version_id, message=message, force=force)
     except ApiError as exc:
         if exc.code == 10220:
             changed = exc.message.split("The following secrets have changed:", 1)[-1].strip()
             raise ApiError(exc.code, f"the target version's secrets differ from the current ones ({changed}); "
                                      "rerun with --accept-secret-changes to roll back anyway", status=exc.status, path=exc.path) from None
+        if exc.status is not None and 400 <= exc.status < 500 and exc.status not in (401, 403, 404, 429):
+            raise ApiError(exc.code, f"Cloudflare refused to deploy version {version_id}: {exc.message} (error {exc.code}). "
+                                     "Its refusal is the final answer, whatever our preflight found: the live deployment "
+                                     "is unchanged; deploy forward instead (fix the code, then `wrangler deploy`)",
+                           status=exc.status, path=exc.path) from None
         raise
+    return {**ours, **deployments_around(c, script, ours, replacing)} if replacing else ours
 
 
 def migrations_between(c: CloudflareClient, script: str, current_version: str, target_version: str) -> dict[str, Any]:
     """Whether a Durable Object migration lies between two versions, which Cloudflare refuses to roll back
     across ("rollbacks will not be allowed if a Durable Object migration has occurred between the version
     in the active deployment and the version selected to roll back to": developers.cloudflare.com/workers/
-    configuration/versions-and-deployments/rollbacks/, Limits).
+    configuration/versions-and-deployments/rollbacks/, Limits, "Bindings").
 
-    Each version carries the tag of the migration most recently applied when it was made
-    (cloudflare-typescript src/resources/workers/scripts/versions.ts
-    ``VersionGetResponse.resources.script_runtime.migration_tag``; omitted for a Worker without
-    Durable Objects). Two versions with different tags have a migration between them.
+    What there is to compare is thin. Each version's ``resources.script_runtime.migration_tag`` is
+    described as "the tag of the Durable Object migration that was most recently applied for this
+    Worker" (cloudflare-typescript src/resources/workers/scripts/versions.ts ``VersionGetResponse``):
+    that may be the Worker's tag, the same on every version, rather than the tag when the version was
+    made. wrangler itself reads only the Worker's tag (workers-sdk packages/wrangler/src/deploy/deploy.ts
+    ``getMigrationsToUpload``, from the script or service) and never compares versions. So two different
+    tags prove a migration between them; equal tags prove nothing, and ``compared`` says so. The Durable
+    Object classes each version binds are compared too: a class bound by one and not the other
+    (``durable_object_namespace`` bindings, which declarative exports also produce) means a migration
+    added, renamed or deleted it. Cloudflare's answer to the deployment stays the final word
+    (``deploy_version``).
     """
-    tags = {which: _migration_tag(_api.get_version(c, script, version_id))
-            for which, version_id in (("current", current_version), ("target", target_version))}
+    versions = {which: _api.get_version(c, script, version_id)
+                for which, version_id in (("current", current_version), ("target", target_version))}
+    tags = {which: _migration_tag(v) for which, v in versions.items()}
+    classes = {which: _do_classes(v) for which, v in versions.items()}
+    by_tag = tags["current"] != tags["target"]
+    by_class = classes["current"] != classes["target"]
+    if by_tag:
+        compared = (f"the versions' migration tags differ (current {tags['current']!r}, target {tags['target']!r}): "
+                    "a migration was applied between them")
+    elif by_class:
+        compared = (f"the Durable Object classes differ (current {sorted(classes['current'])}, target "
+                    f"{sorted(classes['target'])}): a migration added, renamed or deleted a class between them")
+    else:
+        compared = (f"the versions' migration tags ({tags['current']!r}) and Durable Object classes are the same; "
+                    "the API may report the Worker's latest tag on every version, so this does not prove that no "
+                    "migration lies between them: Cloudflare's answer to the deployment decides")
     return {"current_migration_tag": tags["current"], "target_migration_tag": tags["target"],
-            "crosses_migration": tags["current"] != tags["target"]}
+            "current_do_classes": sorted(classes["current"]), "target_do_classes": sorted(classes["target"]),
+            "crosses_migration": by_tag or by_class, "compared": compared}
 
 
 def _migration_tag(version: dict[str, Any]) -> str | None:
     tag = ((version.get("resources") or {}).get("script_runtime") or {}).get("migration_tag")
     return str(tag) if tag else None
+
+
+def _do_classes(version: dict[str, Any]) -> set[str]:
+    """The Durable Object classes a version defines itself (bindings without ``script_name``, or naming no other Worker)."""
+    return {str(b["class_name"]) for b in _bindings(version)
+            if b.get("type") == "durable_object_namespace" and b.get("class_name") and not b.get("script_name")}
+
+
+def _bindings(version: dict[str, Any]) -> list[dict[str, Any]]:
+    return [b for b in (version.get("resources") or {}).get("bindings") or [] if isinstance(b, dict)]
+
+
+def rollback_bindings(c: CloudflareClient, script: str, version_id: str) -> dict[str, Any]:
+    """The resources the target version binds that no longer exist: KV namespaces, R2 buckets (in their
+    jurisdiction), queues and D1 databases.
+
+    Cloudflare refuses a rollback to a version that binds "an R2 bucket, KV namespace, or queue that no
+    longer exists" (developers.cloudflare.com/workers/configuration/versions-and-deployments/rollbacks/,
+    Limits, "Bindings"). A missing D1 database is not on that list, but the rolled-back Worker would fail
+    on its first query, so it stops the plan too. Binding shapes are ``WorkersBindingKind*`` of
+    cloudflare-typescript src/resources/workers/scripts/versions.ts (a D1 binding's ``database_id``, or
+    the deprecated ``id``; an R2 binding's optional ``jurisdiction``).
+    """
+    present = bindings_presence(c, _bindings(_api.get_version(c, script, version_id)))
+    missing = [{k: v for k, v in b.items() if k != "exists"} for b in present if b.get("exists") is False]
+    return {"version_id": version_id, "checked": sum("exists" in b for b in present), "missing": missing,
+            "all_exist": not missing,
+            "refused_by_cloudflare": [m["binding"] for m in missing if m["type"] != "d1"],
+            "to_recreate": [f"binding {m['binding']}: {KINDS[m['type']]} {m['resource']}"
+                            f"{' (jurisdiction ' + m['jurisdiction'] + ')' if m.get('jurisdiction') else ''} no longer exists; "
+                            f"{m['recreate']}" for m in missing]}
+
+
+KINDS = {"kv_namespace": "KV namespace", "r2_bucket": "R2 bucket", "queue": "queue", "d1": "D1 database"}
+
+
+def bindings_presence(c: CloudflareClient, bindings: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each binding; a KV namespace, R2 bucket (in its jurisdiction), queue or D1 database one also says whether
+    the resource ``exists`` in the account, and when it does not, how to ``recreate`` it."""
+    wanted = [b for b in bindings if b.get("type") in KINDS]
+    exists = _existing(c, wanted)
+    rows: list[dict[str, Any]] = []
+    for binding in bindings:
+        row: dict[str, Any] = {"binding": str(binding.get("name")), "type": str(binding.get("type"))}
+        if binding in wanted:
+            kind, ref = _resource_of(binding)
+            row.update({"resource": ref[0], "exists": ref in exists[kind],
+                        **({"jurisdiction": ref[1]} if kind == "r2_bucket" and ref[1] != "default" else {})})
+            if not row["exists"]:
+                row["recreate"] = _recreate(kind, ref)
+        rows.append(row)
+    return rows
+
+
+def _resource_of(binding: dict[str, Any]) -> tuple[str, tuple[str, str]]:
+    kind = str(binding["type"])
+    if kind == "kv_namespace":
+        return kind, (str(binding.get("namespace_id")), "")
+    if kind == "r2_bucket":
+        return kind, (str(binding.get("bucket_name")), str(binding.get("jurisdiction") or "default"))
+    if kind == "queue":
+        return kind, (str(binding.get("queue_name")), "")
+    return kind, (str(binding.get("database_id") or binding.get("id")), "")
+
+
+def _existing(c: CloudflareClient, wanted: list[dict[str, Any]]) -> dict[str, set[tuple[str, str]]]:
+    """What the account has, listed only for the kinds (and R2 jurisdictions) the version binds."""
+    kinds = {str(b["type"]) for b in wanted}
+    found: dict[str, set[tuple[str, str]]] = {"kv_namespace": set(), "r2_bucket": set(), "queue": set(), "d1": set()}
+    if "kv_namespace" in kinds:
+        found["kv_namespace"] = {(str(n["id"]), "") for n in _api.list_kv_namespaces(c)}
+    if "r2_bucket" in kinds:
+        places = sorted({_resource_of(b)[1][1] for b in wanted if b["type"] == "r2_bucket"})
+        found["r2_bucket"] = {(str(b["name"]), str(b["jurisdiction"])) for b in _api.list_r2(c, places)}
+    if "queue" in kinds:
+        found["queue"] = {(str(q["queue_name"]), "") for q in _api.list_queues(c)}
+    if "d1" in kinds:
+        found["d1"] = {(str(d.get("uuid")), "") for d in _api.list_d1(c)}
+    return found
+
+
+def _recreate(kind: str, ref: tuple[str, str]) -> str:
+    name, jurisdiction = ref
+    if kind == "kv_namespace":
+        return ("a namespace id cannot be recreated: create a namespace (`wrangler kv namespace create`), "
+                "bind it, and deploy forward")
+    if kind == "r2_bucket":
+        where = f" --jurisdiction {jurisdiction}" if jurisdiction != "default" else ""
+        return f"`wrangler r2 bucket create {name}{where}`, then roll back again"
+    if kind == "queue":
+        return f"`wrangler queues create {name}`, then roll back again"
+    return ("a database id cannot be recreated: create one (`wrangler d1 create`), restore its data into it, "
+            "bind it, and deploy forward")
 
 
 def worker_binding_names(c: CloudflareClient, script: str) -> list[str] | None:
@@ -318,9 +468,11 @@ OBJECTS = array(mapping())
 WORKER_STATE = record(
     script=STRING, current_deployment_id=nullable(STRING), current_version_id=nullable(STRING),
     current_version_number=nullable(INTEGER), latest_version_id=nullable(STRING), latest_is_deployed=BOOLEAN,
+    current_version_ids=array(STRING), live_versions=array(mapping()),
     recent_version_ids=array(STRING), rollback_target=nullable(STRING), target_version_id=nullable(STRING),
-    target_version_number=nullable(INTEGER), target_in_window=BOOLEAN, secrets=array(STRING),
+    target_version_number=nullable(INTEGER), target_in_window=BOOLEAN, target_is_live=BOOLEAN, secrets=array(STRING),
 )
+LIVE_VERSION = record(version_id=STRING, percentage=NUMBER)
 QUEUE_FOUND = dict(exists=BOOLEAN, queue_id=nullable(STRING), consumers=OBJECTS, consumer_attached=BOOLEAN,
                    consumer_id=nullable(STRING), pull_consumer_id=nullable(STRING))
 
@@ -331,10 +483,16 @@ OPERATIONS: dict[str, Operation] = {op.name: op for op in (
     Operation("versions.migrations", "read", migrations_between,
               record(script=STRING, current_version=STRING, target_version=STRING),
               record(current_migration_tag=nullable(STRING), target_migration_tag=nullable(STRING),
-                     crosses_migration=BOOLEAN)),
+                     current_do_classes=array(STRING), target_do_classes=array(STRING),
+                     crosses_migration=BOOLEAN, compared=STRING)),
+    Operation("versions.bindings", "read", rollback_bindings, record(script=STRING, version_id=STRING),
+              record(version_id=STRING, checked=INTEGER, missing=OBJECTS, all_exist=BOOLEAN,
+                     refused_by_cloudflare=array(STRING), to_recreate=array(STRING))),
     Operation("deployments.list", "read", _api.list_deployments, SCRIPT, OBJECTS),
+    Operation("deployments.live", "read", live_versions, SCRIPT, array(LIVE_VERSION)),
     Operation("deployments.create", "write", deploy_version,
-              record(script=STRING, version_id=STRING, message=optional(STRING), force=optional(BOOLEAN)), mapping()),
+              record(script=STRING, version_id=STRING, message=optional(STRING), force=optional(BOOLEAN),
+                     replacing=optional(nullable(STRING))), mapping()),
     Operation("secrets.list", "read", lambda c, script: [s["name"] for s in _api.list_secrets(c, script)], SCRIPT,
               array(STRING)),
     Operation("secrets.put", "write", put_secret, record(script=STRING, name=STRING, text=secret(STRING)), mapping()),

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from ops.documents.problem import DocumentError, Problem
 
-__all__ = ["Source", "read_bytes", "read_text"]
+__all__ = ["Source", "decode", "read_bytes", "read_text"]
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,11 @@ def read_text(path: Path, *, max_bytes: int, what: str, display: str | None = No
               bom: bool = False) -> Source:
     """The file's text: regular, within ``max_bytes``, strict UTF-8 (``bom``: a leading BOM is allowed)."""
     name = display or str(path)
-    raw = read_bytes(path, max_bytes=max_bytes, what=what, display=name, root=root)
+    return decode(read_bytes(path, max_bytes=max_bytes, what=what, display=name, root=root), name, what=what, bom=bom)
+
+
+def decode(raw: bytes, name: str, *, what: str, bom: bool = False) -> Source:
+    """Bytes already read, as strict UTF-8 text; an invalid byte is reported at its line and column."""
     try:
         return Source(name, raw.decode("utf-8-sig" if bom else "utf-8"))
     except UnicodeDecodeError as exc:

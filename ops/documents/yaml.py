@@ -6,8 +6,14 @@ not paid for: each node costs one, an alias costs the size of what it repeats
 (an alias bomb stops at the alias whose expansion crosses the budget), and
 nesting stops at the node that is one level too deep. Only YAML's core tags
 (``!!str``, ``!!int``, ``!!float``, ``!!bool``, ``!!null``, ``!!seq``,
-``!!map``) are accepted; any other tag (``!!python/…``, ``!custom``) is an
-error. Scalars are resolved by the YAML 1.2 core schema (``yes`` is a string).
+``!!map``, ``!!merge``) are accepted; any other tag (``!!python/…``,
+``!custom``) is an error. Scalars are resolved by the YAML 1.2 core schema
+(``yes`` is a string).
+
+Merge keys (``<<: *defaults`` or ``<<: [*a, *b]``) work as in ruamel.yaml's
+own loader: the mapping's own keys win, then the merged mappings in order.
+What an alias or a merge repeats keeps the positions of where it is written,
+so a problem in a shared block is reported at the anchor's line.
 """
 
 from __future__ import annotations
@@ -78,7 +84,8 @@ class _Builder:
         self.scalars = document.scalars
         self.nodes = 0
         self.long_quote: tuple[int, int, int] | None = None  # the last quoted scalar over lines: start line, col, end line
-        self.anchors: dict[str, tuple[Any, int, int, tuple[int, int]]] = {}  # value, size, height, where
+        self.anchors: dict[str, _Anchor] = {}
+        self.placed: list[tuple[Path_, bool, tuple[int, int]]] = []  # (path, is a scalar's start, position), in order
 
     def stream(self, events: Iterator[Any]) -> Any:
         data = None
@@ -98,13 +105,14 @@ class _Builder:
         if depth > self.budget.max_depth:
             raise self.error(event, f"nested more than {self.budget.max_depth} levels deep; flatten the structure")
         if kind == "AliasEvent":
-            return self.alias(event, depth)
+            return self.alias(event, path, depth)
         self.spend(event, 1)
+        start = len(self.placed)
         if kind == "ScalarEvent":
             built: tuple[Any, int, int] = (self.scalar(event), 1, 1)
             line, col = _at(event)
             if event.end_mark is not None and event.end_mark.line + 1 == line:
-                self.scalars[path] = (line, col + (1 if event.style in ("'", '"') else 0))
+                self.place(path, (line, col + (1 if event.style in ("'", '"') else 0)), scalar=True)
             elif event.end_mark is not None and event.style in ("'", '"'):
                 self.long_quote = (line, col, event.end_mark.line + 1)
         elif kind == "SequenceStartEvent":
@@ -116,8 +124,14 @@ class _Builder:
         else:
             raise self.error(event, f"unexpected {kind}")
         if event.anchor is not None:
-            self.anchors[event.anchor] = (*built, _at(event))
+            cut = len(path)
+            inside = [(where[cut:], scalar, at) for where, scalar, at in self.placed[start:]]
+            self.anchors[event.anchor] = _Anchor(*built, _at(event), inside)
         return built
+
+    def place(self, path: Path_, at: tuple[int, int], *, scalar: bool = False) -> None:
+        (self.scalars if scalar else self.positions)[path] = at
+        self.placed.append((path, scalar, at))
 
     def sequence(self, events: Iterator[Any], path: Path_, depth: int) -> tuple[Any, int, int]:
         items: list[Any] = []
@@ -126,7 +140,7 @@ class _Builder:
             if type(event).__name__ == "SequenceEndEvent":
                 break
             child = (*path, len(items))
-            self.positions[child] = _at(event)
+            self.place(child, _at(event))
             value, n, h = self.node(event, events, child, depth + 1)
             items.append(value)
             size, height = size + n, max(height, h + 1)
@@ -134,43 +148,103 @@ class _Builder:
 
     def mapping(self, events: Iterator[Any], path: Path_, depth: int) -> tuple[Any, int, int]:
         out: dict[str, Any] = {}
+        merged: list[_Anchor] = []
+        merge_at: tuple[int, int] | None = None
         size, height = 1, 1
         for event in events:
             if type(event).__name__ == "MappingEndEvent":
                 break
+            if _is_merge_key(event):
+                if merge_at is not None:
+                    raise self.error(event, f"a second merge key << (the first at line {merge_at[0]}); "
+                                            "merge several mappings with one: <<: [*a, *b]")
+                self.spend(event, 1)
+                merge_at = _at(event)
+                merged = self.merge_sources(next(events), events, path, depth)
+                size += sum(m.size for m in merged)
+                height = max([height, *(m.height for m in merged)])
+                continue
             key = self.key(event)
             child = (*path, key)
             if key in out:
                 line, _ = self.positions[child]
                 raise self.error(event, f"duplicate key {key!r} (first at line {line}); keep one")
-            self.positions[child] = _at(event)
+            self.place(child, _at(event))
             value, n, h = self.node(next(events), events, child, depth + 1)
             out[key] = value
             size, height = size + n, max(height, h + 1)
+        for source in merged:  # the mapping's own keys win, then the earlier merged mapping
+            for key, value in source.value.items():
+                if key not in out:
+                    out[key] = value
+                    self.relocate(source, (key,), path)
         return out, size, height
+
+    def merge_sources(self, event: Any, events: Iterator[Any], path: Path_, depth: int) -> list[_Anchor]:
+        """The mappings a merge key names: one alias or mapping, or a list of them (ruamel.yaml's rule)."""
+        kind = type(event).__name__
+        if kind == "SequenceStartEvent":
+            self.check_tag(event, "seq")
+            self.spend(event, 1)
+            sources: list[_Anchor] = []
+            for item in events:
+                if type(item).__name__ == "SequenceEndEvent":
+                    return sources
+                sources.append(self.merge_source(item, events, path, depth))
+        return [self.merge_source(event, events, path, depth)]
+
+    def merge_source(self, event: Any, events: Iterator[Any], path: Path_, depth: int) -> _Anchor:
+        kind = type(event).__name__
+        if kind == "AliasEvent":
+            self.alias(event, None, depth)
+            source = self.anchors[event.anchor]
+        else:
+            scratch = (*path, _MERGE)
+            start = len(self.placed)
+            value, size, height = self.node(event, events, scratch, depth)
+            inside = [(where[len(scratch):], scalar, at) for where, scalar, at in self.placed[start:]]
+            for where, scalar, _ in self.placed[start:]:
+                (self.scalars if scalar else self.positions).pop(where, None)
+            del self.placed[start:]  # placed again where its keys are merged
+            source = _Anchor(value, size, height, _at(event), inside)
+        if not isinstance(source.value, dict):
+            found = "a list" if isinstance(source.value, list) else "a plain value"
+            raise self.error(event, f"<< merges a mapping (or a list of mappings), but this is {found}; "
+                                    "point it at a mapping: <<: *defaults")
+        return source
+
+    def relocate(self, source: _Anchor, prefix: Path_, path: Path_) -> None:
+        """Place what ``source`` holds under ``prefix`` at ``path``, where it was written."""
+        cut = len(prefix)
+        for where, scalar, at in source.inside:
+            if where[:cut] == prefix:
+                self.place((*path, *where), at, scalar=scalar)
 
     def key(self, event: Any) -> str:
         kind = type(event).__name__
-        if kind == "AliasEvent" and event.anchor in self.anchors and not isinstance(self.anchors[event.anchor][0], (dict, list)):
-            return str(self.anchors[event.anchor][0])
+        if kind == "AliasEvent" and event.anchor in self.anchors and not isinstance(self.anchors[event.anchor].value, (dict, list)):
+            return str(self.anchors[event.anchor].value)
         if kind != "ScalarEvent":
             raise self.error(event, "a key must be a plain value, not a list or a mapping")
         self.spend(event, 1)
         self.check_tag(event, "str")
         return str(event.value)
 
-    def alias(self, event: Any, depth: int) -> tuple[Any, int, int]:
+    def alias(self, event: Any, path: Path_ | None, depth: int) -> tuple[Any, int, int]:
         if event.anchor not in self.anchors:
             raise self.error(event, f"*{event.anchor} refers to no anchor; define &{event.anchor} before it")
-        value, size, height, (line, col) = self.anchors[event.anchor]
-        if depth + height - 1 > self.budget.max_depth:
+        anchor = self.anchors[event.anchor]
+        line, col = anchor.where
+        if depth + anchor.height - 1 > self.budget.max_depth:
             raise self.error(event, f"expanding *{event.anchor} (anchored at {line}:{col}) nests more than "
                                     f"{self.budget.max_depth} levels deep; flatten the structure")
-        self.nodes += size
+        self.nodes += anchor.size
         if self.nodes > self.budget.max_nodes:
             raise self.error(event, f"expanding *{event.anchor} (anchored at {line}:{col}) makes more than "
                                     f"{self.budget.max_nodes:,} values, an alias bomb; remove the anchors and aliases that multiply")
-        return value, size, height
+        if path is not None:
+            self.relocate(anchor, (), path)
+        return anchor.value, anchor.size, anchor.height
 
     def spend(self, event: Any, cost: int) -> None:
         self.nodes += cost
@@ -204,6 +278,26 @@ class _Builder:
     def error(self, event: Any, message: str) -> DocumentError:
         line, col = _at(event)
         return DocumentError(Problem(self.name, line, col, "$", message))
+
+
+@dataclass(frozen=True)
+class _Anchor:
+    """An anchored node: its value, the values it holds, its height, where it is, and the positions inside it."""
+
+    value: Any
+    size: int
+    height: int
+    where: tuple[int, int]
+    inside: list[tuple[Path_, bool, tuple[int, int]]]
+
+
+_MERGE = "<<"  # where an inline mapping after << is built before its keys are merged
+
+
+def _is_merge_key(event: Any) -> bool:
+    if type(event).__name__ != "ScalarEvent" or event.value != "<<" or event.style is not None:
+        return False
+    return event.tag in (None, CORE + "merge")
 
 
 def _at(event: Any) -> tuple[int, int]:

@@ -9,11 +9,12 @@ from ops.actions.base import UndoCall
 from ops.engine import template
 from ops.engine.contract import diff
 from ops.engine.model import Check, Step, UndoStep
-from ops.engine.outcome import Record, Status, Verdict, displayable
+from ops.engine.outcome import Record, Status, displayable
+from ops.engine.saved_plan import claim
 from ops.engine.probe import action_for, call, describe, observe, record_for, validate_args
 from ops.engine.state import Completed, RunState
-from ops.engine.verdict import judge
 from ops.errors import InputError, PlanStale
+from ops.judge.verdict import Verdict, judge
 
 __all__ = ["VerifyResult", "apply_write", "undo_all", "verify"]
 
@@ -39,6 +40,8 @@ def apply_write(run: RunState, step: Step, record: Record) -> bool:
         run.completed.append(Completed(step, record.args, outputs))  # it reached the service: it counts as a change
     elif reasons:
         run.uncertain = step.name
+    if outputs is not None:
+        _report_overwrites(run, step, record, outputs)
     run.current = None
     run.scope["steps"][step.name] = {"outputs": outputs or {}, "status": record.status, "finished_at": _now()}
     run.log("step-end", name=step.name, outcome=record.status, outputs=outputs, message=record.message,
@@ -48,6 +51,26 @@ def apply_write(run: RunState, step: Step, record: Record) -> bool:
         fail(run, step.name, record.message)
         return False
     return True
+
+
+def _report_overwrites(run: RunState, step: Step, record: Record, outputs: dict[str, Any]) -> None:
+    """A deployment re-read after ours (ops.cloudflare._overwrites) that shows someone else's: said and journaled."""
+    result = outputs.get("result")
+    if not isinstance(result, dict) or "overwrite_check" not in result:
+        return
+    notes = [f"overwrote a deployment made at {d.get('created_on')} by {d.get('author_email') or 'someone'} "
+             f"({d.get('id')}, version {', '.join(map(str, d.get('version_ids') or [])) or '?'})"
+             for d in result.get("overwrote") or []]
+    notes += [f"a deployment made at {d.get('created_on')} by {d.get('author_email') or 'someone'} ({d.get('id')}) "
+              "replaced ours afterwards" for d in result.get("superseded_by") or []]
+    if result["overwrite_check"] != "checked":
+        notes.append(f"could not tell whether it overwrote another deployment: {result['overwrite_check']}")
+    if not notes:
+        return
+    run.log("overwrote", name=step.name, overwrote=result.get("overwrote"), superseded_by=result.get("superseded_by"),
+            check=result["overwrite_check"])
+    record.message = "; ".join(m for m in (record.message, *notes) if m)
+    run.notices.extend(f"{step.name} {note}" for note in notes)
 
 
 def guard(run: RunState, step: Step) -> None:
@@ -71,6 +94,14 @@ def guard(run: RunState, step: Step) -> None:
         changes = diff(planned.get(step.name), now)
         raise PlanStale(f"refused before {step.name!r}: it no longer does what the saved plan says "
                         f"({'; '.join(changes)}); make a new plan with --dry-run --plan-out")
+    _claim_plan(run)
+
+
+def _claim_plan(run: RunState) -> None:
+    """A saved plan's first write claims it: no other run (nor this one, later) applies it again."""
+    nonce = run.req.plan_nonce
+    if nonce is not None and claim(run.req.journal_dir, nonce, run.outcome.run_id, run.req.plan_expires_at):
+        run.log("plan-applied", nonce=nonce)
 
 
 def _reread(run: RunState, step: Step) -> list[str]:

@@ -62,6 +62,14 @@ class Entry:
         return fresh
 
 
+@dataclass
+class _Compiled:
+    """An entry just compiled, with the data the cache stores beside it."""
+
+    entry: Entry
+    data: dict[str, Any] | None = None
+
+
 def default_dir() -> Path:
     env = os.environ.get("OPS_REMEDIATIONS_DIR")
     if env:
@@ -80,8 +88,10 @@ def discover(folder: Path | None = None, only: set[str] | None = None) -> list[E
     (``rollback.yaml`` for ``rollback``) defines it: that file wins any clash of
     names, so no other file can change the outcome. Otherwise every spec is read.
     """
+    from ops.engine.check import spec_files
+
     folder = folder or default_dir()
-    files = sorted(p for p in folder.glob("*.y*ml") if p.suffix in (".yaml", ".yml"))
+    files = spec_files([folder])
     cache = _Cache(folder)
     entries = _named(files, cache, only) if only else None
     if entries is None:
@@ -111,62 +121,56 @@ def _stat(path: Path) -> list[int]:
 
 
 def _entry(path: Path, cache: _Cache) -> Entry:
+    """The file's entry: from the cache when its stat or its digest is known, else compiled from the bytes read once."""
     stat = _stat(path)
     unchanged = cache.by_stat(str(path), stat)
     if unchanged is not None:
         return unchanged
     from ops.documents.problem import DocumentError
-    from ops.documents.source import read_bytes
-    from ops.engine.load import MAX_BYTES
+    from ops.engine.check import display_name
+    from ops.engine.load import read_spec
 
+    display = display_name(path)
     try:
-        raw = read_bytes(path, max_bytes=MAX_BYTES, what="spec", display=_display(path))
+        raw = read_spec(path, display=display)
     except DocumentError as exc:
         return Entry(path.stem, str(path), "", problems=[str(exc.problem)])
     digest = hashlib.sha256(raw).hexdigest()
     cached = cache.get(str(path), digest)
-    if cached is None:
-        cached = _validate(path, digest)
-    cached.stat = stat
-    cache.put(cached)
-    return cached
+    compiled = _Compiled(cached) if cached is not None else _compile(path, raw, digest, display)
+    compiled.entry.stat = stat
+    cache.put(compiled)
+    return compiled.entry
 
 
-def _validate(path: Path, digest: str) -> Entry:
-    from ops.engine.check import check_file
+def _compile(path: Path, raw: bytes, digest: str, display: str) -> _Compiled:
+    from ops.engine.check import compile_spec
 
-    display = _display(path)
-    checked = check_file(path, display=display)
+    checked = compile_spec(path, raw, display)
     if not checked.ok:
-        return Entry(path.stem, str(path), digest, problems=[str(p) for p in checked.problems])
+        return _Compiled(Entry(path.stem, str(path), digest, problems=[str(p) for p in checked.problems]))
     spec = checked.spec
     params = {name: p.model_dump(mode="json") for name, p in spec.params.items()}
     entry = Entry(spec.name, str(path), digest, spec.summary, params, [], True, name_at=list(checked.name_at))
-    entry._fresh_data = checked.data  # type: ignore[attr-defined]
-    return entry
-
-
-def _display(path: Path) -> str:
-    from ops.engine.check import display_name
-
-    return display_name(path)
+    return _Compiled(entry, checked.data)
 
 
 def _dedupe(entries: list[Entry]) -> list[Entry]:
-    """One task per name. The file named after a spec wins a clash, then the first file; the others are broken."""
-    owners: dict[str, Entry] = {}
-    for entry in sorted((e for e in entries if e.ok), key=lambda e: (Path(e.path).stem != e.name, e.path)):
-        owner = owners.setdefault(entry.name, entry)
-        if owner is not entry:
-            line, col = entry.name_at
-            entry.problems = [f"{_display(Path(entry.path))}:{line}:{col}: $.name: {entry.name!r} is already the name of "
-                              f"{_display(Path(owner.path))}, which keeps it; names must be unique: rename this one"]
-            entry.valid = False
-    taken = set(owners)
+    """One task per name (``ops.engine.check.name_owners``); a file that loses its name is broken."""
+    from ops.engine.check import display_name, name_owners, name_taken
+
+    valid = [e for e in entries if e.ok]
+    for entry, owner in zip(valid, name_owners([(e.name, Path(e.path)) for e in valid])):
+        if owner is not None:
+            kept = valid[owner]
+            taken = name_taken(entry.name, display_name(Path(entry.path)), (entry.name_at[0], entry.name_at[1]),
+                               display_name(Path(kept.path)), kept.name_at[0])
+            entry.problems, entry.valid = [str(taken)], False
+    taken_names = {e.name for e in entries if e.ok}
     for entry in entries:
         if not entry.ok:
-            entry.name = _free(Path(entry.path).stem, taken)
-            taken.add(entry.name)
+            entry.name = _free(Path(entry.path).stem, taken_names)
+            taken_names.add(entry.name)
     return entries
 
 
@@ -216,17 +220,17 @@ class _Cache:
             return None
         return Entry(**raw)
 
-    def put(self, entry: Entry) -> None:
+    def put(self, compiled: _Compiled) -> None:
+        entry = compiled.entry
         if self.entries.get(entry.path) == entry.__dict__:
             self.dirty = True  # hashed but unchanged: rewrite, so the file stops looking racy
             return
-        fresh = entry.__dict__.pop("_fresh_data", None)
-        if fresh is not None:
+        if compiled.data is not None:
             data_file = self.file.parent / "data" / f"{entry.digest}.json"
-            if _write(data_file, json.dumps(fresh)):
+            if _write(data_file, json.dumps(compiled.data)):
                 entry.data_file = str(data_file)
             else:
-                entry.data_file = _scratch(fresh)
+                entry.data_file = _scratch(compiled.data)
         self.entries[entry.path] = entry.__dict__.copy()
         self.dirty = True
 

@@ -1,25 +1,27 @@
 """A plan as a contract: what a run may apply, bound to the state it was made from.
 
-The contract holds the target (account, API base, Worker), the params, what
-every precondition saw, and the resolved arguments of every write. Its hash is
-the plan hash. A saved plan (``--plan-out``) stores the contract with its hash;
-``--plan`` refuses a file whose contract does not match its hash (it was
-edited), then, inside the locked run, compares each precondition's facts and
-each write's arguments with the contract immediately before acting, and names
-what changed.
+The contract holds the target (account, API base, Worker), the params, each
+precondition's decision with the facts that matter (what its expectation reads and
+what later items refer to: versions, ids; never a counter nobody refers to), and
+the resolved arguments of every write. Its hash is the plan hash shown to people.
+A saved plan (``ops.engine.saved_plan``) is signed with the target's credential;
+inside the locked run, each precondition's decision and facts and each write's
+arguments are compared with the contract immediately before acting, naming what
+changed.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any
+import re
+from typing import Any, Iterator
 
+from ops.engine.model import Spec
 from ops.engine.outcome import displayable
-from ops.errors import PlanStale
 from ops.targets import Target
 
-__all__ = ["contract_hash", "diff", "facts", "target_identity", "verify_hash"]
+__all__ = ["bound_facts", "bound_paths", "contract_hash", "diff", "facts", "target_identity"]
 
 VOLATILE = frozenset({"elapsed_ms", "headers", "text", "duration_ms", "json", "p50_ms", "p95_ms"})
 
@@ -40,11 +42,46 @@ def contract_hash(contract: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
 
 
-def verify_hash(contract: dict[str, Any], recorded: str, where: str) -> None:
-    actual = contract_hash(contract)
-    if actual != recorded:
-        raise PlanStale(f"{where}: the plan's body does not match its hash ({recorded}, body {actual}): "
-                        "it was edited after it was made; make a new plan with --dry-run --plan-out")
+def bound_facts(spec: Spec, name: str, outputs: Any, decision: str) -> dict[str, Any]:
+    """What a plan binds of one precondition: its decision, and the outputs that matter, by path."""
+    bound: dict[str, Any] = {"decision": str(decision)}
+    for path in bound_paths(spec, name):
+        bound[path or "outputs"] = facts(_dig(outputs, path))
+    return bound
+
+
+def bound_paths(spec: Spec, name: str) -> list[str]:
+    """The output paths of precondition ``name`` that its expectation reads or any item refers to ("": all)."""
+    pre = next(p for p in spec.preconditions if p.name == name)
+    paths = set(pre.expect)
+    ref = re.compile(r"steps\." + re.escape(name) + r"\.outputs(?:\.([A-Za-z0-9_\-]+(?:\.[A-Za-z0-9_\-]+)*))?")
+    for text in _strings(spec.model_dump(mode="json", by_alias=True)):
+        paths.update(ref.findall(text))
+    return sorted(paths)
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield str(key)
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
+def _dig(outputs: Any, path: str) -> Any:
+    value = outputs
+    for part in path.split(".") if path else ():
+        if isinstance(value, dict):
+            value = value.get(part)
+        elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
+            value = value[int(part)]
+        else:
+            return None
+    return value
 
 
 def diff(planned: Any, now: Any, path: str = "", limit: int = 3) -> list[str]:

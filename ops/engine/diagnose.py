@@ -18,12 +18,12 @@ from ops.actions.base import Context
 from ops.engine.catalog import Entry
 from ops.engine.model import Probe, Spec
 from ops.engine.params import resolve_params
-from ops.engine.outcome import Verdict
 from ops.engine.probe import probe_once
 from ops.engine.state import scope_for
 from ops.engine.template import UNKNOWN
 from ops.engine.triage import Change, Diagnosis, rank
 from ops.errors import InputError, OpsError
+from ops.judge.verdict import Verdict
 from ops.targets import Target
 
 __all__ = ["ACCOUNT_ACTIONS", "Finding", "diagnose", "diagnosis"]

@@ -34,12 +34,18 @@ _current_run: str | None = None
 
 
 def default_dir() -> Path:
+    """OPS_JOURNAL_DIR, or `.journal` beside targets.toml, which is never followed through a symlink."""
     env = os.environ.get("OPS_JOURNAL_DIR")
     if env:
         return Path(env)
+    from ops.errors import InputError
     from ops.targets import find_targets_file
 
-    return find_targets_file().parent / ".journal"
+    folder = find_targets_file().parent / ".journal"
+    if folder.is_symlink():
+        raise InputError(f"{folder} is a symlink (to {os.readlink(folder)}): the journal is not written through "
+                         f"a link someone could have planted; remove it, or name it: OPS_JOURNAL_DIR={folder}")
+    return folder
 
 
 def new_run_id(spec_name: str) -> str:
@@ -82,7 +88,7 @@ class Journal:
             os.close(fd)
 
     def _open(self) -> int:
-        flags = os.O_RDWR | os.O_APPEND | os.O_CLOEXEC  # read: to see whether the last line is whole | getattr(os, "O_NOFOLLOW", 0)
+        flags = os.O_RDWR | os.O_APPEND | os.O_CLOEXEC | os.O_NOFOLLOW  # read: to see whether the last line is whole
         if self._created:
             return os.open(self.path, flags)
         fresh = not self.folder.exists()

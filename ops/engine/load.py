@@ -15,7 +15,7 @@ from typing import Any
 
 from ops.documents.problem import DocumentError, Path_, Problem
 
-__all__ = ["Loaded", "MAX_BYTES", "MAX_DEPTH", "MAX_NODES", "load_yaml"]
+__all__ = ["Loaded", "MAX_BYTES", "MAX_DEPTH", "MAX_NODES", "parse_spec", "read_spec"]
 
 MAX_BYTES = 64 * 1024
 MAX_NODES = 3_000
@@ -46,13 +46,21 @@ class Loaded:
         return Problem(self.file, line, col, json_path, message)
 
 
-def load_yaml(path: Path, *, display: str | None = None, root: Path | None = None) -> Loaded:
-    from ops.documents import yaml
+def read_spec(path: Path, *, display: str | None = None, root: Path | None = None) -> bytes:
+    """The spec file's bytes, read once, under the reading policy; a ``DocumentError`` says why not."""
+    from ops.documents.source import read_bytes
 
-    loaded = Loaded(display or str(path))
+    return read_bytes(path, max_bytes=MAX_BYTES, what="spec", display=display, root=root)
+
+
+def parse_spec(raw: bytes, name: str) -> Loaded:
+    """The spec's data and positions from bytes already read; a problem is collected, not raised."""
+    from ops.documents import yaml
+    from ops.documents.source import decode
+
+    loaded = Loaded(name)
     try:
-        document = yaml.load_yaml(path, yaml.Budget(MAX_BYTES, MAX_NODES, MAX_DEPTH), what="spec",
-                                  display=loaded.file, root=root)
+        document = yaml.parse_yaml(decode(raw, name, what="spec"), yaml.Budget(MAX_BYTES, MAX_NODES, MAX_DEPTH))
     except DocumentError as exc:
         loaded.problems.append(exc.problem)
         return loaded

@@ -17,7 +17,7 @@ SecretSource = Literal["env", "stdin", "file", "generate"]
 
 NAME_PATTERN = r"^[a-z][a-z0-9]*(?:[-_][a-z0-9]+)*$"
 PARAM_PATTERN = r"^[a-z][a-z0-9_]*$"
-RESERVED_FLAGS = frozenset({"dry_run", "yes", "json", "plan", "plan_out", "target", "save_value", "deadline"})  # ops.cli's BUILTIN_FLAGS
+RESERVED_FLAGS = frozenset({"dry_run", "yes", "json", "plan", "plan_out", "plan_ttl", "target", "save_value", "deadline"})  # ops.cli's BUILTIN_FLAGS
 
 
 class _Strict(BaseModel):
@@ -52,7 +52,7 @@ class Param(_Strict):
 
 
 UndoTrigger = Literal["step-failed", "verify-failed"]
-Matcher = Any  # a literal (equality) or {op: value}; ops in ops.engine.expect
+Matcher = Any  # a literal (equality) or {op: value}; ops in ops.judge.expect
 
 
 class Check(_Strict):

@@ -8,15 +8,7 @@ from typing import Any
 
 from ops.engine.template import UNKNOWN
 
-__all__ = ["EXIT", "Outcome", "Record", "Status", "Verdict", "displayable"]
-
-
-class Verdict(StrEnum):
-    """What one check concluded from its observation."""
-
-    PASSED = "passed"              # evidence that all is well
-    FAILED = "failed"              # evidence that something is bad
-    INCONCLUSIVE = "inconclusive"  # no evidence either way: a field missing, analytics not caught up
+__all__ = ["EXIT", "Outcome", "Record", "Status", "displayable", "status_of"]
 
 
 class Status(StrEnum):
@@ -44,6 +36,15 @@ EXIT: dict[str, int] = {
     Status.PRECONDITION_FAILED: 3, Status.REFUSED: 3, Status.STALE_PLAN: 3, Status.LOCKED: 3,
     Status.INTERRUPTED: 130, Status.TERMINATED: 143,
 }
+
+
+def status_of(exc: Exception) -> Status:
+    """How a run (or a command) that stopped on ``exc`` ended."""
+    from ops.errors import ConfirmationRefused, InputError, LockHeld, PlanStale, PreconditionFailed
+
+    kinds = ((LockHeld, Status.LOCKED), (PlanStale, Status.STALE_PLAN), (ConfirmationRefused, Status.REFUSED),
+             (PreconditionFailed, Status.PRECONDITION_FAILED), (InputError, Status.BAD_INPUT))
+    return next((status for kind, status in kinds if isinstance(exc, kind)), Status.FAILED)
 
 
 @dataclass

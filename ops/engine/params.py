@@ -20,7 +20,6 @@ from ops import redact
 from ops.engine.model import Param
 from ops.engine.template import UNKNOWN
 from ops.errors import InputError
-from ops.flag_values import unprotect
 
 __all__ = ["SecretValue", "read_source", "resolve_params"]
 
@@ -63,8 +62,6 @@ def resolve_params(spec_params: Mapping[str, Param], given: Mapping[str, Any], *
     problems: list[str] = []
     for name, param in spec_params.items():
         raw = given.get(name)
-        if isinstance(raw, str):
-            raw = unprotect(raw)  # a value given as `--flag=--text` (see ops.cli.argv)
         if raw is None or raw == "":
             raw = param.default
         flag = origins.get(name) or "--" + name.replace("_", "-")

@@ -1,7 +1,7 @@
 """Calling an action: resolve its arguments, check its effect, observe, and judge.
 
 Every item (precondition, step, check, undo) goes through ``call``. Read-only
-items then get a verdict from ``ops.engine.verdict``; writes pass when their
+items then get a verdict from ``ops.judge.verdict``; writes pass when their
 expectations hold.
 """
 
@@ -15,12 +15,12 @@ from ops import actions
 from ops.actions.base import Action
 from ops.engine import template
 from ops.engine.model import EFFECT_RANK, Check, Step, UndoStep
-from ops.engine.outcome import Outcome, Record, Verdict, displayable
+from ops.engine.outcome import Outcome, Record, displayable
 from ops.engine.params import MissingSecret, SecretValue
 from ops.engine.state import Request, RunState
 from ops.engine.template import UNKNOWN
-from ops.engine.verdict import Judgement, judge
 from ops.errors import InputError, OpsError
+from ops.judge.verdict import Judgement, Verdict, judge
 
 __all__ = ["KnownAfterApply", "Observed", "action_for", "call", "describe", "has_unknown", "observe", "probe_once",
            "record_for", "validate_args"]
@@ -82,6 +82,7 @@ def call(run: RunState, item: Item, record: Record, retries: int = 0) -> tuple[d
     attempts = 1 + (retries if action.safe_to_retry(args) else 0)
     wanted = template.resolve(item.expect, run.scope)
     last: tuple[dict[str, Any] | None, str | None] = (None, None)
+    refusals: list[str | None] = []  # per failed attempt of a write: the API's definite refusal, or None
     for attempt in range(attempts):
         step_ctx = run.ctx.for_step(item.timeout)
         try:
@@ -91,19 +92,34 @@ def call(run: RunState, item: Item, record: Record, retries: int = 0) -> tuple[d
             raise  # bad input is not a failed attempt: stop with exit 2
         except OpsError as exc:
             outputs, error = None, str(exc)
+            refusals.append(refusal(exc))
         finally:
             run.ctx.adopt(step_ctx)
         if declared != "read" and outputs is not None and outputs.get("error") and outputs.get("status") is None:
             error = f"{action.describe(args)}: {outputs['error']}"  # a write with no answer may have applied
             outputs = None
+            refusals.append(None)
         last = (outputs, error)
+        if outputs is not None:
+            refusals.append(None)  # it reached the service
         if outputs is not None and judge(outputs, wanted, strict_failing=False).verdict is Verdict.PASSED:
             break
         if attempt + 1 < attempts:
             run.log("retry", name=item.name, attempt=attempt + 1, message=error or "expectations not met")
             if run.ctx.cancel.wait(min(2 ** attempt, 10)):
                 break
+    if declared != "read" and last[0] is None and refusals and all(refusals):
+        run.refused[item.name] = str(refusals[-1])
     return last
+
+
+def refusal(exc: OpsError) -> str | None:
+    """A definite "no" from the API (a 4xx other than a timeout): the write was not applied."""
+    from ops.errors import ApiError
+
+    if isinstance(exc, ApiError) and 400 <= exc.status < 500 and exc.status != 408:
+        return f"HTTP {exc.status}, code {exc.code}"
+    return None
 
 
 def action_for(name: str) -> Action:

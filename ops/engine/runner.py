@@ -5,7 +5,7 @@ is never executed in a plan, and the HTTP clients of a plan refuse mutating
 requests at the transport. Nothing here prints; progress goes to an observer.
 
     runner    the run's lifecycle: lock, journal, preconditions, the outcome
-    probe     calling an action, and judging what it saw (ops.engine.verdict)
+    probe     calling an action, and judging what it saw (ops.judge.verdict)
     plan      dry-run: writes resolved and shown with their undo; the contract
     apply     real run: guarded writes, verification to a deadline, undo by policy
 """
@@ -15,16 +15,16 @@ from __future__ import annotations
 from ops.actions.base import Context
 from ops.engine import template
 from ops.engine.apply import VerifyResult, apply_write, fail, undo_all, verify
-from ops.engine.contract import diff, facts, target_identity
+from ops.engine.contract import bound_facts, diff, target_identity
 from ops.engine.journal import Journal, new_run_id
 from ops.engine.lock import TargetLock
 from ops.engine.model import Precondition, Step
-from ops.engine.outcome import Outcome, Record, Status, Verdict, displayable
+from ops.engine.outcome import Outcome, Record, Status, displayable, status_of
 from ops.engine.plan import contract, hash_of, plan_checks, plan_summary, plan_write
 from ops.engine.probe import KnownAfterApply, observe, record_for
 from ops.engine.state import Request, RunState, scope_for
-from ops.errors import (ConfirmationRefused, InputError, JournalError, LockHeld, OpsError, PlanStale,
-                        PreconditionFailed, Terminated)
+from ops.errors import ConfirmationRefused, JournalError, OpsError, PlanStale, Terminated
+from ops.judge.verdict import Verdict
 
 __all__ = ["Request", "execute", "scope_for"]
 
@@ -37,12 +37,13 @@ def execute(req: Request) -> Outcome:
     journal = None if req.dry_run else Journal(req.journal_dir, new_run_id(req.spec.name))
     run = RunState(req, outcome, ctx, journal, scope_for(req.target, req.params))
     lock = None
+    crash: Exception | None = None
     try:
         try:
             if journal is not None:
                 outcome.run_id, outcome.journal = journal.run_id, str(journal.path)
                 if req.spec.lock:
-                    lock = TargetLock.for_target(req.journal_dir, req.target.name, req.target.worker)
+                    lock = TargetLock.for_worker(req.journal_dir, req.target.account_id, req.target.worker)
                     lock.acquire(req.spec.name, journal.run_id)
                 run.log("run-start", spec=req.spec.name, digest=req.spec_digest, target=req.target.header(),
                         params=req.params, stale_lock=bool(lock and lock.stale), plan=bool(req.plan))
@@ -55,18 +56,24 @@ def execute(req: Request) -> Outcome:
             _journal_failed(run, exc)
         except OpsError as exc:
             _refused(run, exc)
+        except Exception as exc:  # a bug: undo by phase and end the journal; the boundary then reports it
+            crash = exc
+            _crashed(run, exc)
         finally:
             ctx.close()
             if lock is not None:
                 lock.release()
-        if req.dry_run:
+        if req.dry_run and crash is None:
             outcome.plan_hash = hash_of(run)
             outcome.contract = contract(run)
         _log_end(run)
         _notify(run, "run-end")
-    except KeyboardInterrupt as exc:  # a second signal during the wind-down: still say how it ended
-        _interrupted(run, isinstance(exc, Terminated))
+    except KeyboardInterrupt as exc:  # a second signal during the wind-down: still say how it ended, undo no more
+        _interrupted(run, isinstance(exc, Terminated), undo=False)
         _log_end(run)
+    if crash is not None:
+        crash.add_note(f"state left: {outcome.state_left}")
+        raise crash
     return outcome
 
 
@@ -75,7 +82,8 @@ def _notify(run: RunState, event: str) -> None:
     source = run.req.target.notify
     if run.req.dry_run or not source:
         return
-    from ops.notify import post_quietly, webhook_from
+    from ops.engine.webhook import webhook_from
+    from ops.notify import post_quietly
 
     url = webhook_from(source, where=f"targets.{run.req.target.name}.notify.webhook")
     if url is None:
@@ -107,14 +115,30 @@ def _drive(run: RunState) -> None:
     _confirm(run)
     for step in spec.steps:
         if not _step(run, step):
-            undo_all(run, "step-failed")
+            _undo_failed_step(run)
             return
     if run.req.dry_run:
         plan_checks(run)
         run.outcome.status = Status.PLANNED
         run.outcome.message = plan_summary(run)
         return
+    run.verifying = True
     _conclude(run, verify(run))
+    if run.notices:  # never "verified" alone when the run overwrote someone else's change
+        run.outcome.message += f"; BUT {'; '.join(run.notices)}: check that their change is not lost"
+
+
+def _undo_failed_step(run: RunState) -> None:
+    """Undo after a failed step; a write the API refused outright (a 4xx) changed nothing and is said so."""
+    name = run.outcome.failed_step or ""
+    refusal = run.refused.get(name) if run.uncertain == name else None
+    if refusal:
+        run.uncertain = None
+    undo_all(run, "step-failed")
+    if refusal:
+        rest = run.outcome.state_left
+        run.outcome.state_left = f"refused, nothing changed: the API refused {name!r} ({refusal})" + (
+            "" if rest.startswith("unchanged") else f"; {rest}")
 
 
 def _conclude(run: RunState, result: VerifyResult) -> None:
@@ -155,7 +179,7 @@ def _precondition(run: RunState, pre: Precondition) -> bool:
     except KnownAfterApply as exc:
         return _known_after_apply(run, pre, record, exc.why)
     run.outcome.records.append(record)
-    run.facts[pre.name] = facts(seen.outputs)
+    run.facts[pre.name] = bound_facts(run.req.spec, pre.name, seen.outputs, seen.verdict)
     run.log("precondition", name=pre.name, action=pre.action, args=record.args, outputs=seen.outputs,
             outcome=record.status, message=record.message, duration_ms=record.duration_ms)
     _check_plan_facts(run, pre.name)
@@ -286,43 +310,92 @@ def _changes_made(run: RunState) -> str:
     return f"changed: {', '.join(done)}" if done else "unchanged: nothing needed changing"
 
 
-def _interrupted(run: RunState, terminated: bool) -> None:
+def _interrupted(run: RunState, terminated: bool, undo: bool = True) -> None:
     run.ctx.cancel.set()
     outcome = run.outcome
     outcome.status = Status.TERMINATED if terminated else Status.INTERRUPTED
     done = [d.step.name for d in run.completed]
-    where = f"during {run.current!r}" if run.current else "between steps"
+    current = run.current
+    where = f"during {current!r}" if current else "during verification" if _in_verification(run) else "between steps"
     outcome.message = f"{'terminated (SIGTERM)' if terminated else 'interrupted'} {where}"
-    outcome.state_left = (f"CHANGED: completed {', '.join(done)}; not undone" if done
-                          else "unchanged: no change had been made") + (
-        f"; {run.current!r} may be partly applied" if run.current else "")
     try:
-        run.log("interrupted", current=run.current, completed=done, signal="SIGTERM" if terminated else "SIGINT")
+        run.log("interrupted", current=current, completed=done, signal="SIGTERM" if terminated else "SIGINT")
     except JournalError:
         pass
+    if undo:
+        _undo_by_phase(run, "interrupted")
+    else:
+        outcome.state_left = outcome.state_left or (
+            f"CHANGED: completed {', '.join(done)}; not undone" if done else "unchanged: no change had been made")
+    if current and "may be partly applied" not in outcome.state_left:
+        outcome.state_left += f"; {current!r} may be partly applied"
 
 
 def _journal_failed(run: RunState, exc: JournalError) -> None:
-    """The journal is the first thing that must work: stop before the next change, undo what is safe."""
+    """The journal is the first thing that must work: stop before the next change, undo what the phase allows."""
     outcome = run.outcome
     outcome.journal_error = str(exc)
-    where = run.current or "the next step"
-    outcome.status, outcome.failed_step = Status.FAILED, run.current or outcome.failed_step
-    outcome.message = f"the journal could not be written ({exc}); stopped before {where!r} went further"
-    if run.completed or run.uncertain:
-        undo_all(run, "step-failed")
-    else:
-        outcome.state_left = "unchanged: no change had been made"
+    verifying = _in_verification(run)
+    where = "during verification" if verifying else f"before {run.current or 'the next step'!r} went further"
+    outcome.status, outcome.failed_step = Status.FAILED, run.current or outcome.failed_step or (
+        "verify" if verifying else None)
+    outcome.message = f"the journal could not be written ({exc}); stopped {where}"
+    _undo_by_phase(run, "the journal could not be written")
     outcome.state_left += " (not journaled: the journal cannot be written)"
 
 
 def _refused(run: RunState, exc: OpsError) -> None:
     outcome = run.outcome
-    kinds = ((LockHeld, Status.LOCKED), (PlanStale, Status.STALE_PLAN), (ConfirmationRefused, Status.REFUSED),
-             (PreconditionFailed, Status.PRECONDITION_FAILED), (InputError, Status.BAD_INPUT))
-    outcome.status = next((status for kind, status in kinds if isinstance(exc, kind)), Status.FAILED)
+    outcome.status = status_of(exc)
     outcome.message = str(exc)
-    if run.completed:
-        undo_all(run, "step-failed")
+    _undo_by_phase(run, str(exc))
+
+
+def _crashed(run: RunState, exc: Exception) -> None:
+    outcome = run.outcome
+    outcome.status, outcome.failed_step = Status.FAILED, run.current or outcome.failed_step
+    outcome.message = f"internal error: {type(exc).__name__}: {exc}"
+    current = run.current
+    _undo_by_phase(run, "internal error")
+    if current:
+        outcome.state_left += f"; {current!r} may be partly applied"
+
+
+def _in_verification(run: RunState) -> bool:
+    """Whether the steps are over: verifying, or the last step finished (even if its end was not journaled)."""
+    if run.verifying:
+        return True
+    status = {r.name: r.status for r in run.outcome.records if r.kind == "step"}
+    steps = run.req.spec.steps
+    return bool(steps) and run.current is None and all(status.get(s.name) in ("done", "skipped", Verdict.PASSED)
+                                                       for s in steps)
+
+
+def _undo_by_phase(run: RunState, why: str) -> None:
+    """Undo what the phase the run stopped in allows: a step's failure undoes by `step-failed`; a verification
+    that never reached a verdict undoes nothing (neither the steps nor the verification failed)."""
+    if _in_verification(run):
+        _kept(run, why)
+    elif run.completed or run.uncertain:
+        try:
+            undo_all(run, "step-failed")
+        except JournalError as exc:  # the journal broke while undoing: it is silent now, so finish the undo
+            run.outcome.journal_error = run.outcome.journal_error or str(exc)
+            undo_all(run, "step-failed")
     else:
-        outcome.state_left = "unchanged: no change had been made"
+        run.outcome.state_left = "unchanged: no change had been made"
+
+
+def _kept(run: RunState, why: str) -> None:
+    done = [d.step.name for d in run.completed]
+    if not done:
+        run.outcome.state_left = "unchanged: nothing needed changing"
+        return
+    run.outcome.state_left = (f"CHANGED: kept {', '.join(done)} (the run stopped during verification, before a "
+                              "verdict; a stopped verification is no reason to undo)")
+    try:
+        for name in done:
+            run.log("undo-skipped", of=name, trigger="verification-stopped",
+                    reason=f"{why}: the steps had completed and the verification reached no verdict")
+    except JournalError as exc:
+        run.outcome.journal_error = run.outcome.journal_error or str(exc)

@@ -30,6 +30,8 @@ class Request:
     confirm: Callable[[str], bool] | None = None
     observer: Observer | None = None
     plan: dict[str, Any] | None = None  # a saved plan's contract (`--plan`): the run applies exactly it, or refuses
+    plan_nonce: str | None = None  # the saved plan's nonce, claimed before its first write (ops.engine.saved_plan)
+    plan_expires_at: str | None = None  # and when it expires: checked again at that claim
     progress: Callable[[str], None] | None = None
     deadline: float | None = None  # the verification's deadline, instead of the spec's (--deadline)
 
@@ -53,9 +55,12 @@ class RunState:
     completed: list[Completed] = field(default_factory=list)
     current: str | None = None
     uncertain: str | None = None  # a write that failed without an answer: it may have applied
+    refused: dict[str, str] = field(default_factory=dict)  # writes the API definitely refused (a 4xx): not applied
+    verifying: bool = False  # the steps are over: whatever ends the run now is no step's failure
     facts: dict[str, Any] = field(default_factory=dict)        # what each precondition saw (the plan's contract)
     step_args: dict[str, Any] = field(default_factory=dict)    # each write's resolved arguments, as shown
     journal_error: str | None = None
+    notices: list[str] = field(default_factory=list)  # what the outcome must say whatever the verdict (an overwrite)
 
     def emit(self, event: str, record: Record) -> None:
         if self.req.observer is not None:

@@ -64,51 +64,16 @@ def _version(version: dict[str, Any], live: set[str]) -> dict[str, Any]:
             "source": metadata.get("source"), "live": version["id"] in live}
 
 
-RESOURCE_KINDS = {"kv_namespace": "namespace_id", "r2_bucket": "bucket_name", "queue": "queue_name", "d1": "database_id"}
-
-
 def _bindings(client: CloudflareClient, script: str, version_ids: list[str]) -> list[dict[str, Any]]:
     """Each live version's bindings; a resource binding (KV, R2, queue, D1) says whether the resource exists."""
+    from ops.cloudflare.operations import bindings_presence
+
     rows: list[dict[str, Any]] = []
-    lists: dict[str, set[tuple[str, str]]] = {}
     for version_id in version_ids:
-        resources = (_api.get_version(client, script, version_id).get("resources") or {})
-        for binding in resources.get("bindings") or []:
-            if not isinstance(binding, dict):
-                continue
-            kind = str(binding.get("type"))
-            row = {"version_id": version_id, "name": binding.get("name"), "type": kind}
-            if kind in RESOURCE_KINDS:
-                ref = _reference(binding)
-                row["resource"] = ref[0] + (f" ({ref[1]})" if ref[1] not in ("", "default") else "")
-                row["exists"] = ref in _existing(client, kind, ref, lists)
-            rows.append(row)
+        resources = _api.get_version(client, script, version_id).get("resources") or {}
+        bound = [b for b in resources.get("bindings") or [] if isinstance(b, dict)]
+        rows += [{"version_id": version_id, **row} for row in bindings_presence(client, bound)]
     return rows
-
-
-def _reference(binding: dict[str, Any]) -> tuple[str, str]:
-    kind = str(binding["type"])
-    if kind == "r2_bucket":
-        return str(binding.get("bucket_name")), str(binding.get("jurisdiction") or "default")
-    if kind == "d1":
-        return str(binding.get("database_id") or binding.get("id")), ""
-    return str(binding.get(RESOURCE_KINDS[kind])), ""
-
-
-def _existing(client: CloudflareClient, kind: str, ref: tuple[str, str],
-              lists: dict[str, set[tuple[str, str]]]) -> set[tuple[str, str]]:
-    key = f"{kind}:{ref[1]}" if kind == "r2_bucket" else kind
-    if key not in lists:
-        if kind == "kv_namespace":
-            lists[key] = {(str(n["id"]), "") for n in _api.list_kv_namespaces(client)}
-        elif kind == "r2_bucket":
-            lists[key] = {(str(b["name"]), str(b.get("jurisdiction") or "default"))
-                          for b in _api.list_r2(client, [ref[1]])}
-        elif kind == "queue":
-            lists[key] = {(str(q["queue_name"]), "") for q in _api.list_queues(client)}
-        else:
-            lists[key] = {(str(d.get("uuid")), "") for d in _api.list_d1(client)}
-    return lists[key]
 
 
 def _runs(journal: Path, script: str, header: str) -> list[dict[str, Any]]:

@@ -15,11 +15,11 @@ from typing import Any, Iterator
 from ops import actions
 from ops.documents.shape import BOOLEAN, INTEGER, NUMBER, STRING, Shape, check_value, shape_of_value, walk
 from ops.engine import template
-from ops.engine.expect import OPERATORS
 from ops.engine.load import Loaded
 from ops.engine.model import EFFECT_RANK, RESERVED_FLAGS, Check, Param, Probe, Spec, Step, UndoStep
 from ops.engine.problems import Path_, Problem, did_you_mean, json_path
 from ops.engine.hazards import ADVICE, secret_problems, shell_problem
+from ops.judge.expect import OPERATORS
 
 __all__ = ["xref_problems"]
 

@@ -15,17 +15,14 @@ import json
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
-
+from typing import Any, Callable
 
 from ops.errors import InputError
 from ops.sandbox.constants import AI, BOOKS, MANUSCRIPT, MANUSCRIPT_DB, PLAIN, WORKERS, WorkerSpec, worker
+from ops.sandbox.layout import Layout, with_client
 
-if TYPE_CHECKING:
-    from ops.sandbox.manager import Sandbox
-
-Act = Callable[["Sandbox", WorkerSpec], None]
-Check = Callable[["Sandbox", WorkerSpec], bool]
+Act = Callable[[Layout, WorkerSpec], None]
+Check = Callable[[Layout, WorkerSpec], bool]
 SANDBOX_MODULES = Path(__file__).with_name("workers")
 DLQ, JOBS = "enrichment-dlq", "enrichment-jobs"
 WORKER_PLACEHOLDER = '"__WORKER__"'
@@ -45,7 +42,7 @@ class Scenario:
     recovered: Check                    # the sandbox's own view: is the harm gone?
     workers: tuple[WorkerSpec, ...] = (BOOKS,)
 
-    def describe(self, sb: Sandbox, spec: WorkerSpec) -> str:
+    def describe(self, sb: Layout, spec: WorkerSpec) -> str:
         """What it breaks, in the words of the Worker it breaks (the registry's words are the books Worker's)."""
         if spec.source is None:
             return self.breaks
@@ -55,7 +52,7 @@ class Scenario:
             return f"detach the consumer of {consumed_queue(spec)}"
         return self.breaks
 
-    def flags_for(self, sb: Sandbox, spec: WorkerSpec) -> tuple[str, ...]:
+    def flags_for(self, sb: Layout, spec: WorkerSpec) -> tuple[str, ...]:
         """What a rehearsal passes to the remediation on this Worker (the registry's flags are the books Worker's)."""
         if spec.source is not None and self.name == "secret-missing":
             secret = broken_secret(sb, spec)
@@ -83,7 +80,7 @@ class Scenario:
 
 
 def _deploy_module(module: str, message: str) -> Act:
-    def deploy(sb: Sandbox, spec: WorkerSpec) -> None:
+    def deploy(sb: Layout, spec: WorkerSpec) -> None:
         # The Worker's own config, bindings and code, entered through the sandbox's wrapper of its main module.
         entry = wrap_entry(sb, spec, module)
         sb.wrangler("deploy", "--config", spec.config, entry.name, "--message", message, worker=spec)
@@ -91,7 +88,7 @@ def _deploy_module(module: str, message: str) -> Act:
     return deploy
 
 
-def wrap_entry(sb: Sandbox, spec: WorkerSpec, module: str) -> Path:
+def wrap_entry(sb: Layout, spec: WorkerSpec, module: str) -> Path:
     """Write the sandbox's `module` beside the copy's config, importing the Worker's main module (never the team's files)."""
     from ops.documents.config import load_config
     from ops.documents.wrangler_config import TOP, effective
@@ -107,11 +104,11 @@ def wrap_entry(sb: Sandbox, spec: WorkerSpec, module: str) -> Path:
     return entry
 
 
-def _answers(sb: Sandbox, spec: WorkerSpec) -> bool:
+def _answers(sb: Layout, spec: WorkerSpec) -> bool:
     return bool(sb.health(spec, timeout=5)["healthy"])
 
 
-def _flush(sb: Sandbox, spec: WorkerSpec) -> None:
+def _flush(sb: Layout, spec: WorkerSpec) -> None:
     import httpx
 
     response = httpx.post(f"{sb.dev_url_of(spec)}/admin/cache/flush",
@@ -127,7 +124,7 @@ def _flush(sb: Sandbox, spec: WorkerSpec) -> None:
 CACHED_READ = {BOOKS.key: "/v1/books/{key}", AI.key: "/ai/summarize?text={key}"}
 
 
-def _warm(sb: Sandbox, spec: WorkerSpec) -> bool:
+def _warm(sb: Layout, spec: WorkerSpec) -> bool:
     """The last popular key answers from the cache (a MISS caches it: ask once after each remediation)."""
     from urllib.parse import quote
 
@@ -142,7 +139,7 @@ def _warm(sb: Sandbox, spec: WorkerSpec) -> bool:
     return str(httpx.get(url, timeout=30).headers.get("x-cache-status")) == "HIT"
 
 
-def broken_secret(sb: Sandbox, spec: WorkerSpec) -> str:
+def broken_secret(sb: Layout, spec: WorkerSpec) -> str:
     """The secret secret-missing deletes: the books Worker's warm secret (cache-warm needs it), else the Worker's first."""
     names = sorted(sb.secrets_of(spec))
     if "CACHE_WARM_SECRET" in names:
@@ -153,27 +150,24 @@ def broken_secret(sb: Sandbox, spec: WorkerSpec) -> str:
     return names[0]
 
 
-def _delete_secret(sb: Sandbox, spec: WorkerSpec) -> None:
+def _delete_secret(sb: Layout, spec: WorkerSpec) -> None:
     from ops.cloudflare import delete_secret
-    from ops.sandbox.manager import with_client
 
     with_client(sb, lambda c: delete_secret(c, spec.script, broken_secret(sb, spec)))
     sb.wait_live(spec)
 
 
-def _has_secret(sb: Sandbox, spec: WorkerSpec) -> bool:
+def _has_secret(sb: Layout, spec: WorkerSpec) -> bool:
     if spec is BOOKS:  # the Worker itself says which secrets it sees
         return (sb.health(spec).get("secrets") or {}).get("CACHE_WARM_SECRET") is True
     from ops.cloudflare import list_secrets
-    from ops.sandbox.manager import with_client
 
     names = {s.get("name") for s in with_client(sb, lambda c: list_secrets(c, spec.script))}
     return broken_secret(sb, spec) in names and _answers(sb, spec)
 
 
-def _queue(sb: Sandbox, name: str, script: str = "") -> dict[str, object]:
+def _queue(sb: Layout, name: str, script: str = "") -> dict[str, object]:
     from ops.cloudflare.operations import find_queue
-    from ops.sandbox.manager import with_client
 
     queue: dict[str, object] = with_client(sb, lambda c: find_queue(c, name, script))
     return queue
@@ -196,9 +190,8 @@ def _own_consumer(spec: WorkerSpec) -> dict[str, Any]:
     return found
 
 
-def _detach(sb: Sandbox, spec: WorkerSpec) -> None:
+def _detach(sb: Layout, spec: WorkerSpec) -> None:
     from ops.cloudflare import delete_consumer
-    from ops.sandbox.manager import with_client
 
     queue = _queue(sb, consumed_queue(spec), spec.script)
     if queue["consumer_id"]:
@@ -206,13 +199,13 @@ def _detach(sb: Sandbox, spec: WorkerSpec) -> None:
     sb.wait_live(spec)  # the same version, reloaded without its consumer
 
 
-def _consumer_attached(sb: Sandbox, spec: WorkerSpec) -> bool:
+def _consumer_attached(sb: Layout, spec: WorkerSpec) -> bool:
     if spec.source is None:  # the example Worker reports it on /metrics/queue
         return _metrics_queue(sb, spec).get("consumer_attached") is True
     return _queue(sb, consumed_queue(spec), spec.script)["consumer_attached"] is True
 
 
-def _metrics_queue(sb: Sandbox, spec: WorkerSpec) -> dict[str, object]:
+def _metrics_queue(sb: Layout, spec: WorkerSpec) -> dict[str, object]:
     import httpx
 
     try:
@@ -222,24 +215,21 @@ def _metrics_queue(sb: Sandbox, spec: WorkerSpec) -> dict[str, object]:
         return {}
 
 
-def _dead_letter(sb: Sandbox, spec: WorkerSpec) -> None:
+def _dead_letter(sb: Layout, spec: WorkerSpec) -> None:
     from ops.cloudflare import push_messages
-    from ops.sandbox.manager import with_client
 
     dlq = _queue(sb, DLQ)
     jobs = [{"body": {"id": f"dead-{i}", "isbn": f"97800000009{i:02d}", "at": 0}, "content_type": "json"} for i in range(8)]
     with_client(sb, lambda c: push_messages(c, str(dlq["queue_id"]), jobs))
 
 
-def _dlq_empty(sb: Sandbox, spec: WorkerSpec) -> bool:
+def _dlq_empty(sb: Layout, spec: WorkerSpec) -> bool:
     from ops.cloudflare.operations import peek_queue
-    from ops.sandbox.manager import with_client
 
     return bool(with_client(sb, lambda c: peek_queue(c, DLQ, 1))["count"] == 0)
 
 
-def _d1(sb: Sandbox, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
-    from ops.sandbox.manager import with_client
+def _d1(sb: Layout, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
 
     body = {"sql": sql, **({"params": params} if params else {})}
     answer = with_client(sb, lambda c: c.result("POST", f"/d1/database/{MANUSCRIPT_DB}/query", json=body))
@@ -247,10 +237,9 @@ def _d1(sb: Sandbox, sql: str, params: list[Any] | None = None) -> list[dict[str
     return rows
 
 
-def _analysis_dead_letters(sb: Sandbox, spec: WorkerSpec) -> None:
+def _analysis_dead_letters(sb: Layout, spec: WorkerSpec) -> None:
     """What an analysis outage leaves: manuscripts waiting for their analysis, their jobs in the dead-letter queue."""
     from ops.cloudflare import push_messages
-    from ops.sandbox.manager import with_client
 
     marks = ", ".join("?" for _ in STUCK_MANUSCRIPTS)
     _d1(sb, f"UPDATE manuscripts SET analysis_status = 'queued', word_count = NULL, analyzed_at = NULL WHERE id IN ({marks})",
@@ -260,10 +249,9 @@ def _analysis_dead_letters(sb: Sandbox, spec: WorkerSpec) -> None:
     with_client(sb, lambda c: push_messages(c, str(dlq["queue_id"]), jobs))
 
 
-def _analysed(sb: Sandbox, spec: WorkerSpec) -> bool:
+def _analysed(sb: Layout, spec: WorkerSpec) -> bool:
     """The dead-letter queue is empty and the stuck manuscripts are analysed, as the D1 API shows them."""
     from ops.cloudflare.operations import peek_queue
-    from ops.sandbox.manager import with_client
 
     if with_client(sb, lambda c: peek_queue(c, ANALYSIS_DLQ, 1))["count"]:
         return False
@@ -271,14 +259,14 @@ def _analysed(sb: Sandbox, spec: WorkerSpec) -> bool:
     return all(r["analysis_status"] == "done" and r["word_count"] for r in rows if r["id"] in STUCK_MANUSCRIPTS)
 
 
-def _slow_first_provider(sb: Sandbox, spec: WorkerSpec) -> None:
+def _slow_first_provider(sb: Layout, spec: WorkerSpec) -> None:
     import httpx
 
     first = (sb.health(spec).get("provider_order") or ["google_books"])[0]
     httpx.put(f"{sb.provider_url(first)}/__provider/config", json={"latency_ms": 2500, "failure_rate": 0.5}, timeout=10)
 
 
-def _first_provider_fine(sb: Sandbox, spec: WorkerSpec) -> bool:
+def _first_provider_fine(sb: Layout, spec: WorkerSpec) -> bool:
     import httpx
 
     order = sb.health(spec).get("provider_order") or []
@@ -288,9 +276,8 @@ def _first_provider_fine(sb: Sandbox, spec: WorkerSpec) -> bool:
     return float(config["latency_ms"]) < 1000 and float(config["failure_rate"]) < 0.1
 
 
-def _recreate_namespace(sb: Sandbox, spec: WorkerSpec) -> None:
+def _recreate_namespace(sb: Layout, spec: WorkerSpec) -> None:
     from ops.cloudflare import create_kv_namespace, delete_kv_namespace, list_kv_namespaces
-    from ops.sandbox.manager import with_client
 
     def swap(c: Any) -> None:
         for namespace in list_kv_namespaces(c):
@@ -300,9 +287,8 @@ def _recreate_namespace(sb: Sandbox, spec: WorkerSpec) -> None:
     with_client(sb, swap)
 
 
-def _config_namespaces_exist(sb: Sandbox, spec: WorkerSpec) -> bool:
+def _config_namespaces_exist(sb: Layout, spec: WorkerSpec) -> bool:
     from ops.cloudflare import list_kv_namespaces
-    from ops.sandbox.manager import with_client
 
     config = tomllib.loads((sb.dir_of(spec) / "wrangler.toml").read_text(encoding="utf-8"))
     wanted = {ns["id"] for ns in config.get("kv_namespaces", [])}
@@ -310,14 +296,14 @@ def _config_namespaces_exist(sb: Sandbox, spec: WorkerSpec) -> bool:
     return wanted <= have
 
 
-def _fail_primary_ai_provider(sb: Sandbox, spec: WorkerSpec) -> None:
+def _fail_primary_ai_provider(sb: Layout, spec: WorkerSpec) -> None:
     import httpx
 
     primary = httpx.get(f"{sb.dev_url_of(spec)}/config", timeout=10).json()["primaryProvider"]
     httpx.put(f"{sb.provider_url(primary)}/__provider/config", json={"failure_rate": 1.0}, timeout=10).raise_for_status()
 
 
-def _ai_answers(sb: Sandbox, spec: WorkerSpec) -> bool:
+def _ai_answers(sb: Layout, spec: WorkerSpec) -> bool:
     """Uncached questions (fresh texts) to the main endpoint all answer 200, whoever the provider."""
     import uuid
 

@@ -1,8 +1,7 @@
-"""The sandbox's fixed values, in one place: account, token, secrets, the example Workers and the ports.
+"""The sandbox's fixed values, in one place: account, token, secrets, the example Workers and the ports' offsets.
 
-Every other module (the manager, the test handle, the CLI, targets) reads them
-from here; `targets.toml`'s sandbox targets repeat them for a fresh clone, and
-a test checks that they agree.
+Every other module of the sandbox reads them from here; the sandbox's targets are
+written from them into its own ``.sandbox/targets.toml`` (ops.sandbox.targets_file).
 """
 
 from __future__ import annotations
@@ -18,10 +17,10 @@ TOKEN = "sandbox-local-token"
 class WorkerSpec:
     """One example Worker the sandbox deploys and serves."""
 
-    key: str                 # names its ports (OPS_SANDBOX_<KEY>_PORT) and its folders under .sandbox/
+    key: str                 # names its ports (PORT_OFFSETS) and its folders under .sandbox/
     script: str              # the Worker's name on the (emulated) account
     example: str             # its folder under examples/
-    target: str              # its target in targets.toml
+    target: str              # its target in the sandbox's targets file
     secrets: dict[str, str] = field(default_factory=dict, hash=False)
     health_path: str = "/"   # what the sandbox asks to know the Worker answers
     health: str = ""         # the target's health contract, as a targets.toml inline table ("" = the default: / and 200)
@@ -33,22 +32,29 @@ class WorkerSpec:
     config: str = "wrangler.toml"  # its wrangler config, in that folder
     env: str = ""            # the wrangler environment deployed (--env); "" for the top level
     served: bool = True      # on workerd through wrangler dev; else only deployed when a rehearsal needs it
+    description: str = ""   # its target's description
 
     def wrangler_args(self) -> list[str]:
         return ["--env", self.env] if self.env else []
 
 
 # The example Workers report their own queue backlog on /metrics/queue: queue-redeploy checks it
-# beside Cloudflare's signals (targets.toml repeats these settings; a test keeps them in step).
+# beside Cloudflare's signals.
 QUEUE_METRICS = 'metrics_path = "/metrics/queue"\n'
 BOOKS = WorkerSpec("books", "books-api", "books-worker", "sandbox",
                    {"CACHE_WARM_SECRET": "sandbox-warm-secret-0000", "JWT_SECRET": "sandbox-jwt-secret-0000"},
                    health_path="/health",
                    health='{ path = "/health", status = 200, version_field = "version_id" }',
-                   settings="[targets.{target}.params.queue-redeploy]\n" + QUEUE_METRICS)
+                   settings='remediations = ["rollback", "secret-rotation", "jwt-rotation", "cache-warm", "queue-redeploy", '
+                            '"provider-reorder", "binding-check"]\n'
+                            "[targets.{target}.params.queue-redeploy]\n" + QUEUE_METRICS,
+                   description="the local sandbox: emulated control plane, the books Worker on real workerd")
 PLAIN = WorkerSpec("plain", "plain-api", "plain-worker", "sandbox-plain",
-                   {"API_KEY": "sandbox-api-key-0000"})
-# The AI Worker's target settings; targets.toml's sandbox-ai repeats them (a test keeps them in step).
+                   {"API_KEY": "sandbox-api-key-0000"},
+                   # What fits a Worker that knows nothing of this tool: its versions and its secrets.
+                   settings='remediations = ["rollback", "secret-rotation"]\n',
+                   description="the local sandbox's plain Worker: its only contract is answering 200 on /")
+# The AI Worker's target settings.
 AI_SETTINGS = """remediations = ["fallback-providers", "rollback", "cache-warm"]
 
 [targets.{target}.params.fallback-providers]
@@ -66,13 +72,15 @@ AI = WorkerSpec("ai", "ai-api", "ai-worker", "sandbox-ai",
                 {"ADMIN_SECRET": "sandbox-ai-admin-0000", "CACHE_WARM_SECRET": "sandbox-ai-warm-0000"},
                 health_path="/health",
                 health='{ path = "/health", status = 200, json = { status = "healthy" }, version_field = "version_id" }',
-                settings=AI_SETTINGS)
+                settings=AI_SETTINGS,
+                description="the local sandbox's AI-enhanced Worker: a primary AI provider with fallbacks, a KV cache, "
+                            "a config endpoint")
 # The manuscript platform: no /health (an unauthenticated GET /manuscripts answers 401), JWT logins
 # checked against D1, and an analysis queue with a dead-letter queue. Its probe user logs in with
 # LOGIN_PROBE_PASSWORD (jwt-rotation's login probe); the sandbox seeds it into D1, hashed.
-# targets.toml's sandbox-manuscript repeats its settings (a test keeps them in step).
 MANUSCRIPT_PROBE_EMAIL = "probe@manuscripts.test"
 MANUSCRIPT_SETTINGS = """remediations = ["rollback", "jwt-rotation", "queue-redeploy"]
+severity_names = ["Critical", "High", "Medium", "Low"]
 [targets.{target}.params.jwt-rotation]
 probe_email = "%s"
 authed_path = "/manuscripts"
@@ -87,28 +95,30 @@ MANUSCRIPT = WorkerSpec("manuscript", "manuscript-api", "manuscript-worker", "sa
                         health='{ path = "/manuscripts", status = 401 }',
                         credentials={"LOGIN_PROBE_PASSWORD": "sandbox-probe-password-0000"},
                         users={MANUSCRIPT_PROBE_EMAIL: "LOGIN_PROBE_PASSWORD"},
-                        settings=MANUSCRIPT_SETTINGS)
+                        settings=MANUSCRIPT_SETTINGS,
+                        description="the local sandbox's manuscript platform: JWT logins on D1, an analysis queue with "
+                                    "a dead-letter queue")
 MANUSCRIPT_DB = "d1d1d1d1-0000-4000-8000-00000000a001"
 # Not served: its rehearsals are deploys (tests/e2e/test_infra.py), which need the control plane only.
 INFRA = WorkerSpec("infra", "infra-api", "infra-worker", "sandbox-infra", {"ORIGIN_TOKEN": "sandbox-origin-token-0000"},
-                   served=False, settings='remediations = ["binding-check"]\n')
+                   served=False, settings='remediations = ["binding-check"]\n',
+                   description="the local sandbox's infrastructure-platform Worker: deployed by its rehearsals, not "
+                               "served (its runbook is deploy failures)")
 WORKERS: tuple[WorkerSpec, ...] = (BOOKS, PLAIN, AI, MANUSCRIPT, INFRA)
 # Kept for callers that mean the books Worker.
 WORKER = BOOKS.script
 SECRETS = BOOKS.secrets
 KV_ID = "b0b0cafe000000000000000000000001"
 
-# name -> default port. The Worker's public port is its recording proxy (the target's
-# worker_url); `<key>_dev` is the `wrangler dev` behind it, which only the sandbox calls.
-DEFAULT_PORTS: dict[str, int] = {
-    "emulator": 18700, "google_books": 18701, "openlibrary": 18702, "isbndb": 18703,
-    "books": 18787, "books_dev": 18788, "plain": 18789, "plain_dev": 18790,
-    "openai": 18710, "anthropic": 18711, "mistral": 18712, "ai": 18797, "ai_dev": 18798,
-    "manuscript": 18795, "manuscript_dev": 18796,
-    "infra": 18791, "infra_dev": 18792,
+# Each port's offset from the sandbox's base port (ops.sandbox.ports: OPS_SANDBOX_PORT_BASE, or a free base the
+# sandbox chooses). A Worker's public port `<key>` is its recording proxy (the target's worker_url); `<key>_dev`
+# is the `wrangler dev` behind it, which only the sandbox calls; `own` is a team's own Worker (ops.sandbox.own).
+PORT_OFFSETS: dict[str, int] = {
+    "emulator": 0, "google_books": 1, "openlibrary": 2, "isbndb": 3, "openai": 4, "anthropic": 5, "mistral": 6,
+    "books": 7, "books_dev": 8, "plain": 9, "plain_dev": 10, "ai": 11, "ai_dev": 12,
+    "manuscript": 13, "manuscript_dev": 14, "infra": 15, "infra_dev": 16, "own": 17, "own_dev": 18,
 }
-# The team's own Worker (ops.sandbox.own), when the sandbox runs in a Worker's repository.
-OWN_PORTS: dict[str, int] = {"own": 18785, "own_dev": 18786}
+PORT_SPAN = 20  # the ports one sandbox holds, from its base
 AI_PROVIDERS = ("openai", "anthropic", "mistral")  # the AI Worker's primary, then its fallbacks
 PROVIDERS = ("google_books", "openlibrary", "isbndb", *AI_PROVIDERS)
 

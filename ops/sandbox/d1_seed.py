@@ -12,12 +12,10 @@ import base64
 import hashlib
 import os
 import tomllib
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ops.sandbox.constants import WorkerSpec
-
-if TYPE_CHECKING:
-    from ops.sandbox.manager import Sandbox
+from ops.sandbox.layout import Layout
 
 ITERATIONS = 100_000  # the most PBKDF2 iterations the Workers runtime allows
 
@@ -28,7 +26,7 @@ def password_hash(password: str, *, salt: bytes | None = None, iterations: int =
     return f"pbkdf2${iterations}${base64.b64encode(salt).decode()}${base64.b64encode(derived).decode()}"
 
 
-def seed(sandbox: Sandbox, spec: WorkerSpec) -> None:
+def seed(sandbox: Layout, spec: WorkerSpec) -> None:
     databases = _databases(sandbox, spec)
     if not databases:
         return
@@ -46,7 +44,7 @@ def seed(sandbox: Sandbox, spec: WorkerSpec) -> None:
         client.close()
 
 
-def _databases(sandbox: Sandbox, spec: WorkerSpec) -> list[str]:
+def _databases(sandbox: Layout, spec: WorkerSpec) -> list[str]:
     """The D1 ids an example binds; none for a team's own Worker (its data is its own business)."""
     if spec.source is not None or sandbox.config_of(spec).suffix != ".toml":
         return []

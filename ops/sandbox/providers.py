@@ -119,7 +119,7 @@ def serve(ports: dict[str, int], host: str = "127.0.0.1") -> list[_Server]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m ops.sandbox.providers")
-    parser.add_argument("--ports", default="18701,18702,18703,18710,18711,18712", help=",".join(NAMES))
+    parser.add_argument("--ports", required=True, help="one port each, comma-separated: " + ",".join(NAMES))
     args = parser.parse_args()
     ports = dict(zip(NAMES, (int(p) for p in args.ports.split(","))))
     servers = serve(ports)

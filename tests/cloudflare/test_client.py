@@ -31,11 +31,11 @@ def client_for(handle: Any, sleeps: list[float]) -> CloudflareClient:
 
 
 def faults(handle: Any, **settings: Any) -> None:
-    httpx.put(f"{handle.url}/__emulator/faults", json=settings).raise_for_status()
+    httpx.put(f"{handle.url}/__emulator/faults", headers=handle.admin_headers, json=settings).raise_for_status()
 
 
 def requests(handle: Any) -> list[dict[str, Any]]:
-    return list(httpx.get(f"{handle.url}/__emulator/requests").json())
+    return list(httpx.get(f"{handle.url}/__emulator/requests", headers=handle.admin_headers).json())
 
 
 def test_page_number_paging_reads_every_page(emulator: Any) -> None:

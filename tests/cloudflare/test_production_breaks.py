@@ -68,11 +68,11 @@ def client(base_url: str, clock: FakeClock, *, budget: RequestBudget | None = No
 
 
 def faults(handle: Any, **settings: Any) -> None:
-    httpx.put(f"{handle.url}/__emulator/faults", json=settings).raise_for_status()
+    httpx.put(f"{handle.url}/__emulator/faults", headers=handle.admin_headers, json=settings).raise_for_status()
 
 
 def requests(handle: Any) -> list[dict[str, Any]]:
-    return list(httpx.get(f"{handle.url}/__emulator/requests").json())
+    return list(httpx.get(f"{handle.url}/__emulator/requests", headers=handle.admin_headers).json())
 
 
 # --- 429: not processed, so retried for every method; Retry-After up to the step's deadline ---------------

@@ -32,6 +32,7 @@ def client(tmp_path: Path, delivered: list[Any]) -> Iterator[CloudflareClient]:
                             on_deliver=lambda queue, messages: delivered.append((queue, messages)))
     c = CloudflareClient(ACCOUNT, TOKEN, base_url=handle.api_base_url, timeout=5)
     c.emulator_url = handle.url  # type: ignore[attr-defined]
+    c.admin_headers = handle.admin_headers  # type: ignore[attr-defined]
     yield c
     c.close()
     handle.stop()
@@ -67,7 +68,7 @@ def test_peek_leases_nothing_and_is_not_a_mutation(client: CloudflareClient) -> 
     cf.push_messages(client, DLQ, jobs(2))
     assert peek_queue(client, "enrichment-dlq")["count"] == 2
     assert peek_queue(client, "enrichment-dlq")["count"] == 2
-    seen = httpx.get(f"{client.emulator_url}/__emulator/requests").json()  # type: ignore[attr-defined]
+    seen = httpx.get(f"{client.emulator_url}/__emulator/requests", headers=client.admin_headers).json()  # type: ignore[attr-defined]
     assert [r["mutating"] for r in seen if r["path"].endswith("/peek")] == [False, False]
 
 

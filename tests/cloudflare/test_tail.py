@@ -179,7 +179,7 @@ def emulator(tmp_path: Path) -> Iterator[Any]:
 
 
 def sessions(handle: Any, method: str) -> int:
-    requests = httpx.get(f"{handle.url}/__emulator/requests", timeout=5).json()
+    requests = httpx.get(f"{handle.url}/__emulator/requests", headers=handle.admin_headers, timeout=5).json()
     return sum(1 for r in requests if r["method"] == method and "/tails" in r["path"] and r["status"] == 200)
 
 
@@ -206,7 +206,7 @@ def test_a_read_only_client_tails_and_deletes_its_session_even_when_the_reader_f
     assert [u.rsplit("/", 1)[1] for u in seen] == ["ok", "missing"] and sessions(emulator, "DELETE") == 1
     events = stream(client, SCRIPT, TailFilters.parse(status="4xx"), seconds=0.5)
     assert events == [] and sessions(emulator, "DELETE") == 2
-    assert all(not r["mutating"] for r in httpx.get(f"{emulator.url}/__emulator/requests", timeout=5).json())
+    assert all(not r["mutating"] for r in httpx.get(f"{emulator.url}/__emulator/requests", headers=emulator.admin_headers, timeout=5).json())
     client.close()
 
 

@@ -43,7 +43,7 @@ class Rehearsal:
         return done
 
     def requests(self) -> list[dict[str, Any]]:
-        return list(httpx.get(f"{self.sb.emulator_url}/__emulator/requests", timeout=10).json())
+        return list(httpx.get(f"{self.sb.emulator_url}/__emulator/requests", headers=self.sb.admin_headers, timeout=10).json())
 
     def mutating(self, since: int = 0) -> list[tuple[str, str]]:
         return [(r["method"], r["path"]) for r in self.requests()[since:] if r["mutating"]]
@@ -64,7 +64,7 @@ class Rehearsal:
         self.handle.set_analytics_lag(seconds)
 
     def state(self) -> dict[str, Any]:
-        return dict(httpx.get(f"{self.sb.emulator_url}/__emulator/state", timeout=10).json())
+        return dict(httpx.get(f"{self.sb.emulator_url}/__emulator/state", headers=self.sb.admin_headers, timeout=10).json())
 
     def reset(self) -> None:
         self.sb.reset()

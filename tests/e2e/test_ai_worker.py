@@ -25,7 +25,7 @@ AI_SECRETS = {"ADMIN_SECRET": f"{CANARY}-ai-admin", "CACHE_WARM_SECRET": f"{CANA
 def ai_sandbox() -> Iterator[Any]:
     if not (REPO / "node_modules" / ".bin" / "wrangler").exists():
         pytest.skip("the npm parts are not installed (run ./scripts/bootstrap); CI installs them")
-    from ops.sandbox.testing import SandboxHandle
+    from testing.sandbox import SandboxHandle
 
     handle = SandboxHandle(token=SANDBOX_TOKEN, other_secrets={AI.key: AI_SECRETS}, workers=(AI,))
     yield handle
@@ -67,11 +67,9 @@ def test_provider_errors_are_found_and_answered_by_the_fallback_providers(r: Reh
     findings = json.loads(diagnosis.stdout)["findings"]
     assert {f["remediation"] for f in findings} == {"fallback-providers", "rollback", "cache-warm"}  # the target's list
     symptoms = {f["probe"]: f["command"] for f in findings if f["status"] == "symptom"}
-    # rollback's live-logs probe may also catch the sample's 502s in its 2-second window, and the failing questions
-    # are all cache misses, so cache-warm's hit rate may be low: true, and not the cause
-    symptoms.pop("live-logs", None)
-    symptoms.pop("low-hit-rate", None)
-    assert symptoms == {"primary-provider": "inv remediate.fallback-providers", "error-rate": "inv remediate.fallback-providers"}
+    # The diagnosis reads the provider status; it sends no paid question, so nothing else moves.
+    assert symptoms == {"primary-provider": "inv remediate.fallback-providers"}
+    assert json.loads(diagnosis.stdout)["diagnosis"]["remediation"] == "fallback-providers"
 
     plan_code, plan = remediate(r, "--dry-run")
     assert (plan_code, plan["status"]) == (0, "planned") and not fallbacks_on(r)
@@ -128,6 +126,6 @@ def test_rollback_and_cache_warm_plan_through_the_target_settings(r: Rehearsal) 
     refused = r.inv("remediate.provider-reorder", "--dry-run")
     assert refused.returncode == 2 and "does not apply to target 'sandbox-ai'" in refused.stderr
     assert r.mutating(before) == []
-    shipped = tomllib.loads((REPO / "targets.toml").read_text())["targets"][AI.target]
     generated = tomllib.loads(r.handle.targets.read_text())["targets"][AI.target]
-    assert (generated["remediations"], generated["params"]) == (shipped["remediations"], shipped["params"])
+    assert generated["remediations"] == ["fallback-providers", "rollback", "cache-warm"]
+    assert generated["params"]["cache-warm"]["hit_rate_path"] == "/cache/status"

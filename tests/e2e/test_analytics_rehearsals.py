@@ -21,7 +21,7 @@ def test_unreadable_analytics_stop_the_rollback_of_a_worker_that_answers(rehears
     r.reset()
     live = _live(r)
     httpx.put(f"{r.sb.emulator_url}/__emulator/analytics", json={"fail_next": ["not available for your plan"]},
-              timeout=10).raise_for_status()
+              headers=r.sb.admin_headers, timeout=10).raise_for_status()
     try:
         done = r.inv("remediate.rollback", "--yes", "--json")
         after = _live(r)

@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from ops.sandbox.constants import MANUSCRIPT, MANUSCRIPT_DB, MANUSCRIPT_PROBE_EMAIL
-from ops.sandbox.manager import with_client
+from ops.sandbox.layout import with_client
 
 from tests.conftest import CANARY, REPO, SANDBOX_TOKEN
 from tests.e2e.conftest import Rehearsal
@@ -30,7 +30,7 @@ PASSWORD = f"{CANARY}-probe-password"
 def rehearse() -> Iterator[Rehearsal]:
     if not (REPO / "node_modules" / ".bin" / "wrangler").exists():
         pytest.skip("the npm parts are not installed (run ./scripts/bootstrap); CI installs them")
-    from ops.sandbox.testing import SandboxHandle
+    from testing.sandbox import SandboxHandle
 
     handle = SandboxHandle(token=SANDBOX_TOKEN, workers=(MANUSCRIPT,),
                            other_secrets={MANUSCRIPT.key: {"JWT_SECRET": f"{CANARY}-manuscript-jwt"}},

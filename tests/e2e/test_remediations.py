@@ -210,7 +210,7 @@ def test_queue_redeploy(rehearse: Rehearsal) -> None:
 def cloudflare_backlog(r: Rehearsal) -> dict[str, object]:
     """The books queue as Cloudflare's signals show it: the consumer (Queues API), the backlog (GraphQL Analytics)."""
     from ops.cloudflare.operations import OPERATIONS
-    from ops.sandbox.manager import with_client
+    from ops.sandbox.layout import with_client
 
     seen = with_client(r.sb, lambda c: OPERATIONS["queues.backlog"].call(c, name="enrichment-jobs", script="books-api"))
     return {"consumer_attached": seen["consumer_attached"], "backlog": seen.get("backlog")}

@@ -24,7 +24,7 @@ def test_status_shows_the_live_version_its_secrets_and_bindings(rehearse: Rehear
     live = [v for v in seen["versions"] if v["live"]]
     assert [v["id"] for v in live] == [share["version_id"]] and live[0]["number"] >= 1
     assert {"CACHE_WARM_SECRET", "JWT_SECRET"} <= set(seen["secrets"])
-    cache = next(b for b in seen["bindings"] if b["name"] == "CACHE")
+    cache = next(b for b in seen["bindings"] if b["binding"] == "CACHE")
     assert cache["type"] == "kv_namespace" and cache["exists"] is True
     text = r.inv("status")
     assert text.returncode == 0 and "live deployment:" in text.stdout and "CACHE  kv_namespace" in text.stdout
@@ -37,7 +37,7 @@ def test_status_marks_a_binding_whose_namespace_is_gone(rehearse: Rehearsal) -> 
     r.break_("binding-mismatch")
     try:
         seen = status(r)
-        cache = next(b for b in seen["bindings"] if b["name"] == "CACHE")
+        cache = next(b for b in seen["bindings"] if b["binding"] == "CACHE")
         assert cache["exists"] is False
         assert "MISSING" in r.inv("status").stdout
     finally:

@@ -136,15 +136,28 @@ def test_a_crash_with_no_journal_goes_to_the_user_cache(tmp_path: Path, monkeypa
     assert (log.parent.stat().st_mode & 0o777) == 0o700
 
 
-@pytest.mark.parametrize("message", ["--force", "-x", "--dry-run", "--no-force", "--yes --json"])
-def test_free_text_that_looks_like_a_flag_is_data(workspace: Workspace, service: Service, message: str) -> None:
+FREE_TEXT = ["--force", "--", "-x", "--dry-run", "--no-force", "--yes --json", "remediate.rollback", "--help"]
+
+
+@pytest.mark.parametrize("spelling", ["--message VALUE", "--message=VALUE"])
+@pytest.mark.parametrize("message", FREE_TEXT)
+def test_free_text_that_looks_like_a_flag_is_data(workspace: Workspace, service: Service, message: str,
+                                                  spelling: str) -> None:
     workspace.add_spec(REPO / "remediations" / "rollback.yaml")
-    done = workspace.inv("remediate.rollback", "--dry-run", "--json", f"--message={message}")
+    flag = ["--message", message] if spelling == "--message VALUE" else [f"--message={message}"]
+    done = workspace.inv("remediate.rollback", "--dry-run", "--json", *flag)
     result = json.loads(done.stdout)  # no Cloudflare here: the plan stops at its first precondition, with the params
     assert done.returncode == 3 and result["failed_step"] == "state", done.stdout + done.stderr
     assert result["params"]["message"] == message
     assert result["params"]["force"] is False and result["mode"] == "dry-run"
     assert service.state.mutating() == []
+
+
+def test_flags_after_a_dash_dash_value_are_still_read(workspace: Workspace, service: Service) -> None:
+    workspace.add_spec(REPO / "remediations" / "rollback.yaml")
+    done = workspace.inv("remediate.rollback", "--message", "--", "--dry-run", "--json", "--force")
+    result = json.loads(done.stdout)
+    assert result["params"]["message"] == "--" and result["params"]["force"] is True and result["mode"] == "dry-run"
 
 
 def test_a_noop_is_never_shown_as_fail(workspace: Workspace, service: Service) -> None:
@@ -221,21 +234,27 @@ def test_a_break_without_a_scenario_names_them(workspace: Workspace) -> None:
     (["incident.report", "--since", "2026-11-23T20:00", "--out", "r.md"],
      ["incident.report", "--since", "2026-11-23T20:00", "--out", "r.md"]),
     (["journal.show", "--run", "x", "sandbox.status"], ["journal.show", "--run", "x", "sandbox.status"]),
-    (["incident.report", "--out=r.md", "latest"], ["incident.report", "--out=r.md", "--run", "latest"]),
+    (["incident.report", "--out=r.md", "latest"], ["incident.report", "--out", "r.md", "--run", "latest"]),
     (["journal.show", "x", "remediate.rollback", "--dry-run"], ["journal.show", "--run", "x", "remediate.rollback", "--dry-run"]),
+    (["specs.check", "a.yaml", "--format", "json", "b"], ["specs.check", "--paths", "a.yaml", "--format", "json", "--paths", "b"]),
+    (["sandbox.break", "--help"], ["sandbox.break", "--help"]),
+    (["remediate.rollback", "--message", "--force", "--dry-run"], ["remediate.rollback", "--dry-run"]),
+    (["remediate.rollback", "--message=-x", "--", "--force"], ["remediate.rollback", "--message", "-x", "--", "--force"]),
 ])
 def test_the_word_a_task_takes_may_come_anywhere_among_its_flags(argv: list[str], expanded: list[str]) -> None:
-    from ops.cli.argv import expand
+    from invoke.parser.context import ParserContext
 
-    assert expand(argv) == expanded
-
-
-def test_the_rewriter_knows_every_flag_that_takes_a_value_in_those_tasks() -> None:
-    from ops.cli.argv import OPTIONAL_POSITIONAL, VALUE_FLAGS
+    from ops.cli.argv import read
     from ops.cli.namespace import build_namespace
 
-    contexts = {c.name: c for c in build_namespace([]).to_contexts()}
-    for name in OPTIONAL_POSITIONAL:
-        takes_value = {flag for flag, arg in contexts[name].flags.items() if arg.takes_value}
-        assert "--help" not in takes_value and len(takes_value) >= 1
-        assert takes_value <= VALUE_FLAGS, (name, takes_value - VALUE_FLAGS)
+    ns = build_namespace(["remediate.rollback"])
+    contexts = {name: ParserContext(name=name, args=ns[name].get_arguments()) for name in ns.task_names}
+    assert read(argv, contexts)[0] == expanded
+
+
+@pytest.mark.parametrize("flag", [["--run", "--json"], ["--run=--json"]])
+def test_any_value_flag_takes_a_word_that_is_one_of_its_tasks_flags(workspace: Workspace, flag: list[str]) -> None:
+    (workspace.root / "journal").mkdir(exist_ok=True)
+    (workspace.root / "journal" / "20261123T025000Z-rollback-0001.jsonl").write_text("")
+    done = workspace.inv("journal.show", *flag)
+    assert done.returncode == 2 and "no run matches '--json'" in done.stderr and "Traceback" not in done.stderr, done.stderr

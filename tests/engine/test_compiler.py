@@ -224,8 +224,35 @@ def test_a_name_belongs_to_one_file(tmp_path: Path) -> None:
     results = {r.path.name: [str(p) for p in r.problems] for r in check_paths([tmp_path])}
     assert results["poke.yaml"] == []
     assert results["another.yaml"] == [
-        f"{tmp_path}/another.yaml:2:1: $.name: 'poke' is already the name of {tmp_path}/poke.yaml (line 2); "
-        "names must be unique across remediations: rename one"]
+        f"{tmp_path}/another.yaml:2:1: $.name: 'poke' is already the name of {tmp_path}/poke.yaml (line 2), "
+        "which keeps it; names must be unique across remediations: rename this one"]
+
+
+MERGED = CLOUDFLARE.replace(
+    'args: {script: "{{ target.worker }}", version_id: "{{ steps.state.outputs.result.target_version_id }}"}',
+    'args: &deploy {script: "{{ target.worker }}", version_id: "{{ steps.state.outputs.result.target_version_id }}"}',
+).replace('args: {script: "{{ target.worker }}", version_id: "{{ steps.state.outputs.result.current_version_id }}"}',
+          'args: {<<: *deploy, version_id: "{{ steps.state.outputs.result.current_version_id }}"}')
+
+
+def test_a_merge_key_shares_a_with_block_between_steps(tmp_path: Path) -> None:
+    path = tmp_path / "cf.yaml"
+    path.write_text(MERGED)
+    checked = check_file(path, display="cf.yaml")
+    assert checked.problems == [] and checked.spec is not None
+    assert checked.data["undo"][0]["with"]["args"] == {
+        "script": "{{ target.worker }}", "version_id": "{{ steps.state.outputs.result.current_version_id }}"}
+
+
+def test_a_problem_in_a_merged_block_is_located_at_the_anchor(tmp_path: Path) -> None:
+    path = tmp_path / "cf.yaml"
+    path.write_text(MERGED.replace("args: &deploy {script:", "args: &deploy {scirpt:"))
+    assert [str(p) for p in check_file(path, display="cf.yaml").problems] == [
+        "cf.yaml:14:7: $.steps[1].with.args: missing required key 'script'",
+        "cf.yaml:14:22: $.steps[1].with.args.scirpt: unknown key 'scirpt'; did you mean 'script'?",
+        "cf.yaml:14:22: $.undo[0].with.args.scirpt: unknown key 'scirpt'; did you mean 'script'?",  # where it is written
+        "cf.yaml:26:36: $.undo[0].with.args: missing required key 'script'",
+    ]
 
 
 def test_the_shipped_specs_use_every_check_and_pass() -> None:

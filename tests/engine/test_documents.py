@@ -163,3 +163,40 @@ def test_a_config_is_read_under_the_same_policy_as_a_spec(tmp_path: Path) -> Non
     bom = tmp_path / "bom.json"
     bom.write_bytes(b'\xef\xbb\xbf{"name": "w"}')  # wrangler reads a BOM'd config
     assert load_config(bom).data == {"name": "w"}
+
+
+def test_merge_keys_merge_as_ruamel_yaml_does() -> None:
+    text = "a: &a {x: 1, y: 1}\nb: &b {x: 2, z: 2}\nc: {<<: [*a, *b], w: 0}\nd: {x: 9, <<: *a}\ne: {<<: {q: 1}}\n"
+    from ruamel.yaml import YAML
+
+    assert parse_yaml(Source("x.yaml", text), BUDGET).data == YAML(typ="safe", pure=True).load(text)
+
+
+def test_what_an_alias_or_a_merge_repeats_is_located_where_it_is_written() -> None:
+    document = parse_yaml(Source("x.yaml", "a: &a\n  x: 1\n  y: {z: 2}\nb: {<<: *a, w: 0}\nc: *a\n"), BUDGET)
+    assert document.positions[("b", "x")] == document.positions[("c", "x")] == (2, 3)
+    assert document.positions[("b", "y", "z")] == (3, 7)
+    assert document.positions[("b", "w")] == (4, 13)
+
+
+@pytest.mark.parametrize("text, message", [
+    ("a: &a 1\nc: {<<: *a}", "x.yaml:2:9: $: << merges a mapping (or a list of mappings), but this is a plain value; "
+                             "point it at a mapping: <<: *defaults"),
+    ("a: &a {x: 1}\nc: {<<: *a, <<: *a}", "x.yaml:2:13: $: a second merge key << (the first at line 2); "
+                                          "merge several mappings with one: <<: [*a, *b]"),
+    ("a: &a {k0: 0, k1: 1, k2: 2, k3: 3, k4: 4, k5: 5, k6: 6, k7: 7, k8: 8, k9: 9}\n"
+     "b: &b {<<: [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]}",
+     "x.yaml:2:37: $: expanding *a (anchored at 1:4) makes more than 100 values, an alias bomb; "
+     "remove the anchors and aliases that multiply"),
+])
+def test_a_merge_key_is_held_to_the_same_rules(text: str, message: str) -> None:
+    with pytest.raises(DocumentError) as raised:
+        parse_yaml(Source("x.yaml", text), BUDGET)
+    assert str(raised.value.problem) == message
+
+
+def test_an_inline_merge_inside_an_anchor_is_placed_only_where_its_keys_land() -> None:
+    document = parse_yaml(Source("x.yaml", "a: &a\n  b: {<<: {q: 1}, r: 2}\nc: *a\n"), BUDGET)
+    assert document.data["c"] == {"b": {"r": 2, "q": 1}}
+    assert document.positions[("c", "b", "q")] == (2, 12)
+    assert not [path for path in document.positions if "<<" in path]

@@ -11,8 +11,7 @@ import httpx
 from ops.actions.base import Context
 from ops.actions.http import HttpAction, HttpArgs
 from ops.engine.check import check_file
-from ops.engine.outcome import Verdict
-from ops.engine.verdict import judge
+from ops.judge.verdict import Verdict, judge
 from ops.targets import Target
 
 LOW = {"picked": {">=": 0.5}}

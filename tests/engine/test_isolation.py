@@ -103,7 +103,7 @@ def test_hostile_files_are_each_broken_and_rollback_is_not(workspace: Workspace)
     ran = workspace.inv("remediate.rollback-v2")
     assert ran.returncode == 2
     assert ("remediations/rollback-v2.yaml:2:1: $.name: 'rollback' is already the name of "
-            "remediations/rollback.yaml, which keeps it") in ran.stderr
+            "remediations/rollback.yaml (line 2), which keeps it") in ran.stderr
 
 
 @pytest.mark.parametrize("name, message", [

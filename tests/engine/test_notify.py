@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from ops import notify, redact
+from ops.engine.webhook import webhook_from
 from ops.errors import InputError, TransportError
 from tests.conftest import CANARY, Workspace
 from tests.fakes.service import Service
@@ -125,12 +126,12 @@ def test_the_spec_language_knows_notify() -> None:
 def test_a_setting_names_the_webhook_by_source_and_it_becomes_a_secret(tmp_path: Path,
                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OPS_NOTIFY_URL", f"https://hooks.example{HOOK_PATH}")
-    webhook = notify.webhook_from("env:OPS_NOTIFY_URL", where="targets.toml: targets.production.notify.webhook")
+    webhook = webhook_from("env:OPS_NOTIFY_URL", where="targets.toml: targets.production.notify.webhook")
     assert str(webhook) == f"https://hooks.example{HOOK_PATH}" and redact.redact(str(webhook)) == redact.MARKER
     assert webhook.shown() == f"<secret: {len(str(webhook))} chars from env:OPS_NOTIFY_URL>"
     monkeypatch.setenv("OPS_NOTIFY_URL", "")
-    assert notify.webhook_from("env:OPS_NOTIFY_URL", where="x") is None  # notifications are optional
+    assert webhook_from("env:OPS_NOTIFY_URL", where="x") is None  # notifications are optional
     (tmp_path / "hook").write_text(f"https://hooks.example{HOOK_PATH}-file\n")
-    assert str(notify.webhook_from(f"file:{tmp_path / 'hook'}", where="x")).endswith("-file")
+    assert str(webhook_from(f"file:{tmp_path / 'hook'}", where="x")).endswith("-file")
     with pytest.raises(InputError, match="targets.toml: notify.webhook: write env:NAME or file:PATH"):
-        notify.webhook_from("https://hooks.example/T/B/x", where="targets.toml: notify.webhook")
+        webhook_from("https://hooks.example/T/B/x", where="targets.toml: notify.webhook")

@@ -89,7 +89,7 @@ def test_lock_refuses_a_second_run_naming_the_holder(workspace: Workspace, servi
     from ops.engine.lock import TargetLock
 
     workspace.add_spec(SPECS / "poke.yaml")
-    lock = TargetLock.for_target(workspace.journal, "test", "books-api")
+    lock = TargetLock.for_worker(workspace.journal, "5a4db0c5000000000000000000000000", "books-api")
     lock.acquire("rollback", "run-123")
     try:
         done = workspace.inv("remediate.poke")
@@ -122,8 +122,10 @@ def test_interrupt_leaves_a_consistent_journal_and_releases_the_lock(workspace: 
     out, err = proc.communicate(timeout=20)
     assert proc.returncode == 130, err
     events = _journal_events(workspace)
-    assert [e["event"] for e in events][-2:] == ["interrupted", "run-end"]
-    assert events[-1]["state_left"] == "CHANGED: completed first; not undone; 'slow-write' may be partly applied"
+    # Interrupted in its steps: the completed write is undone by its `step-failed` undo, as any stop in the steps.
+    assert [e["event"] for e in events][-4:] == ["interrupted", "undo-start", "undo-end", "run-end"]
+    assert events[-1]["state_left"] == "restored: undid first; 'slow-write' may be partly applied"
+    assert service.state.mutating()[-1] == ("POST", "/dec")
     starts = [e["name"] for e in events if e["event"] == "step-start"]
     assert starts == ["first", "slow-write"]  # every mutating request had its journal event first
     service.state.slow_seconds = 0

@@ -127,7 +127,7 @@ def test_an_edited_plan_is_refused(workspace: Workspace, service: Service) -> No
     path.write_text(json.dumps(doc))
     done = workspace.inv("remediate.bump", "--plan", str(path))
     assert done.returncode == 3
-    assert "the plan's body does not match its hash" in done.stdout + done.stderr
+    assert "the plan's signature does not match its body" in done.stdout + done.stderr
     assert service.state.mutating() == []
 
 

@@ -6,8 +6,7 @@ from typing import Any
 
 import pytest
 
-from ops.engine.outcome import Verdict
-from ops.engine.verdict import judge
+from ops.judge.verdict import Verdict, judge
 
 REFUSED = {"status": None, "error": "ConnectError: [Errno 111] Connection refused", "failing": True, "json": None}
 TIMED_OUT = {"status": None, "error": "ReadTimeout: timed out after 5s", "failing": True, "json": None}

@@ -64,7 +64,9 @@ def test_a_rollback_across_a_migration_is_refused_and_seen_coming(world: World) 
     assert viewed["resources"]["script_runtime"]["migration_tag"] == "v1"
     check = OPERATIONS["versions.migrations"].call(world.client, script="counter", current_version=migrated,
                                                    target_version=before)
-    assert check == {"current_migration_tag": "v2", "target_migration_tag": "v1", "crosses_migration": True}
+    assert {k: check[k] for k in ("current_migration_tag", "target_migration_tag", "crosses_migration")} == {
+        "current_migration_tag": "v2", "target_migration_tag": "v1", "crosses_migration": True}
+    assert check["compared"].startswith("the versions' migration tags differ (current 'v2', target 'v1')")
 
     refused = _run(world, "rollback", "--yes", "--message", "back")
     assert refused.returncode != 0

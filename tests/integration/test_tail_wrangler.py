@@ -89,7 +89,7 @@ class World:
         self.cwd = tmp
 
     def tail_requests(self, method: str) -> int:
-        requests = httpx.get(f"{self.handle.url}/__emulator/requests", timeout=5).json()
+        requests = httpx.get(f"{self.handle.url}/__emulator/requests", headers=self.handle.admin_headers, timeout=5).json()
         return sum(1 for r in requests if r["method"] == method and "/tails" in r["path"] and r["status"] == 200)
 
     def stop(self) -> None:

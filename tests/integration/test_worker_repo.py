@@ -26,8 +26,7 @@ from typing import Iterator
 import httpx
 import pytest
 
-from ops.sandbox.manager import ALL_PORTS
-from ops.sandbox.testing import free_ports
+from ops.sandbox.ports import Ports
 
 from tests.conftest import REPO
 
@@ -142,9 +141,9 @@ def worker_repo(root: Path) -> Path:
 
 def test_the_installed_tool_rehearses_the_teams_own_worker_on_its_staging_env(installed: Path, tmp_path: Path) -> None:
     repo = worker_repo(tmp_path)
-    ports = dict(zip(ALL_PORTS, free_ports(len(ALL_PORTS))))
+    ports = Ports.choose()
     env = _clean_env(OPS_WRANGLER=str(WRANGLER), PATH=f"{installed}{os.pathsep}{os.environ['PATH']}",
-                     **{f"OPS_SANDBOX_{name.upper()}_PORT": str(port) for name, port in ports.items()})
+                     OPS_SANDBOX_PORT_BASE=str(ports.base))
     cli = str(installed / "cfw-remedy")
     url = f"http://127.0.0.1:{ports['own']}"
     try:
@@ -200,3 +199,6 @@ def test_a_two_line_tasks_py_gives_inv_the_same_tasks(installed: Path, tmp_path:
     assert by_inv.stdout.splitlines()[1:] == by_script.stdout.splitlines()[1:]  # below "Available tasks:" / "Subcommands:"
     where = run([str(installed / "python"), "-c", "import ops.engine.catalog as c; print(c.default_dir())"], tmp_path, env)
     assert "/site-packages/ops/shipped/remediations" in where.stdout  # the shipped specs, from the package
+    site = Path(where.stdout.strip()).parents[2]
+    assert (site / "ops" / "sandbox" / "manager.py").is_file()  # the sandbox ships; its test harness does not
+    assert not (site / "testing").exists() and not (site / "ops" / "sandbox" / "testing.py").exists()

@@ -95,7 +95,7 @@ def test_rollback_across_changed_secrets_takes_the_10220_path(world: World) -> N
     now = list_deployments(world.client, "books-api")[0]
     assert now["versions"][0]["version_id"] != before
     assert now["annotations"]["workers/message"] == "test rollback"
-    requests = json.loads(os.popen(f"curl -s {world.handle.url}/__emulator/requests").read())
+    requests = json.loads(os.popen(f"curl -s -H 'Authorization: Bearer {TOKEN}' {world.handle.url}/__emulator/requests").read())
     posts = [r for r in requests if r["method"] == "POST" and r["path"].endswith("/deployments")]
     assert [r["status"] for r in posts[-2:]] == [400, 200] and posts[-1]["query"] == "force=true"
 
@@ -135,7 +135,7 @@ def test_a_durable_object_migration_deploys_and_its_tag_is_kept(world: World, tm
     config.write_text(config.read_text() + '\n[[migrations]]\ntag = "v2"\nnew_sqlite_classes = []\n')
     second = run("deploy")  # sends old_tag v1, which the emulator checks against the script's tag
     assert second.returncode == 0, second.stdout + second.stderr
-    state = json.loads(os.popen(f"curl -s {world.handle.url}/__emulator/state").read())
+    state = json.loads(os.popen(f"curl -s -H 'Authorization: Bearer {TOKEN}' {world.handle.url}/__emulator/state").read())
     assert state["scripts"]["counter"]["migration_tag"] == "v2"
     scripts = world.client.result("GET", "/workers/scripts")
     assert {"id": "counter", "migration_tag": "v2"}.items() <= next(s for s in scripts if s["id"] == "counter").items()
@@ -143,10 +143,10 @@ def test_a_durable_object_migration_deploys_and_its_tag_is_kept(world: World, tm
 
 def test_the_everyday_commands_of_an_ordinary_worker_find_every_route(world: World) -> None:
     ns = "b0b0cafe000000000000000000000001"
-    before = len(json.loads(os.popen(f"curl -s {world.handle.url}/__emulator/requests").read()))
+    before = len(json.loads(os.popen(f"curl -s -H 'Authorization: Bearer {TOKEN}' {world.handle.url}/__emulator/requests").read()))
 
     def unrouted() -> list[str]:
-        requests = json.loads(os.popen(f"curl -s {world.handle.url}/__emulator/requests").read())[before:]
+        requests = json.loads(os.popen(f"curl -s -H 'Authorization: Bearer {TOKEN}' {world.handle.url}/__emulator/requests").read())[before:]
         return [f"{r['method']} {r['path']}" for r in requests if r["status"] == 404]
 
     world.wrangler("kv", "key", "put", "--namespace-id", ns, "greeting", "hello", "--remote")

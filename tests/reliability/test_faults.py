@@ -2,7 +2,12 @@
 
 A false success is exit 0 while the sandbox's independent check says the service is
 broken. An unrecorded change is a mutating request the emulator saw outside every
-journalled step or undo. `inv soak` runs more rounds (OPS_SOAK_RUNS, OPS_SOAK_SEED).
+journalled step or undo (or, once the journal could not be written, outside the run's
+last report of what it left). A full disk is injected at a seeded event of each run's
+journal (its RLIMIT_FSIZE lowered to the journal's size): a bad undo is one that put the
+version live before the run back after the run's own deployment had succeeded, without a
+failed verification, i.e. re-deployed the version the run was there to replace.
+`inv soak` runs more rounds (OPS_SOAK_RUNS, OPS_SOAK_SEED).
 """
 
 from __future__ import annotations
@@ -10,6 +15,11 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
+import resource
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +45,10 @@ FAULTS: dict[str, dict[str, Any]] = {
 # One break scenario per remediation, from the sandbox's registry (the first it lists for each), among those the
 # session sandbox's books Worker can take; the AI and manuscript Workers' rehearsals have sandboxes of their own.
 SCENARIO_OF: dict[str, Scenario] = {s.remediation: s for s in reversed(SCENARIOS) if BOOKS in s.workers}
-TALLY: dict[str, int] = {"runs": 0, "successes": 0, "clean_failures": 0, "false_successes": 0, "unclean": 0, "unrecorded_changes": 0}
+TALLY: dict[str, int] = {"runs": 0, "successes": 0, "clean_failures": 0, "false_successes": 0, "unclean": 0, "unrecorded_changes": 0,
+                         "full_disk_runs": 0, "journal_failures": 0, "bad_undos": 0}
+DISK_ROUNDS = int(os.environ.get("OPS_SOAK_DISK_RUNS", "2"))
+DEPLOYS = re.compile(r"(POST .*/deployments|PUT .*/workers/scripts/[^/]+)$")
 
 
 def truth(r: Rehearsal, name: str) -> bool:
@@ -43,9 +56,12 @@ def truth(r: Rehearsal, name: str) -> bool:
     return r.health().status_code == 200 and r.recovered(SCENARIO_OF[name].name)
 
 
-def unrecorded(r: Rehearsal, since: int, journal: Path | None) -> int:
-    events = [json.loads(line) for line in journal.read_text().splitlines()] if journal and journal.exists() else []
-    windows, open_at = [], None
+def unrecorded(r: Rehearsal, since: int, journal: Path | None, reported: bool = False) -> int:
+    """Mutating requests outside every journalled window; ``reported``: after the journal's last event, the run's
+    final report (stderr's JOURNAL NOT WRITTEN and the state left) is the record."""
+    events = [json.loads(line) for line in journal.read_text().splitlines() if line.strip()] if journal and journal.exists() else []
+    windows: list[tuple[float, float]] = [(events[-1]["mono"], float("inf"))] if reported and events else []
+    open_at = None
     for e in events:
         if e["event"] in ("step-start", "undo-start"):
             open_at = e["mono"]
@@ -71,10 +87,10 @@ def test_faults(sandbox: Any, name: str) -> None:
             if name == "queue-redeploy":
                 for i in range(3):
                     httpx.get(f"{r.sb.worker_url}/v1/books/fault-{fault}-{round_}-{i}", timeout=10)
-            httpx.put(f"{r.sb.emulator_url}/__emulator/faults", json={**settings, "seed": rng.randrange(1 << 30)}).raise_for_status()
+            httpx.put(f"{r.sb.emulator_url}/__emulator/faults", headers=r.sb.admin_headers, json={**settings, "seed": rng.randrange(1 << 30)}).raise_for_status()
             since = len(r.requests())
             done = r.inv(f"remediate.{name}", "--yes", "--json", *flags, env={"CACHE_WARM_SECRET": r.sb.secrets["CACHE_WARM_SECRET"]})
-            httpx.delete(f"{r.sb.emulator_url}/__emulator/faults").raise_for_status()
+            httpx.delete(f"{r.sb.emulator_url}/__emulator/faults", headers=r.sb.admin_headers).raise_for_status()
             result = json.loads(done.stdout) if done.stdout.strip().startswith("{") else {}
             TALLY["runs"] += 1
             journal = Path(result["journal"]) if result.get("journal") else None
@@ -94,10 +110,65 @@ def test_faults(sandbox: Any, name: str) -> None:
     _publish()
 
 
+@pytest.mark.parametrize("name", sorted(SCENARIO_OF))
+def test_a_full_disk_at_a_seeded_point(sandbox: Any, name: str) -> None:
+    r = Rehearsal(sandbox)
+    scenario, flags = SCENARIO_OF[name].name, SCENARIO_OF[name].flags
+    rng = random.Random(f"{SEED}-disk-{name}")
+    script = r.worker.script
+    for _ in range(DISK_ROUNDS):
+        r.sb.break_(scenario)
+        live_before = _live(r, script)
+        since = len(r.requests())
+        result, stderr, journal = _run_filling_disk(r, rng.randint(1, 14), f"remediate.{name}", "--yes", "--json", *flags)
+        TALLY["full_disk_runs"] += 1
+        TALLY["journal_failures"] += bool(result.get("journal_error"))
+        reported = bool(result.get("journal_error")) and "JOURNAL NOT WRITTEN" in stderr and not str(result.get("state_left", "")).startswith("unchanged")
+        TALLY["unrecorded_changes"] += unrecorded(r, since, journal, reported)
+        deployed = [q for q in r.requests()[since:] if q["status"] == 200 and DEPLOYS.search(f"{q['method']} {q['path']}")]
+        verdict_failed = str(result.get("message", "")).startswith("verification failed")
+        if len(deployed) >= 2 and _live(r, script) == live_before and not verdict_failed:
+            TALLY["bad_undos"] += 1
+        assert TALLY["bad_undos"] == 0, f"{name}: an undo re-deployed the version the run replaced: {result}"
+        assert TALLY["unrecorded_changes"] == 0, f"{name}: a change neither journaled nor reported: {result} {stderr[-800:]}"
+        r.reset()
+    _publish()
+
+
+def _live(r: Rehearsal, script: str) -> str | None:
+    return httpx.get(f"{r.sb.emulator_url}/__emulator/live/{script}", timeout=10).json().get("version_id")
+
+
+def _run_filling_disk(r: Rehearsal, after_events: int, *argv: str) -> tuple[dict[str, Any], str, Path | None]:
+    """Run inv; once its journal holds ``after_events`` events, its files may no longer grow (EFBIG)."""
+    folder = r.handle.home / "journal"
+    known = set(folder.glob("*.jsonl"))
+    proc = subprocess.Popen([sys.executable, "-m", "invoke", "--search-root", str(REPO), *argv], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, cwd=r.handle.home,
+                            env={**r.handle.ops_env(OPS_TARGET=r.worker.target), "CACHE_WARM_SECRET": r.sb.secrets["CACHE_WARM_SECRET"]})
+    journal: Path | None = None
+    while proc.poll() is None:
+        journal = journal or next(iter(set(folder.glob("*.jsonl")) - known), None)
+        if journal is not None:
+            data = journal.read_bytes()
+            if data.count(b"\n") >= after_events:
+                resource.prlimit(proc.pid, resource.RLIMIT_FSIZE, (len(data), len(data)))
+                break
+        time.sleep(0.002)
+    stdout, stderr = proc.communicate(timeout=600)
+    journal = journal or next(iter(set(folder.glob("*.jsonl")) - known), None)
+    result = json.loads(stdout) if stdout.strip().startswith("{") else {}
+    assert result, f"{' '.join(argv)}: exit {proc.returncode} without its JSON result: {stderr[-800:]}"
+    return result, stderr, journal
+
+
 def _publish() -> None:
     folder = REPO / "bench" / "results"
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "reliability.json").write_text(json.dumps({"benchmark": "reliability-faults", "rounds": ROUNDS, "seed": SEED, **TALLY,
         "figures": [{"what": "fault runs: successes / clean failures / false successes / unrecorded changes",
                      "value": f"{TALLY['runs']} runs: {TALLY['successes']} / {TALLY['clean_failures']} / {TALLY['false_successes']} / {TALLY['unrecorded_changes']}",
-                     "met": TALLY["false_successes"] == 0 and TALLY["unrecorded_changes"] == 0}]}, indent=2) + "\n")
+                     "met": TALLY["false_successes"] == 0 and TALLY["unrecorded_changes"] == 0},
+                    {"what": "full-disk runs: journal failures / undos re-deploying the replaced version",
+                     "value": f"{TALLY['full_disk_runs']} runs: {TALLY['journal_failures']} / {TALLY['bad_undos']}",
+                     "met": TALLY["bad_undos"] == 0}]}, indent=2) + "\n")

@@ -54,15 +54,21 @@ def test_sigint_at_a_random_point_leaves_a_safe_rerun(workspace: Workspace, serv
     assert ("nothing to do: the value is already the target" in rerun.stdout) or ("result: ok" in rerun.stdout)
 
 
-def test_a_second_run_while_the_first_holds_the_lock_is_refused(workspace: Workspace, service: Service) -> None:
-    service.state.slow_seconds = 1.5
+@pytest.mark.parametrize("second", ["test", "alias"])  # alias: another target name for the same Worker
+def test_a_second_run_while_the_first_holds_the_lock_is_refused(workspace: Workspace, service: Service,
+                                                                second: str) -> None:
+    from tests.reliability.test_lock_and_names import add_target
+
+    workspace.env["WORKER_URL"] = service.url
+    add_target(workspace, "alias")
+    service.state.slow_seconds = 6  # long enough for the second run to start on a loaded machine
     workspace.add_spec(SPECS / "converge.yaml")
     first = workspace.popen("remediate.converge")
     deadline = time.monotonic() + 30
     while ("POST", "/slow") not in service.state.requests and time.monotonic() < deadline:
         time.sleep(0.01)  # the first run is inside its slow write, holding the target's lock
-    second = workspace.popen("remediate.converge")
-    results = [p.communicate(timeout=60) + (p.returncode,) for p in (first, second)]
+    then = workspace.popen("remediate.converge", "--target", second)
+    results = [p.communicate(timeout=60) + (p.returncode,) for p in (first, then)]
     assert [code for _, _, code in results] == [0, 3], results
     refused = next(out for out, _, code in results if code == 3)
     assert "converge (pid " in refused and "is already running against this target" in refused

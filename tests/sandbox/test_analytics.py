@@ -83,8 +83,8 @@ def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, str]
 @pytest.fixture
 def world(shared: tuple[Any, str]) -> tuple[Any, str]:
     emulator, _ = shared
-    httpx.delete(f"{emulator.url}/__emulator/invocations").raise_for_status()
-    httpx.put(f"{emulator.url}/__emulator/analytics", json={"lag_seconds": 0}).raise_for_status()
+    httpx.delete(f"{emulator.url}/__emulator/invocations", headers=emulator.admin_headers).raise_for_status()
+    httpx.put(f"{emulator.url}/__emulator/analytics", headers=emulator.admin_headers, json={"lag_seconds": 0}).raise_for_status()
     return shared
 
 
@@ -138,13 +138,14 @@ def test_a_request_never_answered_is_recorded_when_the_client_gives_up(world: tu
 
 def test_ingestion_lag_hides_recent_invocations_until_it_is_lifted(world: tuple[Any, str]) -> None:
     emulator, url = world
-    httpx.put(f"{emulator.url}/__emulator/analytics", json={"lag_seconds": 120}).raise_for_status()
+    httpx.put(f"{emulator.url}/__emulator/analytics", headers=emulator.admin_headers, json={"lag_seconds": 120}).raise_for_status()
     httpx.get(f"{url}/ok", timeout=5)
     assert groups(emulator) == {}
-    assert httpx.get(f"{emulator.url}/__emulator/analytics").json() == {"lag_seconds": 120.0, "recorded": 1, "wall_time_p95": False}
-    httpx.put(f"{emulator.url}/__emulator/analytics", json={"lag_seconds": 0}).raise_for_status()
+    assert httpx.get(f"{emulator.url}/__emulator/analytics", headers=emulator.admin_headers).json() == {
+        "lag_seconds": 120.0, "recorded": 1, "wall_time_p95": False}
+    httpx.put(f"{emulator.url}/__emulator/analytics", headers=emulator.admin_headers, json={"lag_seconds": 0}).raise_for_status()
     assert groups(emulator)[("v-live", "success")]["sum"]["requests"] == 1
-    assert httpx.put(f"{emulator.url}/__emulator/analytics", json={"lag_seconds": -1}).status_code == 400
+    assert httpx.put(f"{emulator.url}/__emulator/analytics", headers=emulator.admin_headers, json={"lag_seconds": -1}).status_code == 400
 
 
 @pytest.mark.parametrize(("query", "message", "path"), [
@@ -226,7 +227,7 @@ def test_a_dry_run_client_may_query_analytics(world: tuple[Any, str]) -> None:
     c = CloudflareClient(ACCOUNT, TOKEN, base_url=emulator.api_base_url, read_only=True)
     now = datetime.now(timezone.utc)
     assert invocations(c, SCRIPT, since=now - timedelta(minutes=1), until=now + timedelta(seconds=1))["requests"] == 1
-    assert all(not r["mutating"] for r in httpx.get(f"{emulator.url}/__emulator/requests").json())
+    assert all(not r["mutating"] for r in httpx.get(f"{emulator.url}/__emulator/requests", headers=emulator.admin_headers).json())
 
 
 # Cloudflare docs, "Querying Workers Metrics with GraphQL" (analytics/graphql-api/tutorials/

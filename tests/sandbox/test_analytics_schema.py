@@ -23,8 +23,8 @@ from ops.actions.base import Context
 from ops.actions.worker_health import WorkerHealthAction, WorkerHealthArgs
 from ops.cloudflare import CloudflareClient, RetryPolicy
 from ops.cloudflare.analytics import SCHEMA_QUERY, invocations
-from ops.engine.outcome import Verdict
-from ops.engine.verdict import judge
+from ops.judge.verdict import Verdict
+from ops.judge.verdict import judge
 from ops.sandbox.emulator import EmulatorHandle, start_emulator
 from ops.sandbox.emulator.invocations import Invocation
 from ops.targets import Target
@@ -59,7 +59,7 @@ def worker() -> Iterator[str]:
 def emulator(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[EmulatorHandle]:
     """A fresh emulator (its own URL, so the process's schema cache starts empty) serving one schema."""
     handle = start_emulator(tmp_path / "state.json", account_id=ACCOUNT, token=TOKEN, seed=SPLIT)
-    httpx.put(f"{handle.url}/__emulator/analytics", json={"wall_time_p95": request.param}).raise_for_status()
+    httpx.put(f"{handle.url}/__emulator/analytics", headers=handle.admin_headers, json={"wall_time_p95": request.param}).raise_for_status()
     yield handle
     handle.stop()
 
@@ -174,7 +174,7 @@ def test_a_slow_version_is_named_with_the_quantile_that_judged_it(emulator: Emul
 def test_unreadable_analytics_keep_the_http_answer_and_make_health_inconclusive(emulator: EmulatorHandle,
                                                                                 worker: str) -> None:
     serve(emulator, MAIN, 30)
-    httpx.put(f"{emulator.url}/__emulator/analytics", json={"fail_next": ["not available for your plan"] * 9}).raise_for_status()
+    httpx.put(f"{emulator.url}/__emulator/analytics", headers=emulator.admin_headers, json={"fail_next": ["not available for your plan"] * 9}).raise_for_status()
     out = WorkerHealthAction().run(WorkerHealthArgs(), ctx(emulator, worker))
     assert out["http"]["status"] == 200 and out["answers"] is True and out["status"] == 200  # the HTTP observation stays
     assert out["healthy"] is False and "not available for your plan" in (out["analytics_error"] or "")
@@ -182,7 +182,7 @@ def test_unreadable_analytics_keep_the_http_answer_and_make_health_inconclusive(
 
 
 def test_a_failing_contract_stays_evidence_when_analytics_fail_too(emulator: EmulatorHandle) -> None:
-    httpx.put(f"{emulator.url}/__emulator/analytics", json={"fail_next": ["boom"] * 9}).raise_for_status()
+    httpx.put(f"{emulator.url}/__emulator/analytics", headers=emulator.admin_headers, json={"fail_next": ["boom"] * 9}).raise_for_status()
     out = WorkerHealthAction().run(WorkerHealthArgs(timeout=2), ctx(emulator, "http://127.0.0.1:9"))
     assert out["failing"] is True and out["inconclusive"] is None
     assert judge(out, {"healthy": True}, strict_failing=False).verdict is Verdict.FAILED
@@ -195,7 +195,7 @@ def test_a_rate_limited_graphql_answer_is_retried(emulator: EmulatorHandle) -> N
     c = client(emulator)
     invocations(c, SCRIPT, **window())  # the schema, read before the faults
     before = graphql_posts(emulator)
-    httpx.put(f"{emulator.url}/__emulator/analytics", json={"fail_next": [DEPLETED]}).raise_for_status()
+    httpx.put(f"{emulator.url}/__emulator/analytics", headers=emulator.admin_headers, json={"fail_next": [DEPLETED]}).raise_for_status()
     assert invocations(c, SCRIPT, **window())["requests"] == 5
     assert graphql_posts(emulator) == before + 2
 

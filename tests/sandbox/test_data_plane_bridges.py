@@ -46,7 +46,7 @@ def binding(emulator: EmulatorHandle, statements: list[dict[str, Any]]) -> httpx
 
 
 def requests(emulator: EmulatorHandle) -> list[dict[str, Any]]:
-    return list(httpx.get(f"{emulator.url}/__emulator/requests", timeout=5).json())
+    return list(httpx.get(f"{emulator.url}/__emulator/requests", headers=emulator.admin_headers, timeout=5).json())
 
 
 def test_the_seeds_join_lists_so_each_workers_database_and_queues_exist(client: CloudflareClient) -> None:

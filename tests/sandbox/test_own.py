@@ -16,8 +16,10 @@ from ops.errors import InputError
 from ops.sandbox import breaks
 from ops.sandbox.emulator import start_emulator
 from ops.sandbox.emulator.__main__ import load_seed
-from ops.sandbox.manager import Ports, Sandbox, with_client
+from ops.sandbox.layout import with_client
+from ops.sandbox.manager import Sandbox
 from ops.sandbox.own import is_checkout, own_worker, parse_dotenv, remembered, seed
+from ops.sandbox.ports import Ports
 from ops.targets import load_target
 
 from tests.conftest import REPO
@@ -107,10 +109,10 @@ def test_the_emulator_is_seeded_with_what_the_env_binds_and_nothing_else(tmp_pat
 def test_the_seed_is_what_the_emulator_serves(tmp_path: Path) -> None:
     from ops.sandbox.emulator import start_emulator
     from ops.sandbox.emulator.__main__ import load_seed
-    from ops.sandbox.manager import with_client
+    from ops.sandbox.layout import with_client
     from ops.cloudflare import list_kv_namespaces
     from ops.cloudflare._api import list_d1, list_r2
-    sb = Sandbox(REPO, tmp_path / ".sandbox", Ports.free(), workers=(own_worker(repo(tmp_path)),), secrets={})
+    sb = Sandbox(REPO, tmp_path / ".sandbox", Ports.choose(), workers=(own_worker(repo(tmp_path)),), secrets={})
     handle = start_emulator(tmp_path / "state.json", port=sb.ports.emulator, seed=load_seed(sb._seed()))
     try:
         assert [ns["id"] for ns in with_client(sb, list_kv_namespaces)] == ["5ca1ab1e000000000000000000000001"]
@@ -137,7 +139,7 @@ def test_in_a_worker_repository_the_sandbox_serves_that_worker_and_remembers_its
 
 def test_its_target_points_at_the_sandboxs_copy_and_names_the_env(tmp_path: Path) -> None:
     spec = own_worker(repo(tmp_path))
-    sb = Sandbox(REPO, tmp_path / ".sandbox", Ports.free(), workers=(spec,), secrets={})
+    sb = Sandbox(REPO, tmp_path / ".sandbox", Ports.choose(), workers=(spec,), secrets={})
     sb._copy_examples()
     assert (sb.dir_of(spec) / "src" / "index.js").exists() and not (sb.dir_of(spec) / ".sandbox").exists()
     target = load_target(path=sb.targets_file(), environ={})
@@ -156,7 +158,7 @@ def test_only_the_scenarios_that_need_no_example_apply_to_a_teams_worker(tmp_pat
     with pytest.raises(InputError, match="this sandbox serves own, not 'books'"):
         breaks.find("bad-deploy").worker_for("books", (spec,))
     assert breaks.consumed_queue(spec) == "jobs-staging"
-    sb = Sandbox(REPO, tmp_path / ".sandbox", Ports.free(), workers=(spec,), secrets={}, other_secrets={"own": {"B": "2", "A": "1"}})
+    sb = Sandbox(REPO, tmp_path / ".sandbox", Ports.choose(), workers=(spec,), secrets={}, other_secrets={"own": {"B": "2", "A": "1"}})
     assert breaks.find("consumer-detached").flags_for(sb, spec) == ("--queue", "jobs-staging", "--dead-letter-queue",
                                                                     "jobs-dlq-staging")
     assert breaks.find("secret-missing").flags_for(sb, spec) == ("--name", "A", "--create", "--value", "env:A")
@@ -165,7 +167,7 @@ def test_only_the_scenarios_that_need_no_example_apply_to_a_teams_worker(tmp_pat
 
 def test_a_bad_deploy_wraps_the_workers_own_entry_in_the_sandboxs_copy(tmp_path: Path) -> None:
     spec = own_worker(repo(tmp_path), "production")
-    sb = Sandbox(REPO, tmp_path / ".sandbox", Ports.free(), workers=(spec,), secrets={})
+    sb = Sandbox(REPO, tmp_path / ".sandbox", Ports.choose(), workers=(spec,), secrets={})
     sb._copy_examples()
     entry = breaks.wrap_entry(sb, spec, "bad.mjs")
     assert entry.parent == sb.dir_of(spec)

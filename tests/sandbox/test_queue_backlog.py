@@ -18,8 +18,7 @@ from ops.cloudflare import CloudflareClient, RetryPolicy, push_messages
 from ops.cloudflare import _api
 from ops.cloudflare.analytics import queue_backlog
 from ops.cloudflare.operations import OPERATIONS
-from ops.engine.outcome import Verdict
-from ops.engine.verdict import judge
+from ops.judge.verdict import Verdict, judge
 from ops.sandbox.constants import ACCOUNT_ID
 from ops.sandbox.emulator import start_emulator
 from ops.sandbox.emulator.__main__ import load_seed
@@ -72,7 +71,7 @@ def test_no_sample_in_the_window_is_no_data_and_the_check_is_inconclusive(world:
     later = (now() + timedelta(minutes=1)).isoformat()  # nothing sampled since then yet
     forbidden = {"forced": [{"method": "GET", "path": "/queues/[^/]+/metrics$", "code": 10000, "status": 403,
                              "message": "Authentication error"}]}
-    httpx.put(f"{emulator.url}/__emulator/faults", json=forbidden, timeout=5).raise_for_status()
+    httpx.put(f"{emulator.url}/__emulator/faults", headers=emulator.admin_headers, json=forbidden, timeout=5).raise_for_status()
     found = backlog(c, since=later)  # and the Queues API's metrics are refused (a token without Queues Read)
     assert "backlog" not in found and "no backlog sample" in found["backlog_unknown"]
     assert "Authentication error" in found["backlog_unknown"]
@@ -128,4 +127,4 @@ def test_a_dry_run_client_may_read_the_backlog(world: tuple[Any, CloudflareClien
     emulator, _ = world
     dry = CloudflareClient(ACCOUNT_ID, TOKEN, base_url=emulator.api_base_url, read_only=True)
     assert backlog(dry)["backlog"] == 0
-    assert all(not r["mutating"] for r in httpx.get(f"{emulator.url}/__emulator/requests").json())
+    assert all(not r["mutating"] for r in httpx.get(f"{emulator.url}/__emulator/requests", headers=emulator.admin_headers).json())

@@ -17,7 +17,7 @@ import pytest
 from ops.cloudflare import create_deployment, put_secret
 from ops.cloudflare.analytics import invocations
 from ops.sandbox.constants import BOOKS, PLAIN
-from ops.sandbox.manager import with_client
+from ops.sandbox.layout import with_client
 
 from tests.conftest import REPO
 

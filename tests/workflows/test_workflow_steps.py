@@ -148,14 +148,14 @@ def test_the_example_caller_gates_and_deploys_as_written(calling: Calling, emula
     assert [r.name for r in gates.runs] == ["Install the gates", "Bindings", "Bundle size"]
     assert f"wrangler@{PINNED_WRANGLER}" in " ".join(calling.installs())
     assert "--remote" in (calling.workspace / ".github/actions/pre-deploy/action.yml").read_text()
-    listed = httpx.get(f"{emulator.url}/__emulator/requests").json()
+    listed = httpx.get(f"{emulator.url}/__emulator/requests", headers=emulator.admin_headers).json()
     assert {"/client/v4/accounts/" + ACCOUNT + "/storage/kv/namespaces"} <= {r["path"] for r in listed}  # remote check ran
 
     assert inputs["deploy"] is True
     deploy = calling.job(github=github, inputs=inputs, secrets=secrets, env=env)
     run_workflow_job(deploy, called, "deploy")
     assert calling.deploys and calling.deploys[0][1:] == ["deploy", "--config", "wrangler.toml"]
-    state = httpx.get(f"{emulator.url}/__emulator/state").json()
+    state = httpx.get(f"{emulator.url}/__emulator/state", headers=emulator.admin_headers).json()
     assert "books-api" in state["scripts"]
 
 
@@ -170,7 +170,7 @@ def test_the_reusable_workflow_names_the_action_so_another_repository_can_call_i
 @pytest.fixture(scope="module")
 def sandbox() -> Iterator[Any]:
     from ops.sandbox.constants import BOOKS, PLAIN
-    from ops.sandbox.testing import SandboxHandle
+    from testing.sandbox import SandboxHandle
 
     handle = SandboxHandle(workers=(BOOKS, PLAIN))
     yield handle
@@ -204,7 +204,7 @@ def test_the_emergency_rollback_runs_as_written(calling: Calling, sandbox: Any, 
     assert job.summary is not None and "## Emergency rollback: exit 0" in job.summary.read_text()
     [artifact] = calling.artifacts
     assert any(f.startswith(".journal/") and f.endswith(".jsonl") for f in artifact["files"])
-    live = httpx.get(f"{sb.emulator_url}/__emulator/state").json()["scripts"]["books-api"]["deployments"][0]
+    live = httpx.get(f"{sb.emulator_url}/__emulator/state", headers=sb.admin_headers).json()["scripts"]["books-api"]["deployments"][0]
     assert live["annotations"].get("workers/message") == reason  # the pager's exact text, even "--force"
 
 
@@ -222,13 +222,13 @@ def test_a_dry_run_needs_no_approval_and_never_queues_the_emergency_rollback(cal
     sb = sandbox.sandbox
     sb.reset()
     sb.break_("bad-deploy")
-    before = len(httpx.get(f"{sb.emulator_url}/__emulator/requests").json())
+    before = len(httpx.get(f"{sb.emulator_url}/__emulator/requests", headers=sb.admin_headers).json())
     secrets, env = production(sandbox)
     job = calling.job(github={"event_name": "workflow_dispatch"}, inputs=plan, secrets=secrets, env=env)
     run_workflow_job(job, remediate, "remediate")
     assert not job.failed, failures(job)
     assert json.loads((calling.workspace / "plan.json").read_text())
-    seen = httpx.get(f"{sb.emulator_url}/__emulator/requests").json()[before:]
+    seen = httpx.get(f"{sb.emulator_url}/__emulator/requests", headers=sb.admin_headers).json()[before:]
     assert seen and not [r for r in seen if r["mutating"]]  # the plan read the account and changed nothing
     assert any("pip -m pip install" in line and "[test]" not in line for line in calling.installs())
     assert calling.artifacts and "result.json" in calling.artifacts[0]["files"]

@@ -7,7 +7,9 @@ accepts ``wrangler deploy``'s multipart upload, keeps the modules, and creates
 versions and deployments the way the API does. The real wrangler CLI, pointed
 at it with ``CLOUDFLARE_API_BASE_URL``, is the test of its faithfulness.
 
-Admin endpoints (not Cloudflare's), under ``/__emulator/``:
+Admin endpoints (not Cloudflare's), under ``/__emulator/``, need the sandbox's API token
+(``Authorization: Bearer <token>``: the state holds secret values), except ``GET health``,
+``GET live/SCRIPT`` and the Workers' own D1 and queue bridges (``d1/…``, ``queues/…``):
 
 - ``GET health``
 - ``GET requests`` (every request: ts, method, path, query, status), ``DELETE requests``
@@ -16,6 +18,7 @@ Admin endpoints (not Cloudflare's), under ``/__emulator/``:
   ``DELETE faults``
 - ``POST reset`` (back to the seed scenario; clears the invocations and the lag), ``GET state``
 - ``GET analytics``, ``PUT analytics {"lag_seconds": N}``: the GraphQL Analytics ingestion lag
+- ``GET versions``, ``PUT versions {"order": "newest" | "oldest"}``: the order of the deployable versions list
 - ``GET invocations`` (what the recording proxies saw), ``DELETE invocations``
 
 ``POST /client/v4/graphql`` answers the ``workersInvocationsAdaptive`` dataset
@@ -23,7 +26,7 @@ Admin endpoints (not Cloudflare's), under ``/__emulator/``:
 (``ops.sandbox.emulator.proxy``) that the emulator runs in front of each
 sandbox Worker (``--proxy SCRIPT=PORT=UPSTREAM_URL``).
 
-Run it with ``python -m ops.sandbox.emulator --port 18700 --state FILE [--seed default] [--live-dir DIR]``.
+Run it with ``python -m ops.sandbox.emulator --port PORT --state FILE [--seed default] [--live-dir DIR]``.
 """
 
 from ops.sandbox.emulator.server import EmulatorHandle, start_emulator

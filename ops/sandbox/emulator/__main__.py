@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ops.sandbox.constants import ACCOUNT_ID, DEFAULT_PORTS, TOKEN
+from ops.sandbox.constants import ACCOUNT_ID, TOKEN
 from ops.sandbox.emulator import start_emulator
 from ops.sandbox.emulator.state import State
 from ops.sandbox.live import read_overrides
@@ -81,7 +81,7 @@ class _Bridge:
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m ops.sandbox.emulator")
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=DEFAULT_PORTS["emulator"])
+    parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--state", type=Path, required=True)
     parser.add_argument("--seed", default="default")
     parser.add_argument("--token", default=TOKEN)

@@ -6,8 +6,9 @@ relative to ``/client/v4/accounts/{account_id}``.
 The emulator is a witness, not an echo of our client: each route names where its
 request and response shapes come from (``SOURCES``): a type in cloudflare-typescript
 (generated from Cloudflare's OpenAPI schema), wrangler's own source in workers-sdk
-where wrangler reads what the OpenAPI types lack, or a docs page. What the emulator
-had to make up is listed in ``INVENTIONS``. tests/cloudflare/test_reference_shapes.py
+where wrangler reads what the OpenAPI types lack, or a docs page. Every error code it
+answers is in ``codes.SOURCED_CODES`` or ``codes.INVENTIONS``, and what it does without a
+source is in ``codes.INVENTED_BEHAVIOURS``. tests/cloudflare/test_reference_shapes.py
 validates its answers, and our client's request bodies, against JSON Schemas
 transcribed from those types.
 """
@@ -22,25 +23,12 @@ from email.parser import BytesParser
 from email.policy import HTTP
 from typing import Any, Callable
 
+from ops.sandbox.emulator.codes import INVENTIONS as INVENTIONS  # tail.py adds its own
 from ops.sandbox.emulator.state import State, hex_id, new_id, now
 
 TS = "cloudflare-typescript@faaaf89e src/resources/"
 WRANGLER = "workers-sdk@f8308360 packages/wrangler/src/"
 DEPLOY_HELPERS = "workers-sdk@f8308360 packages/deploy-helpers/src/"
-# Error codes the emulator answers that no reference documents: chosen here, so never match on them in ops.
-INVENTIONS = {
-    10224: "a deployment of a version outside the 100 most recent (Cloudflare refuses it; its code is not documented)",
-    11010: "a pull from a queue without an HTTP pull consumer",
-    11011: "a queue message over 128 KB or a batch over 256 KB (413; the limits are documented, the code is not)",
-    10040: "a KV bulk request over 100 MB (413; the limit is documented, the code is not)",
-    10041: "an unknown cf-r2-jurisdiction",
-    10226: "a deployment of a version across a Durable Object migration (Cloudflare refuses it: "
-           "developers.cloudflare.com/workers/configuration/versions-and-deployments/rollbacks/, Limits; "
-           "its code and message are not documented)",
-    7400: "a D1 database created without a name",
-    7404: "a D1 database that does not exist",
-    7502: "a D1 database name already taken",
-}
 NOT_FOUND_SCRIPT = (404, 10007, "This Worker does not exist on your account.")
 KV_BULK_BYTES = 100_000_000  # developers.cloudflare.com/kv/platform/limits/: 100 MB a bulk request
 MAX_ROLLBACK_VERSIONS = 100  # since 2025-09-11 (Cloudflare changelog, "increased version rollback limit")
@@ -130,9 +118,12 @@ def _public_version(version: dict[str, Any]) -> dict[str, Any]:
 
 
 def live_version_id(script: dict[str, Any] | None) -> str | None:
-    """The version the script's latest deployment serves (the sandbox deploys one version at 100%)."""
+    """The version serving the largest share of the latest deployment: the one the sandbox runs on workerd
+    (a split's other versions are served by the API, not by the sandbox's single `wrangler dev`)."""
     deployments = (script or {}).get("deployments") or []
-    return str(deployments[0]["versions"][0]["version_id"]) if deployments else None
+    if not deployments:
+        return None
+    return str(max(deployments[0]["versions"], key=lambda v: float(v["percentage"]))["version_id"])
 
 
 def _current_version(script: dict[str, Any]) -> dict[str, Any]:
@@ -174,14 +165,16 @@ def _new_version(state: State, name: str, *, main_module: str, modules: list[dic
 
 
 def _deploy(state: State, name: str, version_id: str, *, triggered_by: str, message: str | None = None,
-            source: str = "wrangler") -> dict[str, Any]:
+            source: str = "wrangler", split: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """A new live deployment: ``version_id`` at 100%, or ``split`` (``[{version_id, percentage}]``)."""
     script = _script(state, name)
     annotations = {"workers/triggered_by": triggered_by}
     if message:
         annotations["workers/message"] = message
+    versions = split or [{"version_id": version_id, "percentage": 100.0}]
     deployment = {"id": new_id(), "source": source, "strategy": "percentage", "author_email": "oncall@sandbox.local",
                   "created_on": now(), "annotations": annotations,
-                  "versions": [{"version_id": version_id, "percentage": 100.0}]}
+                  "versions": [{"version_id": str(v["version_id"]), "percentage": float(v["percentage"])} for v in versions]}
     script["deployments"].insert(0, deployment)
     state.save()
     for hook in live_hook:
@@ -373,13 +366,37 @@ def get_service(state: State, req: Request) -> Reply:
 
 
 @route("GET", "/workers/scripts/{script}/versions",
-       f"{TS}workers/scripts/versions.ts VersionListResponse; items as {WRANGLER}versions/types.ts ApiVersion")
+       f"{TS}workers/scripts/versions.ts VersionListParams (deployable: \"Only return versions that can be used in a "
+       f"deployment. Ignores pagination.\")/VersionListResponse; items as {WRANGLER}versions/types.ts ApiVersion")
 def list_versions(state: State, req: Request) -> Reply:
+    """With ``deployable=true`` the whole list at once, paging ignored, as documented: the 100 most recent
+    (the versions a deployment may name), newest or oldest first as ``versions_listing`` is set (the
+    API's order is not documented). Without it, page by page, newest first."""
     script = _script(state, req.params["script"])
     items = [_public_version(v) for v in script["versions"]]
+    if req.query.get("deployable") == "true":
+        recent = items[:MAX_ROLLBACK_VERSIONS]
+        return 200, {"items": recent[::-1] if _listing(state)["order"] == "oldest" else recent}, None
     page, per_page = int(req.query.get("page", 1)), int(req.query.get("per_page", 10))
     window = items[(page - 1) * per_page: page * per_page]
     return 200, {"items": window}, {"page": page, "per_page": per_page, "count": len(window), "total_count": len(items)}
+
+
+def _listing(state: State) -> dict[str, Any]:
+    listing: dict[str, Any] = {"order": "newest", **(state.data.get("versions_listing") or {})}
+    return listing
+
+
+def versions_listing(state: State, change: dict[str, Any]) -> tuple[int, Any]:
+    """The admin setting ``/__emulator/versions``: ``{"order": "newest" | "oldest"}`` for the deployable list."""
+    order = change.get("order")
+    if order is not None and order not in ("newest", "oldest"):
+        return 400, {"error": "order is newest or oldest"}
+    with state.lock:
+        if order is not None:
+            state.data["versions_listing"] = {"order": order}
+            state.save()
+        return 200, _listing(state)
 
 
 @route("GET", "/workers/scripts/{script}/versions/{version}",
@@ -400,36 +417,81 @@ def list_deployments(state: State, req: Request) -> Reply:
 
 
 @route("POST", "/workers/scripts/{script}/deployments",
-       f"{TS}workers/scripts/deployments.ts DeploymentCreateParams/Deployment; errors 10220, 10215 as {WRANGLER}versions/rollback/index.ts; "
-       "no rollback across a Durable Object migration as developers.cloudflare.com/workers/configuration/"
-       "versions-and-deployments/rollbacks/ (Limits)")
+       f"{TS}workers/scripts/deployments.ts DeploymentCreateParams (strategy \"percentage\", versions [{{version_id, "
+       f"percentage}}], annotations workers/message \"Truncated to 1000 bytes\", force)/Deployment; a split of at most two "
+       f"versions as {WRANGLER}versions/deploy.ts (max-versions, default 2); errors 10220, 10215 as "
+       f"{WRANGLER}versions/rollback/index.ts; no rollback across a Durable Object migration, nor to a version binding a "
+       "KV namespace, R2 bucket or queue that no longer exists, as developers.cloudflare.com/workers/configuration/"
+       "versions-and-deployments/rollbacks/ (Limits, Bindings)")
 def create_deployment(state: State, req: Request) -> Reply:
     name = req.params["script"]
     script = _script(state, name)
     body = req.json() or {}
-    targets = body.get("versions") or []
-    if body.get("strategy") != "percentage" or not targets or sum(float(v.get("percentage", 0)) for v in targets) != 100:
-        raise ApiFailure(400, 10023, "A deployment needs strategy \"percentage\" and versions adding up to 100%.")
-    if len(targets) != 1:
-        raise ApiFailure(400, 10023, "The sandbox emulator supports deployments of one version at 100%.")
-    version_id = targets[0]["version_id"]
+    targets = _deployment_versions(body)
     recent = script["versions"][:MAX_ROLLBACK_VERSIONS]
-    version = next((v for v in script["versions"] if v["id"] == version_id), None)
-    if version is None:
-        raise ApiFailure(404, 10007, "The requested Worker Version does not exist.")
-    if version not in recent:
-        raise ApiFailure(400, 10224, f"Version {version_id} is not among the {MAX_ROLLBACK_VERSIONS} most recent versions and cannot be deployed.")
-    _refuse_across_migration(script, version)
+    chosen = []
+    for target in targets:
+        version = next((v for v in script["versions"] if v["id"] == target["version_id"]), None)
+        if version is None:
+            raise ApiFailure(404, 10007, "The requested Worker Version does not exist.")
+        if version not in recent:
+            raise ApiFailure(400, 10224, f"Version {version['id']} is not among the {MAX_ROLLBACK_VERSIONS} most recent "
+                                         "versions and cannot be deployed.")
+        _refuse_across_migration(script, version)
+        _refuse_missing_resources(state, version)
+        chosen.append(version)
+    live = {v["version_id"] for v in script["deployments"][0]["versions"]} if script["deployments"] else set()
     current = _current_version(script)
-    changed = sorted(k for k in set(current["_secrets"]) | set(version["_secrets"])
-                     if current["_secrets"].get(k) != version["_secrets"].get(k))
-    if changed and version["id"] != current["id"] and req.query.get("force") != "true":
-        raise ApiFailure(400, 10220, "A rollback to this version would change secrets. "
-                                     f"The following secrets have changed: {', '.join(changed)}")
+    for version in chosen:
+        changed = sorted(k for k in set(current["_secrets"]) | set(version["_secrets"])
+                         if current["_secrets"].get(k) != version["_secrets"].get(k))
+        if changed and version["id"] not in live and req.query.get("force") != "true":
+            raise ApiFailure(400, 10220, "A rollback to this version would change secrets. "
+                                         f"The following secrets have changed: {', '.join(changed)}")
     message = (body.get("annotations") or {}).get("workers/message")
-    triggered = "rollback" if version["number"] < script["versions"][0]["number"] else "deployment"
-    deployment = _deploy(state, name, version_id, triggered_by=triggered, message=message)
+    if isinstance(message, str):
+        message = message.encode()[:1000].decode(errors="ignore")  # "Truncated to 1000 bytes if longer"
+    newest = script["versions"][0]["number"]
+    triggered = "rollback" if len(chosen) == 1 and chosen[0]["number"] < newest else "deployment"
+    deployment = _deploy(state, name, chosen[0]["id"], triggered_by=triggered, message=message,
+                         split=targets if len(targets) > 1 else None)
     return 200, deployment, None
+
+
+def _deployment_versions(body: Any) -> list[dict[str, Any]]:
+    """``DeploymentCreateParams``' strategy and versions, checked: one or two distinct versions, shares adding up to 100."""
+    targets = body.get("versions") if isinstance(body, dict) else None
+    if not isinstance(body, dict) or body.get("strategy") != "percentage" or not isinstance(targets, list) or not targets:
+        raise ApiFailure(400, 10021, "A deployment needs strategy \"percentage\" and a list of versions.")
+    shaped = [t for t in targets if isinstance(t, dict) and isinstance(t.get("version_id"), str)
+              and isinstance(t.get("percentage"), (int, float)) and not isinstance(t.get("percentage"), bool)
+              and 0 < float(t["percentage"]) <= 100]
+    if len(shaped) != len(targets) or len({t["version_id"] for t in targets}) != len(targets):
+        raise ApiFailure(400, 10021, "Each version needs a distinct version_id and a percentage above 0 and at most 100.")
+    if len(targets) > 2:
+        raise ApiFailure(400, 10021, "A deployment may split traffic between at most two versions.")
+    if abs(sum(float(t["percentage"]) for t in targets) - 100) > 1e-9:
+        raise ApiFailure(400, 10021, "The versions' percentages must add up to 100.")
+    return [{"version_id": t["version_id"], "percentage": float(t["percentage"])} for t in targets]
+
+
+def _refuse_missing_resources(state: State, version: dict[str, Any]) -> None:
+    """Cloudflare refuses a rollback to a version that binds "an R2 bucket, KV namespace, or queue that no
+    longer exists" (the rollbacks page, Limits, Bindings). The code and message are the emulator's own."""
+    queues = {q["queue_name"] for q in state.data["queues"].values()}
+    buckets = {(b["name"], b.get("jurisdiction", "default")) for b in state.data["r2"]}
+    gone = []
+    for binding in version["resources"]["bindings"]:
+        kind = binding.get("type")
+        if kind == "kv_namespace" and binding.get("namespace_id") not in state.data["kv"]:
+            gone.append(f"KV namespace {binding.get('namespace_id')} (binding {binding.get('name')})")
+        elif kind == "r2_bucket" and (binding.get("bucket_name"), binding.get("jurisdiction") or "default") not in buckets:
+            gone.append(f"R2 bucket {binding.get('bucket_name')} (binding {binding.get('name')})")
+        elif kind == "queue" and binding.get("queue_name") not in queues:
+            gone.append(f"queue {binding.get('queue_name')} (binding {binding.get('name')})")
+    if gone:
+        raise ApiFailure(400, 10227, f"Cannot deploy version {version['id']}: it binds resources that no longer exist: "
+                                     f"{', '.join(gone)}.")
 
 
 def _refuse_across_migration(script: dict[str, Any], version: dict[str, Any]) -> None:
@@ -882,7 +944,8 @@ def deliver_waiting(state: State, queue: dict[str, Any]) -> None:
     if not waiting or not deliver_hook:
         return
     for hook in deliver_hook:  # the hook takes the messages over (the sandbox's bridge retries them)
-        hook(queue["queue_name"], [{"body": m["body"], "content_type": m["content_type"]} for m in waiting])
+        hook(queue["queue_name"], [{"body": m["body"], "content_type": "json" if m["content_type"] == "v8" else m["content_type"]}
+                                   for m in waiting])  # a v8 message is kept as its JSON text
     queue["messages"] = [m for m in queue["messages"] if m.get("lease_id")]
     state.save()
 

@@ -9,7 +9,7 @@ pushed, ``json`` base64-encoded (the docs' "Content types" of pull consumers), a
 ``metadata["CF-Content-Type"]`` says which.
 
 Pull needs an HTTP pull consumer on the queue, as on Cloudflare (error codes
-11010 and 11011 here are the emulator's own choice: ``api.INVENTIONS``). A message pushed to a queue whose
+11010 and 11011 here are the emulator's own choice: ``codes.INVENTIONS``). A message pushed to a queue whose
 consumer is a Worker is handed to ``api.deliver_hook``, which the sandbox points at
 the Worker on workerd; otherwise it waits in the queue until one is attached.
 """
@@ -21,13 +21,16 @@ import json
 import time
 from typing import Any
 
-from ops.sandbox.emulator.api import TS, ApiFailure, Reply, Request, _queue, deliver_waiting, route
+from ops.sandbox.emulator.api import TS, ApiFailure, Reply, Request, _queue, deliver_waiting, live_version_id, route
 from ops.sandbox.emulator.graphql_queues import LOCAL, backlog_of, current_local, fingerprint
 from ops.sandbox.emulator.state import State, hex_id
 
 MAX_BATCH = 100
 MAX_BATCH_BYTES = 256_000  # developers.cloudflare.com/queues/platform/limits/: 256 KB a batch, 128 KB a message
 MAX_MESSAGE_BYTES = 128_000
+# workerd src/workerd/io/compatibility-date.capnp ``queuesJsonMessages``: from this compatibility date (or with the
+# queues_json_messages flag) a producer binding sends JSON by default; before it, v8-serialised messages.
+JSON_MESSAGES_FROM = "2024-03-18"
 
 
 @route("POST", "/queues/{queue}/messages",
@@ -187,12 +190,35 @@ def bridge(state: State, what: str, body: bytes) -> tuple[int, Any]:
             messages = [_message(m) for m in (payload.get("messages") or [])]
         except (ApiFailure, ValueError, AttributeError, TypeError) as exc:
             return 400, {"error": str(exc)}
+        if _sends_v8(state, queue["queue_name"]):
+            for message in messages:
+                message["content_type"] = "v8"
         _stored(queue).extend(messages)
         for source in state.data["queues"].values():
             if any(c.get("dead_letter_queue") == queue["queue_name"] for c in source.get("consumers") or []):
                 _settle(state, source, len(messages), sum(len(m["body"].encode()) for m in messages))
         state.save()
     return 200, {"queued": len(messages)}
+
+
+def _sends_v8(state: State, dead_letter_queue: str) -> bool:
+    """Whether the Worker whose dead letters go to ``dead_letter_queue`` sent them v8-serialised: its live
+    version's compatibility date is before 2024-03-18 without the queues_json_messages flag, or it has
+    no_queues_json_messages. The sandbox's Worker is both the producer and the consumer of its queue."""
+    for source in state.data["queues"].values():
+        for consumer in source.get("consumers") or []:
+            if consumer.get("dead_letter_queue") != dead_letter_queue or consumer.get("type", "worker") != "worker":
+                continue
+            script = state.data["scripts"].get(str(consumer.get("script_name") or consumer.get("script")))
+            live = live_version_id(script)
+            version = next((v for v in (script or {}).get("versions") or [] if v["id"] == live), None)
+            runtime = (version or {}).get("resources", {}).get("script_runtime") or {}
+            flags = runtime.get("compatibility_flags") or []
+            if "no_queues_json_messages" in flags:
+                return True
+            if "queues_json_messages" not in flags and str(runtime.get("compatibility_date") or "9999") < JSON_MESSAGES_FROM:
+                return True
+    return False
 
 
 def _local(state: State, queue: dict[str, Any], report: dict[str, Any]) -> dict[str, Any]:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hmac
 import json
+import re
 import socket
 import threading
 import time
@@ -22,6 +24,14 @@ from ops.sandbox.emulator.state import State, now
 PREFIX = "/client/v4/accounts/"
 GRAPHQL = "/client/v4/graphql"
 ADMIN = "/__emulator/"
+# Without the sandbox token: liveness and the live version id (no secret in either), and the Workers' own data
+# plane (their D1 and queue bindings, which workerd reaches as a binding would, with no API token).
+OPEN_ADMIN = re.compile(r"health|live/[^/]+|d1/.*|queues/.*")
+
+
+def admin_headers(token: str) -> dict[str, str]:
+    """What the admin routes need: the sandbox's API token."""
+    return {"Authorization": f"Bearer {token}"}
 
 
 @dataclass
@@ -73,7 +83,12 @@ class Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("content-length") or 0)
         body = self.rfile.read(length) if length else b""
         if parts.path.startswith(ADMIN):
-            self._admin(emu, parts.path[len(ADMIN):], body)
+            what = parts.path[len(ADMIN):]
+            if not OPEN_ADMIN.fullmatch(what) and not self._authorized(emu):
+                self._send(401, {"error": "the emulator's admin routes need the sandbox token: "
+                                          "send Authorization: Bearer <token> (`inv sandbox.status --json` shows it)"})
+                return
+            self._admin(emu, what, body)
             return
         if parts.path == GRAPHQL and self.command == "POST":
             answer = graphql.handle(body, account_id=emu.account_id, invocations=emu.invocations, queues=emu.state,
@@ -95,6 +110,10 @@ class Handler(BaseHTTPRequestHandler):
             self._send_raw(status, payload)
             return
         self._send(status, payload, extra)
+
+    def _authorized(self, emu: Emulator) -> bool:
+        given = self.headers.get("authorization", "").encode()
+        return hmac.compare_digest(given, f"Bearer {emu.token}".encode())
 
     def _api(self, emu: Emulator, path: str, query: str, body: bytes) -> tuple[int, Any, dict[str, str]]:
         if not path.startswith(PREFIX):
@@ -142,6 +161,8 @@ class Handler(BaseHTTPRequestHandler):
             self._send(200, emu.faults.as_json())
         elif what == "analytics" and method in ("GET", "PUT"):
             self._analytics(emu, json.loads(body or b"{}") if method == "PUT" else {})
+        elif what == "versions" and method in ("GET", "PUT"):
+            self._send(*api.versions_listing(emu.state, json.loads(body or b"{}") if method == "PUT" else {}))
         elif what == "invocations" and method == "GET":
             self._send(200, emu.invocations.all())
         elif what == "invocations" and method == "DELETE":
@@ -240,6 +261,10 @@ class EmulatorHandle:
             self.tails.follow_console(script, console_log)
         self.proxies[script] = proxy
         return proxy
+
+    @property
+    def admin_headers(self) -> dict[str, str]:
+        return admin_headers(self.emulator.token)
 
     @property
     def url(self) -> str:

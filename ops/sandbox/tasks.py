@@ -97,6 +97,7 @@ def _summary(state: dict[str, Any]) -> str:
           f"version {w.get('version_id')}, follows the control plane: {w.get('follows_control_plane')})"
           for w in parts["workers"].values()),
         *(f"  provider       {name:<13} {p['url']}  ({'up' if p['healthy'] else 'down'})" for name, p in parts["providers"].items()),
+        f"  ports          {state['port_base']} and the 19 after it (OPS_SANDBOX_PORT_BASE picks them; unset, the sandbox does)",
         f"  account        {state['account_id']}",
         f"  token          {state['token']}   (the sandbox's; it guards nothing)",
         "  use with wrangler: " + " ".join(f"{k}={v}" for k, v in state["env"].items()),

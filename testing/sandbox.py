@@ -1,27 +1,17 @@
-"""A whole sandbox on free ports in a temporary folder, for tests and benchmarks."""
+"""A whole sandbox on free ports (chosen as ``inv sandbox.up`` chooses them) in a temporary folder."""
 
 from __future__ import annotations
 
 import os
 import shutil
-import socket
 import tempfile
 from pathlib import Path
 
 from ops.sandbox.constants import WorkerSpec
-from ops.sandbox.manager import Ports, Sandbox
+from ops.sandbox.manager import Sandbox
+from ops.sandbox.ports import Ports
 
-REPO = Path(__file__).resolve().parents[2]
-
-
-def free_ports(count: int) -> list[int]:
-    sockets = [socket.socket() for _ in range(count)]
-    for s in sockets:
-        s.bind(("127.0.0.1", 0))
-    ports = [s.getsockname()[1] for s in sockets]
-    for s in sockets:
-        s.close()
-    return ports
+REPO = Path(__file__).resolve().parents[1]
 
 
 class SandboxHandle:
@@ -35,7 +25,7 @@ class SandboxHandle:
                  other_credentials: dict[str, dict[str, str]] | None = None,
                  workers: tuple[WorkerSpec, ...] | None = None) -> None:
         self.home = home or Path(tempfile.mkdtemp(prefix="cfw-sandbox-"))
-        self.sandbox = Sandbox(REPO, self.home, Ports.free())
+        self.sandbox = Sandbox(REPO, self.home, Ports(Ports.choose().base))  # held: a reset never moves it
         if workers is not None:  # a lean sandbox: only these Workers (the emulator and providers always)
             self.sandbox.workers = workers
         self.sandbox.other_credentials = dict(other_credentials or {})
@@ -58,7 +48,8 @@ class SandboxHandle:
         """Make the GraphQL Analytics API hide invocations younger than ``seconds`` (0: none), as production's delay."""
         import httpx
 
-        httpx.put(f"{self.sandbox.emulator_url}/__emulator/analytics", json={"lag_seconds": seconds}, timeout=10).raise_for_status()
+        httpx.put(f"{self.sandbox.emulator_url}/__emulator/analytics", json={"lag_seconds": seconds},
+                  headers=self.sandbox.admin_headers, timeout=10).raise_for_status()
 
     def stop(self) -> None:
         self.sandbox.down()

@@ -22,12 +22,21 @@ reports a refused connection, a timeout or a 5xx as ``failing: true`` with the
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
-from ops.engine.expect import MISSING, holds, lookup, pairs
-from ops.engine.outcome import Verdict
+from ops.judge.expect import MISSING, holds, lookup, pairs
 
-__all__ = ["INCONCLUSIVE_KEY", "NEGATIVE_OPERATORS", "Judgement", "judge"]
+__all__ = ["INCONCLUSIVE_KEY", "NEGATIVE_OPERATORS", "Judgement", "Verdict", "judge"]
+
+
+class Verdict(StrEnum):
+    """What one check concluded from its observation."""
+
+    PASSED = "passed"              # evidence that all is well
+    FAILED = "failed"              # evidence that something is bad
+    INCONCLUSIVE = "inconclusive"  # no evidence either way: a field missing, analytics not caught up
+
 
 INCONCLUSIVE_KEY = "inconclusive"
 NEGATIVE_OPERATORS = frozenset({"!=", "not_in", "not_contains"})
