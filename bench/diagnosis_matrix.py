@@ -66,7 +66,7 @@ def judge(scenario: str, expected: str | None, code: int, result: dict[str, Any]
 def main() -> int:
     from ops.sandbox.breaks import find
     from ops.sandbox.constants import WORKERS
-    from ops.sandbox.testing import SandboxHandle
+    from testing.sandbox import SandboxHandle
 
     only = next((a.split("=", 1)[1] if "=" in a else sys.argv[sys.argv.index(a) + 1]
                  for a in sys.argv[1:] if a.startswith("--only")), "")
