@@ -15,14 +15,19 @@ file's folder upward.
 from __future__ import annotations
 
 import functools
-
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
+from typing import TYPE_CHECKING
+
 from ops.documents.config import Config, load_config
 from ops.errors import InputError
+
+if TYPE_CHECKING:
+    from ops.egress import Egress
 
 __all__ = ["HealthContract", "Target", "find_targets_file", "load_target"]
 
@@ -30,6 +35,7 @@ TARGETS_FILE = "targets.toml"
 _REQUIRED = ("api_base_url", "account_id", "token", "worker", "worker_url")
 _PATHS = ("wrangler_config", "popular_keys")
 MAX_BYTES = 1024 * 1024  # a targets file lists a few targets
+HOST = r"[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252})(?::\d{1,5})?|\[[0-9A-Fa-f:.]+\](?::\d{1,5})?"
 
 
 @dataclass(frozen=True)
@@ -95,6 +101,14 @@ class Target:
     remediations: tuple[str, ...] | None = None  # the specs that apply to this Worker; None: all of them
     params: dict[str, dict[str, Any]] = field(default_factory=dict)  # remediation -> param -> default for this target
     source: Path | None = None  # the targets file it came from, for located messages
+    allowed_hosts: tuple[str, ...] = ()  # hosts besides its own that may receive requests and secrets (ops.egress)
+
+    def egress(self) -> Egress:
+        """Where this target's requests may go: its Worker, its API, and ``allowed_hosts``."""
+        from ops.egress import Egress
+
+        return Egress.of((self.worker_url, self.api_base_url), self.allowed_hosts,
+                         f"{self.source or TARGETS_FILE} (targets.{self.name}.allowed_hosts)")
 
     @property
     def health_url(self) -> str:
@@ -212,7 +226,7 @@ def load_target(name: str | None = None, *, path: Path | None = None,
     config = values.get("wrangler_config") or _wrangler_lookup(root)
     popular = values.get("popular_keys")
     named_env = values.get("wrangler_env") or (values.get("env") if isinstance(values.get("env"), str) else "")
-    return Target(
+    target = Target(
         name=chosen,
         api_base_url=str(values["api_base_url"]).rstrip("/"),
         account_id=str(values["account_id"]),
@@ -231,7 +245,48 @@ def load_target(name: str | None = None, *, path: Path | None = None,
         remediations=_remediations(file, loaded, chosen, raw.get("remediations")),
         params=_params(file, loaded, chosen, raw.get("params")),
         source=file,
+        allowed_hosts=_allowed_hosts(file, loaded, chosen, raw.get("allowed_hosts")),
     )
+    register_secrets(target)
+    return target
+
+
+def _allowed_hosts(file: Path, loaded: Config, target: str, raw: Any) -> tuple[str, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list) or not all(isinstance(h, str) and re.fullmatch(HOST, h) for h in raw):
+        raise InputError(f"{file}:{_line_of(loaded, target, 'allowed_hosts')}: targets.{target}.allowed_hosts: write a "
+                         'list of host names, each optionally with :port, e.g. allowed_hosts = ["hooks.slack.com"]')
+    return tuple(str(h).lower() for h in raw)
+
+
+def register_secrets(target: Target) -> None:
+    """Register the secrets a target puts in play: its ``env`` table's values, and the ``.dev.vars`` beside
+    its wrangler config (what a local Worker reads as secrets). Every output masks them from then on."""
+    from ops import redact
+
+    values = list(target.env.values())
+    if target.wrangler_config is not None:
+        values += _dev_vars(target.wrangler_config.parent / ".dev.vars")
+    for value in values:
+        if redact.MIN_SECRET_LEN <= len(value) and len(value.encode("utf-8", "surrogatepass")) <= redact.MAX_SECRET_LEN:
+            redact.register(value)
+
+
+def _dev_vars(path: Path) -> list[str]:
+    """The values of a .dev.vars file (KEY=value lines, optionally quoted); none when it is absent or too big."""
+    try:
+        if path.stat().st_size > MAX_BYTES:
+            return []
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return []
+    values = []
+    for line in text.splitlines():
+        key, eq, value = line.partition("=")
+        if eq and key.strip() and not key.lstrip().startswith("#"):
+            values.append(value.strip().strip('"').strip("'"))
+    return values
 
 
 def _remediations(file: Path, loaded: Config, target: str, raw: Any) -> tuple[str, ...] | None:
