@@ -147,6 +147,7 @@ def run_entry(entry: Entry, flags: dict[str, Any]) -> None:
     from ops.engine.params import resolve_params
     from ops.engine.runner import Request, execute
     from ops.engine.secret_delivery import SaveValue
+    from ops.engine.secret_rules import require_sent_secrets
     from ops.targets import load_target
 
     builtin = {name: flags.pop(name, default) for name, (default, _) in BUILTIN_FLAGS.items()}
@@ -163,6 +164,7 @@ def run_entry(entry: Entry, flags: dict[str, Any]) -> None:
                                               {n: p.default for n, p in spec.params.items()})
     flags.update(settings)
     params = resolve_params(spec.params, flags, dry_run=bool(builtin["dry_run"]), origins=origins)
+    require_sent_secrets(spec, params)  # a request's unset secret stops the run before any request
     save = SaveValue.parse(str(builtin["save_value"]), params) if builtin["save_value"] else None
     quiet = bool(builtin["json"])
     request = Request(

@@ -128,3 +128,44 @@ def _allowed_anywhere() -> set[tuple[str, int]]:
             if isinstance(host, str):
                 found.update(parse_allowed(host))
     return found
+
+
+def require_sent_secrets(spec: Spec, params: dict[str, Any]) -> None:
+    """Stop before anything is sent when a request the run will make needs a secret that is not set.
+
+    A request (an action with URL arguments: http, http_sample, notify) sends every secret it
+    names, so one whose source is unset stops the run here, with the message naming the source.
+    Items behind a `when:` on step outputs may never run, and are judged when they do.
+    """
+    from ops.engine.template import Missing, condition_holds
+
+    for _, item in _items(spec):
+        action = actions.get(item.action)
+        if action is None or not action.url_keys or not _will_run(item, params, condition_holds):
+            continue
+        for ref in template.references(item.with_):
+            parts = ref.split(".")
+            value = params.get(parts[1]) if parts[0] == "params" and len(parts) == 2 else None
+            if isinstance(value, Missing):
+                from ops.errors import InputError
+
+                raise InputError(f"{getattr(value, 'why', 'a secret is not set')} ({item.name!r} sends it; "
+                                 "nothing was sent)")
+
+
+def _items(spec: Spec) -> Iterator[tuple[str, Any]]:
+    yield from (("preconditions", i) for i in spec.preconditions)
+    yield from (("steps", i) for i in spec.steps)
+    yield from (("verify", i) for i in spec.verify.checks)
+
+
+def _will_run(item: Any, params: dict[str, Any], holds: Any) -> bool:
+    when = getattr(item, "when", None)
+    if not when:
+        return True
+    if not when.replace("not ", "", 1).strip().startswith("params."):
+        return False
+    try:
+        return holds(when, {"params": params}) is True
+    except Exception:
+        return False
