@@ -30,6 +30,8 @@ if TYPE_CHECKING:
     import httpx
 
 MAX_KEY_LEN = 512
+MAX_KEY_LINE = 4 * MAX_KEY_LEN + 1024  # a key of 512 characters in UTF-8 (up to 4 bytes each), and blanks around it
+MAX_KEY_FILE = 1024 ** 3  # a gigabyte of keys: tens of millions
 FATAL = {401: "the Worker refused the warm secret (401): check CACHE_WARM_SECRET",
          403: "the Worker refused the warm request (403)",
          404: "the Worker has no warm endpoint there (404): check the URL"}
@@ -220,7 +222,7 @@ def count_keys(args: CacheWarmArgs) -> int:
 
 def file_keys(path: Path) -> Iterator[tuple[int, str]]:
     """The keys of a key file with their line numbers: one a line, blanks and # comments skipped."""
-    for number, raw in numbered_lines(path, "key file"):
+    for number, raw in numbered_lines(path, "key file", max_line=MAX_KEY_LINE, max_bytes=MAX_KEY_FILE):
         try:
             line = raw.decode("utf-8").strip()
         except UnicodeDecodeError as exc:
