@@ -263,14 +263,38 @@ def _allowed_hosts(file: Path, loaded: Config, target: str, raw: Any) -> tuple[s
 def register_secrets(target: Target) -> None:
     """Register the secrets a target puts in play: its ``env`` table's values, and the ``.dev.vars`` beside
     its wrangler config (what a local Worker reads as secrets). Every output masks them from then on."""
-    from ops import redact
-
     values = list(target.env.values())
     if target.wrangler_config is not None:
         values += _dev_vars(target.wrangler_config.parent / ".dev.vars")
+    _register(values)
+
+
+def _register(values: list[str]) -> None:
+    """Register each value that can be a secret (4 bytes to 5 KiB): shorter would mask ordinary words."""
+    from ops import redact
+
     for value in values:
         if redact.MIN_SECRET_LEN <= len(value) and len(value.encode("utf-8", "surrogatepass")) <= redact.MAX_SECRET_LEN:
             redact.register(value)
+
+
+def register_every_targets_secrets(path: Path | None = None) -> None:
+    """Register the ``env`` values (and ``.dev.vars``) of every target in the targets file, for outputs that span
+    runs on any of them (``inv incident.report``). A file that cannot be read registers nothing."""
+    from ops.documents.problem import DocumentError
+
+    file = path or find_targets_file()
+    try:
+        targets = load_config(file, what="targets file", max_bytes=MAX_BYTES).data.get("targets") or {}
+    except (DocumentError, InputError, OSError):
+        return
+    for raw in targets.values() if isinstance(targets, dict) else ():
+        env = raw.get("env") if isinstance(raw, dict) else None
+        values = [str(v) for v in env.values() if isinstance(v, str)] if isinstance(env, dict) else []
+        config = raw.get("wrangler_config") if isinstance(raw, dict) else None
+        if isinstance(config, str):
+            values += _dev_vars((file.parent / config).parent / ".dev.vars")
+        _register(values)
 
 
 def _dev_vars(path: Path) -> list[str]:

@@ -33,7 +33,9 @@ def report(c: Any, run: str | None = None, since: str = "", until: str = "", sev
 def incident_text(run: str | None, *, since: str = "", until: str = "", severity: str = "", detected: str = "") -> str:
     from ops.engine.incident import incident_report, incident_report_since
     from ops.engine.journal import default_dir, find_run
+    from ops.targets import register_every_targets_secrets
 
+    register_every_targets_secrets()  # a Worker's secret in an event is masked, whichever target the run was on
     if since:
         return incident_report_since(default_dir(), since, until or None, severity=severity or None,
                                      detected=detected or None)
