@@ -24,7 +24,7 @@ import httpx
 from ops import redact
 from ops.errors import InputError
 
-__all__ = ["Egress", "EgressTransport", "origin", "parse_allowed"]
+__all__ = ["AsyncEgressTransport", "Egress", "EgressTransport", "origin", "parse_allowed"]
 
 DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
 
@@ -107,3 +107,19 @@ class EgressTransport(httpx.BaseTransport):
 
     def close(self) -> None:
         self._inner.close()
+
+
+class AsyncEgressTransport(httpx.AsyncBaseTransport):
+    """The same rules for an async client (cache warming's concurrent batches)."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, egress: Egress, *, read_only: bool) -> None:
+        self._inner = inner
+        self._egress = egress
+        self._read_only = read_only
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self._egress.check(request, read_only=self._read_only)
+        return await self._inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()

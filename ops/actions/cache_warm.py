@@ -75,6 +75,7 @@ class CacheWarmAction(Action):
     name = "cache_warm"
     Args = CacheWarmArgs
     summary = "Warm the Worker's cache: batched, concurrent POSTs with retries."
+    url_keys = frozenset({"url"})
     outputs = record(total=INTEGER, warmed=INTEGER, failed=INTEGER, failed_keys=array(STRING), failed_batches=INTEGER,
                      retried_batches=INTEGER, sample=array(STRING), sample_urls=array(STRING), seconds=NUMBER,
                      keys_per_second=nullable(NUMBER), namespace_id=optional(STRING),
@@ -253,7 +254,13 @@ async def _warm(args: CacheWarmArgs, ctx: Context, total: int) -> _Tally:
     last_report = [0.0]
     from ops import http
 
-    async with http.async_client(read_only=ctx.dry_run, timeout=args.timeout, limits=limits, headers=headers) as client:
+    from ops.egress import AsyncEgressTransport
+
+    egress = ctx.target.egress()
+    egress.check(httpx.Request("POST", args.url + args.path, headers=headers), read_only=ctx.dry_run)  # before any batch
+    guarded = AsyncEgressTransport(httpx.AsyncHTTPTransport(retries=0, limits=limits), egress, read_only=ctx.dry_run)
+    async with http.async_client(read_only=ctx.dry_run, timeout=args.timeout, transport=guarded,
+                                 headers=headers) as client:
         pending: set[asyncio.Task[None]] = set()
         for batch in batched(iter_keys(args), args.batch_size):
             if tally.fatal or ctx.cancel.is_set():

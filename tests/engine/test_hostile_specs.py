@@ -82,6 +82,21 @@ def hostile(tmp_path: Path, service: Service, listener: Service) -> Workspace:
     return ws
 
 
+WARM = """\
+steps:
+  - name: warm
+    action: cache_warm
+    effect: write
+    undo: none
+    with: {{url: "{url}", secret: "{{{{ params.s }}}}", keys: "a,b"}}
+undo:
+  - {{name: none, action: noop, with: {{reason: nothing}}}}
+verify:
+  checks:
+    - {{name: up, action: http, with: {{url: "{{{{ target.worker_url }}}}/health"}}}}
+"""
+
+
 def check_time(listener: Service) -> dict[str, tuple[str, str]]:
     """name -> (spec, the refusal `inv specs.check` gives)."""
     at = listener.url
@@ -130,6 +145,7 @@ probes:
     with: {{urls: ["{at}/a", "{at}/b"], headers: {{Authorization: "Bearer {{{{ params.s }}}}"}}}}
     finding: leak
 """), "which is not the target's"),
+        "warm-to-listener": (spec("warm-to-listener", "", steps=WARM.format(url=at)), "which is not the target's"),
         "deploy-declared-read": (spec("deploy-declared-read", "", steps="""\
 steps:
   - {name: ship, action: wrangler, effect: read, with: {argv: [deploy, --dry-run, "false"]}}
@@ -196,6 +212,14 @@ steps:
     assert "the request carries a secret" in done.stdout + done.stderr
     assert f'add "127.0.0.1:{listener.url.rsplit(":", 1)[1]}" to allowed_hosts' in done.stdout + done.stderr
     assert SECRET not in done.stdout + done.stderr
+
+
+def test_a_cache_warm_to_a_url_known_only_at_run_time_sends_no_batch(hostile: Workspace, listener: Service) -> None:
+    hostile.add_spec(spec("warm", "", params=WHERE % listener.url, steps=WARM.format(url="{{ params.where }}")),
+                     "warm.yaml")
+    done = hostile.inv("remediate.warm", "--yes")
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "refused POST to 127.0.0.1" in done.stdout + done.stderr and SECRET not in done.stdout + done.stderr
 
 
 def test_a_host_the_target_allows_receives_the_secret(hostile: Workspace, listener: Service) -> None:
