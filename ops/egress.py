@@ -83,8 +83,7 @@ class Egress:
 
 
 def _carries_secret(request: httpx.Request) -> bool:
-    texts = [str(request.url), request.url.raw_path.decode("ascii", "replace")]
-    texts += [f"{name}: {value}" for name, value in request.headers.items()]
+    texts = [str(request.url), *(f"{name}: {value}" for name, value in request.headers.items())]
     try:
         body = request.content
     except httpx.RequestNotRead:
