@@ -266,6 +266,7 @@ def register_secrets(target: Target) -> None:
     values = list(target.env.values())
     if target.wrangler_config is not None:
         values += _dev_vars(target.wrangler_config.parent / ".dev.vars")
+    values += _dev_vars(target.root / ".sandbox" / "live" / target.worker / ".dev.vars")  # what the sandbox serves
     _register(values)
 
 
@@ -294,6 +295,9 @@ def register_every_targets_secrets(path: Path | None = None) -> None:
         config = raw.get("wrangler_config") if isinstance(raw, dict) else None
         if isinstance(config, str):
             values += _dev_vars((file.parent / config).parent / ".dev.vars")
+        worker = raw.get("worker") if isinstance(raw, dict) else None
+        if isinstance(worker, str) and "/" not in worker and worker not in ("", ".", ".."):
+            values += _dev_vars(file.parent / ".sandbox" / "live" / worker / ".dev.vars")
         _register(values)
 
 
@@ -308,9 +312,17 @@ def _dev_vars(path: Path) -> list[str]:
     values = []
     for line in text.splitlines():
         key, eq, value = line.partition("=")
-        if eq and key.strip() and not key.lstrip().startswith("#"):
-            values.append(value.strip().strip('"').strip("'"))
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"`":
+            value = value[1:-1]
+        if eq and key.strip() and not key.lstrip().startswith("#") and not _plain_setting(value):
+            values.append(value)
     return values
+
+
+def _plain_setting(value: str) -> bool:
+    """A flag or a small number (`DEBUG=true`, `PORT=8787`): a setting, not a secret, and masking it would mangle output."""
+    return value.lower() in ("true", "false", "null", "none", "yes", "no", "on", "off") or (value.isdigit() and len(value) < 8)
 
 
 def _remediations(file: Path, loaded: Config, target: str, raw: Any) -> tuple[str, ...] | None:

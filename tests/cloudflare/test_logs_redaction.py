@@ -121,3 +121,17 @@ def test_incident_report_masks_a_target_secret_in_an_older_journal(tmp_path: Pat
     assert done.returncode == 0, done.stdout + done.stderr
     assert "boom with key" in done.stdout  # the line is in the report: the key would have been there
     assert API_KEY not in done.stdout + done.stderr
+
+
+def test_the_sandboxs_live_dev_vars_are_registered_and_plain_settings_are_not(tmp_path: Path) -> None:
+    from ops import redact
+    from ops.targets import load_target
+
+    live = tmp_path / ".sandbox" / "live" / SCRIPT
+    live.mkdir(parents=True)
+    (live / ".dev.vars").write_text("# live version v1\nROTATED='rotated-secret-5e6f'\nDEBUG=true\nPORT=8787\n")
+    targets = tmp_path / "targets.toml"
+    targets.write_text(f'[targets.t]\napi_base_url = "http://127.0.0.1:9"\naccount_id = "{ACCOUNT}"\ntoken = "{TOKEN}"\n'
+                       f'worker = "{SCRIPT}"\nworker_url = "http://127.0.0.1:9"\n')
+    load_target("t", path=targets)
+    assert redact.redact("rotated-secret-5e6f DEBUG=true PORT=8787") == f"{redact.registry.marker} DEBUG=true PORT=8787"
