@@ -164,7 +164,8 @@ def run_entry(entry: Entry, flags: dict[str, Any]) -> None:
                                               {n: p.default for n, p in spec.params.items()})
     flags.update(settings)
     params = resolve_params(spec.params, flags, dry_run=bool(builtin["dry_run"]), origins=origins)
-    require_sent_secrets(spec, params)  # a request's unset secret stops the run before any request
+    if not builtin["dry_run"]:
+        require_sent_secrets(spec, params)  # a request's unset secret stops the run before any request; a plan shows it
     save = SaveValue.parse(str(builtin["save_value"]), params) if builtin["save_value"] else None
     quiet = bool(builtin["json"])
     request = Request(
