@@ -29,13 +29,14 @@ from ops.errors import InputError
 if TYPE_CHECKING:
     from ops.egress import Egress
 
-__all__ = ["HealthContract", "Target", "find_targets_file", "load_target"]
+__all__ = ["SEVERITY_LEVELS", "HealthContract", "Target", "find_targets_file", "load_target"]
 
 TARGETS_FILE = "targets.toml"
 _REQUIRED = ("api_base_url", "account_id", "token", "worker", "worker_url")
 _PATHS = ("wrangler_config", "popular_keys")
 MAX_BYTES = 1024 * 1024  # a targets file lists a few targets
 HOST = r"[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252})(?::\d{1,5})?|\[[0-9A-Fa-f:.]+\](?::\d{1,5})?"
+SEVERITY_LEVELS = ("SEV1", "SEV2", "SEV3", "SEV4")
 
 
 @dataclass(frozen=True)
@@ -101,6 +102,7 @@ class Target:
     remediations: tuple[str, ...] | None = None  # the specs that apply to this Worker; None: all of them
     params: dict[str, dict[str, Any]] = field(default_factory=dict)  # remediation -> param -> default for this target
     source: Path | None = None  # the targets file it came from, for located messages
+    severity_names: tuple[str, ...] = SEVERITY_LEVELS  # the incident template's names, most severe first
     allowed_hosts: tuple[str, ...] = ()  # hosts besides its own that may receive requests and secrets (ops.egress)
 
     def egress(self) -> Egress:
@@ -245,6 +247,7 @@ def load_target(name: str | None = None, *, path: Path | None = None,
         remediations=_remediations(file, loaded, chosen, raw.get("remediations")),
         params=_params(file, loaded, chosen, raw.get("params")),
         source=file,
+        severity_names=_severity_names(file, loaded, chosen, raw.get("severity_names")),
         allowed_hosts=_allowed_hosts(file, loaded, chosen, raw.get("allowed_hosts")),
     )
     register_secrets(target)
@@ -323,6 +326,16 @@ def _dev_vars(path: Path) -> list[str]:
 def _plain_setting(value: str) -> bool:
     """A flag or a small number (`DEBUG=true`, `PORT=8787`): a setting, not a secret, and masking it would mangle output."""
     return value.lower() in ("true", "false", "null", "none", "yes", "no", "on", "off") or (value.isdigit() and len(value) < 8)
+
+
+def _severity_names(file: Path, loaded: Config, target: str, raw: Any) -> tuple[str, ...]:
+    if raw is None:
+        return SEVERITY_LEVELS
+    if not (isinstance(raw, list) and len(raw) == len(SEVERITY_LEVELS) and all(isinstance(n, str) and n.strip() for n in raw)
+            and len({n.strip().lower() for n in raw}) == len(raw)):
+        raise InputError(f"{file}:{_line_of(loaded, target, 'severity_names')}: targets.{target}.severity_names: "
+                         'write four distinct names, most severe first, e.g. ["Critical", "High", "Medium", "Low"]')
+    return tuple(n.strip() for n in raw)
 
 
 def _remediations(file: Path, loaded: Config, target: str, raw: Any) -> tuple[str, ...] | None:

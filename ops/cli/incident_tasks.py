@@ -14,15 +14,17 @@ from ops.cli.boundary import guarded, out
 @task(help={"run": "A run id, a unique part of one, or `latest` (the default; ignored with --since)",
             "since": "Gather every run and diagnosis from this ISO time (UTC unless it says otherwise) into one incident",
             "until": "With --since: the end of the window (default: now)",
-            "severity": "SEV1..SEV4, instead of the one the evidence gives",
+            "severity": "SEV1..SEV4 or the target's severity_names, instead of the one the evidence gives",
+            "target": "Target from targets.toml: its severity_names name the levels (default SEV1..SEV4)",
             "detected": "When the incident was detected (e.g. the page), if earlier than the journal shows",
             "out": "Write here instead of stdout"},
       auto_shortflags=False)
 @guarded
 def report(c: Any, run: str | None = None, since: str = "", until: str = "", severity: str = "", detected: str = "",
-           out_: str = "") -> None:
+           out_: str = "", target: str | None = None) -> None:
     """Write a Markdown incident report in the runbook template's shape."""
-    text = incident_text(run or "latest", since=since, until=until, severity=severity, detected=detected)
+    text = incident_text(run or "latest", since=since, until=until, severity=severity, detected=detected,
+                         severity_names=_severity_names(target))
     if out_:
         Path(out_).write_text(text, encoding="utf-8")
         out(f"wrote {out_}")
@@ -30,16 +32,32 @@ def report(c: Any, run: str | None = None, since: str = "", until: str = "", sev
         out(text)
 
 
-def incident_text(run: str | None, *, since: str = "", until: str = "", severity: str = "", detected: str = "") -> str:
-    from ops.engine.incident import incident_report, incident_report_since
+def incident_text(run: str | None, *, since: str = "", until: str = "", severity: str = "", detected: str = "",
+                  severity_names: tuple[str, ...] | None = None) -> str:
+    from ops.engine.incident import SEVERITIES, incident_report, incident_report_since
     from ops.engine.journal import default_dir, find_run
     from ops.targets import register_every_targets_secrets
 
     register_every_targets_secrets()  # a Worker's secret in an event is masked, whichever target the run was on
+    names = severity_names or SEVERITIES
     if since:
         return incident_report_since(default_dir(), since, until or None, severity=severity or None,
-                                     detected=detected or None)
-    return incident_report(find_run(default_dir(), run), severity=severity or None, detected=detected or None)
+                                     detected=detected or None, severity_names=names)
+    return incident_report(find_run(default_dir(), run), severity=severity or None, detected=detected or None,
+                           severity_names=names)
+
+
+def _severity_names(target: str | None) -> tuple[str, ...] | None:
+    """The target's names for the levels; the default target may lack credentials, which a report does not need."""
+    from ops.errors import InputError
+    from ops.targets import load_target
+
+    try:
+        return load_target(target).severity_names
+    except InputError:
+        if target:
+            raise
+        return None
 
 
 def incident_collection() -> Collection:

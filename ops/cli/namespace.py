@@ -21,6 +21,7 @@ PARTS: tuple[tuple[str, str, str], ...] = (
     ("incident", "ops.cli.incident_tasks", "incident_collection"),
     ("sandbox", "ops.cli.sandbox_tasks", "collection"),
     ("check", "ops.cli.check_tasks", "collection"),
+    ("d1", "ops.cli.status_tasks", "d1_collection"),
 )
 
 
@@ -28,6 +29,7 @@ PARTS: tuple[tuple[str, str, str], ...] = (
 TOP_LEVEL: tuple[tuple[str, str], ...] = (
     ("ops.cli.diagnose_tasks", "diagnose_task"),
     ("ops.cli.logs_tasks", "logs_task"),
+    ("ops.cli.status_tasks", "status_task"),
     ("ops.cli.bench_tasks", "bench"),
     ("ops.cli.bench_tasks", "soak"),
 )

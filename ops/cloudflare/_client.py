@@ -15,7 +15,15 @@ The API allows 1,200 requests per 5 minutes per user and blocks for 5 minutes
 beyond that (https://developers.cloudflare.com/fundamentals/api/reference/limits/).
 Every client of one run shares ``RUN_BUDGET``, a sliding window that waits before a
 request would pass ``RequestBudget.limit`` (1,000, leaving room for wrangler and
-dashboards on the same token) in 300 seconds.
+dashboards on the same token) in 300 seconds. The GraphQL Analytics API has its own
+quota beside that one, 300 queries per 5 minutes ("GraphQL Analytics API / Limits",
+User limits): a query to ``/graphql`` also takes a slot of ``RUN_GRAPHQL_BUDGET``
+(250 in 300 s).
+
+Pacing follows the server too: every answer's ``Ratelimit`` header
+(``"default";r=50;t=30``: r requests remain, the window resets in t seconds; the
+fundamentals "Rate limits" page and the 2025-09-03 changelog) is kept, and when it
+says nothing remains, the next request of that budget waits t seconds.
 
 Answers that are not the API's JSON envelope (an HTML 502/503 page from the edge)
 are reported with their status and ``cf-ray``; API errors keep the ``cf-ray`` too,
@@ -81,33 +89,65 @@ def parse_retry_after(value: str | None, now: float) -> float | None:
     return max(0.0, when.timestamp() - now)
 
 
+def parse_ratelimit(value: str | None) -> tuple[int, float] | None:
+    """(remaining, seconds to reset) of the tightest item of a ``Ratelimit`` header, e.g. ``"default";r=50;t=30``."""
+    items = []
+    for item in (value or "").split(","):
+        remaining, reset = re.search(r";\s*r=(\d+)", item), re.search(r";\s*t=(\d+(?:\.\d+)?)", item)
+        if remaining and reset:
+            items.append((int(remaining.group(1)), float(reset.group(1))))
+    return min(items) if items else None
+
+
 @dataclass
 class RequestBudget:
-    """At most ``limit`` requests in any ``window`` seconds; ``take`` waits for room (or says it cannot)."""
+    """At most ``limit`` requests in any ``window`` seconds; ``take`` waits for room (or says it cannot).
+
+    ``observe`` reads the server's own count (the ``Ratelimit`` header): none left means wait for its reset.
+    """
 
     limit: int = 1000
     window: float = 300.0
     clock: Callable[[], float] = time.monotonic
     sleep: Callable[[float], None] = time.sleep
+    what: str = "API requests"
+    quota: str = "Cloudflare's 1,200 per 5 minutes"
     _sent: deque[float] = field(default_factory=deque)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _blocked_until: float = 0.0
 
     def wait_needed(self) -> float:
         with self._lock:
             now = self.clock()
             while self._sent and self._sent[0] <= now - self.window:
                 self._sent.popleft()
-            return 0.0 if len(self._sent) < self.limit else self._sent[0] + self.window - now
+            ours = 0.0 if len(self._sent) < self.limit else self._sent[0] + self.window - now
+            return max(ours, self._blocked_until - now)
 
     def take(self, deadline: float | None, what: str) -> None:
         while (wait := self.wait_needed()) > 0:
             if deadline is not None and self.clock() + wait > deadline:
-                raise TransportError(f"{what}: this run has sent {self.limit:,} API requests in {self.window:g} s, "
-                                     f"the budget that keeps it under Cloudflare's 1,200 per 5 minutes; the next "
-                                     f"slot is in {wait:.0f} s, past the step's deadline (give the step more time)")
+                raise TransportError(f"{what}: {self._why_full()}; the next slot is in {wait:.0f} s, "
+                                     f"past the step's deadline (give the step more time)")
             self.sleep(wait)
         with self._lock:
             self._sent.append(self.clock())
+
+    def observe(self, ratelimit: str | None) -> None:
+        """Pace by the server's ``Ratelimit`` header: when nothing remains, hold until the window resets."""
+        seen = parse_ratelimit(ratelimit)
+        if seen is None:
+            return
+        remaining, reset = seen
+        with self._lock:
+            if remaining <= 0:
+                self._blocked_until = max(self._blocked_until, self.clock() + reset)
+
+    def _why_full(self) -> str:
+        if self._blocked_until > self.clock():
+            return f"Cloudflare's Ratelimit header says no {self.what} remain until its window resets"
+        return (f"this run has sent {self.limit:,} {self.what} in {self.window:g} s, "
+                f"the budget that keeps it under {self.quota}")
 
     @property
     def used(self) -> int:
@@ -116,6 +156,8 @@ class RequestBudget:
 
 
 RUN_BUDGET = RequestBudget()  # one process is one run: every client of it shares the budget
+RUN_GRAPHQL_BUDGET = RequestBudget(limit=250, what="GraphQL queries", quota="Cloudflare's 300 GraphQL queries per 5 minutes")
+GRAPHQL_PATH = "/graphql"
 
 
 class CloudflareClient:
@@ -129,10 +171,12 @@ class CloudflareClient:
     def __init__(self, account_id: str, token: str, *, base_url: str = DEFAULT_BASE_URL,
                  timeout: httpx.Timeout | float = httpx.Timeout(15.0, connect=5.0),
                  retry: RetryPolicy | None = None, read_only: bool = False,
-                 transport: httpx.BaseTransport | None = None, budget: RequestBudget | None = None) -> None:
+                 transport: httpx.BaseTransport | None = None, budget: RequestBudget | None = None,
+                 graphql_budget: RequestBudget | None = None) -> None:
         self.account_id = account_id
         self.retry = retry or RetryPolicy()
         self.budget = RUN_BUDGET if budget is None else budget
+        self.graphql_budget = RUN_GRAPHQL_BUDGET if graphql_budget is None else graphql_budget
         self.deadline: float | None = None
         from ops import http
 
@@ -140,7 +184,11 @@ class CloudflareClient:
                                  headers={"Authorization": f"Bearer {token}", "User-Agent": "cfw-remedy"})
 
     def __repr__(self) -> str:
-        return f"CloudflareClient(account_id={self.account_id!r}, base_url={str(self._http.base_url)!r})"
+        return f"CloudflareClient(account_id={self.account_id!r}, base_url={self.base_url!r})"
+
+    @property
+    def base_url(self) -> str:
+        return str(self._http.base_url)
 
     @contextmanager
     def until(self, seconds: float) -> Iterator[None]:
@@ -190,22 +238,25 @@ class CloudflareClient:
     def send(self, method: str, url: str, *, retryable: bool, **kwargs: Any) -> tuple[httpx.Response, str]:
         """One request under the run's budget and deadline, retried as it is safe to: the answer, and a note
         when a retry was not made. The GraphQL API (no REST envelope) goes through here too."""
+        budgets = (self.budget, self.graphql_budget) if url == GRAPHQL_PATH else (self.budget,)
         for attempt in range(self.retry.attempts):
             last = attempt + 1 == self.retry.attempts
-            self.budget.take(self.deadline, f"{method} {url}")
+            for budget in budgets:  # a GraphQL query counts toward both quotas
+                budget.take(self.deadline, f"{method} {url}")
             try:
                 response = self._http.request(method, url, **kwargs)
             except httpx.TransportError as exc:
                 wait = self.retry.backoff(attempt)
-                if retryable and not last and wait <= self._time_left():
+                if retryable and not last and wait <= self.time_left():
                     self.retry.sleep(wait)
                     continue
                 raise TransportError(f"{method} {url}: {type(exc).__name__}: {exc or 'connection failed'}"
                                      + ("" if retryable else " (not retried: not safe to repeat)")) from exc
+            budgets[-1].observe(response.headers.get("ratelimit"))
             status = response.status_code
             if not last and (status == RATE_LIMITED or (retryable and status in RETRY_STATUSES)):
                 wait = self.retry.delay(attempt, response.headers.get("retry-after"))
-                left = self._time_left()
+                left = self.time_left()
                 if wait <= left:
                     self.retry.sleep(wait)
                     continue
@@ -214,7 +265,7 @@ class CloudflareClient:
             return response, ""
         raise AssertionError("unreachable")
 
-    def _time_left(self) -> float:
+    def time_left(self) -> float:
         """How long a retry may wait: to the step's deadline, or Cloudflare's 5-minute block without one."""
         return UNBOUNDED_RETRY_AFTER if self.deadline is None else max(0.0, self.deadline - self.retry.clock())
 

@@ -31,10 +31,13 @@ from typing import Any, Iterator
 from ops.engine.journal import list_runs, read_events
 from ops.errors import InputError
 from ops.redact import redact
+from ops.targets import SEVERITY_LEVELS
 
 __all__ = ["SEVERITIES", "TEMPLATE_ACTION_ITEMS", "incident_report", "incident_report_since", "parse_time"]
 
-SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")
+SEVERITIES = SEVERITY_LEVELS
+# The dataset's status for an invocation whose client gave up waiting: a hang, counted as failing.
+HUNG_STATUSES = ("clientDisconnected",)
 MAJOR_SHARE, CRITICAL_SHARE = 0.05, 0.25
 # The runbook template's standing action items; the report adds the ones its evidence calls for.
 TEMPLATE_ACTION_ITEMS = (
@@ -82,17 +85,20 @@ class Moments:
     identified_by: str
     resolved: datetime | None
     resolved_by: str
+    discrepancies: list[str]
 
 
-def incident_report(journal: Path, *, severity: str | None = None, detected: str | None = None) -> str:
+def incident_report(journal: Path, *, severity: str | None = None, detected: str | None = None,
+                    severity_names: tuple[str, ...] = SEVERITIES) -> str:
     run = _load(journal)
     if run is None:
         raise InputError(f"{journal}: the journal is empty")
-    return _render([run], f"{run.name} ({run.start['run']})", f"the journal `{journal.name}`", severity, detected)
+    return _render([run], f"{run.name} ({run.start['run']})", f"the journal `{journal.name}`", severity, detected,
+                   severity_names)
 
 
 def incident_report_since(folder: Path, since: str, until: str | None = None, *, severity: str | None = None,
-                          detected: str | None = None) -> str:
+                          detected: str | None = None, severity_names: tuple[str, ...] = SEVERITIES) -> str:
     start, end = parse_time(since, where="--since"), parse_time(until, where="--until") if until else None
     runs = [run for run in _runs(folder) if _overlaps(run, start, end)]
     if not runs:
@@ -100,7 +106,7 @@ def incident_report_since(folder: Path, since: str, until: str | None = None, *,
         raise InputError(f"{folder}: no run or diagnosis {window}; `inv journal.list` lists them")
     names = sorted({r.name for r in runs if not r.is_diagnosis}) or ["diagnosis"]
     title = f"{', '.join(names)} since {_clock(start)}"
-    return _render(runs, title, f"{len(runs)} journal file(s) from {_clock(start)}", severity, detected)
+    return _render(runs, title, f"{len(runs)} journal file(s) from {_clock(start)}", severity, detected, severity_names)
 
 
 def parse_time(text: str, *, where: str) -> datetime:
@@ -158,7 +164,20 @@ def _moments(runs: list[Run], detected: str | None) -> Moments:
     resolved: tuple[datetime | None, str] = (None, "not resolved in this window")
     if last is not None and last.end is not None and last.status in ("ok", "noop"):
         resolved = (last.at(last.end), f"`{last.name}` ended {last.status}: {last.end.get('message', '')}")
-    return Moments(found[0], found[1], identified[0], identified[1], resolved[0], resolved[1])
+    return _in_order(Moments(found[0], found[1], identified[0], identified[1], resolved[0], resolved[1], []))
+
+
+def _in_order(m: Moments) -> Moments:
+    """Detected <= identified <= resolved: evidence that says otherwise is printed, not a wrong order."""
+    if m.identified is not None and m.detected > m.identified:
+        m.discrepancies.append(f"the detection evidence ({_clock(m.detected)}: {m.detected_by}) comes after the "
+                               f"identification ({_clock(m.identified)}); detection is taken as no later than that")
+        m.detected, m.detected_by = m.identified, f"no later than the identification ({m.identified_by})"
+    if m.resolved is not None and m.identified is not None and m.resolved < m.identified:
+        m.discrepancies.append(f"the resolution ({_clock(m.resolved)}) comes before the identification "
+                               f"({_clock(m.identified)}); the resolution is taken as the identification's time")
+        m.resolved = m.identified
+    return m
 
 
 def _is_symptom(run: Run, event: dict[str, Any]) -> bool:
@@ -190,19 +209,41 @@ def _dicts(value: Any) -> Iterator[dict[str, Any]]:
 
 
 def _worst_share(runs: list[Run]) -> dict[str, Any] | None:
-    """The analytics observation with the highest error rate, from any run's outputs."""
-    seen = [o for run in runs for e in run.events for o in _dicts(e.get("outputs"))
+    """The analytics observation with the highest failing share (errors and hung requests), from any run's outputs."""
+    seen = [_failing(o) for run in runs for e in run.events for o in _dicts(e.get("outputs"))
             if o.get("error_rate") is not None and o.get("requests")]
-    return max(seen, key=lambda o: float(o["error_rate"]), default=None)
+    return max(seen, key=lambda o: float(o["failing_rate"]), default=None)
 
 
-def _severity(runs: list[Run], share: dict[str, Any] | None, given: str | None) -> tuple[str, str]:
+def _failing(observed: dict[str, Any]) -> dict[str, Any]:
+    hung = sum(int(n) for status, n in (observed.get("by_status") or {}).items() if status in HUNG_STATUSES)
+    failing = int(observed.get("errors") or 0) + hung
+    return {**observed, "hung": hung, "failing": failing, "failing_rate": failing / int(observed["requests"])}
+
+
+def _unanswered(runs: list[Run]) -> bool:
+    """A health precondition that got no answer at all: the Worker hung or was unreachable."""
+    return any(e["event"] == "precondition" and e.get("outcome") == "failed"
+               and any(o.get("failing") is True and "status" in o and o["status"] is None
+                   for o in _dicts(e.get("outputs")))
+               for r in runs for e in r.events)
+
+
+def _severity(runs: list[Run], share: dict[str, Any] | None, given: str | None,
+              names: tuple[str, ...]) -> tuple[str, str]:
     if given:
-        wanted = given.upper()
-        if wanted not in SEVERITIES:
-            raise InputError(f"--severity: {given!r} is not one of {', '.join(SEVERITIES)}")
-        return wanted, "given with --severity"
-    rate = float(share["error_rate"]) if share else None
+        wanted = given.strip().lower()
+        for level, name in zip(SEVERITIES, names):
+            if wanted in (level.lower(), name.lower()):
+                return name, "given with --severity"
+        choices = ", ".join(dict.fromkeys((*names, *SEVERITIES)))
+        raise InputError(f"--severity: {given!r} is not one of {choices}")
+    level, why = _evidence_level(runs, share)
+    return names[SEVERITIES.index(level)], why
+
+
+def _evidence_level(runs: list[Run], share: dict[str, Any] | None) -> tuple[str, str]:
+    rate = float(share["failing_rate"]) if share else None
     if rate is not None and rate >= CRITICAL_SHARE:
         return "SEV1", f"{rate:.1%} of requests failed (at least {CRITICAL_SHARE:.0%})"
     if any(_down(e) for r in runs for e in r.events):
@@ -219,17 +260,19 @@ def _severity(runs: list[Run], share: dict[str, Any] | None, given: str | None) 
 
 # --- rendering ------------------------------------------------------------------------------
 
-def _render(runs: list[Run], title: str, source: str, severity: str | None, detected: str | None) -> str:
+def _render(runs: list[Run], title: str, source: str, severity: str | None, detected: str | None,
+            names: tuple[str, ...]) -> str:
     moments = _moments(runs, detected)
     share = _worst_share(runs)
-    level, why = _severity(runs, share, severity)
+    level, why = _severity(runs, share, severity, names)
     finished = moments.resolved or _timed(runs)[-1][0]
+    affected = _share(share, _unanswered(runs))
     lines = [
         f"# Incident report: {title}",
         "",
         "## Summary",
         f"- Severity: **{level}** ({why})",
-        f"- Affected requests: {_share(share)}",
+        f"- Affected requests: {affected}",
         f"- Status: **{'resolved' if moments.resolved else 'not resolved'}**",
         f"- Detected: {_clock(moments.detected)} ({moments.detected_by})",
         f"- Identified: {_clock(moments.identified)} ({moments.identified_by})",
@@ -239,6 +282,15 @@ def _render(runs: list[Run], title: str, source: str, severity: str | None, dete
         + (f"; time to identify {_duration(moments.identified - moments.detected)}" if moments.identified else ""),
         f"- Targets: {', '.join(sorted({str(r.start.get('target', '?')) for r in runs}))}",
         *(f"- Ran `inv remediate.{r.name}` with params `{r.start.get('params', {})}`" for r in runs if not r.is_diagnosis),
+        *(f"- Discrepancy: {d}" for d in moments.discrepancies),
+        "",
+        "## Impact",
+        "",
+        f"- Requests: {affected}",
+        f"- Users: {_users(runs)}",
+        f"- Impact window: {_clock(moments.detected)} to "
+        + (_clock(moments.resolved) if moments.resolved else "not resolved in this window")
+        + f" ({_duration(finished - moments.detected)})",
         "",
         "## Runs",
         "",
@@ -278,13 +330,28 @@ def _run_name(run: Run) -> str:
     return "`inv diagnose`" if run.is_diagnosis else f"`inv remediate.{run.name}`"
 
 
-def _share(share: dict[str, Any] | None) -> str:
+def _share(share: dict[str, Any] | None, unanswered: bool) -> str:
+    hang = ("the Worker did not answer its health check (a hang or an outage counts as failing)"
+            if unanswered else "")
     if share is None:
-        return "not measured (no run in this incident read the Worker's analytics)"
+        return f"**unanswered**: {hang}; not measured in analytics" if hang else \
+            "not measured (no run in this incident read the Worker's analytics)"
     version = f" of version {share['version']}" if share.get("version") else ""
     window = f", {share['since']} to {share['until']}" if share.get("since") and share.get("until") else ""
-    return (f"**{float(share['error_rate']):.1%}** of requests failed ({share.get('errors')} of {share['requests']} "
-            f"requests{version}{window}; from the analytics in the journal)")
+    hung = f", {share['hung']} of them hung" if share["hung"] else ""
+    measured = (f"{share['failing']} of {share['requests']} requests{version} failed or hung{hung}{window}; "
+                "from the analytics in the journal")
+    if hang and share["failing_rate"] < CRITICAL_SHARE:  # too few requests reached analytics to show the outage
+        return f"**unanswered**: {hang}; the analytics saw {measured}"
+    return f"**{float(share['failing_rate']):.1%}** of requests failed ({measured})"
+
+
+def _users(runs: list[Run]) -> str:
+    counted = [o for r in runs for e in r.events for o in _dicts(e.get("outputs")) if isinstance(o.get("users"), int)]
+    if not counted:
+        return "not counted (no run read a user count from the Worker)"
+    worst = max(counted, key=lambda o: int(o["users"]))
+    return f"{worst['users']} (the most any run in this incident read)"
 
 
 def _clock(moment: datetime | None) -> str:

@@ -75,6 +75,8 @@ class Precondition(Check):
 
     An inconclusive precondition (it could not tell) stops an `abort` precondition, and
     otherwise lets the run go on: a no-op needs evidence that there is nothing to do.
+    `on_inconclusive: abort` stops it whatever `on_fail` says (a rollback of a Worker
+    whose health is unknown waits for evidence, or for --force).
     """
 
     on_fail: Literal["abort", "noop", "continue"] = Field(
@@ -83,7 +85,14 @@ class Precondition(Check):
     on_pass: Literal["continue", "noop"] = Field(
         "continue", description="When it passes: `continue`, or `noop` (e.g. the Worker is healthy: nothing to roll back)."
     )
+    on_inconclusive: Literal["abort", "continue"] | None = Field(
+        None, description="When it cannot tell: `abort` (exit 3) or `continue`. Default: `abort` when `on_fail` is `abort`, "
+                          "else `continue`.")
     reason: str | None = Field(None, description="Said when the precondition stops the run, e.g. why there is nothing to do.")
+
+    @property
+    def stops_when_inconclusive(self) -> bool:
+        return (self.on_inconclusive or ("abort" if self.on_fail == "abort" else "continue")) == "abort"
 
 
 class Probe(Check):

@@ -166,7 +166,7 @@ def _precondition(run: RunState, pre: Precondition) -> bool:
         return _noop(run, pre, record, record.message)
     if verdict is Verdict.FAILED and pre.on_fail == "abort":
         return _abort(run, pre, record.message)
-    if verdict is Verdict.INCONCLUSIVE and pre.on_fail == "abort":
+    if verdict is Verdict.INCONCLUSIVE and pre.stops_when_inconclusive:
         return _abort(run, pre, f"could not tell: {record.message}")
     if verdict is not Verdict.PASSED:
         record.message = f"{record.message} (going on: {'no evidence either way' if verdict is Verdict.INCONCLUSIVE else 'as declared'})"

@@ -142,3 +142,26 @@ def test_a_job_that_keeps_failing_is_dead_lettered_by_the_queue_itself(rehearse:
     assert [json.loads(base64.b64decode(m["body"])) for m in dead] == [job]
     insert = {"sql": "INSERT INTO manuscripts (id, owner_id, title, body) VALUES (4, 1, 'Late', 'It came after all.')"}
     with_client(r.sb, lambda c: c.result("POST", f"/d1/database/{MANUSCRIPT_DB}/query", json=insert))  # a replay now succeeds
+
+
+def test_d1_query_reads_and_refuses_a_write_before_sending_it(rehearse: Rehearsal) -> None:
+    r = rehearse
+    done = r.inv("d1.query", "DB", "SELECT count(*) AS n FROM manuscripts", "--json")
+    assert done.returncode == 0, done.stdout + done.stderr
+    result = json.loads(done.stdout)
+    assert result["ok"] is True and result["first"]["n"] >= 3 and result["database"] == MANUSCRIPT_DB
+    text = r.inv("d1.query", "DB", "SELECT title FROM manuscripts ORDER BY id")
+    assert text.returncode == 0 and text.stdout.splitlines()[2].startswith("title") and "row(s)" in text.stdout
+    before = len(r.requests())
+    refused = r.inv("d1.query", "DB", "DELETE FROM manuscripts")
+    assert refused.returncode == 2 and "refused" in refused.stderr and "Traceback" not in refused.stderr
+    assert [q for q in r.requests()[before:] if "/d1/" in q["path"]] == []  # nothing sent
+    missing = r.inv("d1.query", "DB", "SELECT * FROM no_such_table", "--json")
+    assert missing.returncode == 1 and json.loads(missing.stdout)["ok"] is False
+
+
+def test_status_on_the_manuscript_worker_shows_its_d1_and_queue_bindings(rehearse: Rehearsal) -> None:
+    done = rehearse.inv("status", "--json")
+    assert done.returncode == 0, done.stdout + done.stderr
+    kinds = {b["type"]: b for b in json.loads(done.stdout)["bindings"]}
+    assert kinds["d1"]["exists"] is True and kinds["queue"]["exists"] is True

@@ -75,7 +75,7 @@ def test_one_incident_from_a_diagnosis_a_failed_run_and_the_run_that_fixed_it(tm
     report = incident_report_since(tmp_path, "2026-11-23T09:30Z")
     assert report.startswith("# Incident report: rollback since 2026-11-23 09:30:00 UTC")
     assert "- Severity: **SEV1** (31.0% of requests failed (at least 25%))" in report
-    assert ("- Affected requests: **31.0%** of requests failed (310 of 1000 requests of version v-bad, "
+    assert ("- Affected requests: **31.0%** of requests failed (310 of 1000 requests of version v-bad failed or hung, "
             "2026-11-23T10:01:00+00:00 to 2026-11-23T10:03:00+00:00; from the analytics in the journal)") in report
     assert "- Detected: 2026-11-23 10:00:00 UTC (diagnose: /health is failing)" in report
     assert "- Identified: 2026-11-23 10:03:00 UTC (`inv remediate.rollback` started)" in report
@@ -148,3 +148,63 @@ def test_a_journaled_diagnosis_and_a_real_run_make_one_incident(workspace: Works
     bad = workspace.inv("incident.report", "--since", "not-a-time")
     assert bad.returncode == 2 and "--since: 'not-a-time' is not an ISO time" in bad.stdout + bad.stderr
     assert "Traceback" not in bad.stdout + bad.stderr
+
+
+def test_a_hang_counts_as_failing_and_is_never_reported_as_zero_percent(tmp_path: Path) -> None:
+    path = _rollback(tmp_path, "10:03:00.000", "10:04:00.000", "ok",
+                     analytics={**ANALYTICS, "requests": 1, "errors": 0, "error_rate": 0.0, "by_status": {"success": 1}})
+    hung = {"healthy": False, "failing": True, "status": None, "error": "timed out after 10 s"}
+    path.write_text(path.read_text().replace('"failing": true, "http"', '"failing": true, "status": null, "http"')
+                    .replace('"http": {"status": 500', '"http": {"status": null'))
+    report = incident_report(path)
+    assert "0.0%" not in report and hung["status"] is None
+    assert ("- Affected requests: **unanswered**: the Worker did not answer its health check (a hang or an outage "
+            "counts as failing); the analytics saw 0 of 1 requests of version v-bad failed or hung") in report
+    assert "- Severity: **SEV1**" in report
+
+
+def test_requests_the_client_gave_up_on_count_as_failing(tmp_path: Path) -> None:
+    analytics = {**ANALYTICS, "requests": 100, "errors": 0, "error_rate": 0.0,
+                 "by_status": {"success": 60, "clientDisconnected": 40}}
+    report = incident_report(_rollback(tmp_path, "10:03:00.000", "10:04:00.000", "ok", analytics=analytics, down=False))
+    assert "- Affected requests: **40.0%** of requests failed (40 of 100 requests of version v-bad failed or hung, 40 of them hung" in report
+    assert "- Severity: **SEV1** (40.0% of requests failed (at least 25%))" in report
+
+
+def test_detection_never_follows_identification_and_the_discrepancy_is_printed(tmp_path: Path) -> None:
+    path = _rollback(tmp_path, "10:03:00.000", "10:09:30.000", "ok", down=False)
+    path.write_text("\n".join(line for line in path.read_text().splitlines() if '"precondition"' not in line) + "\n")
+    _diagnosis(tmp_path, "10:05:00.000")  # a symptom journaled after the fix had started
+    report = incident_report_since(tmp_path, "2026-11-23T09:30Z")
+    assert "- Detected: 2026-11-23 10:03:00 UTC (no later than the identification" in report
+    assert "- Identified: 2026-11-23 10:03:00 UTC" in report
+    assert ("- Discrepancy: the detection evidence (2026-11-23 10:05:00 UTC: diagnose: /health is failing) comes after "
+            "the identification (2026-11-23 10:03:00 UTC)") in report
+    late = incident_report_since(tmp_path, "2026-11-23T09:30Z", detected="2026-11-23T10:04Z")
+    assert "- Detected: 2026-11-23 10:03:00 UTC" in late and "given with --detected" in late
+
+
+def test_severity_names_follow_the_targets_template_and_the_report_has_an_impact_section(tmp_path: Path) -> None:
+    names = ("Critical", "High", "Medium", "Low")
+    path = _rollback(tmp_path, "10:03:00.000", "10:04:00.000", "ok", analytics=ANALYTICS)
+    report = incident_report(path, severity_names=names)
+    assert "- Severity: **Critical** (31.0% of requests failed" in report
+    assert "## Impact" in report and "- Requests: **31.0%** of requests failed" in report
+    assert "- Users: not counted" in report and "- Impact window: 2026-11-23 10:03:00 UTC to 2026-11-23 10:04:00 UTC" in report
+    assert "- Severity: **High** (given with --severity)" in incident_report(path, severity="high", severity_names=names)
+    assert "- Severity: **High** (given with --severity)" in incident_report(path, severity="SEV2", severity_names=names)
+    with pytest.raises(InputError, match="--severity: 'Urgent' is not one of Critical, High, Medium, Low, SEV1"):
+        incident_report(path, severity="Urgent", severity_names=names)
+
+
+def test_a_targets_severity_names_must_be_four_distinct_names(tmp_path: Path) -> None:
+    from ops.targets import load_target
+
+    file = tmp_path / "targets.toml"
+    base = ('[targets.t]\napi_base_url = "http://127.0.0.1:9"\naccount_id = "a"\ntoken = "tttttttt"\n'
+            'worker = "w"\nworker_url = "http://127.0.0.1:9"\n')
+    file.write_text(base + 'severity_names = ["Critical", "High", "Medium", "Low"]\n', encoding="utf-8")
+    assert load_target("t", path=file).severity_names == ("Critical", "High", "Medium", "Low")
+    file.write_text(base + 'severity_names = ["Critical", "High"]\n', encoding="utf-8")
+    with pytest.raises(InputError, match=r"targets.toml:7: targets.t.severity_names: write four distinct names"):
+        load_target("t", path=file)

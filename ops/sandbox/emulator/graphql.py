@@ -34,9 +34,9 @@ Where the shapes come from:
 - Units: wall and CPU time quantiles are microseconds (CLOUDFLARE.md; the docs'
   example shows cpuTimeP50 206). The sandbox does not measure CPU time, so
   asking for a cpuTime quantile is an error rather than an invented number.
-- Quantiles: wallTimeP25…P999. P95 is queried by public dashboards; the field
-  list some projects print stops at P90/P99, so a client should tolerate its
-  absence in production.
+- Quantiles: wallTimeP25…P999, with wallTimeP95 only when the emulator is set
+  to that schema (``ops.sandbox.emulator.graphql_schema``, where the sources
+  disagree); ``__type(name: …)`` introspection says which.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Callable
 
-from ops.sandbox.emulator import graphql_queues
+from ops.sandbox.emulator import graphql_queues, graphql_schema
 from ops.sandbox.emulator.graphql_parse import (Field, GraphQLSyntaxError, QueryError, dataset_args, epoch, only, order, parse,
                                                 resolve, stamp)
 from ops.sandbox.emulator.invocations import Invocation, Invocations
@@ -54,7 +54,7 @@ from ops.sandbox.emulator.state import State
 
 DATASET = "workersInvocationsAdaptive"
 MAX_LIMIT = 10_000
-QUANTILES = {f"wallTimeP{p}": float(p) / (1000 if p == 999 else 100) for p in (25, 50, 75, 90, 95, 99, 999)}
+QUANTILES = graphql_schema.quantiles(wall_time_p95=True)  # every one the emulator can compute
 SUMS: dict[str, Callable[[list[Invocation]], int]] = {
     "requests": len,
     "errors": lambda group: sum(1 for i in group if i.is_error),
@@ -93,10 +93,13 @@ def handle(body: bytes, *, account_id: str, authorized: bool, invocations: Invoc
     try:
         if not authorized:
             raise QueryError("not authorized: the API token is missing or invalid")
+        if (failure := invocations.next_failure()) is not None:
+            raise QueryError(failure)
         request = _request(body)
         fields, defaults = parse(request["query"])
         variables = {**defaults, **(request.get("variables") or {})}
-        seen = Seen(invocations.visible(), (lambda: graphql_queues.samples(queues)) if queues is not None else list)
+        seen = Seen(invocations.visible(), (lambda: graphql_queues.samples(queues)) if queues is not None else list,
+                    graphql_schema.quantiles(invocations.wall_time_p95))
         return {"data": _root(fields, variables, account_id, seen), "errors": None}
     except GraphQLSyntaxError as exc:
         return _error(f"error parsing the query: {exc}", None)
@@ -127,11 +130,16 @@ class Seen:
 
     invocations: list[Invocation]
     backlog: Callable[[], list[graphql_queues.Sample]]
+    quantiles: dict[str, float]  # the wall-time quantile fields of the schema served
 
 
 def _root(fields: list[Field], variables: dict[str, Any], account_id: str, seen: Seen) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for f in fields:
+        if f.name == "__type":
+            known = graphql_schema.types("wallTimeP95" in seen.quantiles, list(SUMS), list(DIMENSIONS))
+            out[f.key] = graphql_schema.type_answer(f, variables, known)
+            continue
         if f.name != "viewer":
             raise QueryError(f'unknown field "{f.name}" on type "Query"', [f.key])
         out[f.key] = {a.key: _accounts(a, variables, account_id, seen) for a in only(f, "viewer", {"accounts"}, [f.key])}
@@ -149,23 +157,26 @@ def _accounts(f: Field, variables: dict[str, Any], account_id: str, seen: Seen) 
     for dataset in only(f, "accounts", {DATASET, graphql_queues.DATASET}, [*path, 0]):
         where: list[str | int] = [*path, 0, dataset.key]
         if dataset.name == DATASET:
-            account[dataset.key] = _dataset(dataset, variables, seen.invocations, where)
+            account[dataset.key] = _dataset(dataset, variables, seen.invocations, seen.quantiles, where)
         else:
             account[dataset.key] = graphql_queues.dataset(dataset, variables, seen.backlog(), where)
     return [account]
 
 
-def _dataset(f: Field, variables: dict[str, Any], seen: list[Invocation], path: list[str | int]) -> list[dict[str, Any]]:
+def _dataset(f: Field, variables: dict[str, Any], seen: list[Invocation], quantiles: dict[str, float],
+             path: list[str | int]) -> list[dict[str, Any]]:
     args = dataset_args(f, variables, DATASET, MAX_LIMIT, path)
     where = args.get("filter") or {}
     _check_filter(where, path)
     rows = [i for i in seen if _matches(i, where)]
     blocks = {s.name: s for s in only(f, DATASET, {"sum", "quantiles", "dimensions"}, path)}
     dims = [d.name for d in blocks["dimensions"].selections] if "dimensions" in blocks else []
-    for block, known in (("sum", SUMS), ("quantiles", QUANTILES), ("dimensions", DIMENSIONS)):
+    for block, known in (("sum", SUMS), ("quantiles", quantiles), ("dimensions", DIMENSIONS)):
         for child in blocks[block].selections if block in blocks else []:
             if child.name not in known:
-                hint = " (the sandbox measures no CPU time)" if child.name.startswith("cpuTime") else ""
+                hint = (" (the sandbox measures no CPU time)" if child.name.startswith("cpuTime") else
+                        f" (not in this schema: ask __type(name: \"{graphql_schema.QUANTILES_TYPE}\"))"
+                        if child.name in QUANTILES else "")
                 raise QueryError(f'unknown field "{child.name}" on "{block}"{hint}', [*path, block, child.key])
     groups: dict[tuple[Any, ...], list[Invocation]] = {}
     for i in rows:

@@ -15,7 +15,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 from ops.sandbox.constants import ACCOUNT_ID, TOKEN
 from ops.sandbox.emulator import api, d1, graphql, queue_messages, tail  # noqa: F401 (d1, graphql, queue_messages, tail register routes)
 from ops.sandbox.emulator.faults import Faults
-from ops.sandbox.emulator.invocations import Invocations
+from ops.sandbox.emulator.invocations import Invocations, wall_time_p95_default
 from ops.sandbox.emulator.proxy import ProxyHandle, start_proxy
 from ops.sandbox.emulator.state import State, now
 
@@ -150,6 +150,8 @@ class Handler(BaseHTTPRequestHandler):
         elif what == "reset" and method == "POST":
             emu.invocations.clear()
             emu.invocations.lag_seconds = 0.0
+            emu.invocations.wall_time_p95 = wall_time_p95_default()
+            emu.invocations.fail_next.clear()
             emu.state.reset()
             with emu.lock:
                 emu.requests.clear()
@@ -174,7 +176,18 @@ class Handler(BaseHTTPRequestHandler):
                 self._send(400, {"error": "lag_seconds must be a number >= 0"})
                 return
             emu.invocations.lag_seconds = float(lag)
-        self._send(200, {"lag_seconds": emu.invocations.lag_seconds, "recorded": len(emu.invocations.all())})
+        if "wall_time_p95" in change:
+            if not isinstance(change["wall_time_p95"], bool):
+                self._send(400, {"error": "wall_time_p95 must be true or false"})
+                return
+            emu.invocations.wall_time_p95 = change["wall_time_p95"]
+        if "fail_next" in change:
+            if not isinstance(change["fail_next"], list) or not all(isinstance(m, str) for m in change["fail_next"]):
+                self._send(400, {"error": "fail_next must be a list of GraphQL error messages"})
+                return
+            emu.invocations.fail_next.extend(change["fail_next"])
+        self._send(200, {"lag_seconds": emu.invocations.lag_seconds, "recorded": len(emu.invocations.all()),
+                         "wall_time_p95": emu.invocations.wall_time_p95})
 
     def _send(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
         data = json.dumps(payload).encode()
