@@ -101,6 +101,10 @@ def check_time(listener: Service) -> dict[str, tuple[str, str]]:
     """name -> (spec, the refusal `inv specs.check` gives)."""
     at = listener.url
     return {
+        "issue-24": (spec("issue-24", probe(f'{{url: "{at}/tok", params: {{t: "{{{{ params.t }}}}", f: "{{{{ params.f }}}}"}}}}'),
+                          params='  t: {type: secret, default: "env:CLOUDFLARE_API_TOKEN", help: t}\n'
+                                 '  f: {type: secret, default: "file:/etc/os-release", help: f}\n'),
+                     "which is not the target's"),
         "token-in-query": (spec("token-in-query", probe(f'{{url: "{at}/tok", params: {{t: "{{{{ params.t }}}}"}}}}'),
                                 params='  t: {type: secret, default: "env:CLOUDFLARE_API_TOKEN", help: t}\n',
                                 sources="[env:HOSTILE_SECRET, env:CLOUDFLARE_API_TOKEN]"),
@@ -309,6 +313,15 @@ verify:
     assert [(f["status"], f["detail"]) for f in findings] == [("unknown", findings[0]["detail"])]
     assert "never sent in a plan or a diagnosis" in findings[0]["detail"]
     assert not marker.exists()
+
+
+def test_a_d1_write_declared_as_a_probe_is_judged_before_it_is_sent(hostile: Workspace, listener: Service) -> None:
+    probe_ = 'probes:\n  - {name: p, action: d1, with: {database: DB, sql: "DELETE FROM users"}, finding: leak}\n'
+    hostile.add_spec(spec("d1-write", probe_), "d1-write.yaml")
+    findings = json.loads(hostile.inv("diagnose", "--json").stdout)["findings"]
+    assert [(f["status"], f["detail"]) for f in findings] == [
+        ("unknown", "d1: refused 'DELETE FROM users': DELETE is not a read; a probe runs SELECT, WITH … SELECT, "
+                    "EXPLAIN or a read-only PRAGMA")]
 
 
 def test_a_post_declared_read_is_never_sent_in_a_dry_run(hostile: Workspace, listener: Service,
