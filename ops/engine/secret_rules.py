@@ -143,7 +143,7 @@ def require_sent_secrets(spec: Spec, params: dict[str, Any]) -> None:
         action = actions.get(item.action)
         if action is None or not action.url_keys or not _will_run(item, params, condition_holds):
             continue
-        for ref in template.references(item.with_):
+        for ref in _always_sent(action, item.with_):
             parts = ref.split(".")
             value = params.get(parts[1]) if parts[0] == "params" and len(parts) == 2 else None
             if isinstance(value, Missing):
@@ -151,6 +151,18 @@ def require_sent_secrets(spec: Spec, params: dict[str, Any]) -> None:
 
                 raise InputError(f"{getattr(value, 'why', 'a secret is not set')} ({item.name!r} sends it; "
                                  "nothing was sent)")
+
+
+def _always_sent(action: Any, with_: dict[str, Any]) -> list[str]:
+    """The references a call sends whatever it does: not one that is the whole of an optional argument, which
+    the action may leave unused (cache_warm's `secret` with `kv_bulk`), as ``probe.validate_args`` treats it."""
+    optional = {name for name, f in action.Args.model_fields.items() if not f.is_required()}
+    refs: list[str] = []
+    for key, value in with_.items():
+        whole = template.REF.fullmatch(value.strip()) if isinstance(value, str) else None
+        if whole is None or key not in optional:
+            refs += template.references(value)
+    return refs
 
 
 def _items(spec: Spec) -> Iterator[tuple[str, Any]]:
