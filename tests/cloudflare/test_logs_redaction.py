@@ -80,7 +80,7 @@ def _traffic(handle: Any, proxy: str) -> threading.Thread:
     def run() -> None:
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
-            requests = httpx.get(f"{handle.url}/__emulator/requests", timeout=5).json()
+            requests = httpx.get(f"{handle.url}/__emulator/requests", headers=handle.admin_headers, timeout=5).json()
             if any(r["method"] == "POST" and r["path"].endswith("/tails") for r in requests):
                 break
             time.sleep(0.05)
