@@ -31,7 +31,7 @@ import httpx
 from ops.errors import DryRunViolation
 
 __all__ = ["D1_QUERY", "DEFAULT_TIMEOUT", "READING_POSTS", "SAFE_METHODS", "TAIL_SESSIONS", "async_client", "client",
-           "is_read_only_request", "is_tail_session", "read_only_transport"]
+           "is_read_only_request", "is_tail_session", "read_only_transport", "scheme_transport"]
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # POSTs that only read: Queues' peek returns messages without leasing them, and a
@@ -128,6 +128,11 @@ class _ByScheme(httpx.BaseTransport):
     def close(self) -> None:
         for transport in self._by_scheme.values():
             transport.close()
+
+
+def scheme_transport() -> httpx.BaseTransport:
+    """The plain transport ``client()`` uses when given none, for wrapping (``ops.egress``)."""
+    return _ByScheme()
 
 
 def read_only_transport(inner: httpx.BaseTransport | None = None, *, d1_reads: bool = False) -> httpx.BaseTransport:

@@ -26,11 +26,12 @@ import re
 import threading
 from typing import Any
 
-__all__ = ["MARKER", "MIN_SECRET_LEN", "Redactor", "dumps", "encodings", "redact", "redact_data", "register",
+__all__ = ["MARKER", "MAX_SECRET_LEN", "MIN_SECRET_LEN", "Redactor", "dumps", "encodings", "redact", "redact_data", "register",
            "registry"]
 
 MARKER = "***REDACTED***"
 MIN_SECRET_LEN = 4
+MAX_SECRET_LEN = 5 * 1024  # Cloudflare's limit on a Worker secret's size (5 KiB)
 # Tried in order; the first whose edge characters no encoding of any secret uses wins.
 _MARKERS = (MARKER, "###REDACTED###", "<<REDACTED>>", "~~REDACTED~~", "%%REDACTED%%", "[[REDACTED]]", "\u2588REDACTED\u2588")
 MIN_ENCODED_LEN = 4  # a base64 core shorter than this would match ordinary text
@@ -68,6 +69,8 @@ class Redactor:
     def register(self, value: str) -> None:
         if len(value) < MIN_SECRET_LEN:
             raise ValueError(f"a secret must be at least {MIN_SECRET_LEN} characters long")
+        if len(value.encode("utf-8", "surrogatepass")) > MAX_SECRET_LEN:
+            raise ValueError(f"a secret is at most {MAX_SECRET_LEN} bytes (5 KiB, as Cloudflare allows)")
         with self._lock:
             if value in self._values:
                 return
@@ -76,6 +79,15 @@ class Redactor:
             ordered = sorted(self._forms, key=len, reverse=True)
             self._pattern = re.compile("|".join(re.escape(v) for v in ordered))
             self.marker = _pick_marker(self._forms)
+
+    def holds(self, value: str) -> bool:
+        """Whether ``value`` is itself a registered secret (a webhook URL is its own destination)."""
+        return value in self._values
+
+    def finds(self, text: str) -> bool:
+        """Whether ``text`` holds a registered secret in any encoding this redactor knows."""
+        pattern = self._pattern
+        return pattern is not None and pattern.search(text) is not None
 
     def redact(self, text: str) -> str:
         pattern = self._pattern

@@ -15,15 +15,19 @@ file's folder upward.
 from __future__ import annotations
 
 import functools
-
 import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
+from typing import TYPE_CHECKING
+
 from ops.documents.config import Config, load_config
 from ops.errors import InputError
+
+if TYPE_CHECKING:
+    from ops.egress import Egress
 
 __all__ = ["SEVERITY_LEVELS", "HealthContract", "Target", "find_targets_file", "load_target"]
 
@@ -31,6 +35,7 @@ TARGETS_FILE = "targets.toml"
 _REQUIRED = ("api_base_url", "account_id", "token", "worker", "worker_url")
 _PATHS = ("wrangler_config", "popular_keys")
 MAX_BYTES = 1024 * 1024  # a targets file lists a few targets
+HOST = r"[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252})(?::\d{1,5})?|\[[0-9A-Fa-f:.]+\](?::\d{1,5})?"
 SEVERITY_LEVELS = ("SEV1", "SEV2", "SEV3", "SEV4")
 
 
@@ -98,6 +103,14 @@ class Target:
     params: dict[str, dict[str, Any]] = field(default_factory=dict)  # remediation -> param -> default for this target
     source: Path | None = None  # the targets file it came from, for located messages
     severity_names: tuple[str, ...] = SEVERITY_LEVELS  # the incident template's names, most severe first
+    allowed_hosts: tuple[str, ...] = ()  # hosts besides its own that may receive requests and secrets (ops.egress)
+
+    def egress(self) -> Egress:
+        """Where this target's requests may go: its Worker, its API, and ``allowed_hosts``."""
+        from ops.egress import Egress
+
+        return Egress.of((self.worker_url, self.api_base_url), self.allowed_hosts,
+                         f"{self.source or TARGETS_FILE} (targets.{self.name}.allowed_hosts)")
 
     @property
     def health_url(self) -> str:
@@ -219,7 +232,7 @@ def load_target(name: str | None = None, *, path: Path | None = None,
     config = values.get("wrangler_config") or _wrangler_lookup(root)
     popular = values.get("popular_keys")
     named_env = values.get("wrangler_env") or (values.get("env") if isinstance(values.get("env"), str) else "")
-    return Target(
+    target = Target(
         name=chosen,
         api_base_url=str(values["api_base_url"]).rstrip("/"),
         account_id=str(values["account_id"]),
@@ -239,7 +252,84 @@ def load_target(name: str | None = None, *, path: Path | None = None,
         params=_params(file, loaded, chosen, raw.get("params")),
         source=file,
         severity_names=_severity_names(file, loaded, chosen, raw.get("severity_names")),
+        allowed_hosts=_allowed_hosts(file, loaded, chosen, raw.get("allowed_hosts")),
     )
+    register_secrets(target)
+    return target
+
+
+def _allowed_hosts(file: Path, loaded: Config, target: str, raw: Any) -> tuple[str, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list) or not all(isinstance(h, str) and re.fullmatch(HOST, h) for h in raw):
+        raise InputError(f"{file}:{_line_of(loaded, target, 'allowed_hosts')}: targets.{target}.allowed_hosts: write a "
+                         'list of host names, each optionally with :port, e.g. allowed_hosts = ["hooks.slack.com"]')
+    return tuple(str(h).lower() for h in raw)
+
+
+def register_secrets(target: Target) -> None:
+    """Register the secrets a target puts in play: its ``env`` table's values, and the ``.dev.vars`` beside
+    its wrangler config (what a local Worker reads as secrets). Every output masks them from then on."""
+    values = list(target.env.values())
+    if target.wrangler_config is not None:
+        values += _dev_vars(target.wrangler_config.parent / ".dev.vars")
+    values += _dev_vars(target.root / ".sandbox" / "live" / target.worker / ".dev.vars")  # what the sandbox serves
+    _register(values)
+
+
+def _register(values: list[str]) -> None:
+    """Register each value that can be a secret (4 bytes to 5 KiB): shorter would mask ordinary words."""
+    from ops import redact
+
+    for value in values:
+        if redact.MIN_SECRET_LEN <= len(value) and len(value.encode("utf-8", "surrogatepass")) <= redact.MAX_SECRET_LEN:
+            redact.register(value)
+
+
+def register_every_targets_secrets(path: Path | None = None) -> None:
+    """Register the ``env`` values (and ``.dev.vars``) of every target in the targets file, for outputs that span
+    runs on any of them (``inv incident.report``). A file that cannot be read registers nothing."""
+    from ops.documents.problem import DocumentError
+
+    file = path or find_targets_file()
+    try:
+        targets = load_config(file, what="targets file", max_bytes=MAX_BYTES).data.get("targets") or {}
+    except (DocumentError, InputError, OSError):
+        return
+    for raw in targets.values() if isinstance(targets, dict) else ():
+        env = raw.get("env") if isinstance(raw, dict) else None
+        values = [str(v) for v in env.values() if isinstance(v, str)] if isinstance(env, dict) else []
+        config = raw.get("wrangler_config") if isinstance(raw, dict) else None
+        if isinstance(config, str):
+            values += _dev_vars((file.parent / config).parent / ".dev.vars")
+        worker = raw.get("worker") if isinstance(raw, dict) else None
+        if isinstance(worker, str) and "/" not in worker and worker not in ("", ".", ".."):
+            values += _dev_vars(file.parent / ".sandbox" / "live" / worker / ".dev.vars")
+        _register(values)
+
+
+def _dev_vars(path: Path) -> list[str]:
+    """The values of a .dev.vars file (KEY=value lines, optionally quoted); none when it is absent or too big."""
+    try:
+        if path.stat().st_size > MAX_BYTES:
+            return []
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return []
+    values = []
+    for line in text.splitlines():
+        key, eq, value = line.partition("=")
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"`":
+            value = value[1:-1]
+        if eq and key.strip() and not key.lstrip().startswith("#") and not _plain_setting(value):
+            values.append(value)
+    return values
+
+
+def _plain_setting(value: str) -> bool:
+    """A flag or a small number (`DEBUG=true`, `PORT=8787`): a setting, not a secret, and masking it would mangle output."""
+    return value.lower() in ("true", "false", "null", "none", "yes", "no", "on", "off") or (value.isdigit() and len(value) < 8)
 
 
 def _severity_names(file: Path, loaded: Config, target: str, raw: Any) -> tuple[str, ...]:

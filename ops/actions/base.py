@@ -58,8 +58,10 @@ class Context:
     def http(self) -> httpx.Client:
         if self._http is None:
             from ops import http
+            from ops.egress import EgressTransport
 
-            self._http = http.client(read_only=self.dry_run)
+            guarded = EgressTransport(http.scheme_transport(), self.target.egress(), read_only=self.dry_run)
+            self._http = http.client(read_only=self.dry_run, transport=guarded)
         return self._http
 
     def cloudflare(self) -> Any:
@@ -94,6 +96,8 @@ class Action:
     summary: ClassVar[str] = ""
     # What ``run`` returns: expectations and later steps' references are checked against it.
     outputs: ClassVar[Shape] = ANY
+    # Arguments that are URLs: a value substituted into one is percent-encoded for where it lands.
+    url_keys: ClassVar[frozenset[str]] = frozenset()
 
     def with_shape(self, with_: Mapping[str, Any]) -> Shape:
         """What the spec's ``with:`` may hold, given its (unresolved) value: ``Args``, unless the arguments nest."""

@@ -30,6 +30,8 @@ if TYPE_CHECKING:
     import httpx
 
 MAX_KEY_LEN = 512
+MAX_KEY_LINE = 4 * MAX_KEY_LEN + 1024  # a key of 512 characters in UTF-8 (up to 4 bytes each), and blanks around it
+MAX_KEY_FILE = 1024 ** 3  # a gigabyte of keys: tens of millions
 FATAL = {401: "the Worker refused the warm secret (401): check CACHE_WARM_SECRET",
          403: "the Worker refused the warm request (403)",
          404: "the Worker has no warm endpoint there (404): check the URL"}
@@ -73,6 +75,7 @@ class CacheWarmAction(Action):
     name = "cache_warm"
     Args = CacheWarmArgs
     summary = "Warm the Worker's cache: batched, concurrent POSTs with retries."
+    url_keys = frozenset({"url"})
     outputs = record(total=INTEGER, warmed=INTEGER, failed=INTEGER, failed_keys=array(STRING), failed_batches=INTEGER,
                      retried_batches=INTEGER, sample=array(STRING), sample_urls=array(STRING), seconds=NUMBER,
                      keys_per_second=nullable(NUMBER), namespace_id=optional(STRING),
@@ -220,7 +223,7 @@ def count_keys(args: CacheWarmArgs) -> int:
 
 def file_keys(path: Path) -> Iterator[tuple[int, str]]:
     """The keys of a key file with their line numbers: one a line, blanks and # comments skipped."""
-    for number, raw in numbered_lines(path, "key file"):
+    for number, raw in numbered_lines(path, "key file", max_line=MAX_KEY_LINE, max_bytes=MAX_KEY_FILE):
         try:
             line = raw.decode("utf-8").strip()
         except UnicodeDecodeError as exc:
@@ -251,7 +254,13 @@ async def _warm(args: CacheWarmArgs, ctx: Context, total: int) -> _Tally:
     last_report = [0.0]
     from ops import http
 
-    async with http.async_client(read_only=ctx.dry_run, timeout=args.timeout, limits=limits, headers=headers) as client:
+    from ops.egress import AsyncEgressTransport
+
+    egress = ctx.target.egress()
+    egress.check(httpx.Request("POST", args.url + args.path, headers=headers), read_only=ctx.dry_run)  # before any batch
+    guarded = AsyncEgressTransport(httpx.AsyncHTTPTransport(retries=0, limits=limits), egress, read_only=ctx.dry_run)
+    async with http.async_client(read_only=ctx.dry_run, timeout=args.timeout, transport=guarded,
+                                 headers=headers) as client:
         pending: set[asyncio.Task[None]] = set()
         for batch in batched(iter_keys(args), args.batch_size):
             if tally.fatal or ctx.cancel.is_set():

@@ -25,6 +25,7 @@ from pydantic import Field
 from ops.actions.base import Action, Args, Context, Outputs
 from ops.documents.shape import ANY, BOOLEAN, INTEGER, NUMBER, STRING, Shape, mapping, nullable, optional, record
 from ops.http import SAFE_METHODS
+from ops.errors import InputError
 from ops.judge.expect import MISSING, lookup
 from ops.redact import redact
 
@@ -62,6 +63,7 @@ class HttpAction(Action):
     Args = HttpArgs
     summary = "One HTTP request; expectations on status, headers and JSON."
     outputs = record(**_OBSERVED, picked=optional(ANY))
+    url_keys = frozenset({"url"})
 
     def outputs_for(self, with_: Mapping[str, Any]) -> Shape:
         return self.outputs if with_.get("pick") else _UNPICKED  # `picked` only where `pick` names a field
@@ -80,6 +82,7 @@ class HttpAction(Action):
         return f"{line} (read-only: {args.read_only_reason})" if args.read_only_reason else line
 
     def run(self, args: HttpArgs, ctx: Context) -> Outputs:
+        check_headers(args.headers, f"{args.method} {args.url}")
         seen = observe(ctx.http(), args.method, args.url, headers=args.headers, json_body=args.json_body,
                        params={k: str(v) for k, v in args.params.items()} or None,
                        timeout=min(args.timeout, ctx.remaining()))
@@ -91,6 +94,16 @@ class HttpAction(Action):
         return seen
 
 
+def check_headers(headers: Mapping[str, str], where: str) -> None:
+    """Refuse a header whose name or value would end the header early (CR, LF, NUL); the value is never shown."""
+    for name, value in headers.items():
+        if any(c in name for c in "\r\n\x00:") or not name.strip():
+            raise InputError(f"{where}: header name {name!r} is not a token; fix the spec's headers")
+        if any(c in value for c in "\r\n\x00"):
+            raise InputError(f"{where}: the value of header {name!r} holds a line break or NUL, which would "
+                             "start another header; a header value is one line")
+
+
 def register_credentials(body: Any, paths: list[str]) -> None:
     """Register the credentials a response carries (``mask_json``) before anything can show them."""
     from ops.redact import MIN_SECRET_LEN, register
@@ -100,7 +113,12 @@ def register_credentials(body: Any, paths: list[str]) -> None:
         for part in path.split("."):
             value = value.get(part) if isinstance(value, dict) else None
         if isinstance(value, str) and len(value) >= MIN_SECRET_LEN:
-            register(value)
+            try:
+                register(value)
+            except ValueError as exc:  # longer than any secret may be: it could not be masked, so it is not kept
+                from ops.errors import TransportError
+
+                raise TransportError(f"the response's {path}: {exc}") from None
 
 
 def observe(client: httpx.Client, method: str, url: str, *, timeout: float, headers: dict[str, str] | None = None,
@@ -110,8 +128,6 @@ def observe(client: httpx.Client, method: str, url: str, *, timeout: float, head
     try:
         response = client.request(method, url, headers=headers, params=params, json=json_body, timeout=timeout)
     except UnicodeEncodeError:
-        from ops.errors import InputError
-
         raise InputError(f"{method} {url}: a header value is not ASCII; HTTP headers carry ASCII only") from None
     except httpx.HTTPError as exc:
         return {"status": None, "headers": {}, "json": None, "text": "", "failing": True,

@@ -37,12 +37,16 @@ class HttpSampleAction(Action):
                      rate_429=NUMBER, statuses=mapping(INTEGER), values=mapping(INTEGER), share=mapping(NUMBER),
                      top=nullable(STRING), top_share=NUMBER, p50_ms=nullable(NUMBER), p95_ms=nullable(NUMBER),
                      failing=BOOLEAN)
+    url_keys = frozenset({"url", "urls"})
 
     def describe(self, args: HttpSampleArgs) -> str:
         what = f"{len(args.urls)} URLs" if args.urls else f"{args.url} x{args.count}"
         return f"sample GET {what}" + (f", counting {args.header}" if args.header else "")
 
     def run(self, args: HttpSampleArgs, ctx: Context) -> Outputs:
+        from ops.actions.http import check_headers
+
+        check_headers(args.headers, self.describe(args))
         urls = list(args.urls) or [(args.url or "").replace("{n}", uuid.uuid4().hex[:12]) for _ in range(args.count)]
         client = ctx.http()
         with ThreadPoolExecutor(max_workers=args.concurrency) as pool:

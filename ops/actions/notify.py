@@ -34,6 +34,7 @@ class NotifyAction(Action):
     Args = NotifyArgs
     summary = "Post a Slack-compatible message to a webhook (the URL is a secret)."
     outputs = record(delivered=BOOLEAN, error=nullable(STRING), event=STRING)
+    url_keys = frozenset({"webhook"})
 
     def effect(self, args: NotifyArgs) -> str:
         return "write"
@@ -52,7 +53,13 @@ class NotifyAction(Action):
         return f"notify the webhook: {args.event}" + (f" ({args.message[:60]})" if args.message else "")
 
     def run(self, args: NotifyArgs, ctx: Context) -> Outputs:
+        from ops.errors import InputError
         from ops.notify import post_quietly
+        from ops.redact import registry
 
+        hook = args.webhook
+        if not registry.holds(hook) and registry.finds(hook) and not ctx.target.egress().allows(hook):
+            raise InputError("notify: the webhook URL carries a secret it is not; a webhook comes whole from one "
+                             "secret param, or goes to a host the target allows (allowed_hosts)")
         error = post_quietly(args.webhook, args.event, {**args.fields, "message": args.message})
         return {"delivered": error is None, "error": error, "event": args.event}

@@ -1,20 +1,22 @@
 """`run`: a program with an argv list, never a shell string. Outputs: exit_code, stdout, stderr, json.
 
 What a program does cannot be known from its argv, so a `run` is a `write`
-(never executed in a dry-run, a probe or `inv diagnose`) unless the spec says
-why it only reads (`read_only_reason`); the plan prints that reason.
+unless the spec says why it only reads (`read_only_reason`); the plan prints
+that reason. Either way it never runs in a dry-run or `inv diagnose`: a
+declared reason is the author's word, not a property of the program. It starts
+with a clean environment (``child_env``), never the operator's credentials.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from typing import Any
 
 from pydantic import Field
 
 from ops.actions.base import Action, Args, Context, Outputs
+from ops.actions.child_env import child_env
 from ops.documents.shape import ANY, INTEGER, STRING, array, record
 from ops.errors import InputError, TransportError
 
@@ -30,7 +32,7 @@ class RunArgs(Args):
     read_only_reason: str | None = Field(
         None, min_length=8, pattern=r"\S",
         description="Why this program only reads (e.g. `git status prints, changes nothing`). Without it a `run` "
-                    "is a write: it never runs in a dry-run, a probe or inv diagnose.")
+                    "is a write. Either way it never runs in a dry-run or inv diagnose.")
 
 
 class RunAction(Action):
@@ -44,6 +46,9 @@ class RunAction(Action):
 
     def safe_to_retry(self, args: RunArgs) -> bool:
         return False
+
+    def sends_in_plan(self, args: RunArgs) -> bool:
+        return False  # read-only by declaration only: a plan or a diagnosis never starts a program
 
     def describe(self, args: RunArgs) -> str:
         line = "run " + " ".join(_quote(a) for a in args.argv)
@@ -61,7 +66,7 @@ def run_argv(argv: list[str], ctx: Context, *, env: dict[str, str] | None = None
     try:
         done = subprocess.run(  # noqa: S603 - argv list, no shell
             argv, input=stdin, capture_output=True, text=True, cwd=workdir,
-            env={**os.environ, **(env or {})}, timeout=ctx.remaining(), check=False,
+            env=child_env(env), timeout=ctx.remaining(), check=False,
         )
     except FileNotFoundError as exc:
         raise InputError(f"{argv[0]}: program not found; install it or fix the step's argv") from exc

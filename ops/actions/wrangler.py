@@ -2,6 +2,9 @@
 
 The target's API base URL, account and token reach wrangler through the same
 environment variables it reads itself; the token is never on the command line.
+Nothing else of ours does (``child_env``): an ambient ``CLOUDFLARE_API_KEY`` /
+``CLOUDFLARE_EMAIL`` would make wrangler use the global key instead of the
+target's token, so they are dropped, and the plan says so.
 
 The effect is read from the argv as wrangler will parse it (``wrangler_argv``):
 only commands known to be read-only, and `deploy` / `versions upload` with a
@@ -18,6 +21,7 @@ from pathlib import Path
 from pydantic import Field
 
 from ops.actions.base import Action, Args, Context, Outputs
+from ops.actions.child_env import dropped
 from ops.actions.run import _quote, run_argv
 from ops.actions.wrangler_argv import DRY_RUN_COMMANDS, parse, protect_values
 from ops.documents.shape import ANY, INTEGER, STRING, array, record
@@ -54,7 +58,9 @@ class WranglerAction(Action):
         return wrangler_effect(list(args.argv))
 
     def describe(self, args: WranglerArgs) -> str:
-        return "wrangler " + " ".join(_quote(a) for a in args.argv)
+        line = "wrangler " + " ".join(_quote(a) for a in args.argv)
+        ambient = [name for name in dropped() if name not in ("CLOUDFLARE_API_TOKEN", "CF_API_TOKEN")]
+        return line + (f" (with the target's token; ambient {', '.join(ambient)} dropped)" if ambient else "")
 
     def run(self, args: WranglerArgs, ctx: Context) -> Outputs:
         env = {**ctx.target.wrangler_env(), "WRANGLER_SEND_METRICS": "false", "CI": "true"}

@@ -36,7 +36,9 @@ def incident_text(run: str | None, *, since: str = "", until: str = "", severity
                   severity_names: tuple[str, ...] | None = None) -> str:
     from ops.engine.incident import SEVERITIES, incident_report, incident_report_since
     from ops.engine.journal import default_dir, find_run
+    from ops.targets import register_every_targets_secrets
 
+    register_every_targets_secrets()  # a Worker's secret in an event is masked, whichever target the run was on
     names = severity_names or SEVERITIES
     if since:
         return incident_report_since(default_dir(), since, until or None, severity=severity or None,

@@ -79,8 +79,15 @@ def compile_entry(entry: Entry) -> Task:  # type: ignore[type-arg]
         helps[name] = text
     body.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
     body.__name__ = entry.name.replace("-", "_")
-    body.__doc__ = entry.summary if entry.ok else f"BROKEN spec {Path(entry.path).name}: run `inv specs.check`"
+    body.__doc__ = (entry.summary + _reads(entry)) if entry.ok else f"BROKEN spec {Path(entry.path).name}: run `inv specs.check`"
     return Task(body, name=entry.name, help=helps, auto_shortflags=False)
+
+
+def _reads(entry: Entry) -> str:
+    """The secret sources its defaults read (its `secret_sources`), for --help."""
+    reads = sorted({str(p["default"]) for p in entry.params.values()
+                    if p["type"] == "secret" and str(p.get("default") or "").startswith(("env:", "file:"))})
+    return f" Its secret defaults read {', '.join(reads)} (secret_sources)." if reads else ""
 
 
 def _number(value: Any) -> str:

@@ -81,6 +81,7 @@ def render_text(outcome: Outcome) -> str:
     if outcome.mode == "dry-run":
         lines.append(f"plan for {outcome.spec} on {outcome.target}")
         lines.append("(dry-run: the read-only probes ran; nothing was changed)")
+        lines.extend(_secret_sources(outcome.params))
         lines.extend(_plan_sections(outcome))
     else:
         lines.append(f"run of {outcome.spec}: {outcome.status}")
@@ -96,6 +97,13 @@ def render_text(outcome: Outcome) -> str:
     if outcome.journal:
         lines.append(f"journal: {outcome.journal}   (inv journal.show {outcome.run_id})")
     return redact("\n".join(lines))
+
+
+def _secret_sources(params: dict[str, Any]) -> list[str]:
+    """Where each secret param's value comes from, shown before anything else in a plan."""
+    shown = [f"--{name.replace('_', '-')} {value}" for name, value in params.items()
+             if isinstance(value, str) and value.startswith("<secret:")]
+    return ["secrets: " + "; ".join(shown)] if shown else []
 
 
 def _plan_sections(outcome: Outcome) -> list[str]:

@@ -156,6 +156,11 @@ class Spec(_Strict):
     symptoms: list[str] = Field(min_length=1, description="What the on-call engineer sees that this answers.")
     description: str | None = Field(None, description="Longer notes for the README and the incident report.")
     params: dict[str, Param] = Field(default_factory=dict, description="Typed flags of the compiled task.")
+    secret_sources: list[str] = Field(
+        default_factory=list,
+        description="Every `env:NAME` and `file:PATH` that its secret params' defaults read, declared so that the "
+                    "operator sees them (in `--help` and the plan). A default naming anything else is refused, and so "
+                    "is the tool's own Cloudflare credential (CLOUDFLARE_API_TOKEN, CLOUDFLARE_API_KEY, ...).")
     probes: list[Probe] = Field(default_factory=list, description="Symptom probes that `inv diagnose` runs (read-only).")
     preconditions: list[Precondition] = Field(default_factory=list, description="Read-only checks before any change.")
     steps: list[Step] = Field(min_length=1, description="The actions, in order.")

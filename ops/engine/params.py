@@ -18,14 +18,14 @@ from typing import Any, Callable, Mapping
 
 from ops import redact
 from ops.engine.model import Param
-from ops.engine.template import UNKNOWN
+from ops.engine.template import UNKNOWN, Missing, Secret
 from ops.errors import InputError
 
 __all__ = ["SecretValue", "read_source", "resolve_params"]
 
 
 @dataclass(frozen=True)
-class MissingSecret:
+class MissingSecret(Missing):
     """A secret param left at a default source that is not available (e.g. an unset variable).
 
     It is no error until a step needs it: `cache-warm --kv-bulk` never sends the warm
@@ -34,13 +34,14 @@ class MissingSecret:
     """
 
     why: str
+    source: str = ""
 
     def shown(self) -> str:
-        return "<secret: not set>"
+        return f"<secret: not set ({self.source})>" if self.source else "<secret: not set>"
 
 
 @dataclass(frozen=True)
-class SecretValue:
+class SecretValue(Secret):
     """A resolved secret: its value is registered with the redactor and shown only as length and source."""
 
     value: str
@@ -74,7 +75,7 @@ def resolve_params(spec_params: Mapping[str, Param], given: Mapping[str, Any], *
             values[name] = _coerce(param, raw, flag, dry_run, stdin)
         except InputError as exc:
             if param.type == "secret" and not param.required and (given.get(name) in (None, "") or name in origins):
-                values[name] = MissingSecret(str(exc))  # a default source (the spec's or the target's): an error only where used
+                values[name] = MissingSecret(str(exc), str(raw))  # a default source (the spec's or the target's): an error only where used
             else:
                 problems.append(str(exc))
     if problems:
@@ -132,7 +133,8 @@ def _secret(param: Param, source: str, flag: str, dry_run: bool, stdin: Callable
     elif kind == "stdin":
         if dry_run:
             return UNKNOWN  # read only when applying, so a dry-run never consumes it
-        value = (stdin or sys.stdin.read)().rstrip("\r\n")
+        value = (stdin or _bounded_stdin)().rstrip("\r\n")
+        _refuse_oversized(value, flag, "standard input")
         if not value:
             raise InputError(f"{flag}: standard input was empty; pipe the secret in")
     else:
@@ -142,6 +144,16 @@ def _secret(param: Param, source: str, flag: str, dry_run: bool, stdin: Callable
     except ValueError as exc:
         raise InputError(f"{flag}: {exc}") from None
     return SecretValue(value, kind if kind != "env" and kind != "file" else source)
+
+
+def _bounded_stdin() -> str:
+    return sys.stdin.read(redact.MAX_SECRET_LEN + 3)  # the value, a line break, and one more: too long is told
+
+
+def _refuse_oversized(value: str, where: str, what: str) -> None:
+    if len(value.encode("utf-8", "surrogatepass")) > redact.MAX_SECRET_LEN:
+        raise InputError(f"{where}: {what} holds more than {redact.MAX_SECRET_LEN} bytes; a Worker secret is at most "
+                         "5 KiB (Cloudflare's limit): give the secret itself, nothing else")
 
 
 def _forms(param: Param) -> list[str]:
@@ -159,6 +171,7 @@ def read_source(source: str, where: str, *, optional: bool = False) -> str | Non
         raise InputError(f"{where}: write env:NAME or file:PATH, not {source!r}")
     if kind == "env":
         value = os.environ.get(rest, "") if rest else ""
+        _refuse_oversized(value, where, f"environment variable {rest}")
         if not value and not optional:
             raise InputError(f"{where}: environment variable {rest or '(none named)'} is not set; "
                              "export it or pick another source")
@@ -166,7 +179,11 @@ def read_source(source: str, where: str, *, optional: bool = False) -> str | Non
     if not rest:
         raise InputError(f"{where}: write file:PATH")
     try:
-        value = Path(rest).read_text(encoding="utf-8").rstrip("\r\n")
+        with Path(rest).open("rb") as handle:
+            raw = handle.read(redact.MAX_SECRET_LEN + 3).rstrip(b"\r\n")  # never more: /dev/zero stops here
+        if len(raw) > redact.MAX_SECRET_LEN:
+            _refuse_oversized(raw.decode("utf-8", "replace"), where, rest)
+        value = raw.decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"{where}: cannot read {rest}: {getattr(exc, 'strerror', None) or exc}") from None
     if not value and not optional:

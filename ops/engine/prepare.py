@@ -18,6 +18,7 @@ from ops.engine.journal import default_dir
 from ops.engine.model import Spec
 from ops.engine.outcome import Outcome
 from ops.engine.params import resolve_params
+from ops.engine.secret_rules import require_sent_secrets
 from ops.engine.secret_delivery import SaveValue
 from ops.engine.state import Request
 from ops.errors import InputError, PlanStale
@@ -80,6 +81,8 @@ def prepare(entry: Entry, flags: dict[str, Any], target: str | None, plan_file: 
     else:
         tgt = load_target(target)
     params = _params(spec, tgt, flags, options.dry_run)
+    if not options.dry_run:
+        require_sent_secrets(spec, params)  # a request's unset secret stops the run before any request; a plan shows it
     save = SaveValue.parse(str(options.save_value), params) if options.save_value else None
     request = Request(spec=spec, spec_digest=entry.digest, params=params, target=tgt, journal_dir=journal_dir,
                       dry_run=options.dry_run, yes=options.yes, deadline=deadline,

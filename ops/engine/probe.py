@@ -63,7 +63,7 @@ def observe(run: RunState, item: Check | Step, record: Record, *, strict_failing
 def call(run: RunState, item: Item, record: Record, retries: int = 0) -> tuple[dict[str, Any] | None, str | None]:
     """Run the item's action: its outputs, or None and why it could not run. Bad input raises InputError."""
     action = action_for(item.action)
-    resolved = template.resolve(item.with_, run.scope)
+    resolved = template.resolve(item.with_, run.scope, url_keys=action.url_keys)
     record.args = resolved
     record.description = describe(action, resolved)
     if has_unknown(resolved):

@@ -11,12 +11,13 @@ block, an unclosed `{{`) is an error that says what it is.
 from __future__ import annotations
 
 import re
+from urllib.parse import quote
 from dataclasses import dataclass
 from typing import Any
 
 from ops.errors import OpsError
 
-__all__ = ["UNKNOWN", "Ref", "TemplateError", "Unknown", "condition_holds", "parse", "references", "resolve"]
+__all__ = ["UNKNOWN", "Missing", "Ref", "Secret", "TemplateError", "Unknown", "condition_holds", "parse", "references", "resolve"]
 
 PATH = r"[A-Za-z_][A-Za-z0-9_\-]*(?:\.[A-Za-z0-9_\-]+)*"
 REF = re.compile(r"\{\{\s*(" + PATH + r")\s*\}\}")
@@ -89,6 +90,18 @@ class Unknown:
 UNKNOWN: Unknown = Unknown()
 
 
+class Missing:
+    """A value that is not available (a secret whose source is unset): it never becomes text.
+
+    A string holding a reference to one resolves to the value itself, so the step that
+    needs it stops with the value's own message instead of sending its repr.
+    """
+
+
+class Secret:
+    """A secret's value: wherever it lands in a URL it is data, never structure."""
+
+
 class UnresolvedReference(OpsError):
     """A `{{ … }}` that names nothing at run time (e.g. a probe's output lacks the key)."""
 
@@ -103,7 +116,11 @@ def references(value: Any) -> list[str]:
     return []
 
 
-def resolve(value: Any, scope: dict[str, Any]) -> Any:
+def resolve(value: Any, scope: dict[str, Any], *, url_keys: frozenset[str] = frozenset()) -> Any:
+    """``value`` with its references filled in; strings under the top-level keys ``url_keys`` are URLs,
+    whose substituted values are percent-encoded for where they land (see ``_url_part``)."""
+    if isinstance(value, dict) and url_keys:
+        return {k: _resolve_url_value(v, scope) if k in url_keys else resolve(v, scope) for k, v in value.items()}
     if isinstance(value, str):
         return _resolve_str(value, scope)
     if isinstance(value, dict):
@@ -113,15 +130,41 @@ def resolve(value: Any, scope: dict[str, Any]) -> Any:
     return value
 
 
-def _resolve_str(text: str, scope: dict[str, Any]) -> Any:
+def _resolve_url_value(value: Any, scope: dict[str, Any]) -> Any:
+    if isinstance(value, list):
+        return [_resolve_url_value(v, scope) for v in value]
+    if isinstance(value, str):
+        return _resolve_str(value, scope, url=True)
+    return resolve(value, scope)
+
+
+def _resolve_str(text: str, scope: dict[str, Any], *, url: bool = False) -> Any:
     whole = REF.fullmatch(text.strip())
     if whole:
         return lookup(scope, whole.group(1))
-    parts = [lookup(scope, m.group(1)) for m in REF.finditer(text)]
+    matches = list(REF.finditer(text))
+    parts = [lookup(scope, m.group(1)) for m in matches]
     if any(p is UNKNOWN for p in parts):
         return UNKNOWN
-    values = iter(parts)
-    return REF.sub(lambda _m: _text(next(values)), text)
+    missing = next((p for p in parts if isinstance(p, Missing)), None)
+    if missing is not None:
+        return missing
+    texts = [_url_part(text, m, p) if url else _text(p) for m, p in zip(matches, parts)]
+    values = iter(texts)
+    return REF.sub(lambda _m: next(values), text)
+
+
+def _url_part(text: str, match: re.Match[str], value: Any) -> str:
+    """A value's text where it lands in a URL template.
+
+    The reference that starts the URL is its base (`{{ target.worker_url }}`), and one right after
+    it, with no literal between, is a route the target or a param names (`/ai/summarize?text=x`):
+    both are kept as written. Anywhere else (after a literal `/`, in the query, in the fragment) a
+    value is data: percent-encoded whole, so `x/../y?z#w` stays one segment. A secret is always data.
+    """
+    if isinstance(value, Secret) or REF.sub("", text[:match.start()]):
+        return quote(_text(value), safe="")
+    return _text(value)
 
 
 def _text(value: Any) -> str:

@@ -14,7 +14,7 @@ from typing import Any, Iterator
 
 from ops import actions
 from ops.documents.shape import BOOLEAN, INTEGER, NUMBER, STRING, Shape, check_value, shape_of_value, walk
-from ops.engine import template
+from ops.engine import secret_rules, template
 from ops.engine.load import Loaded
 from ops.engine.model import EFFECT_RANK, RESERVED_FLAGS, Check, Param, Probe, Spec, Step, UndoStep
 from ops.engine.problems import Path_, Problem, did_you_mean, json_path
@@ -37,6 +37,8 @@ def xref_problems(spec: Spec, loaded: Loaded) -> list[Problem]:
     xref.timing()
     xref.names()
     xref.items()
+    for path, message in secret_rules.secret_problems(spec, xref.listed):
+        xref.report(path, message)
     return sorted(set(xref.problems))
 
 

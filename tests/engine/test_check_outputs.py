@@ -68,6 +68,7 @@ SPEC = """\
 name: relogin
 summary: Log in before and after a no-op change; the fresh token works, the old one does not.
 symptoms: [sessions]
+secret_sources: [env:PROBE_PASSWORD]
 params:
   password: {type: secret, default: "env:PROBE_PASSWORD", help: the probe user's password}
 preconditions:

@@ -172,7 +172,7 @@ CASES: list[tuple[str, str, list[str]]] = [
      ["spec.yaml:3:10: $: YAML syntax: the quoted string that opens here runs on to line 17, where the parser gave up "
       "at 17:18 (expected <block end>, but found '{'); is its closing quote missing?"]),
     ("unclosed-quote-at-the-end", POKE + 'extra: "never closed\n',
-     ["spec.yaml:57:8: $: YAML syntax: a quoted scalar opens here and is never closed; the parser gave up at 58:1: "
+     ["spec.yaml:58:8: $: YAML syntax: a quoted scalar opens here and is never closed; the parser gave up at 59:1: "
       "found unexpected end of stream"]),
     ("control-character", POKE.replace("symptoms: [the value", "symptoms: [the \x07value"),
      ["spec.yaml:4:16: $: a control character (U+0007) YAML does not allow; remove it"]),
@@ -188,7 +188,7 @@ CASES: list[tuple[str, str, list[str]]] = [
     ("undefined-alias", POKE.replace("steps:", "steps: *nowhere\nsteps2:"),
      ["spec.yaml:19:8: $: *nowhere refers to no anchor; define &nowhere before it"]),
     ("two-documents", POKE + "---\nname: other\n",
-     ["spec.yaml:57:1: $: a second YAML document (---); one file holds one document"]),
+     ["spec.yaml:58:1: $: a second YAML document (---); one file holds one document"]),
     ("invalid-utf8", b"name: \xff\xfe\n",  # type: ignore[list-item]
      ["spec.yaml:1:7: $: invalid UTF-8 (byte 0xff); save the spec as UTF-8"]),
     ("oversized", "x: " + "a" * (2 * 1024 * 1024),

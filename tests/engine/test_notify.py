@@ -20,6 +20,7 @@ SPEC = """\
 name: announce
 summary: Post to the on-call channel, then poke the service.
 symptoms: [nobody knows a remediation is running]
+secret_sources: [env:OPS_NOTIFY_URL]
 params:
   webhook: {type: secret, default: "env:OPS_NOTIFY_URL", help: The on-call channel's webhook}
 steps:

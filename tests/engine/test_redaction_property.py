@@ -40,6 +40,7 @@ SPEC = """\
 name: leak
 summary: A secret that reaches every place a value can go.
 symptoms: [tests]
+secret_sources: [env:LEAK_SECRET]
 params:
   token: {type: secret, default: "env:LEAK_SECRET", help: the secret under test}
 preconditions:
