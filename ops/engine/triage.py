@@ -8,7 +8,9 @@ judged together, with the change that Cloudflare recorded last (the live deploym
 1. Nothing is a symptom: "nothing wrong", with the probes that passed as evidence, and
    the ones that could not tell, with why.
 2. The live deployment changed a secret (``workers/triggered_by: secret``) and a
-   remediation that fixes secrets (``cause: secret``) sees a symptom: that is the cause.
+   remediation that fixes secrets (``cause: secret``) sees a symptom: that is the cause,
+   and what the Worker answers without it follows from it. A fact of the account (a
+   detached consumer) stays a finding of its own.
 3. A remediation that fixes the live version (``cause: live-version``, rollback) sees
    the Worker failing: the live version is the cause. Every other symptom is a
    consequence, expected to clear once the version is replaced (run diagnose again).
@@ -113,10 +115,15 @@ def rank(findings: Sequence[FindingLike], causes: dict[str, str], change: Change
     primary = _secret_change(order, causes, change, reasoning) or _failing_version(order, causes, change, reasoning)
     if primary is not None:
         rest = [f for f in symptoms if f.remediation != primary]
-        why = (f"expected to clear after `{primary}`: seen while the live version fails"
-               if causes.get(primary) == "live-version" else f"expected to clear after `{primary}`")
+        if causes.get(primary) == "live-version":  # a failing version explains what its Worker does, its queue too
+            follows, apart = rest, []
+            why = f"expected to clear after `{primary}`: seen while the live version fails"
+        else:  # a secret explains what the Worker answers, not a fact of the account such as a detached consumer
+            follows, apart = [f for f in rest if f.via == "worker"], [f for f in rest if f.via != "worker"]
+            why = f"expected to clear after `{primary}`: the Worker answers without its secret"
         return Diagnosis("cause", primary, by[primary][0].command, _evidence(by[primary]),
-                         [_item(f, why) for f in rest], [], reasoning)
+                         [_item(f, why) for f in follows],
+                         [_item(f, "a separate finding") for f in _first_per_remediation(apart)], reasoning)
     ranked = sorted(order, key=lambda name: (not any(f.via == "account" for f in by[name]), -len(by[name]),
                                              order.index(name)))
     reasoning.append("no single change explains every symptom: each remediation below answers its own finding, "
@@ -158,6 +165,10 @@ def _nothing_wrong(findings: Sequence[FindingLike], change: Change | None) -> Di
         reasoning.append(f"{len(unknown)} probe(s) could not tell; each says what would decide it")
     verdict = "nothing-wrong" if healthy else "unknown"
     return Diagnosis(verdict, None, "", evidence, [], [], reasoning)
+
+
+def _first_per_remediation(findings: list[FindingLike]) -> list[FindingLike]:
+    return list({f.remediation: f for f in reversed(findings)}.values())[::-1]
 
 
 def _evidence(findings: list[FindingLike]) -> list[str]:

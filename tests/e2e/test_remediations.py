@@ -311,4 +311,7 @@ def test_diagnose_finds_the_symptoms_and_suggests_the_fix(rehearse: Rehearsal) -
         "inv remediate.secret-rotation --name CACHE_WARM_SECRET --create --value env:CACHE_WARM_SECRET")
     healthy = {(f["remediation"], f["probe"]) for f in report["findings"] if f["status"] == "healthy"}
     assert ("rollback", "health") in healthy and ("binding-check", "bindings") in healthy
+    # Two causes: the secret was the last change, and the detached consumer is a fact of its own.
+    ranked = report["diagnosis"]
+    assert ranked["remediation"] == "secret-rotation" and [o["remediation"] for o in ranked["others"]] == ["queue-redeploy"]
     assert r.mutating(before) == []  # diagnose only reads

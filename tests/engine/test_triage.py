@@ -37,6 +37,15 @@ def test_a_secret_change_is_the_cause_even_when_the_worker_fails_with_it() -> No
     assert d.remediation == "secret-rotation" and [c["remediation"] for c in d.consequences] == ["rollback"]
 
 
+def test_a_secret_change_does_not_explain_a_fact_of_the_account() -> None:
+    findings = [symptom("queue-redeploy", "backlog", via="account"), symptom("queue-redeploy", "dlq", via="account"),
+                symptom("secret-rotation", "warm-secret"), symptom("cache-warm")]
+    d = rank(findings, CAUSES, SECRET_CHANGE)
+    assert d.remediation == "secret-rotation" and [c["remediation"] for c in d.consequences] == ["cache-warm"]
+    assert [(o["remediation"], o["probe"], o["why"]) for o in d.others] == [("queue-redeploy", "backlog",
+                                                                             "a separate finding")]
+
+
 def test_without_a_change_that_explains_them_each_finding_stands_and_account_facts_come_first() -> None:
     d = rank([symptom("cache-warm"), symptom("queue-redeploy", "backlog", via="account")], CAUSES, CODE_DEPLOY)
     assert d.verdict == "symptoms" and d.remediation == "queue-redeploy"
