@@ -79,7 +79,7 @@ def diagnose(entries: list[Entry], target: Target) -> list[Finding]:
 def diagnosis(findings: list[Finding], entries: list[Entry], target: Target) -> Diagnosis:
     """The findings ranked into one diagnosis, with the live deployment as the evidence of what changed last."""
     causes = {e.name: str((e.data or {}).get("cause") or "resource") for e in entries if e.ok}
-    return rank(findings, causes, _live_change(target))
+    return rank(findings, causes, _live_change(target), target.remediations or ())
 
 
 def _live_change(target: Target) -> Change | None:

@@ -16,7 +16,8 @@ judged together, with the change that Cloudflare recorded last (the live deploym
    consequence, expected to clear once the version is replaced (run diagnose again).
 4. Otherwise each remediation with a symptom is its own finding, ranked by evidence:
    a fact read from the account (a missing consumer, a missing secret, a binding to
-   nothing) before a symptom seen only through the Worker's answers.
+   nothing) before a symptom seen only through the Worker's answers, then more symptoms
+   before fewer, then the target's own order of its remediations.
 
 Pure functions: the findings and the change come in, a ``Diagnosis`` goes out.
 """
@@ -102,8 +103,10 @@ class Diagnosis:
         return asdict(self)
 
 
-def rank(findings: Sequence[FindingLike], causes: dict[str, str], change: Change | None) -> Diagnosis:
-    """``causes``: remediation -> what it fixes (``live-version``, ``secret``, or ``resource``)."""
+def rank(findings: Sequence[FindingLike], causes: dict[str, str], change: Change | None,
+         priority: Sequence[str] = ()) -> Diagnosis:
+    """``causes``: remediation -> what it fixes (``live-version``, ``secret``, or ``resource``); ``priority``: the
+    target's own order of its remediations, which breaks ties between findings of equal weight."""
     symptoms = [f for f in findings if f.status == "symptom"]
     if not symptoms:
         return _nothing_wrong(findings, change)
@@ -124,8 +127,9 @@ def rank(findings: Sequence[FindingLike], causes: dict[str, str], change: Change
         return Diagnosis("cause", primary, by[primary][0].command, _evidence(by[primary]),
                          [_item(f, why) for f in follows],
                          [_item(f, "a separate finding") for f in _first_per_remediation(apart)], reasoning)
+    place = {name: i for i, name in enumerate(priority)}
     ranked = sorted(order, key=lambda name: (not any(f.via == "account" for f in by[name]), -len(by[name]),
-                                             order.index(name)))
+                                             place.get(name, len(place)), order.index(name)))
     reasoning.append("no single change explains every symptom: each remediation below answers its own finding, "
                      "facts read from the account first")
     return Diagnosis("symptoms", ranked[0], by[ranked[0]][0].command, _evidence(by[ranked[0]]), [],

@@ -285,13 +285,13 @@ def test_dry_run_makes_no_mutating_request_on_a_healthy_sandbox(rehearse: Rehear
 
 
 # On a healthy sandbox: rollback is forced (it would be a no-op), and queue-redeploy finds its consumer attached;
-# fallback-providers refuses the books Worker, which has no config endpoint (its target is sandbox-ai); it is given
-# a secret that is set here (ADMIN_SECRET is the AI Worker's), since a request never goes with an unset one.
+# fallback-providers does not fit the books Worker, which has no config endpoint (its target is sandbox-ai), and
+# the target's remediations list leaves it out: refused as bad input before anything is sent.
 HEALTHY_DRY_RUN_FLAGS = {"rollback": ("--force",), "fallback-providers": ("--admin-secret", "env:CACHE_WARM_SECRET")}
 EXPECTED_ON_A_HEALTHY_SANDBOX = {"rollback": (0, "planned"), "secret-rotation": (0, "planned"),
                                  "binding-check": (0, "planned"), "cache-warm": (0, "planned"),
                                  "provider-reorder": (0, "planned"), "queue-redeploy": (0, "noop"),
-                                 "jwt-rotation": (0, "planned"), "fallback-providers": (3, "precondition-failed")}
+                                 "jwt-rotation": (0, "planned"), "fallback-providers": (2, "bad-input")}
 
 
 def test_diagnose_finds_the_symptoms_and_suggests_the_fix(rehearse: Rehearsal) -> None:

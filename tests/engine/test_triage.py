@@ -75,3 +75,10 @@ def test_the_change_reads_the_newest_deployment_and_its_main_version() -> None:
          "annotations": {"workers/triggered_by": "secret"}}])
     assert (change.version_id, change.kind) == ("v1", "secret")
     assert Change.from_deployments([]).kind is None
+
+
+def test_the_targets_own_order_breaks_a_tie_between_equal_findings() -> None:
+    findings = [symptom("cache-warm"), symptom("fallback-providers")]
+    assert rank(findings, CAUSES, CODE_DEPLOY).remediation == "cache-warm"
+    d = rank(findings, CAUSES, CODE_DEPLOY, ["fallback-providers", "rollback", "cache-warm"])
+    assert d.remediation == "fallback-providers" and [o["remediation"] for o in d.others] == ["cache-warm"]
