@@ -52,7 +52,7 @@ BOOKS = WorkerSpec("books", "books-api", "books-worker", "sandbox",
 PLAIN = WorkerSpec("plain", "plain-api", "plain-worker", "sandbox-plain",
                    {"API_KEY": "sandbox-api-key-0000"},
                    # What fits a Worker that knows nothing of this tool: its versions and its secrets.
-                   settings='remediations = ["rollback", "secret-rotation"]\n',
+                   settings='remediations = ["rollback", "secret-rotation", "cache-warm", "provider-reorder"]\n',
                    description="the local sandbox's plain Worker: its only contract is answering 200 on /")
 # The AI Worker's target settings.
 AI_SETTINGS = """remediations = ["fallback-providers", "rollback", "cache-warm"]

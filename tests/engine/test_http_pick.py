@@ -31,8 +31,10 @@ def test_a_nested_field_is_picked_and_judged() -> None:
     assert judge(_observed({"hitRate": 0.75}, "hitRate"), LOW, strict_failing=False).verdict is Verdict.PASSED
 
 
-def test_a_null_is_evidence_and_an_absent_field_cannot_decide() -> None:
-    assert judge(_observed({"hitRate": None}, "hitRate"), LOW, strict_failing=False).verdict is Verdict.FAILED
+def test_neither_a_null_nor_an_absent_field_can_decide_a_threshold() -> None:
+    null = judge(_observed({"hitRate": None}, "hitRate"), LOW, strict_failing=False)  # no traffic: no hit rate
+    assert null.verdict is Verdict.INCONCLUSIVE and "picked is null (no data)" in null.message
+    assert judge(_observed({"hitRate": 0.1}, "hitRate"), LOW, strict_failing=False).verdict is Verdict.FAILED
     absent = _observed({"hit_rate": 0.9}, "hitRate")  # the param names a field this Worker lacks
     assert "picked" not in absent
     judged = judge(absent, LOW, strict_failing=False)

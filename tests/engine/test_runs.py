@@ -112,12 +112,13 @@ def test_destructive_step_refused_without_terminal_or_yes(workspace: Workspace, 
 
 
 def test_interrupt_leaves_a_consistent_journal_and_releases_the_lock(workspace: Workspace, service: Service) -> None:
-    service.state.slow_seconds = 5
+    service.state.slow_seconds = 15  # long enough that the signal lands inside it on a loaded machine
     workspace.add_spec(SPECS / "slow.yaml")
     proc = workspace.popen("remediate.slow")
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + 120  # a loaded machine starts the run slowly; the signal must land in the step
     while ("POST", "/slow") not in service.state.requests and time.monotonic() < deadline:
         time.sleep(0.05)
+    assert ("POST", "/slow") in service.state.requests, "the run never reached its slow write"
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=20)
     assert proc.returncode == 130, err

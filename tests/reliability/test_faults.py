@@ -47,7 +47,7 @@ FAULTS: dict[str, dict[str, Any]] = {
 SCENARIO_OF: dict[str, Scenario] = {s.remediation: s for s in reversed(SCENARIOS) if BOOKS in s.workers}
 TALLY: dict[str, int] = {"runs": 0, "successes": 0, "clean_failures": 0, "false_successes": 0, "unclean": 0, "unrecorded_changes": 0,
                          "full_disk_runs": 0, "journal_failures": 0, "bad_undos": 0}
-DISK_ROUNDS = int(os.environ.get("OPS_SOAK_DISK_RUNS", "2"))
+DISK_ROUNDS = int(os.environ.get("OPS_SOAK_DISK_RUNS", "1"))
 DEPLOYS = re.compile(r"(POST .*/deployments|PUT .*/workers/scripts/[^/]+)$")
 
 

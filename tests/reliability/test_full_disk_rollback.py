@@ -126,8 +126,10 @@ def test_ctrl_c_during_verification_keeps_the_rollback(rollback: Workspace, emul
     import signal
 
     good, _ = bad_deploy(emulator, service)
-    proc = rollback.popen("remediate.rollback", "--accept-secret-changes", "--yes", "--json", "--deadline", "30")
-    deadline = time.monotonic() + 60
+    # A deadline far beyond the signal: on a loaded machine the steps may take most of a short one, and the
+    # verification would end on its own (exit 1) before the interrupt lands.
+    proc = rollback.popen("remediate.rollback", "--accept-secret-changes", "--yes", "--json", "--deadline", "300")
+    deadline = time.monotonic() + 120
     while time.monotonic() < deadline and not any(b'"event": "check"' in p.read_bytes()
                                                   for p in rollback.journal.glob("*.jsonl")):
         time.sleep(0.01)

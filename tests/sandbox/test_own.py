@@ -79,7 +79,7 @@ def test_secrets_come_from_dev_vars_for_the_env_as_wrangler_dev_reads_them(tmp_p
 def test_a_named_target_gives_its_env_its_secrets_and_its_health_path(tmp_path: Path,
                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     repo(tmp_path)
-    (tmp_path / ".dev.vars").write_text("API_KEY=local\nOTHER=kept\n", encoding="utf-8")
+    (tmp_path / ".dev.vars").write_text("API_KEY=local\nOTHER=kept-from-dev-vars-7f3a\n", encoding="utf-8")
     (tmp_path / "targets.toml").write_text(
         '[targets.prod]\napi_base_url = "https://api.cloudflare.com/client/v4"\naccount_id = "a"\ntoken = "t"\n'
         'worker = "greeter-prod"\nworker_url = "https://greeter.example.com"\nwrangler_env = "production"\n'
@@ -88,7 +88,7 @@ def test_a_named_target_gives_its_env_its_secrets_and_its_health_path(tmp_path: 
     monkeypatch.delenv("OPS_TARGETS_FILE", raising=False)
     spec = own_worker(tmp_path, target="prod")
     assert (spec.env, spec.script, spec.health_path) == ("production", "greeter-prod", "/healthz")
-    assert spec.secrets == {"API_KEY": "from-target", "OTHER": "kept"}
+    assert spec.secrets == {"API_KEY": "from-target", "OTHER": "kept-from-dev-vars-7f3a"}
 
 
 def test_dotenv_values_parse_as_dotenv_16_does() -> None:
