@@ -63,8 +63,23 @@ def judge(scenario: str, expected: str | None, code: int, result: dict[str, Any]
             "unknown": sorted({f["remediation"] for f in findings if f["status"] == "unknown"})}
 
 
-def main() -> int:
+def run_row(handle: Any, scenario: str, key: str) -> dict[str, Any]:
+    """Reset, break (unless healthy), diagnose the Worker's target, and judge the answer."""
     from ops.sandbox.breaks import find
+    from ops.sandbox.constants import WORKERS
+
+    spec = next(w for w in WORKERS if w.key == key)
+    handle.sandbox.reset()
+    expected = None
+    if scenario != "healthy":
+        handle.sandbox.break_(scenario, key)
+        expected = find(scenario).remediation
+    started = time.monotonic()
+    code, result = diagnose(handle, spec.target)
+    return {"worker": key, **judge(scenario, expected, code, result), "seconds": round(time.monotonic() - started, 1)}
+
+
+def main() -> int:
     from ops.sandbox.constants import WORKERS
     from testing.sandbox import SandboxHandle
 
@@ -76,16 +91,7 @@ def main() -> int:
     results = []
     try:
         for scenario, key in cases:
-            spec = next(w for w in workers if w.key == key)
-            handle.sandbox.reset()
-            expected = None
-            if scenario != "healthy":
-                handle.sandbox.break_(scenario, key)
-                expected = find(scenario).remediation
-            started = time.monotonic()
-            code, result = diagnose(handle, spec.target)
-            row = {"worker": key, **judge(scenario, expected, code, result),
-                   "seconds": round(time.monotonic() - started, 1)}
+            row = run_row(handle, scenario, key)
             results.append(row)
             print(json.dumps(row), flush=True)
     finally:

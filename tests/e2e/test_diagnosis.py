@@ -13,7 +13,7 @@ from typing import Any, Iterator
 
 import pytest
 
-from bench.diagnosis_matrix import judge, rows
+from bench.diagnosis_matrix import judge, rows, run_row
 from ops.sandbox.breaks import find
 from ops.sandbox.constants import BOOKS, PLAIN
 
@@ -72,14 +72,5 @@ def whole() -> Iterator[Any]:
 @pytest.mark.matrix
 @pytest.mark.parametrize(("scenario", "key"), rows())
 def test_the_whole_matrix(whole: Any, scenario: str, key: str) -> None:
-    from ops.sandbox.constants import WORKERS
-
-    worker = next(w for w in WORKERS if w.key == key)
-    whole.sandbox.reset()
-    expected = None
-    if scenario != "healthy":
-        whole.sandbox.break_(scenario, key)
-        expected = find(scenario).remediation
-    code, result = diagnosed(Rehearsal(whole, worker))
-    row = judge(scenario, expected, code, result)
+    row = run_row(whole, scenario, key)
     assert row["right"], row
