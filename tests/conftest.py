@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -74,8 +75,15 @@ class Workspace:
                               cwd=self.root)
 
     def popen(self, *args: str) -> subprocess.Popen[str]:
+        """`inv` running, to signal: Ctrl-C reaches it even when this suite runs as a background job, which a
+        non-interactive shell starts with SIGINT ignored (and a child inherits that)."""
         return subprocess.Popen([sys.executable, "-m", "invoke", "--search-root", str(REPO), *args],
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=self.env, cwd=self.root)
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=self.env, cwd=self.root,
+                                preexec_fn=_default_sigint)
+
+
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def make_workspace(root: Path, worker_url: str, api_base_url: str = "http://127.0.0.1:9/client/v4") -> Workspace:

@@ -4,7 +4,8 @@ One process serves the books Worker's providers (google_books, openlibrary, isbn
 AI Worker's (openai, anthropic, mistral), each on its own port. ``GET /books/{isbn}``
 answers deterministic book data; ``POST /v1/summarize`` (``{"text"}``) a deterministic
 summary; ``GET /health``; ``GET|PUT /__provider/config`` reads or sets
-``{"latency_ms", "failure_rate"}`` (a failure is a 503; at 1.0 ``/health`` is 503 too).
+``{"latency_ms", "failure_rate"}`` (a failure is a 503; at 1.0 ``/health`` is 503 too), and
+reads ``paid``: the lookups and summaries it was asked for, what a real provider bills.
 """
 
 from __future__ import annotations
@@ -32,9 +33,11 @@ class ProviderConfig:
     failure_rate: float = 0.0
     rng: random.Random = field(default_factory=lambda: random.Random(7))
     lock: threading.Lock = field(default_factory=threading.Lock)
+    paid: int = 0  # the lookups and summaries asked of it: what a real provider bills
 
     def fails(self) -> bool:
         with self.lock:
+            self.paid += 1
             return self.rng.random() < self.failure_rate
 
 
@@ -59,7 +62,8 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         config = self.server.config
         if self.path == "/__provider/config":
-            self._send(200, {"provider": self.server.provider, "latency_ms": config.latency_ms, "failure_rate": config.failure_rate})
+            self._send(200, {"provider": self.server.provider, "latency_ms": config.latency_ms,
+                             "failure_rate": config.failure_rate, "paid": config.paid})
             return
         if config.latency_ms:
             time.sleep(config.latency_ms / 1000)

@@ -133,3 +133,16 @@ def test_rollback_and_cache_warm_plan_through_the_target_settings(r: Rehearsal) 
     generated = tomllib.loads(r.handle.targets.read_text())["targets"][AI.target]
     assert generated["remediations"] == ["fallback-providers", "rollback", "cache-warm"]
     assert generated["params"]["cache-warm"]["hit_rate_path"] == "/cache/status"
+
+
+def test_a_diagnosis_of_the_healthy_ai_worker_asks_no_provider_anything_it_bills(r: Rehearsal) -> None:
+    def paid() -> int:
+        return sum(int(httpx.get(f"{r.sb.provider_url(name)}/__provider/config", timeout=10).json()["paid"])
+                   for name in AI_PROVIDERS)
+
+    before = paid()
+    done = r.inv("diagnose", "--json")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert paid() == before
+    httpx.get(f"{r.url}/ai/summarize", params={"text": "a question nobody asked before 5c1e"}, timeout=30)
+    assert paid() == before + 1  # the count sees a real, uncached question
