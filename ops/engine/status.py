@@ -11,8 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Callable
 
-from ops.cloudflare import _api
-from ops.cloudflare._client import CloudflareClient
+from ops.cloudflare import CloudflareClient, get_version, list_deployments, list_secrets, list_versions
 from ops.engine.journal import list_runs, read_events
 from ops.errors import OpsError
 
@@ -24,13 +23,13 @@ RECENT_RUNS = 5
 
 def worker_status(client: CloudflareClient, script: str, journal: Path, *, header: str = "") -> dict[str, Any]:
     status: dict[str, Any] = {"worker": script, "unreadable": {}}
-    deployments = _part(status, "deployments", lambda: _api.list_deployments(client, script)) or []
+    deployments = _part(status, "deployments", lambda: list_deployments(client, script)) or []
     live = max(deployments, key=lambda d: str(d.get("created_on", "")), default=None)
     status["live"] = _deployment(live) if live else None
-    versions = _part(status, "versions", lambda: _api.list_versions(client, script, RECENT_VERSIONS)) or []
+    versions = _part(status, "versions", lambda: list_versions(client, script, RECENT_VERSIONS)) or []
     live_ids = {v["version_id"] for v in (status["live"] or {}).get("versions", [])}
     status["versions"] = [_version(v, live_ids) for v in versions[:RECENT_VERSIONS]]
-    secrets = _part(status, "secrets", lambda: _api.list_secrets(client, script)) if live else []
+    secrets = _part(status, "secrets", lambda: list_secrets(client, script)) if live else []
     status["secrets"] = sorted(str(s["name"]) for s in secrets or [])
     status["bindings"] = [] if not live_ids else (
         _part(status, "bindings", lambda: _bindings(client, script, sorted(live_ids))) or [])
@@ -70,7 +69,7 @@ def _bindings(client: CloudflareClient, script: str, version_ids: list[str]) -> 
 
     rows: list[dict[str, Any]] = []
     for version_id in version_ids:
-        resources = _api.get_version(client, script, version_id).get("resources") or {}
+        resources = get_version(client, script, version_id).get("resources") or {}
         bound = [b for b in resources.get("bindings") or [] if isinstance(b, dict)]
         rows += [{"version_id": version_id, **row} for row in bindings_presence(client, bound)]
     return rows
