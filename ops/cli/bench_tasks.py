@@ -57,11 +57,11 @@ def soak(c: Any, runs: int = 50, seed: int = 1, disk_runs: int = 10) -> None:
     """The long reliability soak: many seeded fault runs of every remediation, a full disk injected at
     seeded points, and 200 drawn secrets.
 
-    CI runs a seeded handful of each; this is the same suite, longer. It reports false successes,
+    CI runs one seeded fault mix per remediation and one full disk each; this is the same suite, longer. It reports false successes,
     unrecorded changes, and undos that re-deployed the version a run replaced (all must be 0).
     """
     env = {"OPS_SOAK_RUNS": str(runs), "OPS_SOAK_SEED": str(seed), "OPS_SOAK_DISK_RUNS": str(disk_runs),
-           "OPS_HYPOTHESIS_PROFILE": "soak"}
+           "OPS_SOAK_FAULTS": "all", "OPS_HYPOTHESIS_PROFILE": "soak"}
     import os
 
     done = subprocess.run([sys.executable, "-m", "pytest", "-q", "tests/reliability/test_faults.py",

@@ -7,7 +7,8 @@ last report of what it left). A full disk is injected at a seeded event of each 
 journal (its RLIMIT_FSIZE lowered to the journal's size): a bad undo is one that put the
 version live before the run back after the run's own deployment had succeeded, without a
 failed verification, i.e. re-deployed the version the run was there to replace.
-`inv soak` runs more rounds (OPS_SOAK_RUNS, OPS_SOAK_SEED).
+CI runs one fault mix per remediation, rotated by the seed so that every mix is run each time;
+`inv soak` runs every mix, more rounds (OPS_SOAK_RUNS, OPS_SOAK_SEED, OPS_SOAK_FAULTS=all).
 """
 
 from __future__ import annotations
@@ -48,7 +49,22 @@ SCENARIO_OF: dict[str, Scenario] = {s.remediation: s for s in reversed(SCENARIOS
 TALLY: dict[str, int] = {"runs": 0, "successes": 0, "clean_failures": 0, "false_successes": 0, "unclean": 0, "unrecorded_changes": 0,
                          "full_disk_runs": 0, "journal_failures": 0, "bad_undos": 0}
 DISK_ROUNDS = int(os.environ.get("OPS_SOAK_DISK_RUNS", "1"))
+EVERY_MIX = os.environ.get("OPS_SOAK_FAULTS", "rotate") == "all"
 DEPLOYS = re.compile(r"(POST .*/deployments|PUT .*/workers/scripts/[^/]+)$")
+
+
+def mixes(name: str) -> list[tuple[str, dict[str, Any]]]:
+    """Every fault mix under `inv soak`; in CI, one per remediation, the k-th remediation taking mix k + seed."""
+    if EVERY_MIX:
+        return list(FAULTS.items())
+    k = (sorted(SCENARIO_OF).index(name) + SEED) % len(FAULTS)
+    return [list(FAULTS.items())[k]]
+
+
+def test_the_rotation_runs_every_fault_mix() -> None:
+    if not EVERY_MIX:
+        assert len(SCENARIO_OF) >= len(FAULTS)
+        assert {fault for name in SCENARIO_OF for fault, _ in mixes(name)} == set(FAULTS)
 
 
 def truth(r: Rehearsal, name: str) -> bool:
@@ -79,10 +95,9 @@ def test_faults(sandbox: Any, name: str) -> None:
     r = Rehearsal(sandbox)
     scenario, flags = SCENARIO_OF[name].name, SCENARIO_OF[name].flags
     rng = random.Random(f"{SEED}-{name}")
+    r.reset()
     for round_ in range(ROUNDS):
-        for fault, settings in FAULTS.items():
-            if round_ == 0 and fault == "latency":
-                r.reset()
+        for fault, settings in mixes(name):
             r.sb.break_(scenario)
             if name == "queue-redeploy":
                 for i in range(3):
@@ -165,7 +180,7 @@ def _run_filling_disk(r: Rehearsal, after_events: int, *argv: str) -> tuple[dict
 def _publish() -> None:
     folder = REPO / "bench" / "results"
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "reliability.json").write_text(json.dumps({"benchmark": "reliability-faults", "rounds": ROUNDS, "seed": SEED, **TALLY,
+    (folder / "reliability.json").write_text(json.dumps({"benchmark": "reliability-faults", "rounds": ROUNDS, "seed": SEED, "every_mix": EVERY_MIX, **TALLY,
         "figures": [{"what": "fault runs: successes / clean failures / false successes / unrecorded changes",
                      "value": f"{TALLY['runs']} runs: {TALLY['successes']} / {TALLY['clean_failures']} / {TALLY['false_successes']} / {TALLY['unrecorded_changes']}",
                      "met": TALLY["false_successes"] == 0 and TALLY["unrecorded_changes"] == 0},
