@@ -181,7 +181,11 @@ def _too_few(last: Look, needed: int) -> str:
 
 
 def _has_wall_time(look: Look) -> bool:
-    return any(arm.wall_ms or arm.quantiles for arm in (look.control, look.candidate))
+    return _measured(look.control) or _measured(look.candidate)
+
+
+def _measured(arm: Arm) -> bool:
+    return bool(arm.wall_ms or arm.quantiles)
 
 
 def _metric(name: str, looks: Sequence[Look], settings: JudgeSettings, measured: int) -> MetricResult:
@@ -259,8 +263,7 @@ def _wall_time_cached(control_key: _ArmKey, candidate_key: _ArmKey, settings: Ju
     control, candidate = (Arm(key[0], 0, 0, key[1], dict(key[2]) if key[2] is not None else None)
                           for key in (control_key, candidate_key))
     look = Look(control, candidate)
-    missing = [role for role, arm in (("control", look.control), ("candidate", look.candidate))
-               if not (arm.wall_ms or arm.quantiles)]
+    missing = [role for role, arm in (("control", look.control), ("candidate", look.candidate)) if not _measured(arm)]
     if missing:
         return _step("wall_time", "inconclusive", None, None, None, None, 0.0,
                      f"no wall time from the {' and '.join(missing)}")
@@ -354,8 +357,13 @@ def _validate(looks: Sequence[Look]) -> None:
                                  f"{arm.requests} requests; pass cumulative counts of that version's requests")
             if any(not math.isfinite(v) or v < 0 for v in arm.wall_ms):
                 raise InputError(f"{where}: wall_ms samples must be finite and >= 0")
-            if arm.quantiles is not None and not all(math.isfinite(v) and v >= 0 for v in arm.quantiles.values()):
-                raise InputError(f"{where}: quantiles must be finite ms >= 0")
+            if arm.quantiles is not None:
+                unknown = sorted(key for key in arm.quantiles if ranks.quantile_level(key) is None)
+                if unknown:
+                    raise InputError(f"{where}: unknown quantile keys {unknown}; name them P50, P99, P999 "
+                                     "or wallTimeP50 (values in ms)")
+                if not all(math.isfinite(v) and v >= 0 for v in arm.quantiles.values()):
+                    raise InputError(f"{where}: quantiles must be finite ms >= 0")
             if previous is not None:
                 before: Arm = getattr(previous, role)
                 if arm.requests < before.requests or arm.errors < before.errors or arm.client_errors < before.client_errors:
