@@ -16,11 +16,12 @@ It prints, per cell, the rate of "worse" verdicts (false alarms for healthy vs h
 detections otherwise) and the median time to the first one; for healthy runs also how
 often and how fast the judge says "no-worse". Seeds are fixed: a rerun prints the same.
 
-    python bench/judge.py [--quick]
+    python bench/judge.py [--quick]      # --table: print the last run's table again
 """
 
 from __future__ import annotations
 
+import json
 import math
 import random
 import statistics
@@ -32,7 +33,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.harness import quick, write_result  # noqa: E402
+from bench.harness import RESULTS, quick, write_result  # noqa: E402
 from ops.judge.compare import Arm, JudgeSettings, Look, judge  # noqa: E402
 
 INTERVAL = 10
@@ -149,7 +150,25 @@ def show(row: dict[str, Any]) -> str:
             f"fixed 1% {part('fixed 1%')}   fixed 10% {part('fixed 10%')}{extra}")
 
 
+def markdown(rows: list[dict[str, Any]]) -> str:
+    def figure(row: dict[str, Any], name: str) -> str:
+        cell_ = row[name]
+        when = f" in {cell_['median_s']:.0f} s" if cell_["median_s"] is not None else ""
+        return f"{cell_['rate']:.1%}{when}"
+
+    lines = ["| candidate share | traffic | scenario | judge: worse | judge: no worse | fixed 1% | fixed 10% |",
+             "|---|---|---|---|---|---|---|"]
+    for row in rows:
+        no_worse = figure(row, "no-worse") if row["scenario"] == "healthy" else ""
+        lines.append(f"| {row['split']:.0%} | {row['rate']}/s | {row['scenario']} ({row['runs']} runs) | "
+                     f"{figure(row, 'judge')} | {no_worse} | {figure(row, 'fixed 1%')} | {figure(row, 'fixed 10%')} |")
+    return "\n".join(lines)
+
+
 def main() -> None:
+    if "--table" in sys.argv:  # the last run's table, as docs/judge.md shows it
+        print(markdown(json.loads((RESULTS / "judge.json").read_text(encoding="utf-8"))["rows"]))
+        return
     healthy_runs, regression_runs = (40, 10) if quick() else (400, 100)
     started = time.perf_counter()
     rows = []
@@ -164,6 +183,7 @@ def main() -> None:
     took = time.perf_counter() - started
     path = write_result("judge", {"settings": SETTINGS.to_dict(), "window_s": WINDOW, "interval_s": INTERVAL,
                                   "base_error_rate": BASE_ERROR, "rows": rows, "took_s": round(took, 1)})
+    print(markdown(rows))
     print(f"took {took:.0f} s; wrote {path}")
 
 
