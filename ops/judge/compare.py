@@ -119,7 +119,7 @@ class JudgeSettings:
 
 @dataclass(frozen=True)
 class MetricResult:
-    """One metric's comparison at the last look, and what the looks so far showed."""
+    """One metric's outcome over the looks so far, with the numbers of the look that decided it (else the last)."""
 
     name: str
     outcome: Outcome
@@ -196,15 +196,17 @@ def _metric(name: str, looks: Sequence[Look], settings: JudgeSettings, measured:
         steps = [_wall_time(look, settings, measured) for look in eligible]
     else:
         steps = [_rate(name, look, settings, measured) for look in eligible]
-    last = steps[-1]
     seen = [step.outcome for step in steps]
     outcome: Outcome = "worse" if "worse" in seen else "better" if "better" in seen else \
         "no-worse" if "no-worse" in seen else "inconclusive"
+    at = seen.index(outcome) if outcome != "inconclusive" else len(steps) - 1
+    decided = steps[at]
+    note = decided.note if at == len(steps) - 1 else f"{decided.note}; decided at look {len(looks) - len(steps) + at + 1}"
     log_e = max(math.log(max(step.e_value, 1e-300)) for step in steps)
     e_value = math.exp(min(log_e, _MAX_LOG_E))
-    return MetricResult(name=name, outcome=outcome, critical=critical, control=last.control,
-                        candidate=last.candidate, effect=last.effect, statistic=last.statistic,
-                        e_value=e_value, p_value=min(1.0, 1.0 / e_value), note=last.note)
+    return MetricResult(name=name, outcome=outcome, critical=critical, control=decided.control,
+                        candidate=decided.candidate, effect=decided.effect, statistic=decided.statistic,
+                        e_value=e_value, p_value=min(1.0, 1.0 / e_value), note=note)
 
 
 def _count(arm: Arm, name: str) -> int:

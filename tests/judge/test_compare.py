@@ -83,7 +83,10 @@ def test_a_crossing_at_an_earlier_look_stands() -> None:
     early = Look(Arm(100, 0), Arm(100, 30))
     late = Look(Arm(1_000_100, 2000), Arm(1_000_100, 2030))  # on its own: no worse
     assert judge([late]).outcome == "no-worse"
-    assert judge([early, late]).outcome == "worse"
+    verdict = judge([early, late])
+    assert verdict.outcome == "worse"
+    assert verdict.reason.startswith("The candidate is worse: error rate 30.00% against 0.00% (p ")
+    assert verdict.metrics[0].note.endswith("; decided at look 1")
 
 
 def test_wall_time_from_samples_three_hundred_ms_slower_is_worse() -> None:
