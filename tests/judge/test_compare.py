@@ -154,3 +154,15 @@ def test_bad_settings_are_refused(data: dict[str, object], message: str) -> None
 def test_quantile_names_read_as_levels() -> None:
     names = ("P50", "wallTimeP99", "P999", "P99.9", "p25", "P0", "median")
     assert [quantile_level(name) for name in names] == pytest.approx([0.5, 0.99, 0.999, 0.999, 0.25, None, None])
+
+
+def test_recorded_looks_judge_to_the_same_numbers_bit_for_bit() -> None:
+    """Journals are judged again later: a change to these figures must be deliberate (and say so in docs/judge.md)."""
+    looks = [Look(Arm(300, 1, 6, quantiles={"P50": 48.0, "P90": 95.0, "P99": 240.0}),
+                  Arm(290, 4, 5, quantiles={"P50": 52.0, "P90": 99.0, "P99": 260.0})),
+             Look(Arm(640, 2, 12, quantiles={"P50": 48.0, "P90": 95.0, "P99": 240.0}),
+                  Arm(601, 31, 11, quantiles={"P50": 51.0, "P90": 99.0, "P99": 260.0}))]
+    figures = [(m.name, m.outcome, m.e_value, m.statistic) for m in judge(looks).metrics]
+    assert figures == [("error_rate", "worse", 12986.375635228631, 0.9393939393939394),
+                       ("client_error_rate", "no-worse", 0.22773022815124377, 0.4782608695652174),
+                       ("wall_time", "no-worse", 1.0, 0.023475000000000024)]
