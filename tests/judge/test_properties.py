@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import math
 import random
+
+import pytest
 
 from hypothesis import given, settings, strategies as st
 
 from ops.judge.compare import METRICS, Arm, JudgeSettings, Look, judge
-from ops.judge.rates import rate_bounds, share_evidence
+from ops.judge.rates import binomial_log_cdf, rate_bounds, share_evidence
 
 
 @st.composite
@@ -95,3 +98,14 @@ def test_a_ten_point_regression_at_decent_volume_is_worse_within_five_looks() ->
 
 def test_a_tenth_of_a_point_regression_is_not_called_worse() -> None:
     assert not any("worse" in simulate(seed, 0.001) for seed in range(20))
+
+
+@given(st.integers(1, 3000), st.data(), st.floats(1e-6, 1 - 1e-6))
+@settings(max_examples=200)
+def test_the_binomial_tail_matches_the_whole_sum(n: int, data: st.DataObject, p: float) -> None:
+    k = data.draw(st.integers(0, n - 1))
+    terms = [math.lgamma(n + 1) - math.lgamma(i + 1) - math.lgamma(n - i + 1) + i * math.log(p) + (n - i) * math.log1p(-p)
+             for i in range(k + 1)]
+    top = max(terms)
+    whole = top + math.log(sum(math.exp(t - top) for t in terms))
+    assert binomial_log_cdf(k, n, p) == pytest.approx(whole, rel=1e-9, abs=1e-9)
