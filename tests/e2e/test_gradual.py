@@ -15,6 +15,8 @@ import threading
 from typing import Any
 
 import httpx
+import pytest
+
 from ops.sandbox.breaks import wrap_entry
 
 from tests.e2e.conftest import Rehearsal
