@@ -64,9 +64,11 @@ class Look:
 class JudgeSettings:
     """The judge's knobs; every default is documented in docs/judge.md."""
 
-    alpha: float = 0.01  # false-alarm budget per verdict, split evenly over the metrics measured
-    min_requests: int = 100  # per version, before anything but "inconclusive"
-    error_rate_floor: float = 0.005  # "worse" needs candidate − control error rate >= this (absolute)
+    alpha: float = 0.01  # risk of a false "worse" (or "better") per verdict, split evenly over the metrics measured
+    beta: float = 0.05  # risk of a false "no-worse" (candidate in fact worse by the margin), split the same way
+    min_requests: int = 50  # per version, before anything but "inconclusive"
+    rate_ratio_floor: float = 1.5  # "worse" needs evidence the candidate's rate is above this multiple of the control's
+    error_rate_floor: float = 0.005  # and the observed candidate − control error rate >= this (absolute)
     error_rate_margin: float = 0.02  # "no-worse" needs the bound on that difference < this
     client_error_rate_floor: float = 0.02
     client_error_rate_margin: float = 0.05
@@ -77,14 +79,17 @@ class JudgeSettings:
 
     def __post_init__(self) -> None:
         problems = []
-        if not 0 < self.alpha < 1:
-            problems.append(f"alpha must be between 0 and 1, got {self.alpha}")
+        for name in ("alpha", "beta"):
+            if not 0 < getattr(self, name) < 1:
+                problems.append(f"{name} must be between 0 and 1, got {getattr(self, name)}")
         if self.min_requests < 1:
             problems.append(f"min_requests must be at least 1, got {self.min_requests}")
         for name in ("error_rate", "client_error_rate"):
             floor, margin = getattr(self, f"{name}_floor"), getattr(self, f"{name}_margin")
             if not 0 <= floor <= 1 or not 0 < margin <= 1:
                 problems.append(f"{name}_floor and {name}_margin must be rates in [0, 1], got {floor} and {margin}")
+        if self.rate_ratio_floor < 1:
+            problems.append(f"rate_ratio_floor must be >= 1, got {self.rate_ratio_floor}")
         if self.latency_floor_ms < 0 or self.latency_margin_ms <= 0:
             problems.append("latency_floor_ms must be >= 0 and latency_margin_ms > 0")
         if self.rank_prior_sd <= 0:
@@ -114,7 +119,7 @@ class JudgeSettings:
 
 @dataclass(frozen=True)
 class MetricResult:
-    """One metric's comparison at the last look, and what the looks so far showed."""
+    """One metric's outcome over the looks so far, with the numbers of the look that decided it (else the last)."""
 
     name: str
     outcome: Outcome
@@ -160,8 +165,7 @@ def judge(looks: Sequence[Look], settings: JudgeSettings = JudgeSettings()) -> V
         reason = short
     else:
         names = [name for name in METRICS if name != "wall_time" or _has_wall_time(last)]
-        alpha = settings.alpha / len(names)
-        metrics = tuple(_metric(name, looks, settings, alpha) for name in names)
+        metrics = tuple(_metric(name, looks, settings, len(names)) for name in names)
         outcome, reason = _combine(metrics, last)
     return Verdict(outcome, metrics, reason, looks=len(looks), control_requests=last.control.requests,
                    candidate_requests=last.candidate.requests, settings=settings.to_dict())
@@ -177,44 +181,58 @@ def _too_few(last: Look, needed: int) -> str:
 
 
 def _has_wall_time(look: Look) -> bool:
-    return any(arm.wall_ms or arm.quantiles for arm in (look.control, look.candidate))
+    return _measured(look.control) or _measured(look.candidate)
 
 
-def _metric(name: str, looks: Sequence[Look], settings: JudgeSettings, alpha: float) -> MetricResult:
+def _measured(arm: Arm) -> bool:
+    return bool(arm.wall_ms or arm.quantiles)
+
+
+def _metric(name: str, looks: Sequence[Look], settings: JudgeSettings, measured: int) -> MetricResult:
     critical = name in settings.critical
     eligible = [look for look in looks if look.control.requests >= settings.min_requests
                 and look.candidate.requests >= settings.min_requests]
     if name == "wall_time":
-        steps = [_wall_time(look, settings, alpha) for look in eligible]
+        steps = [_wall_time(look, settings, measured) for look in eligible]
     else:
-        steps = [_rate(name, look, settings, alpha) for look in eligible]
-    last = steps[-1]
+        steps = [_rate(name, look, settings, measured) for look in eligible]
     seen = [step.outcome for step in steps]
     outcome: Outcome = "worse" if "worse" in seen else "better" if "better" in seen else \
         "no-worse" if "no-worse" in seen else "inconclusive"
+    at = seen.index(outcome) if outcome != "inconclusive" else len(steps) - 1
+    decided = steps[at]
+    note = decided.note if at == len(steps) - 1 else f"{decided.note}; decided at look {len(looks) - len(steps) + at + 1}"
     log_e = max(math.log(max(step.e_value, 1e-300)) for step in steps)
     e_value = math.exp(min(log_e, _MAX_LOG_E))
-    return MetricResult(name=name, outcome=outcome, critical=critical, control=last.control,
-                        candidate=last.candidate, effect=last.effect, statistic=last.statistic,
-                        e_value=e_value, p_value=min(1.0, 1.0 / e_value), note=last.note)
+    return MetricResult(name=name, outcome=outcome, critical=critical, control=decided.control,
+                        candidate=decided.candidate, effect=decided.effect, statistic=decided.statistic,
+                        e_value=e_value, p_value=min(1.0, 1.0 / e_value), note=note)
 
 
 def _count(arm: Arm, name: str) -> int:
     return arm.errors if name == "error_rate" else arm.client_errors
 
 
-def _rate(name: str, look: Look, settings: JudgeSettings, alpha: float) -> MetricResult:
+def _rate(name: str, look: Look, settings: JudgeSettings, measured: int) -> MetricResult:
+    control, candidate = look.control, look.candidate
+    return _rate_counts(name, _count(control, name), control.requests, _count(candidate, name), candidate.requests,
+                        settings, measured)
+
+
+@lru_cache(maxsize=4096)
+def _rate_counts(name: str, x_c: int, n_c: int, x_t: int, n_t: int, settings: JudgeSettings,
+                 measured: int) -> MetricResult:
     floor = getattr(settings, f"{name}_floor")
     margin = getattr(settings, f"{name}_margin")
-    control, candidate = look.control, look.candidate
-    x_c, x_t = _count(control, name), _count(candidate, name)
-    p_c, p_t = x_c / control.requests, x_t / candidate.requests
-    share = candidate.requests / (candidate.requests + control.requests)
-    log_worse, log_better = rates.share_evidence(x_t, x_c + x_t, share)
-    threshold = math.log(1 / alpha)
+    p_c, p_t = x_c / n_c, x_t / n_t
+    share = n_t / (n_t + n_c)
+    ratio = settings.rate_ratio_floor
+    log_worse, _ = rates.share_evidence(x_t, x_c + x_t, rates.null_share(share, ratio))
+    _, log_better = rates.share_evidence(x_t, x_c + x_t, rates.null_share(share, 1 / ratio))
+    threshold = math.log(measured / settings.alpha)
     effect = p_t - p_c
-    _, high_t = rates.rate_bounds(x_t, candidate.requests, alpha / 2)
-    low_c, _ = rates.rate_bounds(x_c, control.requests, alpha / 2)
+    _, high_t = rates.rate_bounds(x_t, n_t, settings.beta / measured / 2)
+    low_c, _ = rates.rate_bounds(x_c, n_c, settings.beta / measured / 2)
     outcome: Outcome
     if log_worse >= threshold and effect >= floor:
         outcome = "worse"
@@ -229,21 +247,38 @@ def _rate(name: str, look: Look, settings: JudgeSettings, alpha: float) -> Metri
     return _step(name, outcome, p_c, p_t, effect, statistic, log_worse, note)
 
 
-def _wall_time(look: Look, settings: JudgeSettings, alpha: float) -> MetricResult:
-    missing = [role for role, arm in (("control", look.control), ("candidate", look.candidate))
-               if not (arm.wall_ms or arm.quantiles)]
+def _wall_time(look: Look, settings: JudgeSettings, measured: int) -> MetricResult:
+    return _wall_time_cached(_arm_key(look.control), _arm_key(look.candidate), settings, measured)
+
+
+_ArmKey = tuple[int, tuple[float, ...], tuple[tuple[str, float], ...] | None]
+
+
+def _arm_key(arm: Arm) -> _ArmKey:
+    quantiles = tuple(sorted(arm.quantiles.items())) if arm.quantiles is not None else None
+    return arm.requests, arm.wall_ms, quantiles
+
+
+@lru_cache(maxsize=1024)
+def _wall_time_cached(control_key: _ArmKey, candidate_key: _ArmKey, settings: JudgeSettings,
+                      measured: int) -> MetricResult:
+    control, candidate = (Arm(key[0], 0, 0, key[1], dict(key[2]) if key[2] is not None else None)
+                          for key in (control_key, candidate_key))
+    look = Look(control, candidate)
+    missing = [role for role, arm in (("control", look.control), ("candidate", look.candidate)) if not _measured(arm)]
     if missing:
         return _step("wall_time", "inconclusive", None, None, None, None, 0.0,
                      f"no wall time from the {' and '.join(missing)}")
     worse_theta, worse_var = _theta(look, settings.latency_floor_ms)
     safe_theta, safe_var = _theta(look, settings.latency_margin_ms)
     better_theta, better_var = _theta(look, -settings.latency_floor_ms)
-    threshold = math.log(1 / alpha)
+    threshold = math.log(measured / settings.alpha)
+    safe_threshold = math.log(measured / settings.beta)
     log_worse = ranks.mixture_log_evidence(worse_theta, worse_var, settings.rank_prior_sd) if worse_theta > 0 else 0.0
     log_safe = ranks.mixture_log_evidence(safe_theta, safe_var, settings.rank_prior_sd) if safe_theta < 0 else 0.0
     log_better = ranks.mixture_log_evidence(better_theta, better_var, settings.rank_prior_sd) if better_theta < 0 else 0.0
     outcome: Outcome = "worse" if log_worse >= threshold else "better" if log_better >= threshold else \
-        "no-worse" if log_safe >= threshold else "inconclusive"
+        "no-worse" if log_safe >= safe_threshold else "inconclusive"
     control_ms, candidate_ms = _median(look.control), _median(look.candidate)
     plain, _ = _theta(look, 0.0)
     source = "samples" if look.control.wall_ms and look.candidate.wall_ms else "analytics quantiles (approximate)"
@@ -253,22 +288,22 @@ def _wall_time(look: Look, settings: JudgeSettings, alpha: float) -> MetricResul
 
 def _theta(look: Look, shift: float) -> tuple[float, float]:
     control, candidate = look.control, look.candidate
+    theta, variance = ranks.rank_theta(_sample(control), _sample(candidate), shift)
     if control.wall_ms and candidate.wall_ms:
-        return _rank_theta_cached(control.wall_ms, candidate.wall_ms, shift)
-    theta, _ = _rank_theta_cached(_sample(control), _sample(candidate), shift)
+        return theta, variance
     n_c, n_t = control.requests, candidate.requests
     return theta, (n_c + n_t + 1) / (12 * n_c * n_t)
-
-
-@lru_cache(maxsize=512)
-def _rank_theta_cached(control: tuple[float, ...], candidate: tuple[float, ...], shift: float) -> tuple[float, float]:
-    return ranks.rank_theta(control, candidate, shift)
 
 
 def _sample(arm: Arm) -> tuple[float, ...]:
     if arm.wall_ms:
         return arm.wall_ms
-    return ranks.quantile_sample(arm.quantiles or {})
+    return _quantile_sample(tuple(sorted((arm.quantiles or {}).items())))
+
+
+@lru_cache(maxsize=256)
+def _quantile_sample(quantiles: tuple[tuple[str, float], ...]) -> tuple[float, ...]:
+    return ranks.quantile_sample(dict(quantiles))
 
 
 def _median(arm: Arm) -> float:
@@ -324,8 +359,13 @@ def _validate(looks: Sequence[Look]) -> None:
                                  f"{arm.requests} requests; pass cumulative counts of that version's requests")
             if any(not math.isfinite(v) or v < 0 for v in arm.wall_ms):
                 raise InputError(f"{where}: wall_ms samples must be finite and >= 0")
-            if arm.quantiles is not None and not all(math.isfinite(v) and v >= 0 for v in arm.quantiles.values()):
-                raise InputError(f"{where}: quantiles must be finite ms >= 0")
+            if arm.quantiles is not None:
+                unknown = sorted(key for key in arm.quantiles if ranks.quantile_level(key) is None)
+                if unknown:
+                    raise InputError(f"{where}: unknown quantile keys {unknown}; name them P50, P99, P999 "
+                                     "or wallTimeP50 (values in ms)")
+                if not all(math.isfinite(v) and v >= 0 for v in arm.quantiles.values()):
+                    raise InputError(f"{where}: quantiles must be finite ms >= 0")
             if previous is not None:
                 before: Arm = getattr(previous, role)
                 if arm.requests < before.requests or arm.errors < before.errors or arm.client_errors < before.client_errors:

@@ -19,32 +19,38 @@ from __future__ import annotations
 import bisect
 import math
 import re
+from collections import Counter
 from typing import Mapping, Sequence
 
-__all__ = ["GRID", "mixture_log_evidence", "mixture_radius", "quantile_sample", "rank_theta"]
+__all__ = ["GRID", "mixture_log_evidence", "mixture_radius", "quantile_level", "quantile_sample", "rank_theta"]
 
 GRID = 200
-_QUANTILE_KEY = re.compile(r"^[Pp](\d+(?:\.\d+)?)$")
+_QUANTILE_KEY = re.compile(r"^(?:wallTime)?[Pp](\d+(?:\.\d+)?)$")
+
+
+def quantile_level(key: str) -> float | None:
+    """0.5 for "P50" or "wallTimeP50", 0.999 for "P999" or "P99.9"; None for any other key."""
+    match = _QUANTILE_KEY.match(key)
+    if not match:
+        return None
+    digits = match.group(1)
+    level = float(digits) / 100 if "." in digits else float("0." + digits)
+    return level if 0 < level < 1 else None
 
 
 def rank_theta(control: Sequence[float], candidate: Sequence[float], shift: float) -> tuple[float, float]:
     """(theta, its variance under the null) for candidate − shift against control."""
     n_c, n_t = len(control), len(candidate)
-    merged = sorted([(value, 0) for value in control] + [(value - shift, 1) for value in candidate])
-    rank_sum = 0.0
-    tie_term = 0.0
-    i = 0
-    while i < len(merged):
-        j = i
-        while j + 1 < len(merged) and merged[j + 1][0] == merged[i][0]:
-            j += 1
-        mid_rank = (i + j) / 2 + 1
-        rank_sum += mid_rank * sum(1 for k in range(i, j + 1) if merged[k][1] == 1)
-        size = j - i + 1
-        tie_term += size**3 - size
-        i = j + 1
-    u = rank_sum - n_t * (n_t + 1) / 2
+    ordered = sorted(control)
+    shifted = [value - shift for value in candidate]
+    u = 0.0
+    for value in shifted:
+        below = bisect.bisect_left(ordered, value)
+        u += below + 0.5 * (bisect.bisect_right(ordered, value, lo=below) - below)
     total = n_c + n_t
+    ties = Counter(ordered)
+    ties.update(shifted)
+    tie_term = sum(size**3 - size for size in ties.values() if size > 1)
     theta = u / (n_c * n_t) - 0.5
     variance = ((total + 1) - tie_term / (total * (total - 1))) / (12 * n_c * n_t)
     return theta, max(variance, 1e-12)
@@ -52,7 +58,7 @@ def rank_theta(control: Sequence[float], candidate: Sequence[float], shift: floa
 
 def quantile_sample(quantiles: Mapping[str, float]) -> tuple[float, ...]:
     """GRID evenly spaced draws of the distribution the quantiles describe."""
-    knots = sorted((float(m.group(1)) / 100, float(v)) for k, v in quantiles.items() if (m := _QUANTILE_KEY.match(k)))
+    knots = sorted((level, float(v)) for k, v in quantiles.items() if (level := quantile_level(k)) is not None)
     points = [(0.0, 0.0), *knots]
     top_u, top_v = points[-1]
     prev_u, prev_v = points[-2]
