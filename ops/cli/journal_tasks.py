@@ -101,7 +101,9 @@ def _rejudged_text(result: Any) -> str:
         replayed = (f"{s.replayed} at look {s.replayed_at}" if s.replayed_at is not None
                     else f"still inconclusive after its {s.looks} recorded look(s)")
         change = "CHANGED" if s.changed else "same"
-        lines.append(f"  step {s.step}: recorded {s.recorded} at look {s.recorded_at}; now {replayed}  [{change}]")
+        was = (f"{s.recorded} at look {s.recorded_at}" if s.recorded_at is not None
+               else f"no verdict in {s.looks} look(s)")
+        lines.append(f"  step {s.step}: recorded {was}; now {replayed}  [{change}]")
         if s.fixed_threshold:
             lines.append(f"         fixed threshold: {s.fixed_threshold}")
         lines.extend(f"         NOT REPRODUCED {m}" for m in s.mismatches)

@@ -36,7 +36,7 @@ class StepReplay:
     step: int
     looks: int
     recorded: str
-    recorded_at: int  # the look the run decided at (its last look when it never decided)
+    recorded_at: int | None  # the look the run decided at; None: it never decided (it held, or the run moved on)
     replayed: str
     replayed_at: int | None  # None: the new settings decide nothing by the run's last look
     reproduced: int  # looks whose recorded verdict the settings of the day give back bit for bit
@@ -95,7 +95,7 @@ def _replay(number: int, events: list[Mapping[str, Any]], overrides: Mapping[str
             mismatches.append(f"look {i + 1}: recorded {event['verdict'].get('outcome')}, "
                               f"replayed {again.get('outcome')} ({_first_difference(event['verdict'], again)})")
     recorded = [str(e["verdict"]["outcome"]) for e in events]
-    recorded_at = next((i for i, o in enumerate(recorded, 1) if o != "inconclusive"), len(recorded))
+    recorded_at = next((i for i, o in enumerate(recorded, 1) if o != "inconclusive"), None)
     replayed_at: int | None = None
     replayed = "inconclusive"
     for i in range(1, len(looks) + 1):
@@ -110,7 +110,8 @@ def _replay(number: int, events: list[Mapping[str, Any]], overrides: Mapping[str
         fixed = ("no data" if rate is None else
                  f"candidate error rate {rate:.2%} {'<=' if rate <= max_error_rate else '>'} {max_error_rate:.2%}: "
                  + ("a fixed threshold passes it" if rate <= max_error_rate else "a fixed threshold fails it"))
-    return StepReplay(number, len(looks), recorded[recorded_at - 1], recorded_at, replayed, replayed_at, reproduced,
+    return StepReplay(number, len(looks), recorded[(recorded_at or len(recorded)) - 1], recorded_at, replayed,
+                      replayed_at, reproduced,
                       mismatches, fixed)
 
 

@@ -23,7 +23,7 @@ from tests.e2e.conftest import Rehearsal
 
 # The sandbox's wrangler devs pause requests while they reload between steps: its wall-time tail is not what is
 # judged here (the judge compares the versions over the same minutes; the verification's fixed limits are today's).
-FLAGS = ("--interval", "2", "--hold", "150", "--judge", "min_requests=40", "--max-p95-ms", "60000")
+FLAGS = ("--interval", "2", "--hold", "200", "--judge", "min_requests=40,error_rate_margin=0.05", "--max-p95-ms", "60000")
 
 
 def events(r: Rehearsal, run_id: str) -> list[dict[str, Any]]:
