@@ -49,7 +49,7 @@ class LadderPlanAction(Action):
     name = "ladder_plan"
     Args = LadderPlanArgs
     summary = "The steps of a gradual rollback or promotion: each step's split and message, and the judge's settings."
-    outputs = record(gradual=BOOLEAN, steps=array(mapping()), settings=mapping(), shown=STRING)
+    outputs = record(gradual=BOOLEAN, moves=BOOLEAN, steps=array(mapping()), settings=mapping(), shown=STRING)
 
     def describe(self, args: LadderPlanArgs) -> str:
         try:
@@ -76,7 +76,10 @@ class LadderPlanAction(Action):
         shown = "; ".join(f"step {i}: {describe_split(split)}"
                           + (" (judged against the live version)" if share < 100 else " (then verified)")
                           for i, (share, split) in enumerate(zip(shares, splits), 1))
-        return {"gradual": len(shares) > 1, "steps": steps, "settings": settings.to_dict(), "shown": shown}
+        gradual = len(shares) > 1
+        # A split needs two versions: a ladder to the version that is live already has nowhere to go.
+        moves = not gradual or args.target_version != args.control_version
+        return {"gradual": gradual, "moves": moves, "steps": steps, "settings": settings.to_dict(), "shown": shown}
 
 
 class LadderArgs(Args):

@@ -40,3 +40,12 @@ def test_without_a_verdict_within_its_hold_the_ladder_holds_on_its_split_and_exi
     look = next(e for e in events if e["event"] == "ladder-look")
     assert look["samples"] == {"control": 0, "candidate": 0} and look["verdict"]["outcome"] == "inconclusive"
     assert look["variables"]["filter"]["scriptVersion_in"] == [live, target]
+
+
+def test_a_ladder_to_the_version_that_is_live_is_refused_before_any_change(
+        rollback: Workspace, emulator: EmulatorHandle) -> None:
+    upload(emulator.api_base_url, SCRIPT, token=TOKEN)
+    live = api(emulator, "GET", f"/workers/scripts/{SCRIPT}/versions")["items"][0]["id"]
+    done = rollback.inv("remediate.rollback", "--force", "--dry-run", "--steps", "10,100", "--version", live)
+    assert done.returncode == 3, done.stdout + done.stderr
+    assert "precondition 'ladder' failed: the target is the version that serves most traffic now" in done.stdout
