@@ -48,6 +48,7 @@ class Context:
     timeout: float = 60.0
     cancel: threading.Event = field(default_factory=threading.Event)
     progress: Any = None  # callable(str) for long actions, or None
+    journal: Any = None  # callable(kind, **fields): journal an event of a long action as it happens, or None
     _http: httpx.Client | None = None
     _cloudflare: Any = None
     _started: float = field(default_factory=time.monotonic)
@@ -73,7 +74,7 @@ class Context:
         return self._cloudflare
 
     def for_step(self, timeout: float) -> Context:
-        return Context(self.target, self.dry_run, timeout, self.cancel, self.progress,
+        return Context(self.target, self.dry_run, timeout, self.cancel, self.progress, self.journal,
                        self._http, self._cloudflare)
 
     def adopt(self, other: Context) -> None:

@@ -71,6 +71,18 @@ def _jwt_probe() -> type[Action]:
     return JwtProbeAction
 
 
+def _ladder() -> type[Action]:
+    from ops.actions.ladder import LadderAction
+
+    return LadderAction
+
+
+def _ladder_plan() -> type[Action]:
+    from ops.actions.ladder import LadderPlanAction
+
+    return LadderPlanAction
+
+
 def _logs() -> type[Action]:
     from ops.actions.logs import LogsAction
 
@@ -135,6 +147,8 @@ BUILTIN: dict[str, Callable[[], type[Action]]] = {
     "http": _http,
     "http_sample": _http_sample,
     "jwt_probe": _jwt_probe,
+    "ladder": _ladder,
+    "ladder_plan": _ladder_plan,
     "logs": _logs,
     "noop": _noop,
     "notify": _notify,

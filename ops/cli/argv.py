@@ -42,7 +42,8 @@ from invoke.tasks import Task
 __all__ = ["POSITIONAL", "named", "read", "rewrite"]
 
 # The task, and the flag its bare words become; specs.check takes any number of them.
-POSITIONAL = {"specs.check": "--paths", "incident.report": "--run", "journal.show": "--run", "sandbox.break": "--scenario"}
+POSITIONAL = {"specs.check": "--paths", "incident.report": "--run", "journal.show": "--run", "journal.rejudge": "--run",
+              "remediate.promote": "--version", "sandbox.break": "--scenario"}
 VARIADIC = {"specs.check"}
 
 

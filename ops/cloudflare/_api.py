@@ -11,7 +11,7 @@ messages and 256 KB, a message at most 128 KB (developers.cloudflare.com/queues/
 from __future__ import annotations
 
 import json
-from typing import Any, Callable, Iterable, Iterator, TypeVar
+from typing import Any, Callable, Iterable, Iterator, Sequence, TypeVar
 
 from ops.batching import sized_batches
 from ops.cloudflare._client import CloudflareClient
@@ -58,6 +58,16 @@ def list_deployments(c: CloudflareClient, script: str) -> list[dict[str, Any]]:
 def create_deployment(c: CloudflareClient, script: str, version_id: str, *, message: str = "",
                       force: bool = False) -> dict[str, Any]:
     body = {"strategy": "percentage", "versions": [{"version_id": version_id, "percentage": 100}],
+            "annotations": {"workers/message": _truncated(message, 1000)} if message else {}}
+    deployment: dict[str, Any] = c.result("POST", f"/workers/scripts/{script}/deployments",
+                                          params={"force": "true"} if force else None, json=body)
+    return deployment
+
+
+def create_split_deployment(c: CloudflareClient, script: str, shares: Sequence[tuple[str, int]], *, message: str = "",
+                            force: bool = False) -> dict[str, Any]:
+    """One deployment of one or two versions by percentage (a gradual deployment; the shares sum to 100)."""
+    body = {"strategy": "percentage", "versions": [{"version_id": v, "percentage": p} for v, p in shares],
             "annotations": {"workers/message": _truncated(message, 1000)} if message else {}}
     deployment: dict[str, Any] = c.result("POST", f"/workers/scripts/{script}/deployments",
                                           params={"force": "true"} if force else None, json=body)

@@ -50,7 +50,8 @@ import httpx
 from ops.cloudflare._client import GRAPHQL_PATH, CloudflareClient
 from ops.errors import ApiError, InputError, TransportError
 
-__all__ = ["BACKLOG_QUERY", "MIN_INTERVAL", "QUANTILES_TYPE", "SCHEMA_QUERY", "invocations", "parse_since", "query_for",
+__all__ = ["BACKLOG_QUERY", "MIN_INTERVAL", "QUANTILES_TYPE", "SCHEMA_QUERY", "fold", "invocations", "invocations_evidence",
+           "parse_since", "query_for",
            "queue_backlog", "recent", "wall_quantiles"]
 
 QUANTILES_TYPE = "AccountWorkersInvocationsAdaptiveQuantiles"
@@ -125,15 +126,30 @@ def invocations(client: CloudflareClient, script: str, *, versions: Sequence[str
                 until: datetime) -> dict[str, Any]:
     """Requests, errors and wall time of ``script`` between ``since`` and ``until``: of ``versions`` (all when None),
     overall and per version."""
+    folded: dict[str, Any] = invocations_evidence(client, script, versions=versions, since=since, until=until)["folded"]
+    return folded
+
+
+def invocations_evidence(client: CloudflareClient, script: str, *, versions: Sequence[str] | None = None,
+                         since: datetime, until: datetime) -> dict[str, Any]:
+    """``invocations``' answer (``folded``) with what it came from: the exact ``query`` and ``variables`` sent and
+    GraphQL's ``answer`` (its ``data``), so that a verdict judged on it can be re-decided from the journal alone."""
     quantiles = wall_quantiles(client)
     where: dict[str, Any] = {"scriptName": script, "datetime_geq": _rfc3339(since), "datetime_leq": _rfc3339(until)}
     if versions:
         where["scriptVersion_in"] = list(versions)
-    data = _post(client, {"query": query_for(quantiles), "variables": {"accountTag": client.account_id, "filter": where}})
+    query, variables = query_for(quantiles), {"accountTag": client.account_id, "filter": where}
+    data = _post(client, {"query": query, "variables": variables})
+    return {"query": query, "variables": variables, "answer": data,
+            "folded": fold(data, since=since, until=until, tail_quantile="p95" if "p95" in quantiles else "p99")}
+
+
+def fold(data: dict[str, Any], *, since: datetime, until: datetime, tail_quantile: str) -> dict[str, Any]:
+    """GraphQL's answer to the invocations query, folded per version (``summarize``)."""
     accounts = (data.get("viewer") or {}).get("accounts") or []
     groups: list[dict[str, Any]] = (accounts[0].get("workersInvocationsAdaptive") or []) if accounts else []
     folded = summarize(groups, since=since, until=until)
-    folded["tail_quantile"] = "p95" if "p95" in quantiles else "p99"
+    folded["tail_quantile"] = tail_quantile
     return folded
 
 

@@ -21,6 +21,7 @@ from ops.cloudflare.analytics import parse_since
 from ops.cloudflare.analytics import queue_backlog as sampled
 from ops.cloudflare._overwrites import deployments_around
 from ops.cloudflare._client import CloudflareClient
+from ops.cloudflare.version_diff import versions_diff
 from ops.documents.shape import ANY, BOOLEAN, INTEGER, NUMBER, STRING, Shape, array, mapping, nullable, optional, record, secret
 from ops.errors import ApiError, InputError
 
@@ -488,6 +489,9 @@ OPERATIONS: dict[str, Operation] = {op.name: op for op in (
     Operation("versions.bindings", "read", rollback_bindings, record(script=STRING, version_id=STRING),
               record(version_id=STRING, checked=INTEGER, missing=OBJECTS, all_exist=BOOLEAN,
                      refused_by_cloudflare=array(STRING), to_recreate=array(STRING))),
+    Operation("versions.diff", "read", versions_diff, record(script=STRING, current_version=STRING, target_version=STRING),
+              record(secrets=mapping(), rotations_since_target=OBJECTS, bindings=mapping(), compatibility_date=mapping(),
+                     compatibility_flags=mapping(), migration_tag=mapping(), unversioned=STRING)),
     Operation("deployments.list", "read", _api.list_deployments, SCRIPT, OBJECTS),
     Operation("deployments.live", "read", live_versions, SCRIPT, array(LIVE_VERSION)),
     Operation("deployments.create", "write", deploy_version,

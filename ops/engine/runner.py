@@ -36,6 +36,7 @@ def execute(req: Request) -> Outcome:
     ctx = Context(req.target, req.dry_run, progress=req.progress)
     journal = None if req.dry_run else Journal(req.journal_dir, new_run_id(req.spec.name))
     run = RunState(req, outcome, ctx, journal, scope_for(req.target, req.params))
+    ctx.journal = run.log
     lock = None
     crash: Exception | None = None
     try:

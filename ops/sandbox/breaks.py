@@ -108,6 +108,14 @@ def _answers(sb: Layout, spec: WorkerSpec) -> bool:
     return bool(sb.health(spec, timeout=5)["healthy"])
 
 
+PARTIAL_SAMPLE = 40  # a version failing 8% of requests passes all of these 3.5% of the time
+
+
+def _answers_every_time(sb: Layout, spec: WorkerSpec) -> bool:
+    """A partial regression passes one health check; gone, it passes ``PARTIAL_SAMPLE`` in a row."""
+    return all(sb.health(spec, timeout=5)["healthy"] for _ in range(PARTIAL_SAMPLE))
+
+
 FLUSH_TRAFFIC = 12  # reads of popular keys after a flush: the traffic a Worker in production always has
 
 
@@ -333,6 +341,11 @@ SCENARIOS: tuple[Scenario, ...] = (
              "rollback", (), _deploy_module("bad.mjs", "sandbox: a bad deploy"), _answers, (BOOKS, PLAIN, MANUSCRIPT)),
     Scenario("worker-hang", "deploy a version that accepts every request and never answers",
              "rollback", (), _deploy_module("hang.mjs", "sandbox: a hung deploy"), _answers, (BOOKS, PLAIN, MANUSCRIPT)),
+    Scenario("partial-regression", "deploy a version that fails about 8% of requests and is about 300 ms slower: "
+             "a fixed error-rate threshold of 10% misses it; a rollback in steps judges it against the previous "
+             "version over the same minutes (docs/gradual.md)",
+             "rollback", ("--steps", "10,50,100"), _deploy_module("partial.mjs", "sandbox: a partial regression"),
+             _answers_every_time),
     Scenario("secret-missing", "delete CACHE_WARM_SECRET: cache warming is refused", "secret-rotation",
              ("--name", "CACHE_WARM_SECRET", "--create", "--value", "env:CACHE_WARM_SECRET"),
              _delete_secret, _has_secret),

@@ -46,7 +46,7 @@ BOOKS = WorkerSpec("books", "books-api", "books-worker", "sandbox",
                    health_path="/health",
                    health='{ path = "/health", status = 200, version_field = "version_id" }',
                    settings='remediations = ["rollback", "secret-rotation", "jwt-rotation", "cache-warm", "queue-redeploy", '
-                            '"provider-reorder", "binding-check"]\n'
+                            '"provider-reorder", "binding-check", "promote"]\n'
                             "[targets.{target}.params.queue-redeploy]\n" + QUEUE_METRICS,
                    description="the local sandbox: emulated control plane, the books Worker on real workerd")
 PLAIN = WorkerSpec("plain", "plain-api", "plain-worker", "sandbox-plain",

@@ -1,10 +1,17 @@
-"""Keep `wrangler dev` on the control plane's live version.
+"""Keep `wrangler dev` on the control plane's live version, and a second one on a split's other version.
 
 wrangler dev 4.86 hot-reloads most changes of the live files within a second,
 but not all of them. This small supervisor owns the wrangler dev process,
 watches the emulator's live version and the version the Worker's wrangler dev
 runs (``/__sandbox/version``, answered by the sandbox's entry shim), and restarts
 wrangler dev when the Worker has not followed within a grace period.
+
+While the live deployment is a split of two versions, it also runs a second
+wrangler dev, on a free port, from the split's folder (``live/<script>@split/``,
+which the emulator writes), and writes where it answers into that folder once it
+serves the split's version: the recording proxy then sends each request to one of
+the two by the versions' shares. When the split ends, the second one is stopped,
+so a Worker that is not split costs what it did.
 """
 
 from __future__ import annotations
@@ -12,15 +19,18 @@ from __future__ import annotations
 import argparse
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 
-from ops.sandbox.live import materialized_stamp
+from ops.sandbox.live import materialized_stamp, split_dir_name, write_split_url
 
 GRACE_S = 2.5
 
@@ -29,12 +39,17 @@ POLL_S = 0.5
 _client = httpx.Client(timeout=3)  # one keep-alive client: a new one per poll costs more CPU than the poll
 
 
-def live_version(emulator: str, script: str) -> str | None:
+def live_state(emulator: str, script: str) -> dict[str, Any]:
     try:
-        live = _client.get(f"{emulator}/__emulator/live/{script}").json()["version_id"]
-        return str(live) if live else None
-    except (httpx.HTTPError, ValueError, KeyError, TypeError):
-        return None
+        body = _client.get(f"{emulator}/__emulator/live/{script}").json()
+        return body if isinstance(body, dict) else {}
+    except (httpx.HTTPError, ValueError):
+        return {}
+
+
+def live_version(emulator: str, script: str) -> str | None:
+    live = live_state(emulator, script).get("version_id")
+    return str(live) if live else None
 
 
 def served(worker: str) -> tuple[str, str] | None:
@@ -44,6 +59,71 @@ def served(worker: str) -> tuple[str, str] | None:
         return str(body.get("version_id")), str(body.get("stamp"))
     except (httpx.HTTPError, ValueError, AttributeError):
         return None
+
+
+@dataclass
+class Served:
+    """One wrangler dev this follower owns, and how far behind the version it should serve it has been."""
+
+    argv: list[str]
+    url: str
+    live_dir: Path | None
+    cwd: Path | None = None
+    child: subprocess.Popen[bytes] | None = None
+    behind_since: float | None = field(default=None)
+    announced: bool = False  # its URL written for the proxy
+
+    def start(self) -> None:
+        self.child = subprocess.Popen(self.argv, cwd=self.cwd)
+        self.behind_since = None
+
+    def stop(self) -> None:
+        if self.child is None:
+            return
+        self.child.terminate()
+        try:
+            self.child.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.child.kill()
+        self.child = None
+
+    def follow(self, wanted: str | None, name: str) -> bool:
+        """Restart it when it died or lags ``wanted``; whether it serves ``wanted`` with the latest files."""
+        if self.child is None or self.child.poll() is not None:
+            code = None if self.child is None else self.child.returncode
+            print(f"follower: {name} wrangler dev exited with {code}; restarting", flush=True)
+            self.start()
+            return False
+        running = served(self.url)
+        stamp = materialized_stamp(self.live_dir) if self.live_dir else None
+        if wanted is None or running is None or (running[0] == wanted and stamp in (None, running[1])):
+            self.behind_since = None
+            return running is not None and running[0] == wanted
+        self.behind_since = self.behind_since or time.monotonic()
+        if time.monotonic() - self.behind_since > GRACE_S:
+            print(f"follower: the {name} Worker serves {running}, the control plane {wanted} ({stamp}): "
+                  "restarting wrangler dev", flush=True)
+            self.stop()
+            self.start()
+        return False
+
+
+def second_argv(argv: list[str], split_dir: Path, port: int) -> list[str]:
+    """The first wrangler dev's command line, on the split's config and another port."""
+    out = list(argv)
+    for flag, value in (("--config", str(split_dir / "wrangler.json")), ("--port", str(port))):
+        if flag in out:
+            out[out.index(flag) + 1] = value
+        else:
+            out += [flag, value]
+    return out
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
 
 
 def main() -> None:
@@ -58,33 +138,37 @@ def main() -> None:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    child = subprocess.Popen(argv)
-    behind_since: float | None = None
+    first = Served(argv, args.worker, args.live_dir)
+    first.start()
+    split_dir = args.live_dir.parent / split_dir_name(args.script) if args.live_dir else None
+    if split_dir is not None:
+        write_split_url(split_dir, None)  # one left by a follower that was killed
+    second: Served | None = None
     while not stop.wait(POLL_S):
-        if child.poll() is not None:
-            print(f"follower: wrangler dev exited with {child.returncode}; restarting", flush=True)
-            child = subprocess.Popen(argv)
+        live = live_state(args.emulator, args.script)
+        first.follow(str(live["version_id"]) if live.get("version_id") else None, "first")
+        other = live.get("split_version_id")
+        if split_dir is None:
             continue
-        live, running = live_version(args.emulator, args.script), served(args.worker)
-        stamp = materialized_stamp(args.live_dir) if args.live_dir else None
-        if live is None or running is None or (running[0] == live and stamp in (None, running[1])):
-            behind_since = None
-            continue
-        behind_since = behind_since or time.monotonic()
-        if time.monotonic() - behind_since > GRACE_S:
-            print(f"follower: the Worker serves {running}, the control plane {live} ({stamp}): restarting wrangler dev", flush=True)
-            child.terminate()
-            try:
-                child.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                child.kill()
-            child = subprocess.Popen(argv)
-            behind_since = None
-    child.terminate()
-    try:
-        child.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        child.kill()
+        if other and (split_dir / "wrangler.json").exists():
+            if second is None:
+                port = free_port()
+                second = Served(second_argv(argv, split_dir, port), f"http://127.0.0.1:{port}", split_dir, cwd=split_dir)
+                print(f"follower: a split is live; serving its version {other} on port {port}", flush=True)
+                second.start()
+            if second.follow(str(other), "split") and not second.announced:
+                write_split_url(split_dir, second.url)
+                second.announced = True
+        elif live and second is not None:  # the emulator answered: no split any more
+            print("follower: the split ended; stopping its wrangler dev", flush=True)
+            write_split_url(split_dir, None)
+            second.stop()
+            second = None
+    if split_dir is not None:
+        write_split_url(split_dir, None)
+    for one in (first, second):
+        if one is not None:
+            one.stop()
     sys.exit(0)
 
 

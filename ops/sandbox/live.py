@@ -28,6 +28,8 @@ CONFIG = "wrangler.json"
 ENTRY = "__sandbox_entry.mjs"
 STAMP = "stamp"  # a digest of the config and secrets last written: a consumer change keeps the version id
 SHIM = Path(__file__).with_name("shim.mjs")
+SPLIT_SUFFIX = "@split"  # live/<script>@split/: a split deployment's second version
+SPLIT_URL = "url"  # in that folder: where its `wrangler dev` answers, while it runs
 EMULATOR_URL = "SANDBOX_EMULATOR_URL"  # in overrides.json: where the shim's D1 facade reaches the emulator's D1
 
 
@@ -44,6 +46,26 @@ def materialize(live: LiveVersion, live_dir: Path, *, port_overrides: dict[str, 
     # The entry carries the stamp, so it goes last: a reload that serves this stamp has read every file above.
     _write(code / ENTRY, entry_module(live, stamp).encode())
     _write(live_dir / STAMP, stamp.encode())
+
+
+def split_dir_name(script: str) -> str:
+    """The folder (beside the script's own) of a split deployment's second version, served by a second `wrangler dev`."""
+    return f"{script}{SPLIT_SUFFIX}"
+
+
+def split_url(split_dir: Path) -> str | None:
+    """Where the second `wrangler dev` answers, as its follower wrote it once it served (None: not running)."""
+    try:
+        return (split_dir / SPLIT_URL).read_text(encoding="utf-8").strip() or None
+    except OSError:
+        return None
+
+
+def write_split_url(split_dir: Path, url: str | None) -> None:
+    if url is None:
+        (split_dir / SPLIT_URL).unlink(missing_ok=True)
+    else:
+        _write(split_dir / SPLIT_URL, url.encode())
 
 
 def materialized_stamp(live_dir: Path) -> str | None:

@@ -71,9 +71,9 @@ def test_rollback_stops_on_changed_secrets_unless_accepted(rehearse: Rehearsal) 
     version = next(x for x in target["records"] if x["name"] == "deploy-target")["args"]["args"]["version_id"]
     older = [v["id"] for v in r.state()["scripts"]["books-api"]["versions"]][3]  # before the rotation
     refused = r.inv("remediate.rollback", "--yes", "--json", "--version", older)
-    assert refused.returncode == 1, refused.stdout
+    assert refused.returncode == 3, refused.stdout  # refused before any change: the target predates the rotation
+    assert "precondition 'no-secret-rotated-since' failed" in json.loads(refused.stdout)["message"]
     assert "rerun with --accept-secret-changes" in json.loads(refused.stdout)["message"]
-    assert "[code: 10220]" in json.loads(refused.stdout)["message"]
     accepted = r.inv("remediate.rollback", "--yes", "--json", "--version", older, "--accept-secret-changes")
     assert accepted.returncode == 0, accepted.stdout
     assert r.health().json()["version_id"] == older

@@ -13,7 +13,7 @@ from typing import Any
 from ops.sandbox.constants import ACCOUNT_ID, TOKEN
 from ops.sandbox.emulator import start_emulator
 from ops.sandbox.emulator.state import State
-from ops.sandbox.live import read_overrides
+from ops.sandbox.live import read_overrides, split_dir_name
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 
@@ -105,6 +105,9 @@ def main() -> None:
             live = live_version(state, script)
             if live is not None:
                 materialize(live, live_dir / script, port_overrides=read_overrides(live_dir))
+            other = live_version(state, script, split=True)  # a split's second version: its own wrangler dev
+            if other is not None:
+                materialize(other, live_dir / split_dir_name(script), port_overrides=read_overrides(live_dir))
 
     bridge = _Bridge(args.bridge_url) if args.bridge_url else None
     handle = start_emulator(args.state, host=args.host, port=args.port, account_id=args.account, token=args.token,
@@ -114,7 +117,8 @@ def main() -> None:
     for spec in args.proxy:
         script, port, upstream = spec.split("=", 2)
         proxy = handle.add_proxy(script, upstream, port=int(port), host=args.host,
-                                 console_log=Path(logs[script]) if script in logs else None)
+                                 console_log=Path(logs[script]) if script in logs else None,
+                                 split_dir=args.live_dir / split_dir_name(script) if args.live_dir else None)
         print(f"recording proxy for {script} on {proxy.url} -> {upstream}", flush=True)
     print(f"emulator listening on {handle.url}", flush=True)
     stop = threading.Event()

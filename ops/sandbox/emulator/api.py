@@ -118,12 +118,26 @@ def _public_version(version: dict[str, Any]) -> dict[str, Any]:
 
 
 def live_version_id(script: dict[str, Any] | None) -> str | None:
-    """The version serving the largest share of the latest deployment: the one the sandbox runs on workerd
-    (a split's other versions are served by the API, not by the sandbox's single `wrangler dev`)."""
+    """The version serving the largest share of the latest deployment: the one the sandbox's first
+    `wrangler dev` runs (a split's other version runs on a second one, ``split_version_id``)."""
     deployments = (script or {}).get("deployments") or []
     if not deployments:
         return None
     return str(max(deployments[0]["versions"], key=lambda v: float(v["percentage"]))["version_id"])
+
+
+def live_split(script: dict[str, Any] | None) -> list[tuple[str, float]]:
+    """The latest deployment's versions and their percentages: one, or two for a split."""
+    deployments = (script or {}).get("deployments") or []
+    if not deployments:
+        return []
+    return [(str(v["version_id"]), float(v["percentage"])) for v in deployments[0]["versions"]]
+
+
+def split_version_id(script: dict[str, Any] | None) -> str | None:
+    """The other version of a split deployment (the one the first `wrangler dev` does not run), else None."""
+    live = live_version_id(script)
+    return next((v for v, share in live_split(script) if v != live and share > 0), None)
 
 
 def _current_version(script: dict[str, Any]) -> dict[str, Any]:

@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 from ops.sandbox.contract import LiveVersion, Module, QueueConsumer
-from ops.sandbox.emulator.api import _current_version
+from ops.sandbox.emulator.api import _current_version, split_version_id
 from ops.sandbox.emulator.state import State
 
 
-def live_version(state: State, script_name: str) -> LiveVersion | None:
+def live_version(state: State, script_name: str, *, split: bool = False) -> LiveVersion | None:
+    """The live version (the most weighted of the latest deployment); ``split``: its other version, if it has one."""
     with state.lock:
         script = state.data["scripts"].get(script_name)
         if not script or not script["deployments"]:
             return None
-        version = _current_version(script)
+        if split:
+            other = split_version_id(script)
+            if other is None:
+                return None
+            version = next(v for v in script["versions"] if v["id"] == other)
+        else:
+            version = _current_version(script)
         consumers = tuple(
             QueueConsumer(queue["queue_name"], dict(c.get("settings") or {}), c.get("dead_letter_queue"))
             for queue in state.data["queues"].values() for c in queue["consumers"] if c.get("script") == script_name)

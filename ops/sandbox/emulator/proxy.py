@@ -17,6 +17,13 @@ Cloudflare's analytics would see it:
   time, not in the error rate;
 - a Worker the proxy cannot reach at all is ``internalError`` (answered 503).
 
+A split deployment (two versions, by percentage) is served for real: each
+request goes at random by the versions' shares either to the Worker's own
+``wrangler dev`` (the most weighted version) or to a second one that serves
+the split's other version while the split is live (``ops.sandbox.follower``
+starts it and writes where it answers into ``live/<script>@split/url``). Until
+that second one serves its version, every request goes to the first.
+
 The version is the one that served the request: the sandbox's entry shim
 reports it in a response header the proxy removes. Without an answer, it is the
 version ``wrangler dev`` was running when the request came in (polled from the
@@ -30,6 +37,7 @@ from __future__ import annotations
 import gzip
 import http.client
 import json
+import random
 import select
 import socket
 import threading
@@ -37,10 +45,12 @@ import time
 import zlib
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import urlsplit
 
 from ops.sandbox.emulator.invocations import Invocation, Invocations
+from ops.sandbox.live import split_url
 
 # Set by the sandbox's entry shim (ops/sandbox/shim.mjs), never passed on.
 VERSION_HEADER = "x-sandbox-version-id"
@@ -77,21 +87,51 @@ class Upstream:
     running: str | None = None  # the version wrangler dev runs, as its shim last said
     stopped: threading.Event = field(default_factory=threading.Event)
     observers: list[Callable[[Exchange], None]] = field(default_factory=list)
+    split: Callable[[str], list[tuple[str, float]]] = lambda _: []  # the live deployment's versions and shares
+    split_dir: Path | None = None      # live/<script>@split: where the second wrangler dev says it answers
+    shares: list[tuple[str, float]] = field(default_factory=list)
+    second: tuple[str, int] | None = None  # the second wrangler dev, while a split is live and it answers
+    second_running: str | None = None
+    rng: random.Random = field(default_factory=random.Random)
 
     def version_now(self) -> str | None:
         return self.running or self.live_version(self.script)
 
+    def route(self) -> tuple[str, int, str | None]:
+        """Where this request goes, and the version expected to answer it: by the split's shares, at random."""
+        shares, second, other = self.shares, self.second, self.second_running
+        if len(shares) < 2 or second is None or other is None:
+            return self.host, self.port, self.version_now()
+        pick = self.rng.uniform(0, sum(share for _, share in shares))
+        for version, share in shares:
+            pick -= share
+            if pick < 0 or version == shares[-1][0]:
+                break
+        if version == other:
+            return second[0], second[1], other
+        return self.host, self.port, self.version_now()
+
     def poll(self) -> None:
         while not self.stopped.wait(POLL_S):
-            conn = http.client.HTTPConnection(self.host, self.port, timeout=2)
-            try:
-                conn.request("GET", "/__sandbox/version")
-                body = json.loads(conn.getresponse().read() or b"{}")
-                self.running = str(body["version_id"]) if isinstance(body, dict) and body.get("version_id") else None
-            except (OSError, ValueError, http.client.HTTPException):
-                self.running = None
-            finally:
-                conn.close()
+            self.running = _served(self.host, self.port)
+            self.shares = self.split(self.script)
+            url = split_url(self.split_dir) if self.split_dir is not None and len(self.shares) > 1 else None
+            target = urlsplit(url) if url else None
+            self.second = (target.hostname or "127.0.0.1", target.port or 80) if target else None
+            self.second_running = _served(*self.second) if self.second else None
+
+
+def _served(host: str, port: int) -> str | None:
+    """The version a wrangler dev runs, from the sandbox's entry shim; None when it does not answer."""
+    conn = http.client.HTTPConnection(host, port, timeout=2)
+    try:
+        conn.request("GET", "/__sandbox/version")
+        body = json.loads(conn.getresponse().read() or b"{}")
+        return str(body["version_id"]) if isinstance(body, dict) and body.get("version_id") else None
+    except (OSError, ValueError, http.client.HTTPException):
+        return None
+    finally:
+        conn.close()
 
 
 class _Server(ThreadingHTTPServer):
@@ -111,12 +151,12 @@ class _Handler(BaseHTTPRequestHandler):
     def _handle(self) -> None:
         up = self.server.upstream
         started, t0 = time.time(), time.monotonic()
-        version = up.version_now()
+        host, port, version = up.route()
         body = self._body()
         headers = [(k, v) for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP]
         if body:
             headers.append(("Content-Length", str(len(body))))
-        call = _Call(up.host, up.port, self.command, self.path, body, headers)
+        call = _Call(host, port, self.command, self.path, body, headers)
         call.start()
         while not call.done.wait(0.05):
             if _gone(self.connection) or time.monotonic() - t0 > GIVE_UP_S:
@@ -262,10 +302,13 @@ class ProxyHandle:
 
 
 def start_proxy(script: str, upstream_url: str, invocations: Invocations, live_version: Callable[[str], str | None],
-                *, host: str = "127.0.0.1", port: int = 0) -> ProxyHandle:
+                *, host: str = "127.0.0.1", port: int = 0, split: Callable[[str], list[tuple[str, float]]] | None = None,
+                split_dir: Path | None = None) -> ProxyHandle:
+    """``split`` and ``split_dir``: the live deployment's shares, and where a split's second wrangler dev says it answers."""
     target = urlsplit(upstream_url)
     server = _Server((host, port), _Handler)
-    server.upstream = Upstream(script, target.hostname or "127.0.0.1", target.port or 80, live_version, invocations)
+    server.upstream = Upstream(script, target.hostname or "127.0.0.1", target.port or 80, live_version, invocations,
+                               split=split or (lambda _: []), split_dir=split_dir)
     threading.Thread(target=server.serve_forever, name=f"proxy-{script}", daemon=True).start()
     threading.Thread(target=server.upstream.poll, name=f"proxy-{script}-version", daemon=True).start()
     return ProxyHandle(server)

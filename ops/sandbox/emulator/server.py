@@ -48,6 +48,17 @@ class Emulator:
         with self.state.lock:
             return api.live_version_id(self.state.data["scripts"].get(script))
 
+    def live(self, script: str) -> dict[str, Any]:
+        """The live version, a split's other version, and the shares, as the followers and proxies read them."""
+        with self.state.lock:
+            data = self.state.data["scripts"].get(script)
+            return {"version_id": api.live_version_id(data), "split_version_id": api.split_version_id(data),
+                    "versions": [{"version_id": v, "percentage": p} for v, p in api.live_split(data)]}
+
+    def split(self, script: str) -> list[tuple[str, float]]:
+        with self.state.lock:
+            return api.live_split(self.state.data["scripts"].get(script))
+
     def record(self, method: str, path: str, query: str, status: int, body: bytes = b"") -> None:
         with self.lock:
             self.requests.append({"ts": now(), "mono": time.monotonic(), "method": method, "path": path,
@@ -183,7 +194,7 @@ class Handler(BaseHTTPRequestHandler):
         elif what.startswith("queues/") and method == "POST":
             self._send(*queue_messages.bridge(emu.state, what, body))
         elif what.startswith("live/") and method == "GET":
-            self._send(200, {"version_id": emu.live_version(what.removeprefix("live/"))})
+            self._send(200, emu.live(what.removeprefix("live/")))
         elif what == "state":
             with emu.state.lock:
                 self._send(200, emu.state.data)
@@ -252,10 +263,11 @@ class EmulatorHandle:
         return tail.attach(self.emulator.state, str(self.server.server_address[0]))
 
     def add_proxy(self, script: str, upstream_url: str, *, port: int = 0, host: str = "127.0.0.1",
-                  console_log: Path | None = None) -> ProxyHandle:
+                  console_log: Path | None = None, split_dir: Path | None = None) -> ProxyHandle:
         """Start a recording proxy in front of a Worker; its records answer the GraphQL Analytics API and
         make the tail sessions' events, with the Worker's console lines from ``console_log`` (its wrangler dev log)."""
-        proxy = start_proxy(script, upstream_url, self.emulator.invocations, self.emulator.live_version, host=host, port=port)
+        proxy = start_proxy(script, upstream_url, self.emulator.invocations, self.emulator.live_version, host=host, port=port,
+                            split=self.emulator.split, split_dir=split_dir)
         proxy.server.upstream.observers.append(self.tails.exchanged)
         if console_log is not None:
             self.tails.follow_console(script, console_log)
