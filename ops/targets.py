@@ -189,8 +189,10 @@ def find_targets_file(start: Path | None = None) -> Path:
         return Path(env)
     here = (start or Path.cwd()).resolve()
     for folder in (here, *here.parents):
-        if (folder / TARGETS_FILE).is_file():
-            return folder / TARGETS_FILE
+        # A Worker's repository without a targets.toml of its own: the one `sandbox.up` wrote there.
+        for candidate in (folder / TARGETS_FILE, folder / ".sandbox" / TARGETS_FILE):
+            if candidate.is_file():
+                return candidate
     return Path(__file__).resolve().parent.parent / TARGETS_FILE
 
 
