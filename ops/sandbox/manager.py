@@ -104,7 +104,11 @@ class Sandbox(Layout):
                 raise
             stopped = f"; stopped what it had started ({', '.join(started)})" if started else ""
             raise SandboxError(f"sandbox.up failed: the {exc.part}: {_reason(exc.reason)}{stopped}") from None
-        return self.status()
+        status = self.status()
+        if not status["healthy"] and self._started:  # up failed: it leaves nothing of its own running (the logs stay)
+            self.processes.stop(*self._started)
+            status["stopped"] = list(self._started)
+        return status
 
     def _up(self) -> None:
         (self.home / "logs").mkdir(parents=True, exist_ok=True)
@@ -222,9 +226,13 @@ class Sandbox(Layout):
         self.processes.start(part, argv, ready, env=env, cwd=cwd or self.root, timeout=timeout)
 
     def _worker_status(self, spec: WorkerSpec) -> dict[str, Any]:
-        live, served = self.live_version(spec), self.served_version(spec)
+        from ops.sandbox.unhealthy import explain, not_given
+
+        live, served, health = self.live_version(spec), self.served_version(spec), self.health(spec)
+        live_dir, log = self.home / "live" / spec.script, self.log(f"worker-{spec.key}")
         return {"script": spec.script, "target": spec.target, "url": self.url_of(spec), "dev_url": self.dev_url_of(spec),
-                "log": str(self.log(f"worker-{spec.key}")), **self.health(spec),
+                "log": str(log), **health, "not_rehearsable": not_given(live_dir),
+                "why": explain(health, log, live_dir, f"{self.dev_url_of(spec)}{spec.health_path}"),
                 "version_id": served, "live_version_id": live, "follows_control_plane": live is not None and served == live}
 
     def _emulator_argv(self) -> list[str]:

@@ -222,10 +222,31 @@ class_name = "Counter"
 [[migrations]]
 tag = "v1"
 new_sqlite_classes = ["Counter"]
+
+[triggers]
+crons = ["*/5 * * * *"]
+
+[[workflows]]
+binding = "TALLY"
+name = "counter-tally"
+class_name = "Tally"
+
+[[services]]
+binding = "SELF"
+service = "counter"
+
+[ai]
+binding = "AI"
 """
 
 COUNTER_JS = """\
-import { DurableObject } from "cloudflare:workers";
+import { DurableObject, WorkflowEntrypoint } from "cloudflare:workers";
+
+export class Tally extends WorkflowEntrypoint {
+  async run(event, step) {
+    return await step.do("count", async () => 1);
+  }
+}
 
 export class Counter extends DurableObject {
   async hit() {
@@ -235,10 +256,18 @@ export class Counter extends DurableObject {
   }
 }
 
+const counter = (env) => env.COUNTER.get(env.COUNTER.idFromName("a"));
+
 export default {
   async fetch(request, env) {
-    if (new URL(request.url).pathname !== "/hit") return Response.json({ ok: true });
-    return Response.json({ hits: await env.COUNTER.get(env.COUNTER.idFromName("a")).hit() });
+    const path = new URL(request.url).pathname;
+    if (path === "/hit") return Response.json({ hits: await counter(env).hit() });
+    if (path === "/via-service") return env.SELF.fetch("http://counter/hit");
+    if (path === "/workflow") return Response.json({ id: (await env.TALLY.create()).id });
+    return Response.json({ ok: true });
+  },
+  async scheduled(controller, env) {
+    await counter(env).hit();
   },
 };
 """
@@ -270,16 +299,26 @@ def test_a_durable_object_and_static_assets_worker_is_served_broken_and_rolled_b
         up = run([cli, "sandbox.up"], repo, env)
         assert up.returncode == 0, up.stdout + up.stderr
         assert httpx.get(f"{url}/hit", timeout=10).json() == {"hits": 1}  # the SQLite-backed Durable Object
+        assert httpx.get(f"{url}/via-service", timeout=10).json() == {"hits": 2}  # a service binding to itself
+        assert httpx.get(f"{url}/__scheduled?cron=*/5+*+*+*+*", timeout=10).text == "Ran scheduled event"  # a cron, now
+        assert httpx.get(f"{url}/hit", timeout=10).json() == {"hits": 4}
+        assert httpx.get(f"{url}/workflow", timeout=10).json()["id"]  # a Workflow instance, run by wrangler dev
+        assert "not rehearsable here: AI (ai): wrangler dev has no local simulation of Workers AI" in up.stdout
         assert httpx.get(f"{url}/about", timeout=10).text == "<h1>about the counter</h1>\n"  # wrangler deploy's assets
         assert httpx.get(f"{url}/img/dot.png", timeout=10).content == b"\x89PNG\r\n\x1a\n"
 
         broke = run([cli, "sandbox.break", "bad-deploy"], repo, env)
         assert broke.returncode == 0, broke.stdout + broke.stderr
         assert httpx.get(f"{url}/hit", timeout=10).status_code == 500
+        status = run([cli, "sandbox.status"], repo, env)  # why it is unhealthy: its answer and the exception
+        assert status.returncode == 1 and "it answered 500 on http://" in status.stdout, status.stdout + status.stderr
+        assert "first exception: Error: this version is broken (sandbox: bad-deploy)" in status.stdout
+        started = time.monotonic()
         rollback = run([cli, "remediate.rollback", "--target", "sandbox-own", "--yes", "--json"], repo, env)
+        print(f"rollback of the counter Worker: {time.monotonic() - started:.1f}s")
         assert rollback.returncode == 0, rollback.stdout + rollback.stderr
         assert json.loads(rollback.stdout)["status"] == "ok"
-        assert httpx.get(f"{url}/hit", timeout=10).json()["hits"] >= 2  # the object's storage survived the rollback
+        assert httpx.get(f"{url}/hit", timeout=10).json()["hits"] >= 5  # the object's storage survived the rollback
         assert httpx.get(f"{url}/about", timeout=10).status_code == 200
     finally:
         down = run([cli, "sandbox.down"], repo, env)
