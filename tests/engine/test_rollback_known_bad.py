@@ -13,7 +13,8 @@ import time
 from ops.sandbox.emulator import EmulatorHandle
 from ops.sandbox.emulator.invocations import Invocation
 from tests.cloudflare.uploads import deploy, upload
-from tests.conftest import Workspace
+from tests.conftest import REPO, Workspace
+from tests.fakes.service import Service
 from tests.engine.test_rollback_preflight import SCRIPT, TOKEN, api, emulator, rollback  # noqa: F401 (fixtures)
 
 
@@ -63,3 +64,26 @@ def test_a_version_whose_analytics_failed_is_refused_and_the_earlier_good_one_is
     chosen = rollback.inv("remediate.rollback", "--force", "--dry-run", "--json", "--version", good)
     assert chosen.returncode == 0, chosen.stdout + chosen.stderr  # the version named passes the same check
     assert live != good
+
+
+def test_a_target_that_fails_every_poll_stops_the_verification_early_with_the_evidence(
+        rollback: Workspace, emulator: EmulatorHandle, service: Service) -> None:
+    spec = (REPO / "remediations" / "rollback.yaml").read_text(encoding="utf-8")
+    quick = spec.replace("  give_up_after: 60", "  give_up_after: 2")  # the shipped minute, shortened for the test
+    assert quick != spec
+    rollback.add_spec(quick, "rollback.yaml")
+    upload(emulator.api_base_url, SCRIPT, token=TOKEN)
+    upload(emulator.api_base_url, SCRIPT, token=TOKEN)
+    target, _ = versions(emulator)
+    targets = rollback.root / "targets.toml"
+    targets.write_text(targets.read_text(encoding="utf-8") + 'health = { path = "/health" }\n', encoding="utf-8")
+    service.state.health_status = 500  # the Worker fails before the rollback, and after it too
+
+    done = rollback.inv("remediate.rollback", "--yes", "--json", timeout=120)
+    assert done.returncode == 1, done.stdout + done.stderr
+    result = json.loads(done.stdout)
+    assert result["status"] == "failed"
+    assert "still failing after 2s of polls" in result["message"], result["message"]  # not "within 300s"
+    assert "so the target fails too: answers: the Worker is failing: it answered 500" in result["message"]
+    live = api(emulator, "GET", f"/workers/scripts/{SCRIPT}/deployments")["deployments"][0]["versions"][0]["version_id"]
+    assert live == target  # a failed verification is no reason to undo: the rollback stays
