@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 
 from ops.documents.config import Config, load_config
 from ops.errors import InputError
+from ops.invoked import command
 
 if TYPE_CHECKING:
     from ops.egress import Egress
@@ -213,7 +214,7 @@ def load_target(name: str | None = None, *, path: Path | None = None,
     if chosen not in targets:
         known = ", ".join(sorted(targets)) or "none"
         if chosen.startswith("sandbox") and not sandbox_file.is_file():
-            raise InputError(f"{file}: no target named {chosen!r} (known: {known}); `inv sandbox.up` writes the "
+            raise InputError(f"{file}: no target named {chosen!r} (known: {known}); `{command('sandbox.up')}` writes the "
                              f"sandbox's targets into {sandbox_file}, or pick another with --target or OPS_TARGET")
         raise InputError(f"{file}: no target named {chosen!r} (known: {known}); pick one with --target or OPS_TARGET")
     raw = targets[chosen]
@@ -227,7 +228,7 @@ def load_target(name: str | None = None, *, path: Path | None = None,
     for key in _PATHS:
         if values.get(key) and not (root / str(values[key])).exists():
             made_by_sandbox = Path(str(values[key])).parts[:1] == (".sandbox",)
-            fix = ("`inv sandbox.up` makes it (the sandbox works on its own copy of the example Workers)"
+            fix = (f"`{command('sandbox.up')}` makes it (the sandbox works on its own copy of the example Workers)"
                    if made_by_sandbox else "fix the path or remove the line")
             raise InputError(f"{file}:{_line_of(loaded, chosen, key)}: target {chosen!r} names {key} = "
                              f"{values[key]!r}, which does not exist in {root}; {fix}")

@@ -31,6 +31,7 @@ from typing import Any, Callable, TypeVar
 import httpx
 
 from ops.errors import InputError, OpsError, SandboxError
+from ops.invoked import command
 from ops.sandbox import breaks
 from ops.sandbox.constants import ACCOUNT_ID, PROVIDERS, WorkerSpec
 from ops.sandbox.d1_seed import seed as seed_d1
@@ -169,7 +170,7 @@ class Sandbox(Layout):
         chosen = breaks.find(scenario)
         spec = chosen.worker_for(worker, self.workers)
         chosen.induce(self, spec)
-        return f"{chosen.describe(self, spec)} ({spec.script}; answered by inv remediate.{chosen.remediation})"
+        return f"{chosen.describe(self, spec)} ({spec.script}; answered by {command('remediate.' + chosen.remediation)})"
 
     def recovered(self, scenario: str, worker: str | None = None) -> bool:
         """The sandbox's own check that a scenario's harm is gone, independent of any remediation's claim."""
@@ -200,7 +201,7 @@ class Sandbox(Layout):
         if taken:
             name = taken[0]
             fix = (f"set {BASE_VARIABLE} to another base (the sandbox takes 20 ports from it), or unset it to let the "
-                   "sandbox choose" if not self.ports.chosen else "run inv sandbox.down, then inv sandbox.up to choose others")
+                   "sandbox choose" if not self.ports.chosen else f"run {command('sandbox.down')}, then {command('sandbox.up')} to choose others")
             raise SandboxError(f"port {self.ports[name]} ({_use_of(name)}) is taken by another process; {fix}")
         self.ports.remember(self.home)
 

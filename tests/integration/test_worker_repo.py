@@ -295,6 +295,12 @@ def test_a_durable_object_and_static_assets_worker_is_served_broken_and_rolled_b
                      OPS_SANDBOX_PORT_BASE=str(ports.base))
     cli = str(installed / "cfw-remedy")
     url = f"http://127.0.0.1:{ports['own']}"
+    (repo / "node_modules").symlink_to(REPO / "node_modules")  # the team's own wrangler, found with no variable set
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    checked = run([cli, "check.all"], repo, {**{k: v for k, v in env.items() if k != "OPS_WRANGLER"}, "TMPDIR": str(scratch)})
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert f"{repo}/node_modules/wrangler" in checked.stdout and list(scratch.glob("bundle-*")) == []  # its build is gone
     try:
         up = run([cli, "sandbox.up"], repo, env)
         assert up.returncode == 0, up.stdout + up.stderr
@@ -309,6 +315,7 @@ def test_a_durable_object_and_static_assets_worker_is_served_broken_and_rolled_b
 
         broke = run([cli, "sandbox.break", "bad-deploy"], repo, env)
         assert broke.returncode == 0, broke.stdout + broke.stderr
+        assert "answered by cfw-remedy remediate.rollback" in broke.stdout  # the name the user ran, not inv
         assert httpx.get(f"{url}/hit", timeout=10).status_code == 500
         status = run([cli, "sandbox.status"], repo, env)  # why it is unhealthy: its answer and the exception
         assert status.returncode == 1 and "it answered 500 on http://" in status.stdout, status.stdout + status.stderr
