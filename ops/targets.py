@@ -222,7 +222,7 @@ def load_target(name: str | None = None, *, path: Path | None = None,
     missing = [key for key in _REQUIRED if not values.get(key)]
     if missing:
         raise InputError(f"{file}:{_line_of(loaded, chosen, missing[0])}: target {chosen!r} has no "
-                         + "; no ".join(_how_to_set(key, raw.get(key)) for key in missing))
+                         + "; no ".join(_how_to_set(key, raw.get(key)) for key in missing) + _sandbox_hint(sandbox_file))
     _check_worker_name(str(values["worker"]), f"{file}:{_line_of(loaded, chosen, 'worker')}", chosen)
     root = Path(str(values["root"])) if values.get("root") else file.parent
     for key in _PATHS:
@@ -387,6 +387,14 @@ def _wrangler_lookup(root: Path) -> Path | None:
         return find_config(root)
     except ConfigError:
         return None
+
+
+def _sandbox_hint(sandbox_file: Path) -> str:
+    """Where a sandbox started in this repository is, for a production target that cannot be used yet."""
+    if not sandbox_file.is_file():
+        return ""
+    names = sorted(load_config(sandbox_file, what="targets file", max_bytes=MAX_BYTES).data.get("targets", {}))
+    return (f"; or rehearse on the sandbox started here: --target {names[0]} (from {sandbox_file})" if names else "")
 
 
 def _how_to_set(key: str, raw: Any) -> str:
