@@ -90,6 +90,12 @@ def judge(outputs: dict[str, Any] | None, expect: dict[str, Any], *, strict_fail
 def _evidence(outputs: dict[str, Any]) -> str:
     if outputs.get("error"):
         return f"no answer ({outputs['error']})"
+    statuses = outputs.get("statuses")
+    if outputs.get("status") is None and isinstance(statuses, dict):  # a sample of requests (http_sample)
+        seen = [f"{count} answered {status}" for status, count in sorted(statuses.items())]
+        if outputs.get("unanswered"):
+            seen.append(f"{outputs['unanswered']} got no answer")
+        return f"of {outputs.get('total')} requests, {', '.join(seen) or 'none answered'}"
     return f"it answered {outputs.get('status')}"
 
 
