@@ -30,6 +30,8 @@ STAMP = "stamp"  # a digest of the config and secrets last written: a consumer c
 SHIM = Path(__file__).with_name("shim.mjs")
 SPLIT_SUFFIX = "@split"  # live/<script>@split/: a split deployment's second version
 SPLIT_URL = "url"  # in that folder: where its `wrangler dev` answers, while it runs
+ASSETS = "assets"  # live/<script>/assets/<version>/: the version's static assets
+NOT_GIVEN = "not-given.json"  # the version's bindings that wrangler dev cannot give it here (ops.sandbox.unhealthy)
 EMULATOR_URL = "SANDBOX_EMULATOR_URL"  # in overrides.json: where the shim's D1 facade reaches the emulator's D1
 
 
@@ -38,10 +40,13 @@ def materialize(live: LiveVersion, live_dir: Path, *, port_overrides: dict[str, 
     code = live_dir / "versions" / live.version_id
     for module in live.modules:
         _write(code / module.name, module.content)
+    for path, content in _asset_files(live).items():  # beside the code, not in it: wrangler dev would take .js as modules
+        _write(live_dir / ASSETS / live.version_id / path, content)
     config = json.dumps(config_for(live, port_overrides or {}), indent=2)
     secrets = "".join(f"{k}={dotenv_quote(v)}\n" for k, v in sorted(live.secrets.items()))
     stamp = hashlib.sha256(f"{config}\0{secrets}".encode()).hexdigest()[:16]
     _write(live_dir / CONFIG, config.encode())
+    _write(live_dir / NOT_GIVEN, json.dumps(not_given(live)).encode())
     _write(live_dir / ".dev.vars", f"# live version {live.version_id} (deployment {live.deployment_id})\n{secrets}".encode())
     # The entry carries the stamp, so it goes last: a reload that serves this stamp has read every file above.
     _write(code / ENTRY, entry_module(live, stamp).encode())
@@ -136,7 +141,58 @@ def config_for(live: LiveVersion, overrides: dict[str, str]) -> dict[str, Any]:
         },
         "rules": [{"type": "ESModule", "globs": ["**/*.js", "**/*.mjs"]}],
     }
+    objects = [b for b in live.bindings if b.get("type") == "durable_object_namespace" and b.get("class_name")]
+    if objects:  # the Worker's own classes (exported through the entry) and the migrations that made them
+        config["durable_objects"] = {"bindings": [
+            {"name": b["name"], "class_name": b["class_name"], **({"script_name": b["script_name"]} if b.get("script_name") else {})}
+            for b in objects]}
+        config["migrations"] = [dict(step) for step in live.migrations]
+    services = [{"binding": b["name"], "service": b["service"], **({"entrypoint": b["entrypoint"]} if b.get("entrypoint") else {})}
+                for b in live.bindings if b.get("type") == "service" and b.get("service")]
+    if services:  # wrangler dev reaches a Worker running in another wrangler dev on this machine (its dev registry)
+        config["services"] = services
+    workflows = [{"binding": b["name"], "name": b["workflow_name"], "class_name": b["class_name"],
+                  **({"script_name": b["script_name"]} if b.get("script_name") else {})}
+                 for b in live.bindings if b.get("type") == "workflow" and b.get("workflow_name")]
+    if workflows:  # wrangler dev runs the instances locally
+        config["workflows"] = workflows
+    if live.assets is not None:
+        binding = next((b["name"] for b in live.bindings if b.get("type") == "assets"), None)
+        config["assets"] = {"directory": f"{ASSETS}/{live.version_id}", **({"binding": binding} if binding else {}),
+                            **{k: v for k, v in live.assets_config.items() if not k.startswith("_")}}
     return config
+
+
+# The binding types of the upload metadata (deploy-helpers' create-worker-upload-form.ts) that config_for gives
+# wrangler dev; secrets go through .dev.vars, version_metadata through the shim.
+GIVEN = frozenset({"plain_text", "json", "secret_text", "kv_namespace", "r2_bucket", "queue", "d1", "durable_object_namespace",
+                   "service", "workflow", "assets", "version_metadata", "inherit"})
+# The bindings with no local simulation in wrangler dev (developers.cloudflare.com/workers/local-development/
+# bindings-per-env/: only a remote binding connection, to a Cloudflare account); the sandbox is loopback-only.
+REMOTE_ONLY = {"ai": "Workers AI", "vectorize": "Vectorize", "mtls_certificate": "mTLS"}
+
+
+def not_given(live: LiveVersion) -> list[str]:
+    """The version's bindings that config_for leaves out, each with why: the Worker finds them undefined here."""
+    def why(kind: str) -> str:
+        if kind in REMOTE_ONLY:
+            return f"wrangler dev has no local simulation of {REMOTE_ONLY[kind]}, only Cloudflare's own"
+        return "the sandbox does not give wrangler dev this kind of binding yet"
+
+    elsewhere = [f"{b.get('name')} ({b.get('type')} of {other}): answers only while {other} runs in a wrangler dev on this "
+                 "machine" for b in live.bindings
+                 if b.get("type") in ("service", "durable_object_namespace")
+                 and (other := b.get("service") or b.get("script_name")) and other != live.script]
+    return [f"{b.get('name')} ({b.get('type')}): {why(str(b.get('type')))}" for b in live.bindings
+            if b.get("type") not in GIVEN] + elsewhere
+
+
+def _asset_files(live: LiveVersion) -> dict[str, bytes]:
+    """The files `wrangler dev` serves, with ``_headers`` and ``_redirects`` back as the files wrangler read them from."""
+    if live.assets is None:
+        return {}
+    rules = {name: str(live.assets_config[name]).encode() for name in ("_headers", "_redirects") if live.assets_config.get(name)}
+    return {**live.assets, **rules}
 
 
 def _dead_letter_queues(live: LiveVersion) -> list[str]:

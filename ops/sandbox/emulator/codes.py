@@ -27,6 +27,7 @@ SOURCED_CODES: dict[int, str] = {
     10042: "workers-sdk issue #14249 quotes the API's answer (a KV binding to a namespace that is not valid)",
     10057: f"{SDK}deploy-helpers/src/deploy/helpers/error-codes.ts (INVALID_INHERIT_BINDING_CODE)",
     10079: "workers-sdk issues #705 and #6953 quote the API's answer (a migration tag precondition failed)",
+    10200: f"{SDK}deploy-helpers/src/deploy/helpers/check-workflow-conflicts.ts (WORKFLOW_NOT_FOUND_CODE)",
     10211: "cloudflare-docs issue #32982 quotes the API's answer (a version upload with a migration)",
     10215: f"{SDK}wrangler/src/secret/index.ts (VERSION_NOT_DEPLOYED_ERR_CODE)",
     10220: f"{SDK}wrangler/src/versions/rollback/index.ts (CANNOT_ROLLBACK_WITH_MODIFIED_SECERT_CODE)",
@@ -65,6 +66,12 @@ INVENTIONS: dict[int, str] = {
 }
 
 INVENTED_BEHAVIOURS: dict[str, str] = {
+    "assets buckets": "an assets upload session puts at most 50 hashes in a bucket; Cloudflare's bucket sizes are "
+                      "not documented",
+    "assets partial upload": "an assets upload that leaves hashes of the manifest missing answers 200 without a jwt; "
+                             "the direct-upload page documents only the 201 with the completion jwt",
+    "assets tokens": "the upload and completion JWTs are unsigned (alg none) and known by id; wrangler reads only their "
+                     "payload (exp)",
     "versions list order": "with deployable=true the list comes newest first, or oldest first when set "
                            "(PUT /__emulator/versions); Cloudflare documents no order, and wrangler sorts it itself",
     "versions list window": "with deployable=true the list holds the 100 most recent versions (those a deployment "
