@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -165,7 +166,8 @@ class Sandbox(Layout):
         chosen = breaks.find(scenario)
         spec = chosen.worker_for(worker, self.workers)
         chosen.induce(self, spec)
-        return f"{chosen.describe(self, spec)} ({spec.script}; answered by inv remediate.{chosen.remediation})"
+        command = shlex.join([f"inv remediate.{chosen.remediation}", *chosen.flags_for(self, spec)])
+        return f"{chosen.describe(self, spec)} ({spec.script}; answered by {command})"
 
     def recovered(self, scenario: str, worker: str | None = None) -> bool:
         """The sandbox's own check that a scenario's harm is gone, independent of any remediation's claim."""

@@ -175,8 +175,9 @@ def test_only_the_scenarios_that_need_no_example_apply_to_a_teams_worker(tmp_pat
         breaks.find("bad-deploy").worker_for("books", (spec,))
     assert breaks.consumed_queue(spec) == "jobs-staging"
     sb = Sandbox(REPO, tmp_path / ".sandbox", Ports.choose(), workers=(spec,), secrets={}, other_secrets={"own": {"B": "2", "A": "1"}})
-    assert breaks.find("consumer-detached").flags_for(sb, spec) == ("--queue", "jobs-staging", "--dead-letter-queue",
-                                                                    "jobs-dlq-staging")
+    assert breaks.find("consumer-detached").flags_for(sb, spec) == ("--queue", "jobs-staging")  # its DLQ: the config's
+    assert "secret-missing (secret-rotation --name CACHE_WARM_SECRET --create --value env:CACHE_WARM_SECRET)" in (
+        breaks.help_text())  # what a break needs to be answered, with the flags
     assert breaks.find("secret-missing").flags_for(sb, spec) == ("--name", "A", "--create", "--value", "env:A")
     assert breaks.find("bad-deploy").flags_for(sb, spec) == ()
 
