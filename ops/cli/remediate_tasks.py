@@ -110,6 +110,8 @@ def _param_help(param: dict[str, Any]) -> str:
                                                 "generate": "generate"}[s] for s in param["sources"])]
     if param.get("default") not in (None, ""):
         bits.append(f"default {param['default']}")
+    if param.get("config"):
+        bits.append(f"one the Worker's wrangler config names ({param['config']})")
     if param.get("minimum") is not None or param.get("maximum") is not None:
         bits.append(f"range {_number(param.get('minimum'))}..{_number(param.get('maximum'))}")
     if param.get("choices"):

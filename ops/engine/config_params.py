@@ -96,8 +96,15 @@ def _dead_letter_queue(spec: Spec, name: str, target: Target, resources: WorkerR
 
 
 def worker_scope(target: Target) -> dict[str, Any]:
-    """What `worker.*` names in a spec's ``when:``: ``worker.secrets.NAME`` holds when the Worker needs NAME."""
-    return {"secrets": Needed(target.secret_names() or ())}
+    """What `worker.*` names in a spec's ``when:``: ``worker.secrets.NAME`` holds when the Worker needs NAME.
+
+    A config that cannot be read needs nothing here: every run builds this scope, and an
+    emergency rollback must not stop on a config it never reads."""
+    try:
+        names = target.secret_names() or ()
+    except (InputError, OSError):
+        names = target.secrets
+    return {"secrets": Needed(names)}
 
 
 class Needed(dict[str, bool]):

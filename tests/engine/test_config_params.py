@@ -164,3 +164,12 @@ def test_diagnosis_skips_what_the_config_makes_meaningless_and_says_why(tmp_path
     # Required by the config: the probe runs.
     needed = target(path, secrets=("JWT_SECRET",))
     assert _lacking(rotation, jwt, *_default_params(rotation, needed), needed) == ""
+
+
+def test_a_config_that_cannot_be_read_stops_no_run_that_never_reads_it(tmp_path: Path) -> None:
+    from ops.engine.state import scope_for
+
+    path = tmp_path / "wrangler.toml"
+    path.write_text("name = [unclosed\n", encoding="utf-8")
+    assert scope_for(target(path, secrets=("API_KEY",)), {})["worker"]["secrets"]["API_KEY"] is True
+    assert settle(spec("rollback"), target(path), {}, {}).values == {}
