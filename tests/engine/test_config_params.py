@@ -173,3 +173,12 @@ def test_a_config_that_cannot_be_read_stops_no_run_that_never_reads_it(tmp_path:
     path.write_text("name = [unclosed\n", encoding="utf-8")
     assert scope_for(target(path, secrets=("API_KEY",)), {})["worker"]["secrets"]["API_KEY"] is True
     assert settle(spec("rollback"), target(path), {}, {}).values == {}
+
+
+def test_the_cli_refuses_a_queue_the_config_lacks_with_exit_2_and_no_traceback(workspace: Any) -> None:
+    (workspace.root / "wrangler.toml").write_text(TOML, encoding="utf-8")
+    workspace.add_spec(REPO / "remediations" / "queue-redeploy.yaml")
+    done = workspace.inv("remediate.queue-redeploy", "--queue", "enrichment-jobs", "--dry-run")
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+    assert (f"error: --queue: 'enrichment-jobs' is no queue it consumes (queues.consumers) of the Worker: "
+            f"{workspace.root / 'wrangler.toml'} (top level) names top-jobs;") in done.stderr
