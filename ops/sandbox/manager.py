@@ -166,7 +166,7 @@ class Sandbox(Layout):
         chosen = breaks.find(scenario)
         spec = chosen.worker_for(worker, self.workers)
         chosen.induce(self, spec)
-        command = shlex.join([f"inv remediate.{chosen.remediation}", *chosen.flags_for(self, spec)])
+        command = " ".join([f"inv remediate.{chosen.remediation}", shlex.join(chosen.flags_for(self, spec))]).rstrip()
         return f"{chosen.describe(self, spec)} ({spec.script}; answered by {command})"
 
     def recovered(self, scenario: str, worker: str | None = None) -> bool:
