@@ -54,7 +54,10 @@ BOOKS = WorkerSpec("books", "books-api", "books-worker", "sandbox",
                             "[targets.{target}.params.queue-redeploy]\n" + QUEUE_METRICS
                             # The runbook's warm body is {"isbns": [...]}, its cache metrics /admin/cache-metrics.
                             + "[targets.{target}.params.cache-warm]\n"
-                              'keys_field = "isbns"\nhit_rate_path = "/admin/cache-metrics?window=300"\n',
+                              'keys_field = "isbns"\nhit_rate_path = "/admin/cache-metrics?window=300"\n'
+                            # Its own request counts: a 4xx spike by X-Error-Code, 429s from RateLimiterDO.
+                            + "[targets.{target}.params.rollback]\n"
+                              'requests_path = "/metrics/requests?window=60"\n',
                    description="the local sandbox: emulated control plane, the books Worker on real workerd")
 PLAIN = WorkerSpec("plain", "plain-api", "plain-worker", "sandbox-plain",
                    {"API_KEY": "sandbox-api-key-0000"},
