@@ -160,3 +160,17 @@ def _until_event(proc: subprocess.Popen[str], needle: str) -> dict[str, Any]:
                 return dict(event)
         time.sleep(0.1)
     raise AssertionError(f"wrangler tail printed no event with {needle}: {''.join(text)[-500:]}")
+
+
+def test_a_stalled_job_resumes_from_its_row_with_retry(sandbox: Any) -> None:
+    url = str(sandbox.sandbox.url_of(BOOKS))
+    set_providers(sandbox, 1.0)
+    try:
+        job = httpx.post(f"{url}/api/import/csv", content="9780441013593\n", timeout=60).json()
+    finally:
+        set_providers(sandbox, 0.0)
+    assert job["status"] == "stalled"
+    resumed = httpx.post(f"{url}/api/jobs/{job['id']}/retry", timeout=60)
+    assert resumed.status_code == 202 and resumed.json()["status"] == "done"
+    again = httpx.post(f"{url}/api/jobs/{job['id']}/retry", timeout=10)
+    assert again.status_code == 409 and again.headers["x-error-code"] == "JOB_NOT_STALLED"
