@@ -403,10 +403,10 @@ SCENARIOS: tuple[Scenario, ...] = (
     Scenario("binding-mismatch", "recreate the books-api-CACHE KV namespace under a new id: the config's id no longer exists",
              "binding-check", ("--fix",), _recreate_namespace, _config_namespaces_exist),
     Scenario("v1-compat-off", "deploy with ENABLE_V1_COMPAT=false, then v1 clients search: a 4xx spike, "
-             "X-Error-Code V1_COMPAT_DISABLED", "rollback", (), _deploy_var("ENABLE_V1_COMPAT", "false", LEGACY_SEARCH),
+             "X-Error-Code V1_COMPAT_DISABLED", "rollback", ("--force",), _deploy_var("ENABLE_V1_COMPAT", "false", LEGACY_SEARCH),
              _searches_answer(LEGACY_SEARCH)),
     Scenario("rate-limit-storm", "deploy with RATE_LIMIT_PER_MINUTE=5, then search as usual: 429s from RateLimiterDO, "
-             "X-Error-Code RATE_LIMITED", "rollback", (), _deploy_var("RATE_LIMIT_PER_MINUTE", "5", SEARCH),
+             "X-Error-Code RATE_LIMITED", "rollback", ("--force",), _deploy_var("RATE_LIMIT_PER_MINUTE", "5", SEARCH),
              _searches_answer(SEARCH)),
     Scenario("gemini-key-missing", f"delete {GEMINI_KEY}: bookshelf scans answer 503 GEMINI_API_KEY_MISSING",
              "secret-rotation", ("--name", GEMINI_KEY, "--create", "--value", f"env:{GEMINI_KEY}"),
