@@ -24,7 +24,8 @@ from ops.sandbox.layout import with_client
 from tests.conftest import REPO
 
 # The runbook's words, as the example Worker must carry them.
-RUNBOOK_ROUTES = ("/v1/search/title", "/ws/progress", "/api/token/refresh", "/admin/cache-metrics")
+RUNBOOK_ROUTES = {"/v1/search/title": "GET", "/ws/progress": "GET", "/api/token/refresh": "POST",
+                  "/admin/cache-metrics": "GET", "/admin/cache/warm": "POST"}
 RUNBOOK_BINDINGS = {("r2_buckets", "API_CACHE_COLD"), ("durable_objects", "ProgressWebSocketDO"),
                     ("durable_objects", "RateLimiterDO"), ("queues", "author-warming-queue")}
 RUNBOOK_SECRETS = ("GEMINI_API_KEY", "ISBNDB_API_KEY", "GOOGLE_BOOKS_API_KEY")
@@ -51,6 +52,9 @@ def test_the_runbooks_bindings_are_in_the_example_and_in_the_config_wrangler_dev
 
 def test_the_runbooks_routes_answer_and_errors_carry_x_error_code(sandbox: Any) -> None:
     url = str(sandbox.sandbox.url_of(BOOKS))
+    for path, method in RUNBOOK_ROUTES.items():  # each is a route: whatever it answers bare, it is not "no route"
+        assert httpx.request(method, f"{url}{path}", timeout=10).headers.get("x-error-code") != "NOT_FOUND", path
+    assert httpx.get(f"{url}/no/such/route", timeout=10).headers["x-error-code"] == "NOT_FOUND"
     found = httpx.get(f"{url}/v1/search/title", params={"q": "Dune"}, timeout=10)
     assert found.status_code == 200 and found.json()["results"][0]["title"]
     assert httpx.get(f"{url}/v1/search/title", params={"q": "Dune"}, timeout=10).headers["x-cache-status"] == "COLD"
@@ -58,7 +62,6 @@ def test_the_runbooks_routes_answer_and_errors_carry_x_error_code(sandbox: Any) 
     assert legacy.status_code == 200  # ENABLE_V1_COMPAT = "true"
     missing = httpx.get(f"{url}/v1/search/title", timeout=10)
     assert missing.status_code == 400 and missing.headers["x-error-code"] == "MISSING_QUERY"
-    assert httpx.get(f"{url}/nowhere", timeout=10).headers["x-error-code"] == "NOT_FOUND"
     metrics = httpx.get(f"{url}/admin/cache-metrics", timeout=10).json()
     assert "hit_rate" in metrics and metrics["r2"]["writes"] >= 1 and metrics["r2"]["write_failures"] == 0
     token = mint_hs256(sandbox.sandbox.secrets_of(BOOKS)["JWT_SECRET"], {"sub": "reader", "exp": int(time.time()) + 30})
