@@ -345,6 +345,61 @@ def _ai_answers(sb: Layout, spec: WorkerSpec) -> bool:
                for t in texts)
 
 
+# --- the books runbook's own (its Worker's vars, secrets and R2 bucket) -----------------------------------
+
+BOOKS_TRAFFIC = 30  # requests after a break: the Worker's own metrics need 20 to count a rate
+
+
+def _deploy_var(name: str, value: str, path: str) -> Act:
+    """Deploy the Worker with one var changed (the real wrangler deploy --var), then send the traffic it refuses."""
+    def deploy(sb: Layout, spec: WorkerSpec) -> None:
+        import httpx
+
+        sb.wrangler("deploy", "--config", spec.config, "--var", f"{name}:{value}",
+                    "--message", f"sandbox: {name}={value}", worker=spec)
+        sb.wait_live(spec)
+        for n in range(BOOKS_TRAFFIC):
+            httpx.get(sb.url_of(spec) + path.format(n=n), timeout=30)
+    return deploy
+
+
+def _searches_answer(path: str) -> Check:
+    def check(sb: Layout, spec: WorkerSpec) -> bool:
+        import uuid
+
+        import httpx
+
+        return httpx.get(sb.dev_url_of(spec) + path.format(n=uuid.uuid4().hex[:8]), timeout=30).status_code == 200
+    return check
+
+
+LEGACY_SEARCH = "/v1/search/title?title=legacy+client+{n}"
+SEARCH = "/v1/search/title?q=storm+{n}"
+GEMINI_KEY = "GEMINI_API_KEY"
+COLD_BUCKET = "api-cache-cold"
+
+
+def _delete_gemini_key(sb: Layout, spec: WorkerSpec) -> None:
+    from ops.cloudflare import delete_secret
+
+    with_client(sb, lambda c: delete_secret(c, spec.script, GEMINI_KEY))
+    sb.wait_live(spec)
+
+
+def _has_gemini_key(sb: Layout, spec: WorkerSpec) -> bool:
+    return (sb.health(spec).get("secrets") or {}).get(GEMINI_KEY) is True
+
+
+def _delete_cold_bucket(sb: Layout, spec: WorkerSpec) -> None:
+    with_client(sb, lambda c: c.result("DELETE", f"/r2/buckets/{COLD_BUCKET}"))
+
+
+def _cold_bucket_exists(sb: Layout, spec: WorkerSpec) -> bool:
+    from ops.cloudflare import list_r2
+
+    return any(b.get("name") == COLD_BUCKET for b in with_client(sb, list_r2))
+
+
 SCENARIOS: tuple[Scenario, ...] = (
     Scenario("cache-flush", "empty the Worker's KV cache, then read popular keys as users would: the hit rate drops",
              "cache-warm", (), _flush, _warm, (BOOKS, AI)),
@@ -371,6 +426,18 @@ SCENARIOS: tuple[Scenario, ...] = (
              _slow_first_provider, _first_provider_fine),
     Scenario("binding-mismatch", "recreate the books-api-CACHE KV namespace under a new id: the config's id no longer exists",
              "binding-check", ("--fix",), _recreate_namespace, _config_namespaces_exist),
+    Scenario("v1-compat-off", "deploy with ENABLE_V1_COMPAT=false, then v1 clients search: a 4xx spike, "
+             "X-Error-Code V1_COMPAT_DISABLED", "rollback", ("--force",), _deploy_var("ENABLE_V1_COMPAT", "false", LEGACY_SEARCH),
+             _searches_answer(LEGACY_SEARCH)),
+    Scenario("rate-limit-storm", "deploy with RATE_LIMIT_PER_MINUTE=5, then search as usual: 429s from RateLimiterDO, "
+             "X-Error-Code RATE_LIMITED", "rollback", ("--force",), _deploy_var("RATE_LIMIT_PER_MINUTE", "5", SEARCH),
+             _searches_answer(SEARCH)),
+    Scenario("gemini-key-missing", f"delete {GEMINI_KEY}: bookshelf scans answer 503 GEMINI_API_KEY_MISSING",
+             "secret-rotation", ("--name", GEMINI_KEY, "--create", "--value", f"env:{GEMINI_KEY}"),
+             _delete_gemini_key, _has_gemini_key),
+    Scenario("r2-bucket-missing", f"delete the R2 bucket {COLD_BUCKET} that API_CACHE_COLD binds: its writes fail "
+             f"(the fix is the manual `wrangler r2 bucket create {COLD_BUCKET}`)", "binding-check", (),
+             _delete_cold_bucket, _cold_bucket_exists),
     Scenario("ai-provider-errors", "make the AI Worker's primary provider answer 503 to every request",
              "fallback-providers", (), _fail_primary_ai_provider, _ai_answers, (AI,)),
 )

@@ -49,12 +49,21 @@ name = "JWT_SECRET"
 [targets.{target}.params.cache-warm]
 kv_key = "book:{{key}}"
 check_path = "/v1/books/{{key}}"
-hit_rate_path = "/metrics/cache?window=300"
+# The runbook's warm body is {{"isbns": [...]}}, its cache metrics /admin/cache-metrics.
+keys_field = "isbns"
+hit_rate_path = "/admin/cache-metrics?window=300"
+[targets.{target}.params.rollback]
+# Its own request counts: a 4xx spike by X-Error-Code, 429s from RateLimiterDO.
+requests_path = "/metrics/requests?window=60"
 [targets.{target}.params.provider-reorder]
 status_path = "/v1/providers/status"
 """
+# The books runbook's provider keys, Worker secrets beside the warm and JWT secrets.
+BOOKS_PROVIDER_KEYS = {"GEMINI_API_KEY": "sandbox-gemini-key-0000", "ISBNDB_API_KEY": "sandbox-isbndb-key-0000",
+                       "GOOGLE_BOOKS_API_KEY": "sandbox-google-books-key-0000"}
 BOOKS = WorkerSpec("books", "books-api", "books-worker", "sandbox",
-                   {"CACHE_WARM_SECRET": "sandbox-warm-secret-0000", "JWT_SECRET": "sandbox-jwt-secret-0000"},
+                   {"CACHE_WARM_SECRET": "sandbox-warm-secret-0000", "JWT_SECRET": "sandbox-jwt-secret-0000",
+                    **BOOKS_PROVIDER_KEYS},
                    health_path="/health",
                    health='{ path = "/health", status = 200, version_field = "version_id" }',
                    settings='remediations = ["rollback", "secret-rotation", "jwt-rotation", "cache-warm", "queue-redeploy", '

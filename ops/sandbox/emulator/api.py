@@ -880,6 +880,20 @@ def list_r2(state: State, req: Request) -> Reply:
     return 200, {"buckets": window}, {"cursor": cursor, "per_page": per_page}
 
 
+@route("DELETE", "/r2/buckets/{bucket}",
+       f"{TS}r2/buckets/buckets.ts BucketDeleteParams (cf-r2-jurisdiction)/BucketDeleteResponse; 10006 is R2's "
+       "NoSuchBucket (developers.cloudflare.com/r2/api/error-codes/)")
+def delete_r2(state: State, req: Request) -> Reply:
+    jurisdiction = _jurisdiction(req)
+    kept = [b for b in state.data["r2"] if not (b["name"] == req.params["bucket"]
+                                                and b.get("jurisdiction", "default") == jurisdiction)]
+    if len(kept) == len(state.data["r2"]):
+        raise ApiFailure(404, 10006, "The specified bucket does not exist.")
+    state.data["r2"] = kept
+    state.save()
+    return 200, {}, None
+
+
 @route("GET", "/r2/buckets/{bucket}",
        f"{TS}r2/buckets/buckets.ts BucketGetParams (cf-r2-jurisdiction)/Bucket; wrangler deploy reads each bound "
        "bucket; 10006 is R2's NoSuchBucket (developers.cloudflare.com/r2/api/error-codes/)")
