@@ -41,13 +41,21 @@ class WorkerSpec:
 # The example Workers report their own queue backlog on /metrics/queue: queue-redeploy checks it
 # beside Cloudflare's signals.
 QUEUE_METRICS = 'metrics_path = "/metrics/queue"\n'
+# The books runbook's thresholds: p95 at most 2 s, a slow provider its usual cause; 4xx above 10% is a symptom.
+BOOKS_THRESHOLDS = """[targets.{target}.params.rollback]
+max_p95_ms = 2000
+symptom_4xx_rate = 0.1
+[targets.{target}.params.provider-reorder]
+symptom_p95_ms = 2000
+max_p95_ms = 2000
+"""
 BOOKS = WorkerSpec("books", "books-api", "books-worker", "sandbox",
                    {"CACHE_WARM_SECRET": "sandbox-warm-secret-0000", "JWT_SECRET": "sandbox-jwt-secret-0000"},
                    health_path="/health",
                    health='{ path = "/health", status = 200, version_field = "version_id" }',
                    settings='remediations = ["rollback", "secret-rotation", "jwt-rotation", "cache-warm", "queue-redeploy", '
                             '"provider-reorder", "binding-check"]\n'
-                            "[targets.{target}.params.queue-redeploy]\n" + QUEUE_METRICS,
+                            "[targets.{target}.params.queue-redeploy]\n" + QUEUE_METRICS + BOOKS_THRESHOLDS,
                    description="the local sandbox: emulated control plane, the books Worker on real workerd")
 PLAIN = WorkerSpec("plain", "plain-api", "plain-worker", "sandbox-plain",
                    {"API_KEY": "sandbox-api-key-0000"},
@@ -67,6 +75,13 @@ sample_path = "/ai/summarize?text=on-call+sample+{{n}}"
 check_path = "/ai/summarize?text={{key}}"
 hit_rate_path = "/cache/status"
 hit_rate_field = "hitRate"
+# The AI runbook's thresholds: a hit rate of 70% is normal and under 30% a storm; errors above 5%.
+symptom_hit_rate = 0.3
+min_hit_rate = 0.7
+
+[targets.{target}.params.rollback]
+symptom_error_rate = 0.05
+symptom_4xx_rate = 0.1
 """
 AI = WorkerSpec("ai", "ai-api", "ai-worker", "sandbox-ai",
                 {"ADMIN_SECRET": "sandbox-ai-admin-0000", "CACHE_WARM_SECRET": "sandbox-ai-warm-0000"},
@@ -85,6 +100,11 @@ severity_names = ["Critical", "High", "Medium", "Low"]
 probe_email = "%s"
 authed_path = "/manuscripts"
 users_database = "DB"
+# The manuscript runbook's thresholds: errors of 5%% on an endpoint, and a p95 over 3 s, call for the rollback.
+[targets.{target}.params.rollback]
+symptom_error_rate = 0.05
+symptom_p95_ms = 3000
+max_p95_ms = 3000
 [targets.{target}.params.queue-redeploy]
 queue = "manuscript-analysis"
 dead_letter_queue = "manuscript-analysis-dlq"
