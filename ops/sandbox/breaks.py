@@ -369,6 +369,8 @@ SCENARIOS: tuple[Scenario, ...] = (
              _slow_first_provider, _first_provider_fine),
     Scenario("provider-lag", "make the first two providers slow but answering: lookups take over 2 s, the books "
              "runbook's p95", "provider-reorder", (), _lagging_providers, _first_provider_fine),
+    Scenario("jwt-secret-missing", "delete the manuscript Worker's JWT_SECRET: every login is refused (503)",
+             "jwt-rotation", ("--create",), _delete_secret, _has_secret, (MANUSCRIPT,)),
     Scenario("binding-mismatch", "recreate the books-api-CACHE KV namespace under a new id: the config's id no longer exists",
              "binding-check", ("--fix",), _recreate_namespace, _config_namespaces_exist),
     Scenario("ai-provider-errors", "make the AI Worker's primary provider answer 503 to every request",

@@ -42,7 +42,11 @@ class WorkerSpec:
 # beside Cloudflare's signals.
 QUEUE_METRICS = 'metrics_path = "/metrics/queue"\n'
 # The books runbook's thresholds: p95 at most 2 s, a slow provider its usual cause; 4xx above 10% is a symptom.
-BOOKS_THRESHOLDS = """[targets.{target}.params.rollback]
+BOOKS_THRESHOLDS = """[targets.{target}.params.secret-rotation]
+required_secrets = "CACHE_WARM_SECRET,JWT_SECRET"
+[targets.{target}.params.jwt-rotation]
+required_secrets = "CACHE_WARM_SECRET,JWT_SECRET"
+[targets.{target}.params.rollback]
 max_p95_ms = 2000
 symptom_4xx_rate = 0.1
 [targets.{target}.params.provider-reorder]
@@ -60,7 +64,8 @@ BOOKS = WorkerSpec("books", "books-api", "books-worker", "sandbox",
 PLAIN = WorkerSpec("plain", "plain-api", "plain-worker", "sandbox-plain",
                    {"API_KEY": "sandbox-api-key-0000"},
                    # What fits a Worker that knows nothing of this tool: its versions and its secrets.
-                   settings='remediations = ["rollback", "secret-rotation", "cache-warm", "provider-reorder"]\n',
+                   settings='remediations = ["rollback", "secret-rotation", "cache-warm", "provider-reorder"]\n'
+                            '[targets.{target}.params.secret-rotation]\nrequired_secrets = "API_KEY"\n',
                    description="the local sandbox's plain Worker: its only contract is answering 200 on /")
 # The AI Worker's target settings.
 AI_SETTINGS = """remediations = ["fallback-providers", "rollback", "cache-warm"]
@@ -100,6 +105,7 @@ severity_names = ["Critical", "High", "Medium", "Low"]
 probe_email = "%s"
 authed_path = "/manuscripts"
 users_database = "DB"
+required_secrets = "JWT_SECRET"
 # The manuscript runbook's thresholds: errors of 5%% on an endpoint, and a p95 over 3 s, call for the rollback.
 [targets.{target}.params.rollback]
 symptom_error_rate = 0.05
