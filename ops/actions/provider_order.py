@@ -22,7 +22,10 @@ from ops.errors import InputError, TransportError
 
 
 class ProviderOrderArgs(Args):
-    url: str = Field(description="The Worker's base URL; its /v1/providers/status is probed.")
+    url: str = Field(description="The Worker's base URL; its provider status (`status_path`) is probed.")
+    status_path: str = Field("/v1/providers/status",
+                             description="Where the Worker reports its providers (`order`, and each one's health and "
+                                         "latency); empty: it reports none, and the current order is the config's.")
     order: str = Field("", description="A comma-separated order to use instead of the computed one.")
     config: str = Field("", description="The wrangler config: where the current order is read when the Worker "
                                         "does not report provider status (then `order` is required).")
@@ -42,13 +45,13 @@ class ProviderOrderAction(Action):
 
     def describe(self, args: ProviderOrderArgs) -> str:
         how = f"use {args.order}" if args.order else "healthy first, then by latency"
-        return f"probe providers via {args.url}/v1/providers/status ({args.samples}x) and order them: {how}"
+        return f"probe providers via {args.url}{args.status_path} ({args.samples}x) and order them: {how}"
 
     def run(self, args: ProviderOrderArgs, ctx: Context) -> Outputs:
-        first = self._status(ctx, args.url)
+        first = self._status(ctx, args.url + args.status_path) if args.status_path else None
         if first is None:
             return _from_config(args, ctx.target.wrangler_environment)
-        rounds = [first, *(self._status(ctx, args.url) or first for _ in range(args.samples - 1))]
+        rounds = [first, *(self._status(ctx, args.url + args.status_path) or first for _ in range(args.samples - 1))]
         current: list[str] = rounds[0]["order"]
         stats = _stats(rounds)
         proposed = _given(args.order, stats) if args.order else _ranked(stats, current, args.tolerance_ms)
@@ -62,17 +65,17 @@ class ProviderOrderAction(Action):
         import httpx
 
         try:
-            response = ctx.http().get(f"{url}/v1/providers/status", timeout=10)
+            response = ctx.http().get(url, timeout=10)
         except httpx.HTTPError as exc:
-            raise TransportError(f"{url}/v1/providers/status: {exc}") from exc
+            raise TransportError(f"{url}: {exc}") from exc
         if response.status_code == 404:
             return None
         if response.status_code != 200:
-            raise TransportError(f"{url}/v1/providers/status answered {response.status_code}")
+            raise TransportError(f"{url} answered {response.status_code}")
         try:
             body: dict[str, Any] = response.json()
         except ValueError as exc:
-            raise TransportError(f"{url}/v1/providers/status: not JSON") from exc
+            raise TransportError(f"{url}: not JSON") from exc
         return body
 
 
@@ -80,7 +83,7 @@ def _from_config(args: ProviderOrderArgs, env: str) -> Outputs:
     """A Worker that does not report its providers: the current order from the config (the vars of the
     target's env: an env does not inherit the top level's), the new one given."""
     if not args.order or not args.config:
-        raise InputError(f"{args.url} does not report provider status (/v1/providers/status is 404): "
+        raise InputError(f"{args.url} does not report provider status ({args.status_path or 'no status_path'}): "
                          "pass --order a,b,c; the current order is then read from the wrangler config")
     from ops.documents.wrangler_config import effective, load_config
 

@@ -50,6 +50,7 @@ required_secrets = "CACHE_WARM_SECRET,JWT_SECRET"
 max_p95_ms = 2000
 symptom_4xx_rate = 0.1
 [targets.{target}.params.provider-reorder]
+status_path = "/v1/providers/status"
 symptom_p95_ms = 2000
 max_p95_ms = 2000
 """
