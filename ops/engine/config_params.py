@@ -96,7 +96,8 @@ def _dead_letter_queue(spec: Spec, name: str, target: Target, resources: WorkerR
 
 
 def worker_scope(target: Target) -> dict[str, Any]:
-    """What `worker.*` names in a spec's ``when:``: ``worker.secrets.NAME`` holds when the Worker needs NAME.
+    """What `worker.*` names in a spec: ``worker.secrets.NAME`` holds when the Worker needs NAME (``worker.secrets``
+    when it needs any), and ``worker.needed_secrets`` lists them, comma-separated.
 
     A config that cannot be read needs nothing here: every run builds this scope, and an
     emergency rollback must not stop on a config it never reads."""
@@ -104,7 +105,7 @@ def worker_scope(target: Target) -> dict[str, Any]:
         names = target.secret_names() or ()
     except (InputError, OSError):
         names = target.secrets
-    return {"secrets": Needed(names)}
+    return {"secrets": Needed(names), "needed_secrets": ",".join(names)}
 
 
 class Needed(dict[str, bool]):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -25,6 +26,7 @@ from ops.engine.template import UNKNOWN
 from ops.engine.triage import Change, Diagnosis, rank
 from ops.errors import InputError, OpsError
 from ops.invoked import command as invoked
+from ops.judge.expect import MISSING, lookup
 from ops.judge.verdict import Verdict
 from ops.targets import Target
 
@@ -34,6 +36,7 @@ __all__ = ["ACCOUNT_ACTIONS", "Finding", "diagnose", "diagnosis"]
 # the account, not an answer seen through a Worker that may itself be failing.
 ACCOUNT_ACTIONS = frozenset({"cloudflare", "d1", "r2", "binding_check", "analytics"})
 PARAM_REFERENCE = re.compile(r"\{\{\s*params\.([A-Za-z0-9_]+)\s*\}\}")
+OUTPUT_REFERENCE = re.compile(r"\{\{\s*([A-Za-z0-9_.\-]+)\s*\}\}")
 
 
 @dataclass
@@ -117,17 +120,26 @@ def _default_params(spec: Spec, target: Target) -> tuple[dict[str, Any], dict[st
 
 def _run(job: tuple[Spec, Probe, dict[str, Any], dict[str, str]], ctx: Context, target: Target) -> Finding:
     spec, probe, params, unset = job
-    command = invoked(f"remediate.{spec.name}") + (f" {probe.suggest}" if probe.suggest else "")
     via = "account" if probe.action in ACCOUNT_ACTIONS else "worker"
     lacking = _lacking(spec, probe, params, unset, target)
     if lacking:
         return Finding(spec.name, probe.name, "not-applicable", probe.finding, lacking, "", via)
     seen = probe_once(probe, scope_for(target, params), ctx.for_step(probe.timeout))
+    command = invoked(f"remediate.{spec.name}") + (f" {suggestion(probe.suggest, seen.outputs)}" if probe.suggest else "")
     if seen.verdict is Verdict.INCONCLUSIVE:
         return Finding(spec.name, probe.name, "unknown", probe.finding, seen.judgement.message, command, via)
     if seen.verdict is Verdict.FAILED:
         return Finding(spec.name, probe.name, "symptom", probe.finding, seen.judgement.message, command, via)
     return Finding(spec.name, probe.name, "healthy", probe.finding, "", "", via)
+
+
+def suggestion(flags: str, outputs: dict[str, Any] | None) -> str:
+    """A probe's suggested flags, each `{{ path }}` the value the probe saw there (``{{ result.missing.0 }}``: the
+    secret it found missing), quoted for the shell; one it did not see is left as written."""
+    def value(match: re.Match[str]) -> str:
+        found = lookup(outputs or {}, match.group(1))
+        return match.group(0) if found is MISSING or found is None else shlex.quote(str(found))
+    return OUTPUT_REFERENCE.sub(value, flags)
 
 
 def _lacking(spec: Spec, probe: Probe, params: dict[str, Any], unset: dict[str, str], target: Target) -> str:
@@ -136,17 +148,18 @@ def _lacking(spec: Spec, probe: Probe, params: dict[str, Any], unset: dict[str, 
     text = json.dumps(probe.with_, default=str)
     read = list(dict.fromkeys(PARAM_REFERENCE.findall(text)))
     if probe.when:
-        from ops.engine.template import condition_holds, condition_said, parse_condition
+        from ops.engine.template import condition_holds, condition_said, failing_term
 
         try:
-            if condition_holds(probe.when, scope_for(target, params)) is False:
-                path = parse_condition(probe.when)[1]
+            scope = scope_for(target, params)
+            if condition_holds(probe.when, scope) is False:
+                path = (failing_term(probe.when, scope) or (False, ""))[1]
                 name = path.split(".", 1)[1] if path.startswith("params.") else ""
                 if name in unset:
                     return f"it reads params.{name}: {unset[name]}"
                 if path.startswith("worker.secrets."):
-                    return why_not_needed(probe.when, target)
-                return f"{condition_said(probe.when)} on target {target.name} (its condition: `{probe.when}`)"
+                    return why_not_needed(path, target)
+                return f"{condition_said(probe.when, scope)} on target {target.name} (its condition: `{probe.when}`)"
         except InputError:
             pass
     for name in read:

@@ -275,7 +275,7 @@ def _when(run: RunState, item: Precondition | Step, record: Record) -> bool:
     if holds:
         return True
     record.status = "skipped"
-    record.message = f"skipped: {template.condition_said(item.when or '')}"
+    record.message = f"skipped: {template.condition_said(item.when, run.scope)}"
     run.scope["steps"][item.name] = {"outputs": {}, "status": "skipped", "finished_at": ""}  # "": nothing happened
     run.outcome.records.append(record)
     run.log("skipped", name=item.name, when=item.when)

@@ -22,6 +22,7 @@ __all__ = ["UNKNOWN", "Missing", "Ref", "Secret", "TemplateError", "Unknown", "c
 PATH = r"[A-Za-z_][A-Za-z0-9_\-]*(?:\.[A-Za-z0-9_\-]+)*"
 REF = re.compile(r"\{\{\s*(" + PATH + r")\s*\}\}")
 CONDITION = re.compile(r"^\s*(not\s+)?(" + PATH + r")\s*$")
+AND = re.compile(r"\s+and\s+")
 _OPENERS = re.compile(r"\{\{|\{%|\{#")
 
 
@@ -185,30 +186,54 @@ def lookup(scope: dict[str, Any], dotted: str) -> Any:
     return current
 
 
-def parse_condition(text: str) -> tuple[bool, str]:
-    match = CONDITION.match(text)
-    if not match:
-        raise ValueError(f"a condition is `path` or `not path`, got {text!r}")
-    return bool(match.group(1)), match.group(2)
+def parse_condition(text: str) -> list[tuple[bool, str]]:
+    """A condition's terms, each (negated, path): `path`, `not path`, or such terms joined by `and`."""
+    terms = []
+    for part in AND.split(text):
+        match = CONDITION.match(part)
+        if not match:
+            raise ValueError(f"a condition is `path` or `not path`, or such terms joined by `and`, got {text!r}")
+        terms.append((bool(match.group(1)), match.group(2)))
+    return terms
 
 
 def condition_holds(text: str, scope: dict[str, Any]) -> bool | Unknown:
-    negate, path = parse_condition(text)
-    value: Any = lookup(scope, path)
-    if isinstance(value, Unknown):
-        return value
-    return bool(not value) if negate else bool(value)
+    """False as soon as one term is false; unknown when none is false but one is unknown; else true."""
+    unknown: Unknown | None = None
+    for negate, path in parse_condition(text):
+        value: Any = lookup(scope, path)
+        if isinstance(value, Unknown):
+            unknown = value
+        elif bool(value) == negate:
+            return False
+    return unknown if unknown is not None else True
 
 
-def condition_said(text: str) -> str:
+def failing_term(text: str, scope: dict[str, Any]) -> tuple[bool, str] | None:
+    """The first term of a condition that is false in ``scope`` (negated, path), if any."""
+    for negate, path in parse_condition(text):
+        try:
+            value: Any = lookup(scope, path)
+        except UnresolvedReference:
+            continue
+        if not isinstance(value, Unknown) and bool(value) == negate:
+            return negate, path
+    return None
+
+
+def condition_said(text: str, scope: dict[str, Any] | None = None) -> str:
     """Why a ``when:`` that does not hold skipped its item, as a sentence: ``not params.create`` -> ``--create is
-    set``; ``params.replay_dlq`` -> ``--replay-dlq is not set``; ``worker.secrets.X`` -> ``the Worker needs no X``."""
+    set``; ``params.replay_dlq`` -> ``--replay-dlq is not set``; ``worker.secrets.X`` -> ``the Worker needs no X``.
+    With ``scope``, the term that failed is the one told; without it, the first."""
     try:
-        negate, path = parse_condition(text)
+        terms = parse_condition(text)
     except ValueError:
         return f"{text} does not hold"
+    negate, path = (failing_term(text, scope) if scope is not None else None) or terms[0]
     if path.startswith("params.") and path.count(".") == 1:
         return f"--{path.split('.', 1)[1].replace('_', '-')} is {'set' if negate else 'not set'}"
     if path.startswith("worker.secrets.") and not negate:
         return f"the Worker needs no {path.rsplit('.', 1)[1]}"
+    if path == "worker.secrets" and not negate:
+        return "the Worker needs no secrets (none in its config's secrets.required or the target's secrets list)"
     return f"{path} is {'true' if negate else 'false or empty'}"

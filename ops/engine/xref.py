@@ -184,11 +184,12 @@ class _Xref:
         when = getattr(item, "when", None)
         if when:
             try:
-                _, ref_path = template.parse_condition(when)
+                terms = template.parse_condition(when)
             except ValueError as exc:
                 self.report((*path, "when"), str(exc))
             else:
-                self.reference(ref_path, (*path, "when"), index, item, None)
+                for _, ref_path in terms:
+                    self.reference(ref_path, (*path, "when"), index, item, None)
 
     def reference(self, ref: str, path: Path_, index: int, item: Item, offset: int | None) -> None:
         parts = ref.split(".")
@@ -200,8 +201,9 @@ class _Xref:
             self.report(path, f"{shown}: no param {name!r}{did_you_mean(name, self.spec.params)}", offset)
         elif root == "target" and (len(parts) != 2 or name not in TARGET_KEYS):
             self.report(path, f"{shown}: the target has {', '.join(TARGET_KEYS)}{did_you_mean(name, TARGET_KEYS)}", offset)
-        elif root == "worker" and (len(parts) != 3 or name != "secrets"):
-            self.report(path, f"{shown}: write worker.secrets.NAME (true when the Worker needs the secret NAME)", offset)
+        elif root == "worker" and ref not in ("worker.secrets", "worker.needed_secrets") and (len(parts) != 3 or name != "secrets"):
+            self.report(path, f"{shown}: write worker.secrets.NAME (true when the Worker needs the secret NAME), "
+                              "worker.secrets (true when it needs any) or worker.needed_secrets (their names)", offset)
         elif root == "steps":
             message = self.step_reference(ref, parts, path, index, item)
             if message:

@@ -41,7 +41,8 @@ class WorkerSpec:
 # The example Workers report their own queue backlog on /metrics/queue: queue-redeploy checks it
 # beside Cloudflare's signals.
 QUEUE_METRICS = 'metrics_path = "/metrics/queue"\n'
-# The books Worker's own names and paths, which the specs' defaults once were.
+# The books Worker's own names and paths, which the specs' defaults once were, and its runbook's thresholds:
+# p95 at most 2 s, a slow provider its usual cause; 4xx above 10% is a symptom.
 BOOKS_SETTINGS = """[targets.{target}.params.secret-rotation]
 name = "JWT_SECRET"
 [targets.{target}.params.jwt-rotation]
@@ -55,8 +56,12 @@ hit_rate_path = "/admin/cache-metrics?window=300"
 [targets.{target}.params.rollback]
 # Its own request counts: a 4xx spike by X-Error-Code, 429s from RateLimiterDO.
 requests_path = "/metrics/requests?window=60"
+max_p95_ms = 2000
+symptom_4xx_rate = 0.1
 [targets.{target}.params.provider-reorder]
 status_path = "/v1/providers/status"
+symptom_p95_ms = 2000
+max_p95_ms = 2000
 """
 # The books runbook's provider keys, Worker secrets beside the warm and JWT secrets.
 BOOKS_PROVIDER_KEYS = {"GEMINI_API_KEY": "sandbox-gemini-key-0000", "ISBNDB_API_KEY": "sandbox-isbndb-key-0000",
@@ -92,6 +97,13 @@ kv_binding = "CACHE"
 check_path = "/ai/summarize?text={{key}}"
 hit_rate_path = "/cache/status"
 hit_rate_field = "hitRate"
+# The AI runbook's thresholds: a hit rate of 70% is normal and under 30% a storm; errors above 5%.
+symptom_hit_rate = 0.3
+min_hit_rate = 0.7
+
+[targets.{target}.params.rollback]
+symptom_error_rate = 0.05
+symptom_4xx_rate = 0.1
 """
 AI = WorkerSpec("ai", "ai-api", "ai-worker", "sandbox-ai",
                 {"ADMIN_SECRET": "sandbox-ai-admin-0000", "CACHE_WARM_SECRET": "sandbox-ai-warm-0000"},
@@ -111,6 +123,11 @@ name = "JWT_SECRET"
 probe_email = "%s"
 authed_path = "/manuscripts"
 users_database = "DB"
+# The manuscript runbook's thresholds: errors of 5%% on an endpoint, and a p95 over 3 s, call for the rollback.
+[targets.{target}.params.rollback]
+symptom_error_rate = 0.05
+symptom_p95_ms = 3000
+max_p95_ms = 3000
 [targets.{target}.params.queue-redeploy]
 queue = "manuscript-analysis"
 dead_letter_queue = "manuscript-analysis-dlq"

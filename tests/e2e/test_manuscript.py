@@ -165,3 +165,20 @@ def test_status_on_the_manuscript_worker_shows_its_d1_and_queue_bindings(rehears
     assert done.returncode == 0, done.stdout + done.stderr
     kinds = {b["type"]: b for b in json.loads(done.stdout)["bindings"]}
     assert kinds["d1"]["exists"] is True and kinds["queue"]["exists"] is True
+
+
+def test_a_missing_signing_secret_is_named_first_and_created_so_that_logins_work_again(rehearse: Rehearsal) -> None:
+    import shlex
+
+    r = rehearse
+    r.break_("jwt-secret-missing")
+    refused = httpx.post(f"{r.url}/auth/login", json={"email": MANUSCRIPT_PROBE_EMAIL, "password": PASSWORD}, timeout=10)
+    assert refused.status_code == 503
+    done = r.inv("diagnose", "--target", MANUSCRIPT.target, "--json")
+    diagnosis = json.loads(done.stdout)["diagnosis"]
+    assert (done.returncode, diagnosis["remediation"]) == (1, "jwt-rotation"), diagnosis
+    assert diagnosis["command"] == "inv remediate.jwt-rotation --name JWT_SECRET --create"  # read, not guessed
+    result = run(r, "jwt-rotation", *shlex.split(diagnosis["command"])[2:])
+    assert result["message"] == ("verified: live-is-new-version, answers, login, fresh-session-works; skipped: "
+                                 "old-session-refused (params.probe_email and not params.create does not hold)")
+    assert manuscripts(r, login(r)) == 200 and r.recovered("jwt-secret-missing")

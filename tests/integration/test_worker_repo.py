@@ -158,24 +158,40 @@ def test_the_installed_tool_rehearses_the_teams_own_worker_on_its_staging_env(in
         assert httpx.get(f"{url}/private", headers={"authorization": "Bearer greeter-staging-key"}, timeout=10).status_code == 200
 
         # A healthy Worker nobody here wrote: nothing wrong, and the probes its config makes meaningless are skipped,
-        # each with why (no JWT_SECRET, no provider status, no cache metrics), while its own queue is probed.
+        # each with why (no provider status, no cache metrics), while its own queue and secrets are probed.
         diagnosed = run([cli, "diagnose", "--target", "sandbox-own", "--json"], repo, env)
         assert diagnosed.returncode == 0, diagnosed.stdout + diagnosed.stderr
         report = json.loads(diagnosed.stdout)
         statuses = {(f["remediation"], f["probe"]): f["status"] for f in report["findings"]}
         assert "symptom" not in statuses.values(), report
         assert statuses[("queue-redeploy", "backlog")] == "healthy" and statuses[("queue-redeploy", "dead-letter-queue")] == "healthy"
+        assert statuses[("secret-rotation", "required-secrets")] == "healthy"  # API_KEY, from its .dev.vars
         skipped = {(s["remediation"], s["probe"]): s["why"] for s in report["skipped"]}
-        assert skipped[("secret-rotation", "jwt-secret")].startswith("the Worker needs no JWT_SECRET: it is not in")
         assert skipped[("cache-warm", "low-hit-rate")].startswith("it reads params.hit_rate_path, which target sandbox-own")
         assert ("provider-reorder", "slow-providers") in skipped and ("jwt-rotation", "users-table") in skipped
         unknown = {k for k, v in statuses.items() if v == "unknown"}
         assert unknown <= {("rollback", "live-logs")}, report  # a 2-second tail with no traffic is no evidence
         text = run([cli, "diagnose", "--target", "sandbox-own"], repo, env).stdout
         assert "Nothing wrong found." in text and "\nSkipped, as nothing on this Worker makes them meaningful:\n" in text
-        assert "  secret-rotation/jwt-secret: the Worker needs no JWT_SECRET: it is not in " in text
+        assert "  cache-warm/low-hit-rate: it reads params.hit_rate_path" in text
         print(f"diagnose on the team's Worker: {list(statuses.values()).count('healthy')} healthy, {len(unknown)} unknown, "
               f"{len(skipped)} skipped, 0 symptoms")
+
+        # The runbooks' "check" steps, on the team's own Worker: what is live, and one read of its database.
+        status = run([cli, "status", "--target", "sandbox-own", "--json"], repo, env)
+        assert status.returncode == 0, status.stdout + status.stderr
+        live = json.loads(status.stdout)
+        assert live["worker"] == "greeter-staging" and "API_KEY" in live["secrets"], live
+        assert {(b["binding"], b.get("exists")) for b in live["bindings"] if b["binding"] in ("NOTES", "DB")} == {
+            ("NOTES", True), ("DB", True)}, live["bindings"]
+        text = run([cli, "status", "--target", "sandbox-own"], repo, env)
+        assert text.returncode == 0 and "greeter-staging" in text.stdout, text.stdout + text.stderr
+        query = run([cli, "d1.query", "DB", "SELECT count(*) AS n FROM sqlite_master", "--target", "sandbox-own",
+                     "--json"], repo, env)
+        assert query.returncode == 0, query.stdout + query.stderr
+        assert json.loads(query.stdout)["rows"] == [{"n": 0}], query.stdout
+        refused = run([cli, "d1.query", "DB", "DELETE FROM notes", "--target", "sandbox-own"], repo, env)
+        assert refused.returncode == 2, refused.stdout + refused.stderr
 
         broke = run([cli, "sandbox.break", "bad-deploy"], repo, env)
         assert broke.returncode == 0 and "(greeter-staging;" in broke.stdout, broke.stdout + broke.stderr
