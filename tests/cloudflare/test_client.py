@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import types
+
 import random
 from pathlib import Path
 from typing import Any, Iterator
@@ -73,7 +75,7 @@ def test_5xx_is_retried_with_jittered_backoff_then_succeeds(emulator: Any) -> No
     sleeps: list[float] = []
     c = client_for(emulator, sleeps)
     faults(emulator, forced=[{"method": "GET", "path": "/queues$", "code": 10013, "status": 500, "message": "boom", "times": 2}])
-    assert {q["queue_name"] for q in cf.list_queues(c)} == {"enrichment-jobs", "enrichment-dlq"}
+    assert {"enrichment-jobs", "enrichment-dlq"} <= {q["queue_name"] for q in cf.list_queues(c)}
     assert len(sleeps) == 2 and 0 <= sleeps[0] <= 0.25 and 0 <= sleeps[1] <= 0.5
 
 
@@ -118,7 +120,7 @@ def test_wrong_token_is_an_authentication_error_and_the_token_never_shows(emulat
 
 
 def test_public_names_are_curated() -> None:
-    public = {name for name in dir(cf) if not name.startswith("_") and name not in ("operations", "analytics", "tail", "tail_summary")}  # submodules
+    public = {name for name in dir(cf) if not name.startswith("_") and not isinstance(getattr(cf, name), types.ModuleType)}
     assert sorted(cf.__all__) == cf.__all__
     assert set(cf.__all__) == public
 

@@ -154,16 +154,13 @@ def test_diagnosis_skips_what_the_config_makes_meaningless_and_says_why(tmp_path
     assert _lacking(queue, backlog, params, unset, t) == f"it reads params.queue: {path} (top level) names no queue it consumes (queues.consumers)"
     rotation = spec("secret-rotation")
     params, unset = _default_params(rotation, t)
-    jwt = next(p for p in rotation.probes if p.name == "jwt-secret")
-    assert _lacking(rotation, jwt, params, unset, t) == (
-        f"the Worker needs no JWT_SECRET that anyone says: {path} (top level) declares no secrets.required, and targets.t "
-        "lists no secrets")
-    listed = target(path, secrets=("API_KEY",))
-    assert _lacking(rotation, jwt, *_default_params(rotation, listed), listed) == (
-        "the Worker needs no JWT_SECRET: it is not in targets.t.secrets (API_KEY)")
-    # Required by the config: the probe runs.
+    secrets = next(p for p in rotation.probes if p.name == "required-secrets")
+    assert _lacking(rotation, secrets, params, unset, t) == (
+        "the Worker needs no secrets (none in its config's secrets.required or the target's secrets list) on target t "
+        "(its condition: `worker.secrets`)")
+    # Named by the target (or required by the config): the probe runs.
     needed = target(path, secrets=("JWT_SECRET",))
-    assert _lacking(rotation, jwt, *_default_params(rotation, needed), needed) == ""
+    assert _lacking(rotation, secrets, *_default_params(rotation, needed), needed) == ""
 
 
 def test_a_config_that_cannot_be_read_stops_no_run_that_never_reads_it(tmp_path: Path) -> None:
