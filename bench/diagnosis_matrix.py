@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.harness import PYTHON, REPO, write_result  # noqa: E402
 
-SERVED = ("books", "plain", "ai", "manuscript")
+SERVED = ("books", "plain", "ai", "manuscript", "infra")
 
 
 def rows() -> list[tuple[str, str]]:

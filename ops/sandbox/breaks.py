@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ops.errors import InputError
-from ops.sandbox.constants import AI, BOOKS, MANUSCRIPT, MANUSCRIPT_DB, PLAIN, WORKERS, WorkerSpec, worker
+from ops.sandbox.constants import AI, BOOKS, INFRA, INFRA_DB, MANUSCRIPT, MANUSCRIPT_DB, PLAIN, WORKERS, WorkerSpec, worker
 from ops.sandbox.layout import Layout, with_client
 
 Act = Callable[[Layout, WorkerSpec], None]
@@ -241,10 +241,9 @@ def _dlq_empty(sb: Layout, spec: WorkerSpec) -> bool:
     return bool(with_client(sb, lambda c: peek_queue(c, DLQ, 1))["count"] == 0)
 
 
-def _d1(sb: Layout, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
-
+def _d1(sb: Layout, sql: str, params: list[Any] | None = None, database: str = MANUSCRIPT_DB) -> list[dict[str, Any]]:
     body = {"sql": sql, **({"params": params} if params else {})}
-    answer = with_client(sb, lambda c: c.result("POST", f"/d1/database/{MANUSCRIPT_DB}/query", json=body))
+    answer = with_client(sb, lambda c: c.result("POST", f"/d1/database/{database}/query", json=body))
     rows: list[dict[str, Any]] = answer[0]["results"]
     return rows
 
@@ -326,13 +325,44 @@ def _ai_answers(sb: Layout, spec: WorkerSpec) -> bool:
                for t in texts)
 
 
+def d1_conditions(sb: Layout, database: str, **change: Any) -> None:
+    """Set a D1 database's conditions in the emulator (ops.sandbox.emulator.d1): unavailable, scan_ms."""
+    import httpx
+
+    httpx.put(f"{sb.emulator_url}/__emulator/d1-conditions/{database}", json=change, headers=sb.admin_headers,
+              timeout=10).raise_for_status()
+
+
+def _database_down(sb: Layout, spec: WorkerSpec) -> None:
+    d1_conditions(sb, INFRA_DB, unavailable=True)
+
+
+def end_database_outage(sb: Layout) -> None:
+    """What Cloudflare's fix of a D1 outage looks like from the account: the database answers again."""
+    d1_conditions(sb, INFRA_DB, unavailable=False)
+
+
+def _database_connected(sb: Layout, spec: WorkerSpec) -> bool:
+    """The D1 API answers SELECT 1 and the Worker's own /health says its database is connected."""
+    import httpx
+
+    from ops.errors import ApiError
+
+    try:
+        _d1(sb, "SELECT 1 AS ok", database=INFRA_DB)
+        body = httpx.get(f"{sb.dev_url_of(spec)}/health", timeout=10).json()
+    except (ApiError, httpx.HTTPError, ValueError):
+        return False
+    return bool((body.get("database") or {}).get("connected"))
+
+
 SCENARIOS: tuple[Scenario, ...] = (
     Scenario("cache-flush", "empty the Worker's KV cache, then read popular keys as users would: the hit rate drops",
              "cache-warm", (), _flush, _warm, (BOOKS, AI)),
     Scenario("bad-deploy", "deploy a version that throws on every request, with the real wrangler deploy",
-             "rollback", (), _deploy_module("bad.mjs", "sandbox: a bad deploy"), _answers, (BOOKS, PLAIN, MANUSCRIPT)),
+             "rollback", (), _deploy_module("bad.mjs", "sandbox: a bad deploy"), _answers, (BOOKS, PLAIN, MANUSCRIPT, INFRA)),
     Scenario("worker-hang", "deploy a version that accepts every request and never answers",
-             "rollback", (), _deploy_module("hang.mjs", "sandbox: a hung deploy"), _answers, (BOOKS, PLAIN, MANUSCRIPT)),
+             "rollback", (), _deploy_module("hang.mjs", "sandbox: a hung deploy"), _answers, (BOOKS, PLAIN, MANUSCRIPT, INFRA)),
     Scenario("secret-missing", "delete CACHE_WARM_SECRET: cache warming is refused", "secret-rotation",
              ("--name", "CACHE_WARM_SECRET", "--create", "--value", "env:CACHE_WARM_SECRET"),
              _delete_secret, _has_secret),
@@ -349,6 +379,9 @@ SCENARIOS: tuple[Scenario, ...] = (
              "binding-check", ("--fix",), _recreate_namespace, _config_namespaces_exist),
     Scenario("ai-provider-errors", "make the AI Worker's primary provider answer 503 to every request",
              "fallback-providers", (), _fail_primary_ai_provider, _ai_answers, (AI,)),
+    Scenario("database-unreachable", "the infrastructure Worker's D1 database greyhaven-db stops answering (D1_ERROR: "
+             "Network connection lost); the Worker itself still runs", "d1-outage", (), _database_down,
+             _database_connected, (INFRA,)),
 )
 NAMES = tuple(s.name for s in SCENARIOS)
 

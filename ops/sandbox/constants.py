@@ -99,11 +99,18 @@ MANUSCRIPT = WorkerSpec("manuscript", "manuscript-api", "manuscript-worker", "sa
                         description="the local sandbox's manuscript platform: JWT logins on D1, an analysis queue with "
                                     "a dead-letter queue")
 MANUSCRIPT_DB = "d1d1d1d1-0000-4000-8000-00000000a001"
-# Not served: its rehearsals are deploys (tests/e2e/test_infra.py), which need the control plane only.
+# The infrastructure platform: /health (liveness, with the database's state), D1 greyhaven-db. Its deploy
+# failures are rehearsed on copies (tests/e2e/test_infra.py); its runtime ones on the served Worker.
+INFRA_SETTINGS = """remediations = ["rollback", "d1-outage", "binding-check"]
+[targets.{target}.params.d1-outage]
+database = "DB"
+"""
 INFRA = WorkerSpec("infra", "infra-api", "infra-worker", "sandbox-infra", {"ORIGIN_TOKEN": "sandbox-origin-token-0000"},
-                   served=False, settings='remediations = ["binding-check"]\n',
-                   description="the local sandbox's infrastructure-platform Worker: deployed by its rehearsals, not "
-                               "served (its runbook is deploy failures)")
+                   health_path="/health", health='{ path = "/health", status = 200, version_field = "version_id" }',
+                   settings=INFRA_SETTINGS,
+                   description="the local sandbox's infrastructure-platform Worker: /health and the D1 database "
+                               "greyhaven-db")
+INFRA_DB = "d1d1d1d1-0000-4000-8000-00000000c001"
 WORKERS: tuple[WorkerSpec, ...] = (BOOKS, PLAIN, AI, MANUSCRIPT, INFRA)
 # Kept for callers that mean the books Worker.
 WORKER = BOOKS.script
