@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ops.errors import InputError
-from ops.sandbox.constants import AI, BOOKS, INFRA, INFRA_DB, MANUSCRIPT, MANUSCRIPT_DB, PLAIN, WORKERS, WorkerSpec, worker
+from ops.sandbox.constants import (AI, ANALYSIS_QUEUE, BOOKS, INFRA, INFRA_DB, MANUSCRIPT, MANUSCRIPT_DB,
+                                   MANUSCRIPT_PROBE_EMAIL, PLAIN, WORKERS, WorkerSpec, worker)
 from ops.sandbox.layout import Layout, with_client
 
 Act = Callable[[Layout, WorkerSpec], None]
@@ -188,7 +189,7 @@ def _queue(sb: Layout, name: str, script: str = "") -> dict[str, object]:
 def consumed_queue(spec: WorkerSpec) -> str:
     """The queue consumer-detached detaches: the books Worker's jobs, else the first queue the Worker consumes."""
     if spec.source is None:
-        return JOBS
+        return ANALYSIS_QUEUE if spec is MANUSCRIPT else JOBS
     return str(_own_consumer(spec)["queue"])
 
 
@@ -356,6 +357,53 @@ def _database_connected(sb: Layout, spec: WorkerSpec) -> bool:
     return bool((body.get("database") or {}).get("connected"))
 
 
+MANUSCRIPT_INDEX = "idx_manuscripts_owner_id"
+FULL_SCAN_MS = 3500  # a full scan of manuscripts at production size: above the runbook's 3 s p95
+
+
+def _drop_index(sb: Layout, spec: WorkerSpec) -> None:
+    """A migration that lost the index: GET /manuscripts now scans the table, which costs FULL_SCAN_MS at size."""
+    _d1(sb, f"DROP INDEX IF EXISTS {MANUSCRIPT_INDEX}")
+    d1_conditions(sb, MANUSCRIPT_DB, scan_ms={"manuscripts": FULL_SCAN_MS})
+
+
+def _index_used(sb: Layout, spec: WorkerSpec) -> bool:
+    plan = _d1(sb, "EXPLAIN QUERY PLAN SELECT id FROM manuscripts WHERE owner_id = 1")
+    return any(MANUSCRIPT_INDEX in str(row.get("detail")) for row in plan)
+
+
+ENDPOINT_TRAFFIC = (12, 48)  # unauthenticated lists, then uploads: 4 of the 48 uploads fail (8%), 6.7% overall
+
+
+def _flaky_endpoint(sb: Layout, spec: WorkerSpec) -> None:
+    """Deploy a version whose upload endpoint fails on every 12th request, then the traffic users would send."""
+    import httpx
+
+    _deploy_module("flaky.mjs", "sandbox: a release with a bug on the upload path")(sb, spec)
+    password = sb.credentials_of(spec)["LOGIN_PROBE_PASSWORD"]
+    with httpx.Client(base_url=sb.url_of(spec), timeout=30) as client:
+        token = client.post("/auth/login", json={"email": MANUSCRIPT_PROBE_EMAIL, "password": password}).json()["token"]
+        for _ in range(ENDPOINT_TRAFFIC[0]):
+            client.get("/manuscripts")
+        for i in range(ENDPOINT_TRAFFIC[1]):
+            client.put("/manuscripts/1/upload?name=draft.txt", content=f"draft {i}",
+                       headers={"Authorization": f"Bearer {token}"})
+
+
+def _uploads_work(sb: Layout, spec: WorkerSpec) -> bool:
+    """Every one of 24 uploads is stored (the flaky version fails 2 of them)."""
+    import httpx
+
+    password = sb.credentials_of(spec)["LOGIN_PROBE_PASSWORD"]
+    with httpx.Client(base_url=sb.dev_url_of(spec), timeout=30) as client:
+        login = client.post("/auth/login", json={"email": MANUSCRIPT_PROBE_EMAIL, "password": password})
+        if login.status_code != 200:
+            return False
+        headers = {"Authorization": f"Bearer {login.json()['token']}"}
+        return all(client.put("/manuscripts/1/upload?name=check.txt", content="check", headers=headers).status_code == 201
+                   for _ in range(24))
+
+
 SCENARIOS: tuple[Scenario, ...] = (
     Scenario("cache-flush", "empty the Worker's KV cache, then read popular keys as users would: the hit rate drops",
              "cache-warm", (), _flush, _warm, (BOOKS, AI)),
@@ -367,7 +415,7 @@ SCENARIOS: tuple[Scenario, ...] = (
              ("--name", "CACHE_WARM_SECRET", "--create", "--value", "env:CACHE_WARM_SECRET"),
              _delete_secret, _has_secret),
     Scenario("consumer-detached", "detach the queue consumer: the enrichment backlog grows", "queue-redeploy", (),
-             _detach, _consumer_attached),
+             _detach, _consumer_attached, (BOOKS, MANUSCRIPT)),
     Scenario("dead-letters", f"put 8 failed enrichment jobs in the dead-letter queue ({DLQ})", "queue-redeploy",
              ("--replay-dlq",), _dead_letter, _dlq_empty),
     Scenario("analysis-dead-letters", f"manuscripts stuck waiting for analysis, their jobs in {ANALYSIS_DLQ} "
@@ -382,6 +430,10 @@ SCENARIOS: tuple[Scenario, ...] = (
     Scenario("database-unreachable", "the infrastructure Worker's D1 database greyhaven-db stops answering (D1_ERROR: "
              "Network connection lost); the Worker itself still runs", "d1-outage", (), _database_down,
              _database_connected, (INFRA,)),
+    Scenario("slow-d1-query", f"drop the index {MANUSCRIPT_INDEX}: GET /manuscripts scans the table, {FULL_SCAN_MS} ms "
+             "at production size (p95 above 3 s)", "d1-index", (), _drop_index, _index_used, (MANUSCRIPT,)),
+    Scenario("endpoint-errors", "deploy a release whose upload endpoint (PUT /manuscripts/:id/upload) throws on 8% of "
+             "its requests, then the users' traffic", "rollback", (), _flaky_endpoint, _uploads_work, (MANUSCRIPT,)),
 )
 NAMES = tuple(s.name for s in SCENARIOS)
 

@@ -79,26 +79,33 @@ AI = WorkerSpec("ai", "ai-api", "ai-worker", "sandbox-ai",
 # checked against D1, and an analysis queue with a dead-letter queue. Its probe user logs in with
 # LOGIN_PROBE_PASSWORD (jwt-rotation's login probe); the sandbox seeds it into D1, hashed.
 MANUSCRIPT_PROBE_EMAIL = "probe@manuscripts.test"
-MANUSCRIPT_SETTINGS = """remediations = ["rollback", "jwt-rotation", "queue-redeploy"]
+MANUSCRIPT_SETTINGS = """remediations = ["rollback", "jwt-rotation", "queue-redeploy", "d1-index"]
 severity_names = ["Critical", "High", "Medium", "Low"]
 [targets.{target}.params.jwt-rotation]
 probe_email = "%s"
 authed_path = "/manuscripts"
 users_database = "DB"
+[targets.{target}.params.d1-index]
+database = "DB"
+query = "SELECT id, title, analysis_status, word_count FROM manuscripts WHERE owner_id = 1 ORDER BY id"
+index = "idx_manuscripts_owner_id"
+table = "manuscripts"
+columns = "owner_id"
 [targets.{target}.params.queue-redeploy]
-queue = "manuscript-analysis"
+queue = "manuscript-analysis-queue"
 dead_letter_queue = "manuscript-analysis-dlq"
 """ % MANUSCRIPT_PROBE_EMAIL + QUEUE_METRICS
-MANUSCRIPT = WorkerSpec("manuscript", "manuscript-api", "manuscript-worker", "sandbox-manuscript",
+MANUSCRIPT = WorkerSpec("manuscript", "manuscript-upload-api", "manuscript-worker", "sandbox-manuscript",
                         {"JWT_SECRET": "sandbox-manuscript-jwt-0000"},
                         health_path="/manuscripts", health_status=401,
                         health='{ path = "/manuscripts", status = 401 }',
                         credentials={"LOGIN_PROBE_PASSWORD": "sandbox-probe-password-0000"},
                         users={MANUSCRIPT_PROBE_EMAIL: "LOGIN_PROBE_PASSWORD"},
                         settings=MANUSCRIPT_SETTINGS,
-                        description="the local sandbox's manuscript platform: JWT logins on D1, an analysis queue with "
-                                    "a dead-letter queue")
+                        description="the local sandbox's manuscript platform: JWT logins on D1 with sessions in KV, "
+                                    "uploads in R2, an analysis queue with a dead-letter queue")
 MANUSCRIPT_DB = "d1d1d1d1-0000-4000-8000-00000000a001"
+ANALYSIS_QUEUE = "manuscript-analysis-queue"
 # The infrastructure platform: /health (liveness, with the database's state), D1 greyhaven-db. Its deploy
 # failures are rehearsed on copies (tests/e2e/test_infra.py); its runtime ones on the served Worker.
 INFRA_SETTINGS = """remediations = ["rollback", "d1-outage", "binding-check"]
