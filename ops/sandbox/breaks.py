@@ -357,6 +357,21 @@ def _database_connected(sb: Layout, spec: WorkerSpec) -> bool:
     return bool((body.get("database") or {}).get("connected"))
 
 
+STORM = 30  # unique prompts, each a cache miss: with FLUSH_TRAFFIC popular reads, a hit rate well under 30%
+
+
+def _storm(sb: Layout, spec: WorkerSpec) -> None:
+    """A storm of questions nobody asked before (a scraper, a retry loop): every one a miss and a provider call."""
+    import uuid
+
+    import httpx
+
+    _flush(sb, spec)
+    with httpx.Client(base_url=sb.url_of(spec), timeout=30) as client:
+        for _ in range(STORM):
+            client.post("/", json={"prompt": f"storm {uuid.uuid4().hex}"})
+
+
 MANUSCRIPT_INDEX = "idx_manuscripts_owner_id"
 FULL_SCAN_MS = 3500  # a full scan of manuscripts at production size: above the runbook's 3 s p95
 
@@ -410,7 +425,7 @@ SCENARIOS: tuple[Scenario, ...] = (
     Scenario("bad-deploy", "deploy a version that throws on every request, with the real wrangler deploy",
              "rollback", (), _deploy_module("bad.mjs", "sandbox: a bad deploy"), _answers, (BOOKS, PLAIN, MANUSCRIPT, INFRA)),
     Scenario("worker-hang", "deploy a version that accepts every request and never answers",
-             "rollback", (), _deploy_module("hang.mjs", "sandbox: a hung deploy"), _answers, (BOOKS, PLAIN, MANUSCRIPT, INFRA)),
+             "rollback", (), _deploy_module("hang.mjs", "sandbox: a hung deploy"), _answers, (BOOKS, PLAIN, MANUSCRIPT, INFRA, AI)),
     Scenario("secret-missing", "delete CACHE_WARM_SECRET: cache warming is refused", "secret-rotation",
              ("--name", "CACHE_WARM_SECRET", "--create", "--value", "env:CACHE_WARM_SECRET"),
              _delete_secret, _has_secret),
@@ -427,6 +442,8 @@ SCENARIOS: tuple[Scenario, ...] = (
              "binding-check", ("--fix",), _recreate_namespace, _config_namespaces_exist),
     Scenario("ai-provider-errors", "make the AI Worker's primary provider answer 503 to every request",
              "fallback-providers", (), _fail_primary_ai_provider, _ai_answers, (AI,)),
+    Scenario("ai-cache-storm", f"flush the AI cache, then a storm of {STORM} prompts nobody asked before: the hit rate "
+             "falls under 30% (70% is normal)", "cache-warm", (), _storm, _warm, (AI,)),
     Scenario("database-unreachable", "the infrastructure Worker's D1 database greyhaven-db stops answering (D1_ERROR: "
              "Network connection lost); the Worker itself still runs", "d1-outage", (), _database_down,
              _database_connected, (INFRA,)),
