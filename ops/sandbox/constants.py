@@ -80,7 +80,13 @@ AI = WorkerSpec("ai", "ai-api", "ai-worker", "sandbox-ai",
 # LOGIN_PROBE_PASSWORD (jwt-rotation's login probe); the sandbox seeds it into D1, hashed.
 MANUSCRIPT_PROBE_EMAIL = "probe@manuscripts.test"
 MANUSCRIPT_SETTINGS = """remediations = ["rollback", "jwt-rotation", "queue-redeploy", "d1-index"]
+[targets.{target}.incident]
 severity_names = ["Critical", "High", "Medium", "Low"]
+impact = ["Authors affected", "Manuscripts affected", "Uploads or analyses lost"]
+root_cause = "what made the platform fail (a release, a secret, the database, the queue), and why it was not caught."
+action_items = ["Complete the root cause above and review the timeline with the team.",
+                "Add or tune the alert that should have paged sooner.",
+                "Update docs/runbooks/manuscript.md, or the remediation spec, with what was learned."]
 [targets.{target}.params.jwt-rotation]
 probe_email = "%s"
 authed_path = "/manuscripts"

@@ -206,6 +206,10 @@ def test_errors_on_one_endpoint_are_rolled_back_and_inv_logs_names_the_endpoint(
     result = run(r, "rollback")
     assert result["message"] == "verified: live-is-target, answers, sample, target-version-analytics"
     assert r.sb.live_version(MANUSCRIPT) == good and r.recovered("endpoint-errors")
+    report = r.inv("incident.report", result["run_id"])  # in the team's template, the target's [incident]
+    assert report.returncode == 0, report.stdout + report.stderr
+    assert "- Authors affected: _to be filled in_" in report.stdout and "docs/runbooks/manuscript.md" in report.stdout
+    assert any(f"- Severity: **{name}**" in report.stdout for name in ("Critical", "High", "Medium", "Low"))
 
 
 def test_queue_delays_from_a_detached_consumer_are_found_and_redeployed(rehearse: Rehearsal) -> None:
