@@ -49,7 +49,7 @@ def sequential(url: str, count: int, tag: str) -> float:
     with httpx.Client(timeout=30, headers={"X-Cache-Warm-Secret": SECRET}) as client:
         started = time.perf_counter()
         for i in range(count):
-            client.post(f"{url}/admin/cache/warm", json={"keys": [f"{tag}-{i}"]}).raise_for_status()
+            client.post(f"{url}/admin/cache/warm", json={"isbns": [f"{tag}-{i}"]}).raise_for_status()
         return count / (time.perf_counter() - started)
 
 
@@ -63,7 +63,7 @@ async def capacity(url: str, seconds: float, concurrency: int, tag: str) -> floa
             n = 0
             while time.perf_counter() < deadline:
                 batch = [f"{tag}-{w}-{n}-{i}" for i in range(100)]
-                response = await client.post(f"{url}/admin/cache/warm", json={"keys": batch})
+                response = await client.post(f"{url}/admin/cache/warm", json={"isbns": batch})
                 if response.status_code == 200:
                     done += 100
                 n += 1

@@ -20,7 +20,9 @@ CANARY = "canary-5f0e1d2c-DO-NOT-LEAK-7a9b"
 # The session sandbox runs with a canary in every secret input: its API token and the
 # Worker's secrets (which are also the target's env defaults for secret params).
 SANDBOX_TOKEN = f"{CANARY}-api-token"
-SANDBOX_SECRETS = {"CACHE_WARM_SECRET": f"{CANARY}-warm", "JWT_SECRET": f"{CANARY}-jwt"}
+SANDBOX_SECRETS = {"CACHE_WARM_SECRET": f"{CANARY}-warm", "JWT_SECRET": f"{CANARY}-jwt",
+                   "GEMINI_API_KEY": f"{CANARY}-gemini", "ISBNDB_API_KEY": f"{CANARY}-isbndb",
+                   "GOOGLE_BOOKS_API_KEY": f"{CANARY}-google-books"}
 SANDBOX_OTHER_SECRETS = {"plain": {"API_KEY": f"{CANARY}-plain-api-key"}}  # the plain Worker's
 
 

@@ -45,6 +45,8 @@ class CacheWarmArgs(Args):
     keys_file: str | None = Field(None, description="A file with one key per line (# comments and blanks skipped).")
     fallback_keys_file: str | None = Field(None, description="Keys to use when neither keys nor keys_file is given (e.g. the target's popular keys).")
     path: str = Field("/admin/cache/warm", description="The warm endpoint's path.")
+    keys_field: str = Field("keys", min_length=1,
+                            description="The warm body's field that holds the keys: {\"<keys_field>\": [...]}.")
     batch_size: int = Field(100, ge=1, le=1000)
     concurrency: int = Field(8, ge=1, le=128)
     retries: int = Field(3, ge=0, le=10, description="Extra attempts for a failed batch.")
@@ -93,7 +95,7 @@ class CacheWarmAction(Action):
                     f"1,000 a request, {args.concurrency} at a time (KV bulk write through the API)")
         files = _files(args)
         source = f"keys from {files[0]}" if files else f"{len(_inline(args.keys))} keys"
-        return (f"POST {source} to {args.url}{args.path} in batches of {args.batch_size}, "
+        return (f"POST {source} to {args.url}{args.path} as {{\"{args.keys_field}\": [...]}} in batches of {args.batch_size}, "
                 f"{args.concurrency} at a time, {args.retries} retries a batch")
 
     def preflight(self, args: CacheWarmArgs) -> Outputs:
@@ -301,7 +303,7 @@ async def _post(client: httpx.AsyncClient, args: CacheWarmArgs, keys: list[str],
     import httpx
 
     try:
-        response = await client.post(args.url + args.path, json={"keys": keys})
+        response = await client.post(args.url + args.path, json={args.keys_field: keys})
     except httpx.HTTPError:
         return keys
     if response.status_code in FATAL or (response.status_code == 503 and "secret" in response.text.lower()):

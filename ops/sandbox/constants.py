@@ -41,13 +41,20 @@ class WorkerSpec:
 # The example Workers report their own queue backlog on /metrics/queue: queue-redeploy checks it
 # beside Cloudflare's signals.
 QUEUE_METRICS = 'metrics_path = "/metrics/queue"\n'
+# The books runbook's provider keys, Worker secrets beside the warm and JWT secrets.
+BOOKS_PROVIDER_KEYS = {"GEMINI_API_KEY": "sandbox-gemini-key-0000", "ISBNDB_API_KEY": "sandbox-isbndb-key-0000",
+                       "GOOGLE_BOOKS_API_KEY": "sandbox-google-books-key-0000"}
 BOOKS = WorkerSpec("books", "books-api", "books-worker", "sandbox",
-                   {"CACHE_WARM_SECRET": "sandbox-warm-secret-0000", "JWT_SECRET": "sandbox-jwt-secret-0000"},
+                   {"CACHE_WARM_SECRET": "sandbox-warm-secret-0000", "JWT_SECRET": "sandbox-jwt-secret-0000",
+                    **BOOKS_PROVIDER_KEYS},
                    health_path="/health",
                    health='{ path = "/health", status = 200, version_field = "version_id" }',
                    settings='remediations = ["rollback", "secret-rotation", "jwt-rotation", "cache-warm", "queue-redeploy", '
                             '"provider-reorder", "binding-check"]\n'
-                            "[targets.{target}.params.queue-redeploy]\n" + QUEUE_METRICS,
+                            "[targets.{target}.params.queue-redeploy]\n" + QUEUE_METRICS
+                            # The runbook's warm body is {"isbns": [...]}, its cache metrics /admin/cache-metrics.
+                            + "[targets.{target}.params.cache-warm]\n"
+                              'keys_field = "isbns"\nhit_rate_path = "/admin/cache-metrics?window=300"\n',
                    description="the local sandbox: emulated control plane, the books Worker on real workerd")
 PLAIN = WorkerSpec("plain", "plain-api", "plain-worker", "sandbox-plain",
                    {"API_KEY": "sandbox-api-key-0000"},

@@ -95,13 +95,17 @@ def config_for(live: LiveVersion, overrides: dict[str, str]) -> dict[str, Any]:
         "name": live.script,
         "main": f"versions/{live.version_id}/{ENTRY}",
         "compatibility_date": live.compatibility_date or "2026-04-01",
-        "compatibility_flags": list(live.compatibility_flags),
+        "compatibility_flags": compatibility_flags(live.compatibility_flags),
         "no_bundle": True,
         "vars": variables,
         "kv_namespaces": [{"binding": b["name"], "id": b["namespace_id"]} for b in live.bindings if b.get("type") == "kv_namespace"],
         # R2 objects live in wrangler dev's local store: the emulator lists buckets, it holds no objects.
         "r2_buckets": [{"binding": b["name"], "bucket_name": b["bucket_name"]} for b in live.bindings
                        if b.get("type") == "r2_bucket" and b.get("bucket_name")],
+        # The Worker's own Durable Object classes, which wrangler dev runs locally (another script's are not served).
+        "durable_objects": {"bindings": [{"name": b["name"], "class_name": b["class_name"]} for b in live.bindings
+                                         if b.get("type") == "durable_object_namespace" and b.get("class_name")
+                                         and b.get("script_name") in (None, "", live.script)]},
         "queues": {
             "producers": [{"binding": b["name"], "queue": b["queue_name"]} for b in live.bindings if b.get("type") == "queue"],
             "consumers": [{"queue": c.queue_name, "max_batch_size": int(c.settings.get("batch_size", 10)),
@@ -115,6 +119,13 @@ def config_for(live: LiveVersion, overrides: dict[str, str]) -> dict[str, Any]:
         "rules": [{"type": "ESModule", "globs": ["**/*.js", "**/*.mjs"]}],
     }
     return config
+
+
+def compatibility_flags(flags: tuple[str, ...] | list[str]) -> list[str]:
+    """The Worker's flags, with what the shim's AsyncLocalStorage needs (``nodejs_als``) unless a Node flag gives it."""
+    if any(flag in ("nodejs_compat", "nodejs_compat_v2", "nodejs_als") for flag in flags):
+        return list(flags)
+    return [*flags, "nodejs_als"]
 
 
 def _dead_letter_queues(live: LiveVersion) -> list[str]:

@@ -233,7 +233,6 @@ class Sandbox(Layout):
                 "--token", self.token, "--account", ACCOUNT_ID, "--seed", self._seed()]
         for spec in self.served_workers:
             argv += ["--proxy", f"{spec.script}={self.ports[spec.key]}={self.dev_url_of(spec)}",
-                     "--console-log", f"{spec.script}={self.log('worker-' + spec.key)}",
                      "--bridge-url", f"{self.dev_url_of(spec)}/__sandbox"]
         return argv
 

@@ -17,10 +17,44 @@
 //    reports what the Worker sends through its producer bindings and what its consumer settles
 //    (SANDBOX_QUEUE_LOCAL); the emulator answers Cloudflare's queue backlog dataset with it
 //    (ops/sandbox/emulator/graphql_queues.py).
+//  - console: what the Worker logs while it handles a request goes back with that request's answer, in a
+//    header the proxy removes (CONSOLE_HEADER), and from there into its tail event as Cloudflare puts it:
+//    AsyncLocalStorage keeps concurrent requests' lines apart, and wrangler's own output is never read.
+import { AsyncLocalStorage } from "node:async_hooks";
 import * as worker from "./__MAIN__";
 export * from "./__MAIN__";
 
 const META = __META__;
+const CONSOLE_HEADER = "x-sandbox-console";
+const CONSOLE_MAX_BYTES = 6000; // what fits a response header; past it the event says truncated, as Cloudflare's does
+const consoleLines = new AsyncLocalStorage();
+const loggable = (value) => {
+  if (typeof value === "string") return value;
+  if (value instanceof Error) return String(value.stack || value);
+  try { return JSON.parse(JSON.stringify(value)) ?? String(value); } catch { return String(value); }
+};
+for (const level of ["debug", "info", "log", "warn", "error"]) {
+  const original = console[level].bind(console);
+  console[level] = (...args) => {
+    const lines = consoleLines.getStore();
+    if (lines) lines.push({ message: args.map(loggable), level, timestamp: Date.now() });
+    original(...args);
+  };
+}
+// The lines as a header value (base64 of UTF-8 JSON), the newest dropped past the limit.
+const consoleHeader = (lines) => {
+  const encode = (kept) => {
+    let binary = "";
+    for (const byte of new TextEncoder().encode(JSON.stringify(kept))) binary += String.fromCharCode(byte);
+    return btoa(binary);
+  };
+  let kept = lines.slice(), value = encode({ logs: kept, truncated: false });
+  while (value.length > CONSOLE_MAX_BYTES && kept.length) {
+    kept = kept.slice(0, -1);
+    value = encode({ logs: kept, truncated: true });
+  }
+  return value;
+};
 const user = worker.default;
 const withVersion = (env) => {
   const extra = META.binding ? { [META.binding]: { id: META.id, tag: META.tag, timestamp: META.timestamp } } : {};
@@ -143,8 +177,9 @@ export default {
     const bridged = path === "/__sandbox/queues/deliver" && request.method === "POST" ? request.clone() : null;
     let response;
     let status = "success";
+    const lines = [];
     try {
-      response = await call("fetch", request, env, ctx);
+      response = await consoleLines.run(lines, () => call("fetch", request, env, ctx));
     } catch (err) {
       status = "scriptThrewException";
       response = new Response(String((err && err.stack) || err), { status: 500, headers: { "content-type": "text/plain;charset=UTF-8" } });
@@ -154,6 +189,7 @@ export default {
     response = new Response(response.body, response);
     response.headers.set("x-sandbox-version-id", META.id);
     response.headers.set("x-sandbox-invocation-status", status);
+    if (lines.length) response.headers.set(CONSOLE_HEADER, consoleHeader(lines));
     return response;
   },
   async queue(batch, env, ctx) {

@@ -16,6 +16,7 @@ import pytest
 
 from ops.sandbox.emulator import start_emulator
 from tests.conftest import Workspace, make_workspace
+from tests.fakes.shim_console import console_header
 
 ACCOUNT, TOKEN, SCRIPT = "5a4db0c5000000000000000000000000", "logs-test-token-0000", "boom-api"
 API_KEY = "worker-api-key-7f3e9d"
@@ -24,7 +25,7 @@ API_KEY = "worker-api-key-7f3e9d"
 class Boom:
     """A Worker that throws with its key in the message, as wrangler dev prints a console.error."""
 
-    def __init__(self, log: Path) -> None:
+    def __init__(self) -> None:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
@@ -32,9 +33,8 @@ class Boom:
                 pass
 
             def do_GET(self) -> None:
-                with log.open("a", encoding="utf-8") as out:
-                    out.write(f"\u2718 [ERROR] boom with key {API_KEY}\n\n")
                 self.send_response(500)
+                self.send_header("x-sandbox-console", console_header(("error", f"boom with key {API_KEY}")))
                 self.send_header("content-length", "0")
                 self.end_headers()
 
@@ -49,12 +49,10 @@ class Boom:
 
 @pytest.fixture
 def emulated(tmp_path: Path) -> Iterator[tuple[Any, str]]:
-    log = tmp_path / "wrangler-dev.log"
-    log.write_text("")
-    worker = Boom(log)
+    worker = Boom()
     seed = {"scripts": {SCRIPT: {"deployments": [{"versions": [{"version_id": "v-live", "percentage": 100}]}]}}}
     handle = start_emulator(tmp_path / "state.json", seed=seed, token=TOKEN)
-    proxy = handle.add_proxy(SCRIPT, worker.url, console_log=log)
+    proxy = handle.add_proxy(SCRIPT, worker.url)
     yield handle, proxy.url
     handle.stop()
     worker.stop()

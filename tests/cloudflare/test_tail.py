@@ -20,9 +20,10 @@ from ops.cloudflare.tail import TailFilters, stream
 from ops.cloudflare.tail_summary import line, summarize
 from ops.errors import DryRunViolation, InputError
 from ops.sandbox.emulator import start_emulator
-from ops.sandbox.emulator.tail_console import ConsoleParser
+from ops.sandbox.emulator.proxy import Console, console_of
 from ops.sandbox.emulator.tail_events import passes, redact_headers, redact_url
 from ops.sandbox.emulator.tail_frames import ZeroMask
+from tests.fakes.shim_console import console_header
 
 ACCOUNT, TOKEN, SCRIPT = "5a4db0c5000000000000000000000000", "tail-test-token", "loop-api"
 ERRORS = ["exception", "exceededCpu", "exceededMemory", "unknown"]
@@ -94,14 +95,11 @@ def test_headers_and_ids_in_urls_are_redacted_as_cloudflare_redacts_them() -> No
     assert redact_url("https://a.example/s/aB3dE5gH7jK9mN1pQ3sT5v") == "https://a.example/s/REDACTED"
 
 
-def test_wrangler_devs_console_lines_are_read_and_its_own_skipped() -> None:
-    parser = ConsoleParser()
-    raw = ["[wrangler:warn] Unable to fetch the `Request.cf` object!", "Error: getaddrinfo ENOTFOUND x",
-           "    at GetAddrInfoReqWrap.onlookupall", "",
-           "\x1b[33m▲ \x1b[43;33m[\x1b[43;30mWARNING\x1b[43;33m]\x1b[0m \x1b[1mcareful\x1b[0m", "", "",
-           "\x1b[31m✘ \x1b[41;31m[\x1b[41;97mERROR\x1b[41;31m]\x1b[0m \x1b[1mbad thing 42\x1b[0m",
-           "follower: wrangler dev exited with 1; restarting", "", "hello from /x"]
-    assert [p for p in map(parser.feed, raw) if p] == [("warn", "careful"), ("error", "bad thing 42"), ("log", "hello from /x")]
+def test_the_shims_console_header_is_read_and_a_bad_one_is_no_lines() -> None:
+    console = console_of(console_header(("warn", "careful"), ("log", "job 42 stuck"), truncated=True))
+    assert [(x.level, x.message) for x in console.lines] == [("warn", ("careful",)), ("log", ("job 42 stuck",))]
+    assert console.truncated and console_of(None) == Console() and console_of("not base64!") == Console()
+    assert console_of("e30=") == Console()  # {} : no logs
 
 
 def test_an_unmasked_client_frame_gets_the_zero_key_even_split_across_reads() -> None:

@@ -1,9 +1,8 @@
 """Live logs: the real `wrangler tail` against the emulator's tail sessions, and `inv logs --json` beside it.
 
-A loopback "Worker" stands behind the real recording proxy. Its console log holds what
-`wrangler dev` prints for a Worker's ``console.warn`` and ``console.error`` (these bytes
-were recorded from wrangler 4.164's `wrangler dev --log-level warn`, as the sandbox runs
-it), and it marks a thrown exception as the sandbox's shim does. wrangler parses every
+A loopback "Worker" stands behind the real recording proxy. It answers as the sandbox's shim
+does: its ``console.warn`` and ``console.error`` lines in the shim's console header, a thrown
+exception marked. wrangler parses every
 event it prints: ``--format json`` re-serialises it, ``--format pretty`` reads the request,
 outcome, logs and exceptions. Its filters are applied by the emulator, as by Cloudflare.
 """
@@ -27,12 +26,10 @@ import pytest
 from ops.sandbox.emulator import start_emulator
 from ops.sandbox.emulator.__main__ import load_seed
 from tests.conftest import CANARY, make_workspace
+from tests.fakes.shim_console import console_header
 from tests.integration.wranglers import PINNED, VERSIONS, wrangler_bin
 
 ACCOUNT, TOKEN, SCRIPT = "5a4db0c5000000000000000000000000", f"{CANARY}-token", "books-api"
-WARN = "\x1b[33m▲ \x1b[43;33m[\x1b[43;30mWARNING\x1b[43;33m]\x1b[0m \x1b[1mcache miss for {path}\x1b[0m\n\n\n"
-ERROR = "\x1b[31m✘ \x1b[41;31m[\x1b[41;97mERROR\x1b[41;31m]\x1b[0m \x1b[1mlookup failed for {path}\x1b[0m\n\n\n"
-NOISE = "[wrangler:warn] Unable to fetch the `Request.cf` object!\nError: getaddrinfo ENOTFOUND workers.cloudflare.com\n"
 SEED = {**(load_seed("default") or {}),
         "scripts": {SCRIPT: {"deployments": [{"versions": [{"version_id": "v-live", "percentage": 100}]}]}}}
 pytestmark = pytest.mark.skipif(not wrangler_bin(PINNED).exists(),
@@ -44,7 +41,6 @@ class LoopWorker(BaseHTTPRequestHandler):
     as `wrangler dev` answers a client that accepts gzip)."""
 
     protocol_version = "HTTP/1.1"
-    console: Path
 
     def log_message(self, *args: Any) -> None:
         pass
@@ -53,13 +49,13 @@ class LoopWorker(BaseHTTPRequestHandler):
         headers: dict[str, str] = {}
         status, body = 200, b"{}"
         if self.path == "/ok":
-            self._print(NOISE + WARN.format(path=self.path))
+            headers["x-sandbox-console"] = console_header(("warn", f"cache miss for {self.path}"))
         elif self.path == "/missing":
             status = 404
         elif self.path == "/threw":
-            self._print(ERROR.format(path=self.path))
             status, body = 500, gzip.compress(b"Error: boom at /threw\n    at Object.fetch (index.js:3:9)")
-            headers = {"x-sandbox-invocation-status": "scriptThrewException", "content-encoding": "gzip"}  # as wrangler dev
+            headers = {"x-sandbox-invocation-status": "scriptThrewException", "content-encoding": "gzip",  # as wrangler dev
+                       "x-sandbox-console": console_header(("error", f"lookup failed for {self.path}"))}
         self.send_response(status)
         for key, value in headers.items():
             self.send_header(key, value)
@@ -67,21 +63,14 @@ class LoopWorker(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def _print(self, text: str) -> None:
-        with type(self).console.open("a", encoding="utf-8") as log:
-            log.write(text)
-
 
 class World:
     def __init__(self, tmp: Path) -> None:
-        self.console = tmp / "worker-books.log"
-        self.console.write_text("⛅️ wrangler 4.164.0\n\n", encoding="utf-8")
-        handler = type("Loop", (LoopWorker,), {"console": self.console})
-        self.loop = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.loop = ThreadingHTTPServer(("127.0.0.1", 0), LoopWorker)
         threading.Thread(target=self.loop.serve_forever, daemon=True).start()
         self.handle = start_emulator(tmp / "state.json", seed=SEED, token=TOKEN)
         upstream = f"http://127.0.0.1:{self.loop.server_address[1]}"
-        self.proxy = self.handle.add_proxy(SCRIPT, upstream, console_log=self.console)
+        self.proxy = self.handle.add_proxy(SCRIPT, upstream)
         self.workspace = make_workspace(tmp / "ws", self.proxy.url, self.handle.api_base_url)
         self.env = {**os.environ, "CLOUDFLARE_API_BASE_URL": self.handle.api_base_url, "CLOUDFLARE_ACCOUNT_ID": ACCOUNT,
                     "CLOUDFLARE_API_TOKEN": TOKEN, "WRANGLER_SEND_METRICS": "false", "CI": "true",

@@ -91,8 +91,6 @@ def main() -> None:
                         help="a sandbox Worker's bridge, which takes queue messages and KV writes (repeatable)")
     parser.add_argument("--proxy", action="append", default=[], metavar="SCRIPT=PORT=UPSTREAM_URL",
                         help="serve a recording proxy for SCRIPT on PORT in front of UPSTREAM_URL (repeatable)")
-    parser.add_argument("--console-log", action="append", default=[], metavar="SCRIPT=PATH",
-                        help="the Worker's wrangler dev log, whose console lines go into its tail events (repeatable)")
     args = parser.parse_args()
     hook = None
     if args.live_dir is not None:
@@ -110,11 +108,9 @@ def main() -> None:
     handle = start_emulator(args.state, host=args.host, port=args.port, account_id=args.account, token=args.token,
                             seed=load_seed(args.seed), on_live_change=hook,
                             on_deliver=bridge.deliver if bridge else None, on_kv_write=bridge.kv_write if bridge else None)
-    logs = dict(spec.split("=", 1) for spec in args.console_log)
     for spec in args.proxy:
         script, port, upstream = spec.split("=", 2)
-        proxy = handle.add_proxy(script, upstream, port=int(port), host=args.host,
-                                 console_log=Path(logs[script]) if script in logs else None)
+        proxy = handle.add_proxy(script, upstream, port=int(port), host=args.host)
         print(f"recording proxy for {script} on {proxy.url} -> {upstream}", flush=True)
     print(f"emulator listening on {handle.url}", flush=True)
     stop = threading.Event()

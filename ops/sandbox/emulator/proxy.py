@@ -17,6 +17,11 @@ Cloudflare's analytics would see it:
   time, not in the error rate;
 - a Worker the proxy cannot reach at all is ``internalError`` (answered 503).
 
+The Worker's console lines come back with the answer they belong to: the shim
+keeps each request's lines apart (AsyncLocalStorage) and sends them in a header
+the proxy removes (``CONSOLE_HEADER``); the tail sessions put them in the
+request's event. Lines logged after the answer (``ctx.waitUntil``) are not seen.
+
 The version is the one that served the request: the sandbox's entry shim
 reports it in a response header the proxy removes. Without an answer, it is the
 version ``wrangler dev`` was running when the request came in (polled from the
@@ -27,6 +32,8 @@ control plane's live version is the last resort.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import gzip
 import http.client
 import json
@@ -45,12 +52,40 @@ from ops.sandbox.emulator.invocations import Invocation, Invocations
 # Set by the sandbox's entry shim (ops/sandbox/shim.mjs), never passed on.
 VERSION_HEADER = "x-sandbox-version-id"
 STATUS_HEADER = "x-sandbox-invocation-status"
-SHIM_HEADERS = frozenset({VERSION_HEADER, STATUS_HEADER})
+CONSOLE_HEADER = "x-sandbox-console"
+SHIM_HEADERS = frozenset({VERSION_HEADER, STATUS_HEADER, CONSOLE_HEADER})
 HOP_BY_HOP = frozenset({"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer",
                         "transfer-encoding", "upgrade", "content-length"})
 CONNECT_PATIENCE_S = 20.0   # wrangler dev restarts take a few seconds; Cloudflare has no such gap
 GIVE_UP_S = 600.0           # a request nobody hangs up on is ended here and recorded as a disconnect
 POLL_S = 0.1
+
+
+@dataclass(frozen=True)
+class ConsoleLine:
+    """One console call of the Worker, as Cloudflare's tail event lists it (``logs[]``)."""
+
+    level: str              # debug | info | log | warn | error
+    message: tuple[Any, ...]  # the call's arguments, JSON values
+    timestamp: int          # epoch milliseconds, the Worker's clock
+
+
+@dataclass(frozen=True)
+class Console:
+    lines: tuple[ConsoleLine, ...] = ()
+    truncated: bool = False   # the shim dropped lines that did not fit its header
+
+
+def console_of(value: str | None) -> Console:
+    """The lines the shim sent in ``CONSOLE_HEADER``; a value that does not parse is no lines."""
+    if not value:
+        return Console()
+    try:
+        body = json.loads(base64.b64decode(value, validate=True))
+        lines = tuple(ConsoleLine(str(x["level"]), tuple(x["message"]), int(x["timestamp"])) for x in body["logs"])
+        return Console(lines, bool(body.get("truncated")))
+    except (binascii.Error, ValueError, KeyError, TypeError):
+        return Console()
 
 
 @dataclass(frozen=True)
@@ -65,6 +100,7 @@ class Exchange:
     exception: str | None      # the stack the shim answered with, when the Worker threw
     ended: float               # time.monotonic() when the answer (or the hang-up) came
     began: float               # time.monotonic() when the request came in
+    console: Console = Console()  # what the Worker logged while it handled this request
 
 
 @dataclass
@@ -132,7 +168,8 @@ class _Handler(BaseHTTPRequestHandler):
         marks = {k.lower(): v for k, v in answer_headers if k.lower() in SHIM_HEADERS}
         outcome = marks.get(STATUS_HEADER) or "success"
         self._record(started, t0, marks.get(VERSION_HEADER) or version, outcome, status,
-                     _body_text(data, answer_headers)[:4096] if outcome == "scriptThrewException" else None)
+                     _body_text(data, answer_headers)[:4096] if outcome == "scriptThrewException" else None,
+                     console_of(marks.get(CONSOLE_HEADER)))
         self._reply(status, reason, [(k, v) for k, v in answer_headers
                                      if k.lower() not in HOP_BY_HOP and k.lower() not in SHIM_HEADERS], data)
 
@@ -151,7 +188,7 @@ class _Handler(BaseHTTPRequestHandler):
         return self.rfile.read(length) if length else b""
 
     def _record(self, started: float, t0: float, version: str | None, status: str, http_status: int | None,
-                exception: str | None = None) -> None:
+                exception: str | None = None, console: Console = Console()) -> None:
         up = self.server.upstream
         ended = time.monotonic()
         invocation = Invocation(started, up.script, version, status, http_status, int((ended - t0) * 1_000_000))
@@ -159,7 +196,8 @@ class _Handler(BaseHTTPRequestHandler):
         if up.observers:
             headers = {k.lower(): v for k, v in self.headers.items()}
             url = f"http://{headers.get('host') or up.host}{self.path}"
-            exchange = Exchange(invocation, self.command, url, headers, str(self.client_address[0]), exception, ended, t0)
+            exchange = Exchange(invocation, self.command, url, headers, str(self.client_address[0]), exception, ended, t0,
+                                console)
             for observe in up.observers:
                 observe(exchange)
 

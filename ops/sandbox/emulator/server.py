@@ -257,14 +257,11 @@ class EmulatorHandle:
     def tails(self) -> tail.TailHub:
         return tail.attach(self.emulator.state, str(self.server.server_address[0]))
 
-    def add_proxy(self, script: str, upstream_url: str, *, port: int = 0, host: str = "127.0.0.1",
-                  console_log: Path | None = None) -> ProxyHandle:
+    def add_proxy(self, script: str, upstream_url: str, *, port: int = 0, host: str = "127.0.0.1") -> ProxyHandle:
         """Start a recording proxy in front of a Worker; its records answer the GraphQL Analytics API and
-        make the tail sessions' events, with the Worker's console lines from ``console_log`` (its wrangler dev log)."""
+        make the tail sessions' events, with the console lines the Worker's shim sent back with each answer."""
         proxy = start_proxy(script, upstream_url, self.emulator.invocations, self.emulator.live_version, host=host, port=port)
         proxy.server.upstream.observers.append(self.tails.exchanged)
-        if console_log is not None:
-            self.tails.follow_console(script, console_log)
         self.proxies[script] = proxy
         return proxy
 

@@ -18,9 +18,9 @@ its own. Filters are applied here, server-side, as Cloudflare applies them. Past
 ``expires_at`` a session gets no more events and its WebSocket stays open (index.ts: "The
 tail backend does not actively close this WebSocket when the expiration time is reached
 — log delivery just stops"). Events are
-built when the recording proxy sees an answer (``proxy.Exchange``), after
-``CONSOLE_GRACE_S`` so that the Worker's console lines (``tail_console``) have reached
-its log. The emulator's own choices: a session lasts ``SESSION_S``, and events that
+built when the recording proxy sees an answer (``proxy.Exchange``), with the console
+lines the sandbox's shim sent back with that answer (so wrangler's own output is never
+taken for the Worker's, and concurrent requests keep their own lines). The emulator's own choices: a session lasts ``SESSION_S``, and events that
 match a session before its WebSocket connects are kept (up to ``BUFFERED``) and sent on
 connect, so that a client never misses a request sent after the session was created.
 ``debug`` is read and has no effect.
@@ -28,24 +28,19 @@ connect, so that a client never misses a request sent after the session was crea
 
 from __future__ import annotations
 
-import heapq
-import itertools
 import json
 import threading
-import time
 import weakref
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from http import HTTPStatus
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ops.sandbox.emulator import api
 from ops.sandbox.emulator.api import TS, WRANGLER, ApiFailure, Reply, Request, route
 from ops.sandbox.emulator.proxy import Exchange
 from ops.sandbox.emulator.state import State, hex_id
-from ops.sandbox.emulator.tail_console import ConsoleFollower
 from ops.sandbox.emulator.tail_events import event_of, passes, valid_filters
 
 if TYPE_CHECKING:
@@ -55,9 +50,7 @@ if TYPE_CHECKING:
 
 TRACE_PROTOCOL = "trace-v1"
 SESSION_S = 6 * 3600
-CONSOLE_GRACE_S = 0.25
 BUFFERED = 1000
-RECENT = 100
 api.INVENTIONS.update({
     10080: "a tail session whose filters are not a TailFilterMessage",
     10081: "a tail session that does not exist (or has ended)",
@@ -79,16 +72,13 @@ class Session:
 
 
 class TailHub:
-    """One emulator's tail sessions, its WebSocket server, and the Workers' consoles it follows."""
+    """One emulator's tail sessions and its WebSocket server."""
 
     def __init__(self, host: str = "127.0.0.1") -> None:
         self.host = host
         self.sessions: dict[str, Session] = {}
-        self.consoles: dict[str, ConsoleFollower] = {}
         self._lock = threading.Lock()
-        self._due: list[tuple[float, int, Exchange]] = []
-        self._recent: dict[str, deque[Exchange]] = {}
-        self._order = itertools.count()
+        self._due: deque[Exchange] = deque()
         self._wake = threading.Condition(self._lock)
         self._server: Server | None = None
         self._stopped = False
@@ -114,55 +104,35 @@ class TailHub:
             connection.close(1000, "tail deleted")
         return True
 
-    def follow_console(self, script: str, log: Path) -> None:
-        self.consoles[script] = ConsoleFollower(log)
-
     def stop(self) -> None:
         with self._lock:
             self._stopped = True
             self._wake.notify_all()
-        for console in self.consoles.values():
-            console.stop()
         if self._server is not None:
             self._server.shutdown()
 
     # --- events -------------------------------------------------------------------------------
 
     def exchanged(self, exchange: Exchange) -> None:
-        """The recording proxy's observer: an event for this exchange is due once its console lines are in.
-
-        It runs before the proxy answers, so the lines in the log by now are read before the client can
-        send its next request (the follower's own polling may come later)."""
+        """The recording proxy's observer: the exchange's event is sent from the emitter's thread, in order."""
         with self._lock:
             if not any(s.script == exchange.invocation.script for s in self.sessions.values()):
                 return
-        console = self.consoles.get(exchange.invocation.script)
-        if console is not None:
-            console.read_now()
-        with self._lock:
-            heapq.heappush(self._due, (time.monotonic() + CONSOLE_GRACE_S, next(self._order), exchange))
-            self._recent.setdefault(exchange.invocation.script, deque(maxlen=RECENT)).append(exchange)
+            self._due.append(exchange)
             self._wake.notify_all()
 
     def _emit_loop(self) -> None:
         while True:
             with self._lock:
-                while not self._stopped and (not self._due or self._due[0][0] > time.monotonic()):
-                    self._wake.wait(timeout=(self._due[0][0] - time.monotonic()) if self._due else None)
+                while not self._stopped and not self._due:
+                    self._wake.wait()
                 if self._stopped:
                     return
-                _, _, exchange = heapq.heappop(self._due)
+                exchange = self._due.popleft()
             self._emit(exchange)
 
     def _emit(self, exchange: Exchange) -> None:
-        console = self.consoles.get(exchange.invocation.script)
-        logs: list[Any] = []
-        if console is not None:
-            console.read_now()
-            with self._lock:  # lines read after the answer are this exchange's until the next one began
-                later = [x.began for x in self._recent.get(exchange.invocation.script, ()) if x.began > exchange.ended]
-            logs = console.take(exchange.began, min([exchange.ended + CONSOLE_GRACE_S, *later]))
-        event = event_of(exchange, logs)
+        event = event_of(exchange)
         now = datetime.now(timezone.utc)
         with self._lock:  # past its expiry a session gets nothing more, and Cloudflare does not close it either
             sessions = [s for s in self.sessions.values() if s.script == exchange.invocation.script and s.expires > now]

@@ -35,7 +35,6 @@ from __future__ import annotations
 import json
 import random
 import re
-from dataclasses import dataclass
 from typing import Any, Callable
 
 from ops.sandbox.emulator.proxy import Exchange
@@ -49,15 +48,7 @@ SANDBOX_CF = {"colo": "LOCAL", "asn": 0, "asOrganization": "sandbox", "country":
               "tlsCipher": "", "tlsVersion": "", "clientTcpRtt": 0}
 
 
-@dataclass(frozen=True)
-class ConsoleLine:
-    level: str      # log | warn | error, as wrangler's TailEventMessage logs[].level
-    text: str
-    at: float       # time.monotonic() when the emulator read it
-    wall: float     # epoch seconds, for the event's timestamp
-
-
-def event_of(exchange: Exchange, logs: list[ConsoleLine]) -> dict[str, Any]:
+def event_of(exchange: Exchange) -> dict[str, Any]:
     invocation = exchange.invocation
     started_ms = int(invocation.started * 1000)
     outcome = OUTCOMES.get(invocation.status, "unknown")
@@ -66,13 +57,14 @@ def event_of(exchange: Exchange, logs: list[ConsoleLine]) -> dict[str, Any]:
     if invocation.http_status is not None and outcome != "exception":
         event["response"] = {"status": invocation.http_status}
     return {
-        "wallTime": invocation.wall_us // 1000, "cpuTime": 0, "truncated": False, "executionModel": "stateless",
+        "wallTime": invocation.wall_us // 1000, "cpuTime": 0, "truncated": exchange.console.truncated, "executionModel": "stateless",
         "outcome": outcome, "scriptName": invocation.script,
         "scriptVersion": {"id": invocation.version} if invocation.version else {},
         "diagnosticsChannelEvents": [],
         "exceptions": [exception_of(exchange.exception, started_ms + invocation.wall_us // 1000)]
         if exchange.exception is not None else [],
-        "logs": [{"message": [line.text], "level": line.level, "timestamp": int(line.wall * 1000)} for line in logs],
+        "logs": [{"message": list(line.message), "level": line.level, "timestamp": line.timestamp}
+                 for line in exchange.console.lines],
         "eventTimestamp": started_ms,
         "event": event,
     }
