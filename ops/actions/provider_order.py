@@ -4,7 +4,9 @@ Healthy providers first, then by latency; or the order given. Latencies are
 compared in bands (``tolerance_ms``), and providers in the same band keep their
 current order, so measurement noise between two healthy providers never causes a
 redeploy. Outputs the old and the new order side by side, so the plan shows what
-would change.
+would change, and ``leader``: the provider first in the order the live version uses
+(the status's ``order``, the deployed version's var), with its health and latency, which
+is what `inv diagnose` judges, never whichever provider the status happens to list first.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Any
 from pydantic import Field
 
 from ops.actions.base import Action, Args, Context, Outputs
-from ops.documents.shape import BOOLEAN, INTEGER, NUMBER, STRING, array, optional, record
+from ops.documents.shape import BOOLEAN, INTEGER, NUMBER, STRING, array, nullable, optional, record
 from ops.errors import InputError, TransportError
 
 
@@ -35,7 +37,8 @@ class ProviderOrderAction(Action):
     summary = "Probe providers' health and latency; propose healthy-first, fastest-first."
     outputs = record(current=array(STRING), proposed=array(STRING), proposed_csv=STRING, first=STRING, changed=BOOLEAN,
                      table=array(record(position=INTEGER, old=STRING, new=STRING, healthy=optional(BOOLEAN),
-                                        latency_ms=optional(NUMBER))), observable=BOOLEAN)
+                                        latency_ms=optional(NUMBER))), observable=BOOLEAN,
+                     leader=record(name=STRING, healthy=nullable(BOOLEAN), latency_ms=nullable(NUMBER)))
 
     def describe(self, args: ProviderOrderArgs) -> str:
         how = f"use {args.order}" if args.order else "healthy first, then by latency"
@@ -52,7 +55,7 @@ class ProviderOrderAction(Action):
         table = [{"position": i + 1, "old": current[i] if i < len(current) else "", "new": name,
                   "healthy": stats[name]["healthy"], "latency_ms": stats[name]["latency_ms"]} for i, name in enumerate(proposed)]
         return {"current": current, "proposed": proposed, "proposed_csv": ",".join(proposed), "first": proposed[0],
-                "changed": proposed != current, "table": table, "observable": True}
+                "changed": proposed != current, "table": table, "observable": True, "leader": _leader(current, stats)}
 
     def _status(self, ctx: Context, url: str) -> dict[str, Any] | None:
         """The Worker's provider status, or None when it has no such endpoint (404)."""
@@ -87,7 +90,14 @@ def _from_config(args: ProviderOrderArgs, env: str) -> Outputs:
     table = [{"position": i + 1, "old": current[i] if i < len(current) else "", "new": name}
              for i, name in enumerate(proposed)]
     return {"current": current, "proposed": proposed, "proposed_csv": ",".join(proposed), "first": proposed[0],
-            "changed": proposed != current, "table": table, "observable": False}
+            "changed": proposed != current, "table": table, "observable": False, "leader": _leader(current, {})}
+
+
+def _leader(current: list[str], stats: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The provider the live version asks first, as measured (health and latency unknown when not measured)."""
+    name = current[0] if current else ""
+    seen = stats.get(name) or {}
+    return {"name": name, "healthy": seen.get("healthy"), "latency_ms": seen.get("latency_ms")}
 
 
 def _stats(rounds: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:

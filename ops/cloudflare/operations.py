@@ -443,6 +443,38 @@ def _config_consumer(path: Path, queue: str, env: str) -> dict[str, Any]:
     return entry
 
 
+CONFIG_REQUIRED = "secrets.required"  # in a list of required secrets: the wrangler config's own
+
+
+def required_secrets(c: CloudflareClient, script: str, config: str = "", env: str = "",
+                     required: str = CONFIG_REQUIRED, only: str = "") -> dict[str, Any]:
+    """The secrets the Worker must have against those it has (the secrets API; values are never read).
+
+    ``required`` is comma-separated names, where ``secrets.required`` stands for its wrangler config's list (of the
+    env deployed: an env does not inherit the top level's, as in wrangler, which refuses a deploy that lacks one);
+    a target names more for a config that predates that field. ``only`` narrows it to one name. ``missing`` is
+    absent when nothing is required: no evidence either way, never "all present"."""
+    names: list[str] = []
+    for name in (n.strip() for n in required.split(",")):
+        names += _config_required(config, env) if name == CONFIG_REQUIRED else [name] if name else []
+    wanted = [name for name in dict.fromkeys(names) if not only or name == only]
+    have = sorted(str(s["name"]) for s in _api.list_secrets(c, script))
+    seen: dict[str, Any] = {"required": wanted, "present": have}
+    if wanted:
+        seen["missing"] = [name for name in wanted if name not in have]
+    return seen
+
+
+def _config_required(config: str, env: str) -> list[str]:
+    if not config:
+        return []
+    from ops.documents.wrangler_config import effective, load_config
+
+    secrets = effective(load_config(Path(config)), env).data.get("secrets")
+    names = secrets.get("required") if isinstance(secrets, dict) else None
+    return [str(n) for n in names] if isinstance(names, list) else []
+
+
 def put_secret(c: CloudflareClient, script: str, name: str, text: str) -> dict[str, Any]:
     try:
         return _api.put_secret(c, script, name, text)
@@ -495,6 +527,10 @@ OPERATIONS: dict[str, Operation] = {op.name: op for op in (
                      replacing=optional(nullable(STRING))), mapping()),
     Operation("secrets.list", "read", lambda c, script: [s["name"] for s in _api.list_secrets(c, script)], SCRIPT,
               array(STRING)),
+    Operation("secrets.required", "read", required_secrets,
+              record(script=STRING, config=optional(STRING), env=optional(STRING), required=optional(STRING),
+                     only=optional(STRING)),
+              record(required=array(STRING), present=array(STRING), missing=optional(array(STRING)))),
     Operation("secrets.put", "write", put_secret, record(script=STRING, name=STRING, text=secret(STRING)), mapping()),
     Operation("secrets.delete", "destructive", _api.delete_secret, record(script=STRING, name=STRING), ANY),
     Operation("kv.namespaces.list", "read", _api.list_kv_namespaces, record(), OBJECTS),

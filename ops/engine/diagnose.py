@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -23,6 +24,7 @@ from ops.engine.state import scope_for
 from ops.engine.template import UNKNOWN
 from ops.engine.triage import Change, Diagnosis, rank
 from ops.errors import InputError, OpsError
+from ops.judge.expect import MISSING, lookup
 from ops.judge.verdict import Verdict
 from ops.targets import Target
 
@@ -32,6 +34,7 @@ __all__ = ["ACCOUNT_ACTIONS", "Finding", "diagnose", "diagnosis"]
 # the account, not an answer seen through a Worker that may itself be failing.
 ACCOUNT_ACTIONS = frozenset({"cloudflare", "d1", "r2", "binding_check", "analytics"})
 PARAM_REFERENCE = re.compile(r"\{\{\s*params\.([A-Za-z0-9_]+)\s*\}\}")
+OUTPUT_REFERENCE = re.compile(r"\{\{\s*([A-Za-z0-9_.\-]+)\s*\}\}")
 
 
 @dataclass
@@ -111,17 +114,26 @@ def _default_params(spec: Spec, target: Target) -> dict[str, Any]:
 
 def _run(job: tuple[Spec, Probe, dict[str, Any]], ctx: Context, target: Target) -> Finding:
     spec, probe, params = job
-    command = f"inv remediate.{spec.name}" + (f" {probe.suggest}" if probe.suggest else "")
     via = "account" if probe.action in ACCOUNT_ACTIONS else "worker"
     lacking = _lacking(spec, probe, params, target)
     if lacking:
         return Finding(spec.name, probe.name, "not-applicable", probe.finding, lacking, "", via)
     seen = probe_once(probe, scope_for(target, params), ctx.for_step(probe.timeout))
+    command = f"inv remediate.{spec.name}" + (f" {suggestion(probe.suggest, seen.outputs)}" if probe.suggest else "")
     if seen.verdict is Verdict.INCONCLUSIVE:
         return Finding(spec.name, probe.name, "unknown", probe.finding, seen.judgement.message, command, via)
     if seen.verdict is Verdict.FAILED:
         return Finding(spec.name, probe.name, "symptom", probe.finding, seen.judgement.message, command, via)
     return Finding(spec.name, probe.name, "healthy", probe.finding, "", "", via)
+
+
+def suggestion(flags: str, outputs: dict[str, Any] | None) -> str:
+    """A probe's suggested flags, each `{{ path }}` the value the probe saw there (``{{ result.missing.0 }}``: the
+    secret it found missing), quoted for the shell; one it did not see is left as written."""
+    def value(match: re.Match[str]) -> str:
+        found = lookup(outputs or {}, match.group(1))
+        return match.group(0) if found is MISSING or found is None else shlex.quote(str(found))
+    return OUTPUT_REFERENCE.sub(value, flags)
 
 
 def _lacking(spec: Spec, probe: Probe, params: dict[str, Any], target: Target) -> str:

@@ -66,7 +66,8 @@ class Check(_Strict):
         description="Dotted paths into the outputs, each with a value or `{op: value}` (==, !=, <, <=, >, >=, in, not_in, contains, not_contains, matches, exists).",
     )
     description: str | None = Field(None, description="What this checks, in words for the plan and the report.")
-    when: str | None = Field(None, description="Run only if this holds: `params.x`, `not params.x`, `steps.s.outputs.k`.")
+    when: str | None = Field(None, description="Run only if this holds: `params.x`, `not params.x`, `steps.s.outputs.k`, "
+                                        "or such terms joined by `and`.")
     timeout: float = Field(30.0, gt=0, le=3600, description="Seconds before the probe counts as failed.")
 
 
@@ -99,7 +100,8 @@ class Probe(Check):
     """A read-only symptom probe for `inv diagnose`: when its expectation fails, the symptom is present."""
 
     finding: str = Field(min_length=1, description="What a failed probe means, e.g. `cache hit rate is low`.")
-    suggest: str = Field("", description="Flags to add to the suggested `inv remediate.<name>` command.")
+    suggest: str = Field("", description="Flags to add to the suggested `inv remediate.<name>` command; `{{ path }}` "
+                                         "stands for a value of the probe's outputs, e.g. `--name {{ result.missing.0 }}`.")
 
 
 class Step(_Strict):
@@ -116,7 +118,8 @@ class Step(_Strict):
                           "as an undo entry's `after:`. Default: only after a failed step.")
     irreversible: str | None = Field(None, min_length=1, description="Why a destructive step cannot be undone.")
     description: str | None = Field(None, description="What this step does, in words.")
-    when: str | None = Field(None, description="Run only if this holds: `params.x`, `not params.x`, `steps.s.outputs.k`.")
+    when: str | None = Field(None, description="Run only if this holds: `params.x`, `not params.x`, `steps.s.outputs.k`, "
+                                        "or such terms joined by `and`.")
     timeout: float = Field(60.0, gt=0, le=3600, description="Seconds the step may take.")
     retries: int = Field(0, ge=0, le=10, description="Extra attempts, used only where the action is safe to repeat.")
 

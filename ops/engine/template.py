@@ -22,6 +22,7 @@ __all__ = ["UNKNOWN", "Missing", "Ref", "Secret", "TemplateError", "Unknown", "c
 PATH = r"[A-Za-z_][A-Za-z0-9_\-]*(?:\.[A-Za-z0-9_\-]+)*"
 REF = re.compile(r"\{\{\s*(" + PATH + r")\s*\}\}")
 CONDITION = re.compile(r"^\s*(not\s+)?(" + PATH + r")\s*$")
+AND = re.compile(r"\s+and\s+")
 _OPENERS = re.compile(r"\{\{|\{%|\{#")
 
 
@@ -185,16 +186,24 @@ def lookup(scope: dict[str, Any], dotted: str) -> Any:
     return current
 
 
-def parse_condition(text: str) -> tuple[bool, str]:
-    match = CONDITION.match(text)
-    if not match:
-        raise ValueError(f"a condition is `path` or `not path`, got {text!r}")
-    return bool(match.group(1)), match.group(2)
+def parse_condition(text: str) -> list[tuple[bool, str]]:
+    """A condition's terms, each (negated, path): `path`, `not path`, or such terms joined by `and`."""
+    terms = []
+    for part in AND.split(text):
+        match = CONDITION.match(part)
+        if not match:
+            raise ValueError(f"a condition is `path` or `not path`, or such terms joined by `and`, got {text!r}")
+        terms.append((bool(match.group(1)), match.group(2)))
+    return terms
 
 
 def condition_holds(text: str, scope: dict[str, Any]) -> bool | Unknown:
-    negate, path = parse_condition(text)
-    value: Any = lookup(scope, path)
-    if isinstance(value, Unknown):
-        return value
-    return bool(not value) if negate else bool(value)
+    """False as soon as one term is false; unknown when none is false but one is unknown; else true."""
+    unknown: Unknown | None = None
+    for negate, path in parse_condition(text):
+        value: Any = lookup(scope, path)
+        if isinstance(value, Unknown):
+            unknown = value
+        elif bool(value) == negate:
+            return False
+    return unknown if unknown is not None else True

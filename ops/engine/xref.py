@@ -184,11 +184,12 @@ class _Xref:
         when = getattr(item, "when", None)
         if when:
             try:
-                _, ref_path = template.parse_condition(when)
+                terms = template.parse_condition(when)
             except ValueError as exc:
                 self.report((*path, "when"), str(exc))
             else:
-                self.reference(ref_path, (*path, "when"), index, item, None)
+                for _, ref_path in terms:
+                    self.reference(ref_path, (*path, "when"), index, item, None)
 
     def reference(self, ref: str, path: Path_, index: int, item: Item, offset: int | None) -> None:
         parts = ref.split(".")

@@ -44,6 +44,18 @@ QUEUE_METRICS = 'metrics_path = "/metrics/queue"\n'
 # The books runbook's provider keys, Worker secrets beside the warm and JWT secrets.
 BOOKS_PROVIDER_KEYS = {"GEMINI_API_KEY": "sandbox-gemini-key-0000", "ISBNDB_API_KEY": "sandbox-isbndb-key-0000",
                        "GOOGLE_BOOKS_API_KEY": "sandbox-google-books-key-0000"}
+# The books runbook's thresholds: p95 at most 2 s, a slow provider its usual cause; 4xx above 10% is a symptom.
+BOOKS_THRESHOLDS = """[targets.{target}.params.secret-rotation]
+required_secrets = "CACHE_WARM_SECRET,JWT_SECRET"
+[targets.{target}.params.jwt-rotation]
+required_secrets = "CACHE_WARM_SECRET,JWT_SECRET"
+[targets.{target}.params.rollback]
+max_p95_ms = 2000
+symptom_4xx_rate = 0.1
+[targets.{target}.params.provider-reorder]
+symptom_p95_ms = 2000
+max_p95_ms = 2000
+"""
 BOOKS = WorkerSpec("books", "books-api", "books-worker", "sandbox",
                    {"CACHE_WARM_SECRET": "sandbox-warm-secret-0000", "JWT_SECRET": "sandbox-jwt-secret-0000",
                     **BOOKS_PROVIDER_KEYS},
@@ -54,12 +66,13 @@ BOOKS = WorkerSpec("books", "books-api", "books-worker", "sandbox",
                             "[targets.{target}.params.queue-redeploy]\n" + QUEUE_METRICS
                             # The runbook's warm body is {"isbns": [...]}, its cache metrics /admin/cache-metrics.
                             + "[targets.{target}.params.cache-warm]\n"
-                              'keys_field = "isbns"\nhit_rate_path = "/admin/cache-metrics?window=300"\n',
+                              'keys_field = "isbns"\nhit_rate_path = "/admin/cache-metrics?window=300"\n' + BOOKS_THRESHOLDS,
                    description="the local sandbox: emulated control plane, the books Worker on real workerd")
 PLAIN = WorkerSpec("plain", "plain-api", "plain-worker", "sandbox-plain",
                    {"API_KEY": "sandbox-api-key-0000"},
                    # What fits a Worker that knows nothing of this tool: its versions and its secrets.
-                   settings='remediations = ["rollback", "secret-rotation", "cache-warm", "provider-reorder"]\n',
+                   settings='remediations = ["rollback", "secret-rotation", "cache-warm", "provider-reorder"]\n'
+                            '[targets.{target}.params.secret-rotation]\nrequired_secrets = "API_KEY"\n',
                    description="the local sandbox's plain Worker: its only contract is answering 200 on /")
 # The AI Worker's target settings.
 AI_SETTINGS = """remediations = ["fallback-providers", "rollback", "cache-warm"]
@@ -74,6 +87,13 @@ sample_path = "/ai/summarize?text=on-call+sample+{{n}}"
 check_path = "/ai/summarize?text={{key}}"
 hit_rate_path = "/cache/status"
 hit_rate_field = "hitRate"
+# The AI runbook's thresholds: a hit rate of 70% is normal and under 30% a storm; errors above 5%.
+symptom_hit_rate = 0.3
+min_hit_rate = 0.7
+
+[targets.{target}.params.rollback]
+symptom_error_rate = 0.05
+symptom_4xx_rate = 0.1
 """
 AI = WorkerSpec("ai", "ai-api", "ai-worker", "sandbox-ai",
                 {"ADMIN_SECRET": "sandbox-ai-admin-0000", "CACHE_WARM_SECRET": "sandbox-ai-warm-0000"},
@@ -98,6 +118,12 @@ action_items = ["Complete the root cause above and review the timeline with the 
 probe_email = "%s"
 authed_path = "/manuscripts"
 users_database = "DB"
+required_secrets = "JWT_SECRET"
+# The manuscript runbook's thresholds: errors of 5%% on an endpoint, and a p95 over 3 s, call for the rollback.
+[targets.{target}.params.rollback]
+symptom_error_rate = 0.05
+symptom_p95_ms = 3000
+max_p95_ms = 3000
 [targets.{target}.params.d1-index]
 database = "DB"
 query = "SELECT id, title, analysis_status, word_count FROM manuscripts WHERE owner_id = 1 ORDER BY id"

@@ -1,5 +1,6 @@
 """The diagnosis confusion matrix: a healthy Worker is "nothing wrong" (exit 0), and each break scenario names
-exactly its remediation first, with every other symptom listed as a consequence of it.
+exactly its remediation first, with every other symptom listed as a consequence of it; every command the diagnosis
+prints runs as printed (a remediation as a plan), the first one planning.
 
 A few rows run on the session sandbox in every CI run. The whole matrix (every served sandbox Worker, every
 scenario it takes) is marked `matrix`: `pytest -m matrix tests/e2e/test_diagnosis.py`, or the table from
@@ -13,7 +14,7 @@ from typing import Any, Iterator
 
 import pytest
 
-from bench.diagnosis_matrix import judge, rows, run_row
+from bench.diagnosis_matrix import judge, rows, run_row, run_suggestion, suggestions
 from ops.sandbox.breaks import find
 from ops.sandbox.constants import BOOKS, PLAIN
 
@@ -39,7 +40,7 @@ def test_a_freshly_reset_sandbox_has_nothing_wrong_and_says_why(sandbox: Any) ->
         assert text.returncode == 0 and "Nothing wrong found." in text.stdout
 
 
-@pytest.mark.parametrize("scenario", ["bad-deploy", "cache-flush", "provider-slow"])
+@pytest.mark.parametrize("scenario", ["bad-deploy", "cache-flush", "provider-slow", "provider-lag"])
 def test_a_break_names_its_one_fix_first(rehearse: Rehearsal, scenario: str) -> None:
     r = rehearse
     r.reset()
@@ -49,6 +50,12 @@ def test_a_break_names_its_one_fix_first(rehearse: Rehearsal, scenario: str) -> 
         row = judge(scenario, find(scenario).remediation, code, result)
         assert row["right"], row
         assert code == 1 and result["diagnosis"]["command"].startswith(f"inv remediate.{find(scenario).remediation}")
+        ran = [run_suggestion(r.handle, r.worker.target, c) for c in suggestions(result)]
+        assert ran and all(s["runs"] for s in ran) and ran[0]["exit"] == 0, ran  # every printed command, as printed
+        if scenario == "provider-lag":  # slow but answering: the books target's p95 limit (2 s) is what catches it
+            caught = {(f["remediation"], f["probe"]) for f in result["findings"] if f["status"] == "symptom"}
+            assert ("provider-reorder", "p95") in caught and {r for r, _ in caught} == {"provider-reorder"}, caught
+            assert not any(f["status"] == "symptom" and f["remediation"] == "rollback" for f in result["findings"])
         if scenario == "bad-deploy":  # what a bad deploy drags along is listed, as consequences of it
             assert row["consequences"] and result["diagnosis"]["verdict"] == "cause"
             text = r.inv("diagnose").stdout
@@ -73,4 +80,4 @@ def whole() -> Iterator[Any]:
 @pytest.mark.parametrize(("scenario", "key"), rows())
 def test_the_whole_matrix(whole: Any, scenario: str, key: str) -> None:
     row = run_row(whole, scenario, key)
-    assert row["right"], row
+    assert row["right"] and row["suggestions_run"], row

@@ -237,3 +237,20 @@ def test_register_verify_upload_and_logout_use_d1_r2_and_kv(rehearse: Rehearsal)
     assert stored.status_code == 201 and stored.json()["stored"] == "uploads/2/chapter.txt"
     assert httpx.post(f"{r.url}/auth/logout", headers={"Authorization": f"Bearer {token}"}, timeout=10).status_code == 200
     assert manuscripts(r, token) == 401  # the session is gone from KV, though the token's signature still holds
+
+
+def test_a_missing_signing_secret_is_named_first_and_created_so_that_logins_work_again(rehearse: Rehearsal) -> None:
+    import shlex
+
+    r = rehearse
+    r.break_("jwt-secret-missing")
+    refused = httpx.post(f"{r.url}/auth/login", json={"email": MANUSCRIPT_PROBE_EMAIL, "password": PASSWORD}, timeout=10)
+    assert refused.status_code == 503
+    done = r.inv("diagnose", "--target", MANUSCRIPT.target, "--json")
+    diagnosis = json.loads(done.stdout)["diagnosis"]
+    assert (done.returncode, diagnosis["remediation"]) == (1, "jwt-rotation"), diagnosis
+    assert diagnosis["command"] == "inv remediate.jwt-rotation --name JWT_SECRET --create"  # read, not guessed
+    result = run(r, "jwt-rotation", *shlex.split(diagnosis["command"])[2:])
+    assert result["message"] == ("verified: live-is-new-version, answers, login, fresh-session-works; skipped: "
+                                 "old-session-refused (params.probe_email and not params.create does not hold)")
+    assert manuscripts(r, login(r)) == 200 and r.recovered("jwt-secret-missing")

@@ -33,13 +33,13 @@ def test_a_failing_live_version_after_a_code_deploy_is_the_one_cause_and_the_res
 
 
 def test_a_secret_change_is_the_cause_even_when_the_worker_fails_with_it() -> None:
-    d = rank([symptom("rollback", "health"), symptom("secret-rotation", "warm-secret")], CAUSES, SECRET_CHANGE)
+    d = rank([symptom("rollback", "health"), symptom("secret-rotation", "required-secrets")], CAUSES, SECRET_CHANGE)
     assert d.remediation == "secret-rotation" and [c["remediation"] for c in d.consequences] == ["rollback"]
 
 
 def test_a_secret_change_does_not_explain_a_fact_of_the_account() -> None:
     findings = [symptom("queue-redeploy", "backlog", via="account"), symptom("queue-redeploy", "dlq", via="account"),
-                symptom("secret-rotation", "warm-secret"), symptom("cache-warm")]
+                symptom("secret-rotation", "required-secrets"), symptom("cache-warm")]
     d = rank(findings, CAUSES, SECRET_CHANGE)
     assert d.remediation == "secret-rotation" and [c["remediation"] for c in d.consequences] == ["cache-warm"]
     assert [(o["remediation"], o["probe"], o["why"]) for o in d.others] == [("queue-redeploy", "backlog",

@@ -45,6 +45,7 @@ GREETING = "hello from the top level"
 [env.staging]
 vars = { GREETING = "hello from staging" }
 kv_namespaces = [{ binding = "NOTES", id = "5ca1ab1e000000000000000000000001" }]
+d1_databases = [{ binding = "DB", database_name = "greeter-staging-db", database_id = "d1d1d1d1-0000-4000-8000-0000000000aa" }]
 
 [[env.staging.queues.producers]]
 binding = "JOBS"
@@ -154,6 +155,22 @@ def test_the_installed_tool_rehearses_the_teams_own_worker_on_its_staging_env(in
         assert list(state["scripts"]) == ["greeter-staging"]  # the staging env alone, never the production Worker
         assert httpx.get(url, timeout=10).json() == {"greeting": "hello from staging"}
         assert httpx.get(f"{url}/private", headers={"authorization": "Bearer greeter-staging-key"}, timeout=10).status_code == 200
+
+        # The runbooks' "check" steps, on the team's own Worker: what is live, and one read of its database.
+        status = run([cli, "status", "--target", "sandbox-own", "--json"], repo, env)
+        assert status.returncode == 0, status.stdout + status.stderr
+        live = json.loads(status.stdout)
+        assert live["worker"] == "greeter-staging" and "API_KEY" in live["secrets"], live
+        assert {(b["binding"], b.get("exists")) for b in live["bindings"] if b["binding"] in ("NOTES", "DB")} == {
+            ("NOTES", True), ("DB", True)}, live["bindings"]
+        text = run([cli, "status", "--target", "sandbox-own"], repo, env)
+        assert text.returncode == 0 and "greeter-staging" in text.stdout, text.stdout + text.stderr
+        query = run([cli, "d1.query", "DB", "SELECT count(*) AS n FROM sqlite_master", "--target", "sandbox-own",
+                     "--json"], repo, env)
+        assert query.returncode == 0, query.stdout + query.stderr
+        assert json.loads(query.stdout)["rows"] == [{"n": 0}], query.stdout
+        refused = run([cli, "d1.query", "DB", "DELETE FROM notes", "--target", "sandbox-own"], repo, env)
+        assert refused.returncode == 2, refused.stdout + refused.stderr
 
         broke = run([cli, "sandbox.break", "bad-deploy"], repo, env)
         assert broke.returncode == 0 and "(greeter-staging;" in broke.stdout, broke.stdout + broke.stderr
