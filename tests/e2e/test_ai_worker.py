@@ -152,6 +152,9 @@ ADMIN = {"Authorization": f"Bearer {AI_SECRETS['ADMIN_SECRET']}"}
 
 
 def test_the_runbooks_endpoints_answer_post_prompt_config_and_diagnostics(r: Rehearsal) -> None:
+    from tests.runbook_names import unrouted
+
+    assert unrouted(r.url, "ai") == []  # every route the runbook names
     asked = httpx.post(f"{r.url}/", json={"prompt": "what the runbook asks"}, timeout=10)
     assert asked.status_code == 200 and asked.headers["x-cache-status"] == "MISS" and asked.json()["provider"] == "openai"
     again = httpx.post(f"{r.url}/", json={"prompt": "what the runbook asks"}, timeout=10)

@@ -33,7 +33,10 @@ def statuses(result: dict[str, Any]) -> dict[tuple[str, str], str]:
 
 
 def test_the_infra_worker_is_served_with_health_and_its_database(sandbox: Any) -> None:
+    from tests.runbook_names import unrouted
+
     r = Rehearsal(sandbox, INFRA)
+    assert unrouted(r.url, "infra") == []  # every route the runbook names
     health = r.health().json()
     assert health["status"] == "healthy" and health["database"] == {**health["database"], "name": "greyhaven-db",
                                                                      "connected": True}

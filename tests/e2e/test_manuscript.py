@@ -62,7 +62,10 @@ def run(r: Rehearsal, name: str, *flags: str, env: dict[str, str] | None = None)
 
 
 def test_the_worker_answers_401_without_a_token_and_lists_from_d1_with_one(rehearse: Rehearsal) -> None:
+    from tests.runbook_names import unrouted
+
     r = rehearse
+    assert unrouted(r.url, "manuscript") == []  # every route the runbook names
     assert r.health().status_code == 401
     assert httpx.get(f"{r.url}/health", timeout=10).status_code == 404  # no /health
     token = login(r)
