@@ -70,10 +70,10 @@ def test_the_database_unreachable_is_found_by_its_probe_and_waited_out(sandbox: 
         assert result["diagnosis"]["remediation"] == "d1-outage" and found[("d1-outage", "database-answers")] == "symptom"
         assert found[("rollback", "health")] == "healthy"  # a rollback would not bring the database back
         run = subprocess.Popen([sys.executable, "-m", "invoke", "--search-root", str(REPO), "remediate.d1-outage",
-                                "--yes", "--json", "--wait", "120"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                "--yes", "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                text=True, env=r.handle.ops_env(OPS_TARGET=INFRA.target), cwd=r.handle.home)
         deadline = time.monotonic() + 60
-        while not any("wait-for-database" in p.read_text() for p in r.journal_files()) and time.monotonic() < deadline:
+        while not any("database-now" in p.read_text() for p in r.journal_files()) and time.monotonic() < deadline:
             time.sleep(0.2)  # the run waits for the database; Cloudflare's fix is what ends the outage
         end_database_outage(r.sb)
         out, err = run.communicate(timeout=240)
