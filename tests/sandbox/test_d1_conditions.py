@@ -4,22 +4,14 @@ table's full scan costs a Worker's read its scan_ms (judged from the query plan)
 from __future__ import annotations
 
 import time
-from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import httpx
 import pytest
 
-from ops.sandbox.emulator import EmulatorHandle, start_emulator
+from ops.sandbox.emulator import EmulatorHandle
 
-ACCOUNT, TOKEN = "5a4db0c5000000000000000000000000", "d1-conditions-token"
-
-
-@pytest.fixture
-def emulator(tmp_path: Path) -> Iterator[EmulatorHandle]:
-    handle = start_emulator(tmp_path / "state.json", account_id=ACCOUNT, token=TOKEN)
-    yield handle
-    handle.stop()
+from tests.engine.test_d1_probe import ACCOUNT, TOKEN, emulator  # noqa: F401 (the fixture)
 
 
 def _query(emulator: EmulatorHandle, database: str, sql: str) -> httpx.Response:
