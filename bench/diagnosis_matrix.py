@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.harness import PYTHON, REPO, write_result  # noqa: E402
 
-SERVED = ("books", "plain", "ai", "manuscript")
+SERVED = ("books", "plain", "ai", "manuscript", "infra")
 QUOTED = re.compile(r"`(inv [^`]+)`")  # a command a finding's detail or evidence quotes
 
 

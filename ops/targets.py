@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from ops.documents.worker_resources import WorkerResources
     from ops.egress import Egress
 
-__all__ = ["SEVERITY_LEVELS", "HealthContract", "Target", "find_targets_file", "load_target"]
+__all__ = ["SEVERITY_LEVELS", "HealthContract", "IncidentTemplate", "Target", "find_targets_file", "load_target"]
 
 TARGETS_FILE = "targets.toml"
 _REQUIRED = ("api_base_url", "account_id", "token", "worker", "worker_url")
@@ -85,6 +85,44 @@ class HealthContract:
 
 
 @dataclass(frozen=True)
+class IncidentTemplate:
+    """A team's incident report template (``[targets.X.incident]``): its severity names, the impact fields it asks
+    for, its root-cause prompt and its standing action items. Empty fields keep the tool's own template."""
+
+    severity_names: tuple[str, ...] = SEVERITY_LEVELS
+    impact: tuple[str, ...] = ()       # fields the on-call fills in under Impact, e.g. "Manuscripts affected"
+    root_cause: str = ""               # the prompt under Root cause
+    action_items: tuple[str, ...] = ()  # the standing items, before the ones the evidence calls for
+
+    KEYS = ("severity_names", "impact", "root_cause", "action_items")
+
+    @classmethod
+    def parse(cls, file: Path, loaded: Config, target: str, raw: Any, severity_names: tuple[str, ...]) -> IncidentTemplate:
+        if raw is None:
+            return cls(severity_names)
+        where = f"{file}:{_line_of(loaded, target, 'incident')}: targets.{target}.incident"
+        if not isinstance(raw, dict):
+            raise InputError(f"{where}: write a table, e.g. [targets.{target}.incident] with impact = [\"Users affected\"]")
+        unknown = sorted(set(raw) - set(cls.KEYS))
+        if unknown:
+            raise InputError(f"{where}: unknown key {unknown[0]!r} (known: {', '.join(cls.KEYS)})")
+        lists = {key: raw.get(key, []) for key in ("impact", "action_items")}
+        for key, value in lists.items():
+            if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+                raise InputError(f"{where}.{key}: write a list of non-empty strings, e.g. {key} = [\"...\"]")
+        prompt = raw.get("root_cause", "")
+        if not isinstance(prompt, str):
+            raise InputError(f"{where}.root_cause: write the prompt as a string")
+        names = severity_names
+        if "severity_names" in raw:
+            if severity_names != SEVERITY_LEVELS and tuple(raw["severity_names"]) != severity_names:
+                raise InputError(f"{where}.severity_names: the target also sets severity_names; keep one of them")
+            names = _severity_names(file, loaded, target, raw["severity_names"], ("incident", "severity_names"))
+        return cls(names, tuple(v.strip() for v in lists["impact"]), prompt.strip(),
+                   tuple(v.strip() for v in lists["action_items"]))
+
+
+@dataclass(frozen=True)
 class Target:
     name: str
     api_base_url: str
@@ -107,6 +145,7 @@ class Target:
     severity_names: tuple[str, ...] = SEVERITY_LEVELS  # the incident template's names, most severe first
     allowed_hosts: tuple[str, ...] = ()  # hosts besides its own that may receive requests and secrets (ops.egress)
     secrets: tuple[str, ...] = ()  # the secrets the Worker needs beyond its config's secrets.required (their names)
+    incident: IncidentTemplate = field(default_factory=IncidentTemplate)  # its incident report template
 
     def resources(self) -> WorkerResources | None:
         """What the Worker's wrangler config names for the target's env; None without a config."""
@@ -252,6 +291,8 @@ def load_target(name: str | None = None, *, path: Path | None = None,
                              f"{values[key]!r}, which does not exist in {root}; {fix}")
     config = values.get("wrangler_config") or _wrangler_lookup(root)
     popular = values.get("popular_keys")
+    incident = IncidentTemplate.parse(file, loaded, chosen, raw.get("incident"),
+                                      _severity_names(file, loaded, chosen, raw.get("severity_names")))
     named_env = values.get("wrangler_env") or (values.get("env") if isinstance(values.get("env"), str) else "")
     target = Target(
         name=chosen,
@@ -272,9 +313,10 @@ def load_target(name: str | None = None, *, path: Path | None = None,
         remediations=_remediations(file, loaded, chosen, raw.get("remediations")),
         params=_params(file, loaded, chosen, raw.get("params")),
         source=file,
-        severity_names=_severity_names(file, loaded, chosen, raw.get("severity_names")),
+        severity_names=incident.severity_names,
         allowed_hosts=_allowed_hosts(file, loaded, chosen, raw.get("allowed_hosts")),
         secrets=_secrets(file, loaded, chosen, raw.get("secrets")),
+        incident=incident,
     )
     register_secrets(target)
     return target
@@ -371,12 +413,13 @@ def _plain_setting(value: str) -> bool:
     return value.lower() in ("true", "false", "null", "none", "yes", "no", "on", "off") or (value.isdigit() and len(value) < 8)
 
 
-def _severity_names(file: Path, loaded: Config, target: str, raw: Any) -> tuple[str, ...]:
+def _severity_names(file: Path, loaded: Config, target: str, raw: Any,
+                    key: tuple[str, ...] = ("severity_names",)) -> tuple[str, ...]:
     if raw is None:
         return SEVERITY_LEVELS
     if not (isinstance(raw, list) and len(raw) == len(SEVERITY_LEVELS) and all(isinstance(n, str) and n.strip() for n in raw)
             and len({n.strip().lower() for n in raw}) == len(raw)):
-        raise InputError(f"{file}:{_line_of(loaded, target, 'severity_names')}: targets.{target}.severity_names: "
+        raise InputError(f"{file}:{_line_of(loaded, target, *key)}: targets.{target}.{'.'.join(key)}: "
                          'write four distinct names, most severe first, e.g. ["Critical", "High", "Medium", "Low"]')
     return tuple(n.strip() for n in raw)
 
@@ -477,7 +520,7 @@ def _located(path: str, mtime_ns: int) -> Config | None:
 
 
 def _resolve(file: Path, target: str, key: str, value: Any, env: Mapping[str, str]) -> Any:
-    if not isinstance(value, dict) or key in ("env", "health", "notify", "params"):
+    if not isinstance(value, dict) or key in ("env", "health", "notify", "params", "incident"):
         return value
     var = value.get("env")
     if not isinstance(var, str):

@@ -35,7 +35,7 @@ def sandbox() -> Iterator[Any]:
 
     from ops.sandbox.constants import BOOKS, INFRA, PLAIN
 
-    # The books and plain Workers served, the infrastructure Worker copied (its rehearsals deploy it); the AI and
+    # The books, plain and infrastructure Workers served (the infrastructure one's deploy rehearsals use copies); the AI and
     # manuscript rehearsals have their own lean sandboxes.
     handle = SandboxHandle(token=SANDBOX_TOKEN, secrets=SANDBOX_SECRETS, other_secrets=SANDBOX_OTHER_SECRETS,
                            workers=(BOOKS, PLAIN, INFRA))

@@ -59,4 +59,7 @@ def render(summary: dict[str, Any]) -> str:
         if summary["exceptions"] else ["exceptions: none"]
     rows += ["slowest paths:"] + [f"  {s['max_ms']:>6} ms max  {s['mean_ms']:>8} ms mean  {s['count']:>5}x  "
                                   f"{s['method']} {s['path']}" for s in summary["slowest"]]
+    rows += ["by path (most 5xx first):"] + [
+        f"  {p['count']:>5}x  5xx {p['rate_5xx']:>6.1%}  {', '.join(f'{k}: {v}' for k, v in p['by_class'].items())}  "
+        f"{p['method']} {p['path']}" for p in summary["by_path"]]
     return "\n".join(rows)

@@ -32,6 +32,7 @@ def summarize(events: list[Event], *, seconds: float) -> dict[str, Any]:
         "rate_4xx": _rate(sum(http_class(e) == "4xx" for e in events), total),
         "exceptions": [{"exception": text, "count": n} for text, n in exceptions.most_common(EXCEPTIONS)],
         "slowest": slowest(events),
+        "by_path": by_path(events),
         "inconclusive": None if total else f"no events in {seconds:g} s: the Worker had no (matching) traffic",
     }
 
@@ -46,6 +47,16 @@ def slowest(events: list[Event], limit: int = SLOWEST) -> list[dict[str, Any]]:
     ranked = sorted(by_path.items(), key=lambda item: max(item[1]), reverse=True)[:limit]
     return [{"method": m, "path": p, "count": len(w), "max_ms": max(w), "mean_ms": round(sum(w) / len(w), 1)}
             for (m, p), w in ranked]
+
+
+def by_path(events: list[Event], limit: int = SLOWEST) -> list[dict[str, Any]]:
+    """Each path with its count by HTTP class and its 5xx rate, the most failing first: which endpoint fails."""
+    counts: dict[tuple[str, str], Counter[str]] = {}
+    for event in events:
+        counts.setdefault((method_of(event), path_of(event)), Counter())[http_class(event) or "none"] += 1
+    ranked = sorted(counts.items(), key=lambda item: (-item[1]["5xx"], -sum(item[1].values()), item[0]))[:limit]
+    return [{"method": m, "path": p, "count": sum(c.values()), "by_class": dict(sorted(c.items())),
+             "rate_5xx": _rate(c["5xx"], sum(c.values()))} for (m, p), c in ranked]
 
 
 def line(event: Event) -> str:

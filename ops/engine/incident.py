@@ -32,7 +32,7 @@ from ops.engine.journal import list_runs, read_events
 from ops.errors import InputError
 from ops.invoked import command
 from ops.redact import redact
-from ops.targets import SEVERITY_LEVELS
+from ops.targets import SEVERITY_LEVELS, IncidentTemplate
 
 __all__ = ["SEVERITIES", "TEMPLATE_ACTION_ITEMS", "incident_report", "incident_report_since", "parse_time"]
 
@@ -90,16 +90,18 @@ class Moments:
 
 
 def incident_report(journal: Path, *, severity: str | None = None, detected: str | None = None,
-                    severity_names: tuple[str, ...] = SEVERITIES) -> str:
+                    severity_names: tuple[str, ...] = SEVERITIES, template: IncidentTemplate | None = None) -> str:
+    """``template``: the team's own (a target's ``[incident]``); its severity names win over ``severity_names``."""
     run = _load(journal)
     if run is None:
         raise InputError(f"{journal}: the journal is empty")
     return _render([run], f"{run.name} ({run.start['run']})", f"the journal `{journal.name}`", severity, detected,
-                   severity_names)
+                   template or IncidentTemplate(severity_names))
 
 
 def incident_report_since(folder: Path, since: str, until: str | None = None, *, severity: str | None = None,
-                          detected: str | None = None, severity_names: tuple[str, ...] = SEVERITIES) -> str:
+                          detected: str | None = None, severity_names: tuple[str, ...] = SEVERITIES,
+                          template: IncidentTemplate | None = None) -> str:
     start, end = parse_time(since, where="--since"), parse_time(until, where="--until") if until else None
     runs = [run for run in _runs(folder) if _overlaps(run, start, end)]
     if not runs:
@@ -107,7 +109,8 @@ def incident_report_since(folder: Path, since: str, until: str | None = None, *,
         raise InputError(f"{folder}: no run or diagnosis {window}; `{command('journal.list')}` lists them")
     names = sorted({r.name for r in runs if not r.is_diagnosis}) or ["diagnosis"]
     title = f"{', '.join(names)} since {_clock(start)}"
-    return _render(runs, title, f"{len(runs)} journal file(s) from {_clock(start)}", severity, detected, severity_names)
+    return _render(runs, title, f"{len(runs)} journal file(s) from {_clock(start)}", severity, detected,
+                   template or IncidentTemplate(severity_names))
 
 
 def parse_time(text: str, *, where: str) -> datetime:
@@ -261,11 +264,14 @@ def _evidence_level(runs: list[Run], share: dict[str, Any] | None) -> tuple[str,
 
 # --- rendering ------------------------------------------------------------------------------
 
+ROOT_CAUSE_PROMPT = "what made the service fail, and why it was not caught earlier."
+
+
 def _render(runs: list[Run], title: str, source: str, severity: str | None, detected: str | None,
-            names: tuple[str, ...]) -> str:
+            template: IncidentTemplate) -> str:
     moments = _moments(runs, detected)
     share = _worst_share(runs)
-    level, why = _severity(runs, share, severity, names)
+    level, why = _severity(runs, share, severity, template.severity_names)
     finished = moments.resolved or _timed(runs)[-1][0]
     affected = _share(share, _unanswered(runs))
     lines = [
@@ -292,6 +298,7 @@ def _render(runs: list[Run], title: str, source: str, severity: str | None, dete
         f"- Impact window: {_clock(moments.detected)} to "
         + (_clock(moments.resolved) if moments.resolved else "not resolved in this window")
         + f" ({_duration(finished - moments.detected)})",
+        *(f"- {field}: _to be filled in_" for field in template.impact),
         "",
         "## Runs",
         "",
@@ -314,11 +321,11 @@ def _render(runs: list[Run], title: str, source: str, severity: str | None, dete
         "",
         "## Root cause",
         "",
-        "_To be filled in by the on-call engineer: what made the service fail, and why it was not caught earlier._",
+        f"_To be filled in by the on-call engineer: {template.root_cause or ROOT_CAUSE_PROMPT}_",
         "",
         "## Action items",
         "",
-        *(f"- [ ] {item}" for item in TEMPLATE_ACTION_ITEMS),
+        *(f"- [ ] {item}" for item in template.action_items or TEMPLATE_ACTION_ITEMS),
         *_action_items(runs),
         "",
         f"_Generated from {source} by `inv incident.report`._",

@@ -19,7 +19,8 @@ from typing import Any, Callable
 
 from ops.errors import InputError
 from ops.invoked import command
-from ops.sandbox.constants import AI, BOOKS, MANUSCRIPT, MANUSCRIPT_DB, PLAIN, WORKERS, WorkerSpec, worker
+from ops.sandbox.constants import (AI, ANALYSIS_QUEUE, BOOKS, INFRA, INFRA_DB, MANUSCRIPT, MANUSCRIPT_DB,
+                                   MANUSCRIPT_PROBE_EMAIL, PLAIN, WORKERS, WorkerSpec, worker)
 from ops.sandbox.layout import Layout, with_client
 
 Act = Callable[[Layout, WorkerSpec], None]
@@ -207,7 +208,7 @@ def _queue(sb: Layout, name: str, script: str = "") -> dict[str, object]:
 def consumed_queue(spec: WorkerSpec) -> str:
     """The queue consumer-detached detaches: the books Worker's jobs, else the first queue the Worker consumes."""
     if spec.source is None:
-        return JOBS
+        return ANALYSIS_QUEUE if spec is MANUSCRIPT else JOBS
     return str(_own_consumer(spec)["queue"])
 
 
@@ -260,10 +261,9 @@ def _dlq_empty(sb: Layout, spec: WorkerSpec) -> bool:
     return bool(with_client(sb, lambda c: peek_queue(c, DLQ, 1))["count"] == 0)
 
 
-def _d1(sb: Layout, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
-
+def _d1(sb: Layout, sql: str, params: list[Any] | None = None, database: str = MANUSCRIPT_DB) -> list[dict[str, Any]]:
     body = {"sql": sql, **({"params": params} if params else {})}
-    answer = with_client(sb, lambda c: c.result("POST", f"/d1/database/{MANUSCRIPT_DB}/query", json=body))
+    answer = with_client(sb, lambda c: c.result("POST", f"/d1/database/{database}/query", json=body))
     rows: list[dict[str, Any]] = answer[0]["results"]
     return rows
 
@@ -422,13 +422,106 @@ def _cold_bucket_exists(sb: Layout, spec: WorkerSpec) -> bool:
     return any(b.get("name") == COLD_BUCKET for b in with_client(sb, list_r2))
 
 
+def d1_conditions(sb: Layout, database: str, **change: Any) -> None:
+    """Set a D1 database's conditions in the emulator (ops.sandbox.emulator.d1): unavailable, scan_ms."""
+    import httpx
+
+    httpx.put(f"{sb.emulator_url}/__emulator/d1-conditions/{database}", json=change, headers=sb.admin_headers,
+              timeout=10).raise_for_status()
+
+
+def _database_down(sb: Layout, spec: WorkerSpec) -> None:
+    d1_conditions(sb, INFRA_DB, unavailable=True)
+
+
+def end_database_outage(sb: Layout) -> None:
+    """What Cloudflare's fix of a D1 outage looks like from the account: the database answers again."""
+    d1_conditions(sb, INFRA_DB, unavailable=False)
+
+
+def _database_connected(sb: Layout, spec: WorkerSpec) -> bool:
+    """The D1 API answers SELECT 1 and the Worker's own /health says its database is connected."""
+    import httpx
+
+    from ops.errors import ApiError
+
+    try:
+        _d1(sb, "SELECT 1 AS ok", database=INFRA_DB)
+        body = httpx.get(f"{sb.dev_url_of(spec)}/health", timeout=10).json()
+    except (ApiError, httpx.HTTPError, ValueError):
+        return False
+    return bool((body.get("database") or {}).get("connected"))
+
+
+STORM = 30  # unique prompts, each a cache miss: with FLUSH_TRAFFIC popular reads, a hit rate well under 30%
+
+
+def _storm(sb: Layout, spec: WorkerSpec) -> None:
+    """A storm of questions nobody asked before (a scraper, a retry loop): every one a miss and a provider call."""
+    import uuid
+
+    import httpx
+
+    _flush(sb, spec)
+    with httpx.Client(base_url=sb.url_of(spec), timeout=30) as client:
+        for _ in range(STORM):
+            client.post("/", json={"prompt": f"storm {uuid.uuid4().hex}"})
+
+
+MANUSCRIPT_INDEX = "idx_manuscripts_owner_id"
+FULL_SCAN_MS = 3500  # a full scan of manuscripts at production size: above the runbook's 3 s p95
+
+
+def _drop_index(sb: Layout, spec: WorkerSpec) -> None:
+    """A migration that lost the index: GET /manuscripts now scans the table, which costs FULL_SCAN_MS at size."""
+    _d1(sb, f"DROP INDEX IF EXISTS {MANUSCRIPT_INDEX}")
+    d1_conditions(sb, MANUSCRIPT_DB, scan_ms={"manuscripts": FULL_SCAN_MS})
+
+
+def _index_used(sb: Layout, spec: WorkerSpec) -> bool:
+    plan = _d1(sb, "EXPLAIN QUERY PLAN SELECT id FROM manuscripts WHERE owner_id = 1")
+    return any(MANUSCRIPT_INDEX in str(row.get("detail")) for row in plan)
+
+
+ENDPOINT_TRAFFIC = (12, 48)  # unauthenticated lists, then uploads: 4 of the 48 uploads fail (8%), 6.7% overall
+
+
+def _flaky_endpoint(sb: Layout, spec: WorkerSpec) -> None:
+    """Deploy a version whose upload endpoint fails on every 12th request, then the traffic users would send."""
+    import httpx
+
+    _deploy_module("flaky.mjs", "sandbox: a release with a bug on the upload path")(sb, spec)
+    password = sb.credentials_of(spec)["LOGIN_PROBE_PASSWORD"]
+    with httpx.Client(base_url=sb.url_of(spec), timeout=30) as client:
+        token = client.post("/auth/login", json={"email": MANUSCRIPT_PROBE_EMAIL, "password": password}).json()["token"]
+        for _ in range(ENDPOINT_TRAFFIC[0]):
+            client.get("/manuscripts")
+        for i in range(ENDPOINT_TRAFFIC[1]):
+            client.put("/manuscripts/1/upload?name=draft.txt", content=f"draft {i}",
+                       headers={"Authorization": f"Bearer {token}"})
+
+
+def _uploads_work(sb: Layout, spec: WorkerSpec) -> bool:
+    """Every one of 24 uploads is stored (the flaky version fails 2 of them)."""
+    import httpx
+
+    password = sb.credentials_of(spec)["LOGIN_PROBE_PASSWORD"]
+    with httpx.Client(base_url=sb.dev_url_of(spec), timeout=30) as client:
+        login = client.post("/auth/login", json={"email": MANUSCRIPT_PROBE_EMAIL, "password": password})
+        if login.status_code != 200:
+            return False
+        headers = {"Authorization": f"Bearer {login.json()['token']}"}
+        return all(client.put("/manuscripts/1/upload?name=check.txt", content="check", headers=headers).status_code == 201
+                   for _ in range(24))
+
+
 SCENARIOS: tuple[Scenario, ...] = (
     Scenario("cache-flush", "empty the Worker's KV cache, then read popular keys as users would: the hit rate drops",
              "cache-warm", (), _flush, _warm, (BOOKS, AI)),
     Scenario("bad-deploy", "deploy a version that throws on every request, with the real wrangler deploy",
-             "rollback", (), _deploy_module("bad.mjs", "sandbox: a bad deploy"), _answers, (BOOKS, PLAIN, MANUSCRIPT)),
+             "rollback", (), _deploy_module("bad.mjs", "sandbox: a bad deploy"), _answers, (BOOKS, PLAIN, MANUSCRIPT, INFRA)),
     Scenario("worker-hang", "deploy a version that accepts every request and never answers",
-             "rollback", (), _deploy_module("hang.mjs", "sandbox: a hung deploy"), _answers, (BOOKS, PLAIN, MANUSCRIPT)),
+             "rollback", (), _deploy_module("hang.mjs", "sandbox: a hung deploy"), _answers, (BOOKS, PLAIN, MANUSCRIPT, INFRA, AI)),
     Scenario("partial-regression", "deploy a version that fails about 8% of requests and is about 300 ms slower: "
              "a fixed error-rate threshold of 10% misses it; a rollback in steps judges it against the previous "
              "version over the same minutes (docs/gradual.md)",
@@ -438,7 +531,7 @@ SCENARIOS: tuple[Scenario, ...] = (
              ("--name", "CACHE_WARM_SECRET", "--create", "--value", "env:CACHE_WARM_SECRET"),
              _delete_secret, _has_secret),
     Scenario("consumer-detached", "detach the queue consumer: the enrichment backlog grows", "queue-redeploy", (),
-             _detach, _consumer_attached),
+             _detach, _consumer_attached, (BOOKS, MANUSCRIPT)),
     Scenario("dead-letters", f"put 8 failed enrichment jobs in the dead-letter queue ({DLQ})", "queue-redeploy",
              ("--replay-dlq",), _dead_letter, _dlq_empty),
     Scenario("analysis-dead-letters", f"manuscripts stuck waiting for analysis, their jobs in {ANALYSIS_DLQ} "
@@ -466,6 +559,15 @@ SCENARIOS: tuple[Scenario, ...] = (
              _delete_cold_bucket, _cold_bucket_exists),
     Scenario("ai-provider-errors", "make the AI Worker's primary provider answer 503 to every request",
              "fallback-providers", (), _fail_primary_ai_provider, _ai_answers, (AI,)),
+    Scenario("ai-cache-storm", f"flush the AI cache, then a storm of {STORM} prompts nobody asked before: the hit rate "
+             "falls under 30% (70% is normal)", "cache-warm", (), _storm, _warm, (AI,)),
+    Scenario("database-unreachable", "the infrastructure Worker's D1 database greyhaven-db stops answering (D1_ERROR: "
+             "Network connection lost); the Worker itself still runs", "d1-outage", (), _database_down,
+             _database_connected, (INFRA,)),
+    Scenario("slow-d1-query", f"drop the index {MANUSCRIPT_INDEX}: GET /manuscripts scans the table, {FULL_SCAN_MS} ms "
+             "at production size (p95 above 3 s)", "d1-index", (), _drop_index, _index_used, (MANUSCRIPT,)),
+    Scenario("endpoint-errors", "deploy a release whose upload endpoint (PUT /manuscripts/:id/upload) throws on 8% of "
+             "its requests, then the users' traffic", "rollback", (), _flaky_endpoint, _uploads_work, (MANUSCRIPT,)),
 )
 NAMES = tuple(s.name for s in SCENARIOS)
 

@@ -116,8 +116,14 @@ AI = WorkerSpec("ai", "ai-api", "ai-worker", "sandbox-ai",
 # checked against D1, and an analysis queue with a dead-letter queue. Its probe user logs in with
 # LOGIN_PROBE_PASSWORD (jwt-rotation's login probe); the sandbox seeds it into D1, hashed.
 MANUSCRIPT_PROBE_EMAIL = "probe@manuscripts.test"
-MANUSCRIPT_SETTINGS = """remediations = ["rollback", "jwt-rotation", "queue-redeploy"]
+MANUSCRIPT_SETTINGS = """remediations = ["rollback", "jwt-rotation", "queue-redeploy", "d1-index"]
+[targets.{target}.incident]
 severity_names = ["Critical", "High", "Medium", "Low"]
+impact = ["Authors affected", "Manuscripts affected", "Uploads or analyses lost"]
+root_cause = "what made the platform fail (a release, a secret, the database, the queue), and why it was not caught."
+action_items = ["Complete the root cause above and review the timeline with the team.",
+                "Add or tune the alert that should have paged sooner.",
+                "Update docs/runbooks/manuscript.md, or the remediation spec, with what was learned."]
 [targets.{target}.params.jwt-rotation]
 name = "JWT_SECRET"
 probe_email = "%s"
@@ -128,25 +134,39 @@ users_database = "DB"
 symptom_error_rate = 0.05
 symptom_p95_ms = 3000
 max_p95_ms = 3000
+[targets.{target}.params.d1-index]
+database = "DB"
+query = "SELECT id, title, analysis_status, word_count FROM manuscripts WHERE owner_id = 1 ORDER BY id"
+index = "idx_manuscripts_owner_id"
+table = "manuscripts"
+columns = "owner_id"
 [targets.{target}.params.queue-redeploy]
-queue = "manuscript-analysis"
+queue = "manuscript-analysis-queue"
 dead_letter_queue = "manuscript-analysis-dlq"
 """ % MANUSCRIPT_PROBE_EMAIL + QUEUE_METRICS
-MANUSCRIPT = WorkerSpec("manuscript", "manuscript-api", "manuscript-worker", "sandbox-manuscript",
+MANUSCRIPT = WorkerSpec("manuscript", "manuscript-upload-api", "manuscript-worker", "sandbox-manuscript",
                         {"JWT_SECRET": "sandbox-manuscript-jwt-0000"},
                         health_path="/manuscripts", health_status=401,
                         health='{ path = "/manuscripts", status = 401 }',
                         credentials={"LOGIN_PROBE_PASSWORD": "sandbox-probe-password-0000"},
                         users={MANUSCRIPT_PROBE_EMAIL: "LOGIN_PROBE_PASSWORD"},
                         settings=MANUSCRIPT_SETTINGS,
-                        description="the local sandbox's manuscript platform: JWT logins on D1, an analysis queue with "
-                                    "a dead-letter queue")
+                        description="the local sandbox's manuscript platform: JWT logins on D1 with sessions in KV, "
+                                    "uploads in R2, an analysis queue with a dead-letter queue")
 MANUSCRIPT_DB = "d1d1d1d1-0000-4000-8000-00000000a001"
-# Not served: its rehearsals are deploys (tests/e2e/test_infra.py), which need the control plane only.
+ANALYSIS_QUEUE = "manuscript-analysis-queue"
+# The infrastructure platform: /health (liveness, with the database's state), D1 greyhaven-db. Its deploy
+# failures are rehearsed on copies (tests/e2e/test_infra.py); its runtime ones on the served Worker.
+INFRA_SETTINGS = """remediations = ["rollback", "d1-outage", "binding-check"]
+[targets.{target}.params.d1-outage]
+database = "DB"
+"""
 INFRA = WorkerSpec("infra", "infra-api", "infra-worker", "sandbox-infra", {"ORIGIN_TOKEN": "sandbox-origin-token-0000"},
-                   served=False, settings='remediations = ["binding-check"]\n',
-                   description="the local sandbox's infrastructure-platform Worker: deployed by its rehearsals, not "
-                               "served (its runbook is deploy failures)")
+                   health_path="/health", health='{ path = "/health", status = 200, version_field = "version_id" }',
+                   settings=INFRA_SETTINGS,
+                   description="the local sandbox's infrastructure-platform Worker: /health and the D1 database "
+                               "greyhaven-db")
+INFRA_DB = "d1d1d1d1-0000-4000-8000-00000000c001"
 WORKERS: tuple[WorkerSpec, ...] = (BOOKS, PLAIN, AI, MANUSCRIPT, INFRA)
 # Kept for callers that mean the books Worker.
 WORKER = BOOKS.script

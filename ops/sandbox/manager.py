@@ -275,6 +275,17 @@ class Sandbox(Layout):
             _rmtree(self.dir_of(spec))
             self._copy(spec)
         self.say(f"deploying {spec.script} to the emulator with wrangler deploy {' '.join(spec.wrangler_args())}".rstrip())
+        secrets = self.secrets_of(spec)
+        if secrets and _requires_secrets(self.config_of(spec)):  # wrangler refuses a first deploy without them
+            given = self.home / "secrets" / f"{spec.key}.json"
+            given.parent.mkdir(parents=True, exist_ok=True)
+            given.touch(mode=0o600)
+            given.write_text(json.dumps(secrets), encoding="utf-8")
+            try:
+                self.wrangler("deploy", "--secrets-file", str(given), worker=spec)
+            finally:
+                given.unlink(missing_ok=True)
+            return
         self.wrangler("deploy", worker=spec)
         if self.live_version(spec) is None:
             state = get_json(f"{self.emulator_url}/__emulator/state", self.admin_headers) or {}
@@ -327,6 +338,17 @@ class Sandbox(Layout):
         urls = {f"{name.upper()}_URL": self.provider_url(name) for name in PROVIDERS}
         urls[EMULATOR_URL] = self.emulator_url
         (live / "overrides.json").write_text(json.dumps(urls))
+
+
+def _requires_secrets(config: Path) -> bool:
+    """Whether the Worker's config declares ``secrets.required`` (wrangler then refuses a deploy that lacks them)."""
+    from ops.documents.config import load_config
+
+    try:
+        secrets = load_config(config).data.get("secrets")
+    except (OpsError, OSError):
+        return False
+    return isinstance(secrets, dict) and bool(secrets.get("required"))
 
 
 def _use_of(name: str) -> str:

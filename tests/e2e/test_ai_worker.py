@@ -146,3 +146,58 @@ def test_a_diagnosis_of_the_healthy_ai_worker_asks_no_provider_anything_it_bills
     assert paid() == before
     httpx.get(f"{r.url}/ai/summarize", params={"text": "a question nobody asked before 5c1e"}, timeout=30)
     assert paid() == before + 1  # the count sees a real, uncached question
+
+
+ADMIN = {"Authorization": f"Bearer {AI_SECRETS['ADMIN_SECRET']}"}
+
+
+def test_the_runbooks_endpoints_answer_post_prompt_config_and_diagnostics(r: Rehearsal) -> None:
+    from tests.runbook_names import unrouted
+
+    assert unrouted(r.url, "ai") == []  # every route the runbook names
+    asked = httpx.post(f"{r.url}/", json={"prompt": "what the runbook asks"}, timeout=10)
+    assert asked.status_code == 200 and asked.headers["x-cache-status"] == "MISS" and asked.json()["provider"] == "openai"
+    again = httpx.post(f"{r.url}/", json={"prompt": "what the runbook asks"}, timeout=10)
+    assert again.headers["x-cache-status"] == "HIT"
+    assert httpx.post(f"{r.url}/", json={}, timeout=10).status_code == 400
+    bad = httpx.post(f"{r.url}/config/validate", json={"cacheTtlSeconds": 5}, timeout=10)
+    assert bad.status_code == 400 and bad.json()["valid"] is False and "cacheTtlSeconds" in bad.json()["problems"][0]
+    assert httpx.post(f"{r.url}/config/validate", json={"cacheTtlSeconds": 600}, timeout=10).json()["valid"] is True
+    assert httpx.get(f"{r.url}/config", timeout=10).json()["cacheTtlSeconds"] != 600  # validate stores nothing
+    for method in ("PATCH", "POST"):
+        changed = httpx.request(method, f"{r.url}/config", json={"debugTrace": method == "PATCH"}, headers=ADMIN, timeout=10)
+        assert changed.status_code == 200 and changed.json()["debugTrace"] is (method == "PATCH")
+    assert httpx.patch(f"{r.url}/config", json={"debugTrace": True}, timeout=10).status_code == 401  # no bearer
+    httpx.patch(f"{r.url}/config", json={"debugTrace": True}, headers=ADMIN, timeout=10).raise_for_status()
+    try:
+        httpx.post(f"{r.url}/", json={"prompt": "traced"}, headers={"cf-ray": "ray-traced-1"}, timeout=10)
+        traced = httpx.get(f"{r.url}/trace", params={"id": "ray-traced-1"}, timeout=10).json()
+        assert traced["prompt"] == "traced" and traced["status"] == 200
+        assert httpx.get(f"{r.url}/debug", timeout=10).json()["debugTrace"] is True
+        memory = httpx.get(f"{r.url}/memory", timeout=10).json()
+        assert memory["traces"] >= 1 and 0 < memory["trackedBytes"] < memory["limitBytes"] and memory["percent"] < 80
+    finally:
+        httpx.patch(f"{r.url}/config", json={"debugTrace": False}, headers=ADMIN, timeout=10).raise_for_status()
+    diagnostics = httpx.get(f"{r.url}/diagnostics", timeout=10).json()
+    assert {"config", "providers", "cache", "memory", "requests"} <= set(diagnostics)
+    assert diagnostics["providers"]["primary"]["healthy"] is True and diagnostics["requests"]["total"] >= 3
+
+
+def test_an_ai_worker_not_responding_is_rolled_back_on_the_ai_worker(r: Rehearsal) -> None:
+    good = r.sb.live_version(AI)
+    r.break_("worker-hang")
+    diagnosis = json.loads(r.inv("diagnose", "--json").stdout)["diagnosis"]
+    assert diagnosis["remediation"] == "rollback"
+    done = r.inv("remediate.rollback", "--yes", "--json")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert r.sb.live_version(AI) == good and r.recovered("worker-hang")
+
+
+def test_a_storm_of_new_prompts_drops_the_hit_rate_and_cache_warm_answers_it(r: Rehearsal) -> None:
+    r.break_("ai-cache-storm")
+    assert httpx.get(f"{r.url}/cache/status", timeout=10).json()["hitRate"] < 0.3
+    diagnosis = json.loads(r.inv("diagnose", "--json").stdout)["diagnosis"]
+    assert diagnosis["remediation"] == "cache-warm"
+    done = r.inv("remediate.cache-warm", "--yes", "--json")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert r.recovered("ai-cache-storm")

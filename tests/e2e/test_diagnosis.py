@@ -70,10 +70,10 @@ def test_a_break_names_its_one_fix_first(rehearse: Rehearsal, scenario: str) -> 
 def whole() -> Iterator[Any]:
     if not (REPO / "node_modules" / ".bin" / "wrangler").exists():
         pytest.skip("the npm parts are not installed (run ./scripts/bootstrap); CI installs them")
-    from ops.sandbox.constants import AI, MANUSCRIPT
+    from ops.sandbox.constants import AI, INFRA, MANUSCRIPT
     from testing.sandbox import SandboxHandle
 
-    handle = SandboxHandle(workers=(BOOKS, PLAIN, AI, MANUSCRIPT))
+    handle = SandboxHandle(workers=(BOOKS, PLAIN, AI, MANUSCRIPT, INFRA))
     yield handle
     handle.stop()
 

@@ -81,9 +81,11 @@ def test_the_worker_as_written_passes_every_gate(infra: Infra) -> None:
     assert bindings["ok"] and size["ok"], (bindings, size)
     assert infra.deploy().returncode == 0
 
-    diagnosed = infra.inv("diagnose", "--json")  # the target's remediations: binding-check, whose probe reads the API
+    diagnosed = infra.inv("diagnose", "--json")  # the target's remediations: rollback, d1-outage, binding-check
     assert diagnosed.returncode == 0, diagnosed.stdout + diagnosed.stderr
-    assert [(f["remediation"], f["status"]) for f in json.loads(diagnosed.stdout)["findings"]] == [("binding-check", "healthy")]
+    found = {(f["remediation"], f["probe"]): f["status"] for f in json.loads(diagnosed.stdout)["findings"]}
+    assert found[("binding-check", "bindings")] == found[("d1-outage", "database-answers")] == "healthy"
+    assert "symptom" not in found.values() and {r for r, _ in found} == {"rollback", "d1-outage", "binding-check"}
 
 
 def test_a_bundle_over_the_size_limit_is_caught_before_deploying(infra: Infra) -> None:

@@ -62,7 +62,10 @@ def run(r: Rehearsal, name: str, *flags: str, env: dict[str, str] | None = None)
 
 
 def test_the_worker_answers_401_without_a_token_and_lists_from_d1_with_one(rehearse: Rehearsal) -> None:
+    from tests.runbook_names import unrouted
+
     r = rehearse
+    assert unrouted(r.url, "manuscript") == []  # every route the runbook names
     assert r.health().status_code == 401
     assert httpx.get(f"{r.url}/health", timeout=10).status_code == 404  # no /health
     token = login(r)
@@ -73,7 +76,7 @@ def test_the_worker_answers_401_without_a_token_and_lists_from_d1_with_one(rehea
     assert titles == [row["title"] for row in rows] and len(titles) >= 3  # the Worker and the D1 API agree
     found = diagnose(r)
     assert found[("jwt-rotation", "users-table")]["status"] == "healthy"  # the d1 probe, through the API
-    assert {k[0] for k in found} == {"rollback", "jwt-rotation", "queue-redeploy"}  # the target's remediations only
+    assert {k[0] for k in found} == {"rollback", "jwt-rotation", "queue-redeploy", "d1-index"}  # the target's remediations only
 
 
 def test_jwt_rotation_logs_every_session_out_and_a_fresh_login_works(rehearse: Rehearsal) -> None:
@@ -133,7 +136,7 @@ def test_a_job_that_keeps_failing_is_dead_lettered_by_the_queue_itself(rehearse:
         return str(with_client(r.sb, lambda c: find_queue(c, name, ""))["queue_id"])
 
     job = {"manuscript_id": 4, "requested_at": 0}  # no such manuscript yet: the Worker's consumer throws on it
-    with_client(r.sb, lambda c: push_messages(c, queue_id("manuscript-analysis"), [{"body": job, "content_type": "json"}]))
+    with_client(r.sb, lambda c: push_messages(c, queue_id("manuscript-analysis-queue"), [{"body": job, "content_type": "json"}]))
     deadline = time.monotonic() + 30
     dead: list[Any] = []
     while not dead and time.monotonic() < deadline:  # 1 delivery + max_retries = 3 retries, then wrangler dev's DLQ
@@ -165,6 +168,80 @@ def test_status_on_the_manuscript_worker_shows_its_d1_and_queue_bindings(rehears
     assert done.returncode == 0, done.stdout + done.stderr
     kinds = {b["type"]: b for b in json.loads(done.stdout)["bindings"]}
     assert kinds["d1"]["exists"] is True and kinds["queue"]["exists"] is True
+
+
+def test_a_slow_query_is_found_by_its_query_plan_and_its_index_created(rehearse: Rehearsal) -> None:
+    r = rehearse
+    token = login(r)
+    r.break_("slow-d1-query")
+    assert not r.recovered("slow-d1-query")
+    started = time.monotonic()
+    assert manuscripts(r, token) == 200
+    assert time.monotonic() - started >= 3.0  # the scan's cost at production size: above the runbook's 3 s
+    found = diagnose(r)
+    plan = found[("d1-index", "query-plan")]
+    assert plan["status"] == "symptom" and "SCAN manuscripts" in plan["detail"]
+    assert "INDEX idx_manuscripts_owner_id" in plan["detail"]  # the finding names the missing index
+    result = run(r, "d1-index")
+    assert result["message"] == "verified: plan-uses-index, answers"
+    assert r.recovered("slow-d1-query")
+    assert run(r, "d1-index")["status"] == "noop"  # the plan uses it now: nothing to create
+
+
+def test_errors_on_one_endpoint_are_rolled_back_and_inv_logs_names_the_endpoint(rehearse: Rehearsal) -> None:
+    import subprocess
+    import sys
+
+    r = rehearse
+    good = r.sb.live_version(MANUSCRIPT)
+    watching = subprocess.Popen([sys.executable, "-m", "invoke", "--search-root", str(REPO), "logs", "--json",
+                                 "--seconds", "40"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                env=r.handle.ops_env(OPS_TARGET=MANUSCRIPT.target), cwd=r.handle.home)
+    time.sleep(3)  # the tail session is open before the traffic
+    r.break_("endpoint-errors")
+    out, err = watching.communicate(timeout=120)
+    assert watching.returncode == 0, out + err
+    first = json.loads(out)["summary"]["by_path"][0]
+    assert (first["method"], first["path"]) == ("PUT", "/manuscripts/1/upload")
+    assert 0.05 <= first["rate_5xx"] <= 0.10 and first["by_class"]["5xx"] >= 1
+    found = diagnose(r)
+    assert found[("rollback", "health")]["status"] == "symptom"
+    result = run(r, "rollback")
+    assert result["message"] == "verified: live-is-target, answers, sample, target-version-analytics"
+    assert r.sb.live_version(MANUSCRIPT) == good and r.recovered("endpoint-errors")
+    report = r.inv("incident.report", result["run_id"])  # in the team's template, the target's [incident]
+    assert report.returncode == 0, report.stdout + report.stderr
+    assert "- Authors affected: _to be filled in_" in report.stdout and "docs/runbooks/manuscript.md" in report.stdout
+    assert any(f"- Severity: **{name}**" in report.stdout for name in ("Critical", "High", "Medium", "Low"))
+    r.sb.wrangler("deploy", worker=MANUSCRIPT)  # leave the latest version deployed, as a secret put needs it
+    r.sb.wait_live(MANUSCRIPT)
+
+
+def test_queue_delays_from_a_detached_consumer_are_found_and_redeployed(rehearse: Rehearsal) -> None:
+    r = rehearse
+    r.break_("consumer-detached")
+    assert not r.recovered("consumer-detached")
+    assert diagnose(r)[("queue-redeploy", "backlog")]["status"] == "symptom"
+    run(r, "queue-redeploy")
+    assert r.recovered("consumer-detached")
+
+
+def test_register_verify_upload_and_logout_use_d1_r2_and_kv(rehearse: Rehearsal) -> None:
+    r = rehearse
+    email = f"new-{time.time_ns()}@manuscripts.test"
+    created = httpx.post(f"{r.url}/auth/register", json={"email": email, "password": "long enough"}, timeout=10)
+    assert created.status_code == 201 and created.json()["email_verified"] is False
+    query = {"sql": "SELECT v.token FROM verification_tokens v JOIN users u ON u.id = v.user_id WHERE u.email = ?",
+             "params": [email]}
+    link = with_client(r.sb, lambda c: c.result("POST", f"/d1/database/{MANUSCRIPT_DB}/query", json=query))
+    verified = httpx.get(f"{r.url}/auth/verify", params={"token": link[0]["results"][0]["token"]}, timeout=10)
+    assert verified.status_code == 200 and verified.json()["email_verified"] is True
+    token = login(r)
+    stored = httpx.put(f"{r.url}/manuscripts/2/upload?name=chapter.txt", content="Chapter one.",
+                       headers={"Authorization": f"Bearer {token}"}, timeout=10)
+    assert stored.status_code == 201 and stored.json()["stored"] == "uploads/2/chapter.txt"
+    assert httpx.post(f"{r.url}/auth/logout", headers={"Authorization": f"Bearer {token}"}, timeout=10).status_code == 200
+    assert manuscripts(r, token) == 401  # the session is gone from KV, though the token's signature still holds
 
 
 def test_a_missing_signing_secret_is_named_first_and_created_so_that_logins_work_again(rehearse: Rehearsal) -> None:

@@ -295,7 +295,8 @@ HEALTHY_DRY_RUN_FLAGS = {"rollback": ("--force",), "fallback-providers": ("--adm
 EXPECTED_ON_A_HEALTHY_SANDBOX = {"rollback": (0, "planned"), "secret-rotation": (0, "planned"),
                                  "binding-check": (0, "planned"), "cache-warm": (0, "planned"),
                                  "provider-reorder": (0, "planned"), "queue-redeploy": (0, "noop"),
-                                 "jwt-rotation": (0, "planned"), "fallback-providers": (2, "bad-input")}
+                                 "jwt-rotation": (0, "planned"), "fallback-providers": (2, "bad-input"),
+                                 "d1-index": (2, "bad-input"), "d1-outage": (2, "bad-input")}  # D1 targets only
 
 
 def test_diagnose_finds_the_symptoms_and_suggests_the_fix(rehearse: Rehearsal) -> None:

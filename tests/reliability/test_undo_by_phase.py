@@ -32,6 +32,8 @@ SPECS = sorted((REPO / "remediations").glob("*.yaml"))
 TABLE: dict[str, tuple[list[str], list[str]]] = {
     "binding-check": (["redeploy-previous", "undo-repoint"], []),
     "cache-warm": (["keep-warm"], []),
+    "d1-index": (["keep-index"], []),  # an index changes no data: its undo keeps it
+    "d1-outage": ([], []),  # it changes nothing
     "fallback-providers": (["restore-setting"], ["restore-setting"]),
     "jwt-rotation": ([], []),  # its one write is destructive: never undone
     "provider-reorder": (["redeploy-previous", "undo-set-order"], ["redeploy-previous", "undo-set-order"]),
@@ -78,10 +80,10 @@ def _run(tmp_path: Path, spec: Spec, phase: str) -> RunState:
         run.outcome.records.append(Record("step", step.name, step.action, step.effect, "", status="done"))
     for step in writes:
         run.completed.append(Completed(step, {}, {}))
-    if phase == "steps":  # the last write answered, but failed: the run stopped in its steps
+    if phase == "steps" and writes:  # the last write answered, but failed: the run stopped in its steps
         next(r for r in reversed(run.outcome.records) if r.name == writes[-1].name).status = "failed"
         run.outcome.failed_step = writes[-1].name
-    else:
+    elif phase != "steps":  # a spec that only reads (d1-outage) has no write to fail
         run.verifying = True
     return run
 

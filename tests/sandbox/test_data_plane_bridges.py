@@ -50,9 +50,9 @@ def requests(emulator: EmulatorHandle) -> list[dict[str, Any]]:
 
 
 def test_the_seeds_join_lists_so_each_workers_database_and_queues_exist(client: CloudflareClient) -> None:
-    assert [d["name"] for d in client.result("GET", "/d1/database")] == ["manuscripts"]
+    assert [d["name"] for d in client.result("GET", "/d1/database")] == ["manuscript-platform"]
     names = {q["queue_name"] for q in client.result("GET", "/queues")}
-    assert {"enrichment-jobs", "enrichment-dlq", "manuscript-analysis", "manuscript-analysis-dlq"} <= names
+    assert {"enrichment-jobs", "enrichment-dlq", "manuscript-analysis-queue", "manuscript-analysis-dlq"} <= names
 
 
 def test_the_workers_d1_binding_and_the_d1_api_read_and_write_one_database(emulator: EmulatorHandle,

@@ -27,7 +27,7 @@ def test_the_break_help_comes_from_the_registry() -> None:
     text = " ".join(done.stdout.split()).replace("- ", "-")  # words the help wraps at a hyphen
     for scenario in breaks.SCENARIOS:
         assert f"{scenario.name} ({scenario.remediation}" in text
-    assert "worker-hang (rollback, also --worker plain|manuscript)" in text
+    assert "worker-hang (rollback, also --worker plain|manuscript|infra|ai)" in text
 
 
 def test_an_unknown_scenario_or_worker_is_named_with_the_choices() -> None:

@@ -7,6 +7,7 @@ export async function readConfig(env) {
   return {
     enableFallbackProviders: stored.enableFallbackProviders ?? env.ENABLE_FALLBACK_PROVIDERS === "true",
     cacheTtlSeconds: stored.cacheTtlSeconds ?? Number(env.CACHE_TTL_SECONDS || 3600),
+    debugTrace: stored.debugTrace ?? false,
     primaryProvider: env.AI_PRIMARY_PROVIDER,
     fallbackProviders: fallbacks(env),
     updatedAt: stored.updatedAt || null,
@@ -17,14 +18,15 @@ export function fallbacks(env) {
   return (env.AI_FALLBACK_PROVIDERS || "").split(",").map((s) => s.trim()).filter(Boolean);
 }
 
-// A change of some settings; anything else is refused with what is allowed.
-export async function writeConfig(env, change) {
+// A change of some settings; anything else is refused with what is allowed. dryRun: validate only.
+export async function writeConfig(env, change, { dryRun = false } = {}) {
   const problems = [];
   if (!change || typeof change !== "object" || Array.isArray(change)) problems.push("send a JSON object");
   else {
     for (const key of Object.keys(change)) {
-      if (!["enableFallbackProviders", "cacheTtlSeconds"].includes(key)) problems.push(`unknown setting ${key}`);
+      if (!["enableFallbackProviders", "cacheTtlSeconds", "debugTrace"].includes(key)) problems.push(`unknown setting ${key}`);
     }
+    if ("debugTrace" in change && typeof change.debugTrace !== "boolean") problems.push("debugTrace must be true or false");
     if ("enableFallbackProviders" in change && typeof change.enableFallbackProviders !== "boolean") {
       problems.push("enableFallbackProviders must be true or false");
     }
@@ -33,6 +35,7 @@ export async function writeConfig(env, change) {
     }
   }
   if (problems.length) return { problems };
+  if (dryRun) return {};
   const stored = (await env.CONFIG.get(KEY, "json")) || {};
   await env.CONFIG.put(KEY, JSON.stringify({ ...stored, ...change, updatedAt: new Date().toISOString() }));
   return { config: await readConfig(env) };

@@ -1,13 +1,16 @@
 // The AI-enhanced Worker of the on-call runbooks, small enough to read in one sitting.
-// Routes: /health, /providers/status, POST|GET /ai/summarize, /cache/status, GET|PUT /config,
-// /metrics/requests, POST /admin/cache/warm, POST /admin/cache/flush.
+// Routes: POST / {prompt} (the runbook's AI endpoint), /health, /providers/status, POST|GET /ai/summarize,
+// /cache/status, GET|PUT|POST|PATCH /config, POST /config/validate, /diagnostics, /memory, /debug,
+// /trace?id=, /metrics/requests, POST /admin/cache/warm, POST /admin/cache/flush.
 import { readConfig, writeConfig, fallbacks } from "./config.js";
 import { summarize, health as providerHealth } from "./providers.js";
 
 const MEMORY_LIMIT_BYTES = 128 * 1024 * 1024; // a Worker isolate's limit
 let startedAt = null; // set on the first request: time does not advance in a Worker's global scope
 const counts = { hits: 0, misses: 0 };
-const outcomes = []; // [time, status] of /ai/ requests, for /metrics/requests
+const outcomes = []; // [time, status] of AI requests, for /metrics/requests
+const traces = new Map(); // request id -> what it asked and what answered, while debug tracing is on (KV setting)
+const TRACES_KEPT = 1000;
 
 const json = (body, status = 200, headers = {}) =>
   new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json", ...headers } });
@@ -16,7 +19,8 @@ export default {
   async fetch(request, env) {
     startedAt ??= Date.now();
     const response = await route(request, env).catch((err) => json({ error: String(err) }, 500));
-    if (new URL(request.url).pathname.startsWith("/ai/")) {
+    const path = new URL(request.url).pathname;
+    if (path.startsWith("/ai/") || (path === "/" && request.method === "POST")) {
       outcomes.push([Date.now(), response.status]);
       if (outcomes.length > 100000) outcomes.splice(0, 50000);
     }
@@ -27,7 +31,16 @@ export default {
 async function route(request, env) {
   const url = new URL(request.url);
   const path = url.pathname;
+  if (path === "/" && request.method === "POST") {
+    const body = await request.json().catch(() => null);
+    return answer(body && body.prompt, env, true, request.headers.get("cf-ray") || crypto.randomUUID());
+  }
   if (path === "/health") return health(env);
+  if (path === "/diagnostics") return json(await diagnostics(env));
+  if (path === "/memory") return json(memory());
+  if (path === "/debug") return json(await debug(env));
+  if (path === "/trace") return trace(url.searchParams.get("id"));
+  if (path === "/config/validate" && request.method === "POST") return validate(request, env);
   if (path === "/providers/status") return json(await providerStatus(env));
   if (path === "/ai/summarize" && request.method === "POST") {
     const body = await request.json().catch(() => null);
@@ -36,7 +49,7 @@ async function route(request, env) {
   if (path === "/ai/summarize" && request.method === "GET") return answer(url.searchParams.get("text"), env);
   if (path === "/cache/status") return json(await cacheStatus(env));
   if (path === "/config" && request.method === "GET") return json(await readConfig(env));
-  if (path === "/config" && request.method === "PUT") return putConfig(request, env);
+  if (path === "/config" && ["PUT", "POST", "PATCH"].includes(request.method)) return putConfig(request, env);
   if (path === "/metrics/requests") return json(requests(Number(url.searchParams.get("window") || 60)));
   if (path === "/admin/cache/warm" && request.method === "POST") return warm(request, env);
   if (path === "/admin/cache/flush" && request.method === "POST") return flush(request, env);
@@ -50,8 +63,42 @@ function health(env) {
     version: env.VERSION,
     version_id: version.id || "local",
     uptime: Math.round((Date.now() - startedAt) / 1000),
-    memoryUsage: { trackedBytes: outcomes.length * 16, limitBytes: MEMORY_LIMIT_BYTES },
+    memoryUsage: memory(),
   });
+}
+
+// What this isolate holds that grows with traffic: the request outcomes and the debug traces. A Worker cannot
+// read its isolate's heap; this is its own account of what it keeps (the runbook's "memory above 80%").
+function memory() {
+  let traced = 0;
+  for (const t of traces.values()) traced += t.bytes;
+  const used = outcomes.length * 16 + traced;
+  return { trackedBytes: used, limitBytes: MEMORY_LIMIT_BYTES, percent: Math.round((used / MEMORY_LIMIT_BYTES) * 1000) / 10,
+    traces: traces.size };
+}
+
+async function debug(env) {
+  const config = await readConfig(env);
+  return { debugTrace: config.debugTrace, traces: traces.size, tracesKept: TRACES_KEPT, version: env.VERSION,
+    primaryProvider: config.primaryProvider, fallbackProviders: config.fallbackProviders };
+}
+
+function trace(id) {
+  if (!id) return json({ ids: [...traces.keys()].slice(-50) });
+  const found = traces.get(id);
+  return found ? json(found) : json({ error: `no trace ${id} (is debugTrace on?)` }, 404);
+}
+
+async function diagnostics(env) {
+  const [providers, cache, config] = await Promise.all([providerStatus(env), cacheStatus(env), readConfig(env)]);
+  return { version: env.VERSION, uptime: Math.round((Date.now() - startedAt) / 1000), config, providers, cache,
+    memory: memory(), requests: requests(300) };
+}
+
+async function validate(request, env) {
+  const change = await request.json().catch(() => null);
+  const { problems } = await writeConfig(env, change, { dryRun: true });
+  return json({ valid: !problems, problems: problems || [] }, problems ? 400 : 200);
 }
 
 async function providerStatus(env) {
@@ -66,9 +113,20 @@ async function providerStatus(env) {
   };
 }
 
-// `counted`: a user's question counts toward the hit rate; a warm request does not.
-async function answer(text, env, counted = true) {
-  if (typeof text !== "string" || !text) return json({ error: "send {\"text\": \"...\"} (or ?text=)" }, 400);
+// `counted`: a user's question counts toward the hit rate; a warm request does not. `traceId`: kept in the debug
+// traces while the debugTrace setting is on.
+async function answer(text, env, counted = true, traceId = null) {
+  if (typeof text !== "string" || !text) return json({ error: "send {\"prompt\": \"...\"} to POST / (or {\"text\"} to /ai/summarize)" }, 400);
+  const response = await answered(text, env, counted);
+  if (traceId && (await readConfig(env)).debugTrace) {
+    const body = await response.clone().text();
+    traces.set(traceId, { prompt: text, status: response.status, answer: body, bytes: 2 * (text.length + body.length) });
+    if (traces.size > TRACES_KEPT) traces.delete(traces.keys().next().value);
+  }
+  return response;
+}
+
+async function answered(text, env, counted) {
   const key = `summary:${await digest(text)}`;
   const cached = await env.CACHE.get(key, "json");
   if (cached) {

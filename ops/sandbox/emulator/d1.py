@@ -17,6 +17,12 @@ Each database is a SQLite file beside the state file (``d1/<uuid>.sqlite3``).
 ``meta.rows_read`` is the number of rows returned (SQLite does not count rows
 scanned the way D1 bills them); ``rows_written`` is SQLite's change count.
 Errors use D1's codes: 7404 for an unknown database, 7500 for SQL that fails.
+
+A sandbox scenario can set a database's conditions (``state.data["d1_conditions"][uuid]``, through the
+admin route ``PUT /__emulator/d1-conditions/{uuid}``; a reset clears them): ``unavailable`` makes every
+query fail as D1 does when it cannot be reached, and ``scan_ms`` (table -> ms) is what a full scan of that
+table costs the data plane at production size: a Worker's read whose query plan SCANs the table waits that
+long (the D1 API's own reads do not, so a probe's EXPLAIN QUERY PLAN answers at once).
 """
 
 from __future__ import annotations
@@ -124,8 +130,42 @@ def _jobs(body: Any) -> list[QueryJob]:
     return jobs
 
 
-def _execute(state: State, req: Request, *, raw: bool) -> list[dict[str, Any]]:
+UNREACHABLE = "Network connection lost."  # the facade in the shim says D1_ERROR first, as D1 does
+
+
+def conditions(state: State, uuid: str) -> dict[str, Any]:
+    found: dict[str, Any] = state.data.get("d1_conditions", {}).get(uuid) or {}
+    return found
+
+
+def set_conditions(state: State, uuid: str, change: Any) -> tuple[int, Any]:
+    """The admin route: ``{"unavailable": bool, "scan_ms": {table: ms}}`` for one database ({} clears them)."""
+    if not isinstance(change, dict) or set(change) - {"unavailable", "scan_ms"}:
+        return 400, {"error": "send {\"unavailable\": true|false, \"scan_ms\": {\"table\": ms}}"}
+    scan = change.get("scan_ms", {})
+    if not isinstance(change.get("unavailable", False), bool) or not isinstance(scan, dict) or not all(
+            isinstance(k, str) and isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0 for k, v in scan.items()):
+        return 400, {"error": "unavailable is true or false; scan_ms maps a table name to milliseconds >= 0"}
+    with state.lock:
+        state.data.setdefault("d1_conditions", {})[uuid] = {"unavailable": change.get("unavailable", False),
+                                                            "scan_ms": dict(scan)}
+        state.save()
+    return 200, state.data["d1_conditions"][uuid]
+
+
+def _scan_cost_ms(connection: sqlite3.Connection, sql: str, params: list[Any], scan_ms: dict[str, float]) -> float:
+    """What the statement's full-table scans cost at production size (its query plan's SCAN rows)."""
+    if not scan_ms or not is_read(sql):
+        return 0.0
+    plan = connection.execute(f"EXPLAIN QUERY PLAN {sql}", params).fetchall()
+    return sum(scan_ms.get(str(row[-1]).split()[1], 0.0) for row in plan
+               if str(row[-1]).startswith("SCAN ") and len(str(row[-1]).split()) > 1)
+
+
+def _execute(state: State, req: Request, *, raw: bool, cost: list[float] | None = None) -> list[dict[str, Any]]:
     database = _database(state, req.params["db"])
+    if conditions(state, database["uuid"]).get("unavailable"):
+        raise ApiFailure(503, 7500, UNREACHABLE)
     jobs = _jobs(req.json())
     path = _file(state, database["uuid"])
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -133,6 +173,9 @@ def _execute(state: State, req: Request, *, raw: bool) -> list[dict[str, Any]]:
     try:
         connection.execute("BEGIN")
         try:
+            scan_ms = conditions(state, database["uuid"]).get("scan_ms") or {}
+            if cost is not None:
+                cost.append(sum(_scan_cost_ms(connection, sql, params, scan_ms) for sql, params in jobs))
             results = [_run(connection, sql, params, raw) for sql, params in jobs]
             connection.execute("COMMIT")
         except sqlite3.Error as exc:
@@ -187,8 +230,12 @@ def bridge(state: State, what: str, body: bytes) -> tuple[int, Any]:
     if len(parts) != 3 or parts[2] != "query":
         return 404, {"error": f"no D1 bridge route {what!r}"}
     request = Request("POST", f"/d1/database/{parts[1]}/query", {}, {}, body, {"db": parts[1]})
+    cost: list[float] = []
     try:
         with state.lock:
-            return 200, {"results": _execute(state, request, raw=False)}
+            results = _execute(state, request, raw=False, cost=cost)
     except ApiFailure as failure:
         return failure.status, {"error": failure.message, "code": failure.code}
+    if sum(cost):  # outside the lock: a slow query holds up its own caller, not the whole account
+        time.sleep(sum(cost) / 1000)
+    return 200, {"results": results}

@@ -190,6 +190,12 @@ class Handler(BaseHTTPRequestHandler):
                 emu.requests.clear()
             emu.faults = Faults()
             self._send(200, {"ok": True})
+        elif what.startswith("d1-conditions/") and method == "PUT":
+            try:
+                change = json.loads(body or b"{}")
+            except ValueError:
+                change = None
+            self._send(*d1.set_conditions(emu.state, what.removeprefix("d1-conditions/"), change))
         elif what.startswith("d1/") and method == "POST":
             self._send(*d1.bridge(emu.state, what, body))
         elif what.startswith("queues/") and method == "POST":
