@@ -46,3 +46,10 @@ class LiveVersion:
     queue_consumers: tuple[QueueConsumer, ...] = ()
     tag: str = ""         # the version's "workers/tag" annotation (version_metadata.tag)
     created_on: str = ""  # when the version was created (version_metadata.timestamp)
+    # Every Durable Object migration step applied up to this version, each with a tag:
+    # {"tag": "v1", "new_sqlite_classes": ["Counter"]} (wrangler's `migrations` entries).
+    migrations: tuple[dict[str, Any], ...] = ()
+    # Static assets: the files by path ("index.html", "img/a.png") and the upload's config
+    # (html_handling, not_found_handling, run_worker_first, _headers, _redirects); None without assets.
+    assets: dict[str, bytes] | None = field(default=None, repr=False)
+    assets_config: dict[str, Any] = field(default_factory=dict)

@@ -28,6 +28,7 @@ CONFIG = "wrangler.json"
 ENTRY = "__sandbox_entry.mjs"
 STAMP = "stamp"  # a digest of the config and secrets last written: a consumer change keeps the version id
 SHIM = Path(__file__).with_name("shim.mjs")
+ASSETS = "assets"  # live/<script>/assets/<version>/: the version's static assets
 EMULATOR_URL = "SANDBOX_EMULATOR_URL"  # in overrides.json: where the shim's D1 facade reaches the emulator's D1
 
 
@@ -36,6 +37,8 @@ def materialize(live: LiveVersion, live_dir: Path, *, port_overrides: dict[str, 
     code = live_dir / "versions" / live.version_id
     for module in live.modules:
         _write(code / module.name, module.content)
+    for path, content in _asset_files(live).items():  # beside the code, not in it: wrangler dev would take .js as modules
+        _write(live_dir / ASSETS / live.version_id / path, content)
     config = json.dumps(config_for(live, port_overrides or {}), indent=2)
     secrets = "".join(f"{k}={dotenv_quote(v)}\n" for k, v in sorted(live.secrets.items()))
     stamp = hashlib.sha256(f"{config}\0{secrets}".encode()).hexdigest()[:16]
@@ -114,7 +117,25 @@ def config_for(live: LiveVersion, overrides: dict[str, str]) -> dict[str, Any]:
         },
         "rules": [{"type": "ESModule", "globs": ["**/*.js", "**/*.mjs"]}],
     }
+    objects = [b for b in live.bindings if b.get("type") == "durable_object_namespace" and b.get("class_name")]
+    if objects:  # the Worker's own classes (exported through the entry) and the migrations that made them
+        config["durable_objects"] = {"bindings": [
+            {"name": b["name"], "class_name": b["class_name"], **({"script_name": b["script_name"]} if b.get("script_name") else {})}
+            for b in objects]}
+        config["migrations"] = [dict(step) for step in live.migrations]
+    if live.assets is not None:
+        binding = next((b["name"] for b in live.bindings if b.get("type") == "assets"), None)
+        config["assets"] = {"directory": f"{ASSETS}/{live.version_id}", **({"binding": binding} if binding else {}),
+                            **{k: v for k, v in live.assets_config.items() if not k.startswith("_")}}
     return config
+
+
+def _asset_files(live: LiveVersion) -> dict[str, bytes]:
+    """The files `wrangler dev` serves, with ``_headers`` and ``_redirects`` back as the files wrangler read them from."""
+    if live.assets is None:
+        return {}
+    rules = {name: str(live.assets_config[name]).encode() for name in ("_headers", "_redirects") if live.assets_config.get(name)}
+    return {**live.assets, **rules}
 
 
 def _dead_letter_queues(live: LiveVersion) -> list[str]:

@@ -161,3 +161,10 @@ SCRIPT = obj({"id": STR, "compatibility_date": {"type": ["string", "null"]},
 # (workers-sdk packages/wrangler/src/d1/create.ts) prints "in region ${db.created_in_region}". Production wins.
 D1 = obj({"created_in_region": STR, "created_at": STR, "file_size": NUM, "jurisdiction": {"enum": ["eu", "fedramp", "us", None]}, "name": STR,
           "num_tables": NUM, "read_replication": {"type": "object"}, "uuid": STR, "version": STR}, ("uuid", "name"))
+
+# TS src/resources/workers/scripts/assets/upload.ts: UploadCreateParams (the manifest), UploadCreateResponse
+ASSETS_SESSION_BODY = obj({"manifest": {"type": "object", "additionalProperties": obj({"hash": STR, "size": NUM},
+                                                                                     ("hash", "size"))}}, ("manifest",))
+ASSETS_SESSION = obj({"buckets": {"type": "array", "items": {"type": "array", "items": STR}}, "jwt": STR})
+# TS src/resources/workers/assets/upload.ts: UploadCreateResponse (the completion jwt, on the last upload)
+ASSETS_UPLOAD = obj({"jwt": STR})

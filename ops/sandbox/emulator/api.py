@@ -31,6 +31,7 @@ WRANGLER = "workers-sdk@f8308360 packages/wrangler/src/"
 DEPLOY_HELPERS = "workers-sdk@f8308360 packages/deploy-helpers/src/"
 NOT_FOUND_SCRIPT = (404, 10007, "This Worker does not exist on your account.")
 KV_BULK_BYTES = 100_000_000  # developers.cloudflare.com/kv/platform/limits/: 100 MB a bulk request
+CARRIED = ("_migrations", "_assets")  # what a version made from another (a secret change) keeps of it
 MAX_ROLLBACK_VERSIONS = 100  # since 2025-09-11 (Cloudflare changelog, "increased version rollback limit")
 SCRIPT_SIZE_LIMIT = 64 * 2**20
 # Documented elsewhere than in the API reference: 10079 as the API answers it (workers-sdk issues #705
@@ -80,6 +81,10 @@ live_hook: list[LiveHook] = []  # called with the script name when its live depl
 Deliver = Callable[[str, list[dict[str, Any]]], None]
 deliver_hook: list[Deliver] = []  # called with (queue name, [{body, content_type}]) for Worker-consumed queues
 kv_hook: list[Deliver] = []  # called with (namespace id, [{key, value, expiration_ttl}]) after a bulk write
+# Called with (state, script, upload metadata, latest version) before a script upload makes its version; each
+# answers private fields for the version (assets.py: the static assets its completion token names).
+UploadHook = Callable[[State, str, dict[str, Any], "dict[str, Any] | None"], dict[str, Any]]
+upload_hooks: list[UploadHook] = []
 
 
 SOURCES: dict[tuple[str, str], str] = {}  # (method, pattern) -> where its shapes come from
@@ -138,7 +143,8 @@ def _secret_digests(secrets: dict[str, str]) -> dict[str, str]:
 def _new_version(state: State, name: str, *, main_module: str, modules: list[dict[str, str]],
                  bindings: list[dict[str, Any]], secrets: dict[str, str], runtime: dict[str, Any],
                  triggered_by: str, message: str | None = None, tag: str | None = None,
-                 source: str = "wrangler") -> dict[str, Any]:
+                 source: str = "wrangler", carried_from: dict[str, Any] | None = None) -> dict[str, Any]:
+    """``carried_from``: a version whose Durable Object migrations and static assets the new one keeps (a secret change)."""
     script = state.data["scripts"].setdefault(name, {"created_on": now(), "versions": [], "deployments": [],
                                                     "tag": hex_id(), "consumers": []})
     number = (script["versions"][0]["number"] + 1) if script["versions"] else 1
@@ -158,6 +164,7 @@ def _new_version(state: State, name: str, *, main_module: str, modules: list[dic
                       "script_runtime": runtime},
         "startup_time_ms": 4,
         "_main_module": main_module, "_modules": modules, "_secrets": dict(secrets),
+        **{k: v for k, v in (carried_from or {}).items() if k in CARRIED},
     }
     script["versions"].insert(0, version)
     script["modified_on"] = now()
@@ -233,12 +240,32 @@ def _store_upload(state: State, req: Request, triggered_by: str) -> dict[str, An
     if migration_tag:  # VersionGetResponse.resources.script_runtime.migration_tag: omitted without Durable Objects
         runtime["migration_tag"] = migration_tag
     annotations = metadata.get("annotations") or {}
+    extra = {k: v for hook in upload_hooks for k, v in hook(state, name, metadata, latest).items()}
     version = _new_version(state, name, main_module=main_module, modules=modules, bindings=bindings,
                            secrets=secrets, runtime=runtime, triggered_by=triggered_by,
                            message=annotations.get("workers/message"), tag=annotations.get("workers/tag"))
+    version.update(extra)
     if migrations.get("new_tag"):
         state.data["scripts"][name]["migration_tag"] = migrations["new_tag"]
+    version["_migrations"] = applied_migrations(latest, migrations)
     return version
+
+
+def applied_migrations(latest: dict[str, Any] | None, migrations: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every Durable Object migration step applied up to this upload, each with the tag it was applied under.
+
+    An upload carries only the steps since ``old_tag``: ``steps`` (cloudflare-typescript
+    src/resources/workers/scripts/scripts.ts ``MultipleStepMigrations``, which wrangler 4 sends from
+    deploy/deploy.ts getMigrationsToUpload) or one step's fields at the top level (``SingleStepMigration``).
+    The sandbox's `wrangler dev` needs them all (which classes are SQLite-backed), so each version keeps the sum."""
+    kept: list[dict[str, Any]] = list((latest or {}).get("_migrations") or [])
+    if not migrations.get("new_tag"):
+        return kept
+    fields = ("new_classes", "new_sqlite_classes", "renamed_classes", "deleted_classes", "transferred_classes")
+    steps = migrations.get("steps") or [{k: migrations[k] for k in fields if k in migrations}]
+    tag = str(migrations["new_tag"])
+    return kept + [{"tag": tag if i == len(steps) - 1 else f"{tag}~{i + 1}", **{k: s[k] for k in fields if s.get(k)}}
+                   for i, s in enumerate(steps)]
 
 
 def _check_size(files: list[tuple[str, str, bytes]]) -> None:
@@ -605,7 +632,7 @@ def patch_latest_version(state: State, req: Request) -> Reply:
                            bindings=[b for b in latest["resources"]["bindings"] if b.get("type") != "secret_text"],
                            secrets=secrets, runtime=latest["resources"]["script_runtime"],
                            triggered_by="secret", message=annotations.get("workers/message"),
-                           tag=annotations.get("workers/tag"))
+                           tag=annotations.get("workers/tag"), carried_from=latest)
     state.save()
     return 200, _public_version(version), None
 
@@ -624,7 +651,7 @@ def _secret_change(state: State, name: str, secrets: dict[str, str], what: str) 
     version = _new_version(state, name, main_module=current["_main_module"], modules=current["_modules"],
                            bindings=[b for b in current["resources"]["bindings"] if b.get("type") != "secret_text"],
                            secrets=secrets, runtime=current["resources"]["script_runtime"], triggered_by="secret",
-                           message=what)
+                           message=what, carried_from=current)
     _deploy(state, name, version["id"], triggered_by="secret")
     return version
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ops.sandbox.contract import LiveVersion, Module, QueueConsumer
 from ops.sandbox.emulator.api import _current_version
+from ops.sandbox.emulator.assets import asset_files
 from ops.sandbox.emulator.state import State
 
 
@@ -25,4 +26,7 @@ def live_version(state: State, script_name: str) -> LiveVersion | None:
             secrets=dict(version["_secrets"]), compatibility_date=runtime.get("compatibility_date"),
             compatibility_flags=tuple(runtime.get("compatibility_flags") or ()), queue_consumers=consumers,
             tag=str((version.get("annotations") or {}).get("workers/tag") or ""),
-            created_on=str((version.get("metadata") or {}).get("created_on") or ""))
+            created_on=str((version.get("metadata") or {}).get("created_on") or ""),
+            migrations=tuple(version.get("_migrations") or ()),
+            assets=asset_files(state, version["_assets"]) if version.get("_assets") else None,
+            assets_config=dict((version.get("_assets") or {}).get("config") or {}))

@@ -15,7 +15,7 @@ from typing import Any, Callable
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from ops.sandbox.constants import ACCOUNT_ID, TOKEN
-from ops.sandbox.emulator import api, d1, graphql, queue_messages, tail  # noqa: F401 (d1, graphql, queue_messages, tail register routes)
+from ops.sandbox.emulator import api, assets, d1, graphql, queue_messages, tail  # noqa: F401 (assets, d1, graphql, queue_messages, tail register routes)
 from ops.sandbox.emulator.faults import Faults
 from ops.sandbox.emulator.invocations import Invocations, wall_time_p95_default
 from ops.sandbox.emulator.proxy import ProxyHandle, start_proxy
@@ -119,7 +119,8 @@ class Handler(BaseHTTPRequestHandler):
         if not path.startswith(PREFIX):
             return 404, _envelope(False, None, [(7000, "No route for that URI")]), {}
         auth = self.headers.get("authorization", "")
-        if auth != f"Bearer {emu.token}":
+        after_account = "/" + path[len(PREFIX):].partition("/")[2]
+        if auth != f"Bearer {emu.token}" and not assets.bearer_admits(emu.state, self.command, after_account, auth):
             return 401, _envelope(False, None, [(10000, "Authentication error")]), {}
         account, _, rest = path[len(PREFIX):].partition("/")
         if account != emu.account_id:
