@@ -310,8 +310,10 @@ def rehearse(repo: Path, bin_: Path, log: Callable[[str], None] = lambda line: N
 
 
 def _last_words(output: str) -> str:
+    """The error a user would read: from the first `error:` or wrangler's `[ERROR]` line on, else the last lines."""
     lines = [line.strip() for line in output.splitlines() if line.strip()]
-    return " | ".join(lines[-3:])[:300]
+    first = next((i for i, line in enumerate(lines) if line.lower().startswith("error") or "[ERROR]" in line), None)
+    return " | ".join(lines[first:first + 3] if first is not None else lines[-3:])[:300]
 
 
 def columns() -> list[str]:

@@ -75,3 +75,12 @@ def test_the_table_shows_each_step_its_exit_code_and_seconds() -> None:
     assert dict(zip(heads, cells[1:]))["diagnose"] == "FAIL 1 5s"
     assert dict(zip(heads, cells[1:]))["break secret-missing"] == "–"
     assert corpus.failures({"corpus-x": outcomes}) == ["corpus-x / diagnose: exit 1: symptoms: x"]
+
+
+def test_a_failure_is_told_by_its_error_line_not_by_wranglers_closing_words() -> None:
+    output = ("==> deploying\nerror: sandbox.up failed: wrangler deploy failed (1): [ERROR] A request failed.\n\n"
+              "  No such module \"\" in the upload. [code: 10021]\n  If you think this is a bug, open an issue\n"
+              "Logs were written to x.log\n")
+    assert corpus._last_words(output) == ('error: sandbox.up failed: wrangler deploy failed (1): [ERROR] A request failed.'
+                                          ' | No such module "" in the upload. [code: 10021] | If you think this is a bug,'
+                                          ' open an issue')
