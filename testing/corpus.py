@@ -31,6 +31,7 @@ from testing.worker_repo import REPO, clean_env
 MANIFEST = REPO / "tests" / "corpus" / "corpus.toml"
 WORKER_REPO_DOC = REPO / "docs" / "worker-repo.md"
 STEP_TIMEOUT = 600  # a rollback that waits out its 300 s deadline, with room
+DOES_NOT_APPLY = "does not apply"
 
 
 @dataclass(frozen=True)
@@ -183,8 +184,8 @@ class Outcome:
 
     def cell(self) -> str:
         if self.ok is None:
-            return "–" if not self.detail else f"– ({self.detail})"
-        return f"{'pass' if self.ok else 'FAIL'} {self.code} {self.seconds:.0f}s"
+            return "–" if self.detail == DOES_NOT_APPLY else "not run"
+        return f"{'ok' if self.ok else 'FAIL'} {self.code} {self.seconds:.0f}s"
 
 
 Judge = Callable[[int, str], tuple[bool, str]]
@@ -251,25 +252,25 @@ OWN = ("--target", "sandbox-own")
 STEPS: tuple[Step, ...] = (
     Step("sandbox.up", ("sandbox.up",)),
     Step("diagnose", ("diagnose", *OWN, "--json"), no_symptom),
-    Step("break bad-deploy", ("sandbox.break", "bad-deploy")),
-    Step("rollback (bad-deploy)", ("remediate.rollback", *OWN, "--yes", "--json"), verified),
-    Step("break worker-hang", ("sandbox.break", "worker-hang")),
-    Step("rollback (worker-hang)", ("remediate.rollback", *OWN, "--yes", "--json"), verified),
+    Step("bad-deploy", ("sandbox.break", "bad-deploy")),
+    Step("rollback", ("remediate.rollback", *OWN, "--yes", "--json"), verified),
+    Step("worker-hang", ("sandbox.break", "worker-hang")),
+    Step("rollback 2", ("remediate.rollback", *OWN, "--yes", "--json"), verified),
     # After a rollback the latest version is not the deployed one, and Cloudflare refuses secret edits (10215):
     # the next scenarios start from the Worker's latest code, as docs/worker-repo.md says sandbox.reset gives.
-    Step("sandbox.reset", ("sandbox.reset",), applies=lambda f: f.secret is not None or f.queue is not None),
-    Step("break secret-missing", ("sandbox.break", "secret-missing"), applies=lambda f: f.secret is not None),
+    Step("reset", ("sandbox.reset",), applies=lambda f: f.secret is not None or f.queue is not None),
+    Step("secret-missing", ("sandbox.break", "secret-missing"), applies=lambda f: f.secret is not None),
     Step("secret-rotation", ("remediate.secret-rotation", *OWN, "--yes", "--json", "--create", "--name", "{secret}",
                              "--value", "env:{secret}"), verified, applies=lambda f: f.secret is not None,
          env=lambda f: {f.secret: f.secret_value} if f.secret else {}),
-    Step("break consumer-detached", ("sandbox.break", "consumer-detached"), applies=lambda f: f.queue is not None),
+    Step("consumer-detached", ("sandbox.break", "consumer-detached"), applies=lambda f: f.queue is not None),
     Step("queue-redeploy", ("remediate.queue-redeploy", *OWN, "--yes", "--json", "--queue", "{queue}",
                             "--dead-letter-queue", ""), verified, applies=lambda f: f.queue is not None),
     Step("check.all", ("check.all",)),
-    Step("sandbox.down", ("sandbox.down",)),
+    Step("down", ("sandbox.down",)),
 )
-NEEDS_UP = {s.name for s in STEPS} - {"sandbox.up", "check.all", "sandbox.down"}
-UNTOUCHED = "files untouched"
+NEEDS_UP = {s.name for s in STEPS} - {"sandbox.up", "check.all", "down"}
+UNTOUCHED = "untouched"
 
 
 def rehearse(repo: Path, bin_: Path, log: Callable[[str], None] = lambda line: None) -> list[Outcome]:
@@ -282,7 +283,7 @@ def rehearse(repo: Path, bin_: Path, log: Callable[[str], None] = lambda line: N
     try:
         for step in STEPS:
             if not step.applies(known):
-                outcomes.append(Outcome(step.name, None, detail="does not apply"))
+                outcomes.append(Outcome(step.name, None, detail=DOES_NOT_APPLY))
                 continue
             if not up and step.name in NEEDS_UP:
                 outcomes.append(Outcome(step.name, None, detail="sandbox not up"))
@@ -330,7 +331,7 @@ def table(results: dict[str, list[Outcome]]) -> str:
         for head in heads:
             found = by_step.get(head)
             cells.append(found.cell() if found else "")
-        lines.append(f"| {worker} | " + " | ".join(c.split(" (")[0] for c in cells) + " |")
+        lines.append(f"| {worker.removeprefix('corpus-')} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 

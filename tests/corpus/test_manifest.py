@@ -66,14 +66,14 @@ def test_a_repository_is_made_as_create_cloudflare_makes_it_with_the_overlay(tmp
 
 def test_the_table_shows_each_step_its_exit_code_and_seconds() -> None:
     outcomes = [corpus.Outcome("sandbox.up", True, 0, 16.2), corpus.Outcome("diagnose", False, 1, 5.0, "symptoms: x"),
-                corpus.Outcome("break secret-missing", None, detail="does not apply")]
+                corpus.Outcome("secret-missing", None, detail=corpus.DOES_NOT_APPLY)]
     row = corpus.table({"corpus-x": outcomes}).splitlines()[2]
     cells = [c.strip() for c in row.strip("|").split("|")]
     heads = corpus.columns()
-    assert cells[0] == "corpus-x"
-    assert dict(zip(heads, cells[1:]))["sandbox.up"] == "pass 0 16s"
+    assert cells[0] == "x"  # the prefix every corpus Worker has goes
+    assert dict(zip(heads, cells[1:]))["sandbox.up"] == "ok 0 16s"
     assert dict(zip(heads, cells[1:]))["diagnose"] == "FAIL 1 5s"
-    assert dict(zip(heads, cells[1:]))["break secret-missing"] == "–"
+    assert dict(zip(heads, cells[1:]))["secret-missing"] == "–"
     assert corpus.failures({"corpus-x": outcomes}) == ["corpus-x / diagnose: exit 1: symptoms: x"]
 
 
