@@ -15,6 +15,7 @@ seconds) and writes bench/results/corpus.json and corpus.md.
 from __future__ import annotations
 
 import argparse
+import subprocess
 import sys
 import tempfile
 import time
@@ -47,16 +48,19 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, list[corpus.Outcome]] = {}
     for entry in chosen:
         print(f"{entry.name} ({entry.template}: {', '.join(entry.bindings)})", flush=True)
-        repo = corpus.make_repo(entry, manifest, package, root)
-        results[entry.name] = corpus.rehearse(repo, bin_, log=lambda line: print(line, flush=True))
+        try:
+            repo = corpus.make_repo(entry, manifest, package, root)
+        except (RuntimeError, OSError, subprocess.SubprocessError) as exc:
+            results[entry.name] = corpus.unmade(exc)
+            print(f"  {results[entry.name][0].detail}", flush=True)
+        else:
+            results[entry.name] = corpus.rehearse(repo, bin_, log=lambda line: print(line, flush=True))
+        save(manifest, results, started)  # as it goes: a run cut short keeps what it found
     rendered = corpus.table(results)
     print("\n" + rendered)
     failed = corpus.failures(results)
     if failed:
         print("\nFailures:\n" + "\n".join(f"- {line}" for line in failed))
-    write_result("corpus", {"package": f"{manifest.package}@{manifest.version}", "seconds": round(time.monotonic() - started),
-                            "workers": {name: [vars(o) for o in outcomes] for name, outcomes in results.items()}})
-    (RESULTS / "corpus.md").write_text(rendered + "\n", encoding="utf-8")
     if not args.keep:
         import shutil
 
@@ -64,6 +68,12 @@ def main(argv: list[str] | None = None) -> int:
     else:
         print(f"repositories kept in {root}")
     return 1 if failed else 0
+
+
+def save(manifest: corpus.Manifest, results: dict[str, list[corpus.Outcome]], started: float) -> None:
+    write_result("corpus", {"package": f"{manifest.package}@{manifest.version}", "seconds": round(time.monotonic() - started),
+                            "workers": {name: [vars(o) for o in outcomes] for name, outcomes in results.items()}})
+    (RESULTS / "corpus.md").write_text(corpus.table(results) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":

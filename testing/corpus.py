@@ -156,7 +156,10 @@ def apply_overlay(config: Path, overlay: dict[str, Any]) -> None:
 
 def install_dependencies(repo: Path, pinned: dict[str, str]) -> None:
     """What `npm install` gives the template's imports, at pinned versions (its dev tools are left out)."""
+    # --legacy-peer-deps: the openapi template's own dev tools conflict (@cloudflare/workers-types ^5 against its
+    # wrangler's peerOptional ^4), which a plain `npm install` of that template refuses with ERESOLVE.
     done = subprocess.run(["npm", "install", "--omit=dev", "--no-save", "--no-package-lock", "--ignore-scripts",
+                           "--legacy-peer-deps",
                            "--no-audit", "--no-fund", "--loglevel=error", "--cache", str(cache_dir() / "npm"),
                            *(f"{name}@{version}" for name, version in pinned.items())],
                           cwd=repo, capture_output=True, text=True, timeout=600)
@@ -185,6 +188,8 @@ class Outcome:
     def cell(self) -> str:
         if self.ok is None:
             return "–" if self.detail == DOES_NOT_APPLY else "not run"
+        if self.code is None:
+            return "FAIL"
         return f"{'ok' if self.ok else 'FAIL'} {self.code} {self.seconds:.0f}s"
 
 
@@ -308,6 +313,11 @@ def rehearse(repo: Path, bin_: Path, log: Callable[[str], None] = lambda line: N
     outcomes.append(Outcome(UNTOUCHED, not status.strip(), 0 if not status.strip() else 1, 0.0,
                             status.strip().replace("\n", "; ")[:200]))
     return outcomes
+
+
+def unmade(error: Exception) -> list[Outcome]:
+    """The row of a Worker whose repository could not be made: its first step fails with why."""
+    return [Outcome(STEPS[0].name, False, None, 0.0, f"the repository could not be made: {_last_words(str(error))}")]
 
 
 def _last_words(output: str) -> str:

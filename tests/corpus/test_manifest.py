@@ -84,3 +84,11 @@ def test_a_failure_is_told_by_its_error_line_not_by_wranglers_closing_words() ->
     assert corpus._last_words(output) == ('error: sandbox.up failed: wrangler deploy failed (1): [ERROR] A request failed.'
                                           ' | No such module "" in the upload. [code: 10021] | If you think this is a bug,'
                                           ' open an issue')
+
+
+def test_a_worker_whose_repository_could_not_be_made_fails_its_first_step_with_why() -> None:
+    row = corpus.unmade(RuntimeError("npm install in /tmp/x failed: npm error ERESOLVE could not resolve"))
+    assert corpus.failures({"corpus-x": row}) == [
+        "corpus-x / sandbox.up: exit None: the repository could not be made: npm install in /tmp/x failed: "
+        "npm error ERESOLVE could not resolve"]
+    assert "| x | FAIL |" in corpus.table({"corpus-x": row})
