@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 
 from ops.documents.config import Config, load_config
 from ops.errors import InputError
+from ops.invoked import command
 
 if TYPE_CHECKING:
     from ops.egress import Egress
@@ -189,8 +190,10 @@ def find_targets_file(start: Path | None = None) -> Path:
         return Path(env)
     here = (start or Path.cwd()).resolve()
     for folder in (here, *here.parents):
-        if (folder / TARGETS_FILE).is_file():
-            return folder / TARGETS_FILE
+        # A Worker's repository without a targets.toml of its own: the one `sandbox.up` wrote there.
+        for candidate in (folder / TARGETS_FILE, folder / ".sandbox" / TARGETS_FILE):
+            if candidate.is_file():
+                return candidate
     return Path(__file__).resolve().parent.parent / TARGETS_FILE
 
 
@@ -211,7 +214,7 @@ def load_target(name: str | None = None, *, path: Path | None = None,
     if chosen not in targets:
         known = ", ".join(sorted(targets)) or "none"
         if chosen.startswith("sandbox") and not sandbox_file.is_file():
-            raise InputError(f"{file}: no target named {chosen!r} (known: {known}); `inv sandbox.up` writes the "
+            raise InputError(f"{file}: no target named {chosen!r} (known: {known}); `{command('sandbox.up')}` writes the "
                              f"sandbox's targets into {sandbox_file}, or pick another with --target or OPS_TARGET")
         raise InputError(f"{file}: no target named {chosen!r} (known: {known}); pick one with --target or OPS_TARGET")
     raw = targets[chosen]
@@ -219,13 +222,13 @@ def load_target(name: str | None = None, *, path: Path | None = None,
     missing = [key for key in _REQUIRED if not values.get(key)]
     if missing:
         raise InputError(f"{file}:{_line_of(loaded, chosen, missing[0])}: target {chosen!r} has no "
-                         + "; no ".join(_how_to_set(key, raw.get(key)) for key in missing))
+                         + "; no ".join(_how_to_set(key, raw.get(key)) for key in missing) + _sandbox_hint(sandbox_file))
     _check_worker_name(str(values["worker"]), f"{file}:{_line_of(loaded, chosen, 'worker')}", chosen)
     root = Path(str(values["root"])) if values.get("root") else file.parent
     for key in _PATHS:
         if values.get(key) and not (root / str(values[key])).exists():
             made_by_sandbox = Path(str(values[key])).parts[:1] == (".sandbox",)
-            fix = ("`inv sandbox.up` makes it (the sandbox works on its own copy of the example Workers)"
+            fix = (f"`{command('sandbox.up')}` makes it (the sandbox works on its own copy of the example Workers)"
                    if made_by_sandbox else "fix the path or remove the line")
             raise InputError(f"{file}:{_line_of(loaded, chosen, key)}: target {chosen!r} names {key} = "
                              f"{values[key]!r}, which does not exist in {root}; {fix}")
@@ -384,6 +387,14 @@ def _wrangler_lookup(root: Path) -> Path | None:
         return find_config(root)
     except ConfigError:
         return None
+
+
+def _sandbox_hint(sandbox_file: Path) -> str:
+    """Where a sandbox started in this repository is, for a production target that cannot be used yet."""
+    if not sandbox_file.is_file():
+        return ""
+    names = sorted(load_config(sandbox_file, what="targets file", max_bytes=MAX_BYTES).data.get("targets", {}))
+    return (f"; or rehearse on the sandbox started here: --target {names[0]} (from {sandbox_file})" if names else "")
 
 
 def _how_to_set(key: str, raw: Any) -> str:

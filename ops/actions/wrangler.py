@@ -89,10 +89,14 @@ def wrangler_effect(argv: list[str]) -> str:
 
 
 def wrangler_bin(root: Path) -> str:
-    local = root / "node_modules" / ".bin" / "wrangler"
-    if local.exists():
-        return str(local)
+    """The wrangler a Worker's folder uses: ``node_modules/.bin/wrangler`` there or above (as node resolves it),
+    else ``OPS_WRANGLER``, else ``wrangler`` on the PATH."""
+    for folder in (root, *root.resolve().parents):
+        local = folder / "node_modules" / ".bin" / "wrangler"
+        if local.exists():
+            return str(local)
     found = os.environ.get("OPS_WRANGLER") or shutil.which("wrangler")
     if not found:
-        raise InputError("wrangler is not installed: run `npm ci` in the repo root (inv sandbox.up does it for you)")
+        raise InputError(f"wrangler is not installed for {root}: add it to the Worker's repository (npm install "
+                         "--save-dev wrangler), or point OPS_WRANGLER at one")
     return found

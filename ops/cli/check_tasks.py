@@ -8,6 +8,7 @@ Imports stay inside the tasks: `check.bundle-size --dir` is the path CI runs mos
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -88,12 +89,16 @@ def run_bundle(dir: str | None, build: bool, config: str | None, main: str | Non
 
     if plan not in gate.LIMITS:
         raise InputError(f"--plan {plan!r}: choose current, free or paid")
-    folder = _build(config) if build else Path(dir) if dir else None
-    if folder is None:
+    if not build and not dir:
         raise InputError("give --dir DIR (a built output) or --build")
     base = _baseline(Path(baseline)) if baseline else None
-    measured, result = gate.check(folder, main=main, plan=plan, budget=budget, baseline=base, max_growth=max_growth,
-                                  exact_gzip=exact or bool(write_baseline))
+    folder = _build(config) if build else Path(str(dir))
+    try:
+        measured, result = gate.check(folder, main=main, plan=plan, budget=budget, baseline=base, max_growth=max_growth,
+                                      exact_gzip=exact or bool(write_baseline))
+    finally:
+        if build:  # the build's temporary folder
+            shutil.rmtree(folder, ignore_errors=True)
     if write_baseline:
         Path(write_baseline).write_text(gate.as_baseline(measured), encoding="utf-8")
     return result
@@ -149,12 +154,13 @@ def _build(config: str | None) -> Path:
     from ops.documents.wrangler_config import find_config
 
     path = (Path(config) if config else find_config()).resolve()
+    wrangler = wrangler_bin(path.parent)  # the Worker's own, found as the sandbox finds it
     outdir = Path(tempfile.mkdtemp(prefix="bundle-"))
-    root = Path(__file__).resolve().parents[2]
-    done = subprocess.run([wrangler_bin(root), "deploy", "--dry-run", "--outdir", str(outdir), "--config", str(path)],
+    done = subprocess.run([wrangler, "deploy", "--dry-run", "--outdir", str(outdir), "--config", str(path)],
                           cwd=path.parent, capture_output=True, text=True, check=False,
                           env={**os.environ, "WRANGLER_SEND_METRICS": "false", "CI": "true"})
     if done.returncode != 0:
+        shutil.rmtree(outdir, ignore_errors=True)
         raise InputError(f"wrangler deploy --dry-run failed for {path}: {(done.stderr or done.stdout)[-500:]}")
     return outdir
 

@@ -15,6 +15,7 @@ import shutil
 import sys
 from typing import Any, TextIO
 
+from ops.invoked import command
 from ops.cli.boundary import clear_live, live
 from ops.engine.outcome import Outcome, Record, displayable
 from ops.redact import dumps, redact
@@ -95,7 +96,7 @@ def render_text(outcome: Outcome) -> str:
     if outcome.plan_hash:
         lines.append(f"plan hash: {outcome.plan_hash}")
     if outcome.journal:
-        lines.append(f"journal: {outcome.journal}   (inv journal.show {outcome.run_id})")
+        lines.append(f"journal: {outcome.journal}   ({command('journal.show ' + str(outcome.run_id))})")
     return redact("\n".join(lines))
 
 

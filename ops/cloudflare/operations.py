@@ -21,6 +21,7 @@ from ops.cloudflare.analytics import parse_since
 from ops.cloudflare.analytics import queue_backlog as sampled
 from ops.cloudflare._overwrites import deployments_around
 from ops.cloudflare._client import CloudflareClient
+from ops.cloudflare.known_bad import known_bad
 from ops.documents.shape import ANY, BOOLEAN, INTEGER, NUMBER, STRING, Shape, array, mapping, nullable, optional, record, secret
 from ops.errors import ApiError, InputError
 
@@ -485,6 +486,11 @@ OPERATIONS: dict[str, Operation] = {op.name: op for op in (
               record(current_migration_tag=nullable(STRING), target_migration_tag=nullable(STRING),
                      current_do_classes=array(STRING), target_do_classes=array(STRING),
                      crosses_migration=BOOLEAN, compared=STRING)),
+    Operation("versions.known_bad", "read", known_bad,
+              record(script=STRING, target_version=STRING, min_requests=optional(INTEGER),
+                     failing_error_rate=optional(NUMBER), hung_wall_ms=optional(NUMBER), window_seconds=optional(INTEGER)),
+              record(target_version=STRING, known_bad=BOOLEAN, evidence=array(STRING), known_bad_versions=array(STRING),
+                     serving_alternative=nullable(STRING), refusal=STRING, analytics_unread=nullable(STRING))),
     Operation("versions.bindings", "read", rollback_bindings, record(script=STRING, version_id=STRING),
               record(version_id=STRING, checked=INTEGER, missing=OBJECTS, all_exist=BOOLEAN,
                      refused_by_cloudflare=array(STRING), to_recreate=array(STRING))),

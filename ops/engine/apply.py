@@ -138,18 +138,27 @@ def verify(run: RunState) -> VerifyResult:
 
     A check that fails keeps the run polling (it may still recover); at the deadline,
     any failed check makes the verification failed, else any inconclusive one makes it
-    inconclusive.
+    inconclusive. With ``give_up_after``, a check that has failed on every poll that long
+    fails the verification then: the target is failing too, and waiting proves nothing more.
     """
     spec = run.req.spec.verify
     deadline = run.req.deadline or spec.deadline
     started = time.monotonic()
     passing_since: float | None = None
+    failing_since: dict[str, float] = {}
     attempt = 0
     verdicts: dict[str, tuple[Verdict, str]] = {}
     while True:
         attempt += 1
         verdicts = _verify_once(run, spec.checks, attempt)
         now = time.monotonic()
+        failing_since = {n: failing_since.get(n, now) for n, (v, _) in verdicts.items() if v is Verdict.FAILED}
+        stuck = [n for n, since in failing_since.items() if spec.give_up_after and now - since >= spec.give_up_after]
+        if stuck:
+            evidence = "; ".join(f"{n}: {verdicts[n][1]}" for n in stuck)
+            run.log("gave-up", attempts=attempt, seconds=round(now - started, 2), checks=stuck)
+            return VerifyResult(Verdict.FAILED, f"still failing after {spec.give_up_after:g}s of polls "
+                                                f"({attempt} attempts), so the target fails too: {evidence}")
         if all(v is Verdict.PASSED for v, _ in verdicts.values()):
             passing_since = passing_since or now
             if now - passing_since >= spec.hold:

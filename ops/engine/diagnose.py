@@ -23,6 +23,7 @@ from ops.engine.state import scope_for
 from ops.engine.template import UNKNOWN
 from ops.engine.triage import Change, Diagnosis, rank
 from ops.errors import InputError, OpsError
+from ops.invoked import command as invoked
 from ops.judge.verdict import Verdict
 from ops.targets import Target
 
@@ -111,7 +112,7 @@ def _default_params(spec: Spec, target: Target) -> dict[str, Any]:
 
 def _run(job: tuple[Spec, Probe, dict[str, Any]], ctx: Context, target: Target) -> Finding:
     spec, probe, params = job
-    command = f"inv remediate.{spec.name}" + (f" {probe.suggest}" if probe.suggest else "")
+    command = invoked(f"remediate.{spec.name}") + (f" {probe.suggest}" if probe.suggest else "")
     via = "account" if probe.action in ACCOUNT_ACTIONS else "worker"
     lacking = _lacking(spec, probe, params, target)
     if lacking:

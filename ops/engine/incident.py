@@ -30,6 +30,7 @@ from typing import Any, Iterator
 
 from ops.engine.journal import list_runs, read_events
 from ops.errors import InputError
+from ops.invoked import command
 from ops.redact import redact
 from ops.targets import SEVERITY_LEVELS
 
@@ -103,7 +104,7 @@ def incident_report_since(folder: Path, since: str, until: str | None = None, *,
     runs = [run for run in _runs(folder) if _overlaps(run, start, end)]
     if not runs:
         window = f"since {since}" + (f" until {until}" if until else "")
-        raise InputError(f"{folder}: no run or diagnosis {window}; `inv journal.list` lists them")
+        raise InputError(f"{folder}: no run or diagnosis {window}; `{command('journal.list')}` lists them")
     names = sorted({r.name for r in runs if not r.is_diagnosis}) or ["diagnosis"]
     title = f"{', '.join(names)} since {_clock(start)}"
     return _render(runs, title, f"{len(runs)} journal file(s) from {_clock(start)}", severity, detected, severity_names)

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from ops.errors import JournalError
+from ops.invoked import command
 from ops.redact import dumps, redact
 
 __all__ = ["Journal", "current_run_id", "default_dir", "find_run", "list_runs", "new_run_id", "read_events",
@@ -162,7 +163,7 @@ def find_run(folder: Path, run: str | None) -> Path:
     matches = [r for r in runs if r == run] or [r for r in runs if run and run in r]
     if len(matches) != 1:
         hint = "no run matches" if not matches else f"{len(matches)} runs match"
-        raise InputError(f"{folder}: {hint} {run!r}; `inv journal.list` lists them")
+        raise InputError(f"{folder}: {hint} {run!r}; `{command('journal.list')}` lists them")
     return folder / f"{matches[0]}.jsonl"
 
 

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from ops.errors import JournalError, LockHeld
+from ops.invoked import command
 
 __all__ = ["TargetLock"]
 
@@ -109,4 +110,4 @@ def _held_message(holder: dict[str, Any], path: Path) -> str:
         return f"another remediation holds the lock {path}; wait for it to finish"
     return (f"{holder.get('remediation', '?')} (pid {holder.get('pid', '?')} on {holder.get('host', '?')}, "
             f"started {holder.get('started', '?')}, run {holder.get('run', '?')}) is already running against this "
-            f"target; wait for it to finish, or follow it with `inv journal.show {holder.get('run', '')}`")
+            f"target; wait for it to finish, or follow it with `{command('journal.show ' + str(holder.get('run', '')))}`")

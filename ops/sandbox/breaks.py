@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ops.errors import InputError
+from ops.invoked import command
 from ops.sandbox.constants import AI, BOOKS, MANUSCRIPT, MANUSCRIPT_DB, PLAIN, WORKERS, WorkerSpec, worker
 from ops.sandbox.layout import Layout, with_client
 
@@ -355,7 +356,7 @@ NAMES = tuple(s.name for s in SCENARIOS)
 
 def find(name: str) -> Scenario:
     if not name:
-        raise InputError(f"name a scenario (inv sandbox.break SCENARIO): one of {', '.join(NAMES)}")
+        raise InputError(f"name a scenario ({command('sandbox.break SCENARIO')}): one of {', '.join(NAMES)}")
     for scenario in SCENARIOS:
         if scenario.name == name:
             return scenario

@@ -160,7 +160,9 @@ class Layout:
         except ValueError:
             body = {}
         body = body if isinstance(body, dict) else {}
-        return {"healthy": response.status_code == spec.health_status, "status": response.status_code,
+        healthy = response.status_code == spec.health_status
+        return {"healthy": healthy, "status": response.status_code,
+                **({} if healthy else {"said": response.text[:2000]}),  # the shim answers an exception with its stack
                 **({"provider_order": body.get("provider_order")} if "provider_order" in body else {}),
                 **({"secrets": body.get("secrets")} if "secrets" in body else {})}
 

@@ -29,6 +29,7 @@ ENTRY = "__sandbox_entry.mjs"
 STAMP = "stamp"  # a digest of the config and secrets last written: a consumer change keeps the version id
 SHIM = Path(__file__).with_name("shim.mjs")
 ASSETS = "assets"  # live/<script>/assets/<version>/: the version's static assets
+NOT_GIVEN = "not-given.json"  # the version's bindings that wrangler dev cannot give it here (ops.sandbox.unhealthy)
 EMULATOR_URL = "SANDBOX_EMULATOR_URL"  # in overrides.json: where the shim's D1 facade reaches the emulator's D1
 
 
@@ -43,6 +44,7 @@ def materialize(live: LiveVersion, live_dir: Path, *, port_overrides: dict[str, 
     secrets = "".join(f"{k}={dotenv_quote(v)}\n" for k, v in sorted(live.secrets.items()))
     stamp = hashlib.sha256(f"{config}\0{secrets}".encode()).hexdigest()[:16]
     _write(live_dir / CONFIG, config.encode())
+    _write(live_dir / NOT_GIVEN, json.dumps(not_given(live)).encode())
     _write(live_dir / ".dev.vars", f"# live version {live.version_id} (deployment {live.deployment_id})\n{secrets}".encode())
     # The entry carries the stamp, so it goes last: a reload that serves this stamp has read every file above.
     _write(code / ENTRY, entry_module(live, stamp).encode())
@@ -123,11 +125,39 @@ def config_for(live: LiveVersion, overrides: dict[str, str]) -> dict[str, Any]:
             {"name": b["name"], "class_name": b["class_name"], **({"script_name": b["script_name"]} if b.get("script_name") else {})}
             for b in objects]}
         config["migrations"] = [dict(step) for step in live.migrations]
+    services = [{"binding": b["name"], "service": b["service"], **({"entrypoint": b["entrypoint"]} if b.get("entrypoint") else {})}
+                for b in live.bindings if b.get("type") == "service" and b.get("service")]
+    if services:  # wrangler dev reaches a Worker running in another wrangler dev on this machine (its dev registry)
+        config["services"] = services
+    workflows = [{"binding": b["name"], "name": b["workflow_name"], "class_name": b["class_name"],
+                  **({"script_name": b["script_name"]} if b.get("script_name") else {})}
+                 for b in live.bindings if b.get("type") == "workflow" and b.get("workflow_name")]
+    if workflows:  # wrangler dev runs the instances locally
+        config["workflows"] = workflows
     if live.assets is not None:
         binding = next((b["name"] for b in live.bindings if b.get("type") == "assets"), None)
         config["assets"] = {"directory": f"{ASSETS}/{live.version_id}", **({"binding": binding} if binding else {}),
                             **{k: v for k, v in live.assets_config.items() if not k.startswith("_")}}
     return config
+
+
+# The binding types of the upload metadata (deploy-helpers' create-worker-upload-form.ts) that config_for gives
+# wrangler dev; secrets go through .dev.vars, version_metadata through the shim.
+GIVEN = frozenset({"plain_text", "json", "secret_text", "kv_namespace", "r2_bucket", "queue", "d1", "durable_object_namespace",
+                   "service", "workflow", "assets", "version_metadata", "inherit"})
+# The bindings with no local simulation in wrangler dev (developers.cloudflare.com/workers/local-development/
+# bindings-per-env/: only a remote binding connection, to a Cloudflare account); the sandbox is loopback-only.
+REMOTE_ONLY = {"ai": "Workers AI", "vectorize": "Vectorize", "mtls_certificate": "mTLS"}
+
+
+def not_given(live: LiveVersion) -> list[str]:
+    """The version's bindings that config_for leaves out, each with why: the Worker finds them undefined here."""
+    def why(kind: str) -> str:
+        if kind in REMOTE_ONLY:
+            return f"wrangler dev has no local simulation of {REMOTE_ONLY[kind]}, only Cloudflare's own"
+        return "the sandbox does not give wrangler dev this kind of binding yet"
+
+    return [f"{b.get('name')} ({b.get('type')}): {why(str(b.get('type')))}" for b in live.bindings if b.get("type") not in GIVEN]
 
 
 def _asset_files(live: LiveVersion) -> dict[str, bytes]:

@@ -31,6 +31,7 @@ from typing import Any, Callable, TypeVar
 import httpx
 
 from ops.errors import InputError, OpsError, SandboxError
+from ops.invoked import command
 from ops.sandbox import breaks
 from ops.sandbox.constants import ACCOUNT_ID, PROVIDERS, WorkerSpec
 from ops.sandbox.d1_seed import seed as seed_d1
@@ -104,7 +105,11 @@ class Sandbox(Layout):
                 raise
             stopped = f"; stopped what it had started ({', '.join(started)})" if started else ""
             raise SandboxError(f"sandbox.up failed: the {exc.part}: {_reason(exc.reason)}{stopped}") from None
-        return self.status()
+        status = self.status()
+        if not status["healthy"] and self._started:  # up failed: it leaves nothing of its own running (the logs stay)
+            self.processes.stop(*self._started)
+            status["stopped"] = list(self._started)
+        return status
 
     def _up(self) -> None:
         (self.home / "logs").mkdir(parents=True, exist_ok=True)
@@ -165,7 +170,7 @@ class Sandbox(Layout):
         chosen = breaks.find(scenario)
         spec = chosen.worker_for(worker, self.workers)
         chosen.induce(self, spec)
-        return f"{chosen.describe(self, spec)} ({spec.script}; answered by inv remediate.{chosen.remediation})"
+        return f"{chosen.describe(self, spec)} ({spec.script}; answered by {command('remediate.' + chosen.remediation)})"
 
     def recovered(self, scenario: str, worker: str | None = None) -> bool:
         """The sandbox's own check that a scenario's harm is gone, independent of any remediation's claim."""
@@ -196,7 +201,7 @@ class Sandbox(Layout):
         if taken:
             name = taken[0]
             fix = (f"set {BASE_VARIABLE} to another base (the sandbox takes 20 ports from it), or unset it to let the "
-                   "sandbox choose" if not self.ports.chosen else "run inv sandbox.down, then inv sandbox.up to choose others")
+                   "sandbox choose" if not self.ports.chosen else f"run {command('sandbox.down')}, then {command('sandbox.up')} to choose others")
             raise SandboxError(f"port {self.ports[name]} ({_use_of(name)}) is taken by another process; {fix}")
         self.ports.remember(self.home)
 
@@ -222,9 +227,13 @@ class Sandbox(Layout):
         self.processes.start(part, argv, ready, env=env, cwd=cwd or self.root, timeout=timeout)
 
     def _worker_status(self, spec: WorkerSpec) -> dict[str, Any]:
-        live, served = self.live_version(spec), self.served_version(spec)
+        from ops.sandbox.unhealthy import explain, not_given
+
+        live, served, health = self.live_version(spec), self.served_version(spec), self.health(spec)
+        live_dir, log = self.home / "live" / spec.script, self.log(f"worker-{spec.key}")
         return {"script": spec.script, "target": spec.target, "url": self.url_of(spec), "dev_url": self.dev_url_of(spec),
-                "log": str(self.log(f"worker-{spec.key}")), **self.health(spec),
+                "log": str(log), **health, "not_rehearsable": not_given(live_dir),
+                "why": explain(health, log, live_dir, f"{self.dev_url_of(spec)}{spec.health_path}"),
                 "version_id": served, "live_version_id": live, "follows_control_plane": live is not None and served == live}
 
     def _emulator_argv(self) -> list[str]:

@@ -1,5 +1,5 @@
 // The sandbox's entry module, in front of a Worker's own (written by ops/sandbox/live.py beside
-// the Worker's modules for `wrangler dev`; never deployed). It does three things Cloudflare does
+// the Worker's modules for `wrangler dev`; never deployed). It does what Cloudflare does
 // outside the Worker's code, and nothing else:
 //  - version_metadata: `wrangler dev` gives the binding a random id of its own, not the id of the
 //    version the (emulated) control plane deployed; the shim hands the Worker the control plane's
@@ -13,6 +13,7 @@
 //  - queue bridge: messages pushed through the Queues API reach the Worker's producer binding
 //    (unless the Worker's own fetch takes /__sandbox/queues/deliver, as the books Worker does);
 //    jobs that failed their retries reach the emulator's dead-letter queue (SANDBOX_DLQ).
+//  - cron triggers on demand: GET /__scheduled?cron=… runs the Worker's scheduled handler.
 //  - queue backlog (sandbox only): the emulator cannot see `wrangler dev`'s local queues, so the shim
 //    reports what the Worker sends through its producer bindings and what its consumer settles
 //    (SANDBOX_QUEUE_LOCAL); the emulator answers Cloudflare's queue backlog dataset with it
@@ -135,11 +136,20 @@ async function kvBulk(request, env) {
   return Response.json({ written: pairs.length });
 }
 
+// A cron trigger on demand, as `wrangler dev --test-scheduled` offers it (wrangler's templates/middleware/
+// middleware-scheduled.ts), which a no_bundle Worker does not get: GET /__scheduled?cron=… runs scheduled().
+async function scheduledNow(request, env, ctx) {
+  const cron = new URL(request.url).searchParams.get("cron") ?? "";
+  await call("scheduled", { type: "scheduled", cron, scheduledTime: Date.now(), noRetry() {} }, env, ctx);
+  return new Response("Ran scheduled event");
+}
+
 export default {
   async fetch(request, env, ctx) {
     const path = new URL(request.url).pathname;
     if (path === "/__sandbox/version") return Response.json({ version_id: META.id, stamp: META.stamp });
     if (path === "/__sandbox/kv/bulk" && request.method === "POST") return kvBulk(request, env);
+    if (path === "/__scheduled") return scheduledNow(request, env, ctx);
     const bridged = path === "/__sandbox/queues/deliver" && request.method === "POST" ? request.clone() : null;
     let response;
     let status = "success";

@@ -93,9 +93,7 @@ def _summary(state: dict[str, Any]) -> str:
     lines = [
         f"sandbox {'healthy' if state['healthy'] else 'NOT healthy'}",
         f"  control plane  {state['api_base_url']}  ({'up' if parts['emulator']['healthy'] else 'down'})",
-        *(f"  worker         {w['url']}  {w['script']} (target {w['target']}; {'healthy' if w['healthy'] else 'unhealthy'}, "
-          f"version {w.get('version_id')}, follows the control plane: {w.get('follows_control_plane')})"
-          for w in parts["workers"].values()),
+        *(line for w in parts["workers"].values() for line in _worker_lines(w)),
         *(f"  provider       {name:<13} {p['url']}  ({'up' if p['healthy'] else 'down'})" for name, p in parts["providers"].items()),
         f"  ports          {state['port_base']} and the 19 after it (OPS_SANDBOX_PORT_BASE picks them; unset, the sandbox does)",
         f"  account        {state['account_id']}",
@@ -104,7 +102,17 @@ def _summary(state: dict[str, Any]) -> str:
         f"  targets        {state['targets_file']}   (--target {state['parts']['worker']['target']}: found there when "
         "the targets.toml beside it does not name it)",
     ]
+    if state.get("stopped"):
+        lines.append(f"  stopped        what this sandbox.up had started ({', '.join(state['stopped'])}); the logs stay")
     return "\n".join(lines)
+
+
+def _worker_lines(w: dict[str, Any]) -> list[str]:
+    """A Worker's line, then why it is unhealthy and what the sandbox cannot give it (ops.sandbox.unhealthy)."""
+    head = (f"  worker         {w['url']}  {w['script']} (target {w['target']}; {'healthy' if w['healthy'] else 'unhealthy'}, "
+            f"version {w.get('version_id')}, follows the control plane: {w.get('follows_control_plane')})")
+    notes = w.get("why") or [f"not rehearsable here: {b}" for b in w.get("not_rehearsable") or []]
+    return [head, *(f"                   {note}" for note in notes)]
 
 
 def collection() -> Collection:

@@ -128,3 +128,13 @@ def test_a_secret_change_keeps_the_versions_assets_and_migrations(emulator: Emul
     assert config["durable_objects"] == {"bindings": [{"name": "COUNTER", "class_name": "Counter"}]}
     assert config["migrations"] == [{"tag": "v1", "new_sqlite_classes": ["Counter"]},
                                     {"tag": "v2", "renamed_classes": [{"from": "Counter", "to": "Tally"}]}]
+
+
+def test_a_workflow_is_unknown_until_wrangler_puts_it(emulator: EmulatorHandle) -> None:
+    missing = api(emulator, "GET", "/workflows/tally")
+    assert missing.status_code == 404 and missing.json()["errors"][0]["code"] == 10200  # "none": wrangler goes on
+    put = api(emulator, "PUT", "/workflows/tally", json={"script_name": "counter", "class_name": "Tally"})
+    assert put.json()["success"] and put.json()["result"]["script_name"] == "counter"
+    found = api(emulator, "GET", "/workflows/tally").json()["result"]
+    assert {k: found[k] for k in ("name", "script_name", "class_name")} == {
+        "name": "tally", "script_name": "counter", "class_name": "Tally"}

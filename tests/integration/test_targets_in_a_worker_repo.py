@@ -92,3 +92,27 @@ def test_an_unreadable_targets_file_is_a_located_document_error(tmp_path: Path, 
         load_target("x", path=file, environ=ENV)
     assert str(caught.value) == f"{tmp_path}/{message}"
     assert caught.value.exit_code == 2
+
+
+def test_a_worker_repo_without_a_targets_file_finds_the_one_sandbox_up_wrote(tmp_path: Path,
+                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    from ops.targets import find_targets_file
+
+    monkeypatch.delenv("OPS_TARGETS_FILE", raising=False)
+    (tmp_path / "src").mkdir()
+    (tmp_path / ".sandbox").mkdir()
+    (tmp_path / ".sandbox" / "targets.toml").write_text("", encoding="utf-8")
+    assert find_targets_file(tmp_path / "src") == tmp_path / ".sandbox" / "targets.toml"
+    (tmp_path / "targets.toml").write_text("", encoding="utf-8")  # the team's own file wins beside it
+    assert find_targets_file(tmp_path / "src") == tmp_path / "targets.toml"
+
+
+def test_a_production_target_without_its_account_points_at_the_sandbox_started_here(tmp_path: Path) -> None:
+    file = worker_repo(tmp_path, PRODUCTION)
+    (file.parent / ".sandbox").mkdir()
+    (file.parent / ".sandbox" / "targets.toml").write_text('[targets.sandbox-own]\nworker = "books-api"\n', encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        load_target("production", path=file, environ={k: v for k, v in ENV.items() if k != "CLOUDFLARE_ACCOUNT_ID"})
+    assert "has no account_id: set the environment variable CLOUDFLARE_ACCOUNT_ID" in str(caught.value)
+    assert str(caught.value).endswith(f"; or rehearse on the sandbox started here: --target sandbox-own "
+                                      f"(from {file.parent / '.sandbox' / 'targets.toml'})")

@@ -178,3 +178,131 @@ def test_a_two_line_tasks_py_gives_inv_the_same_tasks(installed: Path, tmp_path:
     site = Path(where.stdout.strip()).parents[2]
     assert (site / "ops" / "sandbox" / "manager.py").is_file()  # the sandbox ships; its test harness does not
     assert not (site / "testing").exists() and not (site / "ops" / "sandbox" / "testing.py").exists()
+
+
+# A Worker of ours with what the sandbox's wrangler dev must carry beyond vars and storage: a SQLite-backed
+# Durable Object (its binding and migrations) and static assets (uploaded through the emulator's assets routes).
+COUNTER_TOML = """\
+name = "counter"
+main = "src/index.js"
+compatibility_date = "2026-04-01"
+
+[assets]
+directory = "./public"
+binding = "ASSETS"
+
+[[durable_objects.bindings]]
+name = "COUNTER"
+class_name = "Counter"
+
+[[migrations]]
+tag = "v1"
+new_sqlite_classes = ["Counter"]
+
+[triggers]
+crons = ["*/5 * * * *"]
+
+[[workflows]]
+binding = "TALLY"
+name = "counter-tally"
+class_name = "Tally"
+
+[[services]]
+binding = "SELF"
+service = "counter"
+
+[ai]
+binding = "AI"
+"""
+
+COUNTER_JS = """\
+import { DurableObject, WorkflowEntrypoint } from "cloudflare:workers";
+
+export class Tally extends WorkflowEntrypoint {
+  async run(event, step) {
+    return await step.do("count", async () => 1);
+  }
+}
+
+export class Counter extends DurableObject {
+  async hit() {
+    this.ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS hits (n INTEGER)");
+    this.ctx.storage.sql.exec("INSERT INTO hits VALUES (1)");
+    return this.ctx.storage.sql.exec("SELECT count(*) AS n FROM hits").one().n;
+  }
+}
+
+const counter = (env) => env.COUNTER.get(env.COUNTER.idFromName("a"));
+
+export default {
+  async fetch(request, env) {
+    const path = new URL(request.url).pathname;
+    if (path === "/hit") return Response.json({ hits: await counter(env).hit() });
+    if (path === "/via-service") return env.SELF.fetch("http://counter/hit");
+    if (path === "/workflow") return Response.json({ id: (await env.TALLY.create()).id });
+    return Response.json({ ok: true });
+  },
+  async scheduled(controller, env) {
+    await counter(env).hit();
+  },
+};
+"""
+
+
+def counter_repo(root: Path) -> Path:
+    repo = root / "counter"
+    (repo / "src").mkdir(parents=True)
+    (repo / "public" / "img").mkdir(parents=True)
+    (repo / "wrangler.toml").write_text(COUNTER_TOML, encoding="utf-8")
+    (repo / "src" / "index.js").write_text(COUNTER_JS, encoding="utf-8")
+    (repo / "public" / "about.html").write_text("<h1>about the counter</h1>\n", encoding="utf-8")
+    (repo / "public" / "img" / "dot.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    (repo / ".gitignore").write_text("node_modules/\n", encoding="utf-8")
+    for argv in (["git", "init", "-q"], ["git", "add", "-A"],
+                 ["git", "-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-qm", "a Worker"]):
+        subprocess.run(argv, cwd=repo, check=True, timeout=60)
+    return repo
+
+
+def test_a_durable_object_and_static_assets_worker_is_served_broken_and_rolled_back(installed: Path, tmp_path: Path) -> None:
+    repo = counter_repo(tmp_path)
+    ports = Ports.choose()
+    env = _clean_env(OPS_WRANGLER=str(WRANGLER), PATH=f"{installed}{os.pathsep}{os.environ['PATH']}",
+                     OPS_SANDBOX_PORT_BASE=str(ports.base))
+    cli = str(installed / "cfw-remedy")
+    url = f"http://127.0.0.1:{ports['own']}"
+    (repo / "node_modules").symlink_to(REPO / "node_modules")  # the team's own wrangler, found with no variable set
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    checked = run([cli, "check.all"], repo, {**{k: v for k, v in env.items() if k != "OPS_WRANGLER"}, "TMPDIR": str(scratch)})
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert f"{repo}/node_modules/wrangler" in checked.stdout and list(scratch.glob("bundle-*")) == []  # its build is gone
+    try:
+        up = run([cli, "sandbox.up"], repo, env)
+        assert up.returncode == 0, up.stdout + up.stderr
+        assert httpx.get(f"{url}/hit", timeout=10).json() == {"hits": 1}  # the SQLite-backed Durable Object
+        assert httpx.get(f"{url}/via-service", timeout=10).json() == {"hits": 2}  # a service binding to itself
+        assert httpx.get(f"{url}/__scheduled?cron=*/5+*+*+*+*", timeout=10).text == "Ran scheduled event"  # a cron, now
+        assert httpx.get(f"{url}/hit", timeout=10).json() == {"hits": 4}
+        assert httpx.get(f"{url}/workflow", timeout=10).json()["id"]  # a Workflow instance, run by wrangler dev
+        assert "not rehearsable here: AI (ai): wrangler dev has no local simulation of Workers AI" in up.stdout
+        assert httpx.get(f"{url}/about", timeout=10).text == "<h1>about the counter</h1>\n"  # wrangler deploy's assets
+        assert httpx.get(f"{url}/img/dot.png", timeout=10).content == b"\x89PNG\r\n\x1a\n"
+
+        broke = run([cli, "sandbox.break", "bad-deploy"], repo, env)
+        assert broke.returncode == 0, broke.stdout + broke.stderr
+        assert "answered by cfw-remedy remediate.rollback" in broke.stdout  # the name the user ran, not inv
+        assert httpx.get(f"{url}/hit", timeout=10).status_code == 500
+        status = run([cli, "sandbox.status"], repo, env)  # why it is unhealthy: its answer and the exception
+        assert status.returncode == 1 and "it answered 500 on http://" in status.stdout, status.stdout + status.stderr
+        assert "first exception: Error: this version is broken (sandbox: bad-deploy)" in status.stdout
+        started = time.monotonic()
+        rollback = run([cli, "remediate.rollback", "--target", "sandbox-own", "--yes", "--json"], repo, env)
+        print(f"rollback of the counter Worker: {time.monotonic() - started:.1f}s")
+        assert rollback.returncode == 0, rollback.stdout + rollback.stderr
+        assert json.loads(rollback.stdout)["status"] == "ok"
+        assert httpx.get(f"{url}/hit", timeout=10).json()["hits"] >= 5  # the object's storage survived the rollback
+        assert httpx.get(f"{url}/about", timeout=10).status_code == 200
+    finally:
+        down = run([cli, "sandbox.down"], repo, env)
+    assert down.returncode == 0, down.stdout + down.stderr

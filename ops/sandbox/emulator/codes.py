@@ -27,6 +27,7 @@ SOURCED_CODES: dict[int, str] = {
     10042: "workers-sdk issue #14249 quotes the API's answer (a KV binding to a namespace that is not valid)",
     10057: f"{SDK}deploy-helpers/src/deploy/helpers/error-codes.ts (INVALID_INHERIT_BINDING_CODE)",
     10079: "workers-sdk issues #705 and #6953 quote the API's answer (a migration tag precondition failed)",
+    10200: f"{SDK}deploy-helpers/src/deploy/helpers/check-workflow-conflicts.ts (WORKFLOW_NOT_FOUND_CODE)",
     10211: "cloudflare-docs issue #32982 quotes the API's answer (a version upload with a migration)",
     10215: f"{SDK}wrangler/src/secret/index.ts (VERSION_NOT_DEPLOYED_ERR_CODE)",
     10220: f"{SDK}wrangler/src/versions/rollback/index.ts (CANNOT_ROLLBACK_WITH_MODIFIED_SECERT_CODE)",

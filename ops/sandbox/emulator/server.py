@@ -15,7 +15,7 @@ from typing import Any, Callable
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from ops.sandbox.constants import ACCOUNT_ID, TOKEN
-from ops.sandbox.emulator import api, assets, d1, graphql, queue_messages, tail  # noqa: F401 (assets, d1, graphql, queue_messages, tail register routes)
+from ops.sandbox.emulator import api, assets, d1, graphql, queue_messages, tail, workflows  # noqa: F401 (they register routes)
 from ops.sandbox.emulator.faults import Faults
 from ops.sandbox.emulator.invocations import Invocations, wall_time_p95_default
 from ops.sandbox.emulator.proxy import ProxyHandle, start_proxy
