@@ -28,6 +28,7 @@ from ops.errors import InputError
 from ops.invoked import command
 
 if TYPE_CHECKING:
+    from ops.documents.worker_resources import WorkerResources
     from ops.egress import Egress
 
 __all__ = ["SEVERITY_LEVELS", "HealthContract", "Target", "find_targets_file", "load_target"]
@@ -105,6 +106,23 @@ class Target:
     source: Path | None = None  # the targets file it came from, for located messages
     severity_names: tuple[str, ...] = SEVERITY_LEVELS  # the incident template's names, most severe first
     allowed_hosts: tuple[str, ...] = ()  # hosts besides its own that may receive requests and secrets (ops.egress)
+    secrets: tuple[str, ...] = ()  # the secrets the Worker needs beyond its config's secrets.required (their names)
+
+    def resources(self) -> WorkerResources | None:
+        """What the Worker's wrangler config names for the target's env; None without a config."""
+        if self.wrangler_config is None or not self.wrangler_config.is_file():
+            return None
+        stat = self.wrangler_config.stat()
+        return _resources(str(self.wrangler_config), self.wrangler_environment, stat.st_mtime_ns, stat.st_size)
+
+    def secret_names(self) -> tuple[str, ...] | None:
+        """The secrets the Worker needs: its config's secrets.required and the target's ``secrets``; None when
+        neither says (a config without `secrets`, a target without the list)."""
+        resources = self.resources()
+        declared = resources.secrets if resources is not None else None
+        if declared is None and not self.secrets:
+            return None
+        return tuple(dict.fromkeys((*(declared or ()), *self.secrets)))
 
     def egress(self) -> Egress:
         """Where this target's requests may go: its Worker, its API, and ``allowed_hosts``."""
@@ -256,9 +274,27 @@ def load_target(name: str | None = None, *, path: Path | None = None,
         source=file,
         severity_names=_severity_names(file, loaded, chosen, raw.get("severity_names")),
         allowed_hosts=_allowed_hosts(file, loaded, chosen, raw.get("allowed_hosts")),
+        secrets=_secrets(file, loaded, chosen, raw.get("secrets")),
     )
     register_secrets(target)
     return target
+
+
+def _secrets(file: Path, loaded: Config, target: str, raw: Any) -> tuple[str, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list) or not all(isinstance(n, str) and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", n) for n in raw):
+        raise InputError(f"{file}:{_line_of(loaded, target, 'secrets')}: targets.{target}.secrets: write a list of "
+                         'the secret names the Worker needs, e.g. secrets = ["JWT_SECRET"]')
+    return tuple(raw)
+
+
+@functools.lru_cache(maxsize=16)
+def _resources(path: str, env: str, mtime_ns: int, size: int) -> WorkerResources:
+    """A config read once per version of it (every probe and param of a diagnosis asks)."""
+    from ops.documents.worker_resources import read_resources
+
+    return read_resources(Path(path), env)
 
 
 def _allowed_hosts(file: Path, loaded: Config, target: str, raw: Any) -> tuple[str, ...]:

@@ -49,15 +49,15 @@ class CacheWarmArgs(Args):
     concurrency: int = Field(8, ge=1, le=128)
     retries: int = Field(3, ge=0, le=10, description="Extra attempts for a failed batch.")
     sample_size: int = Field(20, ge=0, le=1000, description="How many warmed keys to keep for verification.")
-    check_path: str = Field("/v1/books/{key}", description="Where a warmed key is read back, for the sample URLs.")
+    check_path: str = Field("", description="Where a warmed key is read back, for the sample URLs ({key} stands for it).")
     timeout: float = Field(30.0, gt=0, le=600, description="Seconds per request.")
     seed: int = Field(0, description="Seeds the sample, so runs are reproducible.")
     kv_bulk: bool = Field(False, description="Write `values_file` straight to KV through the API instead of asking the Worker.")
     values_file: str | None = Field(None, description="For kv_bulk: JSON lines of {key, value, expiration_ttl}.")
     config: str | None = Field(None, description="For kv_bulk: the wrangler config whose KV binding names the namespace.")
-    binding: str = Field("CACHE", description="For kv_bulk: the KV binding the Worker reads its cache from.")
+    binding: str | None = Field(None, description="For kv_bulk: the KV binding the Worker reads its cache from.")
     env: str | None = Field(None, description="For kv_bulk: the wrangler environment of the binding.")
-    kv_key: str = Field("book:{key}", description="For kv_bulk: the KV key a warmed key is stored under.")
+    kv_key: str = Field("{key}", description="For kv_bulk: the KV key a warmed key is stored under.")
 
 
 @dataclass
@@ -102,7 +102,10 @@ class CacheWarmAction(Action):
 
             total = kv_fill.count_pairs(_values_file(args))
             return {"keys": total, "batches": -(-total // kv_fill.KV_BULK_BATCH),
-                    "namespace_id": kv_fill.namespace_of(_config(args), args.binding, args.env)}
+                    "namespace_id": kv_fill.namespace_of(_config(args), _binding(args), args.env)}
+        if not args.check_path:
+            raise InputError("--check-path is not set: where a warmed key is read back (X-Cache-Status), e.g. "
+                             "/v1/items/{key}; pass it, or set check_path in the target's [targets.<name>.params.cache-warm]")
         if not args.secret:
             raise InputError("the Worker's warm secret is not set: pass --secret (env:NAME, stdin, file:PATH) "
                              "or export CACHE_WARM_SECRET; --kv-bulk needs none")
@@ -122,7 +125,7 @@ class CacheWarmAction(Action):
         seconds = time.perf_counter() - started
         if tally.fatal:
             raise RemediationFailed(f"{tally.fatal}; warmed {tally.warmed} of {total} keys before stopping")
-        kv = {"namespace_id": kv_fill.namespace_of(_config(args), args.binding, args.env),
+        kv = {"namespace_id": kv_fill.namespace_of(_config(args), _binding(args), args.env),
               "sample_kv_keys": [args.kv_key.format(key=k) for k in tally.sample]} if args.kv_bulk else {}
         return {
             **kv,
@@ -138,6 +141,13 @@ def _values_file(args: CacheWarmArgs) -> str:
     if not args.values_file:
         raise InputError("--kv-bulk writes the pairs of --values-file; give one (JSON lines of {\"key\": ..., \"value\": ...})")
     return args.values_file
+
+
+def _binding(args: CacheWarmArgs) -> str:
+    if not args.binding:
+        raise InputError("--kv-bulk needs the cache's KV binding: pass --kv-binding NAME (the target's wrangler config "
+                         "binds several KV namespaces, or none)")
+    return args.binding
 
 
 def _config(args: CacheWarmArgs) -> str:
@@ -166,7 +176,7 @@ def _fill(args: CacheWarmArgs, ctx: Context, total: int) -> _Tally:
             sampler.add(key)
             yield key, pair
 
-    namespace_id = kv_fill.namespace_of(_config(args), args.binding, args.env)
+    namespace_id = kv_fill.namespace_of(_config(args), _binding(args), args.env)
     kv_fill.fill(ctx.cloudflare(), namespace_id, pairs(), concurrency=args.concurrency, on_batch=settled)
     tally.sample = sampler.items
     _report(ctx, tally, last_report, final=True)

@@ -32,20 +32,24 @@ def diagnose_task(c: Any, json_: bool = False, target: str | None = None, all_: 
     except JournalError as exc:
         err(f"warning: this diagnosis is not journaled: {exc}")
     symptoms = [f for f in findings if f.status == "symptom"]
+    skipped = [f for f in findings if f.status == "not-applicable"]
     if json_:
         out(json.dumps({"target": chosen.header(), "ok": not symptoms, "diagnosis": ranked.as_dict(),
-                        "findings": [f.as_dict() for f in findings]}, indent=2))
+                        "findings": [f.as_dict() for f in findings],
+                        "skipped": [{"remediation": f.remediation, "probe": f.probe, "why": f.detail} for f in skipped]},
+                       indent=2))
     else:
         out(chosen.header())
         out(render_diagnosis(ranked))
-        shown = [f for f in findings if all_ or f.status not in ("healthy", "not-applicable")]
+        shown = [f for f in findings if f.status not in ("healthy", "not-applicable") or (all_ and f.status == "healthy")]
         if shown:
             out(_table(shown))
+        if skipped:
+            out("\nSkipped, as nothing on this Worker makes them meaningful:")
+            out("\n".join(f"  {f.remediation}/{f.probe}: {f.detail}" for f in skipped))
         healthy = sum(1 for f in findings if f.status == "healthy")
-        skipped = sum(1 for f in findings if f.status == "not-applicable")
         out(f"\n{len(symptoms)} symptom(s), {healthy} probe(s) healthy, "
-            f"{sum(1 for f in findings if f.status in ('unknown', 'broken-spec'))} unknown"
-            + (f", {skipped} not applicable to this target (--all lists them)" if skipped and not all_ else ""))
+            f"{sum(1 for f in findings if f.status in ('unknown', 'broken-spec'))} unknown, {len(skipped)} skipped")
     if symptoms:
         raise Exit(code=1)
 

@@ -75,12 +75,18 @@ def compile_entry(entry: Entry) -> Task:  # type: ignore[type-arg]
                                         default=bool(default) if param["type"] == "boolean" else None))
         helps[name] = _param_help(param)
     for name, (default, text) in BUILTIN_FLAGS.items():
+        if name == "save_value" and not _generates(entry):
+            continue  # only a spec that can generate a secret has one to deliver
         params.append(inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=default))
         helps[name] = text
     body.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
     body.__name__ = entry.name.replace("-", "_")
     body.__doc__ = (entry.summary + _reads(entry)) if entry.ok else f"BROKEN spec {Path(entry.path).name}: run `inv specs.check`"
     return Task(body, name=entry.name, help=helps, auto_shortflags=False)
+
+
+def _generates(entry: Entry) -> bool:
+    return any(p["type"] == "secret" and "generate" in p.get("sources", ("generate",)) for p in entry.params.values())
 
 
 def _reads(entry: Entry) -> str:
@@ -104,6 +110,8 @@ def _param_help(param: dict[str, Any]) -> str:
                                                 "generate": "generate"}[s] for s in param["sources"])]
     if param.get("default") not in (None, ""):
         bits.append(f"default {param['default']}")
+    if param.get("config"):
+        bits.append(f"one the Worker's wrangler config names ({param['config']})")
     if param.get("minimum") is not None or param.get("maximum") is not None:
         bits.append(f"range {_number(param.get('minimum'))}..{_number(param.get('maximum'))}")
     if param.get("choices"):

@@ -198,7 +198,7 @@ def _verify_once(run: RunState, checks: list[Check], attempt: int) -> dict[str, 
         if check.when:
             holds = template.condition_holds(check.when, run.scope)
             if not holds:
-                record.status, record.message = "skipped", f"skipped: {check.when} does not hold"
+                record.status, record.message = "skipped", f"skipped: {template.condition_said(check.when)}"
                 _replace_record(run, record)
                 continue
         try:

@@ -16,6 +16,7 @@ from typing import Any
 
 from ops.actions.base import Context
 from ops.engine.catalog import Entry
+from ops.engine.config_params import settle, why_not_needed
 from ops.engine.model import Probe, Spec
 from ops.engine.params import resolve_params
 from ops.engine.probe import probe_once
@@ -50,7 +51,7 @@ class Finding:
 
 
 def diagnose(entries: list[Entry], target: Target) -> list[Finding]:
-    jobs: list[tuple[Spec, Probe, dict[str, Any]]] = []
+    jobs: list[tuple[Spec, Probe, dict[str, Any], dict[str, str]]] = []
     findings: list[Finding] = []
     for entry in entries:
         if not target.applies(entry.name):
@@ -61,12 +62,12 @@ def diagnose(entries: list[Entry], target: Target) -> list[Finding]:
             continue
         spec = Spec.model_validate(entry.data)
         try:
-            params = _default_params(spec, target)
+            params, unset = _default_params(spec, target)
         except InputError as exc:  # a bad line in the target's params table for it: located, and the rest still runs
             findings.append(Finding(entry.name, "-", "broken-spec", "the target's settings for it do not validate",
                                     str(exc), "fix the line in the targets file"))
             continue
-        jobs.extend((spec, probe, params) for probe in spec.probes)
+        jobs.extend((spec, probe, params, unset) for probe in spec.probes)
     ctx = Context(target, dry_run=True)
     try:
         with ThreadPoolExecutor(max_workers=8) as pool:
@@ -95,10 +96,13 @@ def _live_change(target: Target) -> Change | None:
         client.close()
 
 
-def _default_params(spec: Spec, target: Target) -> dict[str, Any]:
-    """The values a run with no flags would take on this target (its own defaults first)."""
+def _default_params(spec: Spec, target: Target) -> tuple[dict[str, Any], dict[str, str]]:
+    """The values a run with no flags would take on this target (its own settings, then its Worker's config), and
+    why the config leaves a param unset."""
     given, origins = target.param_settings(spec.name, {n: p.type for n, p in spec.params.items()}, {},
                                            {n: p.default for n, p in spec.params.items()})
+    settled = settle(spec, target, given, origins)
+    given, origins = {**given, **settled.values}, {**origins, **settled.origins}
     values: dict[str, Any] = {}
     for name, param in spec.params.items():
         try:
@@ -106,15 +110,16 @@ def _default_params(spec: Spec, target: Target) -> dict[str, Any]:
         except InputError:
             if name in origins:  # a bad line in the target's params table: told, not hidden behind "unknown"
                 raise
-            values[name] = UNKNOWN
-    return values
+            unset_here = name in settled.unset or (param.required and given.get(name) in (None, ""))
+            values[name] = "" if unset_here else UNKNOWN
+    return values, settled.unset
 
 
-def _run(job: tuple[Spec, Probe, dict[str, Any]], ctx: Context, target: Target) -> Finding:
-    spec, probe, params = job
+def _run(job: tuple[Spec, Probe, dict[str, Any], dict[str, str]], ctx: Context, target: Target) -> Finding:
+    spec, probe, params, unset = job
     command = invoked(f"remediate.{spec.name}") + (f" {probe.suggest}" if probe.suggest else "")
     via = "account" if probe.action in ACCOUNT_ACTIONS else "worker"
-    lacking = _lacking(spec, probe, params, target)
+    lacking = _lacking(spec, probe, params, unset, target)
     if lacking:
         return Finding(spec.name, probe.name, "not-applicable", probe.finding, lacking, "", via)
     seen = probe_once(probe, scope_for(target, params), ctx.for_step(probe.timeout))
@@ -125,18 +130,29 @@ def _run(job: tuple[Spec, Probe, dict[str, Any]], ctx: Context, target: Target) 
     return Finding(spec.name, probe.name, "healthy", probe.finding, "", "", via)
 
 
-def _lacking(spec: Spec, probe: Probe, params: dict[str, Any], target: Target) -> str:
-    """Why the probe does not apply to this target ("" when it does): an input it reads is not set here."""
+def _lacking(spec: Spec, probe: Probe, params: dict[str, Any], unset: dict[str, str], target: Target) -> str:
+    """Why the probe does not apply to this target ("" when it does): an input it reads is not set here, because
+    the Worker's config does not name it or the target does not set it."""
+    text = json.dumps(probe.with_, default=str)
+    read = list(dict.fromkeys(PARAM_REFERENCE.findall(text)))
     if probe.when:
-        from ops.engine.template import condition_holds
+        from ops.engine.template import condition_holds, condition_said, parse_condition
 
         try:
             if condition_holds(probe.when, scope_for(target, params)) is False:
-                return f"its condition `{probe.when}` does not hold for target {target.name}"
+                path = parse_condition(probe.when)[1]
+                name = path.split(".", 1)[1] if path.startswith("params.") else ""
+                if name in unset:
+                    return f"it reads params.{name}: {unset[name]}"
+                if path.startswith("worker.secrets."):
+                    return why_not_needed(probe.when, target)
+                return f"{condition_said(probe.when)} on target {target.name} (its condition: `{probe.when}`)"
         except InputError:
             pass
-    text = json.dumps(probe.with_, default=str)
-    for name in dict.fromkeys(PARAM_REFERENCE.findall(text)):
+    for name in read:
+        if name in unset and params.get(name) in ("", None):
+            return f"it reads params.{name}: {unset[name]}"
+    for name in read:
         if params.get(name) in ("", None):
             return (f"it reads params.{name}, which target {target.name} does not set "
                     f"({name} in [targets.{target.name}.params.{spec.name}])")

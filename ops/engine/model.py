@@ -14,6 +14,7 @@ Effect = Literal["read", "write", "destructive"]
 EFFECT_RANK: dict[str, int] = {"read": 0, "write": 1, "destructive": 2}
 ParamType = Literal["string", "integer", "number", "boolean", "secret", "path"]
 SecretSource = Literal["env", "stdin", "file", "generate"]
+ConfigKind = Literal["queue", "dead-letter-queue", "d1-database", "kv-namespace", "r2-bucket", "secret"]  # ops.documents.worker_resources.KINDS
 
 NAME_PATTERN = r"^[a-z][a-z0-9]*(?:[-_][a-z0-9]+)*$"
 PARAM_PATTERN = r"^[a-z][a-z0-9_]*$"
@@ -49,6 +50,12 @@ class Param(_Strict):
         description="For a secret: where its value may come from (`env:NAME`, `stdin`, `file:PATH`, `generate`).",
     )
     generate: Generate = Field(default=Generate(bytes=32, encoding="base64"), description="For a secret: how `generate` makes one.")
+    config: ConfigKind | None = Field(
+        None, description="What the value names in the Worker's wrangler config, for the target's env: `queue` (a queue it "
+                          "consumes), `dead-letter-queue` (the one the config gives the consumer of the spec's `queue` param), "
+                          "`d1-database`, `kv-namespace`, `r2-bucket` or `secret` (secrets.required). With a config, a value "
+                          "it does not name is refused (exit 2), and with no value given and no `default`, the only one it names is "
+                          "used (a `default: \"\"` keeps the param opt-in).")
 
 
 UndoTrigger = Literal["step-failed", "verify-failed"]

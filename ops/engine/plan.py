@@ -59,7 +59,7 @@ def plan_checks(run: RunState) -> None:
         record = record_for("check", check, "read")
         holds = template.condition_holds(check.when, run.scope) if check.when else True
         if holds is not UNKNOWN and not holds:  # skipped: what it would send may not even resolve
-            record.status, record.message = "skipped", f"skipped: {check.when} does not hold"
+            record.status, record.message = "skipped", f"skipped: {template.condition_said(check.when or '')}"
             run.outcome.records.append(record)
             run.emit("end", record)
             continue

@@ -14,6 +14,7 @@ from typing import Any
 
 from ops.engine import saved_plan
 from ops.engine.catalog import Entry
+from ops.engine.config_params import settle
 from ops.engine.journal import default_dir
 from ops.engine.model import Spec
 from ops.engine.outcome import Outcome
@@ -97,6 +98,12 @@ def _params(spec: Spec, target: Target, flags: dict[str, Any], dry_run: bool) ->
     settings, origins = target.param_settings(spec.name, {n: p.type for n, p in spec.params.items()}, flags,
                                               {n: p.default for n, p in spec.params.items()})
     flags.update(settings)
+    settled = settle(spec, target, flags, origins)
+    flags.update(settled.values)
+    origins = {**origins, **settled.origins}
+    for name, why in settled.unset.items():
+        if spec.params[name].required and flags.get(name) in (None, ""):
+            raise InputError(f"--{name.replace('_', '-')} is required on target {target.name}: {why}")
     return resolve_params(spec.params, flags, dry_run=dry_run, origins=origins)
 
 

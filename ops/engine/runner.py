@@ -165,7 +165,7 @@ def _verified_summary(run: RunState) -> str:
     checks = run.req.spec.verify.checks
     status = {r.name: r.status for r in run.outcome.records if r.kind == "check"}
     passed = [c.name for c in checks if status.get(c.name) == Verdict.PASSED]
-    skipped = [f"{c.name} ({c.when} does not hold)" for c in checks if status.get(c.name) == "skipped"]
+    skipped = [f"{c.name} ({template.condition_said(c.when or '')})" for c in checks if status.get(c.name) == "skipped"]
     return "verified: " + ", ".join(passed) + (f"; skipped: {', '.join(skipped)}" if skipped else "")
 
 
@@ -274,7 +274,7 @@ def _when(run: RunState, item: Precondition | Step, record: Record) -> bool:
     if holds:
         return True
     record.status = "skipped"
-    record.message = f"skipped: {item.when} does not hold"
+    record.message = f"skipped: {template.condition_said(item.when or '')}"
     run.scope["steps"][item.name] = {"outputs": {}, "status": "skipped", "finished_at": ""}  # "": nothing happened
     run.outcome.records.append(record)
     run.log("skipped", name=item.name, when=item.when)

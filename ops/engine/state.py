@@ -78,9 +78,13 @@ class RunState:
 
 
 def scope_for(t: Target, params: dict[str, Any]) -> dict[str, Any]:
-    """What `{{ … }}` can refer to: params, the target, and (filled as they run) the steps."""
+    """What `{{ … }}` can refer to: params, the target, what its Worker needs (``worker.secrets.NAME``), and (filled
+    as they run) the steps."""
+    from ops.engine.config_params import worker_scope
+
     return {
         "params": dict(params),
         "target": t.scope(),
+        "worker": worker_scope(t),
         "steps": {},
     }

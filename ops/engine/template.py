@@ -198,3 +198,17 @@ def condition_holds(text: str, scope: dict[str, Any]) -> bool | Unknown:
     if isinstance(value, Unknown):
         return value
     return bool(not value) if negate else bool(value)
+
+
+def condition_said(text: str) -> str:
+    """Why a ``when:`` that does not hold skipped its item, as a sentence: ``not params.create`` -> ``--create is
+    set``; ``params.replay_dlq`` -> ``--replay-dlq is not set``; ``worker.secrets.X`` -> ``the Worker needs no X``."""
+    try:
+        negate, path = parse_condition(text)
+    except ValueError:
+        return f"{text} does not hold"
+    if path.startswith("params.") and path.count(".") == 1:
+        return f"--{path.split('.', 1)[1].replace('_', '-')} is {'set' if negate else 'not set'}"
+    if path.startswith("worker.secrets.") and not negate:
+        return f"the Worker needs no {path.rsplit('.', 1)[1]}"
+    return f"{path} is {'true' if negate else 'false or empty'}"

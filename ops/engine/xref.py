@@ -23,7 +23,7 @@ from ops.judge.expect import OPERATORS
 
 __all__ = ["xref_problems"]
 
-ROOTS = ("params", "target", "steps")
+ROOTS = ("params", "target", "worker", "steps")
 TARGET_KEYS = ("name", "worker", "worker_url", "account_id", "api_base_url", "wrangler_config", "popular_keys",
                "health_url", "health_status", "wrangler_environment")
 PARAM_SHAPES = {"string": STRING, "path": STRING, "secret": STRING, "integer": INTEGER, "number": NUMBER, "boolean": BOOLEAN}
@@ -195,11 +195,13 @@ class _Xref:
         root, name = parts[0], parts[1] if len(parts) > 1 else ""
         shown = f"{{{{ {ref} }}}}"
         if root not in ROOTS:
-            self.report(path, f"{shown}: unknown root {root!r}{did_you_mean(root, ROOTS)} (use params., target. or steps.)", offset)
+            self.report(path, f"{shown}: unknown root {root!r}{did_you_mean(root, ROOTS)} (use params., target., worker. or steps.)", offset)
         elif root == "params" and (len(parts) != 2 or name not in self.spec.params):
             self.report(path, f"{shown}: no param {name!r}{did_you_mean(name, self.spec.params)}", offset)
         elif root == "target" and (len(parts) != 2 or name not in TARGET_KEYS):
             self.report(path, f"{shown}: the target has {', '.join(TARGET_KEYS)}{did_you_mean(name, TARGET_KEYS)}", offset)
+        elif root == "worker" and (len(parts) != 3 or name != "secrets"):
+            self.report(path, f"{shown}: write worker.secrets.NAME (true when the Worker needs the secret NAME)", offset)
         elif root == "steps":
             message = self.step_reference(ref, parts, path, index, item)
             if message:

@@ -58,9 +58,8 @@ class Scenario:
         if spec.source is not None and self.name == "secret-missing":
             secret = broken_secret(sb, spec)
             return ("--name", secret, "--create", "--value", f"env:{secret}")
-        if spec.source is not None and self.name == "consumer-detached":
-            found = _own_consumer(spec)
-            return ("--queue", str(found["queue"]), "--dead-letter-queue", str(found.get("dead_letter_queue") or ""))
+        if spec.source is not None and self.name == "consumer-detached":  # its dead-letter queue follows, from the config
+            return ("--queue", str(_own_consumer(spec)["queue"]))
         return self.flags
 
     def worker_for(self, name: str | None, served: tuple[WorkerSpec, ...] = WORKERS) -> WorkerSpec:
@@ -372,5 +371,5 @@ def help_text() -> str:
     def workers(s: Scenario) -> str:
         others = "|".join(w.key for w in s.workers if w is not BOOKS)
         return "" if not others else f", also --worker {others}" if BOOKS in s.workers else f", --worker {others}"
-    return ("; ".join(f"{s.name} ({s.remediation}{workers(s)})" for s in SCENARIOS)
+    return ("; ".join(f"{s.name} ({' '.join((s.remediation, *s.flags))}{workers(s)})" for s in SCENARIOS)
             + f". In a Worker's repository, on its own Worker: {', '.join(ANY_WORKER)}")

@@ -41,18 +41,33 @@ class WorkerSpec:
 # The example Workers report their own queue backlog on /metrics/queue: queue-redeploy checks it
 # beside Cloudflare's signals.
 QUEUE_METRICS = 'metrics_path = "/metrics/queue"\n'
+# The books Worker's own names and paths, which the specs' defaults once were.
+BOOKS_SETTINGS = """[targets.{target}.params.secret-rotation]
+name = "JWT_SECRET"
+[targets.{target}.params.jwt-rotation]
+name = "JWT_SECRET"
+[targets.{target}.params.cache-warm]
+kv_key = "book:{{key}}"
+check_path = "/v1/books/{{key}}"
+hit_rate_path = "/metrics/cache?window=300"
+[targets.{target}.params.provider-reorder]
+status_path = "/v1/providers/status"
+"""
 BOOKS = WorkerSpec("books", "books-api", "books-worker", "sandbox",
                    {"CACHE_WARM_SECRET": "sandbox-warm-secret-0000", "JWT_SECRET": "sandbox-jwt-secret-0000"},
                    health_path="/health",
                    health='{ path = "/health", status = 200, version_field = "version_id" }',
                    settings='remediations = ["rollback", "secret-rotation", "jwt-rotation", "cache-warm", "queue-redeploy", '
                             '"provider-reorder", "binding-check"]\n'
-                            "[targets.{target}.params.queue-redeploy]\n" + QUEUE_METRICS,
+                            "[targets.{target}.params.queue-redeploy]\n"
+                            'queue = "enrichment-jobs"\ndead_letter_queue = "enrichment-dlq"\n' + QUEUE_METRICS
+                            + BOOKS_SETTINGS,
                    description="the local sandbox: emulated control plane, the books Worker on real workerd")
 PLAIN = WorkerSpec("plain", "plain-api", "plain-worker", "sandbox-plain",
                    {"API_KEY": "sandbox-api-key-0000"},
                    # What fits a Worker that knows nothing of this tool: its versions and its secrets.
-                   settings='remediations = ["rollback", "secret-rotation", "cache-warm", "provider-reorder"]\n',
+                   settings='remediations = ["rollback", "secret-rotation", "cache-warm", "provider-reorder"]\n'
+                            '[targets.{target}.params.secret-rotation]\nname = "API_KEY"\n',
                    description="the local sandbox's plain Worker: its only contract is answering 200 on /")
 # The AI Worker's target settings.
 AI_SETTINGS = """remediations = ["fallback-providers", "rollback", "cache-warm"]
@@ -64,6 +79,7 @@ status_path = "/providers/status"
 sample_path = "/ai/summarize?text=on-call+sample+{{n}}"
 
 [targets.{target}.params.cache-warm]
+kv_binding = "CACHE"
 check_path = "/ai/summarize?text={{key}}"
 hit_rate_path = "/cache/status"
 hit_rate_field = "hitRate"
@@ -82,6 +98,7 @@ MANUSCRIPT_PROBE_EMAIL = "probe@manuscripts.test"
 MANUSCRIPT_SETTINGS = """remediations = ["rollback", "jwt-rotation", "queue-redeploy"]
 severity_names = ["Critical", "High", "Medium", "Low"]
 [targets.{target}.params.jwt-rotation]
+name = "JWT_SECRET"
 probe_email = "%s"
 authed_path = "/manuscripts"
 users_database = "DB"

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -170,7 +171,8 @@ class Sandbox(Layout):
         chosen = breaks.find(scenario)
         spec = chosen.worker_for(worker, self.workers)
         chosen.induce(self, spec)
-        return f"{chosen.describe(self, spec)} ({spec.script}; answered by {command('remediate.' + chosen.remediation)})"
+        shown = shlex.join([*command(f"remediate.{chosen.remediation}").split(" "), *chosen.flags_for(self, spec)])
+        return f"{chosen.describe(self, spec)} ({spec.script}; answered by {shown})"
 
     def recovered(self, scenario: str, worker: str | None = None) -> bool:
         """The sandbox's own check that a scenario's harm is gone, independent of any remediation's claim."""

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from ops.errors import InputError
 from ops.documents.config import Config, load_config
+from ops.documents.worker_resources import WorkerResources, read_resources
 from ops.documents.wrangler_config import TOP, effective, envs_of, find_config, items
 from ops.sandbox.constants import WorkerSpec
 
@@ -49,7 +50,30 @@ def own_worker(start: Path, env: str | None = None, *, target: str | None = None
     health = named.health if named else None
     secrets = {**dev_vars(path.parent, chosen), **(named.env if named else {})}
     return WorkerSpec(KEY, deployed_name(config, chosen, path), KEY, TARGET, secrets,
-                      health_path=health.path if health else "/", source=path.parent, config=path.name, env=chosen)
+                      health_path=health.path if health else "/", source=path.parent, config=path.name, env=chosen,
+                      settings=settings(read_resources(path, chosen, config), secrets))
+
+
+def settings(resources: WorkerResources, secrets: dict[str, str]) -> str:
+    """The `sandbox-own` target's settings from what the config names for the env: a comment that lists it, and the
+    params it settles (ops.engine.config_params settles them again at each run, and refuses a name it lacks)."""
+    consumers = ", ".join(f"{q} (dead-letter queue {d or 'none'})" for q, d in resources.consumers.items()) or "none"
+    lines = [f"# From {resources.where}: queues consumed: {consumers}; produced to: "
+             f"{', '.join(resources.producers) or 'none'}",
+             f"# D1: {', '.join(resources.resources('d1-database')) or 'none'}; KV: "
+             f"{', '.join(resources.resources('kv-namespace')) or 'none'}; R2: "
+             f"{', '.join(resources.resources('r2-bucket')) or 'none'}; secrets.required: "
+             f"{', '.join(resources.secrets or ()) or 'none'}; secrets in .dev.vars: {', '.join(sorted(secrets)) or 'none'}"]
+    tables: dict[str, dict[str, str]] = {}
+    if len(resources.consumers) == 1:
+        [(queue, dlq)] = resources.consumers.items()
+        tables["queue-redeploy"] = {"queue": queue, "dead_letter_queue": dlq}
+    if len(resources.resources("kv-namespace")) == 1:
+        tables["cache-warm"] = {"kv_binding": resources.resources("kv-namespace")[0]}
+    for name, table in tables.items():
+        lines.append(f"[targets.{TARGET}.params.{name}]")
+        lines += [f"{key} = {json.dumps(value)}" for key, value in table.items()]
+    return ("\n".join(lines) + "\n").replace("{", "{{").replace("}", "}}")  # a WorkerSpec's settings are a format string
 
 
 def remembered(home: Path, env: str | None, target: str | None) -> tuple[str | None, str | None]:

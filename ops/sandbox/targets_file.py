@@ -42,4 +42,5 @@ def _target(sandbox: Layout, spec: WorkerSpec) -> str:
             + (f'popular_keys = {json.dumps(str(popular))}\n' if (sandbox.source_of(spec) / "popular-keys.txt").exists() else "")
             + (f'health = {spec.health}\n' if spec.health else "")
             + f'env = {{ {secrets} }}\n'
+            + f'secrets = {json.dumps(sorted(sandbox.secrets_of(spec)))}\n'
             + spec.settings.format(target=spec.target))

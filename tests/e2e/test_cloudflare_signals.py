@@ -89,7 +89,7 @@ def test_secret_rotation_on_the_plain_worker(rehearse_plain: Rehearsal) -> None:
     new = f"{CANARY}-rotated-api-key"
     result = _run(r, "remediate.secret-rotation", "--name", "API_KEY", "--value", "env:NEW_KEY", env={"NEW_KEY": new})
     assert result["message"] == "verified: live-is-new-version, answers, sample, new-version-analytics; " \
-                                "skipped: auth-probe (params.auth_probe does not hold)"
+                                "skipped: auth-probe (--auth-probe is not set)"
     assert httpx.get(f"{r.url}/private", headers={"Authorization": f"Bearer {new}"}, timeout=10).status_code == 200
 
 
@@ -100,7 +100,7 @@ def test_provider_reorder_on_the_plain_worker(rehearse_plain: Rehearsal) -> None
     result = _run(r, "remediate.provider-reorder", "--order", "fallback,primary")
     probe = next(x for x in result["records"] if x["name"] == "probe")["outputs"]
     assert probe["observable"] is False and probe["current"] == ["primary", "fallback"]
-    assert "traffic-follows (steps.probe.outputs.observable does not hold)" in result["message"]
+    assert "traffic-follows (steps.probe.outputs.observable is false or empty)" in result["message"]
     assert _live(r) != before
     assert httpx.get(f"{r.url}/", timeout=10).text == "ok (upstreams: fallback,primary)\n"
 
@@ -111,6 +111,6 @@ def test_cache_warm_through_the_api_on_the_plain_worker(rehearse_plain: Rehearsa
     values = tmp_path / "items.jsonl"
     values.write_text("".join(json.dumps({"key": f"item-{i}", "value": {"n": i}}) + "\n" for i in range(300)))
     result = _run(r, "remediate.cache-warm", "--kv-bulk", "--values-file", str(values), "--kv-key", "{key}")
-    assert result["message"] == "verified: kv-readback, answers; skipped: sample-hits (not params.kv_bulk does not hold)"
+    assert result["message"] == "verified: kv-readback, answers; skipped: sample-hits (--kv-bulk is set)"
     read = httpx.get(f"{r.url}/items/item-7", timeout=10)
     assert read.status_code == 200 and read.headers["x-cache-status"] == "HIT" and read.json() == {"n": 7}

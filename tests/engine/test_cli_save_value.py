@@ -72,3 +72,14 @@ def test_a_failing_command_says_the_value_is_live_but_not_stored(tmp_path: Path)
 def test_bad_destinations_are_bad_input(text: str, params: dict, message: str) -> None:
     with pytest.raises(InputError, match=message):
         SaveValue.parse(text, params)
+
+
+def test_only_a_remediation_that_can_generate_a_secret_takes_the_flag() -> None:
+    from ops.cli.remediate_tasks import compile_entry
+    from ops.engine.catalog import discover
+
+    from tests.conftest import REPO
+
+    tasks = {e.name: compile_entry(e) for e in discover(REPO / "remediations") if e.name in ("rollback", "secret-rotation")}
+    assert "save_value" not in tasks["rollback"].help and "save_value" in tasks["secret-rotation"].help
+    assert "save_value" not in [a.name for a in tasks["rollback"].get_arguments()]

@@ -114,7 +114,7 @@ CASES: list[tuple[str, str, list[str]]] = [
     ("template-unclosed", POKE.replace('/add10"', '/add10{{ params.token"'),
      ["spec.yaml:37:47: $.steps[2].with.url: {{ is never closed with }}"]),
     ("template-unknown-root", POKE.replace('/add10"', '/add10{{ run.id }}"'),
-     ["spec.yaml:37:47: $.steps[2].with.url: {{ run.id }}: unknown root 'run' (use params., target. or steps.)"]),
+     ["spec.yaml:37:47: $.steps[2].with.url: {{ run.id }}: unknown root 'run' (use params., target., worker. or steps.)"]),
     ("string-param-in-a-number-field", WITH_LABEL.replace(ADD_TEN_WITH, ADD_TEN_WITH[:-1] + ', timeout: "{{ params.label }}"}'),
      ["spec.yaml:41:64: $.steps[2].with.timeout: {{ params.label }} is a string, but this takes a number"]),
     ("boolean-output-in-a-string-argument", CLOUDFLARE.replace("result.target_version_id", "result.target_in_window"),

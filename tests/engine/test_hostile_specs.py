@@ -88,7 +88,7 @@ steps:
     action: cache_warm
     effect: write
     undo: none
-    with: {{url: "{url}", secret: "{{{{ params.s }}}}", keys: "a,b"}}
+    with: {{url: "{url}", secret: "{{{{ params.s }}}}", keys: "a,b", check_path: "/v1/{{key}}"}}
 undo:
   - {{name: none, action: noop, with: {{reason: nothing}}}}
 verify:

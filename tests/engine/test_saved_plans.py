@@ -249,7 +249,8 @@ def test_a_replay_plan_names_its_count_moves_at_most_that_and_applies_once(
     _upload(emulator)
     _dead_letters(emulator, 3, "first")
     plan = cf.root / "replay.json"
-    made = cf.inv("remediate.queue-redeploy", "--replay-dlq", "--dry-run", "--plan-out", str(plan), "--json")
+    made = cf.inv("remediate.queue-redeploy", "--queue", "enrichment-jobs", "--dead-letter-queue", "enrichment-dlq", "--replay-dlq",
+                  "--dry-run", "--plan-out", str(plan), "--json")
     assert made.returncode == 0, made.stdout + made.stderr
     replay = next(r for r in json.loads(made.stdout)["records"] if r["name"] == "replay")
     assert replay["args"]["args"]["max_messages"] == 3

@@ -109,7 +109,7 @@ def test_the_plan_shows_when_each_undo_runs(workspace: Workspace, service: Servi
 def test_a_skipped_check_is_reported_as_skipped_never_as_verified(workspace: Workspace, service: Service) -> None:
     _bump(workspace)
     done = workspace.inv("remediate.bump", "--json")
-    assert json.loads(done.stdout)["message"] == "verified: value; skipped: extra (params.extra does not hold)"
+    assert json.loads(done.stdout)["message"] == "verified: value; skipped: extra (--extra is not set)"
 
 
 def _plan(ws: Workspace) -> Path:

@@ -42,6 +42,7 @@ GREETING = "hello from the top level"
 [env.staging]
 vars = { GREETING = "hello from staging" }
 kv_namespaces = [{ binding = "NOTES", id = "5ca1ab1e000000000000000000000001" }]
+d1_databases = [{ binding = "DB", database_name = "greeter-staging", database_id = "0e0e0e0e-0000-4000-8000-0000000000aa" }]
 
 [[env.staging.queues.producers]]
 binding = "JOBS"
@@ -49,6 +50,7 @@ queue = "greeter-jobs-staging"
 
 [[env.staging.queues.consumers]]
 queue = "greeter-jobs-staging"
+dead_letter_queue = "greeter-dlq-staging"
 
 [env.production]
 name = "greeter-prod"
@@ -131,6 +133,21 @@ def test_the_installed_tool_rehearses_the_teams_own_worker_on_its_staging_env(in
         assert httpx.get(url, timeout=10).json() == {"greeting": "hello from staging"}
         assert httpx.get(f"{url}/private", headers={"authorization": "Bearer greeter-staging-key"}, timeout=10).status_code == 200
 
+        # A healthy Worker nobody here wrote: nothing wrong, and the probes its config makes meaningless are skipped,
+        # each with why (no JWT_SECRET, no provider status, no cache metrics), while its own queue is probed.
+        diagnosed = run([cli, "diagnose", "--target", "sandbox-own", "--json"], repo, env)
+        assert diagnosed.returncode == 0, diagnosed.stdout + diagnosed.stderr
+        report = json.loads(diagnosed.stdout)
+        statuses = {(f["remediation"], f["probe"]): f["status"] for f in report["findings"]}
+        assert "symptom" not in statuses.values(), report
+        assert statuses[("queue-redeploy", "backlog")] == "healthy" and statuses[("queue-redeploy", "dead-letter-queue")] == "healthy"
+        skipped = {(s["remediation"], s["probe"]): s["why"] for s in report["skipped"]}
+        assert skipped[("secret-rotation", "jwt-secret")].startswith("the Worker needs no JWT_SECRET: it is not in")
+        assert skipped[("cache-warm", "low-hit-rate")].startswith("it reads params.hit_rate_path, which target sandbox-own")
+        assert ("provider-reorder", "slow-providers") in skipped and ("jwt-rotation", "users-table") in skipped
+        unknown = {k for k, v in statuses.items() if v == "unknown"}
+        assert unknown <= {("rollback", "live-logs")}, report  # a 2-second tail with no traffic is no evidence
+
         broke = run([cli, "sandbox.break", "bad-deploy"], repo, env)
         assert broke.returncode == 0 and "(greeter-staging;" in broke.stdout, broke.stdout + broke.stderr
         assert httpx.get(url, timeout=10).status_code == 500
@@ -146,12 +163,20 @@ def test_the_installed_tool_rehearses_the_teams_own_worker_on_its_staging_env(in
         # backlog endpoint of its own, and its target sets no metrics_path.
         detached = run([cli, "sandbox.break", "consumer-detached"], repo, env)
         assert detached.returncode == 0, detached.stdout + detached.stderr
+        assert "answered by cfw-remedy remediate.queue-redeploy --queue greeter-jobs-staging)" in detached.stdout
+        # A queue this Worker's config does not consume is refused before anything is sent, naming the config.
+        other = run([cli, "remediate.queue-redeploy", "--target", "sandbox-own", "--queue", "enrichment-jobs"], repo, env)
+        assert other.returncode == 2 and "Traceback" not in other.stderr, other.stdout + other.stderr
+        assert ("--queue: 'enrichment-jobs' is no queue it consumes (queues.consumers) of the Worker: "
+                f"{repo / '.sandbox' / 'workers' / 'own' / 'wrangler.toml'} [env.staging] names greeter-jobs-staging") in other.stderr
         started = time.monotonic()
-        redeploy = run([cli, "remediate.queue-redeploy", "--target", "sandbox-own", "--yes", "--json",
-                        "--queue", "greeter-jobs-staging", "--dead-letter-queue", ""], repo, env)
+        # No --queue: the only queue the config consumes, with the dead-letter queue it gives that consumer.
+        redeploy = run([cli, "remediate.queue-redeploy", "--target", "sandbox-own", "--yes", "--json"], repo, env)
         assert redeploy.returncode == 0, redeploy.stdout + redeploy.stderr
         reattached = json.loads(redeploy.stdout)
         assert reattached["status"] == "ok" and reattached["message"].startswith("verified: attached, draining;")
+        assert (reattached["params"]["queue"], reattached["params"]["dead_letter_queue"]) == ("greeter-jobs-staging",
+                                                                                            "greeter-dlq-staging")
         print(f"queue-redeploy on the team's Worker: {time.monotonic() - started:.1f}s")
     finally:
         down = run([cli, "sandbox.down"], repo, env)

@@ -148,6 +148,22 @@ def test_its_target_points_at_the_sandboxs_copy_and_names_the_env(tmp_path: Path
     assert target.wrangler_config == sb.config_of(spec) and target.health_url == sb.url_of(spec) + "/"
 
 
+def test_its_target_gets_what_the_config_names_as_params_and_the_dev_vars_as_its_secrets(tmp_path: Path) -> None:
+    (repo(tmp_path) / ".dev.vars.staging").write_text('API_KEY="greeter-staging-key"\n', encoding="utf-8")
+    spec = own_worker(tmp_path)
+    sb = Sandbox(REPO, tmp_path / ".sandbox", Ports.choose(), workers=(spec,), secrets={})
+    sb._copy_examples()
+    written = sb.targets_file()
+    target = load_target(path=written, environ={})
+    assert target.params == {"queue-redeploy": {"queue": "jobs-staging", "dead_letter_queue": "jobs-dlq-staging"},
+                             "cache-warm": {"kv_binding": "NOTES"}}
+    assert target.secrets == ("API_KEY",) and target.secret_names() == ("API_KEY",)
+    assert (f"# From {tmp_path / 'wrangler.toml'} [env.staging]: queues consumed: jobs-staging (dead-letter queue "
+            "jobs-dlq-staging); produced to: jobs-staging") in written.read_text(encoding="utf-8")
+    top = own_worker(tmp_path, "")  # the top level binds one KV namespace and no queue: no queue-redeploy settings
+    assert "params.queue-redeploy" not in top.settings and 'kv_binding = "TOP_ONLY"' in top.settings
+
+
 def test_only_the_scenarios_that_need_no_example_apply_to_a_teams_worker(tmp_path: Path) -> None:
     spec = own_worker(repo(tmp_path))
     assert breaks.find("bad-deploy").worker_for(None, (spec,)) is spec
@@ -159,8 +175,9 @@ def test_only_the_scenarios_that_need_no_example_apply_to_a_teams_worker(tmp_pat
         breaks.find("bad-deploy").worker_for("books", (spec,))
     assert breaks.consumed_queue(spec) == "jobs-staging"
     sb = Sandbox(REPO, tmp_path / ".sandbox", Ports.choose(), workers=(spec,), secrets={}, other_secrets={"own": {"B": "2", "A": "1"}})
-    assert breaks.find("consumer-detached").flags_for(sb, spec) == ("--queue", "jobs-staging", "--dead-letter-queue",
-                                                                    "jobs-dlq-staging")
+    assert breaks.find("consumer-detached").flags_for(sb, spec) == ("--queue", "jobs-staging")  # its DLQ: the config's
+    assert "secret-missing (secret-rotation --name CACHE_WARM_SECRET --create --value env:CACHE_WARM_SECRET)" in (
+        breaks.help_text())  # what a break needs to be answered, with the flags
     assert breaks.find("secret-missing").flags_for(sb, spec) == ("--name", "A", "--create", "--value", "env:A")
     assert breaks.find("bad-deploy").flags_for(sb, spec) == ()
 
