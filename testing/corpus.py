@@ -17,6 +17,7 @@ import hashlib
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import tarfile
@@ -227,6 +228,7 @@ class Step:
     judge: Judge = exit_zero
     applies: Callable[["Facts"], bool] = lambda facts: True
     env: Callable[["Facts"], dict[str, str]] = lambda facts: {}
+    answers_break: bool = False  # run what the break before it printed ("answered by …"), as a user would
 
 
 @dataclass(frozen=True)
@@ -258,19 +260,19 @@ STEPS: tuple[Step, ...] = (
     Step("sandbox.up", ("sandbox.up",)),
     Step("diagnose", ("diagnose", *OWN, "--json"), no_symptom),
     Step("bad-deploy", ("sandbox.break", "bad-deploy")),
-    Step("rollback", ("remediate.rollback", *OWN, "--yes", "--json"), verified),
+    Step("rollback", ("remediate.rollback", *OWN, "--yes", "--json"), verified, answers_break=True),
     Step("worker-hang", ("sandbox.break", "worker-hang")),
-    Step("rollback 2", ("remediate.rollback", *OWN, "--yes", "--json"), verified),
+    Step("rollback 2", ("remediate.rollback", *OWN, "--yes", "--json"), verified, answers_break=True),
     # After a rollback the latest version is not the deployed one, and Cloudflare refuses secret edits (10215):
     # the next scenarios start from the Worker's latest code, as docs/worker-repo.md says sandbox.reset gives.
     Step("reset", ("sandbox.reset",), applies=lambda f: f.secret is not None or f.queue is not None),
     Step("secret-missing", ("sandbox.break", "secret-missing"), applies=lambda f: f.secret is not None),
     Step("secret-rotation", ("remediate.secret-rotation", *OWN, "--yes", "--json", "--create", "--name", "{secret}",
                              "--value", "env:{secret}"), verified, applies=lambda f: f.secret is not None,
-         env=lambda f: {f.secret: f.secret_value} if f.secret else {}),
+         env=lambda f: {f.secret: f.secret_value} if f.secret else {}, answers_break=True),
     Step("consumer-detached", ("sandbox.break", "consumer-detached"), applies=lambda f: f.queue is not None),
-    Step("queue-redeploy", ("remediate.queue-redeploy", *OWN, "--yes", "--json", "--queue", "{queue}",
-                            "--dead-letter-queue", ""), verified, applies=lambda f: f.queue is not None),
+    Step("queue-redeploy", ("remediate.queue-redeploy", *OWN, "--yes", "--json", "--queue", "{queue}"), verified,
+         applies=lambda f: f.queue is not None, answers_break=True),
     Step("check.all", ("check.all",)),
     Step("down", ("sandbox.down",)),
 )
@@ -285,6 +287,7 @@ def rehearse(repo: Path, bin_: Path, log: Callable[[str], None] = lambda line: N
            if not k.startswith("CLOUDFLARE_")}  # a new user's shell: nothing of ours, no account
     outcomes: list[Outcome] = []
     up = True
+    printed: list[str] = []
     try:
         for step in STEPS:
             if not step.applies(known):
@@ -294,10 +297,13 @@ def rehearse(repo: Path, bin_: Path, log: Callable[[str], None] = lambda line: N
                 outcomes.append(Outcome(step.name, None, detail="sandbox not up"))
                 continue
             argv = [a.format(secret=known.secret, queue=known.queue) for a in step.argv]
+            if step.answers_break and printed:
+                argv = [*printed[1:], *OWN, "--yes", "--json"]
             started = time.monotonic()
             done = subprocess.run([str(bin_ / "cfw-remedy"), *argv], cwd=repo, env={**env, **step.env(known)},
                                   capture_output=True, text=True, timeout=STEP_TIMEOUT, check=False)
             ok, said = step.judge(done.returncode, done.stdout)
+            printed = answered_by(done.stdout) if argv[0] == "sandbox.break" else printed
             if not ok and not said:
                 said = _last_words(done.stdout + done.stderr)
             outcome = Outcome(step.name, ok, done.returncode, time.monotonic() - started, said)
@@ -313,6 +319,12 @@ def rehearse(repo: Path, bin_: Path, log: Callable[[str], None] = lambda line: N
     outcomes.append(Outcome(UNTOUCHED, not status.strip(), 0 if not status.strip() else 1, 0.0,
                             status.strip().replace("\n", "; ")[:200]))
     return outcomes
+
+
+def answered_by(output: str) -> list[str]:
+    """The command a break says answers it: ``… (name; answered by cfw-remedy remediate.rollback --flag v)``."""
+    found = re.search(r"answered by (.+)\)\s*$", output, re.MULTILINE)
+    return shlex.split(found.group(1)) if found else []
 
 
 def unmade(error: Exception) -> list[Outcome]:

@@ -92,3 +92,11 @@ def test_a_worker_whose_repository_could_not_be_made_fails_its_first_step_with_w
         "corpus-x / sandbox.up: exit None: the repository could not be made: npm install in /tmp/x failed: "
         "npm error ERESOLVE could not resolve"]
     assert "| x | FAIL |" in corpus.table({"corpus-x": row})
+
+
+def test_the_remediation_run_is_the_one_the_break_printed() -> None:
+    printed = ("delete the secret API_KEY (corpus-x; answered by cfw-remedy remediate.secret-rotation --name API_KEY "
+               "--create --value env:API_KEY)\n")
+    assert corpus.answered_by(printed) == ["cfw-remedy", "remediate.secret-rotation", "--name", "API_KEY", "--create",
+                                           "--value", "env:API_KEY"]
+    assert corpus.answered_by("sandbox stopped\n") == []
