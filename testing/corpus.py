@@ -44,6 +44,7 @@ class Entry:
     overlay: dict[str, Any] = field(default_factory=dict)
     files: dict[str, str] = field(default_factory=dict)
     dependencies: dict[str, str] = field(default_factory=dict)
+    health: str = ""  # a path its code answers, for the targets.toml's health line (its / is a static asset)
 
 
 @dataclass(frozen=True)
@@ -109,12 +110,19 @@ def templates(manifest: Manifest, cache: Path | None = None) -> Path:
         return unpacked
 
 
-def targets_toml(doc: Path = WORKER_REPO_DOC) -> str:
-    """The targets.toml a new user writes: the one docs/worker-repo.md shows, taken from its heredoc."""
+def targets_toml(health: str = "", doc: Path = WORKER_REPO_DOC) -> str:
+    """The targets.toml a new user writes: the one docs/worker-repo.md shows, taken from its heredoc; with a health
+    path, its commented-out `health` line set to it, as that line invites."""
     found = re.search(r"cat > targets\.toml <<'TOML'\n(.*?\n)TOML\n", doc.read_text(encoding="utf-8"), re.DOTALL)
     if found is None:
         raise RuntimeError(f"{doc}: no `cat > targets.toml <<'TOML'` block to follow")
-    return found.group(1)
+    text = found.group(1)
+    if health:
+        text, count = re.subn(r"^# health = \{[^}]*\}", f'health = {{ path = "{health}", status = 200 }}', text,
+                              flags=re.MULTILINE)
+        if count != 1:
+            raise RuntimeError(f"{doc}: the targets.toml example has no `# health = {{ … }}` line to set")
+    return text
 
 
 def make_repo(entry: Entry, manifest: Manifest, package: Path, root: Path) -> Path:
@@ -136,7 +144,7 @@ def make_repo(entry: Entry, manifest: Manifest, package: Path, root: Path) -> Pa
         (repo / name).write_text(text, encoding="utf-8")
     with open(repo / ".gitignore", "a", encoding="utf-8") as ignore:  # as docs/worker-repo.md asks
         ignore.write("\n.sandbox/\n.journal/\n.dev.vars*\nnode_modules/\n")
-    (repo / "targets.toml").write_text(targets_toml(), encoding="utf-8")
+    (repo / "targets.toml").write_text(targets_toml(entry.health), encoding="utf-8")
     if entry.dependencies:
         install_dependencies(repo, entry.dependencies)
     link_wrangler(repo)

@@ -22,7 +22,7 @@ def test_the_manifest_pins_the_package_and_covers_every_binding_type() -> None:
     assert len({w.template for w in manifest.workers}) >= 8  # different templates, not one Worker eight times
     covered = {b for w in manifest.workers for b in w.bindings}
     assert {what: word in covered for what, word in REQUIRED.items()} == dict.fromkeys(REQUIRED, True)
-    assert all(w.why for w in manifest.workers if w.overlay or w.files)  # every overlay says why it is there
+    assert all(w.why for w in manifest.workers if w.overlay or w.files or w.health)  # every overlay says why
 
 
 def test_a_manifest_with_an_unknown_key_names_the_file_and_the_entry(tmp_path: Path) -> None:
@@ -37,6 +37,9 @@ def test_a_manifest_with_an_unknown_key_names_the_file_and_the_entry(tmp_path: P
 def test_the_targets_toml_is_the_one_the_worker_repo_page_shows() -> None:
     text = corpus.targets_toml()
     assert "[targets." in text and text in corpus.WORKER_REPO_DOC.read_text(encoding="utf-8")
+    with_health = corpus.targets_toml("/message")
+    changed = [line for line in with_health.splitlines() if line not in text.splitlines()]
+    assert changed == ['health = { path = "/message", status = 200 }   # optional: without it, / must answer 200']
 
 
 def test_a_repository_is_made_as_create_cloudflare_makes_it_with_the_overlay(tmp_path: Path) -> None:
