@@ -226,7 +226,7 @@ def verified(code: int, out: str) -> tuple[bool, str]:
     except ValueError:
         return False, "no JSON"
     message = str(result.get("message", ""))
-    return code == 0 and result.get("status") == "ok" and message.startswith("verified"), message[:120]
+    return code == 0 and result.get("status") == "ok" and message.startswith("verified"), message[:300]
 
 
 @dataclass(frozen=True)
