@@ -249,14 +249,10 @@ class Facts:
 
 def facts(repo: Path) -> Facts:
     from ops.documents.config import load_config
+    from ops.sandbox.own import parse_dotenv
 
-    secrets = {}
     dev_vars = repo / ".dev.vars"
-    if dev_vars.is_file():
-        for line in dev_vars.read_text(encoding="utf-8").splitlines():
-            if "=" in line:
-                key, _, value = line.partition("=")
-                secrets[key.strip()] = value.strip().strip('"')
+    secrets = parse_dotenv(dev_vars.read_text(encoding="utf-8")) if dev_vars.is_file() else {}
     config = next((repo / n for n in ("wrangler.jsonc", "wrangler.json", "wrangler.toml") if (repo / n).is_file()))
     consumers = (load_config(config).data.get("queues") or {}).get("consumers") or []
     first = sorted(secrets)[0] if secrets else None
