@@ -292,8 +292,8 @@ def counter_repo(root: Path) -> Path:
 def test_a_durable_object_and_static_assets_worker_is_served_broken_and_rolled_back(installed: Path, tmp_path: Path) -> None:
     repo = counter_repo(tmp_path)
     ports = Ports.choose()
-    env = _clean_env(OPS_WRANGLER=str(WRANGLER), PATH=f"{installed}{os.pathsep}{os.environ['PATH']}",
-                     OPS_SANDBOX_PORT_BASE=str(ports.base))
+    env = clean_env(OPS_WRANGLER=str(WRANGLER), PATH=f"{installed}{os.pathsep}{os.environ['PATH']}",
+                    OPS_SANDBOX_PORT_BASE=str(ports.base))
     cli = str(installed / "cfw-remedy")
     url = f"http://127.0.0.1:{ports['own']}"
     (repo / "node_modules").symlink_to(REPO / "node_modules")  # the team's own wrangler, found with no variable set
