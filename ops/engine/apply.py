@@ -14,7 +14,7 @@ from ops.engine.saved_plan import claim
 from ops.engine.probe import action_for, call, describe, observe, record_for, validate_args
 from ops.engine.state import Completed, RunState
 from ops.errors import InputError, PlanStale
-from ops.judge.verdict import Verdict, judge
+from ops.judge.verdict import FAILING, Verdict, judge
 
 __all__ = ["VerifyResult", "apply_write", "undo_all", "verify"]
 
@@ -138,8 +138,9 @@ def verify(run: RunState) -> VerifyResult:
 
     A check that fails keeps the run polling (it may still recover); at the deadline,
     any failed check makes the verification failed, else any inconclusive one makes it
-    inconclusive. With ``give_up_after``, a check that has failed on every poll that long
-    fails the verification then: the target is failing too, and waiting proves nothing more.
+    inconclusive. With ``give_up_after``, a check that has seen the Worker failing (its answers,
+    not an API that has not caught up) on every poll that long fails the verification then: the
+    target is failing too, and waiting proves nothing more.
     """
     spec = run.req.spec.verify
     deadline = run.req.deadline or spec.deadline
@@ -152,7 +153,8 @@ def verify(run: RunState) -> VerifyResult:
         attempt += 1
         verdicts = _verify_once(run, spec.checks, attempt)
         now = time.monotonic()
-        failing_since = {n: failing_since.get(n, now) for n, (v, _) in verdicts.items() if v is Verdict.FAILED}
+        failing_since = {n: failing_since.get(n, now) for n, (v, m) in verdicts.items()
+                         if v is Verdict.FAILED and m.startswith(FAILING)}  # the Worker failing, not the API lagging
         stuck = [n for n, since in failing_since.items() if spec.give_up_after and now - since >= spec.give_up_after]
         if stuck:
             evidence = "; ".join(f"{n}: {verdicts[n][1]}" for n in stuck)

@@ -153,8 +153,8 @@ class Verify(_Strict):
     hold: float = Field(0.0, ge=0, le=3600, description="Once passing, the checks must keep passing this long.")
     give_up_after: float | None = Field(
         None, gt=0, le=3600,
-        description="Once a check has failed on every poll for this many seconds (failed: evidence, not "
-                    "\"could not tell\"), the verification fails then, with that evidence, instead of at the deadline.")
+        description="Once a check has seen the Worker failing (its answers: errors, no answer) on every poll for this "
+                    "many seconds, the verification fails then, with that evidence, instead of at the deadline.")
     checks: list[Check] = Field(min_length=1, description="Probes that prove the service recovered.")
 
 

@@ -53,6 +53,9 @@ class Judgement:
         return "; ".join(self.reasons)
 
 
+FAILING = "the Worker is failing"  # a strict failing observation's verdict begins so: evidence, not lag
+
+
 def judge(outputs: dict[str, Any] | None, expect: dict[str, Any], *, strict_failing: bool,
           error: str | None = None) -> Judgement:
     """``strict_failing``: a failing observation fails whatever the expression (verification checks)."""
@@ -60,7 +63,7 @@ def judge(outputs: dict[str, Any] | None, expect: dict[str, Any], *, strict_fail
         return Judgement(Verdict.INCONCLUSIVE, [f"could not observe: {error or 'no outputs'}"])
     failing = bool(outputs.get("failing"))
     if failing and strict_failing:
-        return Judgement(Verdict.FAILED, [f"the Worker is failing: {_evidence(outputs)}"])
+        return Judgement(Verdict.FAILED, [f"{FAILING}: {_evidence(outputs)}"])
     undecided = outputs.get(INCONCLUSIVE_KEY)
     if undecided:
         return Judgement(Verdict.INCONCLUSIVE, [str(undecided)])
@@ -90,6 +93,12 @@ def judge(outputs: dict[str, Any] | None, expect: dict[str, Any], *, strict_fail
 def _evidence(outputs: dict[str, Any]) -> str:
     if outputs.get("error"):
         return f"no answer ({outputs['error']})"
+    statuses = outputs.get("statuses")
+    if outputs.get("status") is None and isinstance(statuses, dict):  # a sample of requests (http_sample)
+        seen = [f"{count} answered {status}" for status, count in sorted(statuses.items())]
+        if outputs.get("unanswered"):
+            seen.append(f"{outputs['unanswered']} got no answer")
+        return f"of {outputs.get('total')} requests, {', '.join(seen) or 'none answered'}"
     return f"it answered {outputs.get('status')}"
 
 

@@ -163,9 +163,20 @@ def broken_secret(sb: Layout, spec: WorkerSpec) -> str:
 
 
 def _delete_secret(sb: Layout, spec: WorkerSpec) -> None:
-    from ops.cloudflare import delete_secret
+    """Through the API; after a rollback (the latest version not deployed: the API's 10215), as the dashboard does."""
+    import httpx
 
-    with_client(sb, lambda c: delete_secret(c, spec.script, broken_secret(sb, spec)))
+    from ops.cloudflare import delete_secret
+    from ops.errors import ApiError
+
+    name = broken_secret(sb, spec)
+    try:
+        with_client(sb, lambda c: delete_secret(c, spec.script, name))
+    except ApiError as exc:
+        if exc.code != 10215:
+            raise
+        httpx.delete(f"{sb.emulator_url}/__emulator/secrets/{spec.script}/{name}", headers=sb.admin_headers,
+                     timeout=10).raise_for_status()
     sb.wait_live(spec)
 
 

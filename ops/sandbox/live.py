@@ -157,7 +157,12 @@ def not_given(live: LiveVersion) -> list[str]:
             return f"wrangler dev has no local simulation of {REMOTE_ONLY[kind]}, only Cloudflare's own"
         return "the sandbox does not give wrangler dev this kind of binding yet"
 
-    return [f"{b.get('name')} ({b.get('type')}): {why(str(b.get('type')))}" for b in live.bindings if b.get("type") not in GIVEN]
+    elsewhere = [f"{b.get('name')} ({b.get('type')} of {other}): answers only while {other} runs in a wrangler dev on this "
+                 "machine" for b in live.bindings
+                 if b.get("type") in ("service", "durable_object_namespace")
+                 and (other := b.get("service") or b.get("script_name")) and other != live.script]
+    return [f"{b.get('name')} ({b.get('type')}): {why(str(b.get('type')))}" for b in live.bindings
+            if b.get("type") not in GIVEN] + elsewhere
 
 
 def _asset_files(live: LiveVersion) -> dict[str, bytes]:

@@ -94,8 +94,12 @@ class Sandbox(Layout):
 
     # --- lifecycle --------------------------------------------------------------------------
 
-    def up(self) -> dict[str, Any]:
-        """Start every part that is not running; when one fails, stop what this call started and name the part."""
+    def up(self, *, stop_if_unhealthy: bool = False) -> dict[str, Any]:
+        """Start every part that is not running; when one fails, stop what this call started and name the part.
+
+        ``stop_if_unhealthy`` (`sandbox.up`): an up that ends with a Worker unhealthy failed too, and stops what it
+        started (the status says which, and why the Worker is unhealthy); tests that start a Worker broken on
+        purpose keep it running."""
         self._started = []
         try:
             self._up()
@@ -107,7 +111,7 @@ class Sandbox(Layout):
             stopped = f"; stopped what it had started ({', '.join(started)})" if started else ""
             raise SandboxError(f"sandbox.up failed: the {exc.part}: {_reason(exc.reason)}{stopped}") from None
         status = self.status()
-        if not status["healthy"] and self._started:  # up failed: it leaves nothing of its own running (the logs stay)
+        if stop_if_unhealthy and not status["healthy"] and self._started:  # nothing of its own left running; logs stay
             self.processes.stop(*self._started)
             status["stopped"] = list(self._started)
         return status

@@ -45,7 +45,7 @@ def up(c: Any, env: str | None = None, target: str = "") -> None:
 
     In this repo: the example Workers. In a Worker's repository: that Worker, from its own wrangler config and env.
     """
-    status = _sandbox(env, target).up()
+    status = _sandbox(env, target).up(stop_if_unhealthy=True)
     out(_summary(status))
     if not status["healthy"]:
         raise Exit(code=1)

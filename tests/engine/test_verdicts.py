@@ -71,3 +71,9 @@ def test_a_null_where_a_number_is_compared_is_no_evidence(op: str) -> None:
     holds = {"<": True, "<=": True, ">": False, ">=": False}[op]  # 0.2 against 0.5: a number is still judged
     assert judge({"picked": 0.2}, {"picked": {op: 0.5}}, strict_failing=False).verdict is (
         Verdict.PASSED if holds else Verdict.FAILED)
+
+
+def test_a_failing_sample_says_what_its_requests_were_answered() -> None:
+    sampled = {"total": 10, "errors": 10, "error_rate": 1.0, "statuses": {"500": 9}, "unanswered": 1, "failing": True}
+    judged = judge(sampled, {"error_rate": {"<=": 0.01}}, strict_failing=True)
+    assert judged.reasons == ["the Worker is failing: of 10 requests, 9 answered 500, 1 got no answer"]  # not "answered None"

@@ -282,7 +282,8 @@ def counter_repo(root: Path) -> Path:
     (repo / "src" / "index.js").write_text(COUNTER_JS, encoding="utf-8")
     (repo / "public" / "about.html").write_text("<h1>about the counter</h1>\n", encoding="utf-8")
     (repo / "public" / "img" / "dot.png").write_bytes(b"\x89PNG\r\n\x1a\n")
-    (repo / ".gitignore").write_text("node_modules/\n", encoding="utf-8")
+    (repo / ".dev.vars").write_text('COUNTER_KEY="k"\n', encoding="utf-8")
+    (repo / ".gitignore").write_text(".dev.vars*\nnode_modules\n", encoding="utf-8")
     for argv in (["git", "init", "-q"], ["git", "add", "-A"],
                  ["git", "-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-qm", "a Worker"]):
         subprocess.run(argv, cwd=repo, check=True, timeout=60)
@@ -328,6 +329,10 @@ def test_a_durable_object_and_static_assets_worker_is_served_broken_and_rolled_b
         assert json.loads(rollback.stdout)["status"] == "ok"
         assert httpx.get(f"{url}/hit", timeout=10).json()["hits"] >= 5  # the object's storage survived the rollback
         assert httpx.get(f"{url}/about", timeout=10).status_code == 200
+        # After a rollback the latest version is not deployed, and the API refuses a secret change (10215);
+        # the sandbox's own break deletes the secret as the dashboard would.
+        missing = run([cli, "sandbox.break", "secret-missing"], repo, env)
+        assert missing.returncode == 0 and "delete the secret COUNTER_KEY" in missing.stdout, missing.stdout + missing.stderr
     finally:
         down = run([cli, "sandbox.down"], repo, env)
     assert down.returncode == 0, down.stdout + down.stderr

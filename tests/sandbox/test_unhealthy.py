@@ -51,14 +51,16 @@ def test_bindings_wrangler_dev_cannot_simulate_are_named_and_left_out_of_its_con
     live = version({"type": "ai", "name": "AI"}, {"type": "vectorize", "name": "INDEX", "index_name": "i"},
                    {"type": "service", "name": "SELF", "service": "w"},
                    {"type": "workflow", "name": "FLOW", "workflow_name": "w-flow", "class_name": "Flow"},
-                   {"type": "pipelines", "name": "PIPE", "pipeline": "p"})
+                   {"type": "pipelines", "name": "PIPE", "pipeline": "p"},
+                   {"type": "service", "name": "AUTH", "service": "auth-worker"})
     materialize(live, tmp_path)
     assert not_given(tmp_path) == [
         "AI (ai): wrangler dev has no local simulation of Workers AI, only Cloudflare's own",
         "INDEX (vectorize): wrangler dev has no local simulation of Vectorize, only Cloudflare's own",
-        "PIPE (pipelines): the sandbox does not give wrangler dev this kind of binding yet"]
+        "PIPE (pipelines): the sandbox does not give wrangler dev this kind of binding yet",
+        "AUTH (service of auth-worker): answers only while auth-worker runs in a wrangler dev on this machine"]
     config = config_for(live, {})
-    assert config["services"] == [{"binding": "SELF", "service": "w"}]
+    assert config["services"] == [{"binding": "SELF", "service": "w"}, {"binding": "AUTH", "service": "auth-worker"}]
     assert config["workflows"] == [{"binding": "FLOW", "name": "w-flow", "class_name": "Flow"}]
     assert not {"ai", "vectorize"} & set(config)
     healthy = {"url": "u", "script": "w", "target": "t", "healthy": True, "not_rehearsable": not_given(tmp_path)}

@@ -54,3 +54,17 @@ def test_a_broken_worker_stops_the_parts_already_started_and_is_named(tmp_path: 
     providers = ",".join(str(p) for p in sandbox.ports.providers().values())
     assert processes_naming(str(home), providers) == []  # the emulator, the providers: gone
     assert sandbox.ports.taken(tuple(PORT_OFFSETS)) == []
+
+
+def test_an_up_that_ends_with_the_worker_unhealthy_says_why_and_stops_what_it_started(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    home = tmp_path / "home"
+    missing = replace(PLAIN, health_path="/__no-such-health-path", health_status=200)  # the plain Worker answers 404
+    sandbox = Sandbox(REPO, home, Ports(Ports.choose().base), workers=(missing,))
+    status = sandbox.up(stop_if_unhealthy=True)
+    assert not status["healthy"] and status["stopped"] == ["providers", "emulator", "worker-plain"], status
+    why = status["parts"]["worker"]["why"]
+    assert why[0].startswith("it answered 404 on http://127.0.0.1:") and why[-1].startswith("log: "), why
+    assert not list((home / "pids").glob("*.pid"))
+    assert processes_naming(str(home)) == []

@@ -66,6 +66,12 @@ INVENTIONS: dict[int, str] = {
 }
 
 INVENTED_BEHAVIOURS: dict[str, str] = {
+    "assets buckets": "an assets upload session puts at most 50 hashes in a bucket; Cloudflare's bucket sizes are "
+                      "not documented",
+    "assets partial upload": "an assets upload that leaves hashes of the manifest missing answers 200 without a jwt; "
+                             "the direct-upload page documents only the 201 with the completion jwt",
+    "assets tokens": "the upload and completion JWTs are unsigned (alg none) and known by id; wrangler reads only their "
+                     "payload (exp)",
     "versions list order": "with deployable=true the list comes newest first, or oldest first when set "
                            "(PUT /__emulator/versions); Cloudflare documents no order, and wrangler sorts it itself",
     "versions list window": "with deployable=true the list holds the 100 most recent versions (those a deployment "
