@@ -74,7 +74,7 @@ def resolve_params(spec_params: Mapping[str, Param], given: Mapping[str, Any], *
         try:
             values[name] = _coerce(param, raw, flag, dry_run, stdin)
         except InputError as exc:
-            if param.type == "secret" and not param.required and (given.get(name) in (None, "") or name in origins):
+            if param.type == "secret" and (given.get(name) in (None, "") and not param.required or name in origins):
                 values[name] = MissingSecret(str(exc), str(raw))  # a default source (the spec's or the target's): an error only where used
             else:
                 problems.append(str(exc))

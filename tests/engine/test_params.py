@@ -102,3 +102,17 @@ def test_hostile_params_reach_argv_and_urls_only_as_data(workspace: Workspace, s
     assert json.loads(echo["outputs"]["stdout"]) == [hostile, "literal"]
     [(method, path)] = [(m, p) for m, p in service.state.requests if p.startswith("/lookup")]
     assert urlsplit(path).path == "/lookup" and parse_qs(urlsplit(path).query, keep_blank_values=True)["key"] == [hostile]
+
+
+def test_a_required_secret_a_target_names_is_missing_only_where_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    """fallback-providers' admin secret has no spec default; the AI target names env:ADMIN_SECRET. Unset, its
+    diagnosis still runs the probes that do not send it."""
+    from ops.engine.params import MissingSecret
+
+    monkeypatch.delenv("ADMIN_SECRET_UNSET", raising=False)
+    spec = {"admin_secret": P(type="secret", required=True, help="h")}
+    got = resolve_params(spec, {"admin_secret": "env:ADMIN_SECRET_UNSET"}, dry_run=True,
+                         origins={"admin_secret": "targets.toml:9: targets.t.params.x.admin_secret"})
+    assert isinstance(got["admin_secret"], MissingSecret)
+    with pytest.raises(InputError, match="ADMIN_SECRET_UNSET is not set"):  # given by a flag: an error at once
+        resolve_params(spec, {"admin_secret": "env:ADMIN_SECRET_UNSET"}, dry_run=True)

@@ -147,6 +147,11 @@ def test_the_installed_tool_rehearses_the_teams_own_worker_on_its_staging_env(in
         assert ("provider-reorder", "slow-providers") in skipped and ("jwt-rotation", "users-table") in skipped
         unknown = {k for k, v in statuses.items() if v == "unknown"}
         assert unknown <= {("rollback", "live-logs")}, report  # a 2-second tail with no traffic is no evidence
+        text = run([cli, "diagnose", "--target", "sandbox-own"], repo, env).stdout
+        assert "Nothing wrong found." in text and "\nSkipped, as nothing on this Worker makes them meaningful:\n" in text
+        assert "  secret-rotation/jwt-secret: the Worker needs no JWT_SECRET: it is not in " in text
+        print(f"diagnose on the team's Worker: {list(statuses.values()).count('healthy')} healthy, {len(unknown)} unknown, "
+              f"{len(skipped)} skipped, 0 symptoms")
 
         broke = run([cli, "sandbox.break", "bad-deploy"], repo, env)
         assert broke.returncode == 0 and "(greeter-staging;" in broke.stdout, broke.stdout + broke.stderr
