@@ -56,16 +56,20 @@ def own_worker(start: Path, env: str | None = None, *, target: str | None = None
 
 
 def declared_health(folder: Path) -> HealthContract:
-    """The health contract the repository's targets.toml gives its default target, else ``/`` and 200. Read as
-    written, not resolved: a Worker whose ``/`` is a static asset is rehearsed on a path that reaches its code, with
-    no account or token set."""
+    """The health contract the repository's targets.toml declares: its default target's, or, while the default is
+    the sandbox's own target (written in .sandbox/, not here), the first target's that has one; else ``/`` and 200.
+    Read as written, not resolved: no account or token is needed, and a Worker whose ``/`` is a static asset is
+    rehearsed on a path that reaches its code."""
     from ops.targets import TARGETS_FILE, HealthContract
 
     file = folder / TARGETS_FILE
     doc = load_config(file, what="targets file").data if file.is_file() else {}
+    targets = {k: v for k, v in (doc.get("targets") or {}).items() if isinstance(v, dict)}
     name = doc.get("default")
-    raw = (doc.get("targets") or {}).get(name) if isinstance(name, str) else None
-    return HealthContract.parse(file, str(name), raw.get("health") if isinstance(raw, dict) else None)
+    if name not in targets:
+        name = next((k for k, v in targets.items() if "health" in v), None)
+    raw = targets.get(name) if isinstance(name, str) else None
+    return HealthContract.parse(file, str(name), raw.get("health") if raw else None)
 
 
 def _inline(health: HealthContract) -> str:

@@ -105,6 +105,11 @@ def test_without_a_named_target_the_health_path_is_the_default_targets_as_writte
                                            encoding="utf-8")
     with pytest.raises(InputError, match=r"targets.toml: targets.production.health.path: a path starting with /"):
         own_worker(tmp_path)
+    # While the default is the sandbox's own target (written in .sandbox/), the health a target here declares.
+    (tmp_path / "targets.toml").write_text(
+        'default = "sandbox-own"\n[targets.staging]\nenv = "staging"\n[targets.production]\n'
+        'health = { path = "/hello", status = 204 }\n', encoding="utf-8")
+    assert (own_worker(tmp_path).health_path, own_worker(tmp_path).health_status) == ("/hello", 204)
 
 
 def test_dotenv_values_parse_as_dotenv_16_does() -> None:
