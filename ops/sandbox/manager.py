@@ -175,8 +175,8 @@ class Sandbox(Layout):
         chosen = breaks.find(scenario)
         spec = chosen.worker_for(worker, self.workers)
         chosen.induce(self, spec)
-        answer = command(" ".join([f"remediate.{chosen.remediation}", shlex.join(chosen.flags_for(self, spec))]).rstrip())
-        return f"{chosen.describe(self, spec)} ({spec.script}; answered by {answer})"
+        shown = shlex.join([*command(f"remediate.{chosen.remediation}").split(" "), *chosen.flags_for(self, spec)])
+        return f"{chosen.describe(self, spec)} ({spec.script}; answered by {shown})"
 
     def recovered(self, scenario: str, worker: str | None = None) -> bool:
         """The sandbox's own check that a scenario's harm is gone, independent of any remediation's claim."""

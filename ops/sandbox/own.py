@@ -24,7 +24,7 @@ from ops.documents.wrangler_config import TOP, effective, envs_of, find_config, 
 from ops.sandbox.constants import WorkerSpec
 
 if TYPE_CHECKING:
-    from ops.targets import Target
+    from ops.targets import HealthContract, Target
 
 KEY = "own"
 TARGET = "sandbox-own"
@@ -47,11 +47,36 @@ def own_worker(start: Path, env: str | None = None, *, target: str | None = None
     config = load_config(path)
     named = _target(target) if target else None
     chosen = _env(config, path, env if env is not None else (named.wrangler_environment if named else None))
-    health = named.health if named else None
+    health = named.health if named else declared_health(path.parent)
     secrets = {**dev_vars(path.parent, chosen), **(named.env if named else {})}
     return WorkerSpec(KEY, deployed_name(config, chosen, path), KEY, TARGET, secrets,
-                      health_path=health.path if health else "/", source=path.parent, config=path.name, env=chosen,
+                      health_path=health.path, health_status=health.status, health=_inline(health),
+                      source=path.parent, config=path.name, env=chosen,
                       settings=settings(read_resources(path, chosen, config), secrets))
+
+
+def declared_health(folder: Path) -> HealthContract:
+    """The health contract the repository's targets.toml declares: its default target's, or, while the default is
+    the sandbox's own target (written in .sandbox/, not here), the first target's that has one; else ``/`` and 200.
+    Read as written, not resolved: no account or token is needed, and a Worker whose ``/`` is a static asset is
+    rehearsed on a path that reaches its code."""
+    from ops.targets import TARGETS_FILE, HealthContract
+
+    file = folder / TARGETS_FILE
+    doc = load_config(file, what="targets file").data if file.is_file() else {}
+    targets = {k: v for k, v in (doc.get("targets") or {}).items() if isinstance(v, dict)}
+    name = doc.get("default")
+    if name not in targets:
+        name = next((k for k, v in targets.items() if "health" in v), None)
+    raw = targets.get(name) if isinstance(name, str) else None
+    return HealthContract.parse(file, str(name), raw.get("health") if raw else None)
+
+
+def _inline(health: HealthContract) -> str:
+    """The contract's path and status as the sandbox-own target's ``health`` table ("" for the default)."""
+    if (health.path, health.status) == ("/", 200):
+        return ""
+    return f"{{ path = {json.dumps(health.path)}, status = {health.status} }}"
 
 
 def settings(resources: WorkerResources, secrets: dict[str, str]) -> str:

@@ -3,8 +3,7 @@
 A Worker repository is built in a temporary folder: its own wrangler.toml with
 [env.staging] and [env.production] (different names and vars), src/index.js, a
 targets.toml and .dev.vars.staging. The tool is installed from this checkout into a
-fresh venv, non-editable (a wheel built from a copy of the checkout; the venv reuses
-this venv's installed dependencies through a .pth, so no index is asked). In that
+fresh venv, non-editable (testing/worker_repo.py). In that
 repository, `cfw-remedy` deploys the staging Worker to the emulator with the current
 pinned wrangler, breaks it with a bad deploy, rolls it back (verified) and stops; the
 team's files are never touched: `git status` shows only `.sandbox/`.
@@ -14,10 +13,7 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
-import sys
-import sysconfig
 import time
 import tomllib
 from pathlib import Path
@@ -27,6 +23,7 @@ import httpx
 import pytest
 
 from ops.sandbox.ports import Ports
+from testing.worker_repo import clean_env, install
 
 from tests.conftest import REPO
 
@@ -100,31 +97,10 @@ def run(argv: list[str], cwd: Path, env: dict[str, str], timeout: float = 300) -
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """A fresh venv with the tool installed from a copy of this checkout (non-editable): its bin folder."""
-    root = tmp_path_factory.mktemp("install")
     started = time.monotonic()
-    listed = run(["git", "ls-files", "-co", "--exclude-standard", "-z"], REPO, dict(os.environ)).stdout.split("\0")
-    source = root / "cfw-remedy"
-    for name in filter(None, listed):
-        if (REPO / name).is_file():
-            (source / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(REPO / name, source / name)
-    venv = root / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=60)
-    python = venv / "bin" / "python"
-    purelib = run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], root, _clean_env()).stdout
-    Path(purelib.strip(), "_cfw_remedy_deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n", encoding="utf-8")
-    done = run([str(python), "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation", "--no-index",
-                str(source)], root, _clean_env())
-    assert done.returncode == 0, (done.stdout + done.stderr
-                                  + "\n(the build needs setuptools>=70.1 in this venv, from the test extras: ./scripts/bootstrap)")
+    bin_ = install(tmp_path_factory.mktemp("install"))
     print(f"installed the tool into a fresh venv in {time.monotonic() - started:.1f}s")
-    yield venv / "bin"
-
-
-def _clean_env(**extra: str) -> dict[str, str]:
-    """This process's environment without the tool's own variables and without this checkout on the path."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPS_", "PYTHON", "VIRTUAL_ENV"))}
-    return {**env, **extra}
+    yield bin_
 
 
 def worker_repo(root: Path) -> Path:
@@ -144,8 +120,8 @@ def worker_repo(root: Path) -> Path:
 def test_the_installed_tool_rehearses_the_teams_own_worker_on_its_staging_env(installed: Path, tmp_path: Path) -> None:
     repo = worker_repo(tmp_path)
     ports = Ports.choose()
-    env = _clean_env(OPS_WRANGLER=str(WRANGLER), PATH=f"{installed}{os.pathsep}{os.environ['PATH']}",
-                     OPS_SANDBOX_PORT_BASE=str(ports.base))
+    env = clean_env(OPS_WRANGLER=str(WRANGLER), PATH=f"{installed}{os.pathsep}{os.environ['PATH']}",
+                    OPS_SANDBOX_PORT_BASE=str(ports.base))
     cli = str(installed / "cfw-remedy")
     url = f"http://127.0.0.1:{ports['own']}"
     try:
@@ -208,7 +184,7 @@ def test_the_installed_tool_rehearses_the_teams_own_worker_on_its_staging_env(in
         # backlog endpoint of its own, and its target sets no metrics_path.
         detached = run([cli, "sandbox.break", "consumer-detached"], repo, env)
         assert detached.returncode == 0, detached.stdout + detached.stderr
-        assert "answered by inv remediate.queue-redeploy --queue greeter-jobs-staging)" in detached.stdout
+        assert "answered by cfw-remedy remediate.queue-redeploy --queue greeter-jobs-staging)" in detached.stdout
         # A queue this Worker's config does not consume is refused before anything is sent, naming the config.
         other = run([cli, "remediate.queue-redeploy", "--target", "sandbox-own", "--queue", "enrichment-jobs"], repo, env)
         assert other.returncode == 2 and "Traceback" not in other.stderr, other.stdout + other.stderr
@@ -235,7 +211,7 @@ def test_the_installed_tool_rehearses_the_teams_own_worker_on_its_staging_env(in
 def test_a_two_line_tasks_py_gives_inv_the_same_tasks(installed: Path, tmp_path: Path) -> None:
     (tmp_path / "tasks.py").write_text("from ops.cli.namespace import tasks_namespace\nns = tasks_namespace()\n",
                                        encoding="utf-8")
-    env = _clean_env()
+    env = clean_env()
     version = run([str(installed / "cfw-remedy"), "--version"], tmp_path, env)
     shipped = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]["version"]
     assert version.returncode == 0 and version.stdout.strip() == f"cfw-remedy {shipped}"
@@ -338,8 +314,8 @@ def counter_repo(root: Path) -> Path:
 def test_a_durable_object_and_static_assets_worker_is_served_broken_and_rolled_back(installed: Path, tmp_path: Path) -> None:
     repo = counter_repo(tmp_path)
     ports = Ports.choose()
-    env = _clean_env(OPS_WRANGLER=str(WRANGLER), PATH=f"{installed}{os.pathsep}{os.environ['PATH']}",
-                     OPS_SANDBOX_PORT_BASE=str(ports.base))
+    env = clean_env(OPS_WRANGLER=str(WRANGLER), PATH=f"{installed}{os.pathsep}{os.environ['PATH']}",
+                    OPS_SANDBOX_PORT_BASE=str(ports.base))
     cli = str(installed / "cfw-remedy")
     url = f"http://127.0.0.1:{ports['own']}"
     (repo / "node_modules").symlink_to(REPO / "node_modules")  # the team's own wrangler, found with no variable set

@@ -91,6 +91,27 @@ def test_a_named_target_gives_its_env_its_secrets_and_its_health_path(tmp_path: 
     assert spec.secrets == {"API_KEY": "from-target", "OTHER": "kept-from-dev-vars-7f3a"}
 
 
+def test_without_a_named_target_the_health_path_is_the_default_targets_as_written(tmp_path: Path) -> None:
+    repo(tmp_path)
+    assert (own_worker(tmp_path).health_path, own_worker(tmp_path).health) == ("/", "")
+    # The production target of docs/worker-repo.md, its account and token unset: its health path holds all the same.
+    (tmp_path / "targets.toml").write_text(
+        'default = "production"\n[targets.production]\naccount_id = { env = "CLOUDFLARE_ACCOUNT_ID" }\n'
+        'health = { path = "/message", status = 200 }\n', encoding="utf-8")
+    spec = own_worker(tmp_path)
+    assert (spec.health_path, spec.health_status) == ("/message", 200)
+    assert spec.health == '{ path = "/message", status = 200 }'  # what its sandbox-own target then checks
+    (tmp_path / "targets.toml").write_text('default = "production"\n[targets.production]\nhealth = { path = "message" }\n',
+                                           encoding="utf-8")
+    with pytest.raises(InputError, match=r"targets.toml: targets.production.health.path: a path starting with /"):
+        own_worker(tmp_path)
+    # While the default is the sandbox's own target (written in .sandbox/), the health a target here declares.
+    (tmp_path / "targets.toml").write_text(
+        'default = "sandbox-own"\n[targets.staging]\nenv = "staging"\n[targets.production]\n'
+        'health = { path = "/hello", status = 204 }\n', encoding="utf-8")
+    assert (own_worker(tmp_path).health_path, own_worker(tmp_path).health_status) == ("/hello", 204)
+
+
 def test_dotenv_values_parse_as_dotenv_16_does() -> None:
     text = ("# a comment\nexport A=plain # trailing\nB='single # kept'\nC=\"two\\nlines\"\nD=`back`\nE=\n"
             "F = spaced \nG='no \\n escape'\n")
