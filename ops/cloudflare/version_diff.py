@@ -27,7 +27,7 @@ def versions_diff(c: CloudflareClient, script: str, current_version: str, target
     secrets = {which: _secret_names(v) for which, v in (("live", live), ("target", target))}
     bindings = {which: _bindings(v) for which, v in (("live", live), ("target", target))}
     runtime = {which: (v.get("resources") or {}).get("script_runtime") or {} for which, v in (("live", live), ("target", target))}
-    rotations = _rotations_since(_api.list_versions(c, script), target_version)
+    rotations = _rotations_since(c, script, _api.list_versions(c, script), target_version)
     flags = {which: set(r.get("compatibility_flags") or []) for which, r in runtime.items()}
     changed_bindings = sorted(n for n in set(bindings["live"]) & set(bindings["target"])
                               if bindings["live"][n] != bindings["target"][n])
@@ -64,13 +64,30 @@ def _bindings(version: dict[str, Any]) -> dict[str, dict[str, Any]]:
             if isinstance(b, dict) and b.get("name") and b.get("type") != "secret_text"}
 
 
-def _rotations_since(versions: list[dict[str, Any]], target: str) -> list[dict[str, Any]]:
-    """The secret changes made after ``target`` (each one a version of its own), oldest first."""
+def _rotations_since(c: CloudflareClient, script: str, versions: list[dict[str, Any]], target: str) -> list[dict[str, Any]]:
+    """The secret rotations made after ``target`` (each secret change is a version of its own), oldest first.
+
+    A change that adds a secret, or deletes one, is not a rotation: moving traffic to the target brings back no old
+    value of it (Cloudflare's own check of differing secrets, error 10220, still applies). A change that keeps the
+    same names changed a value: that is a rotation. The API never returns values, so the names tell them apart."""
     number = next((int(v.get("number") or 0) for v in versions if v.get("id") == target), None)
     if number is None:
         return []
-    later = [v for v in versions if int(v.get("number") or 0) > number
-             and (v.get("annotations") or {}).get("workers/triggered_by") == "secret"]
-    return [{"version_id": v["id"], "number": v.get("number"), "created_on": (v.get("metadata") or {}).get("created_on"),
-             "message": (v.get("annotations") or {}).get("workers/message") or ""}
-            for v in sorted(later, key=lambda v: int(v.get("number") or 0))]
+    ordered = sorted(versions, key=lambda v: int(v.get("number") or 0))
+    names: dict[str, set[str]] = {}
+
+    def secret_names(version_id: str) -> set[str]:
+        if version_id not in names:
+            names[version_id] = _secret_names(_api.get_version(c, script, version_id))
+        return names[version_id]
+
+    rotations = []
+    for before, v in zip(ordered, ordered[1:]):
+        if int(v.get("number") or 0) <= number or (v.get("annotations") or {}).get("workers/triggered_by") != "secret":
+            continue
+        if secret_names(str(v["id"])) != secret_names(str(before["id"])):
+            continue  # a secret added or deleted
+        rotations.append({"version_id": v["id"], "number": v.get("number"),
+                          "created_on": (v.get("metadata") or {}).get("created_on"),
+                          "message": (v.get("annotations") or {}).get("workers/message") or ""})
+    return rotations

@@ -166,7 +166,8 @@ def _verified_summary(run: RunState) -> str:
     checks = run.req.spec.verify.checks
     status = {r.name: r.status for r in run.outcome.records if r.kind == "check"}
     passed = [c.name for c in checks if status.get(c.name) == Verdict.PASSED]
-    skipped = [f"{c.name} ({template.condition_said(c.when or '')})" for c in checks if status.get(c.name) == "skipped"]
+    skipped = [f"{c.name} ({template.condition_said(c.when or '', run.scope)})" for c in checks
+               if status.get(c.name) == "skipped"]
     return "verified: " + ", ".join(passed) + (f"; skipped: {', '.join(skipped)}" if skipped else "")
 
 

@@ -42,7 +42,8 @@ class Infra:
 
     def inv(self, *args: str) -> subprocess.CompletedProcess[str]:
         done = subprocess.run([sys.executable, "-m", "invoke", "--search-root", str(REPO), *args], capture_output=True,
-                              text=True, env=self.handle.ops_env(OPS_TARGET=INFRA.target), timeout=300, cwd=self.dir)
+                              text=True, env={**self.handle.ops_env(OPS_TARGET=INFRA.target), "OPS_WRANGLER": str(WRANGLER)},
+                              timeout=300, cwd=self.dir)  # a copied repository without its own node_modules
         assert CANARY not in done.stdout + done.stderr
         return done
 

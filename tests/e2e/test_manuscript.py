@@ -257,5 +257,5 @@ def test_a_missing_signing_secret_is_named_first_and_created_so_that_logins_work
     assert diagnosis["command"] == "inv remediate.jwt-rotation --name JWT_SECRET --create"  # read, not guessed
     result = run(r, "jwt-rotation", *shlex.split(diagnosis["command"])[2:])
     assert result["message"] == ("verified: live-is-new-version, answers, login, fresh-session-works; skipped: "
-                                 "old-session-refused (params.probe_email and not params.create does not hold)")
+                                 "old-session-refused (--create is set)")
     assert manuscripts(r, login(r)) == 200 and r.recovered("jwt-secret-missing")

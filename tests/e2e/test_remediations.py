@@ -296,7 +296,8 @@ EXPECTED_ON_A_HEALTHY_SANDBOX = {"rollback": (0, "planned"), "secret-rotation": 
                                  "binding-check": (0, "planned"), "cache-warm": (0, "planned"),
                                  "provider-reorder": (0, "planned"), "queue-redeploy": (0, "noop"),
                                  "jwt-rotation": (0, "planned"), "fallback-providers": (2, "bad-input"),
-                                 "d1-index": (2, "bad-input"), "d1-outage": (2, "bad-input")}  # D1 targets only
+                                 "d1-index": (2, "bad-input"), "d1-outage": (2, "bad-input"),  # D1 targets only
+                                 "promote": (2, "bad-input")}  # a dry-run without the VERSION to promote
 
 
 def test_diagnose_finds_the_symptoms_and_suggests_the_fix(rehearse: Rehearsal) -> None:

@@ -12,13 +12,14 @@ from tests.engine.test_rollback_preflight import SCRIPT, TOKEN, api, emulator, r
 
 
 def versions(emulator: EmulatorHandle) -> tuple[str, str]:
-    """An old version, then the one that is live; its secret put after (a version of its own, live)."""
+    """An old version, then a new one; its secret added, then rotated (each a version of its own, live): the rotation,
+    not the addition, is a secret change the old version would undo."""
     old = upload(emulator.api_base_url, SCRIPT, compatibility_date="2026-01-01", token=TOKEN,
                  bindings=[{"type": "plain_text", "name": "MODE", "text": "a"}])
     upload(emulator.api_base_url, SCRIPT, compatibility_date="2026-04-01", flags=["nodejs_compat"], token=TOKEN,
            bindings=[{"type": "plain_text", "name": "MODE", "text": "b"}, {"type": "plain_text", "name": "NEW", "text": "x"}])
-    api(emulator, "PUT", f"/workers/scripts/{SCRIPT}/secrets",
-        json={"name": "API_KEY", "text": f"{CANARY}-rotated", "type": "secret_text"})
+    for value in (f"{CANARY}-first", f"{CANARY}-rotated"):
+        api(emulator, "PUT", f"/workers/scripts/{SCRIPT}/secrets", json={"name": "API_KEY", "text": value, "type": "secret_text"})
     listed = api(emulator, "GET", f"/workers/scripts/{SCRIPT}/versions", params={"deployable": "true"})["items"]
     by_number = sorted(listed, key=lambda v: v["number"])
     return by_number[0]["id"], by_number[-1]["id"]

@@ -34,6 +34,7 @@ TABLE: dict[str, tuple[list[str], list[str]]] = {
     "cache-warm": (["keep-warm"], []),
     "d1-index": (["keep-index"], []),  # an index changes no data: its undo keeps it
     "d1-outage": ([], []),  # it changes nothing
+    "promote": ([], []),  # the ladder undoes a step judged worse itself; the engine never runs its undo
     "fallback-providers": (["restore-setting"], ["restore-setting"]),
     "jwt-rotation": ([], []),  # its one write is destructive: never undone
     "provider-reorder": (["redeploy-previous", "undo-set-order"], ["redeploy-previous", "undo-set-order"]),

@@ -49,6 +49,7 @@ class Request:
     headers: dict[str, str]
     body: bytes
     params: dict[str, str] = field(default_factory=dict)
+    repeated: dict[str, list[str]] = field(default_factory=dict)  # every value of a repeated query parameter
 
     def json(self) -> Any:
         try:
@@ -938,11 +939,13 @@ def _public_queue(queue_id: str, queue: dict[str, Any]) -> dict[str, Any]:
 
 
 @route("GET", "/queues",
-       f"{TS}queues/queues.ts Queue; paging and ?name= as {DEPLOY_HELPERS}triggers/queue-consumers.ts listQueues")
+       f"{TS}queues/queues.ts Queue; paging and ?name= as {DEPLOY_HELPERS}triggers/queue-consumers.ts listQueues; "
+       f"a repeated ?name= (one per queue) as {WRANGLER}queues/client.ts listAllQueues")
 def list_queues(state: State, req: Request) -> Reply:
     items = [_public_queue(k, v) for k, v in state.data["queues"].items()]
-    if req.query.get("name"):
-        items = [q for q in items if q["queue_name"] == req.query["name"]]
+    names = req.repeated.get("name") or ([req.query["name"]] if req.query.get("name") else [])
+    if names:
+        items = [q for q in items if q["queue_name"] in names]
     return _paged(items, req)
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Callable
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import parse_qs, parse_qsl, unquote, urlsplit
 
 from ops.sandbox.constants import ACCOUNT_ID, TOKEN
 from ops.sandbox.emulator import api, assets, d1, graphql, queue_messages, tail, workflows  # noqa: F401 (they register routes)
@@ -145,7 +145,7 @@ class Handler(BaseHTTPRequestHandler):
             status, code, message, retry_after = detail
             return status, _envelope(False, None, [(code, message)]), ({"Retry-After": str(retry_after)} if retry_after else {})
         request = api.Request(self.command, "/" + unquote(rest), dict(parse_qsl(query)),
-                              {k.lower(): v for k, v in self.headers.items()}, body)
+                              {k.lower(): v for k, v in self.headers.items()}, body, repeated=parse_qs(query))
         try:
             status, result, info = api.dispatch(emu.state, request)
         except api.ApiFailure as failure:
