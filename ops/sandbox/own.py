@@ -147,7 +147,7 @@ def parse_dotenv(text: str) -> dict[str, str]:
 
 def seed(spec: WorkerSpec) -> dict[str, Any]:
     """What the emulator must hold for this env: its KV namespaces (by id), queues (by name), D1 databases and R2
-    buckets, in the emulator's own state shapes (ops/sandbox/emulator: api.py, d1.py)."""
+    buckets, in the emulator's own state shapes (ops/sandbox/emulator: kv.py, queues.py, r2.py, d1.py)."""
     data = _env_data(spec)
     kv = {str(ns["id"]): {"title": str(ns.get("binding", ns["id"])), "keys": {}}
           for ns in items(data.get("kv_namespaces")) if isinstance(ns, dict) and ns.get("id")}

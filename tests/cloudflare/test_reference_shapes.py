@@ -19,7 +19,7 @@ import ops.cloudflare as cf
 from ops.cloudflare import CloudflareClient, RetryPolicy
 from ops.cloudflare.operations import attach_consumer
 from ops.errors import ApiError
-from ops.sandbox.emulator import api, start_emulator
+from ops.sandbox.emulator import routing, start_emulator
 from ops.sandbox.emulator.__main__ import load_seed
 from tests.cloudflare import reference_schemas as ref
 from tests.cloudflare.scripted_edge import ScriptedEdge, envelope
@@ -39,8 +39,8 @@ def valid(schema: dict[str, Any], instance: Any) -> None:
 def test_every_route_names_its_reference_source() -> None:
     import ops.sandbox.emulator.queue_messages  # noqa: F401 (registers its routes)
 
-    assert len(api.SOURCES) == len(api.ROUTES) >= 40
-    unsourced = [f"{m} {p}: {s!r}" for (m, p), s in api.SOURCES.items() if not REFERENCE.match(s)]
+    assert len(routing.SOURCES) == len(routing.ROUTES) >= 40
+    unsourced = [f"{m} {p}: {s!r}" for (m, p), s in routing.SOURCES.items() if not REFERENCE.match(s)]
     assert unsourced == []
 
 

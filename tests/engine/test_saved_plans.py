@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from ops.sandbox.emulator import EmulatorHandle, start_emulator
-from ops.sandbox.emulator import api as emulated
+from ops.sandbox.emulator import routing, scripts
 from ops.sandbox.emulator.__main__ import load_seed
 from tests.conftest import CANARY, REPO, Workspace, make_workspace
 from tests.fakes.service import Service
@@ -149,23 +149,23 @@ def _upload(emulator: EmulatorHandle) -> str:
                          files={"metadata": (None, json.dumps(metadata), "application/json"),
                                 "index.js": ("index.js", CODE, "application/javascript+module")})
     assert response.json()["success"], response.text
-    return str(emulated.live_version_id(emulator.emulator.state.data["scripts"][SCRIPT]))
+    return str(scripts.live_version_id(emulator.emulator.state.data["scripts"][SCRIPT]))
 
 
 def _before(monkeypatch: pytest.MonkeyPatch, method: str, handler_name: str,
-            first: Callable[[Any, emulated.Request], None]) -> None:
+            first: Callable[[Any, routing.Request], None]) -> None:
     """Run ``first`` inside the emulator just before the first request a route answers: someone else's change."""
-    [(index, (verb, regex, handler))] = [(i, r) for i, r in enumerate(emulated.ROUTES)
+    [(index, (verb, regex, handler))] = [(i, r) for i, r in enumerate(routing.ROUTES)
                                         if r[0] == method and r[2].__name__ == handler_name]
     fired: list[bool] = []
 
-    def wrapped(state: Any, req: emulated.Request) -> Any:
+    def wrapped(state: Any, req: routing.Request) -> Any:
         if not fired:
             fired.append(True)
             first(state, req)
         return handler(state, req)
 
-    routes = list(emulated.ROUTES)
+    routes = list(routing.ROUTES)
     routes[index] = (verb, regex, wrapped)
     monkeypatch.setattr(emulated, "ROUTES", routes)
 
@@ -201,10 +201,10 @@ def test_a_deployment_made_between_the_recheck_and_ours_is_reported_and_journale
     good = _upload(emulator)
     _upload(emulator)
 
-    def someone_deploys(state: Any, req: emulated.Request) -> None:
+    def someone_deploys(state: Any, req: routing.Request) -> None:
         body = json.dumps({"strategy": "percentage", "versions": [{"version_id": other, "percentage": 100}],
                            "annotations": {"workers/message": "a colleague's hotfix"}}).encode()
-        emulated.create_deployment(state, emulated.Request("POST", req.path, {}, {}, body, {"script": SCRIPT}))
+        emulated.create_deployment(state, routing.Request("POST", req.path, {}, {}, body, {"script": SCRIPT}))
 
     _before(monkeypatch, "POST", "create_deployment", someone_deploys)
     done = cf.inv("remediate.rollback", "--force", "--deadline", "3.5", "--json")
@@ -255,10 +255,10 @@ def test_a_replay_plan_names_its_count_moves_at_most_that_and_applies_once(
     replay = next(r for r in json.loads(made.stdout)["records"] if r["name"] == "replay")
     assert replay["args"]["args"]["max_messages"] == 3
 
-    def more_arrive(state: Any, req: emulated.Request) -> None:  # after the last peek, before the first pull
+    def more_arrive(state: Any, req: routing.Request) -> None:  # after the last peek, before the first pull
         body = json.dumps({"messages": [{"body": {"job": f"late-{i}"}, "content_type": "json"} for i in range(2)]})
-        emulated_push = next(r[2] for r in emulated.ROUTES if r[2].__name__ == "push_batch")
-        emulated_push(state, emulated.Request("POST", req.path, {}, {}, body.encode(), {"queue": DLQ}))
+        emulated_push = next(r[2] for r in routing.ROUTES if r[2].__name__ == "push_batch")
+        emulated_push(state, routing.Request("POST", req.path, {}, {}, body.encode(), {"queue": DLQ}))
 
     _before(monkeypatch, "POST", "pull", more_arrive)
     done = cf.inv("remediate.queue-redeploy", "--plan", str(plan), "--yes", "--deadline", "2", "--json")

@@ -27,8 +27,7 @@ from email.parser import BytesParser
 from email.policy import HTTP
 from typing import Any
 
-from ops.sandbox.emulator import api
-from ops.sandbox.emulator.api import TS, ApiFailure, Reply, Request, route
+from ops.sandbox.emulator.routing import TS, ApiFailure, Reply, Request, route, upload_hooks
 from ops.sandbox.emulator.state import State, hex_id
 
 DEPLOY_HELPERS = "workers-sdk@f8308360 packages/deploy-helpers/src/deploy/helpers/"
@@ -168,4 +167,4 @@ def asset_files(state: State, assets: dict[str, Any]) -> dict[str, bytes]:
             for path, h in assets["manifest"].items() if h in files}
 
 
-api.upload_hooks.append(version_assets)
+upload_hooks.append(version_assets)

@@ -5,7 +5,7 @@ wrangler 4.86 (``src/d1/{create,list,utils,execute}.ts`` in ``wrangler-dist/cli.
 
 - POST ``/d1/database`` ``{name, primary_location_hint?, jurisdiction?}`` creates one
   (error 7502 when the name is taken, which wrangler reports as "A database with
-  that name already exists"); GET ``/d1/database`` (served by ``api.list_d1``)
+  that name already exists"); GET ``/d1/database`` (served by ``list_d1``)
   lists ``{uuid, name, version, created_at, jurisdiction}`` from the same state.
 - GET / DELETE ``/d1/database/{id}``: wrangler looks a database up by id or name.
 - POST ``/d1/database/{id}/query`` ``{sql, params?}`` or ``{batch: [{sql, params?}]}``:
@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from ops.read_only_sql import NotARead, is_read, statement_texts
-from ops.sandbox.emulator.api import TS, ApiFailure, Reply, Request, route
+from ops.sandbox.emulator.routing import TS, ApiFailure, Reply, Request, paged, route
 from ops.sandbox.emulator.state import State, new_id, now
 
 QueryJob = tuple[str, list[Any]]
@@ -239,3 +239,14 @@ def bridge(state: State, what: str, body: bytes) -> tuple[int, Any]:
     if sum(cost):  # outside the lock: a slow query holds up its own caller, not the whole account
         time.sleep(sum(cost) / 1000)
     return 200, {"results": results}
+
+
+@route("GET", "/d1/database",
+       f"{TS}d1/database/database.ts DatabaseListResponse")
+def list_d1(state: State, req: Request) -> Reply:
+    items = list(state.data["d1"])
+    if req.query.get("name"):
+        items = [d for d in items if d.get("name") == req.query["name"]]
+    return paged(items, req)
+
+

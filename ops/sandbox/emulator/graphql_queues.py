@@ -40,7 +40,7 @@ from __future__ import annotations
 import time
 from typing import Any, Callable
 
-from ops.sandbox.emulator.api import live_version_id
+from ops.sandbox.emulator.scripts import live_version_id
 from ops.sandbox.emulator.graphql_parse import Field, QueryError, dataset_args, epoch, only, order, stamp
 from ops.sandbox.emulator.state import State
 

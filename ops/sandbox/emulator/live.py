@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ops.sandbox.contract import LiveVersion, Module, QueueConsumer
-from ops.sandbox.emulator.api import _current_version, split_version_id
+from ops.sandbox.emulator.scripts import _current_version, split_version_id
 from ops.sandbox.emulator.assets import asset_files
 from ops.sandbox.emulator.state import State
 

@@ -10,7 +10,7 @@ pushed, ``json`` base64-encoded (the docs' "Content types" of pull consumers), a
 
 Pull needs an HTTP pull consumer on the queue, as on Cloudflare (error codes
 11010 and 11011 here are the emulator's own choice: ``codes.INVENTIONS``). A message pushed to a queue whose
-consumer is a Worker is handed to ``api.deliver_hook``, which the sandbox points at
+consumer is a Worker is handed to ``routing.deliver_hook``, which the sandbox points at
 the Worker on workerd; otherwise it waits in the queue until one is attached.
 """
 
@@ -21,7 +21,9 @@ import json
 import time
 from typing import Any
 
-from ops.sandbox.emulator.api import TS, ApiFailure, Reply, Request, _queue, deliver_waiting, live_version_id, route
+from ops.sandbox.emulator.queues import _queue, deliver_waiting
+from ops.sandbox.emulator.routing import TS, ApiFailure, Reply, Request, route
+from ops.sandbox.emulator.scripts import live_version_id
 from ops.sandbox.emulator.graphql_queues import LOCAL, backlog_of, current_local, fingerprint
 from ops.sandbox.emulator.state import State, hex_id
 

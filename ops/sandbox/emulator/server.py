@@ -15,7 +15,7 @@ from typing import Any, Callable
 from urllib.parse import parse_qs, parse_qsl, unquote, urlsplit
 
 from ops.sandbox.constants import ACCOUNT_ID, TOKEN
-from ops.sandbox.emulator import api, assets, d1, graphql, queue_messages, tail, workflows  # noqa: F401 (they register routes)
+from ops.sandbox.emulator import assets, d1, graphql, kv, queue_messages, queues, r2, routing, scripts, secrets, tail, workflows  # noqa: F401 (they register routes)
 from ops.sandbox.emulator.faults import Faults
 from ops.sandbox.emulator.invocations import Invocations, wall_time_p95_default
 from ops.sandbox.emulator.proxy import ProxyHandle, start_proxy
@@ -46,18 +46,18 @@ class Emulator:
 
     def live_version(self, script: str) -> str | None:
         with self.state.lock:
-            return api.live_version_id(self.state.data["scripts"].get(script))
+            return scripts.live_version_id(self.state.data["scripts"].get(script))
 
     def live(self, script: str) -> dict[str, Any]:
         """The live version, a split's other version, and the shares, as the followers and proxies read them."""
         with self.state.lock:
             data = self.state.data["scripts"].get(script)
-            return {"version_id": api.live_version_id(data), "split_version_id": api.split_version_id(data),
-                    "versions": [{"version_id": v, "percentage": p} for v, p in api.live_split(data)]}
+            return {"version_id": scripts.live_version_id(data), "split_version_id": scripts.split_version_id(data),
+                    "versions": [{"version_id": v, "percentage": p} for v, p in scripts.live_split(data)]}
 
     def split(self, script: str) -> list[tuple[str, float]]:
         with self.state.lock:
-            return api.live_split(self.state.data["scripts"].get(script))
+            return scripts.live_split(self.state.data["scripts"].get(script))
 
     def record(self, method: str, path: str, query: str, status: int, body: bytes = b"") -> None:
         with self.lock:
@@ -117,7 +117,7 @@ class Handler(BaseHTTPRequestHandler):
                 pass
             return
         emu.record(self.command, parts.path, parts.query, status, body)
-        if isinstance(payload, api.Raw):
+        if isinstance(payload, routing.Raw):
             self._send_raw(status, payload)
             return
         self._send(status, payload, extra)
@@ -144,13 +144,13 @@ class Handler(BaseHTTPRequestHandler):
         if verdict == "error":
             status, code, message, retry_after = detail
             return status, _envelope(False, None, [(code, message)]), ({"Retry-After": str(retry_after)} if retry_after else {})
-        request = api.Request(self.command, "/" + unquote(rest), dict(parse_qsl(query)),
+        request = routing.Request(self.command, "/" + unquote(rest), dict(parse_qsl(query)),
                               {k.lower(): v for k, v in self.headers.items()}, body, repeated=parse_qs(query))
         try:
-            status, result, info = api.dispatch(emu.state, request)
-        except api.ApiFailure as failure:
+            status, result, info = routing.dispatch(emu.state, request)
+        except routing.ApiFailure as failure:
             return failure.status, _envelope(False, None, failure.errors), {}
-        return status, (result if isinstance(result, api.Raw) else _envelope(True, result, [], info)), {}
+        return status, (result if isinstance(result, routing.Raw) else _envelope(True, result, [], info)), {}
 
     def _admin(self, emu: Emulator, what: str, body: bytes) -> None:
         method = self.command
@@ -174,7 +174,7 @@ class Handler(BaseHTTPRequestHandler):
         elif what == "analytics" and method in ("GET", "PUT"):
             self._analytics(emu, json.loads(body or b"{}") if method == "PUT" else {})
         elif what == "versions" and method in ("GET", "PUT"):
-            self._send(*api.versions_listing(emu.state, json.loads(body or b"{}") if method == "PUT" else {}))
+            self._send(*scripts.versions_listing(emu.state, json.loads(body or b"{}") if method == "PUT" else {}))
         elif what == "invocations" and method == "GET":
             self._send(200, emu.invocations.all())
         elif what == "invocations" and method == "DELETE":
@@ -201,7 +201,7 @@ class Handler(BaseHTTPRequestHandler):
         elif what.startswith("queues/") and method == "POST":
             self._send(*queue_messages.bridge(emu.state, what, body))
         elif what.startswith("secrets/") and what.count("/") == 2 and method == "DELETE":
-            self._send(*api.delete_secret_from_deployed(emu.state, *what.split("/")[1:]))
+            self._send(*secrets.delete_secret_from_deployed(emu.state, *what.split("/")[1:]))
         elif what.startswith("live/") and method == "GET":
             self._send(200, emu.live(what.removeprefix("live/")))
         elif what == "state":
@@ -240,7 +240,7 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
-    def _send_raw(self, status: int, raw: api.Raw) -> None:
+    def _send_raw(self, status: int, raw: routing.Raw) -> None:
         self.send_response(status)
         self.send_header("content-type", raw.content_type)
         self.send_header("content-length", str(len(raw.body)))
@@ -305,18 +305,18 @@ class EmulatorHandle:
 def start_emulator(state_file: Path, *, host: str = "127.0.0.1", port: int = 0,
                    account_id: str = ACCOUNT_ID, token: str = TOKEN,
                    seed: dict[str, Any] | None = None, on_live_change: Callable[[str, State], None] | None = None,
-                   on_deliver: api.Deliver | None = None, on_kv_write: api.Deliver | None = None) -> EmulatorHandle:
+                   on_deliver: routing.Deliver | None = None, on_kv_write: routing.Deliver | None = None) -> EmulatorHandle:
     state = State(state_file, seed)
     emulator = Emulator(state, account_id, token, Faults(), [], threading.Lock())
-    api.live_hook.clear()
+    routing.live_hook.clear()
     if on_live_change is not None:
-        api.live_hook.append(lambda script: on_live_change(script, state))
-    api.deliver_hook.clear()
-    api.kv_hook.clear()
+        routing.live_hook.append(lambda script: on_live_change(script, state))
+    routing.deliver_hook.clear()
+    routing.kv_hook.clear()
     if on_deliver is not None:
-        api.deliver_hook.append(on_deliver)
+        routing.deliver_hook.append(on_deliver)
     if on_kv_write is not None:
-        api.kv_hook.append(on_kv_write)
+        routing.kv_hook.append(on_kv_write)
     server = _Server((host, port), Handler)
     server.emulator = emulator
     thread = threading.Thread(target=server.serve_forever, name="emulator", daemon=True)

@@ -37,8 +37,9 @@ from datetime import datetime, timedelta, timezone
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
-from ops.sandbox.emulator import api
-from ops.sandbox.emulator.api import TS, WRANGLER, ApiFailure, Reply, Request, route
+from ops.sandbox.emulator.codes import INVENTIONS
+from ops.sandbox.emulator.routing import TS, WRANGLER, ApiFailure, Reply, Request, route
+from ops.sandbox.emulator.scripts import _script
 from ops.sandbox.emulator.proxy import Exchange
 from ops.sandbox.emulator.state import State, hex_id
 from ops.sandbox.emulator.tail_events import event_of, passes, valid_filters
@@ -51,7 +52,7 @@ if TYPE_CHECKING:
 TRACE_PROTOCOL = "trace-v1"
 SESSION_S = 6 * 3600
 BUFFERED = 1000
-api.INVENTIONS.update({
+INVENTIONS.update({
     10080: "a tail session whose filters are not a TailFilterMessage",
     10081: "a tail session that does not exist (or has ended)",
 })
@@ -237,7 +238,7 @@ def detach(state: State) -> None:
        f"{TS}workers/scripts/tail.ts TailCreateParams/TailCreateResponse; the body is the TailFilterMessage of "
        f"{WRANGLER}tail/createTail.ts createTail and tail/filters.ts")
 def create_tail(state: State, req: Request) -> Reply:
-    api._script(state, req.params["script"])
+    _script(state, req.params["script"])
     filters = valid_filters(req.json())
     if isinstance(filters, str):
         raise ApiFailure(400, 10080, f"Invalid tail filters: {filters}")
@@ -247,7 +248,7 @@ def create_tail(state: State, req: Request) -> Reply:
 @route("DELETE", "/workers/scripts/{script}/tails/{tail}",
        f"{TS}workers/scripts/tail.ts delete/TailDeleteResponse; {WRANGLER}tail/createTail.ts deleteTail")
 def delete_tail(state: State, req: Request) -> Reply:
-    api._script(state, req.params["script"])
+    _script(state, req.params["script"])
     if not attach(state).delete(req.params["script"], req.params["tail"]):
         raise ApiFailure(404, 10081, "Tail not found")
     return 200, None, None

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ops.sandbox.emulator.api import TS, ApiFailure, Reply, Request, route
+from ops.sandbox.emulator.routing import TS, ApiFailure, Reply, Request, route
 from ops.sandbox.emulator.state import State, new_id, now
 
 DEPLOY_HELPERS = "workers-sdk@f8308360 packages/deploy-helpers/src/"
