@@ -167,7 +167,7 @@ def _before(monkeypatch: pytest.MonkeyPatch, method: str, handler_name: str,
 
     routes = list(routing.ROUTES)
     routes[index] = (verb, regex, wrapped)
-    monkeypatch.setattr(emulated, "ROUTES", routes)
+    monkeypatch.setattr(routing, "ROUTES", routes)
 
 
 def _deployments(emulator: EmulatorHandle) -> list[dict[str, Any]]:
@@ -204,7 +204,7 @@ def test_a_deployment_made_between_the_recheck_and_ours_is_reported_and_journale
     def someone_deploys(state: Any, req: routing.Request) -> None:
         body = json.dumps({"strategy": "percentage", "versions": [{"version_id": other, "percentage": 100}],
                            "annotations": {"workers/message": "a colleague's hotfix"}}).encode()
-        emulated.create_deployment(state, routing.Request("POST", req.path, {}, {}, body, {"script": SCRIPT}))
+        scripts.create_deployment(state, routing.Request("POST", req.path, {}, {}, body, {"script": SCRIPT}))
 
     _before(monkeypatch, "POST", "create_deployment", someone_deploys)
     done = cf.inv("remediate.rollback", "--force", "--deadline", "3.5", "--json")
