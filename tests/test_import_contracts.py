@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import REPO
+from testing.workspace import REPO
 
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 

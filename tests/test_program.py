@@ -10,7 +10,7 @@ import sys
 import tomllib
 from pathlib import Path
 
-from tests.conftest import REPO, Workspace
+from testing.workspace import REPO, Workspace
 
 SCRIPT = "import sys; sys.argv[0] = 'cfw-remedy'; from ops.cli.program import main; main()"
 

@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from ops.sandbox.emulator import start_emulator
-from tests.conftest import Workspace, make_workspace
+from testing.workspace import Workspace, make_workspace
 from tests.fakes.shim_console import console_header
 
 ACCOUNT, TOKEN, SCRIPT = "5a4db0c5000000000000000000000000", "logs-test-token-0000", "boom-api"

@@ -15,7 +15,7 @@ import pytest
 from testing import corpus
 from testing.worker_repo import install
 
-from tests.conftest import REPO
+from testing.workspace import REPO
 
 MANIFEST = corpus.load()
 pytestmark = [pytest.mark.corpus, pytest.mark.sandbox,

@@ -15,8 +15,8 @@ import pytest
 
 from ops.sandbox.constants import AI, AI_PROVIDERS
 
-from tests.conftest import CANARY, REPO, SANDBOX_TOKEN
-from tests.e2e.conftest import Rehearsal
+from testing.workspace import CANARY, REPO, SANDBOX_TOKEN
+from testing.rehearsal import Rehearsal
 
 AI_SECRETS = {"ADMIN_SECRET": f"{CANARY}-ai-admin", "CACHE_WARM_SECRET": f"{CANARY}-ai-warm"}
 

@@ -7,7 +7,7 @@ import json
 
 import httpx
 
-from tests.e2e.conftest import Rehearsal
+from testing.rehearsal import Rehearsal
 
 GRAPHQL = "/client/v4/graphql"
 

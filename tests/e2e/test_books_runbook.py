@@ -14,7 +14,7 @@ import pytest
 
 from ops.sandbox.breaks import COLD_BUCKET, find
 
-from tests.e2e.conftest import Rehearsal
+from testing.rehearsal import Rehearsal
 
 pytestmark = pytest.mark.matrix
 

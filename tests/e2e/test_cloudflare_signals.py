@@ -13,8 +13,8 @@ from pathlib import Path
 
 import httpx
 
-from tests.conftest import CANARY
-from tests.e2e.conftest import Rehearsal
+from testing.workspace import CANARY
+from testing.rehearsal import Rehearsal
 
 
 def _live(r: Rehearsal) -> str:

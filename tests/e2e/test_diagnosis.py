@@ -18,8 +18,8 @@ from bench.diagnosis_matrix import judge, rows, run_row, run_suggestion, suggest
 from ops.sandbox.breaks import find
 from ops.sandbox.constants import BOOKS, PLAIN
 
-from tests.conftest import REPO
-from tests.e2e.conftest import Rehearsal
+from testing.workspace import REPO
+from testing.rehearsal import Rehearsal
 
 
 def diagnosed(r: Rehearsal) -> tuple[int, dict[str, Any]]:

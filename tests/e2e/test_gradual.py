@@ -19,7 +19,7 @@ import pytest
 
 from ops.sandbox.breaks import wrap_entry
 
-from tests.e2e.conftest import Rehearsal
+from testing.rehearsal import Rehearsal
 
 # The sandbox's wrangler devs pause requests while they reload between steps: its wall-time tail is not what is
 # judged here (the judge compares the versions over the same minutes; the verification's fixed limits are today's).

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from ops.sandbox.constants import INFRA
-from tests.conftest import CANARY, REPO
+from testing.workspace import CANARY, REPO
 
 WRANGLER = REPO / "node_modules" / ".bin" / "wrangler"
 

@@ -19,8 +19,8 @@ from ops.sandbox.breaks import end_database_outage
 from ops.sandbox.constants import INFRA, INFRA_DB
 from ops.sandbox.layout import with_client
 
-from tests.conftest import REPO
-from tests.e2e.conftest import Rehearsal
+from testing.workspace import REPO
+from testing.rehearsal import Rehearsal
 
 
 def diagnosed(r: Rehearsal) -> dict[str, Any]:

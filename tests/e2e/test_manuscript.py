@@ -20,8 +20,8 @@ import pytest
 from ops.sandbox.constants import MANUSCRIPT, MANUSCRIPT_DB, MANUSCRIPT_PROBE_EMAIL
 from ops.sandbox.layout import with_client
 
-from tests.conftest import CANARY, REPO, SANDBOX_TOKEN
-from tests.e2e.conftest import Rehearsal
+from testing.workspace import CANARY, REPO, SANDBOX_TOKEN
+from testing.rehearsal import Rehearsal
 
 PASSWORD = f"{CANARY}-probe-password"
 

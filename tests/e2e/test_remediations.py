@@ -13,8 +13,8 @@ import pytest
 
 from ops.actions.jwt_probe import mint_hs256
 
-from tests.conftest import CANARY, REPO
-from tests.e2e.conftest import Rehearsal
+from testing.workspace import CANARY, REPO
+from testing.rehearsal import Rehearsal
 
 MUTATING = ("POST", "PUT", "PATCH", "DELETE")
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from tests.conftest import CANARY
-from tests.e2e.conftest import Rehearsal
+from testing.workspace import CANARY
+from testing.rehearsal import Rehearsal
 
 
 def status(r: Rehearsal) -> dict:

@@ -21,8 +21,8 @@ from typing import Any, Iterator
 
 import pytest
 
-from tests.conftest import REPO
-from tests.e2e.conftest import Rehearsal
+from testing.workspace import REPO
+from testing.rehearsal import Rehearsal
 
 
 def _start(r: Rehearsal, journal: Path, targets: Path) -> subprocess.Popen[str]:

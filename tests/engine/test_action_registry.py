@@ -11,7 +11,7 @@ import pytest
 from ops import actions
 from ops.engine.check import check_file
 from ops.errors import InputError
-from tests.conftest import REPO
+from testing.workspace import REPO
 
 ACTIONS = REPO / "ops" / "actions"
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 
-from tests.conftest import Workspace
+from testing.workspace import Workspace
 from tests.fakes.service import Service
 
 SPEC = """

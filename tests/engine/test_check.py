@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 from ops.engine.check import check_file
-from tests.conftest import REPO, Workspace
+from testing.workspace import REPO, Workspace
 
 SPECS = Path(__file__).parent / "specs"
 GOOD = (SPECS / "poke.yaml").read_text()

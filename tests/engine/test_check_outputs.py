@@ -18,7 +18,7 @@ import pytest
 from ops.engine.check import check_file
 from ops.sandbox.replies import send_json
 
-from tests.conftest import CANARY, Workspace, make_workspace
+from testing.workspace import CANARY, Workspace, make_workspace
 
 PASSWORD = f"{CANARY}-password"
 

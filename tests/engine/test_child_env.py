@@ -7,7 +7,7 @@ import json
 import stat
 from pathlib import Path
 
-from tests.conftest import CANARY, Workspace
+from testing.workspace import CANARY, Workspace
 from tests.fakes.service import Service
 
 AMBIENT = {"CLOUDFLARE_API_KEY": "ambient-global-key-1234", "CLOUDFLARE_EMAIL": "oncall@example.com",

@@ -18,7 +18,7 @@ import pytest
 from invoke.exceptions import Exit
 
 from ops.cli.boundary import guarded, write_private
-from tests.conftest import REPO, Workspace
+from testing.workspace import REPO, Workspace
 from tests.engine.test_runs import SPECS
 from tests.fakes.service import Service
 

@@ -78,7 +78,7 @@ def test_only_a_remediation_that_can_generate_a_secret_takes_the_flag() -> None:
     from ops.cli.remediate_tasks import compile_entry
     from ops.engine.catalog import discover
 
-    from tests.conftest import REPO
+    from testing.workspace import REPO
 
     tasks = {e.name: compile_entry(e) for e in discover(REPO / "remediations") if e.name in ("rollback", "secret-rotation")}
     assert "save_value" not in tasks["rollback"].help and "save_value" in tasks["secret-rotation"].help

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from ops.engine.check import check_file, check_paths
-from tests.conftest import Workspace
+from testing.workspace import Workspace
 from tests.reliability.bad_inputs import alias_bomb
 
 SPECS = Path(__file__).parent / "specs"

@@ -18,7 +18,7 @@ from ops.engine.model import Spec
 from ops.errors import InputError
 from ops.targets import Target
 
-from tests.conftest import REPO
+from testing.workspace import REPO
 
 TOML = """\
 name = "greeter"

@@ -16,7 +16,7 @@ import pytest
 from ops.actions.run import RunAction, RunArgs
 from ops.actions.wrangler import WranglerAction, WranglerArgs, wrangler_effect
 from ops.actions.wrangler_argv import parse, protect_values
-from tests.conftest import Workspace
+from testing.workspace import Workspace
 from tests.fakes.service import Service
 
 # (argv, effect): how wrangler 4.86's yargs-parser reads each (see ops/actions/wrangler_argv.py).

@@ -17,7 +17,7 @@ from typing import Any, Iterator
 
 import pytest
 
-from tests.conftest import Workspace, make_workspace
+from testing.workspace import Workspace, make_workspace
 from tests.fakes.service import Service
 
 SECRET = "hostile-secret-4f9a1c7e"

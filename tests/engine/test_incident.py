@@ -14,7 +14,7 @@ from ops.engine.diagnose_journal import journal_diagnosis
 from ops.engine.incident import TEMPLATE_ACTION_ITEMS, incident_report, incident_report_since
 from ops.errors import InputError
 from ops.targets import Target
-from tests.conftest import Workspace
+from testing.workspace import Workspace
 from tests.fakes.service import Service
 
 SPECS = Path(__file__).parent / "specs"

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.conftest import Workspace
+from testing.workspace import Workspace
 from tests.fakes.service import Service
 
 SPEC = """

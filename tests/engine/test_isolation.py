@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, Workspace
+from testing.workspace import REPO, Workspace
 from tests.reliability.bad_inputs import alias_bomb
 
 ROLLBACK = (REPO / "remediations" / "rollback.yaml").read_text()

@@ -17,7 +17,7 @@ import pytest
 
 from ops.engine.journal import Journal, read_events, unrecorded
 from ops.errors import JournalError, OpsError
-from tests.conftest import REPO
+from testing.workspace import REPO
 
 
 def _run_with_file_limit(folder: Path, limit: int, events: int) -> subprocess.CompletedProcess[str]:

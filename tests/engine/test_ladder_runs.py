@@ -6,7 +6,7 @@ import json
 
 from ops.sandbox.emulator import EmulatorHandle
 from tests.cloudflare.uploads import upload
-from tests.conftest import Workspace
+from testing.workspace import Workspace
 from tests.engine.test_rollback_preflight import SCRIPT, TOKEN, api, emulator, rollback  # noqa: F401 (fixtures)
 
 

@@ -11,7 +11,7 @@ import pytest
 from ops import notify, redact
 from ops.engine.webhook import webhook_from
 from ops.errors import InputError, TransportError
-from tests.conftest import CANARY, Workspace
+from testing.workspace import CANARY, Workspace
 from tests.fakes.service import Service
 
 HOOK_PATH = f"/services/T000/B000/{CANARY}-hook"

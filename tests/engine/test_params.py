@@ -11,7 +11,7 @@ from ops.engine.model import Param
 from ops.engine.params import SecretValue, resolve_params
 from ops.engine.template import UNKNOWN, resolve
 from ops.errors import InputError
-from tests.conftest import Workspace
+from testing.workspace import Workspace
 from tests.fakes.service import Service
 
 

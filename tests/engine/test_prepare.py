@@ -12,7 +12,7 @@ from ops.engine.catalog import discover
 from ops.engine.prepare import Options, prepare
 from ops.engine.runner import execute
 from ops.errors import InputError, PlanStale
-from tests.conftest import Workspace
+from testing.workspace import Workspace
 from tests.fakes.service import Service
 
 SPECS = Path(__file__).parent / "specs"

@@ -21,7 +21,7 @@ import pytest
 from ops.engine.outcome import Outcome, Record
 from ops.engine.params import SecretValue
 from ops.redact import MARKER, Redactor, encodings
-from tests.conftest import Workspace
+from testing.workspace import Workspace
 from tests.engine.test_runs import SPECS
 from tests.fakes.service import Service
 

@@ -26,7 +26,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from ops.redact import MIN_SECRET_LEN, encodings
-from tests.conftest import REPO, make_workspace
+from testing.workspace import REPO, make_workspace
 from tests.engine.test_redaction import strings
 from tests.fakes.service import Service
 

@@ -18,7 +18,7 @@ from ops.engine.rejudge import _look, rejudge
 from ops.errors import InputError
 from ops.judge.compare import JudgeSettings, judge
 
-from tests.conftest import REPO
+from testing.workspace import REPO
 
 EVIDENCE = Path(__file__).with_name("evidence")
 

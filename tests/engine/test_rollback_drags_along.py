@@ -7,7 +7,7 @@ import json
 
 from ops.sandbox.emulator import EmulatorHandle
 from tests.cloudflare.uploads import upload
-from tests.conftest import CANARY, Workspace
+from testing.workspace import CANARY, Workspace
 from tests.engine.test_rollback_preflight import SCRIPT, TOKEN, api, emulator, rollback  # noqa: F401 (fixtures)
 
 

@@ -13,7 +13,7 @@ import time
 from ops.sandbox.emulator import EmulatorHandle
 from ops.sandbox.emulator.invocations import Invocation
 from tests.cloudflare.uploads import deploy, upload
-from tests.conftest import REPO, Workspace
+from testing.workspace import REPO, Workspace
 from tests.fakes.service import Service
 from tests.engine.test_rollback_preflight import SCRIPT, TOKEN, api, emulator, rollback  # noqa: F401 (fixtures)
 

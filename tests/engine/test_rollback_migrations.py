@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from ops.sandbox.emulator import EmulatorHandle, start_emulator
-from tests.conftest import CANARY, REPO, Workspace, make_workspace
+from testing.workspace import CANARY, REPO, Workspace, make_workspace
 from tests.fakes.service import Service
 
 ACCOUNT, TOKEN, SCRIPT = "5a4db0c5000000000000000000000000", f"{CANARY}-token", "books-api"

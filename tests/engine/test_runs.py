@@ -7,7 +7,7 @@ import signal
 import time
 from pathlib import Path
 
-from tests.conftest import CANARY, Workspace
+from testing.workspace import CANARY, Workspace
 from tests.fakes.service import Service
 
 SPECS = Path(__file__).parent / "specs"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import textwrap
 
-from tests.conftest import Workspace
+from testing.workspace import Workspace
 
 SPEC = textwrap.dedent("""\
     name: tune

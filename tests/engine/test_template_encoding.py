@@ -9,7 +9,7 @@ import pytest
 
 from ops.engine import template
 from ops.engine.params import MissingSecret, SecretValue
-from tests.conftest import Workspace
+from testing.workspace import Workspace
 from tests.fakes.service import Service
 
 TRICKY = "x/../y?z#w"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from tests.conftest import REPO, Workspace
+from testing.workspace import REPO, Workspace
 
 # The fake Worker answers every GET with {"value": 0, ...}: a hit rate of 0 where the target says the field is `value`.
 CACHE = ('remediations = ["cache-warm"]\n[targets.test.params.cache-warm]\n'

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import REPO, Workspace
+from testing.workspace import REPO, Workspace
 from tests.fakes.service import Service
 
 SPEC = """
@@ -179,7 +179,7 @@ def test_a_journal_that_cannot_be_written_stops_the_run_before_the_next_change(w
 
 def test_run_start_and_end_are_posted_to_the_targets_webhook_which_never_shows(workspace: Workspace,
                                                                                 service: Service) -> None:
-    from tests.conftest import CANARY
+    from testing.workspace import CANARY
 
     _bump(workspace)
     targets = Path(workspace.env["OPS_TARGETS_FILE"])

@@ -10,7 +10,7 @@ import pytest
 from ops.documents.problem import DocumentError
 from ops.gates.bindings import check
 from ops.documents.config import load_config
-from tests.conftest import Workspace
+from testing.workspace import Workspace
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

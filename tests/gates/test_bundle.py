@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from ops.gates.bundle import check, evaluate, exact, measure, parse_budget, python_gzip_size
-from tests.conftest import REPO
+from testing.workspace import REPO
 
 WRANGLER = REPO / "node_modules" / ".bin" / "wrangler"
 needs_wrangler = pytest.mark.skipif(not WRANGLER.exists(), reason="npm wrangler is not installed (./scripts/bootstrap)")

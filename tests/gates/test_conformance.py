@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO
+from testing.workspace import REPO
 from tests.gates.agreement import measure
 
 SHARED = REPO.parent / "shared" / "conformance" / "wrangler-configs"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO
+from testing.workspace import REPO
 from tests.gates.agreement import Agreement, measure, wrangler_keys
 
 CORPUS = REPO / "tests" / "gates" / "corpus"

@@ -7,7 +7,7 @@ import json
 import os
 from pathlib import Path
 
-from tests.conftest import Workspace
+from testing.workspace import Workspace
 
 GOOD = 'name = "ok-app"\nmain = "x.js"\ncompatibility_date = "2026-01-01"\n'
 

@@ -11,7 +11,7 @@ import pytest
 from ops.gates.bindings import check
 from ops.documents.config import load_config
 from ops.gates.schema import SHIPPED, choose_schema, declared_wrangler, shipped_versions
-from tests.conftest import REPO
+from testing.workspace import REPO
 
 PINNED = REPO / "node_modules" / "wrangler"
 

@@ -15,7 +15,7 @@ from ops.actions.base import Context
 from ops.actions.d1 import D1Action, D1Args
 from ops.sandbox.emulator import EmulatorHandle, start_emulator
 from ops.targets import Target
-from tests.conftest import REPO
+from testing.workspace import REPO
 
 WRANGLER = REPO / "node_modules" / ".bin" / "wrangler"
 ACCOUNT, TOKEN = "5a4db0c5000000000000000000000000", "d1-wrangler-token-0000"

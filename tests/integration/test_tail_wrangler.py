@@ -25,7 +25,7 @@ import pytest
 
 from ops.sandbox.emulator import start_emulator
 from ops.sandbox.emulator.__main__ import load_seed
-from tests.conftest import CANARY, make_workspace
+from testing.workspace import CANARY, make_workspace
 from tests.fakes.shim_console import console_header
 from tests.integration.wranglers import PINNED, VERSIONS, wrangler_bin
 

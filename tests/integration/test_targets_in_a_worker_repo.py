@@ -8,7 +8,7 @@ import pytest
 
 from ops.errors import InputError
 from ops.targets import load_target
-from tests.conftest import REPO
+from testing.workspace import REPO
 
 ENV = {"CLOUDFLARE_API_TOKEN": "t", "CLOUDFLARE_ACCOUNT_ID": "a" * 32, "OPS_WORKER_NAME": "books-api-production",
        "OPS_WORKER_URL": "https://books.example.com"}

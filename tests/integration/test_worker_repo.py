@@ -25,7 +25,7 @@ import pytest
 from ops.sandbox.ports import Ports
 from testing.worker_repo import clean_env, install
 
-from tests.conftest import REPO
+from testing.workspace import REPO
 
 WRANGLER = REPO / "node_modules" / ".bin" / "wrangler"
 pytestmark = [pytest.mark.sandbox,

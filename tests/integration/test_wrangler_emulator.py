@@ -18,7 +18,7 @@ import pytest
 from ops.cloudflare import CloudflareClient, list_deployments, list_kv_keys, list_queues, list_secrets, list_versions
 from ops.sandbox.emulator import start_emulator
 from ops.sandbox.emulator.__main__ import load_seed
-from tests.conftest import REPO
+from testing.workspace import REPO
 from tests.integration.wranglers import PINNED, VERSIONS, wrangler_bin
 
 ACCOUNT, TOKEN = "5a4db0c5000000000000000000000000", "sandbox-local-token"

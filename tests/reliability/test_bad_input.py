@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, Workspace
+from testing.workspace import REPO, Workspace
 from tests.engine.test_runs import SPECS
 from tests.reliability.bad_inputs import CONFIGS, KEY_FILES, PARAMS, SPECS as BAD_SPECS, VALUE_FILES
 

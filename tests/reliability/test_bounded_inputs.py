@@ -11,7 +11,7 @@ from ops.actions.lines import numbered_lines
 from ops.engine.model import Param
 from ops.engine.params import resolve_params
 from ops.errors import InputError
-from tests.conftest import Workspace
+from testing.workspace import Workspace
 from tests.engine.test_runs import SPECS
 from tests.reliability.test_bad_input import assert_clean, run_measured
 

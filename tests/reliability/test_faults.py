@@ -30,8 +30,8 @@ import pytest
 from ops.sandbox.breaks import SCENARIOS, Scenario
 from ops.sandbox.constants import BOOKS
 
-from tests.conftest import REPO
-from tests.e2e.conftest import Rehearsal
+from testing.workspace import REPO
+from testing.rehearsal import Rehearsal
 
 ROUNDS = int(os.environ.get("OPS_SOAK_RUNS", "1"))
 SEED = int(os.environ.get("OPS_SOAK_SEED", "1"))

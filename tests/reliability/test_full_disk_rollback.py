@@ -19,7 +19,7 @@ import pytest
 
 from ops.sandbox.emulator import EmulatorHandle
 from ops.sandbox.emulator.faults import Faults
-from tests.conftest import REPO, Workspace, make_workspace
+from testing.workspace import REPO, Workspace, make_workspace
 from tests.engine.test_rollback_migrations import ACCOUNT, SCRIPT, TOKEN, emulator  # noqa: F401 (a fixture)
 from tests.fakes.service import Service
 

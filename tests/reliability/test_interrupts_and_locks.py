@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Workspace
+from testing.workspace import Workspace
 from tests.engine.test_runs import SPECS
 from tests.fakes.service import Service
 

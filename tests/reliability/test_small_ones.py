@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import CANARY, Workspace
+from testing.workspace import CANARY, Workspace
 from tests.engine.test_runs import SPECS
 from tests.fakes.service import Service
 from tests.reliability.bad_inputs import PARAMS

@@ -24,7 +24,7 @@ from ops.judge.verdict import Verdict
 from ops.engine.state import Completed, Request, RunState, scope_for
 from ops.errors import JournalError, PlanStale
 from ops.targets import load_target
-from tests.conftest import REPO
+from testing.workspace import REPO
 from tests.fakes.service import Service
 
 SPECS = sorted((REPO / "remediations").glob("*.yaml"))
@@ -140,7 +140,7 @@ def test_a_bug_ends_the_run_by_phase_and_says_what_it_left(tmp_path: Path, monke
                                                            requests: list[tuple[str, str]]) -> None:
     from ops.engine.journal import read_events
     from ops.engine.params import resolve_params
-    from tests.conftest import CANARY, make_workspace
+    from testing.workspace import CANARY, make_workspace
     from tests.engine.test_runs import SPECS as TEST_SPECS
 
     ws = make_workspace(tmp_path, service.url)

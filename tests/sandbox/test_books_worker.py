@@ -21,7 +21,7 @@ from ops.cloudflare import list_secrets
 from ops.sandbox.constants import BOOKS
 from ops.sandbox.layout import with_client
 
-from tests.conftest import REPO
+from testing.workspace import REPO
 
 # The runbook's words, as the example Worker must carry them.
 RUNBOOK_ROUTES = {"/v1/search/title": "GET", "/ws/progress": "GET", "/api/token/refresh": "POST",

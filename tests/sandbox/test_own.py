@@ -22,7 +22,7 @@ from ops.sandbox.own import is_checkout, own_worker, parse_dotenv, remembered, s
 from ops.sandbox.ports import Ports
 from ops.targets import load_target
 
-from tests.conftest import REPO
+from testing.workspace import REPO
 
 CONFIG = """\
 name = "greeter"

@@ -17,7 +17,7 @@ from ops.sandbox.manager import Sandbox
 from ops.sandbox.ports import CHOSEN_FROM, CHOSEN_TO, Ports
 from ops.targets import load_target
 
-from tests.conftest import REPO
+from testing.workspace import REPO
 
 EPHEMERAL = range(32768, 61000)  # Linux's default ip_local_port_range
 

@@ -10,7 +10,7 @@ import pytest
 from ops.errors import InputError
 from ops.sandbox import breaks
 
-from tests.conftest import REPO
+from testing.workspace import REPO
 
 
 def test_every_scenario_is_answered_by_a_shipped_remediation() -> None:

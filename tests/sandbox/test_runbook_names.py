@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import REPO
+from testing.workspace import REPO
 from tests.runbook_names import BINDINGS, MANUSCRIPT_SCHEMA
 
 

