@@ -22,6 +22,7 @@ from ops.cloudflare.analytics import queue_backlog as sampled
 from ops.cloudflare._overwrites import deployments_around
 from ops.cloudflare._client import CloudflareClient
 from ops.cloudflare.version_diff import versions_diff
+from ops.cloudflare.secret_versions import version_from_deployed
 from ops.cloudflare.known_bad import known_bad
 from ops.documents.shape import ANY, BOOLEAN, INTEGER, NUMBER, STRING, Shape, array, mapping, nullable, optional, record, secret
 from ops.errors import ApiError, InputError
@@ -478,14 +479,17 @@ def _config_required(config: str, env: str) -> list[str]:
 
 
 def put_secret(c: CloudflareClient, script: str, name: str, text: str) -> dict[str, Any]:
+    """Put a secret as `wrangler secret put` does (a new version from the latest, deployed). When Cloudflare refuses
+    because the latest version is not the deployed one (10215, after a rollback), the new version is built from the
+    deployed version instead (ops.cloudflare.secret_versions): never from the latest, which would put the code just
+    rolled back from into service again."""
     try:
-        return _api.put_secret(c, script, name, text)
+        return {**_api.put_secret(c, script, name, text), "how": "the secrets API (the latest version is the deployed one)"}
     except ApiError as exc:
-        if exc.code == 10215:
-            raise ApiError(exc.code, "the Worker's latest version is not the deployed one, so a secret cannot be put "
-                                     "(error 10215); deploy the latest version first, or use `wrangler versions secret put`",
-                           status=exc.status, path=exc.path) from None
-        raise
+        if exc.code != 10215:
+            raise
+    built = version_from_deployed(c, script, put={name: text}, message=f"secret {name} put")
+    return {"name": name, "type": "secret_text", **built}
 
 
 def kv_sample(c: CloudflareClient, namespace_id: str, keys: list[str]) -> dict[str, Any]:

@@ -172,10 +172,10 @@ def broken_secret(sb: Layout, spec: WorkerSpec) -> str:
 
 
 def _delete_secret(sb: Layout, spec: WorkerSpec) -> None:
-    """Through the API; after a rollback (the latest version not deployed: the API's 10215), as the dashboard does."""
-    import httpx
-
+    """Through the API; after a rollback (the latest version not deployed: the API's 10215), as a new version built
+    from the deployed one without that secret (ops.cloudflare.secret_versions), never from the latest."""
     from ops.cloudflare import delete_secret
+    from ops.cloudflare.secret_versions import version_from_deployed
     from ops.errors import ApiError
 
     name = broken_secret(sb, spec)
@@ -184,8 +184,7 @@ def _delete_secret(sb: Layout, spec: WorkerSpec) -> None:
     except ApiError as exc:
         if exc.code != 10215:
             raise
-        httpx.delete(f"{sb.emulator_url}/__emulator/secrets/{spec.script}/{name}", headers=sb.admin_headers,
-                     timeout=10).raise_for_status()
+        with_client(sb, lambda c: version_from_deployed(c, spec.script, remove=(name,), message=f"secret {name} deleted"))
     sb.wait_live(spec)
 
 

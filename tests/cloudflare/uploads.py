@@ -18,12 +18,13 @@ CODE = b"export default { fetch() { return new Response('ok') } }\n"
 
 
 def upload(api_base_url: str, script: str, *, deploy: bool = True, bindings: list[dict[str, Any]] | None = None,
-           compatibility_date: str = "2026-04-01", flags: list[str] | None = None, token: str = TOKEN) -> str:
-    """A new version of ``script`` (deployed at 100% when ``deploy``); returns its id."""
+           compatibility_date: str = "2026-04-01", flags: list[str] | None = None, token: str = TOKEN,
+           code: bytes = CODE) -> str:
+    """A new version of ``script`` (deployed at 100% when ``deploy``) running ``code``; returns its id."""
     metadata = {"main_module": "index.js", "compatibility_date": compatibility_date,
                 "compatibility_flags": flags or [], "bindings": bindings or []}
     files: dict[str, tuple[str | None, bytes | str, str]] = {"metadata": (None, json.dumps(metadata), "application/json"),
-             "index.js": ("index.js", CODE, "application/javascript+module")}
+             "index.js": ("index.js", code, "application/javascript+module")}
     base = f"{api_base_url}/accounts/{ACCOUNT}/workers/scripts/{script}"
     headers = {"Authorization": f"Bearer {token}"}
     if deploy:

@@ -20,8 +20,6 @@ Admin endpoints (not Cloudflare's), under ``/__emulator/``, need the sandbox's A
 - ``GET analytics``, ``PUT analytics {"lag_seconds": N}``: the GraphQL Analytics ingestion lag
 - ``GET versions``, ``PUT versions {"order": "newest" | "oldest"}``: the order of the deployable versions list
 - ``GET invocations`` (what the recording proxies saw), ``DELETE invocations``
-- ``DELETE secrets/SCRIPT/NAME``: a secret deleted from the deployed version as the dashboard does, even while a
-  later version is not deployed (the API answers 10215 then); the sandbox's secret-missing break after a rollback
 
 ``POST /client/v4/graphql`` answers the ``workersInvocationsAdaptive`` dataset
 (``ops.sandbox.emulator.graphql``) from the recording proxies

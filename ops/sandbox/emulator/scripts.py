@@ -154,15 +154,22 @@ def _store_upload(state: State, req: Request, triggered_by: str) -> dict[str, An
     current_tag = (existing or {}).get("migration_tag")
     if migrations and (migrations.get("old_tag") or None) != (current_tag or None):
         raise ApiFailure(400, 10079, f"Migration tag precondition failed; current tag is {current_tag!r}")
-    secrets = dict(_current_version(existing)["_secrets"]) if existing and existing["deployments"] else {}
     latest = existing["versions"][0] if existing and existing["versions"] else None
-    if latest is not None and "secret_text" in (metadata.get("keep_bindings") or []):
+    keep_secrets = "secret_text" in (metadata.get("keep_bindings") or [])
+    # A script upload keeps the deployed secrets, as `wrangler secret put` expects; a version upload keeps only
+    # what it names or asks to keep (wrangler's secret delete sends the rest as inherit, without keep_bindings).
+    secrets = (dict(_current_version(existing)["_secrets"])
+               if existing and existing["deployments"] and (keep_secrets or triggered_by != "version_upload") else {})
+    if latest is not None and keep_secrets:
         secrets = {**secrets, **latest["_secrets"]}
     for binding in metadata.get("bindings", []):
         if binding.get("type") == "secret_text":
             secrets[binding["name"]] = binding.get("text", "")
-        elif binding.get("type") == "inherit" and latest is not None and binding.get("name") in latest["_secrets"]:
-            secrets[binding["name"]] = latest["_secrets"][binding["name"]]
+        elif binding.get("type") == "inherit":
+            source = inherited_from(existing, binding)
+            old = str(binding.get("old_name") or binding.get("name"))
+            if source is not None and old in source["_secrets"]:
+                secrets[binding["name"]] = source["_secrets"][old]
     runtime = {"compatibility_date": metadata.get("compatibility_date"),
                "compatibility_flags": metadata.get("compatibility_flags", []), "usage_model": "standard"}
     migration_tag = migrations.get("new_tag") or current_tag
@@ -213,32 +220,47 @@ def _resolve_bindings(state: State, existing: dict[str, Any] | None, bindings: l
     """A KV binding must name a namespace of the account (10042, worded as workers-sdk issue #14249 quotes
     the API). An ``inherit`` binding (cloudflare-typescript src/resources/workers/scripts/versions.ts
     ``WorkersBindingKindInherit``; wrangler sends one per ``secrets.required`` name it was not given)
-    resolves against the latest version: with ``bindings_inherit=strict`` one that does not resolve fails
+    resolves against its ``version_id`` ("the version ID or the literal \"latest\" ... Defaults to inheriting
+    the binding from the latest version"): with ``bindings_inherit=strict`` one that does not resolve fails
     the upload with 10057, one error per binding, beginning with the words wrangler parses
     (workers-sdk packages/deploy-helpers/src/deploy/helpers/secrets-validation.ts
-    ``handleMissingSecretsError``; the rest of each message is ours); without it, it is dropped."""
+    ``handleMissingSecretsError``; the rest of each message is ours); without it, it is dropped. A
+    ``version_id`` naming no version of the Worker fails the upload (the emulator's own 10057 wording)."""
     for binding in bindings:
         if binding.get("type") == "kv_namespace" and binding.get("namespace_id") not in state.data["kv"]:
             raise ApiFailure(400, 10042, f"KV namespace '{binding.get('namespace_id')}' is not valid. "
                                          "Please verify the namespace_id in your configuration.")
-    latest = existing["versions"][0] if existing and existing["versions"] else None
-    secrets = set(latest["_secrets"]) if latest else set()
-    kept = {b["name"]: b for b in latest["resources"]["bindings"] if b.get("type") != "secret_text"} if latest else {}
     resolved, unresolved = [], []
     for binding in bindings:
         if binding.get("type") != "inherit":
             resolved.append(binding)
             continue
-        source = str(binding.get("old_name") or binding.get("name"))
-        if source in kept:  # the latest version's binding, under the name asked for
-            resolved.append({**kept[source], "name": binding.get("name")})
-        elif source not in secrets:  # a secret is carried with the version's secrets
+        source = inherited_from(existing, binding)
+        secrets = set(source["_secrets"]) if source else set()
+        kept = {b["name"]: b for b in source["resources"]["bindings"] if b.get("type") != "secret_text"} if source else {}
+        old = str(binding.get("old_name") or binding.get("name"))
+        if old in kept:  # the source version's binding, under the name asked for
+            resolved.append({**kept[old], "name": binding.get("name")})
+        elif old not in secrets:  # a secret is carried with the version's secrets
             unresolved.append(str(binding.get("name")))
     if unresolved and strict:
         errors = [(10057, f"inherit binding '{n}' is invalid: the latest version has no binding of that name")
                   for n in unresolved]
         raise ApiFailure(400, *errors[0], more=errors[1:])
     return resolved
+
+
+def inherited_from(existing: dict[str, Any] | None, binding: dict[str, Any]) -> dict[str, Any] | None:
+    """The version an ``inherit`` binding names (``version_id``: an id, or \"latest\", the default)."""
+    versions = existing["versions"] if existing else []
+    wanted = binding.get("version_id")
+    if wanted in (None, "", "latest"):
+        return versions[0] if versions else None
+    found: dict[str, Any] | None = next((v for v in versions if v["id"] == wanted), None)
+    if found is None:
+        raise ApiFailure(400, 10057, f"inherit binding '{binding.get('name')}' is invalid: version {wanted} "
+                                     "does not exist on this Worker")
+    return found
 
 
 def _script_summary(name: str, script: dict[str, Any]) -> dict[str, Any]:
@@ -293,7 +315,9 @@ def upload_script(state: State, req: Request) -> Reply:
 
 
 @route("POST", "/workers/scripts/{script}/versions",
-       f"{TS}workers/scripts/versions.ts VersionCreateParams/VersionCreateResponse; {WRANGLER}versions/upload.ts; "
+       f"{TS}workers/scripts/versions.ts VersionCreateParams/VersionCreateResponse (an inherit binding's version_id, "
+       f"WorkersBindingKindInherit); {WRANGLER}versions/upload.ts; secrets kept only by keep_bindings or by name, as "
+       f"{WRANGLER}versions/secrets/index.ts copyWorkerVersionWithNewSecrets (overrideAllSecrets) relies on; "
        "error 10211 for a migration as cloudflare-docs issue #32982 quotes it")
 def upload_version(state: State, req: Request) -> Reply:
     version = _store_upload(state, req, "version_upload")
@@ -375,7 +399,8 @@ def list_deployments(state: State, req: Request) -> Reply:
 @route("POST", "/workers/scripts/{script}/deployments",
        f"{TS}workers/scripts/deployments.ts DeploymentCreateParams (strategy \"percentage\", versions [{{version_id, "
        f"percentage}}], annotations workers/message \"Truncated to 1000 bytes\", force)/Deployment; a split of at most two "
-       f"versions as {WRANGLER}versions/deploy.ts (max-versions, default 2); errors 10220, 10215 as "
+       f"versions as {WRANGLER}versions/deploy.ts (max-versions, default 2); errors 10220 (a rollback only: "
+       f"versions/deploy.ts has no 10220 path after `versions secret put`), 10215 as "
        f"{WRANGLER}versions/rollback/index.ts; no rollback across a Durable Object migration, nor to a version binding a "
        "KV namespace, R2 bucket or queue that no longer exists, as developers.cloudflare.com/workers/configuration/"
        "versions-and-deployments/rollbacks/ (Limits, Bindings)")
@@ -398,16 +423,19 @@ def create_deployment(state: State, req: Request) -> Reply:
         chosen.append(version)
     live = {v["version_id"] for v in script["deployments"][0]["versions"]} if script["deployments"] else set()
     current = _current_version(script)
+    newest = script["versions"][0]["number"]
     for version in chosen:
         changed = sorted(k for k in set(current["_secrets"]) | set(version["_secrets"])
                          if current["_secrets"].get(k) != version["_secrets"].get(k))
-        if changed and version["id"] not in live and req.query.get("force") != "true":
+        # A rollback only: the newest version, made with a secret change, deploys as the documented gradual
+        # secret rollout does (`wrangler versions secret put`, then `wrangler versions deploy`, which has no 10220 path).
+        rollback = version["number"] < newest
+        if changed and rollback and version["id"] not in live and req.query.get("force") != "true":
             raise ApiFailure(400, 10220, "A rollback to this version would change secrets. "
                                          f"The following secrets have changed: {', '.join(changed)}")
     message = (body.get("annotations") or {}).get("workers/message")
     if isinstance(message, str):
         message = message.encode()[:1000].decode(errors="ignore")  # "Truncated to 1000 bytes if longer"
-    newest = script["versions"][0]["number"]
     triggered = "rollback" if len(chosen) == 1 and chosen[0]["number"] < newest else "deployment"
     deployment = _deploy(state, name, chosen[0]["id"], triggered_by=triggered, message=message,
                          split=targets if len(targets) > 1 else None)

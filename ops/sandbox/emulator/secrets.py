@@ -9,13 +9,12 @@ from ops.sandbox.emulator.scripts import _current_version, _deploy, _new_version
 from ops.sandbox.emulator.state import State
 
 
-def _secret_change(state: State, name: str, secrets: dict[str, str], what: str, *,
-                   from_deployed: bool = False) -> dict[str, Any]:
-    """``from_deployed``: as the dashboard changes a secret, from the deployed version whatever the latest is (the
-    sandbox's own breaks); the API refuses while the latest version is not deployed (10215)."""
+def _secret_change(state: State, name: str, secrets: dict[str, str], what: str) -> dict[str, Any]:
+    """A new version from the latest with ``secrets``, deployed; refused while the latest version is not the deployed one
+    (10215: a version built from the deployed one goes through the versions API, ops.cloudflare.secret_versions)."""
     script = _script(state, name)
     current = _current_version(script)
-    if script["versions"][0]["id"] != current["id"] and not from_deployed:
+    if script["versions"][0]["id"] != current["id"]:
         raise ApiFailure(400, 10215, "Secret edit failed. You attempted to modify a secret, but the latest version "
                                      "of your Worker isn't currently deployed. Please ensure that the latest version "
                                      "of your Worker is fully deployed (wrangler versions deploy) before modifying "
@@ -57,18 +56,3 @@ def delete_secret(state: State, req: Request) -> Reply:
     secrets = {k: v for k, v in current["_secrets"].items() if k != req.params["name"]}
     _secret_change(state, req.params["script"], secrets, f"secret {req.params['name']} deleted")
     return 200, None, None
-
-
-def delete_secret_from_deployed(state: State, script: str, name: str) -> tuple[int, Any]:
-    """The admin route ``DELETE /__emulator/secrets/SCRIPT/NAME``: a secret deleted as the dashboard deletes it, from the
-    deployed version, even while a later version is not deployed (after a rollback); the sandbox's secret-missing break."""
-    with state.lock:
-        try:
-            current = _current_version(_script(state, script))
-        except (ApiFailure, StopIteration):
-            return 404, {"error": f"no deployed Worker {script}"}
-        if name not in current["_secrets"]:
-            return 404, {"error": f"{script} has no secret {name}"}
-        version = _secret_change(state, script, {k: v for k, v in current["_secrets"].items() if k != name},
-                                 f"secret {name} deleted", from_deployed=True)
-    return 200, {"version_id": version["id"]}

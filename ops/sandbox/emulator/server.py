@@ -200,8 +200,6 @@ class Handler(BaseHTTPRequestHandler):
             self._send(*d1.bridge(emu.state, what, body))
         elif what.startswith("queues/") and method == "POST":
             self._send(*queue_messages.bridge(emu.state, what, body))
-        elif what.startswith("secrets/") and what.count("/") == 2 and method == "DELETE":
-            self._send(*secrets.delete_secret_from_deployed(emu.state, *what.split("/")[1:]))
         elif what.startswith("live/") and method == "GET":
             self._send(200, emu.live(what.removeprefix("live/")))
         elif what == "state":
