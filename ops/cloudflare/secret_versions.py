@@ -95,7 +95,8 @@ def _bindings(version: dict[str, Any], put: dict[str, str], remove: tuple[str, .
 
 
 def _modules(c: CloudflareClient, script: str, version_id: str) -> tuple[str, list[tuple[str, str, bytes]]]:
-    """The version's main module and every module (name, content type, bytes), source maps left out as wrangler does."""
+    """The version's main module and every part (name, content type, bytes): modules, and source maps, which wrangler
+    sends back too (as ``application/source-map`` parts)."""
     url = f"/accounts/{c.account_id}/workers/scripts/{script}/content/v2"
     response, note = c.send("GET", url, retryable=True, params={"version": version_id})
     ctype = response.headers.get("content-type", "")
@@ -111,8 +112,7 @@ def _modules(c: CloudflareClient, script: str, version_id: str) -> tuple[str, li
     for part in message.iter_parts():
         name = str(part.get_param("name", header="content-disposition") or "")
         payload = part.get_payload(decode=True)
-        if part.get_content_type() != "application/source-map":
-            modules.append((name, part.get_content_type(), payload if isinstance(payload, bytes) else b""))
+        modules.append((name, part.get_content_type(), payload if isinstance(payload, bytes) else b""))
     if not any(m[0] == entry for m in modules):
         raise ApiError(0, f"GET {url}: the content has no entry module (cf-entrypoint {entry or 'missing'})",
                        status=response.status_code, path=url)

@@ -32,7 +32,7 @@ def test_after_a_rollback_secret_and_jwt_rotation_build_on_the_rolled_back_versi
     assert r.health().status_code == 500 and code(r, bad) != code(r, good)
     assert json.loads(r.inv("remediate.rollback", "--yes", "--json").stdout)["status"] == "ok"
 
-    rotated = r.inv("remediate.secret-rotation", "--yes", "--json", "--name", "ADDED_AFTER_ROLLBACK", "--create",
+    rotated = r.inv("remediate.secret-rotation", "--yes", "--json", "--name", "CACHE_WARM_SECRET", "--create",
                     "--value", "generate")
     assert rotated.returncode == 0, rotated.stdout + rotated.stderr
     assert json.loads(rotated.stdout)["message"].startswith("verified: live-is-new-version, answers")
@@ -42,8 +42,9 @@ def test_after_a_rollback_secret_and_jwt_rotation_build_on_the_rolled_back_versi
     assert code(r, live) == code(r, good)  # the rolled-back code, with the new secret
     made = version(r, live)
     assert made["annotations"]["workers/message"] == \
-        f"secret ADDED_AFTER_ROLLBACK put, built from deployed version {version(r, good)['number']}"
-    assert "ADDED_AFTER_ROLLBACK" in made["_secrets"] and made["_secrets"]["JWT_SECRET"] == version(r, good)["_secrets"]["JWT_SECRET"]
+        f"secret CACHE_WARM_SECRET put, built from deployed version {version(r, good)['number']}"
+    assert made["_secrets"]["CACHE_WARM_SECRET"] != version(r, good)["_secrets"]["CACHE_WARM_SECRET"]
+    assert made["_secrets"]["JWT_SECRET"] == version(r, good)["_secrets"]["JWT_SECRET"]  # the others, inherited
 
     new_jwt = "rotated-after-rollback-jwt"
     jwt = r.inv("remediate.jwt-rotation", "--yes", "--json", "--name", "JWT_SECRET", "--value", "env:NEW_JWT",
