@@ -169,3 +169,42 @@ def test_the_everyday_commands_of_an_ordinary_worker_find_every_route(world: Wor
     assert all(b in newest["resources"]["bindings"] for b in kept)  # the other bindings and secrets are kept
     assert list_deployments(world.client, "books-api")[0]["versions"][0]["version_id"] != newest["id"]
     assert unrouted() == []
+
+
+def _content(world: World, version_id: str) -> list[tuple[str, str]]:
+    state = json.loads(os.popen(f"curl -s -H 'Authorization: Bearer {TOKEN}' {world.handle.url}/__emulator/state").read())
+    version = next(v for v in state["scripts"]["books-api"]["versions"] if v["id"] == version_id)
+    return [(m["name"], m["digest"]) for m in version["_modules"]]
+
+
+def test_versions_secret_put_then_versions_deploy_takes_no_10220_path(world: World) -> None:
+    # The documented gradual secret rollout: a new version with the secret, then deployed. Only a rollback meets 10220.
+    world.wrangler("versions", "secret", "put", "ROLLED_OUT_SECRET", input="gradual\n")
+    newest = list_versions(world.client, "books-api")[0]
+    out = world.wrangler("versions", "deploy", f"{newest['id']}@100%", "--yes", "--message", "secret rollout")
+    assert list_deployments(world.client, "books-api")[0]["versions"] == [{"version_id": newest["id"], "percentage": 100.0}], out
+
+
+def test_after_a_rollback_wranglers_versions_secret_put_copies_the_latest_and_ours_the_deployed(world: World) -> None:
+    from ops.cloudflare.operations import put_secret
+
+    world.wrangler("deploy", "--message", "good")
+    good = list_deployments(world.client, "books-api")[0]["versions"][0]["version_id"]
+    main = world.worker / "src" / "index.js"
+    before = main.read_text(encoding="utf-8")
+    try:
+        main.write_text(before + "\nglobalThis.badDeploy = true;\n", encoding="utf-8")
+        world.wrangler("deploy", "--message", "bad")
+    finally:
+        main.write_text(before, encoding="utf-8")
+    bad = list_versions(world.client, "books-api")[0]["id"]
+    world.wrangler("rollback", good, "--yes", "--message", "back to good")
+    assert _content(world, good) != _content(world, bad)
+
+    world.wrangler("versions", "secret", "put", "AFTER_ROLLBACK", input="w\n")
+    wranglers = list_versions(world.client, "books-api")[0]["id"]
+    assert _content(world, wranglers) == _content(world, bad)  # wrangler builds on the latest: the bad code
+
+    ours = put_secret(world.client, "books-api", "AFTER_ROLLBACK", "o")
+    assert ours["built_from"] == good and _content(world, ours["version_id"]) == _content(world, good)
+    assert list_deployments(world.client, "books-api")[0]["versions"][0]["version_id"] == ours["version_id"]
