@@ -156,8 +156,8 @@ def _store_upload(state: State, req: Request, triggered_by: str) -> dict[str, An
         raise ApiFailure(400, 10079, f"Migration tag precondition failed; current tag is {current_tag!r}")
     latest = existing["versions"][0] if existing and existing["versions"] else None
     keep_secrets = "secret_text" in (metadata.get("keep_bindings") or [])
-    # A script upload keeps the deployed secrets, as `wrangler secret put` expects; a version upload keeps only
-    # what it names or asks to keep (wrangler's secret delete sends the rest as inherit, without keep_bindings).
+    # A script upload keeps the deployed secrets (wrangler deploy asks to, with keep_bindings); a version upload keeps
+    # only what it names or asks to keep (wrangler 4.86's versions secret delete names the rest, without keep_bindings).
     secrets = (dict(_current_version(existing)["_secrets"])
                if existing and existing["deployments"] and (keep_secrets or triggered_by != "version_upload") else {})
     if latest is not None and keep_secrets:
