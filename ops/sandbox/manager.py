@@ -33,7 +33,7 @@ import httpx
 
 from ops.errors import InputError, OpsError, SandboxError
 from ops.invoked import command
-from ops.sandbox import breaks
+from ops.sandbox import breaks, snapshot
 from ops.sandbox.constants import ACCOUNT_ID, PROVIDERS, WorkerSpec
 from ops.sandbox.d1_seed import seed as seed_d1
 from ops.sandbox.layout import Layout, Say, answers, get_json, with_client
@@ -127,6 +127,7 @@ class Sandbox(Layout):
                 "--ports", ",".join(str(p) for p in self.ports.providers().values())],
                 lambda: all(answers(f"{self.provider_url(n)}/__provider/config") for n in self.ports.providers()))
         self._write_overrides()
+        fresh = not (self.home / "emulator" / "state.json").exists()
         self._part("emulator", self._start, "emulator", self._emulator_argv(),
                    lambda: answers(f"{self.emulator_url}/__emulator/health"))
         served = self.served_workers
@@ -134,6 +135,8 @@ class Sandbox(Layout):
             list(pool.map(lambda w: self._part(f"deploy of {w.script}", self._deploy_first, w),
                           [w for w in served if not self.live_version(w)]))
             list(pool.map(lambda w: self._part(f"D1 seed of {w.script}", seed_d1, self, w), served))
+            if fresh:  # deployed and seeded, nothing served yet: what a reset starts from (ops.sandbox.snapshot)
+                self._part("snapshot", snapshot.take, self.home, snapshot.fingerprint(self))
             list(pool.map(lambda w: self._part(f"worker-{w.key} ({w.script} on wrangler dev)", self._serve, w), served))
         self.targets_file()  # for sandboxes on other ports or homes: OPS_TARGETS_FILE=<home>/targets.toml
 
@@ -146,9 +149,11 @@ class Sandbox(Layout):
         return list(self.ports.providers()) if any(w.source is None for w in self.workers) else []
 
     def reset(self) -> dict[str, Any]:
+        """Down, then up from the state a fresh up reached once deployed (ops.sandbox.snapshot), else from nothing."""
         self.down()
         for sub in ("emulator", "live", "persist", "workers"):
             _rmtree(self.home / sub)
+        snapshot.restore(self.home, snapshot.fingerprint(self))
         return self.up()
 
     def status(self) -> dict[str, Any]:

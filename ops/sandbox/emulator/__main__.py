@@ -111,6 +111,10 @@ def main() -> None:
     handle = start_emulator(args.state, host=args.host, port=args.port, account_id=args.account, token=args.token,
                             seed=load_seed(args.seed), on_live_change=hook,
                             on_deliver=bridge.deliver if bridge else None, on_kv_write=bridge.kv_write if bridge else None)
+    if hook is not None:  # a state restored from a snapshot (a reset): each live version written, as at its deploy
+        for script in list(handle.emulator.state.data.get("scripts", {})):
+            if not (args.live_dir / script).exists():
+                hook(script, handle.emulator.state)
     for spec in args.proxy:
         script, port, upstream = spec.split("=", 2)
         proxy = handle.add_proxy(script, upstream, port=int(port), host=args.host,
