@@ -24,7 +24,6 @@ from testing.rehearsal import Rehearsal
 # What a new user types: no flags but the steps. The sandbox target's own params set a look every 5 s (its analytics
 # have no ingestion delay); the judge's settings are its defaults; the scenario's users send the traffic.
 STEPS = ("--steps", "10,50,100")
-INTERVAL_S = 5.0
 
 
 def events(r: Rehearsal, run_id: str) -> list[dict[str, Any]]:
@@ -47,6 +46,8 @@ def test_partial_regression_is_rolled_back_in_steps_and_a_bad_fix_is_stopped_at_
         ladder = next(x for x in json.loads(plan.stdout)["records"] if x["name"] == "ladder")
         assert [s["split"] for s in ladder["outputs"]["steps"]] == [[[good, 10], [bad, 90]], [[good, 50], [bad, 50]],
                                                                     [[good, 100]]]
+        climb = next(x for x in json.loads(plan.stdout)["records"] if x["name"] == "move-traffic")["args"]
+        assert (climb["interval"], climb["hold"], climb["judge"]) == (5, 300, "")  # the target's interval, the defaults
         done = r.inv("remediate.rollback", "--yes", "--json", *STEPS)
         assert done.returncode == 0, done.stdout + done.stderr
         rollback = json.loads(done.stdout)
@@ -86,7 +87,7 @@ def test_partial_regression_is_rolled_back_in_steps_and_a_bad_fix_is_stopped_at_
     assert set(kinds[1:-2]) == {"ladder-look"}  # one step, looked at, then undone: never a second step
     worse, undo = ladder_events[-3], ladder_events[-2]
     assert worse["verdict"]["outcome"] == "worse" and undo["split"] == [[good, 100]]
-    assert _seconds(undo["ts"]) - _seconds(worse["ts"]) < INTERVAL_S  # within one interval of the verdict
+    assert _seconds(undo["ts"]) - _seconds(worse["ts"]) < climb["interval"]  # within one interval of the verdict
     # Production never had more than the first step's share on the bad fix.
     made = list(reversed(r.state()["scripts"]["books-api"]["deployments"]))[before:]  # oldest first
     shares = [next((v["percentage"] for v in d["versions"] if v["version_id"] == fix), 0) for d in made]
