@@ -5,7 +5,9 @@ One rehearsal: `partial-regression` (8% of requests fail, 300 ms slower), then `
 giving every verdict back; then a promotion of the same bad code as a fix, which stops at its first
 step and goes back at once, production never above that step's share on it.
 
-Minutes of traffic: excluded by default (marker `gradual`); run it with `pytest -m gradual tests/e2e/test_gradual.py`.
+As a new user types it: no flags but the steps; the scenario starts the sandbox's users (ops.sandbox.users), the
+sandbox target looks every 5 s, the judge keeps its defaults. About 4 minutes of traffic: excluded by default (marker
+`gradual`); run it with `pytest -m gradual -p no:xdist tests/e2e/test_gradual.py`.
 """
 
 from __future__ import annotations
