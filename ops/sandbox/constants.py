@@ -58,6 +58,10 @@ hit_rate_path = "/admin/cache-metrics?window=300"
 requests_path = "/metrics/requests?window=60"
 max_p95_ms = 2000
 symptom_4xx_rate = 0.1
+# A ladder looks every 5 s, not 15: the sandbox's analytics have no ingestion delay (docs/gradual.md).
+interval = 5
+[targets.{target}.params.promote]
+interval = 5
 [targets.{target}.params.provider-reorder]
 status_path = "/v1/providers/status"
 symptom_p95_ms = 2000

@@ -47,7 +47,7 @@ def materialize(live: LiveVersion, live_dir: Path, *, port_overrides: dict[str, 
     stamp = hashlib.sha256(f"{config}\0{secrets}".encode()).hexdigest()[:16]
     _write(live_dir / CONFIG, config.encode())
     _write(live_dir / NOT_GIVEN, json.dumps(not_given(live)).encode())
-    _write(live_dir / ".dev.vars", f"# live version {live.version_id} (deployment {live.deployment_id})\n{secrets}".encode())
+    _write(live_dir / ".dev.vars", f"# live version {live.version_id}\n{secrets}".encode())
     # The entry carries the stamp, so it goes last: a reload that serves this stamp has read every file above.
     _write(code / ENTRY, entry_module(live, stamp).encode())
     _write(live_dir / STAMP, stamp.encode())
@@ -226,6 +226,13 @@ def read_overrides(live_root: Path) -> dict[str, str]:
 
 
 def _write(path: Path, data: bytes) -> None:
+    """Write ``data`` unless the file holds it already: wrangler dev reloads on any write, and a reload holds the
+    requests that arrive meanwhile (a deployment that keeps the version, a split's step, must not stall it)."""
+    try:
+        if path.read_bytes() == data:
+            return
+    except OSError:
+        pass
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     with os.fdopen(fd, "wb") as handle:

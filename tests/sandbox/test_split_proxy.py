@@ -19,7 +19,7 @@ import pytest
 from ops.sandbox.constants import ACCOUNT_ID
 from ops.sandbox.emulator import start_emulator
 from ops.sandbox.emulator.__main__ import load_seed
-from ops.sandbox.live import split_dir_name, write_split_url
+from ops.sandbox.live import materialize, split_dir_name, write_split_url
 
 TOKEN, SCRIPT = "split-test-token", "split-api"
 HTTP = httpx.Client(timeout=5)  # one keep-alive client: a new one per request costs more than the request
@@ -101,3 +101,21 @@ def test_without_a_split_the_second_worker_gets_nothing(split_world: tuple[str, 
     url, emulator = split_world
     answered = {HTTP.get(f"{url}/r").json()["version_id"] for _ in range(30)}
     assert answered == {"v-old"}
+
+
+def test_a_deployment_that_keeps_the_version_rewrites_none_of_its_files(tmp_path: Path) -> None:
+    """wrangler dev reloads on any write, holding requests meanwhile: a split's step that keeps the first
+    wrangler dev's version (10% to the target, 90% still on it) must not touch its files."""
+    from dataclasses import replace
+
+    from ops.sandbox.contract import LiveVersion, Module
+
+    live = LiveVersion(script="w", version_id="v1", deployment_id="d1", main_module="index.js",
+                       modules=(Module("index.js", "application/javascript+module", b"export default {}"),),
+                       bindings=(), secrets={"KEY": "k"})
+    materialize(live, tmp_path)
+    written = {p: p.stat().st_ino for p in tmp_path.rglob("*") if p.is_file()}
+    materialize(replace(live, deployment_id="d2"), tmp_path)
+    assert {p: p.stat().st_ino for p in tmp_path.rglob("*") if p.is_file()} == written
+    materialize(replace(live, secrets={"KEY": "rotated"}), tmp_path)  # a change is still written
+    assert (tmp_path / ".dev.vars").stat().st_ino != written[tmp_path / ".dev.vars"]
