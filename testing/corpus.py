@@ -378,8 +378,9 @@ def results_block(results: dict[str, list[Outcome]], *, command: str, when: str,
     """The docs' results: the command, when, how long, the table, and each failed step's error line."""
     failed = failures(results)
     lines = [BEGIN, "", f"The last run: `{command}`, {when.replace('T', ' ')[:16]} UTC, {package}, "
-                        f"{seconds / 60:.0f} minutes on {cpus or '?'} shared cores. Each cell gives the result, the exit "
-                        "code and the seconds; `–` means the step does not apply.", "", table(results), ""]
+                        f"{seconds / 60:.0f} minutes on {cpus or '?'} shared cores.",
+             "Each cell gives the result, the exit code and the seconds; `–` means the step does not apply.", "",
+             table(results), ""]
     if failed:
         lines += ["The failed steps' error lines, as the script printed them:", "", "```text",
                   *(f"- {line}" for line in failed), "```"]
