@@ -31,6 +31,9 @@ from testing.worker_repo import REPO, clean_env
 
 MANIFEST = REPO / "tests" / "corpus" / "corpus.toml"
 WORKER_REPO_DOC = REPO / "docs" / "worker-repo.md"
+CORPUS_DOC = REPO / "docs" / "corpus.md"
+BEGIN = "<!-- corpus-results: written by `python bench/corpus.py --docs` from its run, never by hand -->"
+END = "<!-- corpus-results: end -->"
 STEP_TIMEOUT = 600  # a rollback that waits out its 300 s deadline, with room
 DOES_NOT_APPLY = "does not apply"
 
@@ -245,18 +248,20 @@ class Facts:
     secret: str | None          # the first secret in .dev.vars, which secret-missing deletes
     secret_value: str
     queue: str | None           # the queue it consumes, which consumer-detached detaches
+    assets_only: bool = False   # assets and no main module: no code runs, so it cannot hang (worker-hang refuses)
 
 
 def facts(repo: Path) -> Facts:
     from ops.documents.config import load_config
-    from ops.sandbox.own import parse_dotenv
+    from ops.sandbox.own import assets_only, parse_dotenv
 
     dev_vars = repo / ".dev.vars"
     secrets = parse_dotenv(dev_vars.read_text(encoding="utf-8")) if dev_vars.is_file() else {}
     config = next((repo / n for n in ("wrangler.jsonc", "wrangler.json", "wrangler.toml") if (repo / n).is_file()))
     consumers = (load_config(config).data.get("queues") or {}).get("consumers") or []
     first = sorted(secrets)[0] if secrets else None
-    return Facts(first, secrets.get(first, "") if first else "", consumers[0]["queue"] if consumers else None)
+    return Facts(first, secrets.get(first, "") if first else "", consumers[0]["queue"] if consumers else None,
+                 assets_only(config, ""))
 
 
 OWN = ("--target", "sandbox-own")
@@ -265,8 +270,10 @@ STEPS: tuple[Step, ...] = (
     Step("diagnose", ("diagnose", *OWN, "--json"), no_symptom),
     Step("bad-deploy", ("sandbox.break", "bad-deploy")),
     Step("rollback", ("remediate.rollback", *OWN, "--yes", "--json"), verified, answers_break=True),
-    Step("worker-hang", ("sandbox.break", "worker-hang")),
-    Step("rollback 2", ("remediate.rollback", *OWN, "--yes", "--json"), verified, answers_break=True),
+    # An assets-only Worker's bad-deploy leaves its site out of the assets; it runs no code, so it cannot hang.
+    Step("worker-hang", ("sandbox.break", "worker-hang"), applies=lambda f: not f.assets_only),
+    Step("rollback 2", ("remediate.rollback", *OWN, "--yes", "--json"), verified, applies=lambda f: not f.assets_only,
+         answers_break=True),
     # After a rollback the latest version is not the deployed one, and Cloudflare refuses secret edits (10215):
     # the next scenarios start from the Worker's latest code, as docs/worker-repo.md says sandbox.reset gives.
     Step("reset", ("sandbox.reset",), applies=lambda f: f.secret is not None or f.queue is not None),
@@ -364,3 +371,28 @@ def table(results: dict[str, list[Outcome]]) -> str:
 def failures(results: dict[str, list[Outcome]]) -> list[str]:
     return [f"{worker} / {o.step}: exit {o.code}: {o.detail}"
             for worker, outcomes in results.items() for o in outcomes if o.ok is False]
+
+
+def results_block(results: dict[str, list[Outcome]], *, command: str, when: str, seconds: float, package: str,
+                  cpus: int | None) -> str:
+    """The docs' results: the command, when, how long, the table, and each failed step's error line."""
+    failed = failures(results)
+    lines = [BEGIN, "", f"The last run: `{command}`, {when.replace('T', ' ')[:16]} UTC, {package}, "
+                        f"{seconds / 60:.0f} minutes on {cpus or '?'} shared cores.",
+             "Each cell gives the result, the exit code and the seconds; `–` means the step does not apply.", "",
+             table(results), ""]
+    if failed:
+        lines += ["The failed steps' error lines, as the script printed them:", "", "```text",
+                  *(f"- {line}" for line in failed), "```"]
+    else:
+        lines.append("No step failed.")
+    return "\n".join([*lines, "", END])
+
+
+def write_docs(block: str, doc: Path = CORPUS_DOC) -> None:
+    """Put ``block`` in place of the one between the markers in ``doc``."""
+    text = doc.read_text(encoding="utf-8")
+    start, end = text.find(BEGIN.split(":")[0] + ":"), text.find(END)
+    if start < 0 or end < start:
+        raise RuntimeError(f"{doc}: no `{BEGIN}` … `{END}` block to write the results into")
+    doc.write_text(text[:start] + block + text[end + len(END):], encoding="utf-8")

@@ -5,7 +5,10 @@ A version is known to be bad when
 - the deployments list shows it was rolled back from: it was live at 100%, and the deployment that
   replaced it is a rollback (``workers/triggered_by: rollback``, which the API sets and wrangler's
   ``versions/list.ts formatTrigger`` shows, or the message ``inv remediate.rollback`` gives our runs);
-  every rollback, ours, wrangler's or the dashboard's, is a deployment there;
+  every rollback, ours, wrangler's or the dashboard's, is a deployment there, while it is among the
+  deployments listed (wrangler's `deployments list` shows "the 10 most recent"; so does the emulator);
+- the journal shows it was rolled back from: ``journal`` holds, by version, what the engine read of
+  earlier rollback runs (``ops.engine.rolled_back``), however many deployments came after;
 - its analytics failed: over the window, at least ``min_requests`` of its invocations, and most of them
   errors (``failing_error_rate``), or a tail wall time of a hung Worker (``hung_wall_ms``).
 
@@ -28,10 +31,12 @@ HUNG_WALL_MS = 30_000.0
 
 def known_bad(c: CloudflareClient, script: str, target_version: str, min_requests: int = 20,
               failing_error_rate: float = 0.5, hung_wall_ms: float = HUNG_WALL_MS,
-              window_seconds: int = 86_400) -> dict[str, Any]:
+              window_seconds: int = 86_400, journal: dict[str, list[str]] | None = None) -> dict[str, Any]:
     """Whether ``target_version`` is known to be bad, the evidence, and the earlier version that would serve."""
     deployments = sorted(_api.list_deployments(c, script), key=lambda d: str(d.get("created_on") or ""), reverse=True)
     evidence = rolled_back_from(deployments)
+    for version, said in (journal or {}).items():
+        evidence.setdefault(str(version), []).extend(str(why) for why in said)
     analytics, unread = _failed_analytics(c, script, min_requests, failing_error_rate, hung_wall_ms, window_seconds)
     for version, why in analytics.items():
         evidence.setdefault(version, []).append(why)

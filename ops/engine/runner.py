@@ -35,7 +35,7 @@ def execute(req: Request) -> Outcome:
                       params=displayable(req.params))
     ctx = Context(req.target, req.dry_run, progress=req.progress)
     journal = None if req.dry_run else Journal(req.journal_dir, new_run_id(req.spec.name))
-    run = RunState(req, outcome, ctx, journal, scope_for(req.target, req.params))
+    run = RunState(req, outcome, ctx, journal, scope_for(req.target, req.params, req.journal_dir))
     ctx.journal = run.log
     lock = None
     crash: Exception | None = None

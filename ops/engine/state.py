@@ -77,14 +77,16 @@ class RunState:
             raise
 
 
-def scope_for(t: Target, params: dict[str, Any]) -> dict[str, Any]:
-    """What `{{ … }}` can refer to: params, the target, what its Worker needs (``worker.secrets.NAME``), and (filled
-    as they run) the steps."""
+def scope_for(t: Target, params: dict[str, Any], journal_dir: Path | None = None) -> dict[str, Any]:
+    """What `{{ … }}` can refer to: params, the target, what its Worker needs (``worker.secrets.NAME``) and which of
+    its versions the journal shows were rolled back from (``worker.rolled_back_from``, read from ``journal_dir``),
+    and (filled as they run) the steps."""
     from ops.engine.config_params import worker_scope
+    from ops.engine.rolled_back import rolled_back_from
 
     return {
         "params": dict(params),
         "target": t.scope(),
-        "worker": worker_scope(t),
+        "worker": {**worker_scope(t), "rolled_back_from": rolled_back_from(journal_dir, t)},
         "steps": {},
     }

@@ -24,6 +24,7 @@ from ops.judge.expect import OPERATORS
 __all__ = ["xref_problems"]
 
 ROOTS = ("params", "target", "worker", "steps")
+WORKER_KEYS = ("worker.secrets", "worker.needed_secrets", "worker.rolled_back_from")
 TARGET_KEYS = ("name", "worker", "worker_url", "account_id", "api_base_url", "wrangler_config", "popular_keys",
                "health_url", "health_status", "wrangler_environment")
 PARAM_SHAPES = {"string": STRING, "path": STRING, "secret": STRING, "integer": INTEGER, "number": NUMBER, "boolean": BOOLEAN}
@@ -201,9 +202,10 @@ class _Xref:
             self.report(path, f"{shown}: no param {name!r}{did_you_mean(name, self.spec.params)}", offset)
         elif root == "target" and (len(parts) != 2 or name not in TARGET_KEYS):
             self.report(path, f"{shown}: the target has {', '.join(TARGET_KEYS)}{did_you_mean(name, TARGET_KEYS)}", offset)
-        elif root == "worker" and ref not in ("worker.secrets", "worker.needed_secrets") and (len(parts) != 3 or name != "secrets"):
+        elif root == "worker" and ref not in WORKER_KEYS and (len(parts) != 3 or name != "secrets"):
             self.report(path, f"{shown}: write worker.secrets.NAME (true when the Worker needs the secret NAME), "
-                              "worker.secrets (true when it needs any) or worker.needed_secrets (their names)", offset)
+                              "worker.secrets (true when it needs any), worker.needed_secrets (their names) or "
+                              "worker.rolled_back_from (the versions the journal shows were rolled back from)", offset)
         elif root == "steps":
             message = self.step_reference(ref, parts, path, index, item)
             if message:

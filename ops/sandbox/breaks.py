@@ -54,6 +54,8 @@ class Scenario:
             return f"delete the secret {broken_secret(sb, spec)}"
         if self.name == "consumer-detached":
             return f"detach the consumer of {consumed_queue(spec)}"
+        if self.name == "bad-deploy" and _assets_only(sb, spec):
+            return BAD_ASSETS
         return self.breaks
 
     def flags_for(self, sb: Layout, spec: WorkerSpec) -> tuple[str, ...]:
@@ -82,13 +84,47 @@ class Scenario:
         return spec
 
 
-def _deploy_module(module: str, message: str) -> Act:
+def _deploy_module(module: str, message: str, assets_only: Act | None = None) -> Act:
+    """Deploy the Worker entered through the sandbox's `module`; an assets-only Worker, which has no code to enter,
+    gets ``assets_only`` instead, or a refusal that says why the break does not apply to it."""
     def deploy(sb: Layout, spec: WorkerSpec) -> None:
+        if _assets_only(sb, spec):
+            if assets_only is None:
+                raise InputError(f"{spec.script} is an assets-only Worker ({sb.config_of(spec).name} names assets and no "
+                                 f"main module): no code of its own runs, so this break does not apply to it; "
+                                 f"bad-deploy rehearses a rollback on it ({BAD_ASSETS})")
+            assets_only(sb, spec)
+            return
         # The Worker's own config, bindings and code, entered through the sandbox's wrapper of its main module.
         entry = wrap_entry(sb, spec, module)
         sb.wrangler("deploy", "--config", spec.config, entry.name, "--message", message, worker=spec)
         sb.wait_live(spec)
     return deploy
+
+
+BAD_ASSETS = ("deploy a version whose assets leave the site out (one stray file in place of its files): every page "
+              "answers 404, with the real wrangler deploy --assets")
+
+
+def _assets_only(sb: Layout, spec: WorkerSpec) -> bool:
+    from ops.sandbox.own import assets_only
+
+    return spec.source is not None and assets_only(sb.config_of(spec), spec.env)
+
+
+def _deploy_bad_assets(sb: Layout, spec: WorkerSpec) -> None:
+    """An assets-only Worker's bad deploy: what a build that left the site out deploys, from a folder beside the copy's
+    config (never the team's files); its own config otherwise, so the rollback goes back to its real assets."""
+    import shutil
+
+    folder = sb.dir_of(spec) / "__sandbox_bad_assets"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    (folder / "sandbox-bad-deploy.txt").write_text("a bad deploy: the build left the site out (sandbox: bad-deploy)\n",
+                                                   encoding="utf-8")
+    sb.wrangler("deploy", "--config", spec.config, "--assets", str(folder), "--message", "sandbox: a bad deploy",
+                worker=spec)
+    sb.wait_live(spec)
 
 
 def wrap_entry(sb: Layout, spec: WorkerSpec, module: str) -> Path:
@@ -531,7 +567,8 @@ SCENARIOS: tuple[Scenario, ...] = (
     Scenario("cache-flush", "empty the Worker's KV cache, then read popular keys as users would: the hit rate drops",
              "cache-warm", (), _flush, _warm, (BOOKS, AI)),
     Scenario("bad-deploy", "deploy a version that throws on every request, with the real wrangler deploy",
-             "rollback", (), _deploy_module("bad.mjs", "sandbox: a bad deploy"), _answers, (BOOKS, PLAIN, MANUSCRIPT, INFRA)),
+             "rollback", (), _deploy_module("bad.mjs", "sandbox: a bad deploy", _deploy_bad_assets), _answers,
+             (BOOKS, PLAIN, MANUSCRIPT, INFRA)),
     Scenario("worker-hang", "deploy a version that accepts every request and never answers",
              "rollback", (), _deploy_module("hang.mjs", "sandbox: a hung deploy"), _answers, (BOOKS, PLAIN, MANUSCRIPT, INFRA, AI)),
     Scenario("partial-regression", "deploy a version that fails about 8% of requests and is about 300 ms slower, "

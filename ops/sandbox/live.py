@@ -11,6 +11,11 @@ The entry is the sandbox's shim (``shim.mjs``) in front of the Worker's own main
 module: it gives the ``version_metadata`` binding the control plane's version
 (``wrangler dev`` would give it a random id of its own) and tells the recording
 proxy which version answered.
+
+An assets-only Worker (no main module) is served as Cloudflare serves it: every request
+from its assets. `wrangler dev` serves a path that names an asset before any Worker runs;
+any other path reaches the shim, whose stand-in module (``ASSETS_ONLY``) hands it back to
+the assets, which answer it by the Worker's ``not_found_handling``.
 """
 
 from __future__ import annotations
@@ -33,6 +38,10 @@ SPLIT_URL = "url"  # in that folder: where its `wrangler dev` answers, while it 
 ASSETS = "assets"  # live/<script>/assets/<version>/: the version's static assets
 NOT_GIVEN = "not-given.json"  # the version's bindings that wrangler dev cannot give it here (ops.sandbox.unhealthy)
 EMULATOR_URL = "SANDBOX_EMULATOR_URL"  # in overrides.json: where the shim's D1 facade reaches the emulator's D1
+ASSETS_ONLY = "__sandbox_assets_only.mjs"  # the stand-in main module of an assets-only Worker
+ASSETS_ONLY_BINDING = "__SANDBOX_ASSETS"
+ASSETS_ONLY_MODULE = (f"// An assets-only Worker runs no code: a path that is no asset is answered by the assets' not_found_handling.\n"
+                      f"export default {{ fetch: (request, env) => env.{ASSETS_ONLY_BINDING}.fetch(request) }};\n")
 
 
 def materialize(live: LiveVersion, live_dir: Path, *, port_overrides: dict[str, str] | None = None) -> None:
@@ -40,6 +49,8 @@ def materialize(live: LiveVersion, live_dir: Path, *, port_overrides: dict[str, 
     code = live_dir / "versions" / live.version_id
     for module in live.modules:
         _write(code / module.name, module.content)
+    if not live.main_module:
+        _write(code / ASSETS_ONLY, ASSETS_ONLY_MODULE.encode())
     for path, content in _asset_files(live).items():  # beside the code, not in it: wrangler dev would take .js as modules
         _write(live_dir / ASSETS / live.version_id / path, content)
     config = json.dumps(config_for(live, port_overrides or {}), indent=2)
@@ -84,7 +95,7 @@ def materialized_stamp(live_dir: Path) -> str | None:
 def entry_module(live: LiveVersion, stamp: str) -> str:
     binding = next((b["name"] for b in live.bindings if b.get("type") == "version_metadata"), None)
     meta = {"binding": binding, "script": live.script, "id": live.version_id, "tag": live.tag, "timestamp": live.created_on, "stamp": stamp}
-    main = "./" + live.main_module
+    main = "./" + (live.main_module or ASSETS_ONLY)
     return SHIM.read_text(encoding="utf-8").replace('"./__MAIN__"', json.dumps(main)).replace("__META__", json.dumps(meta))
 
 
@@ -161,9 +172,11 @@ def config_for(live: LiveVersion, overrides: dict[str, str]) -> dict[str, Any]:
     if workflows:  # wrangler dev runs the instances locally
         config["workflows"] = workflows
     if live.assets is not None:
-        binding = next((b["name"] for b in live.bindings if b.get("type") == "assets"), None)
+        binding = next((b["name"] for b in live.bindings if b.get("type") == "assets"),
+                       None if live.main_module else ASSETS_ONLY_BINDING)
         config["assets"] = {"directory": f"{ASSETS}/{live.version_id}", **({"binding": binding} if binding else {}),
-                            **{k: v for k, v in live.assets_config.items() if not k.startswith("_")}}
+                            **{k: v for k, v in live.assets_config.items()
+                               if not k.startswith("_") and (live.main_module or k != "run_worker_first")}}
     return config
 
 

@@ -181,6 +181,13 @@ def consumer(spec: WorkerSpec) -> dict[str, Any] | None:
     return next((dict(c) for c in items(queues.get("consumers")) if isinstance(c, dict) and c.get("queue")), None)
 
 
+def assets_only(config: Path, env: str) -> bool:
+    """A Worker of static assets and no code of its own: its config's env has ``assets`` and no ``main``, which
+    wrangler deploys as an assets-only Worker (no module in the upload)."""
+    data = effective(load_config(config), env or TOP).data
+    return not data.get("main") and isinstance(data.get("assets"), dict)
+
+
 def _queues(data: dict[str, Any]) -> dict[str, Any]:
     queues = data.get("queues")
     return queues if isinstance(queues, dict) else {}

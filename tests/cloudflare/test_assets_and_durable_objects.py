@@ -138,3 +138,31 @@ def test_a_workflow_is_unknown_until_wrangler_puts_it(emulator: EmulatorHandle) 
     found = api(emulator, "GET", "/workflows/tally").json()["result"]
     assert {k: found[k] for k in ("name", "script_name", "class_name")} == {
         "name": "tally", "script_name": "counter", "class_name": "Tally"}
+
+
+def test_an_assets_only_upload_has_no_module_and_its_worker_is_served_from_its_assets(
+        emulator: EmulatorHandle, tmp_path: Path) -> None:
+    from ops.sandbox.live import ASSETS_ONLY, ASSETS_ONLY_BINDING, ENTRY, materialize
+
+    opened = session(emulator, "pages")
+    completion = upload_files(emulator, opened["jwt"], [h for bucket in opened["buckets"] for h in bucket]).json()
+    # What wrangler sends for a config with assets and no main: the metadata alone, no module part.
+    metadata = {"assets": {"jwt": completion["result"]["jwt"],
+                           "config": {"html_handling": "auto-trailing-slash", "not_found_handling": "404-page",
+                                      "run_worker_first": True}},
+                "compatibility_date": "2026-04-01", "compatibility_flags": []}
+    deployed = api(emulator, "PUT", "/workers/scripts/pages", files={"metadata": (None, json.dumps(metadata),
+                                                                                 "application/json")})
+    assert deployed.json()["success"], deployed.text
+    assert "No such module" in deploy(emulator, {"main_module": "gone.js"}).text  # a Worker with code still needs it
+
+    live = live_version(emulator.emulator.state, "pages")
+    assert live is not None and live.main_module == "" and live.modules == () and live.assets is not None
+    config = config_for(live, {})
+    assert config["assets"] == {"directory": f"assets/{live.version_id}", "binding": ASSETS_ONLY_BINDING,
+                                "html_handling": "auto-trailing-slash", "not_found_handling": "404-page"}
+    materialize(live, tmp_path / "live")
+    code = tmp_path / "live" / "versions" / live.version_id
+    assert f"env.{ASSETS_ONLY_BINDING}.fetch(request)" in (code / ASSETS_ONLY).read_text(encoding="utf-8")
+    assert f'import * as worker from "./{ASSETS_ONLY}"' in (code / ENTRY).read_text(encoding="utf-8")
+    assert (tmp_path / "live" / "assets" / live.version_id / "index.html").read_bytes() == FILES["/index.html"]

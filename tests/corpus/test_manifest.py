@@ -103,3 +103,31 @@ def test_the_remediation_run_is_the_one_the_break_printed() -> None:
     assert corpus.answered_by(printed) == ["cfw-remedy", "remediate.secret-rotation", "--name", "API_KEY", "--create",
                                            "--value", "env:API_KEY"]
     assert corpus.answered_by("sandbox stopped\n") == []
+
+
+def test_an_assets_only_worker_gets_bad_deploy_and_its_rollback_but_no_worker_hang(tmp_path: Path) -> None:
+    (tmp_path / "wrangler.jsonc").write_text('{\n  "name": "x", // no main\n  "assets": {"directory": "./public"}\n}\n',
+                                             encoding="utf-8")
+    known = corpus.facts(tmp_path)
+    assert known.assets_only
+    applies = {s.name: s.applies(known) for s in corpus.STEPS}
+    assert applies["bad-deploy"] and applies["rollback"] and not applies["worker-hang"] and not applies["rollback 2"]
+    assert not corpus.facts(tmp_path).secret and corpus.Facts("K", "v", None).assets_only is False
+
+
+def test_the_docs_results_are_written_between_their_markers_from_a_run(tmp_path: Path) -> None:
+    doc = tmp_path / "corpus.md"
+    page = corpus.CORPUS_DOC.read_text(encoding="utf-8")
+    assert page.count(corpus.BEGIN) == 1 and page.count(corpus.END) == 1  # the page has its block
+    doc.write_text(f"# Corpus\n\n{corpus.BEGIN}\nold table\n{corpus.END}\n\nprose after\n", encoding="utf-8")
+    results = {"corpus-x": [corpus.Outcome("sandbox.up", True, 0, 16.2), corpus.Outcome("diagnose", False, 1, 5.0, "why")]}
+    corpus.write_docs(corpus.results_block(results, command="python bench/corpus.py --docs", when="2026-12-05T23:40:00+00:00",
+                                           seconds=1500, package="create-cloudflare@2.74.0", cpus=2), doc)
+    text = doc.read_text(encoding="utf-8")
+    assert "old table" not in text and text.endswith(f"{corpus.END}\n\nprose after\n")
+    assert ("The last run: `python bench/corpus.py --docs`, 2026-12-05 23:40 UTC, create-cloudflare@2.74.0, "
+            "25 minutes on 2 shared cores.") in text
+    assert corpus.table(results) in text and "- corpus-x / diagnose: exit 1: why" in text
+    doc.write_text("no block\n", encoding="utf-8")
+    with pytest.raises(RuntimeError, match="no `<!-- corpus-results"):
+        corpus.write_docs("x", doc)

@@ -87,3 +87,24 @@ def test_a_target_that_fails_every_poll_stops_the_verification_early_with_the_ev
     assert "so the target fails too: answers: the Worker is failing: it answered 500" in result["message"]
     live = api(emulator, "GET", f"/workers/scripts/{SCRIPT}/deployments")["deployments"][0]["versions"][0]["version_id"]
     assert live == target  # a failed verification is no reason to undo: the rollback stays
+
+
+def test_a_version_the_journal_shows_was_rolled_back_from_is_refused_after_the_deployments_list_forgot_it(
+        rollback: Workspace, emulator: EmulatorHandle) -> None:
+    upload(emulator.api_base_url, SCRIPT, token=TOKEN)
+    upload(emulator.api_base_url, SCRIPT, token=TOKEN)
+    good, bad = versions(emulator)
+    # bad -> good, in the journal; its verification is cut short (the fake has no analytics): not undone either way
+    done = rollback.inv("remediate.rollback", "--force", "--yes", "--json", "--deadline", "4", timeout=120)
+    run = json.loads(done.stdout)["run_id"]
+    for _ in range(10):  # ten deployments later, the deployments list no longer reaches back to that rollback
+        upload(emulator.api_base_url, SCRIPT, token=TOKEN)
+    listed = api(emulator, "GET", f"/workers/scripts/{SCRIPT}/deployments")["deployments"]
+    assert bad not in {v["version_id"] for d in listed for v in d["versions"]}
+
+    done = rollback.inv("remediate.rollback", "--force", "--dry-run", "--json", "--version", bad)
+    assert done.returncode == 3, done.stdout + done.stderr
+    check = next(r for r in json.loads(done.stdout)["records"] if r["name"] == "target-not-known-bad")
+    refusal = check["outputs"]["result"]["refusal"]
+    assert refusal.startswith(f"version {bad} is known to be bad: the journal shows run {run} rolled back from it at ")
+    assert f"(to version {good}); " in refusal

@@ -89,7 +89,8 @@ def _new_version(state: State, name: str, *, main_module: str, modules: list[dic
         "annotations": annotations,
         "resources": {"bindings": [b for b in bindings if b.get("type") != "secret_text"] +
                                   [{"type": "secret_text", "name": n} for n in sorted(secrets)],
-                      "script": {"etag": hex_id(), "handlers": ["fetch", "queue"], "last_deployed_from": source},
+                      "script": {"etag": hex_id(), "handlers": ["fetch", "queue"] if modules else [],
+                                 "last_deployed_from": source},
                       "script_runtime": runtime},
         "startup_time_ms": 4,
         "_main_module": main_module, "_modules": modules, "_secrets": dict(secrets),
@@ -142,7 +143,7 @@ def _store_upload(state: State, req: Request, triggered_by: str) -> dict[str, An
     name = req.params["script"]
     metadata, files = _parse_upload(req)
     main_module = metadata.get("main_module") or metadata.get("body_part") or (files[0][0] if files else "")
-    if not any(f[0] == main_module for f in files):
+    if not any(f[0] == main_module for f in files) and not assets_only(metadata, files):
         raise ApiFailure(400, 10021, f"No such module \"{main_module}\" in the upload.")
     _check_size(files)
     existing = state.data["scripts"].get(name)
@@ -185,6 +186,14 @@ def _store_upload(state: State, req: Request, triggered_by: str) -> dict[str, An
         state.data["scripts"][name]["migration_tag"] = migrations["new_tag"]
     version["_migrations"] = applied_migrations(latest, migrations)
     return version
+
+
+def assets_only(metadata: dict[str, Any], files: list[tuple[str, str, bytes]]) -> bool:
+    """An assets-only Worker (a config with ``assets`` and no ``main``): wrangler sends no module, only the metadata
+    ``{assets: {jwt, config}, annotations, compatibility_date, compatibility_flags}`` (deploy-helpers'
+    create-worker-upload-form.ts, ``assets && !assets.routerConfig.has_user_worker``); Cloudflare serves its assets."""
+    asked = metadata.get("assets")
+    return not files and isinstance(asked, dict) and bool(asked.get("jwt"))
 
 
 def applied_migrations(latest: dict[str, Any] | None, migrations: dict[str, Any]) -> list[dict[str, Any]]:
