@@ -67,7 +67,7 @@ def make_workspace(root: Path, worker_url: str, api_base_url: str = "http://127.
     targets.write_text(
         'default = "test"\n[targets.test]\n'
         f'api_base_url = "{api_base_url}"\naccount_id = "5a4db0c5000000000000000000000000"\n'
-        f'token = "{CANARY}-token"\nworker = "books-api"\nworker_url = "{worker_url}"\n',
+        f'token = "{CANARY}-token"\nworker = "api-worker"\nworker_url = "{worker_url}"\n',
         encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if not k.startswith("OPS_")}
     env.update({

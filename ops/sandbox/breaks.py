@@ -382,9 +382,9 @@ def _recreate_namespace(sb: Layout, spec: WorkerSpec) -> None:
 
     def swap(c: Any) -> None:
         for namespace in list_kv_namespaces(c):
-            if namespace["title"] == "books-api-CACHE":
+            if namespace["title"] == "api-worker-CACHE":
                 delete_kv_namespace(c, namespace["id"])
-        create_kv_namespace(c, "books-api-CACHE")
+        create_kv_namespace(c, "api-worker-CACHE")
     with_client(sb, swap)
 
 
@@ -593,7 +593,7 @@ SCENARIOS: tuple[Scenario, ...] = (
              "runbook's p95", "provider-reorder", (), _lagging_providers, _first_provider_fine),
     Scenario("jwt-secret-missing", "delete the manuscript Worker's JWT_SECRET: every login is refused (503)",
              "jwt-rotation", ("--create",), _delete_secret, _has_secret, (MANUSCRIPT,)),
-    Scenario("binding-mismatch", "recreate the books-api-CACHE KV namespace under a new id: the config's id no longer exists",
+    Scenario("binding-mismatch", "recreate the api-worker-CACHE KV namespace under a new id: the config's id no longer exists",
              "binding-check", ("--fix",), _recreate_namespace, _config_namespaces_exist),
     Scenario("v1-compat-off", "deploy with ENABLE_V1_COMPAT=false, then v1 clients search: a 4xx spike, "
              "X-Error-Code V1_COMPAT_DISABLED", "rollback", ("--force",), _deploy_var("ENABLE_V1_COMPAT", "false", LEGACY_SEARCH),

@@ -70,7 +70,7 @@ max_p95_ms = 2000
 # The books runbook's provider keys, Worker secrets beside the warm and JWT secrets.
 BOOKS_PROVIDER_KEYS = {"GEMINI_API_KEY": "sandbox-gemini-key-0000", "ISBNDB_API_KEY": "sandbox-isbndb-key-0000",
                        "GOOGLE_BOOKS_API_KEY": "sandbox-google-books-key-0000"}
-BOOKS = WorkerSpec("books", "books-api", "books-worker", "sandbox",
+BOOKS = WorkerSpec("books", "api-worker", "books-worker", "sandbox",
                    {"CACHE_WARM_SECRET": "sandbox-warm-secret-0000", "JWT_SECRET": "sandbox-jwt-secret-0000",
                     **BOOKS_PROVIDER_KEYS},
                    health_path="/health",

@@ -130,7 +130,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m ops.sandbox.follower")
     parser.add_argument("--emulator", required=True)
     parser.add_argument("--worker", required=True)
-    parser.add_argument("--script", default="books-api")
+    parser.add_argument("--script", default="api-worker")
     parser.add_argument("--live-dir", type=Path, help="the script's live folder, whose stamp names the latest config")
     parser.add_argument("wrangler_argv", nargs=argparse.REMAINDER)
     args = parser.parse_args()

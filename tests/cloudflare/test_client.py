@@ -45,7 +45,7 @@ def test_page_number_paging_reads_every_page(emulator: Any) -> None:
     for i in range(7):
         cf.create_kv_namespace(c, f"ns-{i}")
     titles = [n["title"] for n in c.pages("/storage/kv/namespaces", per_page=3)]
-    assert len(titles) == 8 and "books-api-CACHE" in titles
+    assert len(titles) == 8 and "api-worker-CACHE" in titles
     assert [r["query"] for r in requests(emulator) if r["method"] == "GET"] == [
         "page=1&per_page=3", "page=2&per_page=3", "page=3&per_page=3"]
 
@@ -87,7 +87,7 @@ def test_dropped_connections_are_retried_for_safe_methods_only(emulator: Any) ->
         cf.list_queues(c)
     assert len([r for r in requests(emulator) if r["method"] == "GET"]) == 4
     with pytest.raises(TransportError) as caught:
-        cf.create_deployment(c, "books-api", "v")
+        cf.create_deployment(c, "api-worker", "v")
     assert "not retried: not safe to repeat" in str(caught.value)
     assert len([r for r in requests(emulator) if r["method"] == "POST"]) == 1
 
@@ -96,7 +96,7 @@ def test_post_is_never_retried_on_5xx(emulator: Any) -> None:
     c = client_for(emulator, [])
     faults(emulator, forced=[{"method": "POST", "path": "/deployments", "code": 10013, "status": 500, "message": "boom"}])
     with pytest.raises(ApiError) as caught:
-        cf.create_deployment(c, "books-api", "x")
+        cf.create_deployment(c, "api-worker", "x")
     assert (caught.value.code, caught.value.status) == (10013, 500)
     assert len([r for r in requests(emulator) if r["method"] == "POST"]) == 1
 
@@ -132,10 +132,10 @@ def test_versions_are_read_page_by_page_up_to_the_rollback_window(emulator: Any)
     from tests.cloudflare.test_reference_shapes import upload
 
     client = client_for(emulator, [])
-    upload(client, "books-api", "export default {fetch() { return new Response('v1') }}")
+    upload(client, "api-worker", "export default {fetch() { return new Response('v1') }}")
     for i in range(ROLLBACK_WINDOW + 5):  # each secret put is a version
-        put_secret(client, "books-api", "ROUND", str(i))
-    versions = list_versions(client, "books-api")
+        put_secret(client, "api-worker", "ROUND", str(i))
+    versions = list_versions(client, "api-worker")
     assert len(versions) == ROLLBACK_WINDOW
     numbers = [v["number"] for v in versions]
     assert numbers == sorted(numbers, reverse=True) and len(set(numbers)) == ROLLBACK_WINDOW

@@ -61,7 +61,7 @@ def emulated(tmp_path: Path) -> Iterator[tuple[Any, str]]:
 def _workspace(root: Path, handle: Any, proxy: str, where: str) -> Workspace:
     ws = make_workspace(root, proxy, api_base_url=handle.api_base_url)
     targets = Path(ws.env["OPS_TARGETS_FILE"])
-    text = targets.read_text().replace('worker = "books-api"', f'worker = "{SCRIPT}"').replace(
+    text = targets.read_text().replace('worker = "api-worker"', f'worker = "{SCRIPT}"').replace(
         'token = "canary-5f0e1d2c-DO-NOT-LEAK-7a9b-token"', f'token = "{TOKEN}"\ntoken_is_public = true')
     if where == "env":
         text += f'env = {{ API_KEY = "{API_KEY}" }}\n'

@@ -81,8 +81,8 @@ def test_a_rate_limited_post_is_retried_because_it_was_not_processed(emulator: A
     c = client(emulator.api_base_url, clock)
     faults(emulator, forced=[{"method": "POST", "path": "/consumers$", "code": 971, "status": 429,
                               "message": "Please wait and consider throttling your request speed", "times": 2}])
-    consumer = cf.create_consumer(c, JOBS, "books-api")
-    assert consumer["script_name"] == "books-api"
+    consumer = cf.create_consumer(c, JOBS, "api-worker")
+    assert consumer["script_name"] == "api-worker"
     assert [r["status"] for r in requests(emulator) if r["method"] == "POST"] == [429, 429, 200]
 
 
@@ -99,7 +99,7 @@ def test_a_retry_after_past_the_deadline_fails_at_once_and_says_why(emulator: An
     c = client(emulator.api_base_url, clock)
     faults(emulator, rate_limit_rate=1.0, retry_after=300, seed=1)
     with c.until(45), pytest.raises(ApiError) as caught:
-        cf.create_consumer(c, JOBS, "books-api")
+        cf.create_consumer(c, JOBS, "api-worker")
     assert clock.sleeps == [] and len(requests(emulator)) == 1
     assert "not retried: the wait of 300 s asked for is longer than the 45 s left to this step" in str(caught.value)
 
@@ -154,7 +154,7 @@ def test_an_html_502_from_the_edge_is_reported_with_status_and_ray(edge: Scripte
 def test_an_html_503_on_a_post_is_not_repeated(edge: ScriptedEdge, clock: FakeClock) -> None:
     edge.replies[:] = [(503, {"content-type": "text/html", "cf-ray": "1234-SJC"}, b"<html>busy</html>")]
     with pytest.raises(TransportError, match="HTTP 503 .*cf-ray 1234-SJC"):
-        cf.create_deployment(client(edge.api_base_url, clock), "books-api", "v")
+        cf.create_deployment(client(edge.api_base_url, clock), "api-worker", "v")
     assert len(edge.seen) == 1
 
 
@@ -233,26 +233,26 @@ def test_a_replay_decodes_base64_json_bodies_and_moves_them(emulator: Any, clock
 @pytest.mark.parametrize("field", ["script_name", "script", "service"])
 def test_consumers_are_matched_on_any_name_the_api_uses(edge: ScriptedEdge, clock: FakeClock, field: str) -> None:
     queue = {"queue_id": JOBS, "queue_name": "enrichment-jobs",
-             "consumers": [{"consumer_id": "c1", "type": "worker", field: "books-api", "settings": {}}]}
+             "consumers": [{"consumer_id": "c1", "type": "worker", field: "api-worker", "settings": {}}]}
     edge.replies[:] = [(200, {"content-type": "application/json"},
                         envelope([queue], info={"page": 1, "per_page": 100, "total_pages": 1}))]
-    found = find_queue(client(edge.api_base_url, clock), "enrichment-jobs", "books-api")
+    found = find_queue(client(edge.api_base_url, clock), "enrichment-jobs", "api-worker")
     assert found["consumer_attached"] is True and found["consumer_id"] == "c1"
 
 
 def test_reattaching_sends_the_configs_consumer_settings(emulator: Any, clock: FakeClock, tmp_path: Path) -> None:
     config = tmp_path / "wrangler.toml"
-    config.write_text('name = "books-api"\nmain = "src/index.ts"\n\n'
+    config.write_text('name = "api-worker"\nmain = "src/index.ts"\n\n'
                       '[[env.production.queues.consumers]]\nqueue = "enrichment-jobs"\nmax_batch_size = 25\n'
                       'max_batch_timeout = 2.5\nmax_retries = 7\nretry_delay = 30\nmax_concurrency = 4\n'
                       'dead_letter_queue = "enrichment-dlq"\n', encoding="utf-8")
     c = client(emulator.api_base_url, clock)
-    consumer = attach_consumer(c, JOBS, "books-api", config=str(config), env="production")
+    consumer = attach_consumer(c, JOBS, "api-worker", config=str(config), env="production")
     assert consumer["settings"] == {"batch_size": 25, "max_wait_time_ms": 2500, "max_retries": 7,
                                     "retry_delay": 30, "max_concurrency": 4}
     assert consumer["dead_letter_queue"] == "enrichment-dlq"
     with pytest.raises(InputError, match=r"no environment 'staging' in the wrangler config"):
-        attach_consumer(c, JOBS, "books-api", config=str(config), env="staging")
+        attach_consumer(c, JOBS, "api-worker", config=str(config), env="staging")
 
 
 # --- R2: paged, per jurisdiction ------------------------------------------------------------------------

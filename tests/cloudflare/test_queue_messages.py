@@ -81,7 +81,7 @@ def test_replay_moves_everything_back_and_returns_the_borrowed_consumer(client: 
     assert peek_queue(client, "enrichment-dlq")["count"] == 0
     assert delivered == []  # enrichment-jobs has no Worker consumer in this seed: the messages wait
     assert peek_queue(client, "enrichment-jobs")["count"] == 100  # peek shows at most 100
-    cf.create_consumer(client, JOBS, "books-api")
+    cf.create_consumer(client, JOBS, "api-worker")
     assert sum(len(m) for _, m in delivered) == 120 and delivered[0][1][0] == {
         "body": '{"id": "job-0", "isbn": "9780000000000"}', "content_type": "json"}
     assert peek_queue(client, "enrichment-jobs")["count"] == 0

@@ -68,25 +68,25 @@ def upload(c: CloudflareClient, script: str, text: str) -> None:
 
 
 def test_versions_deployments_and_secrets_answer_the_reference_shapes(client: CloudflareClient) -> None:
-    upload(client, "books-api", "export default {fetch() { return new Response('v1') }}")
-    upload(client, "books-api", "export default {fetch() { return new Response('v2') }}")
-    cf.put_secret(client, "books-api", "JWT_SECRET", "s3cret")
-    versions = cf.list_versions(client, "books-api")
+    upload(client, "api-worker", "export default {fetch() { return new Response('v1') }}")
+    upload(client, "api-worker", "export default {fetch() { return new Response('v2') }}")
+    cf.put_secret(client, "api-worker", "JWT_SECRET", "s3cret")
+    versions = cf.list_versions(client, "api-worker")
     for version in versions:
         valid(ref.VERSION, version)
-    valid(ref.VERSION, cf.get_version(client, "books-api", versions[-1]["id"]))
-    valid(ref.DEPLOYMENT_LIST, client.result("GET", "/workers/scripts/books-api/deployments"))
-    valid(ref.DEPLOYMENT, cf.create_deployment(client, "books-api", versions[0]["id"], message="witness"))
-    for secret in cf.list_secrets(client, "books-api"):
+    valid(ref.VERSION, cf.get_version(client, "api-worker", versions[-1]["id"]))
+    valid(ref.DEPLOYMENT_LIST, client.result("GET", "/workers/scripts/api-worker/deployments"))
+    valid(ref.DEPLOYMENT, cf.create_deployment(client, "api-worker", versions[0]["id"], message="witness"))
+    for secret in cf.list_secrets(client, "api-worker"):
         valid(ref.SECRET_ITEM, secret)
 
 
 def test_scripts_worker_and_d1_answer_the_reference_shapes(client: CloudflareClient) -> None:
-    upload(client, "books-api", "export default {fetch() { return new Response('v1') }}")
+    upload(client, "api-worker", "export default {fetch() { return new Response('v1') }}")
     for script in client.result("GET", "/workers/scripts"):
         valid(ref.SCRIPT, script)
-    valid(ref.SCRIPT, client.result("GET", "/workers/services/books-api")["default_environment"]["script"])
-    valid(ref.WORKER, client.result("GET", "/workers/workers/books-api"))
+    valid(ref.SCRIPT, client.result("GET", "/workers/services/api-worker")["default_environment"]["script"])
+    valid(ref.WORKER, client.result("GET", "/workers/workers/api-worker"))
     created = client.result("POST", "/d1/database", json={"name": "books-db"})
     valid(ref.D1, created)
     valid(ref.D1, client.result("GET", f"/d1/database/{created['uuid']}"))
@@ -102,7 +102,7 @@ def test_kv_answers_the_reference_shapes(client: CloudflareClient) -> None:
 
 
 def test_queues_consumers_and_messages_answer_the_reference_shapes(client: CloudflareClient) -> None:
-    valid(ref.CONSUMER, cf.create_consumer(client, JOBS, "books-api", dead_letter_queue="enrichment-dlq",
+    valid(ref.CONSUMER, cf.create_consumer(client, JOBS, "api-worker", dead_letter_queue="enrichment-dlq",
                                            settings={"batch_size": 10, "max_retries": 3}))
     valid(ref.CONSUMER, cf.create_pull_consumer(client, DLQ))
     for queue in cf.list_queues(client):
@@ -141,13 +141,13 @@ def sent(edge: ScriptedEdge, suffix: str) -> list[Any]:
 
 def test_our_request_bodies_are_what_the_reference_takes(edge: ScriptedEdge, tmp_path: Path) -> None:
     c = CloudflareClient(ACCOUNT, TOKEN, base_url=edge.api_base_url, timeout=5, retry=RetryPolicy(attempts=1))
-    cf.create_deployment(c, "books-api", "v1", message="roll back: /health 500s " * 10, force=True)
-    cf.put_secret(c, "books-api", "JWT_SECRET", "s3cret")
+    cf.create_deployment(c, "api-worker", "v1", message="roll back: /health 500s " * 10, force=True)
+    cf.put_secret(c, "api-worker", "JWT_SECRET", "s3cret")
     cf.kv_bulk_put(c, CACHE, [{"key": "k", "value": "v", "expiration_ttl": 300}])
     config = tmp_path / "wrangler.json"
-    config.write_text(json.dumps({"name": "books-api", "queues": {"consumers": [
+    config.write_text(json.dumps({"name": "api-worker", "queues": {"consumers": [
         {"queue": "enrichment-jobs", "max_batch_size": 10, "max_batch_timeout": 5, "max_retries": 3}]}}))
-    attach_consumer(c, JOBS, "books-api", dead_letter_queue="enrichment-dlq", config=str(config), queue="enrichment-jobs")
+    attach_consumer(c, JOBS, "api-worker", dead_letter_queue="enrichment-dlq", config=str(config), queue="enrichment-jobs")
     cf.create_pull_consumer(c, DLQ)
     cf.push_messages(c, JOBS, [{"body": {"n": 1}, "content_type": "json"}, {"body": "t", "content_type": "text"}])
     cf.pull_messages(c, DLQ, batch_size=10)

@@ -14,13 +14,13 @@ from ops.cloudflare.operations import OPERATIONS
 from ops.sandbox.emulator import EmulatorHandle
 from tests.cloudflare.uploads import client_of, emulator_in, upload
 
-SCRIPT = "books-api"
-CONFIG = """name = "books-api"
+SCRIPT = "api-worker"
+CONFIG = """name = "api-worker"
 main = "src/index.js"
 [secrets]
 required = ["CACHE_WARM_SECRET", "JWT_SECRET"]
 [env.staging]
-name = "books-api"
+name = "api-worker"
 """
 
 
@@ -55,5 +55,5 @@ def test_an_env_does_not_inherit_the_top_levels_list_and_nothing_required_is_no_
 
 def test_a_target_names_what_an_older_config_does_not(client: CloudflareClient, tmp_path: Path) -> None:
     config = tmp_path / "wrangler.toml"
-    config.write_text('name = "books-api"\nmain = "src/index.js"\n', encoding="utf-8")
+    config.write_text('name = "api-worker"\nmain = "src/index.js"\n', encoding="utf-8")
     assert required(client, config, required="secrets.required,API_KEY")["missing"] == ["API_KEY"]

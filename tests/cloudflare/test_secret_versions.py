@@ -20,7 +20,7 @@ from ops.errors import ApiError, InputError
 from ops.sandbox.emulator import EmulatorHandle
 from tests.cloudflare.uploads import ACCOUNT, TOKEN, client_of, deploy, emulator_in, upload
 
-SCRIPT = "books-api"
+SCRIPT = "api-worker"
 KV = "b0b0cafe000000000000000000000001"  # the default seed's namespace
 GOOD = b"export default { fetch() { return new Response('good') } }\n"
 BAD = b"export default { fetch() { throw new Error('bad') } }\n"

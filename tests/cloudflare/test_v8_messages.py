@@ -36,9 +36,9 @@ def client(emulator: EmulatorHandle) -> Iterator[CloudflareClient]:
 
 
 def dead_letters(emulator: EmulatorHandle, client: CloudflareClient, *, date: str, flags: list[str]) -> None:
-    """books-api consumes enrichment-jobs with enrichment-dlq as its DLQ; three jobs fail their retries."""
-    upload(emulator.api_base_url, "books-api", compatibility_date=date, flags=flags)
-    cf.create_consumer(client, JOBS, "books-api", dead_letter_queue="enrichment-dlq")
+    """api-worker consumes enrichment-jobs with enrichment-dlq as its DLQ; three jobs fail their retries."""
+    upload(emulator.api_base_url, "api-worker", compatibility_date=date, flags=flags)
+    cf.create_consumer(client, JOBS, "api-worker", dead_letter_queue="enrichment-dlq")
     handed = httpx.post(f"{emulator.url}/__emulator/queues/enrichment-dlq/messages",
                         json={"messages": [{"body": {"id": f"job-{i}"}, "content_type": "json"} for i in range(3)]})
     assert handed.json() == {"queued": 3}

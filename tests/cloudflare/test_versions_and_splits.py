@@ -19,7 +19,7 @@ from ops.cloudflare.operations import OPERATIONS, live_versions, rollback_target
 from ops.sandbox.emulator import EmulatorHandle
 from tests.cloudflare.uploads import client_of, deploy, emulator_in, upload
 
-SCRIPT = "books-api"
+SCRIPT = "api-worker"
 ORDERS = ["newest", "oldest"]
 
 

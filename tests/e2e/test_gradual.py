@@ -75,7 +75,7 @@ def test_partial_regression_is_rolled_back_in_steps_and_a_bad_fix_is_stopped_at_
         assert f"{looks} of {looks} recorded verdict(s) reproduced bit for bit" in rejudged.stdout
 
         fix = _upload(r, "partial.mjs", "a fix that is not one")
-        before = len(r.state()["scripts"]["books-api"]["deployments"])
+        before = len(r.state()["scripts"]["api-worker"]["deployments"])
         promoted = r.inv("remediate.promote", fix, "--yes", "--json")
         assert promoted.returncode == 1, promoted.stdout + promoted.stderr
         promote = json.loads(promoted.stdout)
@@ -91,7 +91,7 @@ def test_partial_regression_is_rolled_back_in_steps_and_a_bad_fix_is_stopped_at_
     assert worse["verdict"]["outcome"] == "worse" and undo["split"] == [[good, 100]]
     assert _seconds(undo["ts"]) - _seconds(worse["ts"]) < climb["interval"]  # within one interval of the verdict
     # Production never had more than the first step's share on the bad fix.
-    made = list(reversed(r.state()["scripts"]["books-api"]["deployments"]))[before:]  # oldest first
+    made = list(reversed(r.state()["scripts"]["api-worker"]["deployments"]))[before:]  # oldest first
     shares = [next((v["percentage"] for v in d["versions"] if v["version_id"] == fix), 0) for d in made]
     assert shares == [5, 0], made
     assert r.sb.live_version() == good
@@ -101,7 +101,7 @@ def _upload(r: Rehearsal, module: str, message: str) -> str:
     """A version uploaded (wrangler versions upload), not deployed: what a fix to promote is. Its id."""
     entry = wrap_entry(r.sb, r.worker, module)
     r.sb.wrangler("versions", "upload", "--config", r.worker.config, entry.name, "--message", message, worker=r.worker)
-    versions = r.state()["scripts"]["books-api"]["versions"]
+    versions = r.state()["scripts"]["api-worker"]["versions"]
     return str(max(versions, key=lambda v: v["number"])["id"])
 
 

@@ -69,7 +69,7 @@ def test_rollback_stops_on_changed_secrets_unless_accepted(rehearse: Rehearsal) 
     r.sb.break_("bad-deploy")
     target = json.loads(r.inv("remediate.rollback", "--dry-run", "--json").stdout)
     version = next(x for x in target["records"] if x["name"] == "deploy-target")["args"]["args"]["version_id"]
-    older = [v["id"] for v in r.state()["scripts"]["books-api"]["versions"]][3]  # before the rotation
+    older = [v["id"] for v in r.state()["scripts"]["api-worker"]["versions"]][3]  # before the rotation
     refused = r.inv("remediate.rollback", "--yes", "--json", "--version", older)
     assert refused.returncode == 3, refused.stdout  # refused before any change: the target predates the rotation
     assert "precondition 'no-secret-rotated-since' failed" in json.loads(refused.stdout)["message"]
@@ -115,7 +115,7 @@ def test_a_failed_secret_rotation_keeps_the_new_secret_in_service(rehearse: Rehe
     assert result["undone"] == [] and result["state_left"] == "CHANGED: kept put-secret (irreversible)"
     now = r.health().json()["version_id"]
     assert now != before  # the version with the new secret still serves: a rotated-away value never comes back
-    live = r.state()["scripts"]["books-api"]["deployments"][0]["versions"][0]["version_id"]
+    live = r.state()["scripts"]["api-worker"]["deployments"][0]["versions"][0]["version_id"]
     assert live == now
 
 
@@ -216,7 +216,7 @@ def cloudflare_backlog(r: Rehearsal) -> dict[str, object]:
     from ops.cloudflare.operations import OPERATIONS
     from ops.sandbox.layout import with_client
 
-    seen = with_client(r.sb, lambda c: OPERATIONS["queues.backlog"].call(c, name="enrichment-jobs", script="books-api"))
+    seen = with_client(r.sb, lambda c: OPERATIONS["queues.backlog"].call(c, name="enrichment-jobs", script="api-worker"))
     return {"consumer_attached": seen["consumer_attached"], "backlog": seen.get("backlog")}
 
 
@@ -245,12 +245,12 @@ def test_binding_check_finds_and_fixes_a_recreated_namespace(rehearse: Rehearsal
     r = rehearse
     r.reset()
     r.sb.break_("binding-mismatch")
-    new_id = next(k for k, v in r.state()["kv"].items() if v["title"] == "books-api-CACHE")
+    new_id = next(k for k, v in r.state()["kv"].items() if v["title"] == "api-worker-CACHE")
     plan = dry_run_changes_nothing(r, "binding-check", "--fix")
     check = next(x for x in plan["records"] if x["name"] == "check")
     assert check["outputs"]["missing"] == ["b0b0cafe000000000000000000000001"]
     assert check["outputs"]["fix_set"] == {"kv_namespaces.0.id": new_id}
-    assert 'KV namespace b0b0cafe000000000000000000000001 bound as "CACHE" does not exist in the account; the KV namespace "books-api-CACHE"' in check["outputs"]["findings"][0]
+    assert 'KV namespace b0b0cafe000000000000000000000001 bound as "CACHE" does not exist in the account; the KV namespace "api-worker-CACHE"' in check["outputs"]["findings"][0]
     gate = r.inv("check.bindings", "--config", str(r.sb.worker_dir / "wrangler.toml"), "--remote", "--format", "json")
     assert gate.returncode == 1 and json.loads(gate.stdout)["findings"][0]["code"] == "missing-kv"  # one checker for both
     run_and_report(r, "binding-check", "--fix")

@@ -15,7 +15,7 @@ from testing.rehearsal import Rehearsal
 
 
 def version(r: Rehearsal, version_id: str) -> dict[str, Any]:
-    found: dict[str, Any] = next(v for v in r.state()["scripts"]["books-api"]["versions"] if v["id"] == version_id)
+    found: dict[str, Any] = next(v for v in r.state()["scripts"]["api-worker"]["versions"] if v["id"] == version_id)
     return found
 
 
@@ -36,7 +36,7 @@ def test_after_a_rollback_secret_and_jwt_rotation_build_on_the_rolled_back_versi
     r = rehearse
     good = good_version_live(r)
     r.sb.break_("bad-deploy")
-    bad = r.state()["scripts"]["books-api"]["versions"][0]["id"]
+    bad = r.state()["scripts"]["api-worker"]["versions"][0]["id"]
     assert r.health().status_code == 500 and code(r, bad) != code(r, good)
     assert json.loads(r.inv("remediate.rollback", "--yes", "--json").stdout)["status"] == "ok"
 

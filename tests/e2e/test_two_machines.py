@@ -56,7 +56,7 @@ def test_two_rollbacks_without_a_shared_lock_change_production_once(rehearse: Re
                                                                      slow_status_page: str) -> None:
     r = rehearse
     r.reset()
-    good = r.state()["scripts"]["books-api"]["deployments"][0]["versions"][0]["version_id"]
+    good = r.state()["scripts"]["api-worker"]["deployments"][0]["versions"][0]["version_id"]
     r.break_("bad-deploy")
     before = len(r.requests())
     slow = tmp_path / "slow-targets.toml"  # laptop B: the same account and Worker; its health contract is slow
@@ -72,7 +72,7 @@ def test_two_rollbacks_without_a_shared_lock_change_production_once(rehearse: Re
     assert "refused before 'deploy-target': the state changed while this run was going" in b["message"]
     deployments = [q for q in r.requests()[before:] if q["method"] == "POST" and q["path"].endswith("/deployments")]
     assert len(deployments) == 1  # production changed exactly once
-    assert r.state()["scripts"]["books-api"]["deployments"][0]["versions"][0]["version_id"] == good
+    assert r.state()["scripts"]["api-worker"]["deployments"][0]["versions"][0]["version_id"] == good
     [journal_b] = (tmp_path / "laptop-b").glob("*.jsonl")
     rechecks = [json.loads(line) for line in journal_b.read_text().splitlines() if '"recheck"' in line]
     assert rechecks and rechecks[-1]["outcome"] == "changed"

@@ -13,7 +13,7 @@ from ops.targets import Target
 
 JSONC = """{
   // the cache; its id must exist in the account
-  "name": "books-api",
+  "name": "api-worker",
   "kv_namespaces": [
     { "binding": "CACHE", "id": "b0b0cafe000000000000000000000001" }, // keep me
   ],
@@ -21,7 +21,7 @@ JSONC = """{
 }
 """
 TOML = """# the Worker
-name = "books-api"
+name = "api-worker"
 
 [vars]
 PROVIDER_ORDER = "google_books,openlibrary"  # first wins
@@ -33,7 +33,7 @@ id = "b0b0cafe000000000000000000000001"  # keep me
 
 
 def edit(folder: Path, name: str, changes: dict) -> dict:
-    target = Target("t", "http://127.0.0.1:9", "a" * 32, "books-api", "http://127.0.0.1:9", "x", root=folder)
+    target = Target("t", "http://127.0.0.1:9", "a" * 32, "api-worker", "http://127.0.0.1:9", "x", root=folder)
     return EditAction().run(EditArgs(file=name, set=changes), Context(target, dry_run=False))
 
 
@@ -51,12 +51,12 @@ def test_only_the_values_change_and_undo_restores(tmp_path: Path, name: str, tex
 
 
 def test_a_json_config_does_not_grow_new_keys(tmp_path: Path) -> None:
-    (tmp_path / "wrangler.json").write_text('{"name": "books-api", "vars": {}}\n')
+    (tmp_path / "wrangler.json").write_text('{"name": "api-worker", "vars": {}}\n')
     with pytest.raises(InputError) as caught:
         edit(tmp_path, "wrangler.json", {"vars.PROVIDER_ORDER": "openlibrary"})
     assert str(caught.value).endswith("'vars.PROVIDER_ORDER' is not in the config; a JSON config can have values "
                                       "changed in place, not keys added: add it by hand")
-    assert (tmp_path / "wrangler.json").read_text() == '{"name": "books-api", "vars": {}}\n'
+    assert (tmp_path / "wrangler.json").read_text() == '{"name": "api-worker", "vars": {}}\n'
 
 
 @pytest.mark.parametrize("name, text, message", [

@@ -128,7 +128,7 @@ def test_a_given_severity_and_detection_time_win(tmp_path: Path) -> None:
 
 
 def test_a_journaled_diagnosis_and_a_real_run_make_one_incident(workspace: Workspace, service: Service) -> None:
-    target = Target("test", "http://127.0.0.1:9/client/v4", "a", "books-api", service.url, token="t" * 8)
+    target = Target("test", "http://127.0.0.1:9/client/v4", "a", "api-worker", service.url, token="t" * 8)
     findings = [Finding("poke", "value", "symptom", "the value is wrong", "expected json.value == 11, got 0",
                         "inv remediate.poke"), Finding("poke", "health", "healthy", "service up", "", "")]
     path = journal_diagnosis(findings, target, workspace.journal)

@@ -110,7 +110,7 @@ def test_a_run_notifies_and_the_url_is_nowhere_in_its_output_or_journal(workspac
     assert done.returncode == 0, done.stdout + done.stderr
     assert service.state.mutating() == [("POST", HOOK_PATH), ("POST", "/inc")]
     posted = service.state.bodies[[p for _, p in service.state.requests].index(HOOK_PATH)]
-    assert posted["text"] == "announce started on test: rolling back books-api"
+    assert posted["text"] == "announce started on test: rolling back api-worker"
     journal = "".join(p.read_text() for p in workspace.journal.glob("*.jsonl"))
     report = workspace.inv("incident.report", "latest")
     for output in (plan.stdout, plan.stderr, done.stdout, done.stderr, journal, report.stdout, report.stderr):

@@ -32,7 +32,7 @@ def _probe(status: dict) -> dict:
     from ops.targets import Target
 
     client = httpx.Client(transport=httpx.MockTransport(lambda request: httpx.Response(200, json=status)))
-    target = Target("test", "http://127.0.0.1:9/client/v4", "a" * 32, "books-api", "http://worker.test", token="t" * 40)
+    target = Target("test", "http://127.0.0.1:9/client/v4", "a" * 32, "api-worker", "http://worker.test", token="t" * 40)
     seen = ProviderOrderAction().run(ProviderOrderArgs(url="http://worker.test", samples=1),
                                      Context(target, dry_run=True, _http=client))
     expect = {"leader.latency_ms": {"<": 1000}, "leader.healthy": True}

@@ -78,7 +78,7 @@ def r2() -> Iterator[FakeR2]:
 
 
 def _probe(r2: FakeR2, **args: Any) -> dict[str, Any]:
-    target = Target("test", r2.base_url, ACCOUNT, "books-api", "http://127.0.0.1:9", token=TOKEN)
+    target = Target("test", r2.base_url, ACCOUNT, "api-worker", "http://127.0.0.1:9", token=TOKEN)
     ctx = Context(target, dry_run=True)
     try:
         return R2Action().run(R2Args(**args), ctx)

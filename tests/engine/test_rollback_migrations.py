@@ -18,7 +18,7 @@ from ops.sandbox.emulator import EmulatorHandle, start_emulator
 from testing.workspace import CANARY, REPO, Workspace, make_workspace
 from tests.fakes.service import Service
 
-ACCOUNT, TOKEN, SCRIPT = "5a4db0c5000000000000000000000000", f"{CANARY}-token", "books-api"
+ACCOUNT, TOKEN, SCRIPT = "5a4db0c5000000000000000000000000", f"{CANARY}-token", "api-worker"
 CODE = b"export class Counter { fetch() { return new Response('1') } }\nexport default { fetch() { return new Response('ok') } }\n"
 
 

@@ -20,7 +20,7 @@ from tests.cloudflare.uploads import deploy, emulator_in, upload
 from testing.workspace import CANARY, REPO, Workspace, make_workspace
 from tests.fakes.service import Service
 
-ACCOUNT, TOKEN, SCRIPT = "5a4db0c5000000000000000000000000", f"{CANARY}-token", "books-api"
+ACCOUNT, TOKEN, SCRIPT = "5a4db0c5000000000000000000000000", f"{CANARY}-token", "api-worker"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 

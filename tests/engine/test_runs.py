@@ -89,7 +89,7 @@ def test_lock_refuses_a_second_run_naming_the_holder(workspace: Workspace, servi
     from ops.engine.lock import TargetLock
 
     workspace.add_spec(SPECS / "poke.yaml")
-    lock = TargetLock.for_worker(workspace.journal, "5a4db0c5000000000000000000000000", "books-api")
+    lock = TargetLock.for_worker(workspace.journal, "5a4db0c5000000000000000000000000", "api-worker")
     lock.acquire("rollback", "run-123")
     try:
         done = workspace.inv("remediate.poke")

@@ -22,7 +22,7 @@ from ops.sandbox.emulator.__main__ import load_seed
 from testing.workspace import CANARY, REPO, Workspace, make_workspace
 from tests.fakes.service import Service
 
-ACCOUNT, TOKEN, SCRIPT = "5a4db0c5000000000000000000000000", f"{CANARY}-token", "books-api"
+ACCOUNT, TOKEN, SCRIPT = "5a4db0c5000000000000000000000000", f"{CANARY}-token", "api-worker"
 DLQ = "e0a0000000000000000000000000d001"
 
 SPECS = Path(__file__).parent / "specs"

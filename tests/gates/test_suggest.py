@@ -16,7 +16,7 @@ from ops.targets import Target
 
 ACCOUNT, TOKEN = "5a4db0c5000000000000000000000000", "sandbox-local-token"
 GONE = "0000000000000000000000000000dead"
-CONFIG = f"""name = "books-api"
+CONFIG = f"""name = "api-worker"
 main = "src/index.ts"
 
 [[kv_namespaces]]
@@ -45,7 +45,7 @@ def check(account: tuple[Any, CloudflareClient], tmp_path: Path, titles: list[st
     made = {title: create_kv_namespace(client, title)["id"] for title in titles}
     config = tmp_path / "wrangler.toml"
     config.write_text(CONFIG, encoding="utf-8")
-    target = Target("t", handle.api_base_url, ACCOUNT, "books-api", "http://127.0.0.1:9", TOKEN, root=tmp_path)
+    target = Target("t", handle.api_base_url, ACCOUNT, "api-worker", "http://127.0.0.1:9", TOKEN, root=tmp_path)
     ctx = Context(target, dry_run=True)
     try:
         outputs = BindingCheckAction().run(BindingCheckArgs(config=str(config), env=env, fix=True), ctx)
@@ -55,14 +55,14 @@ def check(account: tuple[Any, CloudflareClient], tmp_path: Path, titles: list[st
 
 
 def test_the_worker_dash_binding_title_wins_over_other_matches(account: Any, tmp_path: Path) -> None:
-    done = check(account, tmp_path, ["books-api-CACHE", "cache", "books-cache"])
-    assert done["fix_set"] == {"kv_namespaces.0.id": done["made"]["books-api-CACHE"]} and done["fix_now"] is True
-    assert 'the KV namespace "books-api-CACHE"' in done["findings"][0] and "(titled books-api-CACHE)" in done["findings"][0]
+    done = check(account, tmp_path, ["api-worker-CACHE", "cache", "books-cache"])
+    assert done["fix_set"] == {"kv_namespaces.0.id": done["made"]["api-worker-CACHE"]} and done["fix_now"] is True
+    assert 'the KV namespace "api-worker-CACHE"' in done["findings"][0] and "(titled api-worker-CACHE)" in done["findings"][0]
 
 
 def test_an_env_prefers_its_own_worker_name_then_wrangler_4s_env_title(account: Any, tmp_path: Path) -> None:
-    done = check(account, tmp_path, ["books-api-production-CACHE", "books-api-CACHE"], env="production")
-    assert done["fix_set"]["env.production.kv_namespaces.0.id"] == done["made"]["books-api-production-CACHE"]
+    done = check(account, tmp_path, ["api-worker-production-CACHE", "api-worker-CACHE"], env="production")
+    assert done["fix_set"]["env.production.kv_namespaces.0.id"] == done["made"]["api-worker-production-CACHE"]
 
 
 def test_one_exact_title_is_used_when_the_worker_title_is_absent(account: Any, tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ from ops.documents.problem import DocumentError
 from ops.documents.wrangler_config import TOP, effective, load_config
 from ops.targets import Target
 
-CONFIG = """name = "books-api"
+CONFIG = """name = "api-worker"
 main = "src/index.ts"
 compatibility_date = "2026-01-01"
 keep_vars = true
@@ -58,8 +58,8 @@ def test_inheritable_fields_come_from_the_top_and_bindings_do_not(tmp_path: Path
 
 def test_the_worker_name_is_name_dash_env_unless_the_env_names_it(tmp_path: Path) -> None:
     config = load_config(write(tmp_path))
-    assert effective(config, None).worker_name == "books-api"
-    assert effective(config, "production").worker_name == "books-api-production"
+    assert effective(config, None).worker_name == "api-worker"
+    assert effective(config, "production").worker_name == "api-worker-production"
     assert effective(config, "staging").worker_name == "books-staging"
 
 
@@ -71,7 +71,7 @@ def test_a_json_null_in_an_env_inherits_like_an_absent_field(tmp_path: Path) -> 
 def test_an_env_a_config_without_envs_does_not_define_is_the_top_level_renamed(tmp_path: Path) -> None:
     path = write(tmp_path, CONFIG.split("[env.staging]")[0])
     resolved = effective(load_config(path), "production")
-    assert resolved.worker_name == "books-api-production" and resolved.prefix == ()
+    assert resolved.worker_name == "api-worker-production" and resolved.prefix == ()
     assert resolved.kv_namespace("CACHE") == "0123456789abcdef0123456789abcdef"  # bindings included, as in wrangler
 
 
@@ -96,7 +96,7 @@ def test_a_missing_kv_binding_names_what_is_bound_and_where(tmp_path: Path) -> N
 
 
 def _target(root: Path, env: str) -> Target:
-    return Target("t", "http://127.0.0.1:9", "a" * 32, "books-api", "http://127.0.0.1:9", "x", root=root,
+    return Target("t", "http://127.0.0.1:9", "a" * 32, "api-worker", "http://127.0.0.1:9", "x", root=root,
                   wrangler_environment=env)
 
 

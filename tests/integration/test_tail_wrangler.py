@@ -29,7 +29,7 @@ from testing.workspace import CANARY, make_workspace
 from tests.fakes.shim_console import console_header
 from tests.integration.wranglers import PINNED, VERSIONS, wrangler_bin
 
-ACCOUNT, TOKEN, SCRIPT = "5a4db0c5000000000000000000000000", f"{CANARY}-token", "books-api"
+ACCOUNT, TOKEN, SCRIPT = "5a4db0c5000000000000000000000000", f"{CANARY}-token", "api-worker"
 SEED = {**(load_seed("default") or {}),
         "scripts": {SCRIPT: {"deployments": [{"versions": [{"version_id": "v-live", "percentage": 100}]}]}}}
 pytestmark = pytest.mark.skipif(not wrangler_bin(PINNED).exists(),

@@ -10,12 +10,12 @@ from ops.errors import InputError
 from ops.targets import load_target
 from testing.workspace import REPO
 
-ENV = {"CLOUDFLARE_API_TOKEN": "t", "CLOUDFLARE_ACCOUNT_ID": "a" * 32, "OPS_WORKER_NAME": "books-api-production",
+ENV = {"CLOUDFLARE_API_TOKEN": "t", "CLOUDFLARE_ACCOUNT_ID": "a" * 32, "OPS_WORKER_NAME": "api-worker-production",
        "OPS_WORKER_URL": "https://books.example.com"}
 
 
 def worker_repo(tmp_path: Path, targets: str) -> Path:
-    (tmp_path / "wrangler.jsonc").write_text('{"name": "books-api", // the Worker\n "main": "src/index.ts",\n'
+    (tmp_path / "wrangler.jsonc").write_text('{"name": "api-worker", // the Worker\n "main": "src/index.ts",\n'
                                              ' "env": {"staging": {}, "production": {}}}\n', encoding="utf-8")
     ops = tmp_path / "ops"
     ops.mkdir()
@@ -73,7 +73,7 @@ def test_a_named_file_that_does_not_exist_is_a_located_error(tmp_path: Path) -> 
 
 def test_the_env_can_come_from_the_environment_and_variables_stay_a_table(tmp_path: Path) -> None:
     file = worker_repo(tmp_path, '[targets.staging]\napi_base_url = "http://127.0.0.1:1/client/v4"\naccount_id = "a"\n'
-                                 'token = "t"\nworker = "books-api-staging"\nworker_url = "http://127.0.0.1:2"\n'
+                                 'token = "t"\nworker = "api-worker-staging"\nworker_url = "http://127.0.0.1:2"\n'
                                  'wrangler_env = { env = "OPS_WRANGLER_ENV", default = "staging" }\n'
                                  'env = { CACHE_WARM_SECRET = "x" }\n')
     target = load_target("staging", path=file, environ={})
@@ -110,7 +110,7 @@ def test_a_worker_repo_without_a_targets_file_finds_the_one_sandbox_up_wrote(tmp
 def test_a_production_target_without_its_account_points_at_the_sandbox_started_here(tmp_path: Path) -> None:
     file = worker_repo(tmp_path, PRODUCTION)
     (file.parent / ".sandbox").mkdir()
-    (file.parent / ".sandbox" / "targets.toml").write_text('[targets.sandbox-own]\nworker = "books-api"\n', encoding="utf-8")
+    (file.parent / ".sandbox" / "targets.toml").write_text('[targets.sandbox-own]\nworker = "api-worker"\n', encoding="utf-8")
     with pytest.raises(InputError) as caught:
         load_target("production", path=file, environ={k: v for k, v in ENV.items() if k != "CLOUDFLARE_ACCOUNT_ID"})
     assert "has no account_id: set the environment variable CLOUDFLARE_ACCOUNT_ID" in str(caught.value)

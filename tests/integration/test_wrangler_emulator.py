@@ -61,16 +61,16 @@ def world(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureReque
 def test_deploy_creates_a_version_and_a_deployment(world: World) -> None:
     out = world.wrangler("deploy", "--message", "second")
     version_id = out.split("Current Version ID: ")[1].split()[0]
-    assert "Uploaded books-api" in out and "env.CACHE (b0b0cafe000000000000000000000001)" in out
-    assert list_deployments(world.client, "books-api")[0]["versions"][0]["version_id"] == version_id
-    assert list_versions(world.client, "books-api")[0]["id"] == version_id
+    assert "Uploaded api-worker" in out and "env.CACHE (b0b0cafe000000000000000000000001)" in out
+    assert list_deployments(world.client, "api-worker")[0]["versions"][0]["version_id"] == version_id
+    assert list_versions(world.client, "api-worker")[0]["id"] == version_id
 
 
 def test_versions_and_deployments_list_json_agree_with_our_client(world: World) -> None:
     versions = world.wrangler_json("versions", "list", "--json")
     deployments = world.wrangler_json("deployments", "list", "--json")
-    ours_v = list_versions(world.client, "books-api")
-    ours_d = list_deployments(world.client, "books-api")
+    ours_v = list_versions(world.client, "api-worker")
+    ours_d = list_deployments(world.client, "api-worker")
     assert {v["id"] for v in versions} == {v["id"] for v in ours_v}
     assert {d["id"] for d in deployments} == {d["id"] for d in ours_d}
     assert {v["annotations"]["workers/triggered_by"] for v in versions} <= {"upload", "version_upload", "secret", "rollback", "deployment"}
@@ -81,18 +81,18 @@ def test_secret_put_on_stdin_and_secret_list(world: World) -> None:
     assert "Success! Uploaded secret JWT_SECRET" in out
     listed = world.wrangler_json("secret", "list")
     assert {"name": "JWT_SECRET", "type": "secret_text"} in listed
-    assert [s["name"] for s in list_secrets(world.client, "books-api")] == ["JWT_SECRET"]
+    assert [s["name"] for s in list_secrets(world.client, "api-worker")] == ["JWT_SECRET"]
 
 
 def test_rollback_across_changed_secrets_takes_the_10220_path(world: World) -> None:
     # Its own history, whatever ran before it on this worker: a deploy, then a secret that changes after it.
     world.wrangler("deploy", "--message", "before the secret changed")
     world.wrangler("secret", "put", "JWT_SECRET", input="a-secret-changed-after-the-deploy\n")
-    before = list_deployments(world.client, "books-api")[0]["versions"][0]["version_id"]
+    before = list_deployments(world.client, "api-worker")[0]["versions"][0]["version_id"]
     out = world.wrangler("rollback", "--yes", "--message", "test rollback")
     assert "The following secrets have changed since version" in out  # wrangler parsed our 10220 message
     assert "has been deployed to 100% of traffic" in out
-    now = list_deployments(world.client, "books-api")[0]
+    now = list_deployments(world.client, "api-worker")[0]
     assert now["versions"][0]["version_id"] != before
     assert now["annotations"]["workers/message"] == "test rollback"
     requests = json.loads(os.popen(f"curl -s -H 'Authorization: Bearer {TOKEN}' {world.handle.url}/__emulator/requests").read())
@@ -102,7 +102,7 @@ def test_rollback_across_changed_secrets_takes_the_10220_path(world: World) -> N
 
 def test_kv_namespace_list_and_bulk_put(world: World, tmp_path: Path) -> None:
     namespaces = world.wrangler_json("kv", "namespace", "list")
-    assert {"id": "b0b0cafe000000000000000000000001", "title": "books-api-CACHE", "supports_url_encoding": True} in namespaces
+    assert {"id": "b0b0cafe000000000000000000000001", "title": "api-worker-CACHE", "supports_url_encoding": True} in namespaces
     pairs = tmp_path / "pairs.json"
     pairs.write_text(json.dumps([{"key": f"book:{i}", "value": f"v{i}"} for i in range(25)]))
     out = world.wrangler("kv", "bulk", "put", str(pairs), "--namespace-id", "b0b0cafe000000000000000000000001", "--remote")
@@ -115,7 +115,7 @@ def test_queues_list_shows_the_consumer_wrangler_attached(world: World) -> None:
     out = world.wrangler("queues", "list")
     assert "enrichment-jobs" in out and "enrichment-dlq" in out
     queues = {q["queue_name"]: q for q in list_queues(world.client)}
-    assert [c["script"] for c in queues["enrichment-jobs"]["consumers"]] == ["books-api"]
+    assert [c["script"] for c in queues["enrichment-jobs"]["consumers"]] == ["api-worker"]
 
 
 def test_a_durable_object_migration_deploys_and_its_tag_is_kept(world: World, tmp_path: Path) -> None:
@@ -162,34 +162,34 @@ def test_the_everyday_commands_of_an_ordinary_worker_find_every_route(world: Wor
     assert unrouted() == []
     # 4.164: PATCH .../versions/latest; 4.86: GET .../content/v2 (multipart), then POST .../versions with the
     # unchanged bindings as "inherit" and the secrets kept.
-    kept = list_versions(world.client, "books-api")[0]["resources"]["bindings"]
+    kept = list_versions(world.client, "api-worker")[0]["resources"]["bindings"]
     world.wrangler("versions", "secret", "put", "VERSIONED_SECRET", input="v-secret\n")
-    newest = list_versions(world.client, "books-api")[0]  # a new version with the secret, not deployed
+    newest = list_versions(world.client, "api-worker")[0]  # a new version with the secret, not deployed
     assert {"type": "secret_text", "name": "VERSIONED_SECRET"} in newest["resources"]["bindings"]
     assert all(b in newest["resources"]["bindings"] for b in kept)  # the other bindings and secrets are kept
-    assert list_deployments(world.client, "books-api")[0]["versions"][0]["version_id"] != newest["id"]
+    assert list_deployments(world.client, "api-worker")[0]["versions"][0]["version_id"] != newest["id"]
     assert unrouted() == []
 
 
 def _content(world: World, version_id: str) -> list[tuple[str, str]]:
     state = json.loads(os.popen(f"curl -s -H 'Authorization: Bearer {TOKEN}' {world.handle.url}/__emulator/state").read())
-    version = next(v for v in state["scripts"]["books-api"]["versions"] if v["id"] == version_id)
+    version = next(v for v in state["scripts"]["api-worker"]["versions"] if v["id"] == version_id)
     return [(m["name"], m["digest"]) for m in version["_modules"]]
 
 
 def test_versions_secret_put_then_versions_deploy_takes_no_10220_path(world: World) -> None:
     # The documented gradual secret rollout: a new version with the secret, then deployed. Only a rollback meets 10220.
     world.wrangler("versions", "secret", "put", "ROLLED_OUT_SECRET", input="gradual\n")
-    newest = list_versions(world.client, "books-api")[0]
+    newest = list_versions(world.client, "api-worker")[0]
     out = world.wrangler("versions", "deploy", f"{newest['id']}@100%", "--yes", "--message", "secret rollout")
-    assert list_deployments(world.client, "books-api")[0]["versions"] == [{"version_id": newest["id"], "percentage": 100.0}], out
+    assert list_deployments(world.client, "api-worker")[0]["versions"] == [{"version_id": newest["id"], "percentage": 100.0}], out
 
 
 def test_after_a_rollback_wranglers_versions_secret_put_copies_the_latest_and_ours_the_deployed(world: World) -> None:
     from ops.cloudflare.operations import put_secret
 
     world.wrangler("deploy", "--message", "good")
-    good = list_deployments(world.client, "books-api")[0]["versions"][0]["version_id"]
+    good = list_deployments(world.client, "api-worker")[0]["versions"][0]["version_id"]
     main = world.worker / "src" / "index.js"
     before = main.read_text(encoding="utf-8")
     try:
@@ -197,14 +197,14 @@ def test_after_a_rollback_wranglers_versions_secret_put_copies_the_latest_and_ou
         world.wrangler("deploy", "--message", "bad")
     finally:
         main.write_text(before, encoding="utf-8")
-    bad = list_versions(world.client, "books-api")[0]["id"]
+    bad = list_versions(world.client, "api-worker")[0]["id"]
     world.wrangler("rollback", good, "--yes", "--message", "back to good")
     assert _content(world, good) != _content(world, bad)
 
     world.wrangler("versions", "secret", "put", "AFTER_ROLLBACK", input="w\n")
-    wranglers = list_versions(world.client, "books-api")[0]["id"]
+    wranglers = list_versions(world.client, "api-worker")[0]["id"]
     assert _content(world, wranglers) == _content(world, bad)  # wrangler builds on the latest: the bad code
 
-    ours = put_secret(world.client, "books-api", "AFTER_ROLLBACK", "o")
+    ours = put_secret(world.client, "api-worker", "AFTER_ROLLBACK", "o")
     assert ours["built_from"] == good and _content(world, ours["version_id"]) == _content(world, good)
-    assert list_deployments(world.client, "books-api")[0]["versions"][0]["version_id"] == ours["version_id"]
+    assert list_deployments(world.client, "api-worker")[0]["versions"][0]["version_id"] == ours["version_id"]

@@ -14,9 +14,9 @@ from ops.targets import Target
 @pytest.mark.parametrize("mode", [0o644, 0o664, 0o600, 0o755])
 def test_edit_keeps_the_files_mode(tmp_path: Path, mode: int) -> None:
     config = tmp_path / "wrangler.toml"
-    config.write_text('name = "books-api"\n\n[vars]\nPROVIDER_ORDER = "a,b"  # first wins\n')
+    config.write_text('name = "api-worker"\n\n[vars]\nPROVIDER_ORDER = "a,b"  # first wins\n')
     config.chmod(mode)
-    target = Target("t", "http://127.0.0.1:9", "a" * 32, "books-api", "http://127.0.0.1:9", "x", root=tmp_path)
+    target = Target("t", "http://127.0.0.1:9", "a" * 32, "api-worker", "http://127.0.0.1:9", "x", root=tmp_path)
     outputs = EditAction().run(EditArgs(file="wrangler.toml", set={"vars.PROVIDER_ORDER": "b,a"}),
                                Context(target, dry_run=False))
     assert outputs["changed"] is True

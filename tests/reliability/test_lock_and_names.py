@@ -16,7 +16,7 @@ from tests.fakes.service import Service
 ACCOUNT = "5a4db0c5000000000000000000000000"
 
 
-def add_target(ws: Workspace, name: str, worker: str = "books-api") -> None:
+def add_target(ws: Workspace, name: str, worker: str = "api-worker") -> None:
     targets = Path(ws.env["OPS_TARGETS_FILE"])
     targets.write_text(targets.read_text() + f'\n[targets.{name}]\napi_base_url = "http://127.0.0.1:9/client/v4"\n'
                        f'account_id = "{ACCOUNT}"\ntoken = "{CANARY}-token"\nworker = "{worker}"\n'
@@ -35,10 +35,10 @@ def test_a_planted_symlink_is_refused_and_its_target_is_untouched(ws: Workspace,
     victim.write_text("do not truncate me\n")
     locks = ws.journal / "locks"
     locks.mkdir(parents=True, mode=0o700)
-    (locks / f"{ACCOUNT}--books-api.lock").symlink_to(victim)
+    (locks / f"{ACCOUNT}--api-worker.lock").symlink_to(victim)
     done = ws.inv("remediate.poke")
     assert done.returncode == 3, done.stdout + done.stderr
-    assert f"the lock file {locks / f'{ACCOUNT}--books-api.lock'} is a symlink" in done.stdout
+    assert f"the lock file {locks / f'{ACCOUNT}--api-worker.lock'} is a symlink" in done.stdout
     assert victim.read_text() == "do not truncate me\n"
     assert service.state.mutating() == []
 
@@ -63,11 +63,11 @@ def test_the_lock_folder_is_private(ws: Workspace, service: Service) -> None:
     finally:
         os.umask(old)
     assert stat.S_IMODE((ws.journal / "locks").stat().st_mode) == 0o700
-    assert stat.S_IMODE((ws.journal / "locks" / f"{ACCOUNT}--books-api.lock").stat().st_mode) == 0o600
+    assert stat.S_IMODE((ws.journal / "locks" / f"{ACCOUNT}--api-worker.lock").stat().st_mode) == 0o600
 
 
 @pytest.mark.parametrize("name, why", [
-    ("plain-api/../books-api", "may hold only lowercase letters, digits and dashes"),
+    ("plain-api/../api-worker", "may hold only lowercase letters, digits and dashes"),
     ("../../tmp/x", "may hold only lowercase letters, digits and dashes"),
     ("Books-API", "may hold only lowercase letters, digits and dashes"),
     ("books_api", "may hold only lowercase letters, digits and dashes"),

@@ -72,7 +72,7 @@ def _run(tmp_path: Path, spec: Spec, phase: str) -> RunState:
     targets = tmp_path / "targets.toml"
     targets.write_text('default = "t"\n[targets.t]\napi_base_url = "http://127.0.0.1:9/client/v4"\n'
                        'account_id = "5a4db0c5000000000000000000000000"\ntoken = "token-for-the-table"\n'
-                       'worker = "books-api"\nworker_url = "http://127.0.0.1:9"\n')
+                       'worker = "api-worker"\nworker_url = "http://127.0.0.1:9"\n')
     target = load_target(path=targets)
     req = Request(spec=spec, spec_digest="", params={}, target=target, journal_dir=tmp_path / "journal")
     run = RunState(req, Outcome(spec.name, "t", "run"), Context(target, False), None, scope_for(target, {}))

@@ -42,12 +42,12 @@ def now() -> datetime:
 
 
 def backlog(c: CloudflareClient, **args: Any) -> dict[str, Any]:
-    result: dict[str, Any] = OPERATIONS["queues.backlog"].call(c, name="enrichment-jobs", script="books-api", **args)
+    result: dict[str, Any] = OPERATIONS["queues.backlog"].call(c, name="enrichment-jobs", script="api-worker", **args)
     return result
 
 
 def report(emulator: Any, queue: str, **counts: Any) -> None:
-    httpx.post(f"{emulator.url}/__emulator/queues/{queue}/local", json={"script": "books-api", **counts},
+    httpx.post(f"{emulator.url}/__emulator/queues/{queue}/local", json={"script": "api-worker", **counts},
                timeout=5).raise_for_status()
 
 
@@ -67,7 +67,7 @@ def test_no_sample_in_the_window_is_no_data_and_the_check_is_inconclusive(world:
     an_hour_ago = now() - timedelta(hours=1)
     assert queue_backlog(c, JOBS, since=an_hour_ago - timedelta(hours=1), until=an_hour_ago)["messages"] is None
     assert queue_backlog(c, "f" * 32, since=now() - timedelta(minutes=5), until=now())["messages"] is None
-    _api.create_consumer(c, JOBS, "books-api", dead_letter_queue=None, settings={})
+    _api.create_consumer(c, JOBS, "api-worker", dead_letter_queue=None, settings={})
     later = (now() + timedelta(minutes=1)).isoformat()  # nothing sampled since then yet
     forbidden = {"forced": [{"method": "GET", "path": "/queues/[^/]+/metrics$", "code": 10000, "status": 403,
                              "message": "Authentication error"}]}
@@ -86,7 +86,7 @@ def test_a_workers_local_queue_counts_until_the_worker_reloads(world: tuple[Any,
     report(emulator, "enrichment-jobs", sent=5, sent_bytes=100)
     report(emulator, "enrichment-jobs", settled=2, settled_bytes=40)
     assert backlog(c)["backlog"] == 3 and backlog(c)["backlog_bytes"] == 60
-    _api.create_consumer(c, JOBS, "books-api", dead_letter_queue="enrichment-dlq", settings={})
+    _api.create_consumer(c, JOBS, "api-worker", dead_letter_queue="enrichment-dlq", settings={})
     assert backlog(c)["backlog"] == 0  # attaching a consumer reloads wrangler dev, which drops its local queue
     report(emulator, "enrichment-jobs", sent=4, sent_bytes=80)
     dead = {"messages": [{"body": {"id": i}, "content_type": "json"} for i in range(3)]}

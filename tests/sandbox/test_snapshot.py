@@ -21,7 +21,7 @@ def layout(tmp_path: Path) -> Layout:
     for part in snapshot.PARTS:
         (home / part).mkdir(parents=True)
     (home / "emulator" / "state.json").write_text('{"scripts": {}}')
-    (home / "workers" / "wrangler.toml").write_text('name = "books-api"\n')
+    (home / "workers" / "wrangler.toml").write_text('name = "api-worker"\n')
     return Layout(root, home, Ports(21000), workers=(BOOKS,))
 
 

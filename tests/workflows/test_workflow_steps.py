@@ -156,7 +156,7 @@ def test_the_example_caller_gates_and_deploys_as_written(calling: Calling, emula
     run_workflow_job(deploy, called, "deploy")
     assert calling.deploys and calling.deploys[0][1:] == ["deploy", "--config", "wrangler.toml"]
     state = httpx.get(f"{emulator.url}/__emulator/state", headers=emulator.admin_headers).json()
-    assert "books-api" in state["scripts"]
+    assert "api-worker" in state["scripts"]
 
 
 def test_the_reusable_workflow_names_the_action_so_another_repository_can_call_it() -> None:
@@ -179,7 +179,7 @@ def sandbox() -> Iterator[Any]:
 
 def production(sandbox: Any) -> tuple[dict[str, str], dict[str, str]]:
     sb = sandbox.sandbox
-    secrets = {"CLOUDFLARE_API_TOKEN": sb.token, "CLOUDFLARE_ACCOUNT_ID": ACCOUNT, "OPS_WORKER_NAME": "books-api",
+    secrets = {"CLOUDFLARE_API_TOKEN": sb.token, "CLOUDFLARE_ACCOUNT_ID": ACCOUNT, "OPS_WORKER_NAME": "api-worker",
                "OPS_WORKER_URL": sb.worker_url}
     return secrets, {"CLOUDFLARE_API_BASE_URL": sb.api_base_url}
 
@@ -205,7 +205,7 @@ def test_the_emergency_rollback_runs_as_written(calling: Calling, sandbox: Any, 
     assert job.summary is not None and "## Emergency rollback: exit 0" in job.summary.read_text()
     [artifact] = calling.artifacts
     assert any(f.startswith(".journal/") and f.endswith(".jsonl") for f in artifact["files"])
-    live = httpx.get(f"{sb.emulator_url}/__emulator/state", headers=sb.admin_headers).json()["scripts"]["books-api"]["deployments"][0]
+    live = httpx.get(f"{sb.emulator_url}/__emulator/state", headers=sb.admin_headers).json()["scripts"]["api-worker"]["deployments"][0]
     assert live["annotations"].get("workers/message") == reason  # the pager's exact text, even "--force"
 
 

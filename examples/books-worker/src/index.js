@@ -49,7 +49,7 @@ export default {
 async function route(request, env, ctx) {
   const url = new URL(request.url);
   const path = url.pathname;
-  if (path === "/") return new Response("books-api\n");
+  if (path === "/") return new Response("api-worker\n");
   if (path === "/health") return health(env);
   if (path.startsWith("/v1/books/")) return book(decodeURIComponent(path.slice("/v1/books/".length)), env);
   if (path === "/v1/search/title" || path.startsWith("/api/")) {
