@@ -19,7 +19,7 @@ KEY_SECRETS = {"openai": "OPENAI_API_KEY", "anthropic": "ANTHROPIC_API_KEY", "mi
 
 
 def sent_key(provider: str, headers: Mapping[str, str]) -> str:
-    """The key a request carries, where that provider reads it."""
+    """The key a request carries, where that provider reads it (``headers`` with lower-case names)."""
     if provider == "anthropic":
         return str(headers.get("x-api-key") or "")
     auth = str(headers.get("authorization") or "")

@@ -92,7 +92,8 @@ class Handler(BaseHTTPRequestHandler):
 
     def _refused(self) -> bool:
         """A 401 in the provider's own shape when the key sent is not the one it accepts."""
-        refused = rejection(self.server.provider, self.server.config.api_key, self.headers)
+        refused = rejection(self.server.provider, self.server.config.api_key,
+                            {k.lower(): v for k, v in self.headers.items()})
         if refused is not None:
             self._send(401, refused)
         return refused is not None

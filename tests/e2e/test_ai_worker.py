@@ -1,7 +1,8 @@
 """The AI-enhanced Worker's runbook, rehearsed on its own lean sandbox (the emulator, the fake providers and
 only the AI Worker on real workerd): provider errors → diagnose → fallback providers on, verified; a
 verification that fails → the undo puts back the setting that was read; a flushed cache → diagnose →
-cache warm, verified on the Worker's own read path; rollback planned through the target's settings.
+cache warm, verified on the Worker's own read path; rollback planned through the target's settings; memory above
+80% → reduce-cache-size; and (`-m matrix`) a provider key the provider refuses → secret-rotation back to the good key.
 """
 
 from __future__ import annotations
@@ -188,6 +189,40 @@ def test_the_runbooks_endpoints_answer_post_prompt_config_and_diagnostics(r: Reh
     assert diagnostics["providers"]["primary"]["healthy"] is True and diagnostics["requests"]["total"] >= 3
 
 
+# Two redeploys (the bad key, then the good one) and a verified rotation: about 40 s, so `-m matrix` (with the matrix's
+# ai-key-invalid row, which diagnoses it on every run of python bench/diagnosis_matrix.py).
+@pytest.mark.matrix
+def test_a_key_the_provider_refuses_is_found_in_the_workers_status_and_rotated_back_to_the_good_one(r: Rehearsal) -> None:
+    from ops.cloudflare.operations import worker_state
+    from ops.sandbox.layout import with_client
+
+    if not with_client(r.sb, lambda c: worker_state(c, AI.script))["latest_is_deployed"]:
+        r.reset()  # a secret put needs the latest version deployed (a test's rollback may be in the way)
+    openai = r.sb.provider_url("openai")
+    refused = httpx.get(f"{openai}/v1/models", headers={"Authorization": "Bearer sk-wrong-key-1234"}, timeout=10)
+    assert refused.status_code == 401 and refused.json()["error"]["code"] == "invalid_api_key"  # OpenAI's own shape
+    assert "sk-wrong-key-1234" not in refused.text  # masked, as OpenAI masks it
+    anthropic = httpx.get(f"{r.sb.provider_url('anthropic')}/v1/models", headers={"x-api-key": "wrong"}, timeout=10)
+    assert anthropic.json()["error"]["type"] == "authentication_error"
+    assert httpx.get(f"{r.url}/providers/status", timeout=10).json()["rejectedKeys"] == []  # the good keys, as given
+    r.break_("ai-key-invalid")
+    status = httpx.get(f"{r.url}/providers/status", timeout=10).json()
+    assert status["rejectedKeys"] == ["OPENAI_API_KEY"] and status["primary"]["healthy"] is True  # up, refusing the key
+    assert httpx.post(f"{r.url}/", json={"prompt": "a question after the key went bad"}, timeout=10).status_code == 502
+
+    diagnosis = json.loads(r.inv("diagnose", "--json").stdout)
+    command = "inv remediate.secret-rotation --name OPENAI_API_KEY --value env:OPENAI_API_KEY"
+    assert (diagnosis["diagnosis"]["remediation"], diagnosis["diagnosis"]["command"]) == ("secret-rotation", command)
+    symptoms = {(f["remediation"], f["probe"]) for f in diagnosis["findings"] if f["status"] == "symptom"}
+    assert ("secret-rotation", "rejected-keys") in symptoms and ("fallback-providers", "primary-provider") not in symptoms
+
+    done = r.inv(*command.split()[1:], "--yes", "--json")  # the good key, from the target's env (the sandbox's)
+    result = json.loads(done.stdout)
+    assert (done.returncode, result["status"]) == (0, "ok"), done.stdout + done.stderr
+    assert "key-accepted" in result["message"]
+    assert r.recovered("ai-key-invalid")  # the sandbox's own check: no key refused, uncached questions answer
+
+
 def test_an_ai_worker_not_responding_is_rolled_back_on_the_ai_worker(r: Rehearsal) -> None:
     good = r.sb.live_version(AI)
     r.break_("worker-hang")
@@ -206,35 +241,6 @@ def test_a_storm_of_new_prompts_drops_the_hit_rate_and_cache_warm_answers_it(r: 
     done = r.inv("remediate.cache-warm", "--yes", "--json")
     assert done.returncode == 0, done.stdout + done.stderr
     assert r.recovered("ai-cache-storm")
-
-
-def test_a_key_the_provider_refuses_is_found_in_the_workers_status_and_rotated_back_to_the_good_one(r: Rehearsal) -> None:
-    r.reset()  # a secret put needs the latest version deployed: no rollback of an earlier test in the way
-    openai = r.sb.provider_url("openai")
-    refused = httpx.get(f"{openai}/v1/models", headers={"Authorization": "Bearer sk-wrong-key-1234"}, timeout=10)
-    assert refused.status_code == 401 and refused.json()["error"]["code"] == "invalid_api_key"  # OpenAI's own shape
-    assert "sk-wrong-key-1234" not in refused.text  # masked, as OpenAI masks it
-    anthropic = httpx.get(f"{r.sb.provider_url('anthropic')}/v1/models", headers={"x-api-key": "wrong"}, timeout=10)
-    assert anthropic.json()["error"]["type"] == "authentication_error"
-    assert httpx.get(f"{r.url}/providers/status", timeout=10).json()["rejectedKeys"] == []  # the good keys, as given
-    r.break_("ai-key-invalid")
-    status = httpx.get(f"{r.url}/providers/status", timeout=10).json()
-    assert status["rejectedKeys"] == ["OPENAI_API_KEY"] and status["primary"]["healthy"] is True  # up, refusing the key
-    assert httpx.post(f"{r.url}/", json={"prompt": "a question after the key went bad"}, timeout=10).status_code == 502
-
-    diagnosis = json.loads(r.inv("diagnose", "--json").stdout)
-    command = "inv remediate.secret-rotation --name OPENAI_API_KEY --value env:OPENAI_API_KEY"
-    assert (diagnosis["diagnosis"]["remediation"], diagnosis["diagnosis"]["command"]) == ("secret-rotation", command)
-    symptoms = {(f["remediation"], f["probe"]) for f in diagnosis["findings"] if f["status"] == "symptom"}
-    assert ("secret-rotation", "rejected-keys") in symptoms and ("fallback-providers", "primary-provider") not in symptoms
-    logs = r.inv("logs", "--search", "auth", "--seconds", "3", "--json")  # the runbook's "check logs for auth errors"
-    assert logs.returncode in (0, 1)
-
-    done = r.inv(*command.split()[1:], "--yes", "--json")  # the good key, from the target's env (the sandbox's)
-    result = json.loads(done.stdout)
-    assert (done.returncode, result["status"]) == (0, "ok"), done.stdout + done.stderr
-    assert "key-accepted" in result["message"]
-    assert r.recovered("ai-key-invalid")  # the sandbox's own check: no key refused, uncached questions answer
 
 
 def test_memory_above_80_percent_is_found_in_the_workers_report_and_the_cache_reduced(r: Rehearsal) -> None:
