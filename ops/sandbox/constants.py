@@ -108,6 +108,9 @@ symptom_4xx_rate = 0.1
 # Its provider status lists the API keys a provider refuses (401): the secret to rotate.
 [targets.{target}.params.secret-rotation]
 key_status_path = "/providers/status"
+# Without flags, the primary provider's key, from the provider's dashboard through the environment (never generated).
+name = "OPENAI_API_KEY"
+value = "env:OPENAI_API_KEY"
 
 # The runbook's "memory usage > 80%", from the Worker's own report; "reduce cache size" is its remedy.
 [targets.{target}.params.reduce-cache-size]
