@@ -125,7 +125,8 @@ def _run(job: tuple[Spec, Probe, dict[str, Any], dict[str, str]], ctx: Context, 
     if lacking:
         return Finding(spec.name, probe.name, "not-applicable", probe.finding, lacking, "", via)
     seen = probe_once(probe, scope_for(target, params), ctx.for_step(probe.timeout))
-    command = invoked(f"remediate.{spec.name}") + (f" {suggestion(probe.suggest, seen.outputs)}" if probe.suggest else "")
+    flags = suggestion(probe.suggest, seen.outputs) if probe.suggest else ""
+    command = invoked(f"remediate.{spec.name}") + (f" {flags}" if flags else "")
     if seen.verdict is Verdict.INCONCLUSIVE:
         return Finding(spec.name, probe.name, "unknown", probe.finding, seen.judgement.message, command, via)
     if seen.verdict is Verdict.FAILED:
@@ -135,11 +136,17 @@ def _run(job: tuple[Spec, Probe, dict[str, Any], dict[str, str]], ctx: Context, 
 
 def suggestion(flags: str, outputs: dict[str, Any] | None) -> str:
     """A probe's suggested flags, each `{{ path }}` the value the probe saw there (``{{ result.missing.0 }}``: the
-    secret it found missing), quoted for the shell; one it did not see is left as written."""
+    secret it found missing), quoted for the shell; when it did not see one (an unknown: the Worker did not answer),
+    none of them, so that the command printed runs with the target's own defaults."""
+    unseen = False
+
     def value(match: re.Match[str]) -> str:
+        nonlocal unseen
         found = lookup(outputs or {}, match.group(1))
-        return match.group(0) if found is MISSING or found is None else shlex.quote(str(found))
-    return OUTPUT_REFERENCE.sub(value, flags)
+        unseen = unseen or found is MISSING or found is None
+        return shlex.quote(str(found))
+    filled = OUTPUT_REFERENCE.sub(value, flags)
+    return "" if unseen else filled
 
 
 def _lacking(spec: Spec, probe: Probe, params: dict[str, Any], unset: dict[str, str], target: Target) -> str:

@@ -415,6 +415,60 @@ def _ai_answers(sb: Layout, spec: WorkerSpec) -> bool:
                for t in texts)
 
 
+def _primary_key_secret(sb: Layout, spec: WorkerSpec) -> str:
+    import httpx
+
+    from ops.sandbox.provider_keys import KEY_SECRETS
+
+    return KEY_SECRETS[httpx.get(f"{sb.dev_url_of(spec)}/config", timeout=10).json()["primaryProvider"]]
+
+
+def _wrong_provider_key(sb: Layout, spec: WorkerSpec) -> None:
+    """Put a key the primary provider does not accept as its secret, through the secrets API (as `wrangler secret
+    put` does): a key revoked at the provider, or pasted wrong."""
+    from ops.cloudflare import put_secret
+
+    name = _primary_key_secret(sb, spec)
+    with_client(sb, lambda c: put_secret(c, spec.script, name, "sk-revoked-0000000000000000"))
+    sb.wait_live(spec)
+
+
+def _provider_keys_accepted(sb: Layout, spec: WorkerSpec) -> bool:
+    """The Worker's provider status lists no rejected key, and uncached questions answer."""
+    import httpx
+
+    status = httpx.get(f"{sb.dev_url_of(spec)}/providers/status", timeout=10).json()
+    return status.get("rejectedKeys") == [] and _ai_answers(sb, spec)
+
+
+MEMORY_PROMPT_KIB, MEMORY_PROMPTS = 512, 120  # traced with debugTrace on: about 94% of the isolate's 128 MiB
+
+
+def _fill_memory(sb: Layout, spec: WorkerSpec) -> None:
+    """Debug tracing left on, and users pasting long texts: every traced request keeps its prompt in the isolate.
+    One text, asked again and again: one miss, then hits, so only the memory moves. Sent to wrangler dev itself, four
+    at a time: 60 MB through the recording proxy would only slow the rehearsal down."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import httpx
+
+    admin = {"Authorization": f"Bearer {sb.secrets_of(spec)['ADMIN_SECRET']}"}
+    httpx.patch(f"{sb.dev_url_of(spec)}/config", json={"debugTrace": True}, headers=admin, timeout=10).raise_for_status()
+    prompt = ("a long pasted manuscript " * (MEMORY_PROMPT_KIB * 1024 // 25 + 1))[:MEMORY_PROMPT_KIB * 1024]
+    with httpx.Client(base_url=sb.dev_url_of(spec), timeout=60) as client:
+        client.post("/", json={"prompt": prompt})  # the miss that caches it; the rest are hits
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            list(pool.map(lambda _: client.post("/", json={"prompt": prompt}), range(MEMORY_PROMPTS - 1)))
+
+
+def _memory_under(percent: float) -> Check:
+    def check(sb: Layout, spec: WorkerSpec) -> bool:
+        import httpx
+
+        return float(httpx.get(f"{sb.dev_url_of(spec)}/memory", timeout=10).json()["percent"]) <= percent
+    return check
+
+
 # --- the books runbook's own (its Worker's vars, secrets and R2 bucket) -----------------------------------
 
 BOOKS_TRAFFIC = 30  # requests after a break: the Worker's own metrics need 20 to count a rate
@@ -611,6 +665,13 @@ SCENARIOS: tuple[Scenario, ...] = (
              "fallback-providers", (), _fail_primary_ai_provider, _ai_answers, (AI,)),
     Scenario("ai-cache-storm", f"flush the AI cache, then a storm of {STORM} prompts nobody asked before: the hit rate "
              "falls under 30% (70% is normal)", "cache-warm", (), _storm, _warm, (AI,)),
+    Scenario("ai-key-invalid", "put a key the primary AI provider refuses as its secret (OPENAI_API_KEY): every "
+             "uncached question is refused with a 401, and /providers/status lists the key in rejectedKeys",
+             "secret-rotation", ("--name", "OPENAI_API_KEY", "--value", "env:OPENAI_API_KEY"), _wrong_provider_key,
+             _provider_keys_accepted, (AI,)),
+    Scenario("ai-memory-high", f"debug tracing left on while users paste long texts ({MEMORY_PROMPTS} of "
+             f"{MEMORY_PROMPT_KIB} KiB): the Worker's /memory reports over 80% of the isolate's 128 MiB",
+             "reduce-cache-size", (), _fill_memory, _memory_under(80), (AI,)),
     Scenario("database-unreachable", "the infrastructure Worker's D1 database greyhaven-db stops answering (D1_ERROR: "
              "Network connection lost); the Worker itself still runs", "d1-outage", (), _database_down,
              _database_connected, (INFRA,)),

@@ -88,7 +88,7 @@ PLAIN = WorkerSpec("plain", "plain-api", "plain-worker", "sandbox-plain",
                             '[targets.{target}.params.secret-rotation]\nname = "API_KEY"\n',
                    description="the local sandbox's plain Worker: its only contract is answering 200 on /")
 # The AI Worker's target settings.
-AI_SETTINGS = """remediations = ["fallback-providers", "rollback", "cache-warm"]
+AI_SETTINGS = """remediations = ["fallback-providers", "rollback", "cache-warm", "secret-rotation", "reduce-cache-size"]
 
 [targets.{target}.params.fallback-providers]
 admin_secret = "env:ADMIN_SECRET"
@@ -108,9 +108,26 @@ min_hit_rate = 0.7
 [targets.{target}.params.rollback]
 symptom_error_rate = 0.05
 symptom_4xx_rate = 0.1
+
+# Its provider status lists the API keys a provider refuses (401): the secret to rotate.
+[targets.{target}.params.secret-rotation]
+key_status_path = "/providers/status"
+# Without flags, the primary provider's key, from the provider's dashboard through the environment (never generated).
+name = "OPENAI_API_KEY"
+value = "env:OPENAI_API_KEY"
+
+# The runbook's "memory usage > 80%", from the Worker's own report; "reduce cache size" is its remedy.
+[targets.{target}.params.reduce-cache-size]
+admin_secret = "env:ADMIN_SECRET"
+config_path = "/config"
+memory_path = "/memory"
+symptom_memory_percent = 80
 """
+# The AI providers' keys, Worker secrets the fake providers check (ops.sandbox.provider_keys).
+AI_PROVIDER_KEYS = {"OPENAI_API_KEY": "sandbox-openai-key-0000", "ANTHROPIC_API_KEY": "sandbox-anthropic-key-0000",
+                    "MISTRAL_API_KEY": "sandbox-mistral-key-0000"}
 AI = WorkerSpec("ai", "ai-api", "ai-worker", "sandbox-ai",
-                {"ADMIN_SECRET": "sandbox-ai-admin-0000", "CACHE_WARM_SECRET": "sandbox-ai-warm-0000"},
+                {"ADMIN_SECRET": "sandbox-ai-admin-0000", "CACHE_WARM_SECRET": "sandbox-ai-warm-0000", **AI_PROVIDER_KEYS},
                 health_path="/health",
                 health='{ path = "/health", status = 200, json = { status = "healthy" }, version_field = "version_id" }',
                 settings=AI_SETTINGS,

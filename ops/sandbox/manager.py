@@ -126,6 +126,7 @@ class Sandbox(Layout):
                 sys.executable, "-m", "ops.sandbox.providers",
                 "--ports", ",".join(str(p) for p in self.ports.providers().values())],
                 lambda: all(answers(f"{self.provider_url(n)}/__provider/config") for n in self.ports.providers()))
+            self._part("providers' API keys", self._give_provider_keys)
         self._write_overrides()
         fresh = not (self.home / "emulator" / "state.json").exists()
         self._part("emulator", self._start, "emulator", self._emulator_argv(),
@@ -335,6 +336,16 @@ class Sandbox(Layout):
         done = subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=self.root, check=False)
         if done.returncode != 0:
             raise SandboxError("npm ci failed; run it by hand in the repo root to see why")
+
+    def _give_provider_keys(self) -> None:
+        """Each AI provider accepts the key the AI Worker is given (a wrong secret is then refused, as in production)."""
+        from ops.sandbox.provider_keys import KEY_SECRETS
+
+        given = {k: v for w in self.workers if w.source is None for k, v in self.secrets_of(w).items()}
+        for provider, secret in KEY_SECRETS.items():
+            if secret in given and provider in self.ports.providers():
+                httpx.put(f"{self.provider_url(provider)}/__provider/config", json={"api_key": given[secret]},
+                          timeout=10).raise_for_status()
 
     def _write_overrides(self) -> None:
         live = self.home / "live"

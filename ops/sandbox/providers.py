@@ -6,6 +6,11 @@ answers deterministic book data; ``POST /v1/summarize`` (``{"text"}``) a determi
 summary; ``GET /health``; ``GET|PUT /__provider/config`` reads or sets
 ``{"latency_ms", "failure_rate"}`` (a failure is a 503; at 1.0 ``/health`` is 503 too), and
 reads ``paid``: the lookups and summaries it was asked for, what a real provider bills.
+
+The AI providers check the API key they are sent, as the real ones do (``ops.sandbox.provider_keys``):
+``PUT /__provider/config {"api_key"}`` sets the key it accepts (never read back: GET says
+``api_key_set``); a wrong or missing key is a 401 in that provider's own error shape.
+``GET /v1/models`` is the free, authenticated call a status check makes (no ``paid``).
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from ops.sandbox.constants import PROVIDERS
+from ops.sandbox.provider_keys import rejection
 from ops.sandbox.replies import send_json
 
 NAMES = PROVIDERS  # the books Worker's, then the AI Worker's
@@ -34,6 +40,7 @@ class ProviderConfig:
     rng: random.Random = field(default_factory=lambda: random.Random(7))
     lock: threading.Lock = field(default_factory=threading.Lock)
     paid: int = 0  # the lookups and summaries asked of it: what a real provider bills
+    api_key: str = ""  # the key it accepts (an AI provider's); "" accepts any, as before the sandbox sets one
 
     def fails(self) -> bool:
         with self.lock:
@@ -63,7 +70,10 @@ class Handler(BaseHTTPRequestHandler):
         config = self.server.config
         if self.path == "/__provider/config":
             self._send(200, {"provider": self.server.provider, "latency_ms": config.latency_ms,
-                             "failure_rate": config.failure_rate, "paid": config.paid})
+                             "failure_rate": config.failure_rate, "paid": config.paid, "api_key_set": bool(config.api_key)})
+            return
+        if self.path == "/v1/models":
+            self._models()
             return
         if config.latency_ms:
             time.sleep(config.latency_ms / 1000)
@@ -80,6 +90,25 @@ class Handler(BaseHTTPRequestHandler):
         else:
             self._send(404, {"error": "not found"})
 
+    def _refused(self) -> bool:
+        """A 401 in the provider's own shape when the key sent is not the one it accepts."""
+        refused = rejection(self.server.provider, self.server.config.api_key,
+                            {k.lower(): v for k, v in self.headers.items()})
+        if refused is not None:
+            self._send(401, refused)
+        return refused is not None
+
+    def _models(self) -> None:
+        config = self.server.config
+        if config.latency_ms:
+            time.sleep(config.latency_ms / 1000)
+        if self._refused():
+            return
+        if config.failure_rate >= 1:
+            self._send(503, {"error": "upstream failure (injected)"})
+            return
+        self._send(200, {"object": "list", "data": [{"id": f"{self.server.provider}-small", "object": "model"}]})
+
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers.get("content-length") or 0))
         if self.path != "/v1/summarize":
@@ -88,6 +117,8 @@ class Handler(BaseHTTPRequestHandler):
         config = self.server.config
         if config.latency_ms:
             time.sleep(config.latency_ms / 1000)
+        if self._refused():
+            return
         if config.fails():
             self._send(503, {"error": "upstream failure (injected)"})
             return
@@ -108,6 +139,7 @@ class Handler(BaseHTTPRequestHandler):
         config = self.server.config
         config.latency_ms = float(body.get("latency_ms", config.latency_ms))
         config.failure_rate = float(body.get("failure_rate", config.failure_rate))
+        config.api_key = str(body.get("api_key", config.api_key))
         self._send(200, {"provider": self.server.provider, "latency_ms": config.latency_ms, "failure_rate": config.failure_rate})
 
 

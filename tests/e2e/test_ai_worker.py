@@ -1,7 +1,8 @@
 """The AI-enhanced Worker's runbook, rehearsed on its own lean sandbox (the emulator, the fake providers and
 only the AI Worker on real workerd): provider errors → diagnose → fallback providers on, verified; a
 verification that fails → the undo puts back the setting that was read; a flushed cache → diagnose →
-cache warm, verified on the Worker's own read path; rollback planned through the target's settings.
+cache warm, verified on the Worker's own read path; rollback planned through the target's settings; memory above
+80% → reduce-cache-size; and (`-m matrix`) a provider key the provider refuses → secret-rotation back to the good key.
 """
 
 from __future__ import annotations
@@ -14,11 +15,13 @@ import httpx
 import pytest
 
 from ops.sandbox.constants import AI, AI_PROVIDERS
+from ops.sandbox.provider_keys import KEY_SECRETS
 
 from testing.workspace import CANARY, REPO, SANDBOX_TOKEN
 from testing.rehearsal import Rehearsal
 
-AI_SECRETS = {"ADMIN_SECRET": f"{CANARY}-ai-admin", "CACHE_WARM_SECRET": f"{CANARY}-ai-warm"}
+AI_SECRETS = {"ADMIN_SECRET": f"{CANARY}-ai-admin", "CACHE_WARM_SECRET": f"{CANARY}-ai-warm",
+              **{name: f"{CANARY}-{name.lower()}" for name in KEY_SECRETS.values()}}
 
 
 @pytest.fixture(scope="module")
@@ -40,6 +43,9 @@ def r(ai_sandbox: Any) -> Rehearsal:
         httpx.put(f"{rehearsal.sb.provider_url(name)}/__provider/config", json={"failure_rate": 0}, timeout=10).raise_for_status()
     set_fallbacks(rehearsal, False)
     return rehearsal
+
+
+AI_REMEDIATIONS = ["fallback-providers", "rollback", "cache-warm", "secret-rotation", "reduce-cache-size"]
 
 
 def set_fallbacks(r: Rehearsal, on: bool) -> None:
@@ -65,7 +71,7 @@ def test_provider_errors_are_found_and_answered_by_the_fallback_providers(r: Reh
     diagnosis = r.inv("diagnose", "--json")
     assert diagnosis.returncode == 1, diagnosis.stdout + diagnosis.stderr
     findings = json.loads(diagnosis.stdout)["findings"]
-    assert {f["remediation"] for f in findings} == {"fallback-providers", "rollback", "cache-warm"}  # the target's list
+    assert {f["remediation"] for f in findings} == set(AI_REMEDIATIONS)  # the target's list
     symptoms = {f["probe"]: f["command"] for f in findings if f["status"] == "symptom"}
     # rollback's live-logs probe may also catch this test's failing questions in its 2-second window, and they are
     # all cache misses, so cache-warm's hit rate may be low: true, and not the cause. The diagnosis itself reads the
@@ -131,7 +137,7 @@ def test_rollback_and_cache_warm_plan_through_the_target_settings(r: Rehearsal) 
     assert refused.returncode == 2 and "does not apply to target 'sandbox-ai'" in refused.stderr
     assert r.mutating(before) == []
     generated = tomllib.loads(r.handle.targets.read_text())["targets"][AI.target]
-    assert generated["remediations"] == ["fallback-providers", "rollback", "cache-warm"]
+    assert generated["remediations"] == AI_REMEDIATIONS
     assert generated["params"]["cache-warm"]["hit_rate_path"] == "/cache/status"
 
 
@@ -183,6 +189,40 @@ def test_the_runbooks_endpoints_answer_post_prompt_config_and_diagnostics(r: Reh
     assert diagnostics["providers"]["primary"]["healthy"] is True and diagnostics["requests"]["total"] >= 3
 
 
+# Two redeploys (the bad key, then the good one) and a verified rotation: about 40 s, so `-m matrix` (with the matrix's
+# ai-key-invalid row, which diagnoses it on every run of python bench/diagnosis_matrix.py).
+@pytest.mark.matrix
+def test_a_key_the_provider_refuses_is_found_in_the_workers_status_and_rotated_back_to_the_good_one(r: Rehearsal) -> None:
+    from ops.cloudflare.operations import worker_state
+    from ops.sandbox.layout import with_client
+
+    if not with_client(r.sb, lambda c: worker_state(c, AI.script))["latest_is_deployed"]:
+        r.reset()  # a secret put needs the latest version deployed (a test's rollback may be in the way)
+    openai = r.sb.provider_url("openai")
+    refused = httpx.get(f"{openai}/v1/models", headers={"Authorization": "Bearer sk-wrong-key-1234"}, timeout=10)
+    assert refused.status_code == 401 and refused.json()["error"]["code"] == "invalid_api_key"  # OpenAI's own shape
+    assert "sk-wrong-key-1234" not in refused.text  # masked, as OpenAI masks it
+    anthropic = httpx.get(f"{r.sb.provider_url('anthropic')}/v1/models", headers={"x-api-key": "wrong"}, timeout=10)
+    assert anthropic.json()["error"]["type"] == "authentication_error"
+    assert httpx.get(f"{r.url}/providers/status", timeout=10).json()["rejectedKeys"] == []  # the good keys, as given
+    r.break_("ai-key-invalid")
+    status = httpx.get(f"{r.url}/providers/status", timeout=10).json()
+    assert status["rejectedKeys"] == ["OPENAI_API_KEY"] and status["primary"]["healthy"] is True  # up, refusing the key
+    assert httpx.post(f"{r.url}/", json={"prompt": "a question after the key went bad"}, timeout=10).status_code == 502
+
+    diagnosis = json.loads(r.inv("diagnose", "--json").stdout)
+    command = "inv remediate.secret-rotation --name OPENAI_API_KEY --value env:OPENAI_API_KEY"
+    assert (diagnosis["diagnosis"]["remediation"], diagnosis["diagnosis"]["command"]) == ("secret-rotation", command)
+    symptoms = {(f["remediation"], f["probe"]) for f in diagnosis["findings"] if f["status"] == "symptom"}
+    assert ("secret-rotation", "rejected-keys") in symptoms and ("fallback-providers", "primary-provider") not in symptoms
+
+    done = r.inv(*command.split()[1:], "--yes", "--json")  # the good key, from the target's env (the sandbox's)
+    result = json.loads(done.stdout)
+    assert (done.returncode, result["status"]) == (0, "ok"), done.stdout + done.stderr
+    assert "key-accepted" in result["message"]
+    assert r.recovered("ai-key-invalid")  # the sandbox's own check: no key refused, uncached questions answer
+
+
 def test_an_ai_worker_not_responding_is_rolled_back_on_the_ai_worker(r: Rehearsal) -> None:
     good = r.sb.live_version(AI)
     r.break_("worker-hang")
@@ -201,3 +241,20 @@ def test_a_storm_of_new_prompts_drops_the_hit_rate_and_cache_warm_answers_it(r: 
     done = r.inv("remediate.cache-warm", "--yes", "--json")
     assert done.returncode == 0, done.stdout + done.stderr
     assert r.recovered("ai-cache-storm")
+
+
+def test_memory_above_80_percent_is_found_in_the_workers_report_and_the_cache_reduced(r: Rehearsal) -> None:
+    def memory() -> float:
+        return float(httpx.get(f"{r.url}/memory", timeout=10).json()["percent"])
+
+    r.break_("ai-memory-high")
+    assert memory() > 80 and not r.recovered("ai-memory-high")
+    diagnosis = json.loads(r.inv("diagnose", "--json").stdout)
+    assert diagnosis["diagnosis"]["command"] == "inv remediate.reduce-cache-size", diagnosis["diagnosis"]
+    done = r.inv("remediate.reduce-cache-size", "--yes", "--json")
+    result = json.loads(done.stdout)
+    assert (done.returncode, result["status"]) == (0, "ok"), done.stdout + done.stderr
+    assert memory() <= 80 and r.recovered("ai-memory-high")
+    assert httpx.get(f"{r.url}/debug", timeout=10).json()["tracesKept"] == 50
+    again = json.loads(r.inv("remediate.reduce-cache-size", "--yes", "--json").stdout)
+    assert again["status"] == "noop"

@@ -300,6 +300,7 @@ EXPECTED_ON_A_HEALTHY_SANDBOX = {"rollback": (0, "planned"), "secret-rotation": 
                                  "provider-reorder": (0, "planned"), "queue-redeploy": (0, "noop"),
                                  "jwt-rotation": (0, "planned"), "fallback-providers": (2, "bad-input"),
                                  "d1-index": (2, "bad-input"), "d1-outage": (2, "bad-input"),  # D1 targets only
+                                 "reduce-cache-size": (2, "bad-input"),  # targets with a memory report only
                                  "promote": (2, "bad-input")}  # a dry-run without the VERSION to promote
 
 

@@ -82,3 +82,13 @@ def test_the_targets_own_order_breaks_a_tie_between_equal_findings() -> None:
     assert rank(findings, CAUSES, CODE_DEPLOY).remediation == "cache-warm"
     d = rank(findings, CAUSES, CODE_DEPLOY, ["fallback-providers", "rollback", "cache-warm"])
     assert d.remediation == "fallback-providers" and [o["remediation"] for o in d.others] == ["cache-warm"]
+
+
+def test_a_suggestion_quotes_what_the_probe_saw_and_drops_flags_it_could_not_fill() -> None:
+    from ops.engine.diagnose import suggestion
+
+    flags = "--name {{ json.rejectedKeys.0 }} --value env:{{ json.rejectedKeys.0 }}"
+    assert suggestion(flags, {"json": {"rejectedKeys": ["OPENAI_API_KEY"]}}) == (
+        "--name OPENAI_API_KEY --value env:OPENAI_API_KEY")
+    assert suggestion(flags, {"json": None}) == ""  # the Worker did not answer: the target's defaults, no {{ }} printed
+    assert suggestion("--force", None) == "--force"

@@ -36,6 +36,7 @@ TABLE: dict[str, tuple[list[str], list[str]]] = {
     "d1-outage": ([], []),  # it changes nothing
     "promote": ([], []),  # the ladder undoes a step judged worse itself; the engine never runs its undo
     "fallback-providers": (["restore-setting"], ["restore-setting"]),
+    "reduce-cache-size": (["restore-size"], ["restore-size"]),
     "jwt-rotation": ([], []),  # its one write is destructive: never undone
     "provider-reorder": (["redeploy-previous", "undo-set-order"], ["redeploy-previous", "undo-set-order"]),
     "queue-redeploy": (["detach"], []),

@@ -8,6 +8,7 @@ export async function readConfig(env) {
     enableFallbackProviders: stored.enableFallbackProviders ?? env.ENABLE_FALLBACK_PROVIDERS === "true",
     cacheTtlSeconds: stored.cacheTtlSeconds ?? Number(env.CACHE_TTL_SECONDS || 3600),
     debugTrace: stored.debugTrace ?? false,
+    traceCacheSize: stored.traceCacheSize ?? Number(env.TRACE_CACHE_SIZE || 1000), // debug traces this isolate keeps
     primaryProvider: env.AI_PRIMARY_PROVIDER,
     fallbackProviders: fallbacks(env),
     updatedAt: stored.updatedAt || null,
@@ -24,11 +25,14 @@ export async function writeConfig(env, change, { dryRun = false } = {}) {
   if (!change || typeof change !== "object" || Array.isArray(change)) problems.push("send a JSON object");
   else {
     for (const key of Object.keys(change)) {
-      if (!["enableFallbackProviders", "cacheTtlSeconds", "debugTrace"].includes(key)) problems.push(`unknown setting ${key}`);
+      if (!["enableFallbackProviders", "cacheTtlSeconds", "debugTrace", "traceCacheSize"].includes(key)) problems.push(`unknown setting ${key}`);
     }
     if ("debugTrace" in change && typeof change.debugTrace !== "boolean") problems.push("debugTrace must be true or false");
     if ("enableFallbackProviders" in change && typeof change.enableFallbackProviders !== "boolean") {
       problems.push("enableFallbackProviders must be true or false");
+    }
+    if ("traceCacheSize" in change && !(Number.isInteger(change.traceCacheSize) && change.traceCacheSize >= 0)) {
+      problems.push("traceCacheSize must be an integer of at least 0");
     }
     if ("cacheTtlSeconds" in change && !(Number.isInteger(change.cacheTtlSeconds) && change.cacheTtlSeconds >= MIN_TTL)) {
       problems.push(`cacheTtlSeconds must be an integer of at least ${MIN_TTL}`);

@@ -10,7 +10,6 @@ let startedAt = null; // set on the first request: time does not advance in a Wo
 const counts = { hits: 0, misses: 0 };
 const outcomes = []; // [time, status] of AI requests, for /metrics/requests
 const traces = new Map(); // request id -> what it asked and what answered, while debug tracing is on (KV setting)
-const TRACES_KEPT = 1000;
 
 const json = (body, status = 200, headers = {}) =>
   new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json", ...headers } });
@@ -77,9 +76,14 @@ function memory() {
     traces: traces.size };
 }
 
+// The oldest traces go first when more are kept than the traceCacheSize setting allows (the runbook's cache size).
+function trimTraces(kept) {
+  while (traces.size > kept) traces.delete(traces.keys().next().value);
+}
+
 async function debug(env) {
   const config = await readConfig(env);
-  return { debugTrace: config.debugTrace, traces: traces.size, tracesKept: TRACES_KEPT, version: env.VERSION,
+  return { debugTrace: config.debugTrace, traces: traces.size, tracesKept: config.traceCacheSize, version: env.VERSION,
     primaryProvider: config.primaryProvider, fallbackProviders: config.fallbackProviders };
 }
 
@@ -104,12 +108,13 @@ async function validate(request, env) {
 async function providerStatus(env) {
   const config = await readConfig(env);
   const [primary, ...others] = await Promise.all([env.AI_PRIMARY_PROVIDER, ...fallbacks(env)].map((n) => providerHealth(env, n)));
-  const usable = [primary, ...(config.enableFallbackProviders ? others : [])].filter((p) => p.healthy);
+  const usable = [primary, ...(config.enableFallbackProviders ? others : [])].filter((p) => p.healthy && p.keyAccepted);
   return {
     primary,
     fallbacks: others,
     enableFallbackProviders: config.enableFallbackProviders,
     serving: usable.length ? usable[0].name : null, // who would answer an uncached request now
+    rejectedKeys: [primary, ...others].filter((p) => p.keyAccepted === false).map((p) => p.key), // secrets to rotate
   };
 }
 
@@ -121,7 +126,7 @@ async function answer(text, env, counted = true, traceId = null) {
   if (traceId && (await readConfig(env)).debugTrace) {
     const body = await response.clone().text();
     traces.set(traceId, { prompt: text, status: response.status, answer: body, bytes: 2 * (text.length + body.length) });
-    if (traces.size > TRACES_KEPT) traces.delete(traces.keys().next().value);
+    trimTraces((await readConfig(env)).traceCacheSize);
   }
   return response;
 }
@@ -163,7 +168,9 @@ async function putConfig(request, env) {
   if (!env.ADMIN_SECRET) return json({ error: "ADMIN_SECRET is not set on this Worker: the config cannot be changed" }, 503);
   if (request.headers.get("Authorization") !== `Bearer ${env.ADMIN_SECRET}`) return json({ error: "unauthorized" }, 401);
   const { problems, config } = await writeConfig(env, await request.json().catch(() => null));
-  return problems ? json({ error: problems.join("; ") }, 400) : json(config);
+  if (problems) return json({ error: problems.join("; ") }, 400);
+  trimTraces(config.traceCacheSize);
+  return json(config);
 }
 
 function requests(windowSeconds) {
