@@ -89,7 +89,7 @@ def test_secret_rotation_on_the_plain_worker(rehearse_plain: Rehearsal) -> None:
     new = f"{CANARY}-rotated-api-key"
     result = _run(r, "remediate.secret-rotation", "--name", "API_KEY", "--value", "env:NEW_KEY", env={"NEW_KEY": new})
     assert result["message"] == "verified: live-is-new-version, answers, sample, new-version-analytics; " \
-                                "skipped: auth-probe (--auth-probe is not set)"
+                                "skipped: key-accepted (--key-status-path is not set), auth-probe (--auth-probe is not set)"
     assert httpx.get(f"{r.url}/private", headers={"Authorization": f"Bearer {new}"}, timeout=10).status_code == 200
 
 

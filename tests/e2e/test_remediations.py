@@ -96,7 +96,8 @@ def test_secret_rotation_changes_what_the_worker_checks(rehearse: Rehearsal) -> 
     run = r.inv("remediate.secret-rotation", "--yes", "--json", *flags, env={"NEW_JWT": new})
     assert run.returncode == 0, run.stdout + run.stderr
     result = json.loads(run.stdout)
-    assert result["message"] == "verified: live-is-new-version, answers, sample, new-version-analytics, auth-probe"
+    assert result["message"] == ("verified: live-is-new-version, answers, sample, new-version-analytics, auth-probe; "
+                                  "skipped: key-accepted (--key-status-path is not set)")
     assert me(new) == 200 and me(old) == 401
     assert new not in run.stdout + run.stderr
     for path in r.journal_files():

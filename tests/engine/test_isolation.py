@@ -129,5 +129,7 @@ def test_a_spec_in_a_file_of_another_name_is_still_found(workspace: Workspace) -
     workspace.add_spec(ROLLBACK.replace("name: rollback", "name: rollback-too"), "rollback.yaml")
     assert workspace.inv("--list").returncode == 0  # fills the cache
     opened, output, code = _audited(workspace, "remediate.rollback", "--dry-run")
-    assert "emergency.yaml" in opened and opened <= {"emergency.yaml", "rollback.yaml"}  # the spec that runs is read
+    # The spec that runs is found; it is read again only when its cached stat cannot be trusted (a racy mtime),
+    # which depends on how fast the machine ran the --list, so only "nothing else is opened" is certain.
+    assert opened <= {"emergency.yaml", "rollback.yaml"}
     assert code == 3 and "precondition 'state' failed" in output, output
