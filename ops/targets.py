@@ -36,6 +36,9 @@ __all__ = ["SEVERITY_LEVELS", "HealthContract", "IncidentTemplate", "Target", "f
 TARGETS_FILE = "targets.toml"
 _REQUIRED = ("api_base_url", "account_id", "token", "worker", "worker_url")
 _PATHS = ("wrangler_config", "popular_keys")
+# Cloudflare's analytics arrive minutes late and each look is a GraphQL query (300 per 5 minutes per user):
+# a run reads one window at most this often. A target whose analytics arrive at once (the sandbox) may look sooner.
+ANALYTICS_INTERVAL = 15.0
 MAX_BYTES = 1024 * 1024  # a targets file lists a few targets
 HOST = r"[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252})(?::\d{1,5})?|\[[0-9A-Fa-f:.]+\](?::\d{1,5})?"
 SEVERITY_LEVELS = ("SEV1", "SEV2", "SEV3", "SEV4")
@@ -145,6 +148,7 @@ class Target:
     severity_names: tuple[str, ...] = SEVERITY_LEVELS  # the incident template's names, most severe first
     allowed_hosts: tuple[str, ...] = ()  # hosts besides its own that may receive requests and secrets (ops.egress)
     secrets: tuple[str, ...] = ()  # the secrets the Worker needs beyond its config's secrets.required (their names)
+    analytics_interval: float = ANALYTICS_INTERVAL  # seconds between two reads of one analytics window in a run
     incident: IncidentTemplate = field(default_factory=IncidentTemplate)  # its incident report template
 
     def resources(self) -> WorkerResources | None:
@@ -316,6 +320,7 @@ def load_target(name: str | None = None, *, path: Path | None = None,
         severity_names=incident.severity_names,
         allowed_hosts=_allowed_hosts(file, loaded, chosen, raw.get("allowed_hosts")),
         secrets=_secrets(file, loaded, chosen, raw.get("secrets")),
+        analytics_interval=_analytics_interval(file, loaded, chosen, raw.get("analytics_interval")),
         incident=incident,
     )
     register_secrets(target)
@@ -329,6 +334,16 @@ def _secrets(file: Path, loaded: Config, target: str, raw: Any) -> tuple[str, ..
         raise InputError(f"{file}:{_line_of(loaded, target, 'secrets')}: targets.{target}.secrets: write a list of "
                          'the secret names the Worker needs, e.g. secrets = ["JWT_SECRET"]')
     return tuple(raw)
+
+
+def _analytics_interval(file: Path, loaded: Config, target: str, raw: Any) -> float:
+    if raw is None:
+        return ANALYTICS_INTERVAL
+    if isinstance(raw, bool) or not isinstance(raw, (int, float)) or not 1 <= raw <= 300:
+        raise InputError(f"{file}:{_line_of(loaded, target, 'analytics_interval')}: targets.{target}.analytics_interval: "
+                         f"write the seconds between two reads of one analytics window, from 1 to 300 (default "
+                         f"{ANALYTICS_INTERVAL:g}), e.g. analytics_interval = 30")
+    return float(raw)
 
 
 @functools.lru_cache(maxsize=16)

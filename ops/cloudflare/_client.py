@@ -46,6 +46,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator
 import httpx
 
 from ops.errors import ApiError, TransportError
+from ops.targets import ANALYTICS_INTERVAL
 
 if TYPE_CHECKING:
     from ops.targets import Target
@@ -172,8 +173,9 @@ class CloudflareClient:
                  timeout: httpx.Timeout | float = httpx.Timeout(15.0, connect=5.0),
                  retry: RetryPolicy | None = None, read_only: bool = False,
                  transport: httpx.BaseTransport | None = None, budget: RequestBudget | None = None,
-                 graphql_budget: RequestBudget | None = None) -> None:
+                 graphql_budget: RequestBudget | None = None, analytics_interval: float = ANALYTICS_INTERVAL) -> None:
         self.account_id = account_id
+        self.analytics_interval = analytics_interval  # ops.cloudflare.analytics.recent
         self.retry = retry or RetryPolicy()
         self.budget = RUN_BUDGET if budget is None else budget
         self.graphql_budget = RUN_GRAPHQL_BUDGET if graphql_budget is None else graphql_budget
@@ -205,7 +207,8 @@ class CloudflareClient:
 
         if not target.token_is_public:
             redact.register(target.token)
-        return cls(target.account_id, target.token, base_url=target.api_base_url, read_only=read_only)
+        return cls(target.account_id, target.token, base_url=target.api_base_url, read_only=read_only,
+                   analytics_interval=target.analytics_interval)
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, *, read_only: bool = False) -> CloudflareClient:

@@ -49,6 +49,7 @@ import httpx
 
 from ops.cloudflare._client import GRAPHQL_PATH, CloudflareClient
 from ops.errors import ApiError, InputError, TransportError
+from ops.targets import ANALYTICS_INTERVAL
 
 __all__ = ["BACKLOG_QUERY", "MIN_INTERVAL", "QUANTILES_TYPE", "SCHEMA_QUERY", "fold", "invocations", "invocations_evidence",
            "parse_since", "query_for",
@@ -82,7 +83,7 @@ _KEYS = (*_WALL, "tail")
 _DOCUMENTED = frozenset({"wallTimeP50", "wallTimeP99"})  # the tutorial's fields, where introspection names none
 RATE_LIMITED = re.compile(r"rate.?limit|too many requests", re.I)
 
-MIN_INTERVAL = 15.0  # seconds between two identical analytics reads of one run: the data is minutes late anyway
+MIN_INTERVAL = ANALYTICS_INTERVAL  # seconds between two identical analytics reads of one run, unless the target says
 
 _schemas: dict[tuple[str, str], frozenset[str]] = {}
 _lock = threading.Lock()
@@ -90,9 +91,11 @@ _recent: weakref.WeakKeyDictionary[CloudflareClient, dict[Hashable, tuple[float,
 
 
 def recent(client: CloudflareClient, key: Hashable, read: Callable[[], dict[str, Any]],
-           min_interval: float = MIN_INTERVAL) -> dict[str, Any]:
+           min_interval: float | None = None) -> dict[str, Any]:
     """``read()``, or the answer it gave for ``key`` less than ``min_interval`` seconds ago to this client (one run):
-    a verification polling every 2 s asks GraphQL at most every 15 s."""
+    a verification polling every 2 s asks GraphQL at most every 15 s (the target's ``analytics_interval``)."""
+    if min_interval is None:
+        min_interval = client.analytics_interval
     now = client.retry.clock()
     with _lock:
         kept = _recent.setdefault(client, {}).get(key)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import textwrap
+from pathlib import Path
 
 from testing.workspace import Workspace
 
@@ -108,3 +109,30 @@ steps:""")
     assert findings["tune"]["status"] == "broken-spec"
     assert "targets.toml:10: targets.test.params.tune.batch: expected an integer, got 'many'" in findings["tune"]["detail"]
     assert findings["other"]["status"] == "healthy", findings
+
+
+def test_a_wrong_analytics_interval_names_its_line_and_the_range(workspace: Workspace) -> None:
+    _settings(workspace, "analytics_interval = 0\n")
+    result = workspace.inv("remediate.tune", "--dry-run")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "targets.toml:8: targets.test.analytics_interval: write the seconds between two reads of one analytics " \
+           "window, from 1 to 300 (default 15)" in result.stderr
+
+
+def test_a_run_reads_one_analytics_window_as_often_as_its_target_allows(tmp_path: Path) -> None:
+    from ops.cloudflare import CloudflareClient
+    from ops.cloudflare.analytics import recent
+    from ops.targets import load_target
+
+    base = ('[targets.{name}]\napi_base_url = "http://127.0.0.1:9"\naccount_id = "a"\ntoken = "public-token"\ntoken_is_public = true\n'
+            'worker = "w"\nworker_url = "http://127.0.0.1:9"\n')
+    file = tmp_path / "targets.toml"
+    file.write_text(base.format(name="prod") + base.format(name="quick") + "analytics_interval = 2\n", encoding="utf-8")
+    now = [0.0]
+    reads: dict[str, int] = {}
+    for name, expected in (("prod", 1), ("quick", 3)):  # reads at 0, 2.5 and 5 s: production's 15 s reuses the first
+        client = CloudflareClient.from_target(load_target(name, path=file))
+        client.retry.clock = lambda: now[0]
+        for now[0] in (0.0, 2.5, 5.0):
+            recent(client, "window", lambda: reads.update({name: reads.get(name, 0) + 1}) or {})
+        assert reads[name] == expected, name
