@@ -33,7 +33,7 @@ import httpx
 
 from ops.errors import InputError, OpsError, SandboxError
 from ops.invoked import command
-from ops.sandbox import breaks, snapshot
+from ops.sandbox import breaks, pristine, snapshot
 from ops.sandbox.constants import ACCOUNT_ID, PROVIDERS, WorkerSpec
 from ops.sandbox.d1_seed import seed as seed_d1
 from ops.sandbox.layout import Layout, Say, answers, get_json, with_client
@@ -114,6 +114,8 @@ class Sandbox(Layout):
         if stop_if_unhealthy and not status["healthy"] and self._started:  # nothing of its own left running; logs stay
             self.processes.stop(*self._started)
             status["stopped"] = list(self._started)
+        for spec in self.served_workers:  # after every request of its own: what the next reset compares with
+            pristine.record(self, spec)
         return status
 
     def _up(self) -> None:
@@ -150,11 +152,26 @@ class Sandbox(Layout):
         return list(self.ports.providers()) if any(w.source is None for w in self.workers) else []
 
     def reset(self) -> dict[str, Any]:
-        """Down, then up from the state a fresh up reached once deployed (ops.sandbox.snapshot), else from nothing."""
-        self.down()
-        for sub in ("emulator", "live", "persist", "workers"):
+        """Down, then up from the state a fresh up reached once deployed (ops.sandbox.snapshot), else from nothing.
+
+        A Worker that nothing has reached since the last up keeps running (ops.sandbox.pristine)."""
+        mark = snapshot.fingerprint(self)
+        kept = [w for w in self.served_workers if pristine.untouched(self, w)] if snapshot.holds(self.home, mark) else []
+        self.processes.stop(*(p for p in self.processes.known() if p not in {f"worker-{w.key}" for w in kept}))
+        pristine.forget(self.home)
+        for sub in ("emulator", "workers"):
             _rmtree(self.home / sub)
-        snapshot.restore(self.home, snapshot.fingerprint(self))
+        for sub, keep in (("live", {w.script for w in kept}), ("persist", {w.key for w in kept})):
+            for path in (self.home / sub).glob("*"):
+                if path.name in keep:
+                    continue
+                if path.is_dir():
+                    _rmtree(path)
+                else:
+                    path.unlink(missing_ok=True)
+        if kept:
+            self.say(f"kept {', '.join(w.script for w in kept)}: nothing reached it since the last up")
+        snapshot.restore(self.home, mark)
         return self.up()
 
     def status(self) -> dict[str, Any]:
@@ -353,7 +370,9 @@ class Sandbox(Layout):
         # Each provider's URL var, as the Workers name them (GOOGLE_BOOKS_URL, OPENAI_URL, ...), and the emulator's.
         urls = {f"{name.upper()}_URL": self.provider_url(name) for name in PROVIDERS}
         urls[EMULATOR_URL] = self.emulator_url
-        (live / "overrides.json").write_text(json.dumps(urls))
+        path, text = live / "overrides.json", json.dumps(urls)
+        if not path.is_file() or path.read_text(encoding="utf-8") != text:
+            path.write_text(text, encoding="utf-8")
 
 
 def _requires_secrets(config: Path) -> bool:

@@ -178,10 +178,20 @@ async function scheduledNow(request, env, ctx) {
   return new Response("Ran scheduled event");
 }
 
+// Whether anything has reached this isolate since it started (a reset keeps a wrangler dev that nothing touched):
+// every invocation counts, the follower's look at /__sandbox/version does not. The isolate's id is drawn at its first
+// request: the runtime allows no random values in global scope.
+let boot = null;
+let handled = 0;
+
 export default {
   async fetch(request, env, ctx) {
     const path = new URL(request.url).pathname;
-    if (path === "/__sandbox/version") return Response.json({ version_id: META.id, stamp: META.stamp });
+    boot ??= crypto.randomUUID();
+    if (path === "/__sandbox/version") {
+      return Response.json({ version_id: META.id, stamp: META.stamp, boot, handled });
+    }
+    handled++;
     if (path === "/__sandbox/kv/bulk" && request.method === "POST") return kvBulk(request, env);
     if (path === "/__scheduled") return scheduledNow(request, env, ctx);
     const bridged = path === "/__sandbox/queues/deliver" && request.method === "POST" ? request.clone() : null;
@@ -203,6 +213,7 @@ export default {
     return response;
   },
   async queue(batch, env, ctx) {
+    handled++;
     const deadLetters = (env.SANDBOX_DLQ || {})[batch.queue];
     if (deadLetters) return deadLetter(deadLetters, batch);
     if (!env.SANDBOX_QUEUE_LOCAL) return call("queue", batch, env, ctx);
@@ -218,6 +229,7 @@ export default {
     if (failure !== null) throw failure;
   },
   async scheduled(event, env, ctx) {
+    handled++;
     return call("scheduled", event, env, ctx);
   },
 };

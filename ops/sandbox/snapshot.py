@@ -48,11 +48,16 @@ def take(home: Path, mark: str) -> None:
     (folder / "fingerprint").write_text(mark, encoding="utf-8")
 
 
+def holds(home: Path, mark: str) -> bool:
+    """Whether there is a snapshot for this fingerprint."""
+    stamp = home / FOLDER / "fingerprint"
+    return stamp.is_file() and stamp.read_text(encoding="utf-8") == mark
+
+
 def restore(home: Path, mark: str) -> bool:
     """Put the snapshot back (the parts must be absent); False when there is none for this fingerprint."""
     folder = home / FOLDER
-    stamp = folder / "fingerprint"
-    if not stamp.is_file() or stamp.read_text(encoding="utf-8") != mark:
+    if not holds(home, mark):
         shutil.rmtree(folder, ignore_errors=True)
         return False
     for part in PARTS:
