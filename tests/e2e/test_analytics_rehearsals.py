@@ -4,6 +4,7 @@ and a verified rollback spends little of Cloudflare's two quotas."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import httpx
 
@@ -36,12 +37,15 @@ def test_unreadable_analytics_stop_the_rollback_of_a_worker_that_answers(rehears
     assert after == live  # a healthy Worker is not rolled back on no evidence
 
 
-def test_a_verified_rollback_spends_under_a_quarter_of_each_quota(rehearse_plain: Rehearsal) -> None:
+def test_a_verified_rollback_spends_under_a_quarter_of_each_quota(rehearse_plain: Rehearsal, tmp_path: Path) -> None:
     r = rehearse_plain
     r.reset()
     r.break_("bad-deploy")
     before = len(r.requests())
-    done = r.inv("remediate.rollback", "--yes", "--json")
+    production = tmp_path / "targets.toml"  # the sandbox's targets at production's pace: no analytics_interval
+    production.write_text("".join(line for line in r.handle.targets.read_text(encoding="utf-8").splitlines(keepends=True)
+                                  if not line.startswith("analytics_interval")), encoding="utf-8")
+    done = r.inv("remediate.rollback", "--yes", "--json", env={"OPS_TARGETS_FILE": str(production)})
     assert json.loads(done.stdout)["status"] == "ok", done.stdout
     spent = r.requests()[before:]
     graphql = [x for x in spent if x["path"] == GRAPHQL]
