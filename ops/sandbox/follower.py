@@ -36,6 +36,7 @@ GRACE_S = 2.5
 
 
 POLL_S = 0.5
+RECHECK_S = 5.0  # a Worker seen serving what the control plane wants is asked again only this often, unless that changes
 _client = httpx.Client(timeout=3)  # one keep-alive client: a new one per poll costs more CPU than the poll
 
 
@@ -72,10 +73,13 @@ class Served:
     child: subprocess.Popen[bytes] | None = None
     behind_since: float | None = field(default=None)
     announced: bool = False  # its URL written for the proxy
+    confirmed: tuple[str, str | None] | None = None  # the version and stamp it was last seen serving
+    confirmed_at: float = 0.0
 
     def start(self) -> None:
         self.child = subprocess.Popen(self.argv, cwd=self.cwd)
         self.behind_since = None
+        self.confirmed = None
 
     def stop(self) -> None:
         if self.child is None:
@@ -94,11 +98,16 @@ class Served:
             print(f"follower: {name} wrangler dev exited with {code}; restarting", flush=True)
             self.start()
             return False
-        running = served(self.url)
         stamp = materialized_stamp(self.live_dir) if self.live_dir else None
+        if (wanted, stamp) == self.confirmed and time.monotonic() - self.confirmed_at < RECHECK_S:
+            return True  # every request to the Worker costs it a connection and a log line: look only when it matters
+        running = served(self.url)
         if wanted is None or running is None or (running[0] == wanted and stamp in (None, running[1])):
             self.behind_since = None
-            return running is not None and running[0] == wanted
+            following = running is not None and running[0] == wanted
+            if following and wanted is not None:
+                self.confirmed, self.confirmed_at = (wanted, stamp), time.monotonic()
+            return following
         self.behind_since = self.behind_since or time.monotonic()
         if time.monotonic() - self.behind_since > GRACE_S:
             print(f"follower: the {name} Worker serves {running}, the control plane {wanted} ({stamp}): "

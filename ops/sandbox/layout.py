@@ -103,8 +103,11 @@ class Layout:
         return self.home / "logs" / f"{part}.log"
 
     def wrangler_env(self) -> dict[str, str]:
+        # X_LOCAL_OBSERVABILITY: wrangler dev (4.1xx) stores a trace of every request in a local SQLite Durable Object
+        # for its dev UI, with an fsync each; the sandbox's logs and analytics come from its own proxy and tail.
         return {**os.environ, "CLOUDFLARE_API_BASE_URL": self.api_base_url, "CLOUDFLARE_ACCOUNT_ID": ACCOUNT_ID,
                 "CLOUDFLARE_API_TOKEN": self.token, "WRANGLER_SEND_METRICS": "false", "CI": "true",
+                "X_LOCAL_OBSERVABILITY": "false", "X_LOCAL_EXPLORER": "false",
                 "HOME": str(self.home / "wrangler-home"), "XDG_CONFIG_HOME": str(self.home / "wrangler-home" / ".config")}
 
     def client(self) -> Any:
