@@ -34,7 +34,7 @@ import httpx
 from ops.errors import InputError, OpsError, SandboxError
 from ops.invoked import command
 from ops.sandbox import breaks, pristine, snapshot
-from ops.sandbox.constants import ACCOUNT_ID, PROVIDERS, WorkerSpec
+from ops.sandbox.constants import ACCOUNT_ID, PROVIDERS, WORKERS, WorkerSpec
 from ops.sandbox.d1_seed import seed as seed_d1
 from ops.sandbox.layout import Layout, Say, answers, get_json, with_client
 from ops.sandbox.live import EMULATOR_URL
@@ -46,6 +46,8 @@ __all__ = ["Sandbox"]
 T = TypeVar("T")
 REPO = Path(__file__).resolve().parents[2]
 # Not copied into the sandbox's copy of a team's Worker (node_modules is linked instead).
+WORKERS_VARIABLE = "OPS_SANDBOX_WORKERS"  # which example Workers this checkout's sandbox serves
+SERVED = "served"  # in the home: the keys of the Workers a running sandbox serves, comma-separated
 NOT_COPIED = (".git", ".sandbox", ".journal", ".wrangler", ".dev.vars*", ".venv", "node_modules", "__pycache__")
 
 
@@ -73,7 +75,7 @@ class Sandbox(Layout):
         say = say or (lambda _: None)
         if is_checkout(Path.cwd(), REPO):
             home = Path(os.environ.get("OPS_SANDBOX_HOME") or REPO / ".sandbox")
-            return cls(REPO, home, Ports.for_home(home), say)
+            return cls(REPO, home, Ports.for_home(home), say, workers=_chosen_examples(home))
         try:
             config = find_config(Path.cwd())
         except InputError:
@@ -120,6 +122,7 @@ class Sandbox(Layout):
 
     def _up(self) -> None:
         (self.home / "logs").mkdir(parents=True, exist_ok=True)
+        (self.home / SERVED).write_text(",".join(w.key for w in self.workers), encoding="utf-8")
         self._part("ports", self._hold_ports)
         self._part("npm parts (wrangler, workerd)", self._ensure_npm)
         self._part("copies of the Workers", self._copy_examples)
@@ -146,6 +149,7 @@ class Sandbox(Layout):
     def down(self) -> None:
         """Stop every part this home started, whichever Workers it served."""
         self.processes.stop(*self.processes.known())
+        (self.home / SERVED).unlink(missing_ok=True)
 
     def providers(self) -> list[str]:
         """The fake upstreams, which only the example Workers call."""
@@ -373,6 +377,24 @@ class Sandbox(Layout):
         path, text = live / "overrides.json", json.dumps(urls)
         if not path.is_file() or path.read_text(encoding="utf-8") != text:
             path.write_text(text, encoding="utf-8")
+
+
+def _chosen_examples(home: Path) -> tuple[WorkerSpec, ...]:
+    """The example Workers OPS_SANDBOX_WORKERS names (e.g. ``books,plain``), in that order; unset: those the running
+    sandbox serves (its ``up`` remembers them until ``down``), else all of them."""
+    chosen = os.environ.get(WORKERS_VARIABLE, "")
+    if not chosen.strip():
+        try:
+            chosen = (home / SERVED).read_text(encoding="utf-8")
+        except OSError:
+            return WORKERS
+    by_key = {spec.key: spec for spec in WORKERS}
+    keys = [key.strip() for key in chosen.split(",") if key.strip()]
+    unknown = [key for key in keys if key not in by_key]
+    if unknown:
+        raise InputError(f"{WORKERS_VARIABLE}={chosen}: no example Worker {unknown[0]!r}; name some of "
+                         f"{', '.join(by_key)}, comma-separated, or unset it to serve them all")
+    return tuple(by_key[key] for key in dict.fromkeys(keys))
 
 
 def _requires_secrets(config: Path) -> bool:

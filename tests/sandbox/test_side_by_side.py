@@ -44,19 +44,20 @@ def clone(dest: Path) -> Path:
 
 
 def rehearse(root: Path, base: int) -> dict[str, object]:
-    """up, break, rollback, status, down in one clone; what each said."""
+    """up (the books Worker alone), break, rollback, status, down in one clone; what each said."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("OPS_")}
     env.update(OPS_SANDBOX_PORT_BASE=str(base), PYTHONPATH=str(root), PYTHONDONTWRITEBYTECODE="1")
 
-    def inv(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "invoke", "--search-root", str(root), *args], cwd=root, env=env,
-                              capture_output=True, text=True, timeout=240)
+    def inv(*args: str, **extra: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "invoke", "--search-root", str(root), *args], cwd=root,
+                              env={**env, **extra}, capture_output=True, text=True, timeout=240)
 
     said: dict[str, object] = {}
     try:
         for step, args in (("up", ("sandbox.up",)), ("break", ("sandbox.break", "bad-deploy")),
                            ("rollback", ("remediate.rollback", "--yes", "--json")), ("status", ("sandbox.status", "--json"))):
-            done = inv(*args)
+            # The variable for up alone: the commands after it serve what the running sandbox remembers.
+            done = inv(*args, **({"OPS_SANDBOX_WORKERS": "books"} if step == "up" else {}))
             said[step] = done
             if done.returncode:
                 break
@@ -80,4 +81,5 @@ def test_two_clones_with_different_port_bases_rehearse_a_rollback_side_by_side(t
         assert rollback["status"] == "ok" and rollback["message"].startswith("verified:"), rollback
         assert status["api_base_url"] == f"http://127.0.0.1:{base}/client/v4" and status["port_base"] == base
         assert status["healthy"] and status["parts"]["worker"]["follows_control_plane"]
+        assert list(status["parts"]["workers"]) == ["books"]
         assert said["git status"] == "", (root, said["git status"])  # the tracked files stay clean
