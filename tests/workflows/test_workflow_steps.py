@@ -165,17 +165,7 @@ def test_the_reusable_workflow_names_the_action_so_another_repository_can_call_i
     assert uses == ["cfw-remedy/cfw-remedy/.github/actions/pre-deploy@v1"]  # not ./, which resolves in the caller
 
 
-# --- the emergency rollback and remediate, against one sandbox ---------------------------------------------
-
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[Any]:
-    from ops.sandbox.constants import BOOKS, PLAIN
-    from testing.sandbox import SandboxHandle
-
-    handle = SandboxHandle(workers=(BOOKS, PLAIN))
-    yield handle
-    handle.stop()
-
+# --- the emergency rollback and remediate, against the session's sandbox (tests/conftest.py) ----------------
 
 def production(sandbox: Any) -> tuple[dict[str, str], dict[str, str]]:
     sb = sandbox.sandbox
