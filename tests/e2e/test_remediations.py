@@ -236,7 +236,9 @@ def test_queue_redeploy_replays_the_dead_letter_queue(rehearse: Rehearsal) -> No
     moved = next(x for x in result["records"] if x["name"] == "replay")["outputs"]["result"]
     assert moved["moved"] == 8 and moved["remaining"] == 0
     assert result["message"] == "verified: attached, draining, worker-draining, dead-letters-empty"
-    after = httpx.get(f"{r.sb.worker_url}/metrics/queue", timeout=10).json()
+    deadline = time.monotonic() + 30  # verified as draining: the replayed jobs reach the consumer in its next batches
+    while (after := httpx.get(f"{r.sb.worker_url}/metrics/queue", timeout=10).json())["backlog"] and time.monotonic() < deadline:
+        time.sleep(0.5)
     assert after["delivered"] - before["delivered"] == 8
     assert after["backlog"] == 0 and after["consumer_attached"] is True
     assert after["consumed"] - before["consumed"] >= 8  # each replayed job was consumed (at least once)
