@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -17,19 +17,8 @@ from ops.actions import kv_fill
 from ops.cloudflare import CloudflareClient, _api
 from ops.errors import InputError
 from ops.sandbox.emulator import EmulatorHandle
-from tests.cloudflare.uploads import client_of, emulator_in
 
 CACHE = "b0b0cafe000000000000000000000001"
-
-
-@pytest.fixture
-def emulator(tmp_path: Path) -> Iterator[EmulatorHandle]:
-    yield from emulator_in(tmp_path, seeded=True)
-
-
-@pytest.fixture
-def client(emulator: EmulatorHandle) -> Iterator[CloudflareClient]:
-    yield from client_of(emulator)
 
 
 def bulk_bodies(emulator: EmulatorHandle) -> list[dict[str, Any]]:

@@ -7,8 +7,7 @@ so the secrets API refuses (10215).
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -18,22 +17,12 @@ from ops.cloudflare.operations import put_secret, worker_state
 from ops.cloudflare.secret_versions import version_from_deployed
 from ops.errors import ApiError, InputError
 from ops.sandbox.emulator import EmulatorHandle
-from tests.cloudflare.uploads import ACCOUNT, TOKEN, client_of, deploy, emulator_in, upload
+from tests.cloudflare.uploads import ACCOUNT, TOKEN, deploy, upload
 
 SCRIPT = "api-worker"
 KV = "b0b0cafe000000000000000000000001"  # the default seed's namespace
 GOOD = b"export default { fetch() { return new Response('good') } }\n"
 BAD = b"export default { fetch() { throw new Error('bad') } }\n"
-
-
-@pytest.fixture
-def emulator(tmp_path: Path) -> Iterator[EmulatorHandle]:
-    yield from emulator_in(tmp_path, seeded=True)
-
-
-@pytest.fixture
-def client(emulator: EmulatorHandle) -> Iterator[CloudflareClient]:
-    yield from client_of(emulator)
 
 
 def bindings(secret: str) -> list[dict[str, Any]]:

@@ -10,8 +10,6 @@ must leave them in the dead-letter queue.
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Iterator
 
 import httpx
 import pytest
@@ -20,19 +18,9 @@ import ops.cloudflare as cf
 from ops.cloudflare import CloudflareClient
 from ops.cloudflare.operations import peek_queue, replay_queue
 from ops.sandbox.emulator import EmulatorHandle
-from tests.cloudflare.uploads import client_of, emulator_in, upload
+from tests.cloudflare.uploads import upload
 
 JOBS = "e0a0000000000000000000000000a001"
-
-
-@pytest.fixture
-def emulator(tmp_path: Path) -> Iterator[EmulatorHandle]:
-    yield from emulator_in(tmp_path, seeded=True)
-
-
-@pytest.fixture
-def client(emulator: EmulatorHandle) -> Iterator[CloudflareClient]:
-    yield from client_of(emulator)
 
 
 def dead_letters(emulator: EmulatorHandle, client: CloudflareClient, *, date: str, flags: list[str]) -> None:
