@@ -1,5 +1,8 @@
 """Two sandboxes from two clones, one variable set differently, run side by side; both rehearse a rollback.
 
+The first serves every example Worker, as the README's first command starts it; the second only the books
+Worker (OPS_SANDBOX_WORKERS).
+
 Each clone is this checkout's files as a fresh clone holds them (tracked, or new and not
 ignored), committed into a repository of its own, with this checkout's node_modules
 linked in. Everything runs as a user runs it: `inv` in the clone, on the clone's code.
@@ -43,8 +46,8 @@ def clone(dest: Path) -> Path:
     return dest
 
 
-def rehearse(root: Path, base: int) -> dict[str, object]:
-    """up (the books Worker alone), break, rollback, status, down in one clone; what each said."""
+def rehearse(root: Path, base: int, only: str = "") -> dict[str, object]:
+    """up (``only``: the example Workers OPS_SANDBOX_WORKERS names), break, rollback, status, down in one clone."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("OPS_")}
     env.update(OPS_SANDBOX_PORT_BASE=str(base), PYTHONPATH=str(root), PYTHONDONTWRITEBYTECODE="1")
 
@@ -57,7 +60,7 @@ def rehearse(root: Path, base: int) -> dict[str, object]:
         for step, args in (("up", ("sandbox.up",)), ("break", ("sandbox.break", "bad-deploy")),
                            ("rollback", ("remediate.rollback", "--yes", "--json")), ("status", ("sandbox.status", "--json"))):
             # The variable for up alone: the commands after it serve what the running sandbox remembers.
-            done = inv(*args, **({"OPS_SANDBOX_WORKERS": "books"} if step == "up" else {}))
+            done = inv(*args, **({"OPS_SANDBOX_WORKERS": only} if step == "up" and only else {}))
             said[step] = done
             if done.returncode:
                 break
@@ -71,9 +74,10 @@ def rehearse(root: Path, base: int) -> dict[str, object]:
 def test_two_clones_with_different_port_bases_rehearse_a_rollback_side_by_side(tmp_path: Path) -> None:
     roots = [clone(tmp_path / name) for name in ("first", "second")]
     bases = [Ports.choose().base for _ in roots]  # each free, as a user would pick two
+    served = ["", "books"]  # the first as the README's first command starts it (every example Worker)
     with ThreadPoolExecutor(2) as pool:
-        results = list(pool.map(rehearse, roots, bases))
-    for root, base, said in zip(roots, bases, results):
+        results = list(pool.map(rehearse, roots, bases, served))
+    for root, base, only, said in zip(roots, bases, served, results):
         for step in ("up", "break", "rollback", "status", "down"):
             done = said[step]
             assert isinstance(done, subprocess.CompletedProcess) and done.returncode == 0, (root, step, done)
@@ -81,5 +85,5 @@ def test_two_clones_with_different_port_bases_rehearse_a_rollback_side_by_side(t
         assert rollback["status"] == "ok" and rollback["message"].startswith("verified:"), rollback
         assert status["api_base_url"] == f"http://127.0.0.1:{base}/client/v4" and status["port_base"] == base
         assert status["healthy"] and status["parts"]["worker"]["follows_control_plane"]
-        assert list(status["parts"]["workers"]) == ["books"]
+        assert list(status["parts"]["workers"]) == (["books"] if only else ["books", "plain", "ai", "manuscript", "infra"])
         assert said["git status"] == "", (root, said["git status"])  # the tracked files stay clean
