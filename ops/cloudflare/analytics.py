@@ -49,9 +49,8 @@ import httpx
 
 from ops.cloudflare._client import GRAPHQL_PATH, CloudflareClient
 from ops.errors import ApiError, InputError, TransportError
-from ops.targets import ANALYTICS_INTERVAL
 
-__all__ = ["BACKLOG_QUERY", "MIN_INTERVAL", "QUANTILES_TYPE", "SCHEMA_QUERY", "fold", "invocations", "invocations_evidence",
+__all__ = ["BACKLOG_QUERY", "QUANTILES_TYPE", "SCHEMA_QUERY", "fold", "invocations", "invocations_evidence",
            "parse_since", "query_for",
            "queue_backlog", "recent", "wall_quantiles"]
 
@@ -83,23 +82,18 @@ _KEYS = (*_WALL, "tail")
 _DOCUMENTED = frozenset({"wallTimeP50", "wallTimeP99"})  # the tutorial's fields, where introspection names none
 RATE_LIMITED = re.compile(r"rate.?limit|too many requests", re.I)
 
-MIN_INTERVAL = ANALYTICS_INTERVAL  # seconds between two identical analytics reads of one run, unless the target says
-
 _schemas: dict[tuple[str, str], frozenset[str]] = {}
 _lock = threading.Lock()
 _recent: weakref.WeakKeyDictionary[CloudflareClient, dict[Hashable, tuple[float, dict[str, Any]]]] = weakref.WeakKeyDictionary()
 
 
-def recent(client: CloudflareClient, key: Hashable, read: Callable[[], dict[str, Any]],
-           min_interval: float | None = None) -> dict[str, Any]:
-    """``read()``, or the answer it gave for ``key`` less than ``min_interval`` seconds ago to this client (one run):
-    a verification polling every 2 s asks GraphQL at most every 15 s (the target's ``analytics_interval``)."""
-    if min_interval is None:
-        min_interval = client.analytics_interval
+def recent(client: CloudflareClient, key: Hashable, read: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """``read()``, or the answer it gave for ``key`` to this client (one run) less than its target's
+    ``analytics_interval`` ago: a verification polling every 2 s asks GraphQL at most every 15 s by default."""
     now = client.retry.clock()
     with _lock:
         kept = _recent.setdefault(client, {}).get(key)
-    if kept is not None and now - kept[0] < min_interval:
+    if kept is not None and now - kept[0] < client.analytics_interval:
         return kept[1]
     answer = read()
     with _lock:

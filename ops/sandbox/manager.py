@@ -45,9 +45,9 @@ from ops.sandbox.targets_file import write_targets
 __all__ = ["Sandbox"]
 T = TypeVar("T")
 REPO = Path(__file__).resolve().parents[2]
-# Not copied into the sandbox's copy of a team's Worker (node_modules is linked instead).
 WORKERS_VARIABLE = "OPS_SANDBOX_WORKERS"  # which example Workers this checkout's sandbox serves
 SERVED = "served"  # in the home: the keys of the Workers a running sandbox serves, comma-separated
+# Not copied into the sandbox's copy of a team's Worker (node_modules is linked instead).
 NOT_COPIED = (".git", ".sandbox", ".journal", ".wrangler", ".dev.vars*", ".venv", "node_modules", "__pycache__")
 
 
