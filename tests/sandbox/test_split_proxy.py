@@ -7,47 +7,20 @@ is announced in the split's folder as the follower announces its second wrangler
 
 from __future__ import annotations
 
-import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Iterator
 
 import httpx
 import pytest
 
-from ops.sandbox.constants import ACCOUNT_ID
 from ops.sandbox.emulator import start_emulator
 from ops.sandbox.emulator.__main__ import load_seed
 from ops.sandbox.live import materialize, split_dir_name, write_split_url
 
+from testing.loop_worker import LoopWorker, requests_by_version
+
 TOKEN, SCRIPT = "split-test-token", "split-api"
 HTTP = httpx.Client(timeout=5)  # one keep-alive client: a new one per request costs more than the request
-QUERY = """query($a: string!, $s: string) { viewer { accounts(filter: {accountTag: $a}) {
-  workersInvocationsAdaptive(limit: 100, filter: {scriptName: $s}) { sum { requests errors } dimensions { scriptVersion } }
-} } }"""
-
-
-def loop_worker(version: str) -> ThreadingHTTPServer:
-    class Worker(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-        def do_GET(self) -> None:
-            body = json.dumps({"version_id": version, "stamp": "s"}).encode()
-            self.send_response(200)
-            if self.path != "/__sandbox/version":
-                self.send_header("x-sandbox-version-id", version)
-            self.send_header("content-length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Worker)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
 
 
 def deployment(*shares: tuple[str, int]) -> dict[str, Any]:
@@ -56,29 +29,22 @@ def deployment(*shares: tuple[str, int]) -> dict[str, Any]:
 
 @pytest.fixture
 def split_world(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[tuple[str, Any]]:
-    first, second = loop_worker("v-old"), loop_worker("v-new")
+    first, second = LoopWorker("v-old"), LoopWorker("v-new")
     live_dir = tmp_path / "live"
     split_dir = live_dir / split_dir_name(SCRIPT)
-    write_split_url(split_dir, f"http://127.0.0.1:{second.server_address[1]}")
+    write_split_url(split_dir, second.url)
     seed = {**(load_seed("default") or {}), **deployment(*request.param)}
     emulator = start_emulator(tmp_path / "state.json", seed=seed, token=TOKEN)
-    proxy = emulator.add_proxy(SCRIPT, f"http://127.0.0.1:{first.server_address[1]}", split_dir=split_dir)
+    proxy = emulator.add_proxy(SCRIPT, first.url, split_dir=split_dir)
     yield proxy.url, emulator
     emulator.stop()
-    for server in (first, second):
-        server.shutdown()
-        server.server_close()
-
-
-def served_by_version(emulator: Any) -> dict[str, int]:
-    answer = httpx.post(f"{emulator.api_base_url}/graphql", headers={"Authorization": f"Bearer {TOKEN}"},
-                        json={"query": QUERY, "variables": {"a": ACCOUNT_ID, "s": SCRIPT}}, timeout=10).json()
-    rows = answer["data"]["viewer"]["accounts"][0]["workersInvocationsAdaptive"]
-    return {r["dimensions"]["scriptVersion"]: r["sum"]["requests"] for r in rows}
+    first.stop()
+    second.stop()
 
 
 def wait_for_second(url: str) -> None:
-    """The proxy polls the split and the second Worker every 0.1 s; until then every request goes to the first."""
+    """The proxy looks at the split and the second Worker every 0.1 s while requests come; until then every request
+    goes to the first."""
     for _ in range(200):
         if HTTP.get(f"{url}/probe").json()["version_id"] == "v-new":
             return
@@ -93,7 +59,7 @@ def test_a_split_sends_each_request_to_one_version_by_its_share_and_analytics_na
     answered = [HTTP.get(f"{url}/r").json()["version_id"] for _ in range(200)]
     new = answered.count("v-new")
     assert 30 <= new <= 90, new  # 30% of 200 is 60, with a standard deviation of 6.5
-    assert served_by_version(emulator) == {"v-old": 200 - new, "v-new": new}  # tagged with who answered
+    assert requests_by_version(emulator, TOKEN, SCRIPT) == {"v-old": 200 - new, "v-new": new}  # tagged with who answered
 
 
 @pytest.mark.parametrize("split_world", [(("v-old", 100),)], indirect=True)

@@ -30,10 +30,12 @@ request's event. Lines logged after the answer (``ctx.waitUntil``) are not seen.
 
 The version is the one that served the request: the sandbox's entry shim
 reports it in a response header the proxy removes. Without an answer, it is the
-version ``wrangler dev`` was running when the request came in (polled from the
-shim every ``POLL_S``), because right after a deploy the old version still
-serves for a moment, and Cloudflare's analytics name the version that ran; the
-control plane's live version is the last resort.
+version ``wrangler dev`` was running when the request came in (looked up from the
+shim at most ``POLL_S`` before), because right after a deploy the old version
+still serves for a moment, and Cloudflare's analytics name the version that ran;
+the control plane's live version is the last resort. The proxy looks only while
+requests come: a request after a quiet spell (``QUIET_S``) looks before it is
+routed, and an idle sandbox sends its Workers nothing.
 """
 
 from __future__ import annotations
@@ -68,6 +70,7 @@ HOP_BY_HOP = frozenset({"connection", "keep-alive", "proxy-authenticate", "proxy
 CONNECT_PATIENCE_S = 20.0   # wrangler dev restarts take a few seconds; Cloudflare has no such gap
 GIVE_UP_S = 600.0           # a request nobody hangs up on is ended here and recorded as a disconnect
 POLL_S = 0.1
+QUIET_S = 5.0               # no request for this long: the proxy stops looking until the next one
 
 
 @dataclass(frozen=True)
@@ -128,6 +131,9 @@ class Upstream:
     second: tuple[str, int] | None = None  # the second wrangler dev, while a split is live and it answers
     second_running: str | None = None
     rng: random.Random = field(default_factory=random.Random)
+    looked: float = float("-inf")       # time.monotonic() of the last look
+    last_request: float = float("-inf")
+    woken: threading.Event = field(default_factory=threading.Event)
 
     def version_now(self) -> str | None:
         return self.running or self.live_version(self.script)
@@ -146,14 +152,34 @@ class Upstream:
             return second[0], second[1], other
         return self.host, self.port, self.version_now()
 
+    def arrived(self) -> None:
+        """A request came in: what it is routed by is at most ``POLL_S`` old, and the poll looks while requests come."""
+        self.last_request = time.monotonic()
+        if self.last_request - self.looked > POLL_S:
+            self.look()
+            self.woken.set()
+
     def poll(self) -> None:
-        while not self.stopped.wait(POLL_S):
-            self.running = _served(self.host, self.port)
-            self.shares = self.split(self.script)
-            url = split_url(self.split_dir) if self.split_dir is not None and len(self.shares) > 1 else None
-            target = urlsplit(url) if url else None
-            self.second = (target.hostname or "127.0.0.1", target.port or 80) if target else None
-            self.second_running = _served(*self.second) if self.second else None
+        while not self.stopped.is_set():
+            if time.monotonic() - self.last_request > QUIET_S:
+                self.woken.clear()
+                self.woken.wait()
+                continue
+            self.look()
+            self.stopped.wait(POLL_S)
+
+    def look(self) -> None:
+        self.running = _served(self.host, self.port)
+        self.shares = self.split(self.script)
+        url = split_url(self.split_dir) if self.split_dir is not None and len(self.shares) > 1 else None
+        target = urlsplit(url) if url else None
+        self.second = (target.hostname or "127.0.0.1", target.port or 80) if target else None
+        self.second_running = _served(*self.second) if self.second else None
+        self.looked = time.monotonic()
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self.woken.set()
 
 
 def _served(host: str, port: int) -> str | None:
@@ -186,6 +212,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _handle(self) -> None:
         up = self.server.upstream
         started, t0 = time.time(), time.monotonic()
+        up.arrived()
         host, port, version = up.route()
         body = self._body()
         headers = [(k, v) for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP]
@@ -333,7 +360,7 @@ class ProxyHandle:
         return f"http://{host!s}:{port}"
 
     def stop(self) -> None:
-        self.server.upstream.stopped.set()
+        self.server.upstream.stop()
         self.server.shutdown()
         self.server.server_close()
 
