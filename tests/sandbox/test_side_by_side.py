@@ -5,7 +5,7 @@ Worker (OPS_SANDBOX_WORKERS).
 
 Each clone is this checkout's files as a fresh clone holds them (tracked, or new and not
 ignored), committed into a repository of its own, with this checkout's node_modules
-linked in. Everything runs as a user runs it: `inv` in the clone, on the clone's code.
+linked in and ops/ compiled as ./scripts/bootstrap compiles it. Everything runs as a user runs it: `inv` in the clone, on the clone's code.
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ def clone(dest: Path) -> Path:
     for argv in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "a clone"]):
         subprocess.run([*GIT, *argv], cwd=dest, check=True, timeout=60, capture_output=True)
     (dest / "node_modules").symlink_to(REPO / "node_modules")
+    subprocess.run([sys.executable, "-m", "compileall", "-q", "ops"], cwd=dest, check=True, timeout=60)  # as bootstrap
     with (dest / ".git" / "info" / "exclude").open("a", encoding="utf-8") as exclude:
         exclude.write("/node_modules\n")  # a link, which the clone's node_modules/ pattern (folders) does not cover
     return dest
