@@ -2,8 +2,8 @@
 
 wrangler dev 4.86 hot-reloads most changes of the live files within a second,
 but not all of them. This small supervisor owns the wrangler dev process,
-watches the emulator's live version and the version the Worker's wrangler dev
-runs (``/__sandbox/version``, answered by the sandbox's entry shim), and restarts
+waits on the emulator's live version (the emulator answers when it changes) and
+checks the version the Worker's wrangler dev runs (``/__sandbox/version``, answered by the sandbox's entry shim), and restarts
 wrangler dev when the Worker has not followed within a grace period.
 
 While the live deployment is a split of two versions, it also runs a second
@@ -40,12 +40,36 @@ RECHECK_S = 5.0  # a Worker seen serving what the control plane wants is asked a
 _client = httpx.Client(timeout=3)  # one keep-alive client: a new one per poll costs more CPU than the poll
 
 
-def live_state(emulator: str, script: str) -> dict[str, Any]:
+def live_state(emulator: str, script: str, after: int | None = None) -> dict[str, Any]:
+    """The emulator's live answer; with ``after`` (its last ``change``), once that changes or after ``RECHECK_S``."""
+    params = {"after": after, "wait": RECHECK_S} if after is not None else None
     try:
-        body = _client.get(f"{emulator}/__emulator/live/{script}").json()
+        body = _client.get(f"{emulator}/__emulator/live/{script}", params=params, timeout=RECHECK_S + 3).json()
         return body if isinstance(body, dict) else {}
     except (httpx.HTTPError, ValueError):
         return {}
+
+
+class Watch:
+    """The script's live answer, waited for on a thread: ``wake`` is set by each answer (a change, or every
+    ``RECHECK_S``), so the follower learns of a deploy at once without asking the emulator twice a second."""
+
+    def __init__(self, emulator: str, script: str, wake: threading.Event, stop: threading.Event) -> None:
+        self.emulator, self.script, self.wake, self.stop = emulator, script, wake, stop
+        self.latest: dict[str, Any] = {}
+        threading.Thread(target=self._run, name="watch", daemon=True).start()
+
+    def _run(self) -> None:
+        change: int | None = None
+        while not self.stop.is_set():
+            live = live_state(self.emulator, self.script, change)
+            self.latest = live
+            self.wake.set()
+            if isinstance(live.get("change"), int):
+                change = live["change"]
+            else:  # not answering (an emulator restarting), or one that does not count: ask again soon
+                change = None
+                self.stop.wait(POLL_S)
 
 
 def live_version(emulator: str, script: str) -> str | None:
@@ -144,18 +168,29 @@ def main() -> None:
     parser.add_argument("wrangler_argv", nargs=argparse.REMAINDER)
     args = parser.parse_args()
     argv = [a for a in args.wrangler_argv if a != "--"]
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    stop, wake = threading.Event(), threading.Event()
+
+    def stopping(*_: object) -> None:
+        stop.set()
+        wake.set()
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, stopping)
     first = Served(argv, args.worker, args.live_dir)
     first.start()
     split_dir = args.live_dir.parent / split_dir_name(args.script) if args.live_dir else None
     if split_dir is not None:
         write_split_url(split_dir, None)  # one left by a follower that was killed
     second: Served | None = None
-    while not stop.wait(POLL_S):
-        live = live_state(args.emulator, args.script)
-        first.follow(str(live["version_id"]) if live.get("version_id") else None, "first")
+    watch = Watch(args.emulator, args.script, wake, stop)
+    settled = False
+    while True:
+        wake.wait(RECHECK_S if settled else POLL_S)  # ticks while a Worker catches up, else waits for news
+        wake.clear()
+        if stop.is_set():
+            break
+        live = watch.latest
+        settled = first.follow(str(live["version_id"]) if live.get("version_id") else None, "first")
         other = live.get("split_version_id")
         if split_dir is None:
             continue
@@ -165,7 +200,9 @@ def main() -> None:
                 second = Served(second_argv(argv, split_dir, port), f"http://127.0.0.1:{port}", split_dir, cwd=split_dir)
                 print(f"follower: a split is live; serving its version {other} on port {port}", flush=True)
                 second.start()
-            if second.follow(str(other), "split") and not second.announced:
+            following = second.follow(str(other), "split")
+            settled = settled and following
+            if following and not second.announced:
                 write_split_url(split_dir, second.url)
                 second.announced = True
         elif live and second is not None:  # the emulator answered: no split any more

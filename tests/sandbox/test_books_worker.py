@@ -132,9 +132,13 @@ def test_a_stalled_jobs_console_lines_reach_inv_logs_and_wrangler_tail_by_its_jo
         wrangler_out = _until_event(wrangler, job["id"])
     finally:
         for proc in (wrangler, logs):
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait(timeout=10)
+            if proc.poll() is None:  # SIGTERM, which wrangler's launcher passes on: a SIGKILL leaves its tail running
+                proc.terminate()
+                try:
+                    proc.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait(timeout=10)
     ours = json.loads(out)["events"]
     # Cloudflare redacts the id in the URL: the console line is how the runbook finds the job.
     assert [e["event"]["request"]["url"].split("/", 3)[-1] for e in ours] == ["api/jobs/REDACTED"]

@@ -20,6 +20,9 @@ Admin endpoints (not Cloudflare's), under ``/__emulator/``, need the sandbox's A
 - ``GET analytics``, ``PUT analytics {"lag_seconds": N}``: the GraphQL Analytics ingestion lag
 - ``GET versions``, ``PUT versions {"order": "newest" | "oldest"}``: the order of the deployable versions list
 - ``GET invocations`` (what the recording proxies saw), ``DELETE invocations``
+- ``GET live/SCRIPT`` (the live version, a split's other one, the shares, and a ``change`` count);
+  ``?after=N&wait=S`` answers once the count is no longer N, or after S seconds (at most 30): the followers wait
+  on it instead of asking twice a second
 
 ``POST /client/v4/graphql`` answers the ``workersInvocationsAdaptive`` dataset
 (``ops.sandbox.emulator.graphql``) from the recording proxies

@@ -29,6 +29,9 @@ ADMIN = "/__emulator/"
 OPEN_ADMIN = re.compile(r"health|live/[^/]+|d1/.*|queues/.*")
 
 
+LONG_POLL_MAX_S = 30.0
+
+
 def admin_headers(token: str) -> dict[str, str]:
     """What the admin routes need: the sandbox's API token."""
     return {"Authorization": f"Bearer {token}"}
@@ -43,17 +46,32 @@ class Emulator:
     requests: list[dict[str, Any]]
     lock: threading.Lock
     invocations: Invocations = field(default_factory=Invocations)
+    changes: dict[str, int] = field(default_factory=dict)  # how often each script's live deployment changed
+    changed: threading.Condition = field(default_factory=threading.Condition)
 
     def live_version(self, script: str) -> str | None:
         with self.state.lock:
             return scripts.live_version_id(self.state.data["scripts"].get(script))
 
-    def live(self, script: str) -> dict[str, Any]:
-        """The live version, a split's other version, and the shares, as the followers and proxies read them."""
+    def live_changed(self, script: str) -> None:
+        """After the live folder is written (``on_live_change``): wake whoever waits on this script."""
+        with self.changed:
+            self.changes[script] = self.changes.get(script, 0) + 1
+            self.changed.notify_all()
+
+    def live(self, script: str, after: int | None = None, wait: float = 0.0) -> dict[str, Any]:
+        """The live version, a split's other version, and the shares, as the followers and proxies read them.
+
+        ``after`` (a ``change`` this answered before): answer once the live deployment changed since, or after
+        ``wait`` seconds, so that a follower learns of a deploy at once without asking twice a second."""
+        if after is not None:
+            with self.changed:
+                self.changed.wait_for(lambda: self.changes.get(script, 0) != after, timeout=min(wait, LONG_POLL_MAX_S))
         with self.state.lock:
             data = self.state.data["scripts"].get(script)
             return {"version_id": scripts.live_version_id(data), "split_version_id": scripts.split_version_id(data),
-                    "versions": [{"version_id": v, "percentage": p} for v, p in scripts.live_split(data)]}
+                    "versions": [{"version_id": v, "percentage": p} for v, p in scripts.live_split(data)],
+                    "change": self.changes.get(script, 0)}
 
     def split(self, script: str) -> list[tuple[str, float]]:
         with self.state.lock:
@@ -99,7 +117,7 @@ class Handler(BaseHTTPRequestHandler):
                 self._send(401, {"error": "the emulator's admin routes need the sandbox token: "
                                           "send Authorization: Bearer <token> (`inv sandbox.status --json` shows it)"})
                 return
-            self._admin(emu, what, body)
+            self._admin(emu, what, body, parts.query)
             return
         if parts.path == GRAPHQL and self.command == "POST":
             answer = graphql.handle(body, account_id=emu.account_id, invocations=emu.invocations, queues=emu.state,
@@ -121,6 +139,15 @@ class Handler(BaseHTTPRequestHandler):
             self._send_raw(status, payload)
             return
         self._send(status, payload, extra)
+
+    def _live(self, emu: Emulator, script: str, params: dict[str, str]) -> None:
+        try:
+            after = int(params["after"]) if "after" in params else None
+            wait = float(params.get("wait", 0))
+        except ValueError:
+            self._send(400, {"error": "after is a change count and wait a number of seconds"})
+            return
+        self._send(200, emu.live(script, after, wait))
 
     def _authorized(self, emu: Emulator) -> bool:
         given = self.headers.get("authorization", "").encode()
@@ -152,7 +179,7 @@ class Handler(BaseHTTPRequestHandler):
             return failure.status, _envelope(False, None, failure.errors), {}
         return status, (result if isinstance(result, routing.Raw) else _envelope(True, result, [], info)), {}
 
-    def _admin(self, emu: Emulator, what: str, body: bytes) -> None:
+    def _admin(self, emu: Emulator, what: str, body: bytes, query: str = "") -> None:
         method = self.command
         if what == "health":
             self._send(200, {"ok": True, "account_id": emu.account_id})
@@ -201,7 +228,7 @@ class Handler(BaseHTTPRequestHandler):
         elif what.startswith("queues/") and method == "POST":
             self._send(*queue_messages.bridge(emu.state, what, body))
         elif what.startswith("live/") and method == "GET":
-            self._send(200, emu.live(what.removeprefix("live/")))
+            self._live(emu, what.removeprefix("live/"), dict(parse_qsl(query)))
         elif what == "state":
             with emu.state.lock:
                 self._send(200, emu.state.data)
@@ -309,6 +336,7 @@ def start_emulator(state_file: Path, *, host: str = "127.0.0.1", port: int = 0,
     routing.live_hook.clear()
     if on_live_change is not None:
         routing.live_hook.append(lambda script: on_live_change(script, state))
+    routing.live_hook.append(emulator.live_changed)  # after the live folder is written
     routing.deliver_hook.clear()
     routing.kv_hook.clear()
     if on_deliver is not None:
