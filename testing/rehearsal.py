@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 
+from ops.sandbox import loopback
 from ops.sandbox.constants import BOOKS, WorkerSpec
 
 from testing.workspace import CANARY, REPO
@@ -43,14 +44,14 @@ class Rehearsal:
         return done
 
     def requests(self) -> list[dict[str, Any]]:
-        return list(httpx.get(f"{self.sb.emulator_url}/__emulator/requests", headers=self.sb.admin_headers, timeout=10).json())
+        return list(loopback.get(f"{self.sb.emulator_url}/__emulator/requests", headers=self.sb.admin_headers, timeout=10).json())
 
     def mutating(self, since: int = 0) -> list[tuple[str, str]]:
         return [(r["method"], r["path"]) for r in self.requests()[since:] if r["mutating"]]
 
     def health(self) -> httpx.Response:
         """The Worker's health path (/health for books, / for the plain Worker), through the proxy."""
-        return httpx.get(f"{self.url}{self.worker.health_path}", timeout=10)
+        return loopback.get(f"{self.url}{self.worker.health_path}", timeout=10)
 
     def break_(self, scenario: str) -> str:
         return str(self.sb.break_(scenario, self.worker.key))
@@ -64,7 +65,7 @@ class Rehearsal:
         self.handle.set_analytics_lag(seconds)
 
     def state(self) -> dict[str, Any]:
-        return dict(httpx.get(f"{self.sb.emulator_url}/__emulator/state", headers=self.sb.admin_headers, timeout=10).json())
+        return dict(loopback.get(f"{self.sb.emulator_url}/__emulator/state", headers=self.sb.admin_headers, timeout=10).json())
 
     def reset(self) -> None:
         self.sb.reset()

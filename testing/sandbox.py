@@ -46,10 +46,10 @@ class SandboxHandle:
 
     def set_analytics_lag(self, seconds: float) -> None:
         """Make the GraphQL Analytics API hide invocations younger than ``seconds`` (0: none), as production's delay."""
-        import httpx
+        from ops.sandbox import loopback
 
-        httpx.put(f"{self.sandbox.emulator_url}/__emulator/analytics", json={"lag_seconds": seconds},
-                  headers=self.sandbox.admin_headers, timeout=10).raise_for_status()
+        loopback.put(f"{self.sandbox.emulator_url}/__emulator/analytics", json={"lag_seconds": seconds},
+                     headers=self.sandbox.admin_headers, timeout=10).raise_for_status()
 
     def stop(self) -> None:
         self.sandbox.down()

@@ -22,7 +22,7 @@ from ops.errors import InputError
 from ops.invoked import command
 from ops.sandbox.constants import (AI, ANALYSIS_QUEUE, BOOKS, INFRA, INFRA_DB, MANUSCRIPT, MANUSCRIPT_DB,
                                    MANUSCRIPT_PROBE_EMAIL, PLAIN, WORKERS, WorkerSpec, worker)
-from ops.sandbox import users
+from ops.sandbox import loopback, users
 from ops.sandbox.layout import Layout, with_client
 
 Act = Callable[[Layout, WorkerSpec], None]
@@ -174,19 +174,17 @@ def _flush(sb: Layout, spec: WorkerSpec) -> None:
     drops. Without traffic a hit rate is no evidence either way (null), in production as here."""
     from urllib.parse import quote
 
-    import httpx
-
     from ops.actions.cache_warm import file_keys
 
-    response = httpx.post(f"{sb.dev_url_of(spec)}/admin/cache/flush",
-                          headers={"X-Cache-Warm-Secret": sb.secrets_of(spec)["CACHE_WARM_SECRET"]}, timeout=30)
+    response = loopback.post(f"{sb.dev_url_of(spec)}/admin/cache/flush",
+                             headers={"X-Cache-Warm-Secret": sb.secrets_of(spec)["CACHE_WARM_SECRET"]}, timeout=30)
     if response.status_code != 200:
         from ops.errors import SandboxError
 
         raise SandboxError(f"cache flush failed: {response.status_code} {response.text[:200]}")
     keys = [key for _, key in file_keys(sb.root / "examples" / spec.example / "popular-keys.txt")]
     for key in keys[:-1][:FLUSH_TRAFFIC]:  # never the last: _warm asks for it to tell whether the cache was warmed
-        httpx.get(sb.url_of(spec) + CACHED_READ[spec.key].format(key=quote(key, safe="")), timeout=30)
+        loopback.get(sb.url_of(spec) + CACHED_READ[spec.key].format(key=quote(key, safe="")), timeout=30)
 
 
 # Where each example Worker answers a cached key, with X-Cache-Status: the sandbox's own knowledge of its
@@ -198,15 +196,13 @@ def _warm(sb: Layout, spec: WorkerSpec) -> bool:
     """The last popular key answers from the cache (a MISS caches it: ask once after each remediation)."""
     from urllib.parse import quote
 
-    import httpx
-
     from ops.actions.cache_warm import file_keys
 
     keys = [key for _, key in file_keys(sb.root / "examples" / spec.example / "popular-keys.txt")]
     if not keys:
         return False
     url = sb.dev_url_of(spec) + CACHED_READ[spec.key].format(key=quote(keys[-1], safe=""))
-    return str(httpx.get(url, timeout=30).headers.get("x-cache-status")) == "HIT"
+    return str(loopback.get(url, timeout=30).headers.get("x-cache-status")) == "HIT"
 
 
 def broken_secret(sb: Layout, spec: WorkerSpec) -> str:
@@ -289,7 +285,7 @@ def _metrics_queue(sb: Layout, spec: WorkerSpec) -> dict[str, object]:
     import httpx
 
     try:
-        body: dict[str, object] = httpx.get(f"{sb.dev_url_of(spec)}/metrics/queue", timeout=10).json()
+        body: dict[str, object] = loopback.get(f"{sb.dev_url_of(spec)}/metrics/queue", timeout=10).json()
         return body
     except (httpx.HTTPError, ValueError):
         return {}
@@ -339,19 +335,15 @@ def _analysed(sb: Layout, spec: WorkerSpec) -> bool:
 
 
 def _slow_first_provider(sb: Layout, spec: WorkerSpec) -> None:
-    import httpx
-
     first = (sb.health(spec).get("provider_order") or ["google_books"])[0]
-    httpx.put(f"{sb.provider_url(first)}/__provider/config", json={"latency_ms": 2500, "failure_rate": 0.5}, timeout=10)
+    loopback.put(f"{sb.provider_url(first)}/__provider/config", json={"latency_ms": 2500, "failure_rate": 0.5}, timeout=10)
 
 
 def _first_provider_fine(sb: Layout, spec: WorkerSpec) -> bool:
-    import httpx
-
     order = sb.health(spec).get("provider_order") or []
     if not order:
         return False
-    config = httpx.get(f"{sb.provider_url(order[0])}/__provider/config", timeout=5).json()
+    config = loopback.get(f"{sb.provider_url(order[0])}/__provider/config", timeout=5).json()
     return float(config["latency_ms"]) < 1000 and float(config["failure_rate"]) < 0.1
 
 
@@ -366,15 +358,13 @@ def _lagging_providers(sb: Layout, spec: WorkerSpec) -> None:
     import uuid
     from concurrent.futures import ThreadPoolExecutor
 
-    import httpx
-
     for name, latency in LAGGING.items():
-        httpx.put(f"{sb.provider_url(name)}/__provider/config", json={"latency_ms": latency, "failure_rate": 0},
-                  timeout=10).raise_for_status()
+        loopback.put(f"{sb.provider_url(name)}/__provider/config", json={"latency_ms": latency, "failure_rate": 0},
+                     timeout=10).raise_for_status()
     keys = [f"97800{uuid.uuid4().int % 10**8:08d}" for _ in range(LAG_KEYS)]
     for _ in range(LAG_READS):
         with ThreadPoolExecutor(max_workers=LAG_KEYS) as pool:
-            list(pool.map(lambda key: httpx.get(sb.url_of(spec) + CACHED_READ[spec.key].format(key=key), timeout=30), keys))
+            list(pool.map(lambda key: loopback.get(sb.url_of(spec) + CACHED_READ[spec.key].format(key=key), timeout=30), keys))
 
 
 def _recreate_namespace(sb: Layout, spec: WorkerSpec) -> None:
@@ -398,29 +388,23 @@ def _config_namespaces_exist(sb: Layout, spec: WorkerSpec) -> bool:
 
 
 def _fail_primary_ai_provider(sb: Layout, spec: WorkerSpec) -> None:
-    import httpx
-
-    primary = httpx.get(f"{sb.dev_url_of(spec)}/config", timeout=10).json()["primaryProvider"]
-    httpx.put(f"{sb.provider_url(primary)}/__provider/config", json={"failure_rate": 1.0}, timeout=10).raise_for_status()
+    primary = loopback.get(f"{sb.dev_url_of(spec)}/config", timeout=10).json()["primaryProvider"]
+    loopback.put(f"{sb.provider_url(primary)}/__provider/config", json={"failure_rate": 1.0}, timeout=10).raise_for_status()
 
 
 def _ai_answers(sb: Layout, spec: WorkerSpec) -> bool:
     """Uncached questions (fresh texts) to the main endpoint all answer 200, whoever the provider."""
     import uuid
 
-    import httpx
-
     texts = [f"recovery check {uuid.uuid4().hex}" for _ in range(5)]
-    return all(httpx.get(f"{sb.dev_url_of(spec)}/ai/summarize", params={"text": t}, timeout=10).status_code == 200
+    return all(loopback.get(f"{sb.dev_url_of(spec)}/ai/summarize", params={"text": t}, timeout=10).status_code == 200
                for t in texts)
 
 
 def _primary_key_secret(sb: Layout, spec: WorkerSpec) -> str:
-    import httpx
-
     from ops.sandbox.provider_keys import KEY_SECRETS
 
-    return KEY_SECRETS[httpx.get(f"{sb.dev_url_of(spec)}/config", timeout=10).json()["primaryProvider"]]
+    return KEY_SECRETS[loopback.get(f"{sb.dev_url_of(spec)}/config", timeout=10).json()["primaryProvider"]]
 
 
 def _wrong_provider_key(sb: Layout, spec: WorkerSpec) -> None:
@@ -435,9 +419,8 @@ def _wrong_provider_key(sb: Layout, spec: WorkerSpec) -> None:
 
 def _provider_keys_accepted(sb: Layout, spec: WorkerSpec) -> bool:
     """The Worker's provider status lists no rejected key, and uncached questions answer."""
-    import httpx
 
-    status = httpx.get(f"{sb.dev_url_of(spec)}/providers/status", timeout=10).json()
+    status = loopback.get(f"{sb.dev_url_of(spec)}/providers/status", timeout=10).json()
     return status.get("rejectedKeys") == [] and _ai_answers(sb, spec)
 
 
@@ -463,9 +446,7 @@ def _fill_memory(sb: Layout, spec: WorkerSpec) -> None:
 
 def _memory_under(percent: float) -> Check:
     def check(sb: Layout, spec: WorkerSpec) -> bool:
-        import httpx
-
-        return float(httpx.get(f"{sb.dev_url_of(spec)}/memory", timeout=10).json()["percent"]) <= percent
+        return float(loopback.get(f"{sb.dev_url_of(spec)}/memory", timeout=10).json()["percent"]) <= percent
     return check
 
 
@@ -477,13 +458,11 @@ BOOKS_TRAFFIC = 30  # requests after a break: the Worker's own metrics need 20 t
 def _deploy_var(name: str, value: str, path: str) -> Act:
     """Deploy the Worker with one var changed (the real wrangler deploy --var), then send the traffic it refuses."""
     def deploy(sb: Layout, spec: WorkerSpec) -> None:
-        import httpx
-
         sb.wrangler("deploy", "--config", spec.config, "--var", f"{name}:{value}",
                     "--message", f"sandbox: {name}={value}", worker=spec)
         sb.wait_live(spec)
         for n in range(BOOKS_TRAFFIC):
-            httpx.get(sb.url_of(spec) + path.format(n=n), timeout=30)
+            loopback.get(sb.url_of(spec) + path.format(n=n), timeout=30)
     return deploy
 
 
@@ -491,9 +470,8 @@ def _searches_answer(path: str) -> Check:
     def check(sb: Layout, spec: WorkerSpec) -> bool:
         import uuid
 
-        import httpx
 
-        return httpx.get(sb.dev_url_of(spec) + path.format(n=uuid.uuid4().hex[:8]), timeout=30).status_code == 200
+        return loopback.get(sb.dev_url_of(spec) + path.format(n=uuid.uuid4().hex[:8]), timeout=30).status_code == 200
     return check
 
 
@@ -526,10 +504,9 @@ def _cold_bucket_exists(sb: Layout, spec: WorkerSpec) -> bool:
 
 def d1_conditions(sb: Layout, database: str, **change: Any) -> None:
     """Set a D1 database's conditions in the emulator (ops.sandbox.emulator.d1): unavailable, scan_ms."""
-    import httpx
 
-    httpx.put(f"{sb.emulator_url}/__emulator/d1-conditions/{database}", json=change, headers=sb.admin_headers,
-              timeout=10).raise_for_status()
+    loopback.put(f"{sb.emulator_url}/__emulator/d1-conditions/{database}", json=change, headers=sb.admin_headers,
+                 timeout=10).raise_for_status()
 
 
 def _database_down(sb: Layout, spec: WorkerSpec) -> None:
@@ -549,7 +526,7 @@ def _database_connected(sb: Layout, spec: WorkerSpec) -> bool:
 
     try:
         _d1(sb, "SELECT 1 AS ok", database=INFRA_DB)
-        body = httpx.get(f"{sb.dev_url_of(spec)}/health", timeout=10).json()
+        body = loopback.get(f"{sb.dev_url_of(spec)}/health", timeout=10).json()
     except (ApiError, httpx.HTTPError, ValueError):
         return False
     return bool((body.get("database") or {}).get("connected"))

@@ -17,6 +17,7 @@ from typing import Any, Callable
 import httpx
 
 from ops.errors import InputError, SandboxError
+from ops.sandbox import loopback
 from ops.sandbox.constants import ACCOUNT_ID, BOOKS, SECRETS, TOKEN, WORKERS, WorkerSpec
 from ops.sandbox.ports import Ports
 
@@ -155,7 +156,7 @@ class Layout:
     def health(self, spec: WorkerSpec = BOOKS, timeout: float = 3) -> dict[str, Any]:
         """What the Worker answers on its health path, asked directly (not through the recording proxy)."""
         try:
-            response = httpx.get(f"{self.dev_url_of(spec)}{spec.health_path}", timeout=timeout)
+            response = loopback.get(f"{self.dev_url_of(spec)}{spec.health_path}", timeout=timeout)
         except httpx.HTTPError:
             return {"healthy": False, "status": None}
         try:
@@ -195,13 +196,13 @@ def with_client(sandbox: Layout, fn: Callable[[Any], Any]) -> Any:
 def answers(url: str) -> bool:
     """True when ``url`` answers 200."""
     try:
-        return httpx.get(url, timeout=2).status_code == 200
+        return loopback.get(url, timeout=2).status_code == 200
     except httpx.HTTPError:
         return False
 
 
 def get_json(url: str, headers: dict[str, str] | None = None) -> Any:
     try:
-        return httpx.get(url, headers=headers, timeout=3).json()
+        return loopback.get(url, headers=headers, timeout=3).json()
     except (httpx.HTTPError, ValueError):
         return None

@@ -33,7 +33,7 @@ import httpx
 
 from ops.errors import InputError, OpsError, SandboxError
 from ops.invoked import command
-from ops.sandbox import breaks, pristine, snapshot
+from ops.sandbox import breaks, loopback, pristine, snapshot
 from ops.sandbox.constants import ACCOUNT_ID, PROVIDERS, WORKERS, WorkerSpec
 from ops.sandbox.d1_seed import seed as seed_d1
 from ops.sandbox.layout import Layout, Say, answers, get_json, with_client
@@ -365,8 +365,8 @@ class Sandbox(Layout):
         given = {k: v for w in self.workers if w.source is None for k, v in self.secrets_of(w).items()}
         for provider, secret in KEY_SECRETS.items():
             if secret in given and provider in self.ports.providers():
-                httpx.put(f"{self.provider_url(provider)}/__provider/config", json={"api_key": given[secret]},
-                          timeout=10).raise_for_status()
+                loopback.put(f"{self.provider_url(provider)}/__provider/config", json={"api_key": given[secret]},
+                             timeout=10).raise_for_status()
 
     def _write_overrides(self) -> None:
         live = self.home / "live"

@@ -63,10 +63,12 @@ class _Bridge:
     def _post(self, base_url: str, path: str, payload: dict[str, Any]) -> None:
         import httpx
 
+        from ops.sandbox import loopback
+
         deadline = time.monotonic() + 60
         while True:
             try:
-                response = httpx.post(base_url + path, json=payload, timeout=30)
+                response = loopback.post(base_url + path, json=payload, timeout=30)
                 if response.status_code == 404:
                     return  # the Worker does not bind that queue or namespace: nothing to hand over
                 response.raise_for_status()
