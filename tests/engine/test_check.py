@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 from ops.engine.check import check_file
 from testing.workspace import REPO, Workspace
 
@@ -97,6 +99,23 @@ def test_committed_schema_is_fresh() -> None:
     from ops.engine.schema import SCHEMA_PATH, render
 
     assert SCHEMA_PATH.read_text() == render(), "stale: run `inv specs.schema`"
+
+
+def test_specs_are_checked_with_the_committed_schema_unless_a_model_is_newer(tmp_path: Path,
+                                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    from ops.engine import schema
+    from ops.resources import PACKAGE
+
+    copy = tmp_path / "remediation.schema.json"
+    copy.write_text(schema.SCHEMA_PATH.read_text())
+    monkeypatch.setattr(schema, "SCHEMA_PATH", copy)
+    newest = max(p.stat().st_mtime for folder in ("engine", "actions") for p in (PACKAGE / folder).glob("*.py"))
+    os.utime(copy, (newest + 1, newest + 1))
+    assert schema._committed() == schema.generate()
+    os.utime(copy, (newest - 1, newest - 1))  # a model edited since the file was written: generated instead
+    assert schema._committed() is None
 
 
 def test_schema_is_2020_12_with_id_and_descriptions() -> None:
