@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import httpx
@@ -42,6 +43,9 @@ def test_a_kv_write_through_the_api_reaches_the_worker_and_counts_as_touching_it
         return kv_bulk_put(client, namespace, [{"key": "pristine-test", "value": "written"}])
 
     assert with_client(sb, put) == 1
-    assert not pristine.untouched(sb, BOOKS)  # the emulator's bridge wrote it into the Worker's local KV
+    deadline = time.monotonic() + 20  # the emulator's bridge hands it to the Worker's local KV from its own thread
+    while pristine.untouched(sb, BOOKS):
+        assert time.monotonic() < deadline, "the KV write never reached the Worker"
+        time.sleep(0.1)
     sb.reset()
     assert pristine.untouched(sb, BOOKS)
