@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+TOOLS = REPO / ".venv-tools" / "bin"  # mkdocs and lint-imports, apart from .venv (pyproject.toml says why)
 CANARY = "canary-5f0e1d2c-DO-NOT-LEAK-7a9b"
 # The session sandbox runs with a canary in every secret input: its API token and the
 # Worker's secrets (which are also the target's env defaults for secret params).

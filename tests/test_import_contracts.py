@@ -5,12 +5,11 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
-from testing.workspace import REPO
+from testing.workspace import REPO, TOOLS
 
-LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
+LINT_IMPORTS = TOOLS / "lint-imports"
 
 
 def lint_imports(root: Path) -> subprocess.CompletedProcess[str]:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 
+from testing.workspace import TOOLS
 from tests.docs.pages import REPO, links, pages, prose
 
 README_LINES = 200
@@ -17,7 +17,7 @@ LINE_CHARS = 200
 def test_the_site_builds_strictly_outside_the_repository(tmp_path: Path) -> None:
     site = tmp_path / "site"
     env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
-    done = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet", "-d", str(site)],
+    done = subprocess.run([str(TOOLS / "mkdocs"), "build", "--strict", "--quiet", "-d", str(site)],
                           cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr
     assert (site / "index.html").is_file() and (site / "performance" / "index.html").is_file()
