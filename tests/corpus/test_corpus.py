@@ -35,4 +35,6 @@ def test_a_strangers_worker_rehearses_end_to_end(tools: tuple[Path, Path], entry
     outcomes = corpus.rehearse(corpus.make_repo(entry, MANIFEST, package, tmp_path), bin_)
     failed = [f"{o.step}: exit {o.code}: {o.detail}" for o in outcomes if o.ok is False]
     assert not failed, "\n".join(failed)
-    assert all(o.ok for o in outcomes if o.step in ("sandbox.up", "rollback", "rollback 2"))
+    assert all(o.ok for o in outcomes if o.step in ("sandbox.up", "rollback"))
+    # the hung Worker's rollback, unless a hang cannot apply (an assets-only Worker runs no code of its own)
+    assert all(o.ok or o.detail == corpus.DOES_NOT_APPLY for o in outcomes if o.step == "rollback 2")
