@@ -2,9 +2,10 @@
 
 wrangler dev 4.86 hot-reloads most changes of the live files within a second,
 but not all of them. This small supervisor owns the wrangler dev process,
-waits on the emulator's live version (the emulator answers when it changes) and
-checks the version the Worker's wrangler dev runs (``/__sandbox/version``, answered by the sandbox's entry shim), and restarts
-wrangler dev when the Worker has not followed within a grace period.
+waits on the emulator's live version (the emulator answers when it changes),
+checks the version the Worker's wrangler dev runs (``/__sandbox/version``,
+answered by the sandbox's entry shim), and restarts wrangler dev when the Worker
+has not followed within a grace period.
 
 While the live deployment is a split of two versions, it also runs a second
 wrangler dev, on a free port, from the split's folder (``live/<script>@split/``,
@@ -30,6 +31,7 @@ from typing import Any
 
 import httpx
 
+from ops.sandbox import loopback
 from ops.sandbox.live import materialized_stamp, split_dir_name, write_split_url
 
 GRACE_S = 2.5
@@ -37,14 +39,13 @@ GRACE_S = 2.5
 
 POLL_S = 0.5
 RECHECK_S = 5.0  # a Worker seen serving what the control plane wants is asked again only this often, unless that changes
-_client = httpx.Client(timeout=3)  # one keep-alive client: a new one per poll costs more CPU than the poll
 
 
 def live_state(emulator: str, script: str, after: int | None = None) -> dict[str, Any]:
     """The emulator's live answer; with ``after`` (its last ``change``), once that changes or after ``RECHECK_S``."""
     params = {"after": after, "wait": RECHECK_S} if after is not None else None
     try:
-        body = _client.get(f"{emulator}/__emulator/live/{script}", params=params, timeout=RECHECK_S + 3).json()
+        body = loopback.get(f"{emulator}/__emulator/live/{script}", params=params, timeout=RECHECK_S + 3).json()
         return body if isinstance(body, dict) else {}
     except (httpx.HTTPError, ValueError):
         return {}
@@ -72,15 +73,10 @@ class Watch:
                 self.stop.wait(POLL_S)
 
 
-def live_version(emulator: str, script: str) -> str | None:
-    live = live_state(emulator, script).get("version_id")
-    return str(live) if live else None
-
-
 def served(worker: str) -> tuple[str, str] | None:
     """The version and stamp wrangler dev runs, from the sandbox's entry shim (any Worker has it, whatever its routes)."""
     try:
-        body = _client.get(f"{worker}/__sandbox/version", timeout=2).json()
+        body = loopback.get(f"{worker}/__sandbox/version", timeout=2).json()
         return str(body.get("version_id")), str(body.get("stamp"))
     except (httpx.HTTPError, ValueError, AttributeError):
         return None

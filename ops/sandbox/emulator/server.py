@@ -179,7 +179,7 @@ class Handler(BaseHTTPRequestHandler):
             return failure.status, _envelope(False, None, failure.errors), {}
         return status, (result if isinstance(result, routing.Raw) else _envelope(True, result, [], info)), {}
 
-    def _admin(self, emu: Emulator, what: str, body: bytes, query: str = "") -> None:
+    def _admin(self, emu: Emulator, what: str, body: bytes, query: str) -> None:
         method = self.command
         if what == "health":
             self._send(200, {"ok": True, "account_id": emu.account_id})
